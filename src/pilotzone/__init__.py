@@ -1,7 +1,24 @@
-"""pilotzone: check telecom facilities against China's 2024 value-added telecom pilot zones."""
+"""pilotzone: check telecom facilities against China's 2024 value-added telecom pilot zones.
+
+The public API, in the order a coordinate travels::
+
+    zones = pz.load_zones(as_of=None, boundaries=None)
+    lon84, lat84 = pz.to_wgs84(x, y, crs="gcj02")
+    where = pz.locate(lon, lat, crs="wgs84")
+    sites = pz.read_facilities("filing.csv", crs="gcj02")
+    result = pz.verify(sites, as_of="2025-01-01")
+    m = pz.explore(result)
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 from pilotzone.crs import from_wgs84, normalize_crs, to_wgs84
 from pilotzone.errors import BoundaryDataError, CRSError, InputError, PilotzoneError, Problem
+from pilotzone.facilities import read_facilities
+from pilotzone.locate import locate
+from pilotzone.zones import load_zones
 
 __version__ = "0.1.0"
 
@@ -12,7 +29,21 @@ __all__ = [
     "PilotzoneError",
     "Problem",
     "__version__",
+    "explore",
     "from_wgs84",
+    "load_zones",
+    "locate",
     "normalize_crs",
+    "read_facilities",
+    "save_map",
     "to_wgs84",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Maps need folium, which is slow to import and only wanted by those who draw.
+    if name in ("explore", "save_map"):
+        from pilotzone import maps
+
+        return getattr(maps, name)
+    raise AttributeError(f"module 'pilotzone' has no attribute {name!r}")

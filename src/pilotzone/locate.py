@@ -1,0 +1,453 @@
+"""Which zone each point lies in, and how far it is from a zone border.
+
+How it stays exact and fast
+---------------------------
+A zone set is indexed once per coordinate system the points arrive in
+(WGS-84, GCJ-02 or BD-09; other systems are converted to WGS-84 first) and
+cached. The index is a grid over the zones: each cell is either wholly outside
+every zone, wholly inside one zone, or *near* a border, meaning within the
+distance horizon of some border stretch, plus one cell. A point in a cell of
+the first two kinds is answered by lookup. A point in a near cell is converted
+to WGS-84 and tested exactly with ``shapely.intersects_xy`` against the zone's
+WGS-84 geometry, and its border distance is measured.
+
+Boundary semantics: a point on a border belongs to the zone (shapely's
+``covers``, not ``contains``). Where zones overlap, the first zone in table
+order wins.
+
+Because every cell that a border, or its image in the input's system, comes
+within a cell of is a near cell, the grid is never asked about a point whose
+answer could differ from the exact test: the zone of every point equals
+``shapely.covers`` on the WGS-84 zones after converting that point, whatever
+system it came in. GCJ-02 input is indexed against the zones converted into
+GCJ-02, so the millions of far-from-border points are never converted at all.
+
+Border distances
+----------------
+``border_distance_m`` is the geodesic distance on the WGS-84 ellipsoid to the
+nearest point of any zone's border: the nearest point is found in an
+azimuthal equidistant projection centred on the zone, then measured with
+:meth:`pyproj.Geod.inv`. It is computed for points within the *distance
+horizon* of a border (by default the border's accuracy, the review band) and is
+NaN farther away; pass ``distance_limit_m`` to widen it (``numpy.inf`` for
+every point).
+
+``near_border`` is True where the point is closer to some stretch of border
+than that stretch's accuracy: the zone's ``accuracy_m`` for its administrative
+lines, and each approximate stretch's own accuracy (the Lingang canal lines,
+Xiaoyangshan) where the zone data marks one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from numpy.typing import ArrayLike, NDArray
+
+from pilotzone.crs import geometry_from_wgs84, is_lonlat, normalize_crs, to_wgs84
+
+__all__ = ["COORDINATE_ISSUES", "locate"]
+
+log = logging.getLogger(__name__)
+
+#: Reasons a coordinate could not be placed, in the ``coordinate_issue`` column.
+COORDINATE_ISSUES = ("missing", "not_finite", "out_of_range", "probably_swapped", "transform_failed")
+_MISSING, _NOT_FINITE, _OUT_OF_RANGE, _SWAPPED, _TRANSFORM_FAILED = range(1, 6)
+_CHINA = (73.4, 3.8, 135.1, 53.6)  # lon/lat box that holds China, Sansha's reefs included
+_NEAR = np.uint8(255)
+_MAX_ZONES = 254
+_CELLS_PER_ZONE = 1 << 21
+_ALL_CELLS = 1 << 24
+_MIN_CELL_DEG = 0.0002
+_METRES_PER_DEGREE_AT_60 = 111_320.0 * 0.5  # an angle this wide spans that many metres anywhere below 60 N
+_CHUNK = 1 << 16
+_SEGMENTIZE_DEG = 0.005  # before converting zones into GCJ-02/BD-09: bends stay under 1 cm
+_GEOD = pyproj.Geod(ellps="WGS84")
+_INDEX_CACHE: OrderedDict[tuple[str, float], _ZoneIndex] = OrderedDict()
+_INDEX_CACHE_SIZE = 8
+
+
+def locate(
+    lon: ArrayLike,
+    lat: ArrayLike,
+    *,
+    crs: Any,
+    zones: Any = None,
+    distance_limit_m: float | None = None,
+) -> pd.DataFrame:
+    """Find the zone of every point and its distance to the nearest zone border.
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        Longitude and latitude (x first), in ``crs``; eastings and northings
+        for a projected system. Pandas Series keep their index in the result.
+    crs : str, int or pyproj.CRS
+        Coordinate system of the points: ``"wgs84"``, ``"gcj02"``, ``"bd09"``,
+        ``"cgcs2000"`` or anything pyproj accepts. Required: nothing is assumed.
+    zones : GeoDataFrame, optional
+        Zones as returned by :func:`pilotzone.load_zones`; default the shipped
+        zones in force today.
+    distance_limit_m : float, optional
+        Distance horizon for ``border_distance_m``. By default each border's
+        own review band; ``numpy.inf`` measures every point (slower).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per point, in input order: ``zone_id`` (categorical, missing
+        where the point is in no zone), ``border_distance_m`` (geodesic metres
+        to the nearest zone border, NaN beyond the horizon), ``near_border``
+        (closer to a border than that stretch's accuracy) and
+        ``coordinate_issue`` (categorical, missing for good points; one of
+        :data:`COORDINATE_ISSUES`).
+
+    Examples
+    --------
+    >>> import pilotzone as pz
+    >>> pz.locate([116.3975, 121.4737], [39.9087, 31.2304], crs="wgs84")["zone_id"].tolist()
+    ['beijing', nan]
+    """
+    index = lon.index if isinstance(lon, pd.Series) else None
+    x = np.asarray(lon, dtype=np.float64).ravel()
+    y = np.asarray(lat, dtype=np.float64).ravel()
+    if x.shape != y.shape:
+        raise ValueError(f"lon and lat differ in length: {x.size} and {y.size}")
+    space = normalize_crs(crs)
+    issue = _coordinate_issues(x, y, lonlat=is_lonlat(space))
+    if space == "cgcs2000":
+        space = "wgs84"
+    if space not in ("wgs84", "gcj02", "bd09"):
+        good = issue == 0
+        x, y = x.copy(), y.copy()
+        x[good], y[good] = to_wgs84(x[good], y[good], space)
+        issue[good & ~(np.isfinite(x) & np.isfinite(y))] = _TRANSFORM_FAILED
+        space = "wgs84"
+    if zones is None:
+        from pilotzone.zones import load_zones
+
+        zones = load_zones()
+    zone_index = _index_for(zones, distance_limit_m)
+    code, distance, near = zone_index.locate(x, y, space, issue == 0)
+    zone_ids = pd.Categorical.from_codes(code.astype(np.int16) - 1, categories=zone_index.zone_ids)
+    issues = pd.Categorical.from_codes(issue.astype(np.int8) - 1, categories=COORDINATE_ISSUES)
+    return pd.DataFrame(
+        {"zone_id": zone_ids, "border_distance_m": distance, "near_border": near, "coordinate_issue": issues},
+        index=index,
+    )
+
+
+def _coordinate_issues(x: NDArray[np.float64], y: NDArray[np.float64], *, lonlat: bool) -> NDArray[np.int8]:
+    issue = np.zeros(x.shape, dtype=np.int8)
+    if lonlat:
+        with np.errstate(invalid="ignore"):
+            in_range = (np.abs(x) <= 180.0) & (np.abs(y) <= 90.0)
+            swapped = _in_china(y, x) & ~_in_china(x, y)
+        issue[~in_range] = _OUT_OF_RANGE
+        issue[swapped] = _SWAPPED
+    issue[np.isinf(x) | np.isinf(y)] = _NOT_FINITE
+    issue[np.isnan(x) | np.isnan(y)] = _MISSING
+    return issue
+
+
+def _in_china(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.bool_]:
+    return (x >= _CHINA[0]) & (x <= _CHINA[2]) & (y >= _CHINA[1]) & (y <= _CHINA[3])
+
+
+def _index_for(zones: Any, distance_limit_m: float | None) -> _ZoneIndex:
+    """The cached index of a zone set for a distance horizon."""
+    limit = 0.0 if distance_limit_m is None else float(distance_limit_m)
+    if not limit >= 0:
+        raise ValueError(f"distance_limit_m must be a non-negative number, got {distance_limit_m!r}")
+    key = (_fingerprint(zones), limit)
+    cached = _INDEX_CACHE.get(key)
+    if cached is not None:
+        _INDEX_CACHE.move_to_end(key)
+        return cached
+    built = _ZoneIndex.build(zones, limit)
+    _INDEX_CACHE[key] = built
+    if len(_INDEX_CACHE) > _INDEX_CACHE_SIZE:
+        _INDEX_CACHE.popitem(last=False)
+    return built
+
+
+def _fingerprint(zones: Any) -> str:
+    digest = hashlib.sha1()
+    for row in zones.itertuples(index=False):
+        digest.update(f"{row.zone_id}|{float(row.accuracy_m)!r}|".encode())
+        digest.update(shapely.to_wkb(row.geometry))
+        for piece in row.approximate_borders:
+            digest.update(f"{piece.accuracy_m!r}".encode())
+            digest.update(shapely.to_wkb(piece.geometry))
+    return digest.hexdigest()
+
+
+@dataclass
+class _Zone:
+    """One zone's exact geometry and its border segments in a local metric projection.
+
+    The border is kept twice: all segments in one tree (for the distance to the
+    nearest border) and grouped by accuracy (for the band flag, one nearest
+    query per accuracy class).
+    """
+
+    zone_id: str
+    geometry: Any
+    horizon_m: float
+    band_m: float
+    bounds: tuple[float, float, float, float]
+    to_local: pyproj.Transformer
+    from_local: pyproj.Transformer
+    segments: NDArray[np.object_]
+    tree: shapely.STRtree
+    classes: list[tuple[float, NDArray[np.object_], shapely.STRtree]]
+    stretches: list[tuple[Any, float]]
+
+    @classmethod
+    def build(cls, row: Any, limit_m: float) -> _Zone:
+        geometry = row.geometry
+        shapely.prepare(geometry)
+        admin_accuracy = float(row.accuracy_m)
+        pieces = [(piece.geometry, float(piece.accuracy_m)) for piece in row.approximate_borders]
+        centre = geometry.centroid
+        local = pyproj.CRS.from_proj4(
+            f"+proj=aeqd +lat_0={centre.y:.6f} +lon_0={centre.x:.6f} +datum=WGS84 +units=m"
+        )
+        to_local = pyproj.Transformer.from_crs("EPSG:4326", local, always_xy=True)
+        from_local = pyproj.Transformer.from_crs(local, "EPSG:4326", always_xy=True)
+        coords = [shapely.get_coordinates(ring) for ring in shapely.get_parts(shapely.boundary(geometry))]
+        starts = np.concatenate([c[:-1] for c in coords])
+        ends = np.concatenate([c[1:] for c in coords])
+        accuracy = np.full(len(starts), admin_accuracy)
+        midpoints = shapely.points((starts + ends) / 2)
+        for piece_geometry, piece_accuracy in pieces:
+            accuracy[shapely.dwithin(midpoints, piece_geometry, 1e-6)] = piece_accuracy
+        sx, sy = to_local.transform(starts[:, 0], starts[:, 1])
+        ex, ey = to_local.transform(ends[:, 0], ends[:, 1])
+        segments = shapely.linestrings(np.stack([np.column_stack([sx, ex]), np.column_stack([sy, ey])], axis=2))
+        classes = []
+        for value in np.unique(accuracy):
+            members = segments[accuracy == value]
+            classes.append((float(value), members, shapely.STRtree(members)))
+        horizon = max(limit_m, admin_accuracy)
+        return cls(
+            zone_id=str(row.zone_id),
+            geometry=geometry,
+            horizon_m=horizon,
+            band_m=float(accuracy.max()),
+            bounds=tuple(geometry.bounds),
+            to_local=to_local,
+            from_local=from_local,
+            segments=segments,
+            tree=shapely.STRtree(segments),
+            classes=classes,
+            stretches=[(shapely.boundary(geometry), horizon)] + pieces,
+        )
+
+    def measure(
+        self, lon: NDArray[np.float64], lat: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+        """Geodesic distance to this zone's border (NaN beyond the horizon) and the band flag."""
+        px, py = self.to_local.transform(lon, lat)
+        points = shapely.points(px, py)
+        distance = self._nearest(lon, lat, points, self.segments, self.tree, self.horizon_m)
+        if len(self.classes) == 1:
+            return distance, distance < self.classes[0][0]
+        near = np.zeros(lon.shape, dtype=bool)
+        for accuracy, members, tree in self.classes:
+            near |= self._nearest(lon, lat, points, members, tree, accuracy) < accuracy
+        unmeasured = np.flatnonzero(near & np.isnan(distance))
+        if unmeasured.size:  # inside a wider approximate stretch's band: its distance is wanted too
+            distance[unmeasured] = self._nearest(
+                lon[unmeasured], lat[unmeasured], points[unmeasured], self.segments, self.tree, math.inf
+            )
+        return distance, near
+
+    def _nearest(
+        self,
+        lon: NDArray[np.float64],
+        lat: NDArray[np.float64],
+        points: NDArray[np.object_],
+        segments: NDArray[np.object_],
+        tree: shapely.STRtree,
+        limit_m: float,
+    ) -> NDArray[np.float64]:
+        """Geodesic metres to the nearest of ``segments``; NaN where none is within ``limit_m``."""
+        search = None if math.isinf(limit_m) else limit_m * 1.01 + 10.0
+        point_idx, segment_idx = tree.query_nearest(points, max_distance=search, all_matches=False)
+        distance = np.full(lon.shape, np.nan)
+        if point_idx.size:
+            lines = shapely.shortest_line(points[point_idx], segments[segment_idx])
+            nearest = shapely.get_coordinates(lines).reshape(-1, 2, 2)[:, 1]
+            nlon, nlat = self.from_local.transform(nearest[:, 0], nearest[:, 1])
+            _, _, metres = _GEOD.inv(lon[point_idx], lat[point_idx], nlon, nlat)
+            distance[point_idx] = np.where(metres <= limit_m, metres, np.nan)
+        return distance
+
+
+@dataclass
+class _Grid:
+    """One zone's cells in one coordinate system: 0 outside, 1 inside, 2 near a border.
+
+    The grid covers the zone's bounding box grown by its widest horizon, with
+    cells sized to that box. A cell is near when a border stretch, grown by
+    that stretch's horizon plus one cell, reaches it.
+    """
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    inverse_cell: float
+    ncols: int
+    codes: NDArray[np.uint8]
+
+    @classmethod
+    def build(cls, zone: _Zone, space: str, cells: int) -> _Grid:
+        shape = _in_space(zone.geometry, space)
+        stretches = [(_in_space(line, space), radius) for line, radius in zone.stretches]
+        west, south, east, north = shape.bounds
+        lon_metres = 111_320.0 * math.cos(math.radians(min(max(abs(south), abs(north)) + 1.0, 89.0)))
+        lat_metres = 110_574.0
+        reach = max(radius for _, radius in stretches)
+        cell = max(_MIN_CELL_DEG, math.sqrt((east - west + 0.02) * (north - south + 0.02) / cells))
+        x0 = west - reach / lon_metres - 3 * cell
+        y0 = south - reach / lat_metres - 3 * cell
+        ncols = int(math.ceil((east + reach / lon_metres + 3 * cell - x0) / cell))
+        nrows = int(math.ceil((north + reach / lat_metres + 3 * cell - y0) / cell))
+        near = np.zeros((nrows, ncols), dtype=bool)
+        for line, radius in stretches:
+            touched = _touched(line, x0, y0, cell, near.shape)
+            rows = int(math.ceil(radius / lat_metres / cell)) + 1
+            cols = int(math.ceil(radius / lon_metres / cell)) + 1
+            near |= _dilate(touched, rows, cols)
+        cols_idx, rows_idx = np.meshgrid(np.arange(ncols), np.arange(nrows))
+        inside = shapely.contains_xy(shape, x0 + (cols_idx + 0.5) * cell, y0 + (rows_idx + 0.5) * cell)
+        codes = np.where(near, np.uint8(2), inside.astype(np.uint8))
+        log.debug("grid %s %s: %d x %d cells of %.5f deg", zone.zone_id, space, ncols, nrows, cell)
+        return cls(x0, y0, x0 + ncols * cell, y0 + nrows * cell, 1.0 / cell, ncols, codes.ravel())
+
+    def lookup(
+        self, x: NDArray[np.float64], y: NDArray[np.float64]
+    ) -> tuple[NDArray[np.intp], NDArray[np.uint8]]:
+        """Positions of the points inside the grid, and their cell codes."""
+        with np.errstate(invalid="ignore"):
+            where = np.flatnonzero((x >= self.x0) & (x < self.x1) & (y >= self.y0) & (y < self.y1))
+        col = x[where] - self.x0
+        col *= self.inverse_cell
+        row = y[where] - self.y0
+        row *= self.inverse_cell
+        flat = row.astype(np.intp)
+        flat *= self.ncols
+        flat += col.astype(np.intp)
+        np.minimum(flat, self.codes.size - 1, out=flat)
+        return where, self.codes[flat]
+
+
+def _in_space(geometry: Any, space: str) -> Any:
+    if space == "wgs84":
+        return geometry
+    return geometry_from_wgs84(shapely.segmentize(geometry, _SEGMENTIZE_DEG), space)
+
+
+def _touched(line: Any, x0: float, y0: float, cell: float, shape: tuple[int, int]) -> NDArray[np.bool_]:
+    """Cells within one cell of ``line``: its points every half cell, then their cells."""
+    xy = shapely.get_coordinates(shapely.segmentize(line, cell / 2))
+    cols = np.clip(((xy[:, 0] - x0) / cell).astype(np.intp), 0, shape[1] - 1)
+    rows = np.clip(((xy[:, 1] - y0) / cell).astype(np.intp), 0, shape[0] - 1)
+    mask = np.zeros(shape, dtype=bool)
+    mask[rows, cols] = True
+    return mask
+
+
+def _dilate(mask: NDArray[np.bool_], rows: int, cols: int) -> NDArray[np.bool_]:
+    """Grow ``mask`` by ``rows`` cells up and down and ``cols`` cells sideways, via running sums."""
+    grown = mask
+    for axis, radius in ((0, rows), (1, cols)):
+        width = [(0, 0), (0, 0)]
+        width[axis] = (radius + 1, radius)
+        sums = np.cumsum(np.pad(grown, width).astype(np.int32), axis=axis)
+        n = grown.shape[axis]
+        upper = np.take(sums, np.arange(2 * radius + 1, n + 2 * radius + 1), axis=axis)
+        lower = np.take(sums, np.arange(0, n), axis=axis)
+        grown = (upper - lower) > 0
+    return grown
+
+
+@dataclass
+class _ZoneIndex:
+    zone_ids: list[str]
+    zones: list[_Zone]
+    measure_everything: bool
+    grids: dict[str, list[_Grid]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, zones: Any, limit_m: float) -> _ZoneIndex:
+        if len(zones) > _MAX_ZONES:
+            raise ValueError(f"at most {_MAX_ZONES} zones can be located at once, got {len(zones)}")
+        built = [_Zone.build(row, limit_m) for row in zones.itertuples(index=False)]
+        return cls([z.zone_id for z in built], built, measure_everything=math.isinf(limit_m))
+
+    def grids_for(self, space: str) -> list[_Grid]:
+        if space not in self.grids:
+            cells = min(_CELLS_PER_ZONE, _ALL_CELLS // max(len(self.zones), 1))
+            self.grids[space] = [_Grid.build(zone, space, cells) for zone in self.zones]
+        return self.grids[space]
+
+    def locate(
+        self, x: NDArray[np.float64], y: NDArray[np.float64], space: str, valid: NDArray[np.bool_]
+    ) -> tuple[NDArray[np.uint8], NDArray[np.float64], NDArray[np.bool_]]:
+        if self.measure_everything:
+            code = np.where(valid, _NEAR, 0).astype(np.uint8)
+        else:
+            code = np.zeros(x.shape, dtype=np.uint8)
+            grids = self.grids_for(space)
+            for start in range(0, x.size, _CHUNK):
+                part = code[start : start + _CHUNK]
+                for k, grid in enumerate(grids):
+                    where, found = grid.lookup(x[start : start + _CHUNK], y[start : start + _CHUNK])
+                    here = part[where]
+                    inside = found == 1
+                    here[inside & (here == 0)] = k + 1
+                    here[(found == 2) | (inside & (here != k + 1))] = _NEAR
+                    part[where] = here
+            code[~valid] = 0
+        distance = np.full(x.shape, np.nan)
+        near = np.zeros(x.shape, dtype=bool)
+        exact = np.flatnonzero(code == _NEAR)
+        if exact.size:
+            lon, lat = (x[exact], y[exact]) if space == "wgs84" else to_wgs84(x[exact], y[exact], space)
+            code[exact], distance[exact], near[exact] = self._exact(lon, lat)
+        return code, distance, near
+
+    def _exact(
+        self, lon: NDArray[np.float64], lat: NDArray[np.float64]
+    ) -> tuple[NDArray[np.uint8], NDArray[np.float64], NDArray[np.bool_]]:
+        code = np.zeros(lon.shape, dtype=np.uint8)
+        distance = np.full(lon.shape, np.inf)
+        near = np.zeros(lon.shape, dtype=bool)
+        for k, zone in enumerate(self.zones):
+            reach = max(zone.horizon_m, zone.band_m) / _METRES_PER_DEGREE_AT_60 * 1.01
+            west, south, east, north = zone.bounds
+            candidates = np.flatnonzero(
+                (lon >= west - reach) & (lon <= east + reach) & (lat >= south - reach) & (lat <= north + reach)
+            )
+            if not candidates.size:
+                continue
+            unassigned = candidates[code[candidates] == 0]
+            hit = shapely.intersects_xy(zone.geometry, lon[unassigned], lat[unassigned])
+            code[unassigned[hit]] = k + 1
+            zone_distance, zone_near = zone.measure(lon[candidates], lat[candidates])
+            distance[candidates] = np.fmin(distance[candidates], zone_distance)
+            near[candidates] |= zone_near
+        distance[np.isinf(distance)] = np.nan
+        return code, distance, near
