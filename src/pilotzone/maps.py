@@ -1,0 +1,743 @@
+"""Interactive maps of a verification result; the only module that imports folium.
+
+:func:`explore` draws the pilot zones, the review band along their borders,
+every located facility coloured by status, and a line from each operator's
+registration to each of its violations. :func:`save_map` writes the map as one
+self-contained HTML file.
+
+Offline
+-------
+Regulators often work without internet, and folium's HTML loads Leaflet,
+jQuery, Bootstrap and Font Awesome from CDNs. With ``offline=True``:
+
+* :func:`explore` gives the map its own asset lists (an instance attribute;
+  folium's class-level ``default_js``/``default_css`` are never touched):
+  Leaflet, its CSS (with its images) and jQuery, which folium's popups need,
+  become ``data:`` URIs read from the installed ``xstatic-leaflet`` and
+  ``xstatic-jquery`` packages; Bootstrap, awesome-markers and Font Awesome are
+  dropped, as the map draws canvas circle markers and needs no icons. The map
+  then also works when displayed in an air-gapped notebook.
+* :func:`save_map` renders the page, replaces any remaining CDN copy of those
+  assets the same way, drops the icon assets, and raises :class:`OfflineError`
+  naming every script or stylesheet that would still be fetched from the
+  network, and ``folium.Icon`` markers, which need the dropped icon assets.
+
+Basemap tiles are images requested while the map is viewed, not page assets:
+a map with a basemap saves offline but shows tiles only where their server is
+reachable.
+
+Display only
+------------
+Zone outlines are simplified (about 50 m) and, over a GCJ-02 basemap (AMap /
+Gaode), every overlay is shifted into GCJ-02 so it lands where the tiles draw
+it. Both are for display: the check itself used the full WGS-84 geometry, and
+reports keep WGS-84 coordinates.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import html
+import importlib
+import logging
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any, Literal
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from jinja2 import Template
+from numpy.typing import NDArray
+
+from pilotzone.crs import from_wgs84, geometry_from_wgs84, to_wgs84
+from pilotzone.errors import CRSError, InputError, PilotzoneError, Problem
+from pilotzone.rules import describe
+
+__all__ = ["explore", "save_map"]
+
+Lang = Literal["en", "zh"]
+
+log = logging.getLogger(__name__)
+
+#: Display tolerance of zone outlines, degrees (about 50 m).
+SIMPLIFY_DEG = 0.0005
+#: At most this many operators get a layer of their own in the layer control.
+MAX_OPERATOR_LAYERS = 200
+
+_COLUMNS = (
+    "operator_id", "facility_id", "name", "address", "kind", "tenure", "zone_id",
+    "registration_zone", "border_distance_m", "near_border", "status", "reasons", "message",
+)  # fmt: skip
+_STATUS_COLORS = {
+    "violation": "#d62728",
+    "review": "#ff7f0e",
+    "invalid": "#7f7f7f",
+    "compliant": "#2ca02c",
+}
+_DRAW_ORDER = {"compliant": 0, "invalid": 1, "review": 2, "violation": 3}
+_ZONE_COLOR = "#1f5fbf"
+_BAND_COLOR = "#ff7f0e"
+_TEXT = {
+    "en": {
+        "violation": "Violation", "review": "Needs review", "invalid": "Invalid",
+        "compliant": "Compliant", "status": "Status", "operator": "Operator",
+        "facility": "Facility", "address": "Address", "kind": "Kind", "tenure": "Tenure",
+        "zone": "Zone", "registration_zone": "Registration zone", "distance": "Distance to border",
+        "beyond_band": "> review band", "reasons": "Reasons", "none": "none",
+        "title": "pilotzone check", "registration": "Registration address (large ring)",
+        "line": "Registration → violating facility",
+        "zones": "Pilot zones (outline simplified ~50 m for display; "
+        "the check used the full boundary)",
+        "zones_short": "Pilot zones (display simplified; check used full boundary)",
+        "band": "Review band (± boundary accuracy along each border)",
+        "approximate": "approximate stretches up to",
+        "inactive": "not active", "unlocated": "Rows without a location (not drawn)",
+        "capped": "Operators without a layer of their own (layer limit)",
+        "gcj02": "Overlays shifted to GCJ-02 to match the AMap tiles (display only; the check "
+        "and all reports use WGS-84).",
+    },
+    "zh": {
+        "violation": "违规", "review": "需复核", "invalid": "无效", "compliant": "合规",
+        "status": "状态", "operator": "运营者", "facility": "设施", "address": "地址",
+        "kind": "类型", "tenure": "使用方式", "zone": "所在地区", "registration_zone": "注册地区",
+        "distance": "距边界", "beyond_band": "> 复核带", "reasons": "原因", "none": "无",
+        "title": "pilotzone 核查", "registration": "注册地址（大圆环）",
+        "line": "注册地址 → 违规设施",
+        "zones": "试点地区（显示时简化约50米；核查使用完整边界）",
+        "zones_short": "试点地区（显示简化；核查用完整边界）",
+        "band": "复核带（各边界两侧 ± 边界精度）",
+        "approximate": "近似边界段最大",
+        "inactive": "未生效", "unlocated": "无位置的行（未绘制）",
+        "capped": "未单独分层的运营者（图层数量上限）",
+        "gcj02": "叠加图层已转换为GCJ-02坐标以匹配高德底图（仅用于显示；核查与报告均使用WGS-84）。",
+    },
+}  # fmt: skip
+
+_GAODE = (
+    "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+    "&x={x}&y={y}&z={z}"
+)
+_TIANDITU = (
+    "https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+    "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+    "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
+)
+# folium.Map.default_js / default_css names: those served from local copies,
+# and those only folium.Icon markers need (no offline copy; dropped when unused).
+_LOCAL_ASSETS = {
+    "leaflet": ("leaflet", "leaflet.js"),
+    "jquery": ("jquery", "jquery.min.js"),
+    "leaflet_css": ("leaflet", "leaflet.css"),
+}
+_ICON_ASSETS = frozenset({
+    "bootstrap", "awesome_markers", "bootstrap_css", "glyphicons_css",
+    "awesome_markers_font_css", "awesome_markers_css", "awesome_rotate_css",
+})  # fmt: skip
+
+
+class OfflineError(PilotzoneError, RuntimeError):
+    """A map that would fetch scripts or stylesheets from the network."""
+
+
+def explore(
+    result: gpd.GeoDataFrame,
+    *,
+    zones: gpd.GeoDataFrame | None = None,
+    m: folium.Map | None = None,
+    basemap: str | tuple[str, str] | Mapping[str, str] | None = None,
+    offline: bool = True,
+    lang: Lang = "en",
+) -> folium.Map:
+    """Draw a verification result on an interactive Leaflet map.
+
+    Parameters
+    ----------
+    result : geopandas.GeoDataFrame
+        What :func:`pilotzone.verify` returns: point geometry (WGS-84
+        longitude/latitude; another known CRS is reprojected, a missing one is
+        an error) and the columns ``operator_id, facility_id, name, address,
+        kind, tenure, zone_id, registration_zone, border_distance_m,
+        near_border, status, reasons, message``. Rows without a location are
+        counted in the legend, not drawn.
+    zones : geopandas.GeoDataFrame, optional
+        Zone table with ``zone_id, name_en, name_zh, short_name_en,
+        short_name_zh, active, accuracy_m`` and polygon geometry; by default
+        :func:`pilotzone.zones.load_zones`.
+    m : folium.Map, optional
+        Add the layers to this map instead of a new one.
+    basemap : str, tuple or dict, optional
+        ``None`` (no tiles, fully offline); ``"osm"``; ``"tianditu"`` given as
+        ``{"name": "tianditu", "key": "<TianDiTu key>"}``; ``"gaode"`` or
+        ``"amap"`` (GCJ-02 tiles: the overlays are shifted to GCJ-02 for
+        display); or an XYZ template such as an intranet tile server's, with
+        its attribution: ``(template, attribution)`` or ``{"tiles": template,
+        "attribution": ..., "crs": "wgs84" | "gcj02"}``. Tiles are fetched when
+        the map is viewed, so their server must be reachable then.
+    offline : bool, default True
+        Make the map's own page assets local (``data:`` URIs from the
+        installed xstatic packages) so it also renders in an air-gapped
+        notebook; see the module notes.
+    lang : {"en", "zh"}, default "en"
+        Language of zone names, layer names, legend and popups.
+
+    Returns
+    -------
+    folium.Map
+        ``m`` if given, otherwise a new canvas-rendered map fitted to the data.
+
+    Raises
+    ------
+    pilotzone.errors.CRSError
+        If ``result`` or ``zones`` has no CRS.
+    pilotzone.errors.InputError
+        If ``result`` lacks columns.
+    ValueError
+        For an unknown basemap, a template without attribution, or TianDiTu
+        without a key.
+
+    Notes
+    -----
+    Markers are Leaflet circle markers, drawn on canvas on the maps this
+    function creates, so tens of thousands pan smoothly. The layer control
+    has one layer per status and one per operator (the
+    :data:`MAX_OPERATOR_LAYERS` operators with most findings); a facility is
+    shown when both its status and its operator layer are on. Every text
+    taken from the data is HTML-escaped.
+
+    Examples
+    --------
+    >>> m = explore(result, zones=zones)  # doctest: +SKIP
+    >>> save_map(m, "out/map.html")  # doctest: +SKIP
+    """
+    text = _TEXT[lang]
+    tiles, display_crs = _basemap(basemap)
+    result = _checked(result, "result")
+    missing = [c for c in _COLUMNS if c not in result.columns]
+    if missing:
+        raise InputError([
+            Problem("result", None, c, None, "column missing; pass what pilotzone.verify returns")
+            for c in missing
+        ])  # fmt: skip
+    if zones is None:
+        from pilotzone.zones import load_zones
+
+        zones = load_zones()
+    zones = _checked(zones, "zones")
+
+    lon, lat = shapely.get_x(result.geometry.values), shapely.get_y(result.geometry.values)
+    located = np.isfinite(lon) & np.isfinite(lat)
+    lon, lat = from_wgs84(lon, lat, display_crs)
+    lat, lon = np.round(lat, 6), np.round(lon, 6)
+
+    if located.any():
+        bounds = [
+            [lat[located].min(), lon[located].min()],
+            [lat[located].max(), lon[located].max()],
+        ]
+    else:
+        shapes = geometry_from_wgs84(np.asarray(zones.geometry.values), display_crs)
+        west, south, east, north = shapely.total_bounds(shapes)
+        bounds = [[south, west], [north, east]]
+
+    if m is None:
+        m = folium.Map(tiles=None, prefer_canvas=True, control_scale=True)
+    if offline:
+        _use_local_assets(m)
+    for tile in tiles:
+        tile.add_to(m)
+    _band_layer(zones, display_crs, text).add_to(m)
+    _zone_layers(zones, display_crs, lang).add_to(m)
+    facilities = _Facilities(result, located, lat, lon, text, lang)
+    for group in [*facilities.status_groups, *facilities.operator_groups]:
+        group.add_to(m)
+    m.add_child(facilities)
+    m.fit_bounds(bounds)
+    # A layer control lists the layers present when it renders: keep one, after them all.
+    controls = [k for k, v in m._children.items() if isinstance(v, folium.LayerControl)]
+    for key in controls:
+        m._children.move_to_end(key)
+    if not controls:
+        folium.LayerControl(collapsed=len(facilities.operator_groups) > 8).add_to(m)
+    legend = _legend_html(result, located, zones, facilities.capped, display_crs, text, lang)
+    m.add_child(_Legend(legend))
+    log.info(
+        "map: %d facilities drawn, %d without location, %d zones",
+        located.sum(), (~located).sum(), len(zones),
+    )  # fmt: skip
+    return m
+
+
+def save_map(m: folium.Map, path: str | os.PathLike[str], *, offline: bool = True) -> Path:
+    """Write a map as one HTML file, atomically.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map, from :func:`explore` or elsewhere; it is not modified.
+    path : str or os.PathLike
+        The HTML file to write; its folder must exist.
+    offline : bool, default True
+        Make the page self-contained: Leaflet, its CSS and jQuery are inlined
+        as ``data:`` URIs from the installed xstatic packages, and folium's
+        icon assets (Bootstrap, awesome-markers, Font Awesome) are dropped.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    OfflineError
+        With ``offline=True``, if a script or stylesheet would still be loaded
+        from the network (a folium plugin's) or the map uses ``folium.Icon``
+        markers; nothing is written then. Basemap tile URLs are not page
+        assets and do not count.
+
+    Notes
+    -----
+    The page is written to a temporary file in the same folder and moved over
+    ``path`` with :func:`os.replace`, so a reader never sees half a map.
+    """
+    path = Path(path)
+    page = m.get_root().render()
+    if offline:
+        page, needs = _offline_page(page)
+        if needs:
+            raise OfflineError(
+                f"the map would not work offline: it needs {len(needs)} asset(s) from the "
+                f"network with no local copy: {'; '.join(needs)}. Leave out the folium plugins "
+                "or icons they come from (draw CircleMarkers), or save with offline=False."
+            )
+    # Not tempfile.mkstemp: its files are private (0600); this one gets the usual mode.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(temporary, "x", encoding="utf-8") as file:
+            file.write(page)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    log.info("map written to %s (%d bytes)", path, len(page.encode()))
+    return path
+
+
+def _checked(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
+    if frame.crs is None:
+        raise CRSError(
+            f"{what} has no CRS; set the one its coordinates are in, e.g. "
+            f"{what}.set_crs('EPSG:4326') for WGS-84 longitude/latitude"
+        )
+    return frame if frame.crs.equals("EPSG:4326") else frame.to_crs("EPSG:4326")
+
+
+def _basemap(spec: Any) -> tuple[list[folium.TileLayer], str]:
+    """The tile layers for ``spec`` and the coordinate system they draw in."""
+    if spec is None:
+        return [], "wgs84"
+    if isinstance(spec, tuple):
+        template, attribution = spec
+        spec = {"tiles": template, "attribution": attribution}
+    if isinstance(spec, Mapping) and "tiles" in spec:
+        crs = spec.get("crs", "wgs84")
+        if not spec.get("attribution"):
+            raise ValueError(f"basemap {spec['tiles']!r} needs a non-empty attribution")
+        if crs not in ("wgs84", "gcj02"):
+            raise ValueError(f"basemap crs must be 'wgs84' or 'gcj02', not {crs!r}")
+        layer = folium.TileLayer(spec["tiles"], attr=spec["attribution"], name="Basemap")
+        return [layer], crs
+    name = spec.get("name") if isinstance(spec, Mapping) else spec
+    if not isinstance(name, str):
+        raise TypeError(f"basemap must be a name, template or dict, not {spec!r}")
+    if "{" in name:
+        raise ValueError(
+            f"basemap {name!r} needs an attribution: pass (template, attribution) "
+            "or {'tiles': template, 'attribution': ...}"
+        )
+    name = name.lower()
+    if name == "osm":
+        return [folium.TileLayer("OpenStreetMap", name="OpenStreetMap")], "wgs84"
+    if name in ("gaode", "amap"):
+        layer = folium.TileLayer(
+            _GAODE, attr="&copy; AutoNavi 高德地图 (GCJ-02)", name="AMap 高德", subdomains="1234",
+            max_zoom=18,
+        )  # fmt: skip
+        return [layer], "gcj02"
+    if name == "tianditu":
+        key = spec.get("key") if isinstance(spec, Mapping) else None
+        if not key or not re.fullmatch(r"[0-9A-Za-z]+", str(key)):
+            raise ValueError(
+                "basemap 'tianditu' needs your TianDiTu key (letters and digits): "
+                "basemap={'name': 'tianditu', 'key': '...'}"
+            )
+        attribution = "&copy; 天地图 TianDiTu (CGCS2000)"
+        vector = folium.TileLayer(
+            _TIANDITU.format(layer="vec", key=key), attr=attribution, name="TianDiTu 天地图",
+            subdomains="01234567", max_zoom=18,
+        )  # fmt: skip
+        labels = folium.TileLayer(
+            _TIANDITU.format(layer="cva", key=key), attr=attribution, name="TianDiTu labels",
+            subdomains="01234567", max_zoom=18, overlay=True, control=False,
+        )  # fmt: skip
+        return [vector, labels], "wgs84"
+    raise ValueError(
+        f"unknown basemap {spec!r}: use None, 'osm', 'gaode', 'amap', "
+        "{'name': 'tianditu', 'key': ...} or (xyz_template, attribution)"
+    )
+
+
+def _text(value: Any) -> str:
+    """Escape data for HTML *and* for the JS template literals folium pastes it into."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    escaped = html.escape(str(value))
+    return escaped.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+
+
+def _zone_layers(zones: gpd.GeoDataFrame, display_crs: str, lang: Lang) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=_TEXT[lang]["zones_short"])
+    shapes = shapely.simplify(
+        np.asarray(zones.geometry.values), SIMPLIFY_DEG, preserve_topology=True
+    )
+    for zone, shape in zip(zones.itertuples(index=False), shapes, strict=True):
+        active = bool(zone.active)
+        color = _ZONE_COLOR if active else "#666666"
+        style = {"color": color, "weight": 2, "fillColor": color, "fillOpacity": 0.06}
+        label = _text(getattr(zone, f"short_name_{lang}")) or _text(zone.zone_id)
+        if not active:
+            style["dashArray"] = "6 4"
+            label += f" ({_TEXT[lang]['inactive']})"
+        # folium's Popup and Tooltip paste their text as is: it was escaped above.
+        tooltip = folium.Tooltip(
+            label, permanent=True, direction="top", offset=(0, -8), className="pilotzone-zone"
+        )
+        popup = folium.Popup(f"<b>{label}</b><br>{_text(getattr(zone, f'name_{lang}'))}")
+        layer = folium.GeoJson(_feature(shape, display_crs, style), tooltip=tooltip)
+        layer.add_child(popup).add_to(group)
+    return group
+
+
+def _band_layer(zones: gpd.GeoDataFrame, display_crs: str, text: dict[str, str]) -> folium.GeoJson:
+    """Everything within a border's accuracy of it, as :func:`pilotzone.locate` flags it.
+
+    That is the ring within the zone's ``accuracy_m`` of its border, plus the
+    wider strip along each of its ``approximate_borders`` stretches, built in
+    metres in a projection centred on the zone and drawn to a tenth of its width.
+    """
+    bands = []
+    pieces = zones["approximate_borders"] if "approximate_borders" in zones else [()] * len(zones)
+    for shape, accuracy, stretches in zip(
+        zones.geometry.values, zones["accuracy_m"], pieces, strict=True
+    ):
+        centre = shape.centroid
+        local = f"+proj=aeqd +lat_0={centre.y:.6f} +lon_0={centre.x:.6f} +datum=WGS84 +units=m"
+        metric = shapely.simplify(geometry_from_wgs84(shape, local), accuracy / 10)
+        parts = [metric.buffer(accuracy).difference(metric.buffer(-accuracy))]
+        parts += [geometry_from_wgs84(p.geometry, local).buffer(p.accuracy_m) for p in stretches]
+        band = shapely.simplify(shapely.union_all(parts), accuracy / 10, preserve_topology=True)
+        bands.append(shapely.transform(band, functools.partial(_to_wgs84_xy, crs=local)))
+    style = {"stroke": False, "fillColor": _BAND_COLOR, "fillOpacity": 0.35}
+    feature = _feature(shapely.union_all(bands), display_crs, style)
+    return folium.GeoJson(feature, name=text["band"], interactive=False)
+
+
+def _feature(shape: Any, display_crs: str, style: dict[str, Any]) -> dict[str, Any]:
+    """A GeoJSON feature of a WGS-84 shape in the display CRS, to 6 decimals (0.1 m)."""
+    shown = shapely.transform(
+        geometry_from_wgs84(shape, display_crs), functools.partial(np.round, decimals=6)
+    )
+    return {"type": "Feature", "properties": {"style": style}, "geometry": shown.__geo_interface__}
+
+
+def _to_wgs84_xy(xy: NDArray[np.float64], crs: str) -> NDArray[np.float64]:
+    return np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], crs))
+
+
+def _popup(row: Any, text: dict[str, str], lang: Lang) -> str:
+    distance = row.border_distance_m
+    shown = text["beyond_band"] if pd.isna(distance) else f"{float(distance):,.0f} m"
+    codes = [c for c in row.reasons.split(";") if c] if isinstance(row.reasons, str) else []
+    reasons = "<br>".join(f"• {_text(describe(c, lang))}" for c in codes) or text["none"]
+    color = _STATUS_COLORS.get(str(row.status), "#7f7f7f")
+    lines = [
+        f"<b>{_text(row.name)}</b>",
+        (
+            f"{text['operator']}: {_text(row.operator_id)} · "
+            f"{text['facility']}: {_text(row.facility_id)}"
+        ),
+        f"{text['address']}: {_text(row.address)}",
+        f"{text['kind']}: {_text(row.kind)} · {text['tenure']}: {_text(row.tenure)}",
+        (
+            f"{text['zone']}: {_text(row.zone_id) or '-'} · "
+            f"{text['registration_zone']}: {_text(row.registration_zone) or '-'}"
+        ),
+        f"{text['distance']}: {_text(shown)}",
+        f"{text['status']}: <b style='color:{color}'>{_text(text.get(row.status, row.status))}</b>",
+        f"{text['reasons']}:<br>{reasons}",
+    ]
+    if _text(row.message):
+        lines.append(f"<i>{_text(row.message)}</i>")
+    return "<br>".join(lines)
+
+
+def _legend_html(
+    result: gpd.GeoDataFrame,
+    located: np.ndarray,
+    zones: gpd.GeoDataFrame,
+    capped: int,
+    display_crs: str,
+    text: dict[str, str],
+    lang: Lang,
+) -> str:
+    def swatch(style: str) -> str:
+        return f"<span style='display:inline-block;width:12px;height:12px;{style}'></span> "
+
+    counts = result["status"][located].astype(str).value_counts()
+    rows = [f"<b>{text['title']}</b>"]
+    rows += [
+        swatch(f"border-radius:50%;background:{color};border:1px solid #222")
+        + f"{text[status]} ({counts.get(status, 0)})"
+        for status, color in _STATUS_COLORS.items()
+    ]
+    rows += [
+        swatch("border-radius:50%;border:3px solid #222;width:10px;height:10px")
+        + text["registration"],
+        swatch(f"border-top:2px dashed {_STATUS_COLORS['violation']};height:0") + text["line"],
+        swatch(f"border:2px solid {_ZONE_COLOR};background:{_ZONE_COLOR}22") + text["zones"],
+        swatch(f"background:{_BAND_COLOR};opacity:.5") + text["band"],
+    ]
+    for zone in zones.itertuples(index=False):
+        wider = [p.accuracy_m for p in getattr(zone, "approximate_borders", ())]
+        note = f"; {text['approximate']} ±{max(wider):g} m" if wider else ""
+        name = _text(getattr(zone, f"short_name_{lang}")) or _text(zone.zone_id)
+        rows.append(f"<small>{name} ±{float(zone.accuracy_m):g} m{note}</small>")
+    if (~located).any():
+        rows.append(f"{text['unlocated']}: {(~located).sum()}")
+    if capped:
+        rows.append(f"{text['capped']}: {capped}")
+    if display_crs == "gcj02":
+        rows.append(f"<b style='color:#b00'>{text['gcj02']}</b>")
+    return "<br>".join(rows)
+
+
+class _Legend(MacroElement):
+    """A fixed legend box in the map's lower left corner."""
+
+    _template = Template("""
+        {% macro header(this, kwargs) %}
+        <style>.pilotzone-legend{background:#fff;padding:6px 8px;font:12px/1.5 sans-serif;
+        max-width:340px;border-radius:4px;box-shadow:0 0 6px rgba(0,0,0,.3)}
+        .leaflet-tooltip.pilotzone-zone{background:none;border:none;box-shadow:none;
+        color:#1f5fbf;font-weight:bold;text-shadow:0 0 3px #fff,0 0 3px #fff}
+        .leaflet-tooltip.pilotzone-zone:before{display:none}</style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            var legend = L.control({position: "bottomleft"});
+            legend.onAdd = function () {
+                var div = L.DomUtil.create("div", "pilotzone-legend");
+                div.innerHTML = {{ this.html|tojson }};
+                L.DomEvent.disableClickPropagation(div);
+                return div;
+            };
+            legend.addTo(map);
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, legend_html: str) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "PilotzoneLegend"
+        self.html = legend_html
+
+
+class _Facilities(MacroElement):
+    """Every located facility as a canvas circle marker, and the violation lines.
+
+    folium's own CircleMarker with a Popup and a Tooltip costs about 1.7 kB of
+    page and 2.5 ms of rendering per facility; here each facility is one row of
+    a JSON array that a short script turns into markers: a third of the size,
+    rendered at once. Popup and tooltip texts are built (and escaped) in Python.
+
+    The layer control has one layer per status and one per operator (the
+    :data:`MAX_OPERATOR_LAYERS` operators with most findings). A facility is
+    shown while both are on: its marker sits in a group per (status, operator)
+    inside the status layer, and the operator layers are empty switches that
+    move those groups in and out of their status layers.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function (map, statuses, colors, operators, markers, lines) {
+            var pairs = {};
+            function group(s, o) {
+                if (o < 0) { return statuses[s]; }
+                var key = s + "/" + o;
+                return pairs[key] || (pairs[key] = L.featureGroup().addTo(statuses[s]));
+            }
+            markers.forEach(function (r) {
+                L.circleMarker([r[0], r[1]], {
+                    radius: r[2] ? 8 : 5, weight: r[2] ? 3 : 1, color: "#222222",
+                    fillColor: colors[r[3]], fillOpacity: 0.85
+                }).bindPopup(r[5], {maxWidth: 320}).bindTooltip(r[6], {sticky: true})
+                    .addTo(group(r[3], r[4]));
+            });
+            lines.forEach(function (r) {
+                L.polyline([[r[0], r[1]], [r[2], r[3]]], {
+                    color: colors[r[4]], weight: 2, opacity: 0.8, dashArray: "6 4",
+                    interactive: false
+                }).addTo(group(r[4], r[5]));
+            });
+            map.on("overlayadd overlayremove", function (e) {
+                var o = operators.indexOf(e.layer);
+                statuses.forEach(function (layer, s) {
+                    var pair = o < 0 ? null : pairs[s + "/" + o];
+                    if (pair && e.type === "overlayadd") { layer.addLayer(pair); }
+                    if (pair && e.type === "overlayremove") { layer.removeLayer(pair); }
+                });
+            });
+        })(
+            {{ this._parent.get_name() }},
+            [{% for g in this.status_groups %}{{ g.get_name() }}, {% endfor %}],
+            {{ this.colors|tojson }},
+            [{% for g in this.operator_groups %}{{ g.get_name() }}, {% endfor %}],
+            {{ this.markers|tojson }},
+            {{ this.lines|tojson }}
+        );
+        {% endmacro %}
+    """)
+
+    def __init__(
+        self,
+        result: gpd.GeoDataFrame,
+        located: NDArray[np.bool_],
+        lat: NDArray[np.float64],
+        lon: NDArray[np.float64],
+        text: dict[str, str],
+        lang: Lang,
+    ) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "PilotzoneFacilities"
+        frame = pd.DataFrame({c: result[c].to_numpy() for c in _COLUMNS})
+        frame["lat"], frame["lon"] = lat, lon
+        frame["operator_id"] = frame["operator_id"].astype(str)
+        frame["status"] = frame["status"].astype(str)
+        frame["registration"] = frame["kind"].astype(str).eq("registration")
+        frame = frame[located]
+
+        statuses = [s for s in _STATUS_COLORS if (frame["status"] == s).any()]
+        statuses += sorted(set(frame["status"]) - set(statuses))
+        counts = frame["status"].value_counts()
+        self.status_groups = [
+            folium.FeatureGroup(name=f"{_text(text.get(s, s))} ({counts[s]})") for s in statuses
+        ]
+        self.colors = [_STATUS_COLORS.get(s, _STATUS_COLORS["invalid"]) for s in statuses]
+
+        findings = (frame["status"] != "compliant").groupby(frame["operator_id"]).sum()
+        ranked = sorted(findings.index, key=lambda op: (-findings[op], op))
+        operators = sorted(ranked[:MAX_OPERATOR_LAYERS])
+        self.capped = len(ranked) - len(operators)
+        if self.capped:
+            log.info(
+                "%d operators have no layer of their own (limit %d; those with most findings kept)",
+                self.capped, MAX_OPERATOR_LAYERS,
+            )  # fmt: skip
+        sizes = frame["operator_id"].value_counts()
+        self.operator_groups = [
+            folium.FeatureGroup(name=f"{text['operator']} {_text(op)} ({sizes[op]})")
+            for op in operators
+        ]  # fmt: skip
+
+        status_index = {s: i for i, s in enumerate(statuses)}
+        operator_index = {op: i for i, op in enumerate(operators)}
+        registrations = frame[frame["registration"]].groupby("operator_id")
+        home = {op: (g["lat"].iat[0], g["lon"].iat[0]) for op, g in registrations if len(g) == 1}
+        # Drawn in this order: violations last, on top.
+        frame = frame.assign(_rank=frame["status"].map(_DRAW_ORDER).fillna(1))
+        self.markers: list[list[Any]] = []
+        self.lines: list[list[Any]] = []
+        for row in frame.sort_values(["_rank", "registration"], kind="stable").itertuples():
+            s, o = status_index[row.status], operator_index.get(row.operator_id, -1)
+            tooltip = f"{_text(row.name)} · {_text(text.get(row.status, row.status))}"
+            popup = _popup(row, text, lang)
+            self.markers.append([row.lat, row.lon, int(row.registration), s, o, popup, tooltip])
+            if row.status == "violation" and not row.registration and row.operator_id in home:
+                self.lines.append([*home[row.operator_id], row.lat, row.lon, s, o])
+
+
+@functools.cache
+def _data_uri(name: str) -> str:
+    """A ``data:`` URI of one of folium's assets from its xstatic package."""
+    package, filename = _LOCAL_ASSETS[name]
+    folder = Path(importlib.import_module(f"xstatic.pkg.{package}").BASE_DIR)
+    content = (folder / filename).read_bytes()
+    if filename.endswith(".css"):
+        # Leaflet's CSS points at images/*.png; a data: stylesheet has no folder.
+        def image(match: re.Match[bytes]) -> bytes:
+            png = (folder / "images" / match.group(1).decode()).read_bytes()
+            return b"url(data:image/png;base64," + base64.b64encode(png) + b")"
+
+        content = re.sub(rb"url\(images/([\w.-]+\.png)\)", image, content)
+        return "data:text/css;base64," + base64.b64encode(content).decode()
+    return "data:text/javascript;base64," + base64.b64encode(content).decode()
+
+
+def _use_local_assets(m: folium.Map) -> None:
+    """Give ``m`` its own asset lists with local copies, leaving folium's class lists alone."""
+    m.default_js = [
+        (name, _data_uri(name) if name in _LOCAL_ASSETS else url)
+        for name, url in m.default_js
+        if name not in _ICON_ASSETS
+    ]  # fmt: skip
+    m.default_css = [
+        (name, _data_uri(name) if name in _LOCAL_ASSETS else url)
+        for name, url in m.default_css
+        if name not in _ICON_ASSETS
+    ]  # fmt: skip
+
+
+def _offline_page(page: str) -> tuple[str, list[str]]:
+    """Put local copies of folium's CDN assets into a rendered page, drop its icon assets.
+
+    Returns the page and what in it would still need the network.
+    """
+    for name, url in [*folium.Map.default_js, *folium.Map.default_css]:
+        if name in _LOCAL_ASSETS:
+            page = page.replace(f'"{url}"', f'"{_data_uri(name)}"')
+        elif name in _ICON_ASSETS:
+            tag = rf'[ \t]*<(script|link)\b[^>]*"{re.escape(url)}"[^>]*>(</script>)?\n?'
+            page = re.sub(tag, "", page)
+    needs = _remote_assets(page)
+    if "L.AwesomeMarkers" in page:
+        needs.append("folium.Icon markers (Bootstrap, awesome-markers and Font Awesome)")
+    return page, needs
+
+
+class _AssetFinder(HTMLParser):
+    """Collect the URLs of scripts, stylesheets, images and frames in a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attribute = {"script": "src", "link": "href", "img": "src", "iframe": "src"}.get(tag)
+        url = dict(attrs).get(attribute or "") or ""
+        if attribute and url:
+            self.urls.append(url)
+
+
+def _remote_assets(page: str) -> list[str]:
+    """Asset URLs in a page that a browser would fetch from the network."""
+    finder = _AssetFinder()
+    finder.feed(page)
+    return [u for u in finder.urls if re.match(r"\s*(https?:)?//", u, re.IGNORECASE)]

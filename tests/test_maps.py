@@ -1,0 +1,601 @@
+"""Tests for pilotzone.maps: explore() and save_map(), offline, on the rendered HTML.
+
+The result tables are built by hand here (pilotzone.verify's output contract),
+over three synthetic zones near Shanghai, where GCJ-02 shifts points by about
+500 m. ``sample_result`` and ``synthetic_zones`` are shared with
+test_maps_browser.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import html
+import importlib
+import json
+import math
+import os
+import re
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import folium
+import folium.plugins
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import pytest
+import shapely
+
+from pilotzone import maps
+from pilotzone.crs import from_wgs84, geometry_from_wgs84
+from pilotzone.errors import CRSError, InputError, PilotzoneError
+from pilotzone.maps import explore, save_map
+from pilotzone.rules import describe
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+# Closes folium's JS template literals, or is an invalid escape inside one.
+TEMPLATE_BREAKER = "Gamma `${alert(2)}` \\u{zz} back"
+HOSTILE_OPERATOR = "OP-C <script>alert(3)</script>"
+STATUS_COLORS = {
+    "violation": "#d62728",
+    "review": "#ff7f0e",
+    "invalid": "#7f7f7f",
+    "compliant": "#2ca02c",
+}
+NA = pd.NA
+NAN = math.nan
+GEOD = pyproj.Geod(ellps="WGS84")
+
+# operator, facility, name, kind, tenure, (lon, lat) WGS-84, zone, registration zone,
+# border distance, near border, status, reasons
+SAMPLE_ROWS: list[tuple[Any, ...]] = [
+    ("OP-A", "A-REG", "Alpha HQ", "registration", "owned", (121.50, 31.20), "alpha", "alpha",
+     NAN, False, "compliant", ""),
+    ("OP-A", "A-IDC1", "Alpha IDC 1", "idc", "rented", (121.45, 31.15), "alpha", "alpha",
+     NAN, False, "compliant", ""),
+    ("OP-A", "A-CDN1", "Alpha CDN", "cdn", "purchased", (121.55, 31.25), "alpha", "alpha",
+     NAN, False, "compliant", ""),
+    ("OP-A", "A-IDC2", "Alpha IDC in Beta", "idc", "rented", (121.00, 31.47), "beta", "alpha",
+     NAN, False, "violation", "facility_outside_registration_zone"),
+    ("OP-A", "A-SRV", "Alpha edge server", "server", "rented", (121.6005, 31.20), NA, "alpha",
+     47.6, True, "review", "near_border"),
+    ("OP-B", "B-REG", "Beta HQ", "registration", "owned", (121.05, 31.50), "beta", "beta",
+     NAN, False, "compliant", ""),
+    ("OP-B", "B-IDC", "Beta IDC", "idc", "owned", (121.20, 31.50), "beta", "beta",
+     NAN, False, "compliant", ""),
+    ("OP-B", "B-CDN", "Beta CDN outside", "cdn", "rented", (121.20, 31.00), NA, "beta",
+     NAN, False, "violation", "acceleration_outside_zone;facility_outside_registration_zone"),
+    ("OP-B", "B-ISP", "Beta ISP", "isp", "rented", (120.95, 31.42), "beta", "beta",
+     NAN, False, "invalid", "invalid_input"),
+    ("OP-B", "B-LOST", "Beta lost", "server", "rented", None, NA, "beta",
+     NAN, False, "invalid", "invalid_input"),
+    (HOSTILE_OPERATOR, "C-REG1", "Gamma HQ", "registration", "owned", (121.78, 30.90), "gamma",
+     NA, NAN, False, "review", "registration_ambiguous"),
+    (HOSTILE_OPERATOR, "C-REG2", TEMPLATE_BREAKER, "registration", "owned", (121.42, 31.28),
+     "alpha", NA, NAN, False, "review", "registration_ambiguous"),
+    (HOSTILE_OPERATOR, "C-IDC", HOSTILE, "idc", "rented", (121.48, 31.12), "alpha", NA,
+     NAN, False, "review", "registration_ambiguous"),
+]  # fmt: skip
+LOCATED = 12
+STATUS_COUNTS = {"compliant": 5, "violation": 2, "review": 4, "invalid": 1}
+ZONES = 3
+
+
+def synthetic_zones() -> gpd.GeoDataFrame:
+    """Three zones: a square, a two-part multipolygon, and a suspended zone."""
+    box = shapely.box
+    rows = [
+        ("alpha", "Alpha pilot zone", "阿尔法试点区", "Alpha", "阿尔法", "active", True, 500.0,
+         shapely.MultiPolygon([box(121.40, 31.10, 121.60, 31.30)])),
+        ("beta", "Beta pilot zone", "贝塔试点区", "Beta", "贝塔", "active", True, 100.0,
+         shapely.MultiPolygon([box(120.90, 31.40, 121.10, 31.55),
+                               box(121.15, 31.45, 121.25, 31.55)])),
+        ("gamma", "Gamma <b>zone</b>", "伽马试点区", "Gamma", "伽马", "suspended", False, 150.0,
+         shapely.MultiPolygon([box(121.70, 30.85, 121.85, 30.95)])),
+    ]  # fmt: skip
+    columns = ["zone_id", "name_en", "name_zh", "short_name_en", "short_name_zh", "status",
+               "active", "accuracy_m", "geometry"]  # fmt: skip
+    return gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns), geometry="geometry", crs=4326)
+
+
+def sample_result() -> gpd.GeoDataFrame:
+    """A filing as pilotzone.verify returns it: 13 rows, 12 located, three operators."""
+    columns = [
+        "operator_id", "facility_id", "name", "kind", "tenure", "lonlat", "zone_id",
+        "registration_zone", "border_distance_m", "near_border", "status", "reasons",
+    ]  # fmt: skip
+    frame = pd.DataFrame(SAMPLE_ROWS, columns=columns)
+    frame["address"] = "No. 1 Test Road, " + frame["facility_id"]
+    frame["message"] = frame["reasons"].str.replace(";", ", ")
+    geometry = [shapely.Point(xy) if xy else None for xy in frame.pop("lonlat")]
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+
+
+def found(pattern: str, text: str) -> str:
+    """The first group of the first match of ``pattern``, which must match."""
+    match = re.search(pattern, text)
+    assert match is not None, pattern
+    return match.group(1)
+
+
+def facilities(m: folium.Map) -> list[Any]:
+    """The facility layers explore() added to ``m``."""
+    return [c for c in m._children.values() if isinstance(c, maps._Facilities)]
+
+
+def markers_by_facility(m: folium.Map) -> dict[str, list[Any]]:
+    """Marker rows [lat, lon, registration, status, operator, popup, tooltip] by facility id."""
+    (layer,) = facilities(m)
+    return {found(r"Facility: ([^<]+)<br>", row[5]): row for row in layer.markers}
+
+
+def markers_by_facility_zh(m: folium.Map) -> dict[str, list[Any]]:
+    """As markers_by_facility, for a map drawn with lang="zh"."""
+    (layer,) = facilities(m)
+    return {found(r"设施: ([^<]+)<br>", row[5]): row for row in layer.markers}
+
+
+def legend_text(page: str) -> str:
+    """The legend's HTML, as the page's script hands it to Leaflet."""
+    return html.unescape(json.loads(found(r'div\.innerHTML = (".*?");', page)))
+
+
+def in_page(text: str, page: str) -> bool:
+    """Whether ``text`` is in the page as is or JSON-encoded (non-ASCII as \\uXXXX)."""
+    return text in page or json.dumps(text)[1:-1] in page
+
+
+def marker_rows_in(page: str) -> list[str]:
+    """The marker rows as rendered: ``[lat, lon, registration, status, operator, "popup"...``."""
+    return re.findall(r"\[-?\d+\.\d+, -?\d+\.\d+, [01], \d+, -?\d+, \"", page)
+
+
+@pytest.fixture(scope="module")
+def result() -> gpd.GeoDataFrame:
+    return sample_result()
+
+
+@pytest.fixture(scope="module")
+def zones() -> gpd.GeoDataFrame:
+    return synthetic_zones()
+
+
+@pytest.fixture(scope="module")
+def page(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> str:
+    return explore(result, zones=zones).get_root().render()
+
+
+def test_public_names() -> None:
+    assert maps.__all__ == ["explore", "save_map"]
+    assert issubclass(maps.OfflineError, PilotzoneError)
+    assert issubclass(maps.OfflineError, RuntimeError)
+
+
+def test_draws_zones_band_markers_and_lines(page: str, result: gpd.GeoDataFrame) -> None:
+    assert len(re.findall(r"\"className\": \"pilotzone-zone\"", page)) == ZONES  # zone labels
+    assert len(marker_rows_in(page)) == LOCATED
+    m = explore(result, zones=synthetic_zones())
+    (layer,) = facilities(m)
+    assert len(layer.markers) == LOCATED
+    # Lines only for operators with exactly one located registration: OP-A and OP-B.
+    assert len(layer.lines) == 2
+    assert "Rows without a location (not drawn): 1" in legend_text(page)
+
+
+@pytest.mark.parametrize(
+    ("facility", "status"),
+    [("A-REG", "compliant"), ("A-IDC2", "violation"), ("A-SRV", "review"), ("B-ISP", "invalid")],
+)
+def test_markers_coloured_by_status(result: gpd.GeoDataFrame, facility: str, status: str) -> None:
+    m = explore(result, zones=synthetic_zones())
+    (layer,) = facilities(m)
+    row = markers_by_facility(m)[facility]
+    assert layer.colors[row[3]] == STATUS_COLORS[status]
+    assert json.dumps(layer.colors) in m.get_root().render()
+
+
+def test_registrations_drawn_distinctly(result: gpd.GeoDataFrame) -> None:
+    rows = markers_by_facility(explore(result, zones=synthetic_zones()))
+    assert {f for f, row in rows.items() if row[2]} == {"A-REG", "B-REG", "C-REG1", "C-REG2"}
+
+
+def test_violation_lines_join_registration_to_facility(result: gpd.GeoDataFrame) -> None:
+    (layer,) = facilities(explore(result, zones=synthetic_zones()))
+    ends = sorted((line[0], line[1], line[2], line[3]) for line in layer.lines)
+    assert ends == [(31.2, 121.5, 31.47, 121.0), (31.5, 121.05, 31.0, 121.2)]
+
+
+def test_layer_names(page: str) -> None:
+    overlays = found(r"(?s)overlays\s*:\s*\{(.*?)\}", page)
+    names = [json.loads(name) for name in re.findall(r'("(?:[^"\\]|\\.)*")\s*:', overlays)]
+    assert names == [
+        "Review band (± boundary accuracy along each border)",
+        "Pilot zones (display simplified; check used full boundary)",
+        "Violation (2)",
+        "Needs review (4)",
+        "Invalid (1)",
+        "Compliant (5)",
+        "Operator OP-A (5)",
+        "Operator OP-B (4)",
+        f"Operator {html.escape(HOSTILE_OPERATOR)} (3)",
+    ]
+
+
+def test_popup_texts(result: gpd.GeoDataFrame) -> None:
+    rows = markers_by_facility(explore(result, zones=synthetic_zones()))
+    popup = html.unescape(rows["B-CDN"][5])
+    for expected in ("Beta CDN outside", "Operator: OP-B", "Kind: cdn", "Tenure: rented",
+                     "Zone: -", "Registration zone: beta", "Distance to border: > review band",
+                     describe("acceleration_outside_zone"),
+                     describe("facility_outside_registration_zone")):  # fmt: skip
+        assert expected in popup
+    assert "Distance to border: 48 m" in rows["A-SRV"][5]
+    assert "Reasons:<br>none" in rows["A-REG"][5]
+    assert rows["B-CDN"][6] == "Beta CDN outside · Violation"
+
+
+def test_chinese(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> None:
+    m = explore(result, zones=zones, lang="zh")
+    page = m.get_root().render()
+    for expected in ("违规 (2)", "合规 (5)", "运营者 OP-A (5)", "阿尔法", "伽马 (未生效)"):
+        assert in_page(expected, page)
+    popup = markers_by_facility_zh(m)["B-CDN"][5]
+    assert describe("acceleration_outside_zone", "zh") in popup
+    assert "距边界: &gt; 复核带" in popup
+
+
+@pytest.mark.parametrize(
+    "text", [HOSTILE, TEMPLATE_BREAKER, HOSTILE_OPERATOR, "a & b \"quoted\" 'single' ${x} `t` \\"]
+)
+def test_text_is_escaped_for_html_and_js_templates(text: str) -> None:
+    escaped = maps._text(text)
+    assert not set(escaped) & set("<>\"'`$\\")
+    assert html.unescape(escaped) == text
+
+
+def test_hostile_text_never_reaches_the_page_raw(page: str) -> None:
+    for raw in (HOSTILE, "${alert(2)}", "<script>alert(3)", "<b>zone</b>", "\\u{zz}"):
+        assert raw not in page
+    assert json.dumps(html.escape(HOSTILE)).strip('"').replace("&", "\\u0026") in page
+    assert "Gamma &lt;b&gt;zone&lt;/b&gt;" in page  # zone popup (folium Popup, escaped by us)
+
+
+def band_of(zones: gpd.GeoDataFrame, crs: str = "wgs84") -> Any:
+    return shapely.geometry.shape(maps._band_layer(zones, crs, maps._TEXT["en"]).data["geometry"])
+
+
+def moved(lon: float, lat: float, azimuth: float, metres: float) -> shapely.Point:
+    """The point ``metres`` from lon/lat along ``azimuth`` (degrees from north), geodesically."""
+    x, y, _ = GEOD.fwd(lon, lat, azimuth, metres)
+    return shapely.Point(x, y)
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "azimuths"),
+    [(121.40, 31.20, (90, 270)), (121.60, 31.20, (90, 270)), (121.40, 31.10, (225,))],
+)
+def test_review_band_follows_accuracy(
+    zones: gpd.GeoDataFrame, lon: float, lat: float, azimuths: tuple[int, ...]
+) -> None:
+    band = band_of(zones)  # alpha's accuracy is 500 m; the band is drawn to within 50 m
+    for azimuth in azimuths:
+        assert band.covers(moved(lon, lat, azimuth, 440))
+        assert not band.covers(moved(lon, lat, azimuth, 560))
+    assert not band.covers(shapely.Point(121.5, 31.2))  # the middle of the zone
+
+
+def test_review_band_widens_along_approximate_stretches(zones: gpd.GeoDataFrame) -> None:
+    line = shapely.LineString([(121.6, 31.1), (121.6, 31.3)])
+    stretch = SimpleNamespace(name="east edge", accuracy_m=3000.0, geometry=line)  # a BorderPiece
+    wide = zones.assign(approximate_borders=[(stretch,), (), ()])
+    band = band_of(wide)
+    assert band.covers(moved(121.6, 31.2, 90, 2500))
+    assert not band.covers(moved(121.4, 31.2, 270, 2500))  # the west edge stays narrow
+
+
+def test_zones_simplified_for_display_only() -> None:
+    wiggly = shapely.Polygon(
+        [(121.4 + 0.2 * i / 400, 31.1 + (0.0001 if i % 2 else 0)) for i in range(401)]
+        + [(121.6, 31.3), (121.4, 31.3)]
+    )
+    zones = synthetic_zones()
+    zones.loc[0, "geometry"] = shapely.MultiPolygon([wiggly])
+    group = maps._zone_layers(zones, "wgs84", "en")
+    (alpha, *_) = group._children.values()
+    assert isinstance(alpha, folium.GeoJson)
+    shown = shapely.geometry.shape(alpha.data["geometry"])
+    assert shapely.get_num_coordinates(shown) < 20 < shapely.get_num_coordinates(wiggly)
+    assert zones.geometry[0].equals(shapely.MultiPolygon([wiggly]))  # input untouched
+
+
+def test_gcj02_basemap_shifts_every_overlay(
+    result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame
+) -> None:
+    m = explore(result, zones=zones, basemap="gaode")
+    page = m.get_root().render()
+    assert "webrd0{s}.is.autonavi.com" in page
+    rows = markers_by_facility(m)
+    for facility_id, point in zip(result["facility_id"], result.geometry, strict=True):
+        if point is None:
+            continue
+        lon, lat = from_wgs84([point.x], [point.y], "gcj02")
+        row = rows[facility_id]
+        assert (row[0], row[1]) == (round(float(lat[0]), 6), round(float(lon[0]), 6))
+        assert json.dumps(row[:2])[1:-1] in page
+        shift_m = math.hypot((row[0] - point.y) * 111_320, (row[1] - point.x) * 95_000)
+        assert 300 < shift_m < 700
+    (layer,) = facilities(m)
+    ends = {(tuple(line[0:2]), tuple(line[2:4])) for line in layer.lines}
+    assert ends == {
+        (tuple(rows["A-REG"][:2]), tuple(rows["A-IDC2"][:2])),
+        (tuple(rows["B-REG"][:2]), tuple(rows["B-CDN"][:2])),
+    }
+    # Zones: the corner of alpha, converted.
+    x, y = from_wgs84([121.40], [31.10], "gcj02")
+    assert f"[{round(float(x[0]), 6)}, {round(float(y[0]), 6)}]" in page
+    # The band moves with them, vertex by vertex.
+    shifted = geometry_from_wgs84(band_of(zones), "gcj02")
+    assert shapely.hausdorff_distance(band_of(zones, "gcj02"), shifted) < 2e-6
+    assert shapely.hausdorff_distance(band_of(zones, "gcj02"), band_of(zones)) > 0.003
+    assert "GCJ-02" in legend_text(page)
+
+
+def test_wgs84_basemaps_do_not_shift(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> None:
+    for basemap in (
+        "osm",
+        {"name": "tianditu", "key": "0123abcd"},
+        ("https://t.example/{z}/{x}/{y}.png", "Intranet"),
+    ):
+        m = explore(result, zones=zones, basemap=basemap)
+        assert markers_by_facility(m)["A-REG"][:2] == [31.2, 121.5]
+        assert "GCJ-02" not in legend_text(m.get_root().render())
+
+
+def test_intranet_gcj02_tiles(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> None:
+    spec = {"tiles": "https://gis.local/{z}/{x}/{y}.png", "attribution": "GIS", "crs": "gcj02"}
+    row = markers_by_facility(explore(result, zones=zones, basemap=spec))["A-REG"]
+    lon, lat = from_wgs84([121.5], [31.2], "gcj02")
+    assert row[:2] == [round(float(lat[0]), 6), round(float(lon[0]), 6)]
+
+
+def test_basemap_tile_urls(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> None:
+    page = (
+        explore(result, zones=zones, basemap={"name": "tianditu", "key": "abc123"})
+        .get_root()
+        .render()
+    )
+    assert "tianditu.gov.cn/vec_w/wmts" in page and "tianditu.gov.cn/cva_w/wmts" in page
+    assert page.count("tk=abc123") == 2
+    page = explore(result, zones=zones, basemap="osm").get_root().render()
+    assert "tile.openstreetmap.org" in page
+
+
+@pytest.mark.parametrize(
+    ("basemap", "error", "match"),
+    [
+        ("https://tiles.example/{z}/{x}/{y}.png", ValueError, "attribution"),
+        (("https://tiles.example/{z}/{x}/{y}.png", ""), ValueError, "attribution"),
+        ("tianditu", ValueError, "key"),
+        ({"name": "tianditu"}, ValueError, "key"),
+        ({"name": "tianditu", "key": "a'b"}, ValueError, "key"),
+        ({"tiles": "https://t/{z}/{x}/{y}", "attribution": "x", "crs": "bd09"}, ValueError, "crs"),
+        ("google", ValueError, "unknown basemap"),
+        (42, TypeError, "basemap"),
+    ],
+)
+def test_bad_basemaps(
+    result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, basemap: Any, error: type, match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        explore(result, zones=zones, basemap=basemap)
+
+
+def test_reuses_a_given_map(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> None:
+    m = folium.Map(tiles=None, prefer_canvas=True)
+    assert explore(result, zones=zones, m=m) is m
+    assert explore(result.iloc[:3], zones=zones, m=m) is m
+    assert len(facilities(m)) == 2
+    controls = [c for c in m._children.values() if isinstance(c, folium.LayerControl)]
+    assert len(controls) == 1
+    page = m.get_root().render()
+    # The single control is declared after every layer it lists.
+    assert page.rindex("L.featureGroup(") < page.index("L.control.layers(")
+    assert page.count('"Compliant (5)"') == 1 and page.count('"Compliant (3)"') == 1
+
+
+def test_reprojects_and_rejects_missing_crs(
+    result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame
+) -> None:
+    mercator = explore(result.to_crs(3857), zones=zones.to_crs(3857))
+    assert markers_by_facility(mercator)["A-REG"][:2] == pytest.approx([31.2, 121.5], abs=1e-6)
+    with pytest.raises(CRSError, match=r"result has no CRS.*set_crs"):
+        explore(result.set_crs(None, allow_override=True), zones=zones)
+    with pytest.raises(CRSError, match="zones has no CRS"):
+        explore(result, zones=zones.set_crs(None, allow_override=True))
+
+
+def test_missing_columns_listed(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> None:
+    with pytest.raises(InputError, match=r"2 problems(.|\n)*'status'(.|\n)*'reasons'"):
+        explore(result.drop(columns=["status", "reasons"]), zones=zones)
+
+
+def test_nothing_located_fits_the_zones(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> None:
+    lost = result.set_geometry([None] * len(result), crs=4326)
+    m = explore(lost, zones=zones)
+    assert marker_rows_in(m.get_root().render()) == []
+    (fit,) = [c for c in m._children.values() if isinstance(c, folium.FitBounds)]
+    assert np.allclose(fit.bounds, [[30.85, 120.9], [31.55, 121.85]])
+
+
+def test_na_text_fields(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> None:
+    sparse = result.assign(kind=NA, reasons=NA, message=NA, name=None, tenure=NAN)
+    (layer,) = facilities(explore(sparse, zones=zones))
+    assert len(layer.markers) == LOCATED and not any(row[2] for row in layer.markers)
+
+
+# --- offline ---------------------------------------------------------------------------------
+
+
+def remote_assets(page: str) -> list[str]:
+    found = re.findall(
+        r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?([^\"' >]+)", page
+    )
+    return [url for url in found if re.match(r"(https?:)?//", url, re.IGNORECASE)]
+
+
+def data_uris(page: str, mime: str) -> list[bytes]:
+    return [base64.b64decode(b) for b in re.findall(rf"data:{mime};base64,([A-Za-z0-9+/=]+)", page)]
+
+
+@pytest.fixture
+def saved(tmp_path: Path, result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> str:
+    return save_map(explore(result, zones=zones), tmp_path / "map.html").read_text("utf-8")
+
+
+def test_saved_map_is_self_contained(saved: str) -> None:
+    assert remote_assets(saved) == []
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", saved, re.IGNORECASE)
+    leaflet = Path(importlib.import_module("xstatic.pkg.leaflet").BASE_DIR)
+    jquery = Path(importlib.import_module("xstatic.pkg.jquery").BASE_DIR)
+    scripts = data_uris(saved, "text/javascript")
+    assert (leaflet / "leaflet.js").read_bytes() in scripts
+    assert (jquery / "jquery.min.js").read_bytes() in scripts
+    (css,) = data_uris(saved, "text/css")
+    assert b".leaflet-container" in css
+    assert b"url(images/" not in css and b"url(data:image/png;base64," in css
+    for dropped in ("bootstrap", "awesome-markers", "fontawesome", "glyphicons"):
+        assert dropped not in saved
+
+
+def test_explored_map_renders_offline_before_saving(page: str) -> None:
+    assert remote_assets(page) == []  # e.g. shown in an air-gapped notebook
+
+
+def test_save_inlines_a_cdn_map(
+    tmp_path: Path, result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame
+) -> None:
+    m = explore(result, zones=zones, offline=False)
+    assert "https://cdn.jsdelivr.net/npm/leaflet@" in m.get_root().render()
+    saved = save_map(m, tmp_path / "map.html").read_text("utf-8")
+    assert remote_assets(saved) == []
+    assert len(data_uris(saved, "text/javascript")) == 2
+    plain = save_map(folium.Map(tiles=None), tmp_path / "plain.html").read_text("utf-8")
+    assert remote_assets(plain) == []
+
+
+def test_save_online_keeps_cdn_links(tmp_path: Path) -> None:
+    saved = save_map(folium.Map(tiles=None), tmp_path / "map.html", offline=False).read_text(
+        "utf-8"
+    )
+    assert "https://cdn.jsdelivr.net/npm/leaflet@" in saved
+
+
+def add_icon_marker(m: folium.Map) -> None:
+    folium.Marker([31.2, 121.5], icon=folium.Icon(color="red")).add_to(m)
+
+
+def add_fullscreen_button(m: folium.Map) -> None:
+    folium.plugins.Fullscreen().add_to(m)  # type: ignore[no-untyped-call]
+
+
+@pytest.mark.parametrize(
+    ("add", "match"), [(add_icon_marker, "Icon"), (add_fullscreen_button, "fullscreen")]
+)
+def test_save_refuses_remote_assets(tmp_path: Path, add: Any, match: str) -> None:
+    m = explore(sample_result(), zones=synthetic_zones())
+    add(m)
+    with pytest.raises(maps.OfflineError, match=rf"would not work offline.*{match}"):
+        save_map(m, tmp_path / "map.html")
+    assert list(tmp_path.iterdir()) == []
+    save_map(m, tmp_path / "online.html", offline=False)
+
+
+def test_tiles_are_not_page_assets(
+    tmp_path: Path, result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame
+) -> None:
+    saved = save_map(explore(result, zones=zones, basemap="gaode"), tmp_path / "m.html").read_text(
+        "utf-8"
+    )
+    assert remote_assets(saved) == [] and "autonavi.com" in saved
+
+
+def test_folium_class_defaults_untouched(tmp_path: Path) -> None:
+    before = (copy.deepcopy(folium.Map.default_js), copy.deepcopy(folium.Map.default_css))
+    save_map(explore(sample_result(), zones=synthetic_zones()), tmp_path / "a.html")
+    save_map(folium.Map(tiles=None, prefer_canvas=True), tmp_path / "b.html")
+    assert (folium.Map.default_js, folium.Map.default_css) == before
+    assert "https://cdn.jsdelivr.net/npm/leaflet@" in folium.Map(tiles=None).get_root().render()
+
+
+def test_save_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    m = explore(sample_result(), zones=synthetic_zones())
+    target = tmp_path / "map.html"
+    target.write_text("old map")
+    assert save_map(m, str(target)) == target
+    assert target.read_text("utf-8").startswith("<!DOCTYPE html>")
+    assert [p.name for p in tmp_path.iterdir()] == ["map.html"]
+    reference = tmp_path / "reference"
+    reference.write_text("")
+    assert target.stat().st_mode == reference.stat().st_mode  # not mkstemp's private 0600
+    reference.unlink()
+
+    def broken(source: Any, destination: Any) -> None:
+        raise OSError("disk full")
+
+    target.write_text("old map")
+    monkeypatch.setattr(os, "replace", broken)
+    with pytest.raises(OSError, match="disk full"):
+        save_map(m, target)
+    assert target.read_text() == "old map"
+    assert [p.name for p in tmp_path.iterdir()] == ["map.html"]
+
+
+# --- scale -----------------------------------------------------------------------------------
+
+
+def test_ten_thousand_facilities(
+    zones: gpd.GeoDataFrame, record_property: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    n = 10_000
+    rng = np.random.default_rng(0)
+    status = rng.choice(list(STATUS_COLORS), n, p=[0.1, 0.15, 0.05, 0.7])
+    frame = pd.DataFrame({
+        "operator_id": [f"OP{i:04d}" for i in rng.integers(0, 300, n)],
+        "facility_id": [f"F{i:05d}" for i in range(n)],
+        "name": [f"Facility {i}" for i in range(n)],
+        "address": [f"{i} Century Avenue, Pudong New Area, Shanghai" for i in range(n)],
+        "kind": np.where(rng.random(n) < 0.05, "registration", "idc"),
+        "tenure": "rented", "zone_id": "alpha", "registration_zone": "alpha",
+        "border_distance_m": np.where(status == "review", 120.0, np.nan),
+        "near_border": status == "review", "status": status,
+        "reasons": np.where(status == "violation", "facility_outside_registration_zone", ""),
+        "message": "",
+    })  # fmt: skip
+    points = gpd.points_from_xy(rng.uniform(121.4, 121.6, n), rng.uniform(31.1, 31.3, n))
+    with caplog.at_level("INFO", logger="pilotzone.maps"):
+        m = explore(gpd.GeoDataFrame(frame, geometry=points, crs=4326), zones=zones)
+    page = m.get_root().render()
+    assert len(marker_rows_in(page)) == n
+    per_facility = len(page.encode()) / n
+    record_property("html_bytes_per_facility", round(per_facility))
+    assert per_facility < 2048
+    (layer,) = facilities(m)
+    assert len(layer.operator_groups) == maps.MAX_OPERATOR_LAYERS
+    assert "100 operators have no layer of their own" in caplog.text
+    assert "Operators without a layer of their own (layer limit): 100" in legend_text(page)
+
+
+# --- real zones ------------------------------------------------------------------------------
+
+
+def test_with_the_shipped_zones(result: gpd.GeoDataFrame) -> None:
+    zones_module = pytest.importorskip("pilotzone.zones", reason="pilotzone.zones not written yet")
+    zones = zones_module.load_zones()
+    page = explore(result).get_root().render()  # zones=None loads the shipped zones
+    assert len(re.findall(r"\"className\": \"pilotzone-zone\"", page)) == len(zones)
+    for name in zones["short_name_en"]:
+        assert in_page(html.escape(name), page)
+    assert remote_assets(page) == []

@@ -1,0 +1,183 @@
+"""A saved map in a real browser with the network cut off: Debian's chromium via Playwright.
+
+Every request that is not ``file:``, ``data:`` or ``about:`` is aborted and
+counted. The map is the sample filing of test_maps.py (12 located facilities,
+three synthetic zones). A screenshot is left in tests/artifacts/map.png for
+people to look at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_maps import (
+    HOSTILE,
+    HOSTILE_OPERATOR,
+    LOCATED,
+    STATUS_COUNTS,
+    TEMPLATE_BREAKER,
+    ZONES,
+    sample_result,
+    synthetic_zones,
+)
+
+from pilotzone.maps import explore, save_map
+from pilotzone.rules import describe
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+# What the map holds, counted through Leaflet's own objects (markers are drawn on canvas,
+# so there are no SVG paths to count).
+COUNT = """() => {
+    const map = window[Object.keys(window).find((k) => k.startsWith("map_"))];
+    const n = {markers: 0, lines: 0, zones: 0, band: 0};
+    map.eachLayer((l) => {
+        if (l instanceof L.CircleMarker) n.markers++;
+        else if (l instanceof L.Polygon) l.options.interactive === false ? n.band++ : n.zones++;
+        else if (l instanceof L.Polyline) n.lines++;
+    });
+    return n;
+}"""
+# The on-screen position of the marker at a WGS-84 lon/lat, after zooming to it.
+ZOOM_TO = """([lat, lon]) => {
+    const map = window[Object.keys(window).find((k) => k.startsWith("map_"))];
+    map.setView([lat, lon], 15, {animate: false});
+    const p = map.latLngToContainerPoint([lat, lon]);
+    const box = map.getContainer().getBoundingClientRect();
+    return [box.left + p.x, box.top + p.y];
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium not installed: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def saved_map(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    m = explore(sample_result(), zones=synthetic_zones())
+    return save_map(m, tmp_path_factory.mktemp("map") / "map.html")
+
+
+class Page:
+    """A browser page on the saved map that records errors, dialogs and network attempts."""
+
+    def __init__(self, browser: Any, path: Path) -> None:
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.aborted: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1280, "height": 860})
+        self.page.set_default_timeout(5000)
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("dialog", self._dialog)
+        self.page.route("**/*", self._route)
+        self.page.goto(path.as_uri())
+        self.page.wait_for_selector(".leaflet-container")
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def _route(self, route: Any) -> None:
+        if route.request.url.startswith(("file:", "data:", "about:")):
+            route.continue_()
+        else:
+            self.aborted.append(route.request.url)
+            route.abort()
+
+    def count(self) -> dict[str, int]:
+        return dict(self.page.evaluate(COUNT))
+
+    def toggle(self, label: str) -> None:
+        control = self.page.locator(".leaflet-control-layers-overlays label", has_text=label)
+        control.locator("input").click()
+
+    def open_popup(self, lon: float, lat: float) -> str:
+        x, y = self.page.evaluate(ZOOM_TO, [lat, lon])
+        self.page.mouse.click(x, y)
+        content = self.page.locator(".leaflet-popup-content")
+        content.wait_for(state="visible")
+        return str(content.inner_text())
+
+    def clean(self) -> None:
+        assert self.errors == []
+        assert self.dialogs == []
+        assert self.aborted == []
+
+
+@pytest.fixture
+def page(browser: Any, saved_map: Path) -> Iterator[Page]:
+    page = Page(browser, saved_map)
+    yield page
+    page.page.close()
+
+
+def test_loads_offline_and_draws_everything(page: Page) -> None:
+    assert page.page.locator(".leaflet-container").count() == 1
+    assert page.page.evaluate("L.version") == "1.9.3"
+    assert page.count() == {"markers": LOCATED, "lines": 2, "zones": ZONES, "band": 1}
+    assert page.page.locator(".leaflet-overlay-pane canvas").count() == 1
+    legend = page.page.locator(".pilotzone-legend").inner_text()
+    assert "Violation (2)" in legend and "Rows without a location (not drawn): 1" in legend
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.page.screenshot(path=str(ARTIFACTS / "map.png"))
+    page.clean()
+
+
+def test_layer_toggles(page: Page) -> None:
+    page.toggle(f"Violation ({STATUS_COUNTS['violation']})")
+    assert page.count()["markers"] == LOCATED - STATUS_COUNTS["violation"]
+    assert page.count()["lines"] == 0
+    page.toggle(f"Violation ({STATUS_COUNTS['violation']})")
+    assert page.count()["markers"] == LOCATED
+    # Operator and status layers combine: a facility shows while both of its layers are on.
+    page.toggle("Operator OP-A (5)")
+    assert page.count() == {"markers": LOCATED - 5, "lines": 1, "zones": ZONES, "band": 1}
+    page.toggle(f"Needs review ({STATUS_COUNTS['review']})")  # 1 of its 4 is OP-A's, hidden
+    assert page.count()["markers"] == LOCATED - 5 - 3
+    page.toggle("Operator OP-A (5)")
+    assert page.count()["markers"] == LOCATED - STATUS_COUNTS["review"]
+    page.toggle(f"Needs review ({STATUS_COUNTS['review']})")
+    assert page.count()["markers"] == LOCATED
+    page.toggle("Pilot zones")
+    assert page.count()["zones"] == 0
+    page.clean()
+
+
+def test_popup_opens_on_click(page: Page) -> None:
+    text = page.open_popup(121.20, 31.00)
+    assert "Beta CDN outside" in text
+    assert "Operator: OP-B" in text and "Distance to border: > review band" in text
+    assert describe("acceleration_outside_zone") in text
+    page.clean()
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "name"), [(121.48, 31.12, HOSTILE), (121.42, 31.28, TEMPLATE_BREAKER)]
+)
+def test_hostile_names_are_text(page: Page, lon: float, lat: float, name: str) -> None:
+    text = page.open_popup(lon, lat)
+    assert name in text
+    assert page.page.locator(".leaflet-popup-content img").count() == 0
+    assert page.page.locator(".leaflet-tooltip", has_text=name).count() == 1  # hover tooltip
+    control = page.page.locator(".leaflet-control-layers")
+    assert HOSTILE_OPERATOR in control.inner_text()
+    assert control.locator("script").count() == 0
+    page.clean()
