@@ -63,7 +63,8 @@ log = logging.getLogger(__name__)
 COORDINATE_ISSUES = ("missing", "not_finite", "out_of_range", "probably_swapped", "transform_failed")
 _MISSING, _NOT_FINITE, _OUT_OF_RANGE, _SWAPPED, _TRANSFORM_FAILED = range(1, 6)
 _CHINA = (73.4, 3.8, 135.1, 53.6)  # lon/lat box that holds China, Sansha's reefs included
-_NEAR = np.uint8(255)
+_OUT, _IN, _NEAR_OUT, _NEAR_IN, _BORDER = (np.uint8(code) for code in range(5))  # grid cell codes
+_MEASURE, _TEST = np.uint8(1), np.uint8(2)  # per point: measure the distance; test the zone exactly
 _MAX_ZONES = 254
 _CELLS_PER_ZONE = 1 << 21
 _ALL_CELLS = 1 << 24
@@ -296,11 +297,14 @@ class _Zone:
 
 @dataclass
 class _Grid:
-    """One zone's cells in one coordinate system: 0 outside, 1 inside, 2 near a border.
+    """One zone's cells in one coordinate system, coded ``_OUT`` ... ``_BORDER``.
 
     The grid covers the zone's bounding box grown by its widest horizon, with
-    cells sized to that box. A cell is near when a border stretch, grown by
-    that stretch's horizon plus one cell, reaches it.
+    cells sized to that box. A cell is near (its points need measuring) when a
+    border stretch, grown by that stretch's horizon plus one cell, reaches it;
+    it is a border cell (its points also need the exact zone test) when the
+    zone's boundary comes within a cell of it. Every other cell lies wholly on
+    one side of the boundary and is classified by its centre.
     """
 
     x0: float
@@ -325,14 +329,15 @@ class _Grid:
         ncols = int(math.ceil((east + reach / lon_metres + 3 * cell - x0) / cell))
         nrows = int(math.ceil((north + reach / lat_metres + 3 * cell - y0) / cell))
         near = np.zeros((nrows, ncols), dtype=bool)
-        for line, radius in stretches:
+        for k, (line, radius) in enumerate(stretches):
             touched = _touched(line, x0, y0, cell, near.shape)
+            if k == 0:  # the whole boundary: every cell it passes through is within one cell of a touched one
+                border = _dilate(touched, 1, 1)
             rows = int(math.ceil(radius / lat_metres / cell)) + 1
             cols = int(math.ceil(radius / lon_metres / cell)) + 1
             near |= _dilate(touched, rows, cols)
-        cols_idx, rows_idx = np.meshgrid(np.arange(ncols), np.arange(nrows))
-        inside = shapely.contains_xy(shape, x0 + (cols_idx + 0.5) * cell, y0 + (rows_idx + 0.5) * cell)
-        codes = np.where(near, np.uint8(2), inside.astype(np.uint8))
+        inside = _inside_by_runs(shape, ~border, x0, y0, cell)
+        codes = np.where(border, _BORDER, np.where(near, _NEAR_OUT, _OUT) + inside.astype(np.uint8))
         log.debug("grid %s %s: %d x %d cells of %.5f deg", zone.zone_id, space, ncols, nrows, cell)
         return cls(x0, y0, x0 + ncols * cell, y0 + nrows * cell, 1.0 / cell, ncols, codes.ravel())
 
@@ -367,6 +372,24 @@ def _touched(line: Any, x0: float, y0: float, cell: float, shape: tuple[int, int
     mask = np.zeros(shape, dtype=bool)
     mask[rows, cols] = True
     return mask
+
+
+def _inside_by_runs(
+    shape: Any, clear: NDArray[np.bool_], x0: float, y0: float, cell: float
+) -> NDArray[np.bool_]:
+    """Whether each ``clear`` cell (one the border does not pass through) lies inside ``shape``.
+
+    Along a row, a run of clear cells is all inside or all outside: the border
+    would have to pass through one of them to separate two. So one point test
+    per run, at its first cell's centre, classifies the whole run.
+    """
+    nrows, ncols = clear.shape
+    starts = clear.copy()
+    starts[:, 1:] &= ~clear[:, :-1]
+    rows, cols = np.nonzero(starts)
+    run_inside = shapely.contains_xy(shape, x0 + (cols + 0.5) * cell, y0 + (rows + 0.5) * cell)
+    run = np.cumsum(starts.ravel()) - 1
+    return (clear.ravel() & run_inside[np.maximum(run, 0)]).reshape(nrows, ncols)
 
 
 def _dilate(mask: NDArray[np.bool_], rows: int, cols: int) -> NDArray[np.bool_]:
@@ -406,33 +429,36 @@ class _ZoneIndex:
     def locate(
         self, x: NDArray[np.float64], y: NDArray[np.float64], space: str, valid: NDArray[np.bool_]
     ) -> tuple[NDArray[np.uint8], NDArray[np.float64], NDArray[np.bool_]]:
+        code = np.zeros(x.shape, dtype=np.uint8)
         if self.measure_everything:
-            code = np.where(valid, _NEAR, 0).astype(np.uint8)
+            todo = np.where(valid, _MEASURE | _TEST, 0).astype(np.uint8)
         else:
-            code = np.zeros(x.shape, dtype=np.uint8)
+            todo = np.zeros(x.shape, dtype=np.uint8)
             grids = self.grids_for(space)
             for start in range(0, x.size, _CHUNK):
-                part = code[start : start + _CHUNK]
+                part, part_todo = code[start : start + _CHUNK], todo[start : start + _CHUNK]
                 for k, grid in enumerate(grids):
                     where, found = grid.lookup(x[start : start + _CHUNK], y[start : start + _CHUNK])
-                    here = part[where]
-                    inside = found == 1
+                    here, here_todo = part[where], part_todo[where]
+                    inside = (found == _IN) | (found == _NEAR_IN)
                     here[inside & (here == 0)] = k + 1
-                    here[(found == 2) | (inside & (here != k + 1))] = _NEAR
-                    part[where] = here
+                    here_todo[found >= _NEAR_OUT] |= _MEASURE
+                    here_todo[(found == _BORDER) | (inside & (here != k + 1))] |= _MEASURE | _TEST
+                    part[where], part_todo[where] = here, here_todo
+            todo[~valid] = 0
             code[~valid] = 0
         distance = np.full(x.shape, np.nan)
         near = np.zeros(x.shape, dtype=bool)
-        exact = np.flatnonzero(code == _NEAR)
+        exact = np.flatnonzero(todo)
         if exact.size:
             lon, lat = (x[exact], y[exact]) if space == "wgs84" else to_wgs84(x[exact], y[exact], space)
-            code[exact], distance[exact], near[exact] = self._exact(lon, lat)
+            code[exact], distance[exact], near[exact] = self._exact(lon, lat, code[exact], (todo[exact] & _TEST) > 0)
         return code, distance, near
 
     def _exact(
-        self, lon: NDArray[np.float64], lat: NDArray[np.float64]
+        self, lon: NDArray[np.float64], lat: NDArray[np.float64], code: NDArray[np.uint8], test: NDArray[np.bool_]
     ) -> tuple[NDArray[np.uint8], NDArray[np.float64], NDArray[np.bool_]]:
-        code = np.zeros(lon.shape, dtype=np.uint8)
+        code[test] = 0
         distance = np.full(lon.shape, np.inf)
         near = np.zeros(lon.shape, dtype=bool)
         for k, zone in enumerate(self.zones):
@@ -443,7 +469,7 @@ class _ZoneIndex:
             )
             if not candidates.size:
                 continue
-            unassigned = candidates[code[candidates] == 0]
+            unassigned = candidates[test[candidates] & (code[candidates] == 0)]
             hit = shapely.intersects_xy(zone.geometry, lon[unassigned], lat[unassigned])
             code[unassigned[hit]] = k + 1
             zone_distance, zone_near = zone.measure(lon[candidates], lat[candidates])
