@@ -393,17 +393,33 @@ def _inside_by_runs(
 
 
 def _dilate(mask: NDArray[np.bool_], rows: int, cols: int) -> NDArray[np.bool_]:
-    """Grow ``mask`` by ``rows`` cells up and down and ``cols`` cells sideways, via running sums."""
+    """Grow ``mask`` by ``rows`` cells up and down and ``cols`` cells sideways."""
     grown = mask
     for axis, radius in ((0, rows), (1, cols)):
         width = [(0, 0), (0, 0)]
-        width[axis] = (radius + 1, radius)
-        sums = np.cumsum(np.pad(grown, width).astype(np.int32), axis=axis)
-        n = grown.shape[axis]
-        upper = np.take(sums, np.arange(2 * radius + 1, n + 2 * radius + 1), axis=axis)
-        lower = np.take(sums, np.arange(0, n), axis=axis)
-        grown = (upper - lower) > 0
+        width[axis] = (radius, radius)
+        grown = _any_in_window(np.pad(grown, width), 2 * radius + 1, axis)
     return grown
+
+
+def _any_in_window(mask: NDArray[np.bool_], window: int, axis: int) -> NDArray[np.bool_]:
+    """``out[i] = mask[i : i + window].any()`` along ``axis``, by doubling the window (log2 passes)."""
+
+    def shifted(a: NDArray[np.bool_], by: int) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+        head = [slice(None)] * a.ndim
+        tail = [slice(None)] * a.ndim
+        head[axis], tail[axis] = slice(0, a.shape[axis] - by), slice(by, None)
+        return a[tuple(head)], a[tuple(tail)]
+
+    span = 1
+    while 2 * span <= window:
+        first, second = shifted(mask, span)
+        mask = first | second
+        span *= 2
+    if span < window:
+        first, second = shifted(mask, window - span)
+        mask = first | second
+    return mask
 
 
 @dataclass
