@@ -196,9 +196,12 @@ def _fingerprint(zones: Any) -> str:
 class _Zone:
     """One zone's exact geometry and its border segments in a local metric projection.
 
-    The border is kept twice: all segments in one tree (for the distance to the
-    nearest border) and grouped by accuracy (for the band flag, one nearest
-    query per accuracy class).
+    The projection is the azimuthal equidistant one centred on the zone,
+    computed with geodesics (as PROJ does): a point's local coordinates are
+    its geodesic distance and azimuth from the centre. All border segments
+    sit in one tree; each segment also carries its stretch's accuracy, and
+    the segments of each accuracy class sit in a tree of their own, asked only
+    for the few points whose band flag the nearest segment cannot settle.
     """
 
     zone_id: str
@@ -206,11 +209,12 @@ class _Zone:
     horizon_m: float
     band_m: float
     bounds: tuple[float, float, float, float]
-    to_local: pyproj.Transformer
-    from_local: pyproj.Transformer
-    segments: NDArray[np.object_]
+    centre: tuple[float, float]
+    distortion: float
+    ends: NDArray[np.float64]
+    accuracy: NDArray[np.float64]
     tree: shapely.STRtree
-    classes: list[tuple[float, NDArray[np.object_], shapely.STRtree]]
+    classes: list[tuple[float, NDArray[np.intp], shapely.STRtree]]
     stretches: list[tuple[Any, float]]
 
     @classmethod
@@ -219,80 +223,123 @@ class _Zone:
         shapely.prepare(geometry)
         admin_accuracy = float(row.accuracy_m)
         pieces = [(piece.geometry, float(piece.accuracy_m)) for piece in row.approximate_borders]
-        centre = geometry.centroid
-        local = pyproj.CRS.from_proj4(
-            f"+proj=aeqd +lat_0={centre.y:.6f} +lon_0={centre.x:.6f} +datum=WGS84 +units=m"
-        )
-        to_local = pyproj.Transformer.from_crs("EPSG:4326", local, always_xy=True)
-        from_local = pyproj.Transformer.from_crs(local, "EPSG:4326", always_xy=True)
+        centroid = geometry.centroid
+        centre = (centroid.x, centroid.y)
         coords = [shapely.get_coordinates(ring) for ring in shapely.get_parts(shapely.boundary(geometry))]
         starts = np.concatenate([c[:-1] for c in coords])
-        ends = np.concatenate([c[1:] for c in coords])
+        stops = np.concatenate([c[1:] for c in coords])
         accuracy = np.full(len(starts), admin_accuracy)
-        midpoints = shapely.points((starts + ends) / 2)
+        midpoints = shapely.points((starts + stops) / 2)
         for piece_geometry, piece_accuracy in pieces:
             accuracy[shapely.dwithin(midpoints, piece_geometry, 1e-6)] = piece_accuracy
-        sx, sy = to_local.transform(starts[:, 0], starts[:, 1])
-        ex, ey = to_local.transform(ends[:, 0], ends[:, 1])
-        segments = shapely.linestrings(np.stack([np.column_stack([sx, ex]), np.column_stack([sy, ey])], axis=2))
+        sx, sy = _to_local(centre, starts[:, 0], starts[:, 1])
+        ex, ey = _to_local(centre, stops[:, 0], stops[:, 1])
+        ends = np.column_stack([sx, sy, ex, ey])
+        segments = shapely.linestrings(ends.reshape(-1, 2, 2))
         classes = []
         for value in np.unique(accuracy):
-            members = segments[accuracy == value]
-            classes.append((float(value), members, shapely.STRtree(members)))
-        horizon = max(limit_m, admin_accuracy)
+            members = np.flatnonzero(accuracy == value)
+            classes.append((float(value), members, shapely.STRtree(segments[members])))
+        band = float(accuracy.max())
+        # Local lengths are true lengths within a factor ``distortion`` either way: the transverse scale of
+        # the projection, 1 + (rho/R)^2/6 on a sphere, doubled to cover the ellipsoid with room to spare.
+        rho = float(np.hypot(ends[:, 0::2], ends[:, 1::2]).max()) + max(limit_m, band) * 2
+        distortion = 1.0 + (rho / 6_356_752.0) ** 2 / 3.0
         return cls(
             zone_id=str(row.zone_id),
             geometry=geometry,
-            horizon_m=horizon,
-            band_m=float(accuracy.max()),
+            horizon_m=max(limit_m, admin_accuracy),
+            band_m=band,
             bounds=tuple(geometry.bounds),
-            to_local=to_local,
-            from_local=from_local,
-            segments=segments,
+            centre=centre,
+            distortion=distortion,
+            ends=ends,
+            accuracy=accuracy,
             tree=shapely.STRtree(segments),
             classes=classes,
-            stretches=[(shapely.boundary(geometry), horizon)] + pieces,
+            stretches=[(shapely.boundary(geometry), max(limit_m, admin_accuracy))] + pieces,
         )
 
     def measure(
         self, lon: NDArray[np.float64], lat: NDArray[np.float64]
     ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-        """Geodesic distance to this zone's border (NaN beyond the horizon) and the band flag."""
-        px, py = self.to_local.transform(lon, lat)
+        """Geodesic distance to this zone's border (NaN beyond the horizon) and the band flag.
+
+        One nearest-segment query per point, out to the wider of the horizon
+        and the widest band, gives the distance and settles the band flag for
+        the nearest segment's own stretch. A narrower stretch's band can hold
+        a point only if it is barely farther than the nearest segment, so
+        only points within ``distortion``^2 of a class's accuracy ask that
+        class's tree.
+        """
+        px, py = _to_local(self.centre, lon, lat)
         points = shapely.points(px, py)
-        distance = self._nearest(lon, lat, points, self.segments, self.tree, self.horizon_m)
-        if len(self.classes) == 1:
-            return distance, distance < self.classes[0][0]
-        near = np.zeros(lon.shape, dtype=bool)
+        reach = max(self.horizon_m, self.band_m * self.distortion)
+        nearest, segment = self._nearest(lon, lat, px, py, points, self.tree, None, reach)
+        distance = np.where(nearest <= self.horizon_m, nearest, np.nan)
+        own = np.zeros(lon.shape)
+        own[~np.isnan(nearest)] = self.accuracy[segment[~np.isnan(nearest)]]
+        near = nearest < own
         for accuracy, members, tree in self.classes:
-            near |= self._nearest(lon, lat, points, members, tree, accuracy) < accuracy
-        unmeasured = np.flatnonzero(near & np.isnan(distance))
-        if unmeasured.size:  # inside a wider approximate stretch's band: its distance is wanted too
-            distance[unmeasured] = self._nearest(
-                lon[unmeasured], lat[unmeasured], points[unmeasured], self.segments, self.tree, math.inf
-            )
+            ask = np.flatnonzero(~near & (nearest < accuracy * self.distortion**2) & (own != accuracy))
+            if ask.size:
+                metres, _ = self._nearest(lon[ask], lat[ask], px[ask], py[ask], points[ask], tree, members, accuracy)
+                near[ask] |= metres < accuracy
+        beyond = near & np.isnan(distance)  # inside a wider approximate stretch's band: its distance is wanted too
+        distance[beyond] = nearest[beyond]
         return distance, near
 
     def _nearest(
         self,
         lon: NDArray[np.float64],
         lat: NDArray[np.float64],
+        px: NDArray[np.float64],
+        py: NDArray[np.float64],
         points: NDArray[np.object_],
-        segments: NDArray[np.object_],
         tree: shapely.STRtree,
+        members: NDArray[np.intp] | None,
         limit_m: float,
-    ) -> NDArray[np.float64]:
-        """Geodesic metres to the nearest of ``segments``; NaN where none is within ``limit_m``."""
-        search = None if math.isinf(limit_m) else limit_m * 1.01 + 10.0
-        point_idx, segment_idx = tree.query_nearest(points, max_distance=search, all_matches=False)
+    ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+        """Geodesic metres to the nearest segment of ``tree`` and that segment's index; NaN beyond ``limit_m``.
+
+        The nearest point is found on the local segment, mapped back to
+        longitude/latitude and measured along the geodesic.
+        """
+        search = None if math.isinf(limit_m) else limit_m * self.distortion * 1.01 + 10.0
+        point_idx, found = tree.query_nearest(points, max_distance=search, all_matches=False)
+        segment = found if members is None else members[found]
         distance = np.full(lon.shape, np.nan)
+        nearest_segment = np.zeros(lon.shape, dtype=np.intp)
         if point_idx.size:
-            lines = shapely.shortest_line(points[point_idx], segments[segment_idx])
-            nearest = shapely.get_coordinates(lines).reshape(-1, 2, 2)[:, 1]
-            nlon, nlat = self.from_local.transform(nearest[:, 0], nearest[:, 1])
+            ax, ay, bx, by = self.ends[segment].T
+            dx, dy = bx - ax, by - ay
+            squared = dx * dx + dy * dy
+            with np.errstate(invalid="ignore", divide="ignore"):
+                t = ((px[point_idx] - ax) * dx + (py[point_idx] - ay) * dy) / squared
+            t = np.clip(np.nan_to_num(t, nan=0.0), 0.0, 1.0)
+            nlon, nlat = _from_local(self.centre, ax + t * dx, ay + t * dy)
             _, _, metres = _GEOD.inv(lon[point_idx], lat[point_idx], nlon, nlat)
             distance[point_idx] = np.where(metres <= limit_m, metres, np.nan)
-        return distance
+            nearest_segment[point_idx] = segment
+        return distance, nearest_segment
+
+
+def _to_local(
+    centre: tuple[float, float], lon: NDArray[np.float64], lat: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Azimuthal equidistant coordinates (metres) around ``centre``, from geodesic distance and azimuth."""
+    azimuth, _, metres = _GEOD.inv(np.full(lon.shape, centre[0]), np.full(lon.shape, centre[1]), lon, lat)
+    azimuth = np.radians(azimuth)
+    return metres * np.sin(azimuth), metres * np.cos(azimuth)
+
+
+def _from_local(
+    centre: tuple[float, float], x: NDArray[np.float64], y: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    lon, lat, _ = _GEOD.fwd(
+        np.full(x.shape, centre[0]), np.full(x.shape, centre[1]), np.degrees(np.arctan2(x, y)), np.hypot(x, y)
+    )
+    return lon, lat
 
 
 @dataclass
