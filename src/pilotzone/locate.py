@@ -75,6 +75,8 @@ _SEGMENTIZE_DEG = 0.005  # before converting zones into GCJ-02/BD-09: bends stay
 _GEOD = pyproj.Geod(ellps="WGS84")
 _INDEX_CACHE: OrderedDict[tuple[str, float], _ZoneIndex] = OrderedDict()
 _INDEX_CACHE_SIZE = 8
+_BUCKETS_PER_ZONE = 1 << 20
+_PAIRS_AT_BUILD = 1 << 21  # (bucket, segment) pairs examined per zone while bucketing
 
 
 def locate(
@@ -198,10 +200,10 @@ class _Zone:
 
     The projection is the azimuthal equidistant one centred on the zone,
     computed with geodesics (as PROJ does): a point's local coordinates are
-    its geodesic distance and azimuth from the centre. All border segments
-    sit in one tree; each segment also carries its stretch's accuracy, and
-    the segments of each accuracy class sit in a tree of their own, asked only
-    for the few points whose band flag the nearest segment cannot settle.
+    its geodesic distance and azimuth from the centre. Segments are bucketed
+    on a square grid in that plane so that a point's candidate segments are
+    one slice of an array (see :class:`_Buckets`). Only an unbounded horizon
+    needs more: points beyond the buckets' reach ask a tree of all segments.
     """
 
     zone_id: str
@@ -213,8 +215,8 @@ class _Zone:
     distortion: float
     ends: NDArray[np.float64]
     accuracy: NDArray[np.float64]
-    tree: shapely.STRtree
-    classes: list[tuple[float, NDArray[np.intp], shapely.STRtree]]
+    buckets: _Buckets
+    tree: shapely.STRtree | None
     stretches: list[tuple[Any, float]]
 
     @classmethod
@@ -235,29 +237,28 @@ class _Zone:
         sx, sy = _to_local(centre, starts[:, 0], starts[:, 1])
         ex, ey = _to_local(centre, stops[:, 0], stops[:, 1])
         ends = np.column_stack([sx, sy, ex, ey])
-        segments = shapely.linestrings(ends.reshape(-1, 2, 2))
-        classes = []
-        for value in np.unique(accuracy):
-            members = np.flatnonzero(accuracy == value)
-            classes.append((float(value), members, shapely.STRtree(segments[members])))
+        horizon = max(limit_m, admin_accuracy)
         band = float(accuracy.max())
-        # Local lengths are true lengths within a factor ``distortion`` either way: the transverse scale of
-        # the projection, 1 + (rho/R)^2/6 on a sphere, doubled to cover the ellipsoid with room to spare.
-        rho = float(np.hypot(ends[:, 0::2], ends[:, 1::2]).max()) + max(limit_m, band) * 2
+        span = band if math.isinf(horizon) else max(horizon, band)  # farthest a measured point needs its segment
+        # Local lengths are true lengths within a factor ``distortion`` either way, out to ``span`` beyond the
+        # border: the transverse scale of the projection, 1 + (rho/R)^2/6 on a sphere, doubled for margin.
+        rho = float(np.hypot(ends[:, 0::2], ends[:, 1::2]).max()) + 2 * span
         distortion = 1.0 + (rho / 6_356_752.0) ** 2 / 3.0
+        reach = span * distortion * 1.01 + 10.0
+        _, classes = np.unique(accuracy, return_inverse=True)
         return cls(
             zone_id=str(row.zone_id),
             geometry=geometry,
-            horizon_m=max(limit_m, admin_accuracy),
+            horizon_m=horizon,
             band_m=band,
             bounds=tuple(geometry.bounds),
             centre=centre,
             distortion=distortion,
             ends=ends,
             accuracy=accuracy,
-            tree=shapely.STRtree(segments),
-            classes=classes,
-            stretches=[(shapely.boundary(geometry), max(limit_m, admin_accuracy))] + pieces,
+            buckets=_Buckets.build(ends, classes.ravel(), reach),
+            tree=shapely.STRtree(shapely.linestrings(ends.reshape(-1, 2, 2))) if math.isinf(horizon) else None,
+            stretches=[(shapely.boundary(geometry), horizon)] + pieces,
         )
 
     def measure(
@@ -265,63 +266,177 @@ class _Zone:
     ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
         """Geodesic distance to this zone's border (NaN beyond the horizon) and the band flag.
 
-        One nearest-segment query per point, out to the wider of the horizon
-        and the widest band, gives the distance and settles the band flag for
-        the nearest segment's own stretch. A narrower stretch's band can hold
-        a point only if it is barely farther than the nearest segment, so
-        only points within ``distortion``^2 of a class's accuracy ask that
-        class's tree.
+        The nearest segment gives the distance and settles the band flag for
+        its own stretch. Another stretch's band can hold the point only if
+        that stretch is barely farther than the nearest segment (within the
+        projection's distortion), so only those points are measured again,
+        against that stretch's nearest segment.
         """
         px, py = _to_local(self.centre, lon, lat)
-        points = shapely.points(px, py)
-        reach = max(self.horizon_m, self.band_m * self.distortion)
-        nearest, segment = self._nearest(lon, lat, px, py, points, self.tree, None, reach)
-        distance = np.where(nearest <= self.horizon_m, nearest, np.nan)
+        nearest, by_class = self.buckets.nearest(px, py)
+        if self.tree is not None:  # unbounded horizon: beyond the buckets' reach, ask the tree
+            far = np.flatnonzero(nearest < 0)
+            point_idx, segment = self.tree.query_nearest(shapely.points(px[far], py[far]), all_matches=False)
+            nearest[far[point_idx]] = segment
+        found = nearest >= 0
+        distance = np.full(lon.shape, np.nan)
+        distance[found] = self._metres(lon[found], lat[found], px[found], py[found], nearest[found])
         own = np.zeros(lon.shape)
-        own[~np.isnan(nearest)] = self.accuracy[segment[~np.isnan(nearest)]]
-        near = nearest < own
-        for accuracy, members, tree in self.classes:
-            ask = np.flatnonzero(~near & (nearest < accuracy * self.distortion**2) & (own != accuracy))
-            if ask.size:
-                metres, _ = self._nearest(lon[ask], lat[ask], px[ask], py[ask], points[ask], tree, members, accuracy)
-                near[ask] |= metres < accuracy
-        beyond = near & np.isnan(distance)  # inside a wider approximate stretch's band: its distance is wanted too
-        distance[beyond] = nearest[beyond]
+        own[found] = self.accuracy[nearest[found]]
+        near = distance < own
+        if by_class is not None:
+            for segment in by_class:
+                accuracy = np.zeros(lon.shape)
+                accuracy[segment >= 0] = self.accuracy[segment[segment >= 0]]
+                ask = np.flatnonzero(
+                    ~near & (segment >= 0) & (segment != nearest) & ~(distance >= accuracy * self.distortion**2)
+                )
+                if ask.size:
+                    metres = self._metres(lon[ask], lat[ask], px[ask], py[ask], segment[ask])
+                    near[ask] = metres < accuracy[ask]
+        with np.errstate(invalid="ignore"):
+            distance[~near & ~(distance <= self.horizon_m)] = np.nan  # inside a wider stretch's band: kept
         return distance, near
 
-    def _nearest(
+    def _metres(
         self,
         lon: NDArray[np.float64],
         lat: NDArray[np.float64],
         px: NDArray[np.float64],
         py: NDArray[np.float64],
-        points: NDArray[np.object_],
-        tree: shapely.STRtree,
-        members: NDArray[np.intp] | None,
-        limit_m: float,
-    ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
-        """Geodesic metres to the nearest segment of ``tree`` and that segment's index; NaN beyond ``limit_m``.
+        segment: NDArray[np.intp],
+    ) -> NDArray[np.float64]:
+        """Geodesic metres from each point to the nearest point of its local ``segment``."""
+        ax, ay, bx, by = self.ends[segment].T
+        t = _projection_factor(px, py, ax, ay, bx, by)
+        nlon, nlat = _from_local(self.centre, ax + t * (bx - ax), ay + t * (by - ay))
+        return _GEOD.inv(lon, lat, nlon, nlat)[2]
 
-        The nearest point is found on the local segment, mapped back to
-        longitude/latitude and measured along the geodesic.
-        """
-        search = None if math.isinf(limit_m) else limit_m * self.distortion * 1.01 + 10.0
-        point_idx, found = tree.query_nearest(points, max_distance=search, all_matches=False)
-        segment = found if members is None else members[found]
-        distance = np.full(lon.shape, np.nan)
-        nearest_segment = np.zeros(lon.shape, dtype=np.intp)
-        if point_idx.size:
-            ax, ay, bx, by = self.ends[segment].T
-            dx, dy = bx - ax, by - ay
-            squared = dx * dx + dy * dy
-            with np.errstate(invalid="ignore", divide="ignore"):
-                t = ((px[point_idx] - ax) * dx + (py[point_idx] - ay) * dy) / squared
-            t = np.clip(np.nan_to_num(t, nan=0.0), 0.0, 1.0)
-            nlon, nlat = _from_local(self.centre, ax + t * dx, ay + t * dy)
-            _, _, metres = _GEOD.inv(lon[point_idx], lat[point_idx], nlon, nlat)
-            distance[point_idx] = np.where(metres <= limit_m, metres, np.nan)
-            nearest_segment[point_idx] = segment
-        return distance, nearest_segment
+
+def _projection_factor(
+    px: NDArray[np.float64],
+    py: NDArray[np.float64],
+    ax: NDArray[np.float64],
+    ay: NDArray[np.float64],
+    bx: NDArray[np.float64],
+    by: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Where along each segment a to b the nearest point to p lies, from 0 (at a) to 1 (at b)."""
+    dx, dy = bx - ax, by - ay
+    squared = dx * dx + dy * dy
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = ((px - ax) * dx + (py - ay) * dy) / squared
+    return np.clip(np.nan_to_num(t, nan=0.0), 0.0, 1.0)
+
+
+@dataclass
+class _Buckets:
+    """Border segments bucketed on a square grid, each bucket holding every segment that can be nearest.
+
+    For a bucket with centre c and half-diagonal h, a segment is kept if it
+    lies within ``reach + h`` of c and within ``d + 2h`` of c, where d is the
+    distance from c to the nearest segment of the same accuracy class: no
+    point of the bucket can have a farther segment of that class as its
+    nearest. So a point's nearest segment of each class, whenever it is
+    within ``reach``, is the nearest among its bucket's few candidates.
+    """
+
+    x0: float
+    y0: float
+    size: float
+    ncols: int
+    nrows: int
+    offsets: NDArray[np.int64]
+    members: NDArray[np.int32]
+    classes: NDArray[np.intp]
+    nclasses: int
+    ends: NDArray[np.float64]
+    reach: float
+
+    @classmethod
+    def build(cls, ends: NDArray[np.float64], classes: NDArray[np.intp], reach: float) -> _Buckets:
+        west, south = ends[:, 0::2].min() - reach, ends[:, 1::2].min() - reach
+        east, north = ends[:, 0::2].max() + reach, ends[:, 1::2].max() + reach
+        size = math.sqrt((east - west) * (north - south) / _BUCKETS_PER_ZONE)
+        spans = np.abs(ends[:, 2:] - ends[:, :2]) + 2 * reach
+        while ((spans[:, 0] / size + 3) * (spans[:, 1] / size + 3)).sum() > _PAIRS_AT_BUILD:
+            size *= 1.25
+        half = size * math.sqrt(0.5)
+        ncols, nrows = int((east - west) / size) + 1, int((north - south) / size) + 1
+        # every (bucket, segment) pair whose bucket centre is within reach + half of the segment's box
+        grow = reach + half
+        c0 = np.clip(np.floor((np.minimum(ends[:, 0], ends[:, 2]) - grow - west) / size - 0.5), 0, ncols - 1)
+        c1 = np.clip(np.ceil((np.maximum(ends[:, 0], ends[:, 2]) + grow - west) / size - 0.5), 0, ncols - 1)
+        r0 = np.clip(np.floor((np.minimum(ends[:, 1], ends[:, 3]) - grow - south) / size - 0.5), 0, nrows - 1)
+        r1 = np.clip(np.ceil((np.maximum(ends[:, 1], ends[:, 3]) + grow - south) / size - 0.5), 0, nrows - 1)
+        width, height = (c1 - c0 + 1).astype(np.int64), (r1 - r0 + 1).astype(np.int64)
+        segment = np.repeat(np.arange(len(ends)), width * height)
+        step = np.arange(segment.size) - np.repeat(np.cumsum(width * height) - width * height, width * height)
+        col = c0.astype(np.int64)[segment] + step % width[segment]
+        row = r0.astype(np.int64)[segment] + step // width[segment]
+        cx, cy = west + (col + 0.5) * size, south + (row + 0.5) * size
+        ax, ay, bx, by = ends[segment].T
+        t = _projection_factor(cx, cy, ax, ay, bx, by)
+        d = np.hypot(ax + t * (bx - ax) - cx, ay + t * (by - ay) - cy)
+        keep = d <= grow
+        segment, bucket, d = segment[keep], (row * ncols + col)[keep], d[keep]
+        nclasses = int(classes.max()) + 1
+        key = bucket * nclasses + classes[segment]
+        closest = np.full(ncols * nrows * nclasses, np.inf)
+        np.minimum.at(closest, key, d)
+        keep = d <= closest[key] + 2 * half
+        order = np.argsort(bucket[keep], kind="stable")
+        segment, bucket = segment[keep][order], bucket[keep][order]
+        offsets = np.zeros(ncols * nrows + 1, dtype=np.int64)
+        np.cumsum(np.bincount(bucket, minlength=ncols * nrows), out=offsets[1:])
+        return cls(west, south, size, ncols, nrows, offsets, segment.astype(np.int32), classes, nclasses, ends, reach)
+
+    def nearest(
+        self, px: NDArray[np.float64], py: NDArray[np.float64]
+    ) -> tuple[NDArray[np.intp], list[NDArray[np.intp]] | None]:
+        """Each point's nearest segment within ``reach`` (-1 if none), and per class when there are several."""
+        col = np.clip(((px - self.x0) / self.size).astype(np.int64), 0, self.ncols - 1)
+        row = np.clip(((py - self.y0) / self.size).astype(np.int64), 0, self.nrows - 1)
+        inside = (px >= self.x0) & (px < self.x0 + self.ncols * self.size)
+        inside &= (py >= self.y0) & (py < self.y0 + self.nrows * self.size)
+        bucket = row * self.ncols + col
+        start, count = self.offsets[bucket], self.offsets[bucket + 1] - self.offsets[bucket]
+        count[~inside] = 0
+        point = np.repeat(np.arange(px.size), count)
+        first = np.cumsum(count) - count
+        segment = self.members[np.arange(point.size) - np.repeat(first - start, count)].astype(np.intp)
+        ax, ay, bx, by = self.ends[segment].T
+        qx, qy = px[point], py[point]
+        t = _projection_factor(qx, qy, ax, ay, bx, by)
+        d = np.hypot(ax + t * (bx - ax) - qx, ay + t * (by - ay) - qy)
+        d[d > self.reach] = np.inf
+        overall = _argmin_per_point(d, point, first, count, segment)
+        if self.nclasses == 1:
+            return overall, None
+        of_class = self.classes[segment]
+        by_class = [_argmin_per_point(np.where(of_class == c, d, np.inf), point, first, count, segment)
+                    for c in range(self.nclasses)]
+        return overall, by_class
+
+
+def _argmin_per_point(
+    d: NDArray[np.float64],
+    point: NDArray[np.intp],
+    first: NDArray[np.int64],
+    count: NDArray[np.int64],
+    segment: NDArray[np.intp],
+) -> NDArray[np.intp]:
+    """For pairs grouped by point (``count`` of them from ``first``): the segment of each point's
+    smallest finite ``d``, else -1."""
+    best = np.full(count.size, -1, dtype=np.intp)
+    lowest = np.full(count.size, np.inf)
+    some = count > 0
+    if not some.any():
+        return best
+    lowest[some] = np.minimum.reduceat(d, first[some])
+    hit = np.flatnonzero(np.isfinite(d) & (d == lowest[point]))
+    best[point[hit[::-1]]] = segment[hit[::-1]]  # the first of equal ones wins
+    return best
 
 
 def _to_local(
