@@ -4,19 +4,23 @@ How it stays exact and fast
 ---------------------------
 A zone set is indexed once per coordinate system the points arrive in
 (WGS-84, GCJ-02 or BD-09; other systems are converted to WGS-84 first) and
-cached. The index is a grid over the zones: each cell is either wholly outside
-every zone, wholly inside one zone, or *near* a border, meaning within the
-distance horizon of some border stretch, plus one cell. A point in a cell of
-the first two kinds is answered by lookup. A point in a near cell is converted
-to WGS-84 and tested exactly with ``shapely.intersects_xy`` against the zone's
-WGS-84 geometry, and its border distance is measured.
+cached. The index is a grid over each zone, built in the input's system.
+Each cell is outside, inside, *near* (within the distance horizon of some
+border stretch, plus one cell: its points need a distance) or *border* (the
+boundary comes within one cell: its points also need the exact zone test).
+Cells the boundary does not cross are classified one row-run at a time: a run
+of such cells is all inside or all outside, so one point test per run does.
+
+Points in outside and inside cells are answered by lookup. Points in near
+cells are converted to WGS-84 and measured; points in border cells are also
+tested with ``shapely.intersects_xy`` against the zone's WGS-84 geometry.
 
 Boundary semantics: a point on a border belongs to the zone (shapely's
 ``covers``, not ``contains``). Where zones overlap, the first zone in table
 order wins.
 
 Because every cell that a border, or its image in the input's system, comes
-within a cell of is a near cell, the grid is never asked about a point whose
+within a cell of is a border cell, the grid is never asked about a point whose
 answer could differ from the exact test: the zone of every point equals
 ``shapely.covers`` on the WGS-84 zones after converting that point, whatever
 system it came in. GCJ-02 input is indexed against the zones converted into
@@ -25,12 +29,15 @@ GCJ-02, so the millions of far-from-border points are never converted at all.
 Border distances
 ----------------
 ``border_distance_m`` is the geodesic distance on the WGS-84 ellipsoid to the
-nearest point of any zone's border: the nearest point is found in an
-azimuthal equidistant projection centred on the zone, then measured with
-:meth:`pyproj.Geod.inv`. It is computed for points within the *distance
-horizon* of a border (by default the border's accuracy, the review band) and is
-NaN farther away; pass ``distance_limit_m`` to widen it (``numpy.inf`` for
-every point).
+nearest point of any zone's border: the nearest point is found on the border
+segments in an azimuthal equidistant projection centred on the zone, then
+measured with :meth:`pyproj.Geod.inv`. The segments are bucketed on a square
+grid in that plane; each bucket keeps only the segments that can be nearest
+for some point in it, so finding a point's nearest segment is a vectorised
+minimum over a few candidates. It is computed for points within the
+*distance horizon* of a border (by default the border's accuracy, the review
+band) and is NaN farther away; pass ``distance_limit_m`` to widen it
+(``numpy.inf`` for every point).
 
 ``near_border`` is True where the point is closer to some stretch of border
 than that stretch's accuracy: the zone's ``accuracy_m`` for its administrative
