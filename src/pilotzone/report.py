@@ -1,0 +1,652 @@
+"""The files an auditor keeps: a verification result written to one folder.
+
+:func:`write_report` writes, into ``out_dir``:
+
+``facilities.geojson``
+    Every input row with its result, WGS-84 points (``null`` geometry where a
+    row has none).
+``findings.csv``, ``findings.xlsx``
+    :func:`pilotzone.verify.findings`: one row per (row, rule). The CSV is
+    UTF-8 with a byte order mark, so Excel opens Chinese text correctly.
+``summary.json``
+    Counts by status, zone and rule, one entry per operator, the pilotzone
+    version, the zone data's and the input's SHA-256, the audit date.
+``map.html``
+    :func:`pilotzone.maps.explore`, saved offline.
+``report.html``
+    A printable audit report with the map embedded.
+
+Guarantees
+----------
+*Atomic.* Each file is written to a temporary file in the same folder and
+moved over its name with :func:`os.replace`: a crash or Ctrl-C leaves the old
+file or the new one, never half of one, and no temporary file.
+
+*Reproducible.* The same result gives byte-identical files, except one
+timestamp, ``generated_at``: a key of ``summary.json`` and the text of the
+element ``<span id="generated-at">`` in ``report.html``. folium's random
+element ids are renumbered in order of first appearance, GeoJSON properties
+keep the result's column order, and the workbook's zip entries and document
+dates are fixed (to the audit date).
+
+*Safe.* Every text from the input is HTML-escaped in the report. Spreadsheet
+cells whose text starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return get a leading ``'`` so that Excel and LibreOffice never run them as
+formulas (OWASP, "CSV injection"); numbers stay numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import hashlib
+import html
+import io
+import json
+import logging
+import math
+import os
+import re
+import secrets
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from pilotzone.errors import CRSError
+from pilotzone.rules import RULES, describe
+from pilotzone.verify import STATUSES, findings, summarize
+
+__all__ = ["FILES", "write_report"]
+
+log = logging.getLogger(__name__)
+
+Lang = Literal["en", "zh"]
+
+#: The files :func:`write_report` writes, in the order it writes them.
+FILES = (
+    "facilities.geojson",
+    "findings.csv",
+    "findings.xlsx",
+    "summary.json",
+    "map.html",
+    "report.html",
+)
+#: At most this many findings of one operator are listed in report.html
+#: (all of them are in findings.csv and findings.xlsx).
+MAX_FINDINGS_PER_OPERATOR = 200
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FOLIUM_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9A-Za-z])")
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_OUTSIDE = "(outside every zone)"
+_UNCHECKED = "(not checked)"
+
+_TEXT = {
+    "en": {
+        "title": "Pilot zone compliance report",
+        "subtitle": "MIIT Gong Xin Bu Tong Han [2024] No. 107: value-added telecom opening pilot",
+        "as_of": "Audit date", "input": "Input file", "sha256": "SHA-256",
+        "version": "pilotzone version", "generated": "Generated", "zone_data": "Zone data",
+        "zone": "Zone", "boundaries": "Boundary data", "override": "Boundaries supplied",
+        "summary": "Summary", "rows": "Rows", "status": "Status", "count": "Count",
+        "rules": "Findings by rule", "rule": "Rule", "article": "Article",
+        "severity": "Severity", "operators": "Operators", "operator": "Operator",
+        "registration_zone": "Registration zone", "eligible": "Eligible", "yes": "yes",
+        "no": "no", "facility": "Facility", "message": "Message",
+        "no_findings": "No findings.", "more": "more findings, listed in findings.csv",
+        "map": "Map", "map_link": "Open the map on its own (map.html)",
+        "by_zone": "Rows by zone", "none": "none",
+        "compliant": "compliant", "violation": "violation", "review": "review",
+        "invalid": "invalid",
+        "note": "Boundaries are screening data, not legal lines: a facility closer to a border "
+        "than the boundary's accuracy is listed for review, not judged.",
+    },
+    "zh": {
+        "title": "试点地区合规核查报告",
+        "subtitle": "工信部通函〔2024〕107号：增值电信业务扩大对外开放试点",
+        "as_of": "核查日期", "input": "输入文件", "sha256": "SHA-256",
+        "version": "pilotzone 版本", "generated": "生成时间", "zone_data": "地区数据",
+        "zone": "地区", "boundaries": "边界数据", "override": "用户提供的边界",
+        "summary": "汇总", "rows": "行数", "status": "状态", "count": "数量",
+        "rules": "按规则统计的问题", "rule": "规则", "article": "条款",
+        "severity": "严重程度", "operators": "运营者", "operator": "运营者",
+        "registration_zone": "注册地区", "eligible": "符合条件", "yes": "是",
+        "no": "否", "facility": "设施", "message": "说明",
+        "no_findings": "无问题。", "more": "条问题未列出，见 findings.csv",
+        "map": "地图", "map_link": "单独打开地图（map.html）",
+        "by_zone": "按地区统计的行数", "none": "无",
+        "compliant": "合规", "violation": "违规", "review": "需复核", "invalid": "无效",
+        "note": "边界为筛查数据，并非法定界线：距边界小于边界精度的设施列为需复核，不作判定。",
+    },
+}  # fmt: skip
+
+
+def write_report(
+    result: gpd.GeoDataFrame,
+    out_dir: str | os.PathLike[str],
+    *,
+    zones: gpd.GeoDataFrame | None = None,
+    lang: Lang = "en",
+    basemap: Any = None,
+) -> dict[str, Path]:
+    """Write the report files of a verification result into a folder.
+
+    Parameters
+    ----------
+    result : geopandas.GeoDataFrame
+        What :func:`pilotzone.verify.verify` returns; ``attrs`` supply the
+        input's name and SHA-256, the audit date and the zone data's folder.
+    out_dir : str or os.PathLike
+        The folder; created if missing. Files of the same names in it are
+        replaced, each atomically.
+    zones : geopandas.GeoDataFrame, optional
+        The zones the result was checked against, for the map and the zone
+        names; by default reloaded from ``result.attrs`` (audit date and zone
+        data folder).
+    lang : {"en", "zh"}, default "en"
+        Language of the report's headings, rule titles, zone names and map.
+        Messages stay English (:func:`pilotzone.verify.verify` writes them).
+    basemap : optional
+        Passed to :func:`pilotzone.maps.explore`: ``None`` (no tiles),
+        ``"osm"``, ``"gaode"``, ``{"name": "tianditu", "key": ...}`` or
+        ``(xyz_template, attribution)``.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        File name (see :data:`FILES`) to the path written.
+
+    Raises
+    ------
+    pilotzone.errors.CRSError
+        If ``result`` has no CRS.
+    pilotzone.maps.OfflineError
+        If the map would need network assets (then ``map.html`` and
+        ``report.html`` are not written).
+    OSError
+        If the folder cannot be created or written.
+
+    Notes
+    -----
+    See the module docstring for what "atomic", "reproducible" and "safe"
+    mean here. The timestamp ``generated_at`` (UTC, to the second) is the only
+    content that differs between two runs over the same result.
+
+    Examples
+    --------
+    >>> paths = write_report(pz.verify(sites), "audit-2025")  # doctest: +SKIP
+    >>> paths["report.html"]  # doctest: +SKIP
+    PosixPath('audit-2025/report.html')
+    """
+    if lang not in _TEXT:
+        raise ValueError(f"lang must be 'en' or 'zh', not {lang!r}")
+    if result.crs is None:
+        raise CRSError(
+            "result has no CRS; pass what pilotzone.verify returns (WGS-84, EPSG:4326)"
+        )
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    if zones is None:
+        from pilotzone.zones import load_zones
+
+        zones = load_zones(as_of=result.attrs.get("as_of"), boundaries=result.attrs.get("zones_source"))
+    generated_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    stamp = generated_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    table = findings(result)
+    if lang != "en":
+        table["title"] = [describe(code, lang) for code in table["rule"]]
+    summary = _summary(result, zones, stamp)
+    paths: dict[str, Path] = {}
+
+    def target(name: str) -> Path:
+        paths[name] = folder / name
+        return paths[name]
+
+    _write_atomic(target("facilities.geojson"), lambda f: _write_geojson(result, f))
+    _write_atomic(target("findings.csv"), lambda f: _write_csv(table, f))
+    _write_atomic(target("findings.xlsx"), lambda f: f.write(_xlsx_bytes(table, summary["as_of"])))
+    _write_atomic(target("summary.json"), lambda f: f.write(_json_bytes(summary)))
+    page = _map_page(result, zones, folder, basemap, lang)
+    _write_atomic(target("map.html"), lambda f: f.write(page.encode("utf-8")))
+    report = _report_html(result, table, summary, zones, page, lang)
+    _write_atomic(target("report.html"), lambda f: f.write(report.encode("utf-8")))
+    log.info("report written to %s (%d files)", folder, len(paths))
+    return paths
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _temporary(path: Path) -> Path:
+    # Hidden, in the same folder (os.replace is atomic only within a file system),
+    # and unique, so two runs writing the same folder never share a temporary file.
+    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+
+
+def _write_atomic(path: Path, write: Callable[[IO[bytes]], Any]) -> Path:
+    """Write ``path`` through a temporary file in its folder, then :func:`os.replace` it.
+
+    ``write`` gets a binary file. On any exception, KeyboardInterrupt included,
+    the temporary file is removed and ``path`` is left as it was.
+    """
+    temporary = _temporary(path)
+    try:
+        with open(temporary, "xb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return path
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _plain(value: Any) -> Any:
+    """A JSON value for a cell; TypeError for what JSON cannot hold."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (dt.date, dt.time)):  # datetime and Timestamp too
+        return value.isoformat()
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else pd.Timestamp(value).isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value) if value.is_finite() else None
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+
+def _neutralised(value: Any) -> Any:
+    """A spreadsheet cell: text that a spreadsheet would run as a formula gets a leading '."""
+    value = _plain(value)
+    # A lone "-" (a common "none") cannot be a formula; it stays readable.
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and value != "-":
+        return "'" + value
+    return value
+
+
+def _json_bytes(data: Any) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n").encode("utf-8")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- facilities.geojson
+
+
+def _properties(result: gpd.GeoDataFrame) -> tuple[list[str], list[list[Any]]]:
+    """Column names and JSON values, result column order; columns JSON cannot hold are dropped."""
+    names: list[str] = []
+    columns: list[list[Any]] = []
+    for label in result.columns:
+        if label == result.geometry.name:
+            continue
+        try:
+            values = [_plain(v) for v in result[label].astype(object).tolist()]
+        except TypeError as error:
+            log.warning("facilities.geojson: column %r left out (%s)", label, error)
+            continue
+        names.append(str(label))
+        columns.append(values)
+    return names, columns
+
+
+def _write_geojson(result: gpd.GeoDataFrame, file: IO[bytes]) -> None:
+    frame = result if result.crs.equals("EPSG:4326") else result.to_crs("EPSG:4326")
+    names, columns = _properties(frame)
+    geometry = np.asarray(frame.geometry.values, dtype=object)
+    file.write(b'{\n"type": "FeatureCollection",\n"features": [\n')
+    for i in range(len(frame)):
+        shape = geometry[i]
+        if shape is None or shapely.is_empty(shape):
+            geojson = None
+        else:
+            geojson = json.loads(shapely.to_geojson(shape))
+        feature = {
+            "type": "Feature",
+            "properties": {name: column[i] for name, column in zip(names, columns, strict=True)},
+            "geometry": geojson,
+        }
+        text = json.dumps(feature, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        file.write(text.encode("utf-8") + (b",\n" if i < len(frame) - 1 else b"\n"))
+    file.write(b"]\n}\n")
+
+
+# --------------------------------------------------------------------------- findings
+
+
+def _rows(table: pd.DataFrame) -> Iterator[list[Any]]:
+    """The findings' cells, neutralised, row by row."""
+    for row in table.itertuples(index=False, name=None):
+        yield [_neutralised(v) for v in row]
+
+
+def _write_csv(table: pd.DataFrame, file: IO[bytes]) -> None:
+    text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="", write_through=True)
+    try:
+        writer = csv.writer(text, lineterminator="\r\n")
+        writer.writerow([_neutralised(str(c)) for c in table.columns])
+        for row in _rows(table):
+            writer.writerow(["" if v is None else v for v in row])
+        text.flush()
+    finally:
+        text.detach()  # the caller closes the file
+
+
+def _xlsx_bytes(table: pd.DataFrame, as_of: str | None) -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("findings")
+    widths = {"message": 80, "title": 50, "name": 24, "rule": 30, "article": 16}
+    for position, column in enumerate(table.columns, start=1):
+        letter = openpyxl.utils.get_column_letter(position)
+        sheet.column_dimensions[letter].width = widths.get(column, 14)
+    sheet.freeze_panes = "A2"
+    sheet.append([str(c) for c in table.columns])
+    for row in _rows(table):
+        sheet.append([_XLSX_ILLEGAL.sub("\ufffd", v) if isinstance(v, str) else v for v in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return _stable_zip(buffer.getvalue(), as_of)
+
+
+def _stable_zip(data: bytes, as_of: str | None) -> bytes:
+    """The same workbook with fixed zip entry times and document dates.
+
+    openpyxl stamps the zip entries and ``docProps/core.xml`` with the time of
+    saving; the document dates become the audit date instead.
+    """
+    day = as_of or "2024-04-08"
+    stamp = f"{day}T00:00:00Z".encode()
+    core = re.compile(rb"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)")
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for entry in source.infolist():
+            content = source.read(entry)
+            if entry.filename == "docProps/core.xml":
+                content = core.sub(lambda m: m.group(1) + stamp + m.group(3), content)
+            info = zipfile.ZipInfo(entry.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            target.writestr(info, content)
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------- summary.json
+
+
+def _zone_data(zones: gpd.GeoDataFrame) -> dict[str, Any]:
+    """Where the zone data came from and the SHA-256 of each zone file, from its manifest."""
+    folder = zones.attrs.get("boundaries_path")
+    info: dict[str, Any] = {"boundaries_path": folder, "manifest_sha256": None, "zones": {}}
+    if folder:
+        manifest_path = Path(folder) / "manifest.json"
+        try:
+            raw = manifest_path.read_bytes()
+            manifest = json.loads(raw)
+            info["manifest_sha256"] = hashlib.sha256(raw).hexdigest()
+            info["zones"] = {z["zone_id"]: z.get("sha256") for z in manifest.get("zones", [])}
+        except (OSError, ValueError, TypeError, KeyError) as error:
+            log.warning("cannot read the zone manifest %s: %s", manifest_path, error)
+    override = zones.attrs.get("boundaries_override")
+    if override:
+        path = Path(override)
+        info["override"] = {
+            "file": path.name if path.is_file() else override,
+            "sha256": _sha256(path) if path.is_file() else None,
+        }
+    return info
+
+
+def _zone_key(zone: Any, status: str) -> str:
+    if isinstance(zone, str) and zone:
+        return zone
+    return _UNCHECKED if status == "invalid" else _OUTSIDE
+
+
+def _summary(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, stamp: str) -> dict[str, Any]:
+    import pilotzone
+
+    status = result["status"].astype(str)
+    by_status = {s: int((status == s).sum()) for s in STATUSES}
+    keys = [_zone_key(z, s) for z, s in zip(result["zone_id"].tolist(), status.tolist(), strict=True)]
+    counted = pd.Series(keys, dtype=object).value_counts()
+    order = [*zones["zone_id"].tolist(), _OUTSIDE, _UNCHECKED]
+    order += sorted(set(counted.index) - set(order))
+    by_zone = {key: int(counted.get(key, 0)) for key in order}
+    codes = result["reasons"].str.split(";").explode()
+    by_rule_counts = codes[codes != ""].value_counts()
+    by_rule = {code: int(by_rule_counts.get(code, 0)) for code in RULES}
+    operators = []
+    for operator_id, row in summarize(result).iterrows():
+        operators.append({
+            "operator_id": _plain(operator_id),
+            "registration_zone": _plain(row["registration_zone"]),
+            "eligible": bool(row["eligible"]),
+            "needs_review": bool(row["needs_review"]),
+            "rows": int(row["rows"]),
+            **{s: int(row[s]) for s in STATUSES},
+        })  # fmt: skip
+    return {
+        "generated_at": stamp,
+        "pilotzone_version": pilotzone.__version__,
+        "input": {
+            "file": result.attrs.get("source"),
+            "sha256": result.attrs.get("source_sha256"),
+        },
+        "as_of": result.attrs.get("as_of") or zones.attrs.get("as_of"),
+        "zone_data": _zone_data(zones),
+        "rows": len(result),
+        "all_compliant": by_status["compliant"] == len(result),
+        "by_status": by_status,
+        "by_zone": by_zone,
+        "by_rule": by_rule,
+        "operators": operators,
+    }
+
+
+# --------------------------------------------------------------------------- map.html
+
+
+def _stable_ids(page: str) -> str:
+    """Renumber folium's random element ids (``map_<32 hex>``) in order of first appearance."""
+    seen: dict[str, str] = {}
+    return _FOLIUM_ID.sub(lambda m: seen.setdefault(m.group(0), f"{len(seen):032x}"), page)
+
+
+def _map_page(
+    result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, folder: Path, basemap: Any, lang: Lang
+) -> str:
+    """The offline map page, with deterministic element ids."""
+    from pilotzone.maps import explore, save_map
+
+    m = explore(result, zones=zones, basemap=basemap, lang=lang)
+    # save_map does the offline work (local assets, the network check); render through it.
+    rendered = _temporary(folder / "map.html")
+    try:
+        save_map(m, rendered, offline=True)
+        page = rendered.read_text(encoding="utf-8")
+    finally:
+        rendered.unlink(missing_ok=True)
+    return _stable_ids(page)
+
+
+# --------------------------------------------------------------------------- report.html
+
+_CSS = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei",
+sans-serif;color:#111;margin:2em auto;max-width:1100px;padding:0 1em}
+h1{font-size:1.6em;margin:0 0 .1em}h2{font-size:1.25em;margin:1.6em 0 .4em;
+border-bottom:2px solid #1f5fbf}h3{font-size:1.05em;margin:1.2em 0 .3em}
+.subtitle{color:#555;margin:0 0 1em}
+table{border-collapse:collapse;margin:.3em 0 1em;width:100%}
+th,td{border:1px solid #bbb;padding:3px 6px;text-align:left;vertical-align:top}
+th{background:#eef2f8}td.n{text-align:right;font-variant-numeric:tabular-nums}
+table.meta{width:auto}table.meta th{width:12em}
+code,.hash{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85em;word-break:break-all}
+.violation{color:#b00}.review{color:#b35900}.invalid{color:#555}.compliant{color:#1a7a1a}
+.note{color:#555;font-size:.9em}
+iframe.map{width:100%;height:640px;border:1px solid #bbb}
+@media print{
+body{margin:0;max-width:none;font-size:10pt}
+h2{break-after:avoid}h3{break-after:avoid}tr{break-inside:avoid}
+section.operator{break-inside:avoid-page}
+section.map{break-before:page}
+iframe.map{height:17cm}
+a{color:inherit;text-decoration:none}
+}
+"""
+
+
+def _e(value: Any) -> str:
+    """Escaped text of a value (empty for missing values)."""
+    value = _plain(value) if not isinstance(value, str) else value
+    return "" if value is None else html.escape(str(value), quote=True)
+
+
+def _number(value: Any) -> str:
+    return f'<td class="n">{_e(value)}</td>'
+
+
+def _zone_names(zones: gpd.GeoDataFrame, lang: Lang) -> dict[str, str]:
+    column = f"short_name_{lang}"
+    return {str(z): str(n) for z, n in zip(zones["zone_id"], zones[column], strict=True)}
+
+
+def _report_html(
+    result: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    summary: dict[str, Any],
+    zones: gpd.GeoDataFrame,
+    page: str,
+    lang: Lang,
+) -> str:
+    t = _TEXT[lang]
+    names = _zone_names(zones, lang)
+    parts: list[str] = []
+    add = parts.append
+    add("<!DOCTYPE html>")
+    add(f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">')
+    add('<meta name="viewport" content="width=device-width, initial-scale=1">')
+    add(f"<title>{_e(t['title'])}: {_e(summary['input']['file'])}</title>")
+    add(f"<style>{_CSS}</style></head><body>")
+    add(f"<h1>{_e(t['title'])}</h1><p class=\"subtitle\">{_e(t['subtitle'])}</p>")
+
+    zone_data = summary["zone_data"]
+    add('<table class="meta">')
+    add(f"<tr><th>{_e(t['as_of'])}</th><td>{_e(summary['as_of'])}</td></tr>")
+    add(f"<tr><th>{_e(t['input'])}</th><td>{_e(summary['input']['file'])}</td></tr>")
+    add(f"<tr><th>{_e(t['input'])} {_e(t['sha256'])}</th>"
+        f"<td class=\"hash\">{_e(summary['input']['sha256'])}</td></tr>")  # fmt: skip
+    add(f"<tr><th>{_e(t['version'])}</th><td>{_e(summary['pilotzone_version'])}</td></tr>")
+    add(f"<tr><th>{_e(t['generated'])}</th>"
+        f"<td><span id=\"generated-at\">{_e(summary['generated_at'])}</span></td></tr>")  # fmt: skip
+    add("</table>")
+
+    add(f"<h2>{_e(t['zone_data'])}</h2><table><tr><th>{_e(t['zone'])}</th>"
+        f"<th>{_e(t['status'])}</th><th>{_e(t['sha256'])}</th></tr>")  # fmt: skip
+    status_of = dict(zip(zones["zone_id"], zones["status"], strict=True))
+    for zone_id, sha in zone_data["zones"].items():
+        label = f"{names.get(zone_id, zone_id)} ({zone_id})"
+        add(f"<tr><td>{_e(label)}</td><td>{_e(status_of.get(zone_id, ''))}</td>"
+            f"<td class=\"hash\">{_e(sha)}</td></tr>")  # fmt: skip
+    add("</table>")
+    override = zone_data.get("override")
+    if override:
+        add(f"<p>{_e(t['override'])}: {_e(override['file'])} "
+            f"<span class=\"hash\">{_e(override['sha256'])}</span></p>")  # fmt: skip
+    add(f"<p class=\"note\">{_e(t['note'])}</p>")
+
+    add(f"<h2>{_e(t['summary'])}</h2><table><tr><th>{_e(t['status'])}</th>"
+        f"<th>{_e(t['rows'])}</th></tr>")  # fmt: skip
+    for status, count in summary["by_status"].items():
+        add(f"<tr><td class=\"{status}\">{_e(t[status])}</td>{_number(count)}</tr>")
+    add(f"<tr><th>{_e(t['rows'])}</th>{_number(summary['rows'])}</tr></table>")
+
+    add(f"<h3>{_e(t['by_zone'])}</h3><table><tr><th>{_e(t['zone'])}</th>"
+        f"<th>{_e(t['rows'])}</th></tr>")  # fmt: skip
+    for zone_id, count in summary["by_zone"].items():
+        add(f"<tr><td>{_e(names.get(zone_id, zone_id))}</td>{_number(count)}</tr>")
+    add("</table>")
+
+    add(f"<h3>{_e(t['rules'])}</h3><table><tr><th>{_e(t['rule'])}</th>"
+        f"<th>{_e(t['article'])}</th><th>{_e(t['severity'])}</th><th>{_e(t['count'])}</th></tr>")  # fmt: skip
+    for code, count in summary["by_rule"].items():
+        if count:
+            rule = RULES[code]
+            add(f"<tr><td>{_e(describe(code, lang))} <code>{_e(code)}</code></td>"
+                f"<td>{_e(rule.article)}</td><td class=\"{rule.severity}\">{_e(t[rule.severity])}"
+                f"</td>{_number(count)}</tr>")  # fmt: skip
+    if not any(summary["by_rule"].values()):
+        add(f"<tr><td colspan=\"4\">{_e(t['no_findings'])}</td></tr>")
+    add("</table>")
+
+    add(f"<h2>{_e(t['operators'])}</h2><table><tr><th>{_e(t['operator'])}</th>"
+        f"<th>{_e(t['registration_zone'])}</th><th>{_e(t['eligible'])}</th>"
+        f"<th>{_e(t['rows'])}</th>"
+        + "".join(f"<th>{_e(t[s])}</th>" for s in STATUSES) + "</tr>")  # fmt: skip
+    for op in summary["operators"]:
+        zone = op["registration_zone"]
+        add(f"<tr><td>{_e(op['operator_id'])}</td>"
+            f"<td>{_e(names.get(zone, zone) if zone else t['none'])}</td>"
+            f"<td class=\"{'compliant' if op['eligible'] else 'violation'}\">"
+            f"{_e(t['yes'] if op['eligible'] else t['no'])}</td>{_number(op['rows'])}"
+            + "".join(_number(op[s]) for s in STATUSES) + "</tr>")  # fmt: skip
+    add("</table>")
+
+    grouped = dict(tuple(table.groupby("operator_id", sort=False))) if len(table) else {}
+    for op in summary["operators"]:
+        operator_id = op["operator_id"]
+        add(f'<section class="operator"><h3>{_e(t["operator"])} {_e(operator_id)}</h3>')
+        rows = grouped.get(operator_id)
+        if rows is None or rows.empty:
+            add(f"<p>{_e(t['no_findings'])}</p></section>")
+            continue
+        add(f"<table><tr><th>{_e(t['rule'])}</th><th>{_e(t['article'])}</th>"
+            f"<th>{_e(t['severity'])}</th><th>{_e(t['facility'])}</th>"
+            f"<th>{_e(t['message'])}</th></tr>")  # fmt: skip
+        for finding in rows.head(MAX_FINDINGS_PER_OPERATOR).itertuples(index=False):
+            facility = f"{finding.facility_id} · {finding.name}" if finding.name else finding.facility_id
+            add(f"<tr><td>{_e(describe(finding.rule, lang))}<br><code>{_e(finding.rule)}</code></td>"
+                f"<td>{_e(finding.article)}</td><td class=\"{_e(finding.severity)}\">"
+                f"{_e(t.get(finding.severity, finding.severity))}</td>"
+                f"<td>{_e(facility)}</td><td>{_e(finding.message)}</td></tr>")  # fmt: skip
+        add("</table>")
+        hidden = len(rows) - MAX_FINDINGS_PER_OPERATOR
+        if hidden > 0:
+            add(f"<p class=\"note\">… {hidden} {_e(t['more'])}</p>")
+        add("</section>")
+
+    add(f'<section class="map"><h2>{_e(t["map"])}</h2>')
+    add(f'<p><a href="map.html">{_e(t["map_link"])}</a></p>')
+    # srcdoc is an attribute: the whole page is attribute-escaped, quotes included.
+    add(f'<iframe class="map" title="{_e(t["map"])}" sandbox="allow-scripts" '
+        f'srcdoc="{html.escape(page, quote=True)}"></iframe></section>')  # fmt: skip
+    add("</body></html>\n")
+    return "\n".join(parts)
+

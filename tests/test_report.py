@@ -1,0 +1,426 @@
+"""Tests for pilotzone.report.write_report: files, atomic writes, safety, reproducibility.
+
+Filings are small CSVs written here, with points well inside the shipped zones
+(Lujiazui, Tiananmen, Futian) so that the results do not depend on the border
+accuracy; the audit date is fixed.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import io
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import openpyxl
+import pandas as pd
+import pytest
+
+import pilotzone
+from pilotzone import report
+from pilotzone.errors import CRSError
+from pilotzone.facilities import read_facilities
+from pilotzone.report import FILES, write_report
+from pilotzone.rules import RULES, describe
+from pilotzone.verify import verify
+from pilotzone.zones import load_zones
+
+AS_OF = "2025-01-01"
+HOSTILE = "<img src=x onerror=alert(1)>"
+FORMULAS = ["=1+2", "+SUM(A1:A2)", "-2+3", "@cmd", "=HYPERLINK(\"http://x\")"]
+QUOTED_HYPERLINK = '"' + FORMULAS[4].replace('"', '""') + '"'  # CSV quoting
+HEADER = "operator_id,facility_id,name,address,kind,tenure,lon,lat,crs,services"
+# Lujiazui (Shanghai), Tiananmen (Beijing), Futian (Shenzhen): far from every border.
+SHANGHAI, SHANGHAI_2 = "121.5044,31.2397", "121.5500,31.2200"
+BEIJING, SHENZHEN = "116.3975,39.9087", "114.0579,22.5431"
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
+def write_filing(path: Path, rows: list[str]) -> Path:
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def sample_rows() -> list[str]:
+    return [
+        f"OP-A,A-REG,Alpha HQ,上海市浦东新区,registration,owned,{SHANGHAI},wgs84,idc;cdn",
+        f"OP-A,A-IDC,数据中心一号,浦东,idc,rented,{SHANGHAI_2},wgs84,",
+        f"OP-A,A-CDN,\"{FORMULAS[0]}\",x,cdn,rented,{SHENZHEN},wgs84,",
+        f"OP-A,A-X1,\"{FORMULAS[1]}\",x,server,owned,{BEIJING},wgs84,",
+        f"OP-A,A-X2,\"{FORMULAS[2]}\",x,server,owned,{BEIJING},wgs84,",
+        f"OP-A,A-X3,\"{FORMULAS[3]}\",x,server,owned,{BEIJING},wgs84,",
+        f"OP-A,A-X4,{QUOTED_HYPERLINK},x,server,owned,{BEIJING},wgs84,",
+        f"OP-B,B-REG,{HOSTILE},\"<b>addr</b>\",registration,owned,{BEIJING},wgs84,news",
+        "OP-B,B-BAD,broken,x,idc,owned,abc,39.9,wgs84,",
+        f"OP-C,C-REG,Gamma HQ,x,registration,owned,{SHENZHEN},wgs84,cdn",
+    ]
+
+
+@pytest.fixture(scope="module")
+def zones() -> Any:
+    return load_zones(as_of=AS_OF)
+
+
+@pytest.fixture(scope="module")
+def filing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_filing(tmp_path_factory.mktemp("filing") / "filing.csv", sample_rows())
+
+
+@pytest.fixture(scope="module")
+def result(filing: Path, zones: Any) -> Any:
+    return verify(read_facilities(filing), zones=zones)
+
+
+@pytest.fixture(scope="module")
+def written(result: Any, zones: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return write_report(result, tmp_path_factory.mktemp("report") / "out", zones=zones)
+
+
+def blank_timestamp(data: bytes) -> bytes:
+    return re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b"<generated_at>", data)
+
+
+class Tags(HTMLParser):
+    """Every start tag of a page, and the srcdoc of every iframe (attribute-unescaped)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def tags(page: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = Tags()
+    parser.feed(page)
+    return parser.tags
+
+
+# --------------------------------------------------------------------------- the files
+
+
+def test_every_file_is_written_and_no_temporary_file_is_left(written: dict[str, Path]) -> None:
+    assert list(written) == list(FILES)
+    folder = written["summary.json"].parent
+    for name, path in written.items():
+        assert path == folder / name
+        assert path.stat().st_size > 0, name
+    assert sorted(p.name for p in folder.iterdir()) == sorted(FILES)
+
+
+def test_the_result_is_not_modified(filing: Path, zones: Any, tmp_path: Path) -> None:
+    result = verify(read_facilities(filing), zones=zones)
+    before = result.copy()
+    write_report(result, tmp_path / "out", zones=zones)
+    pd.testing.assert_frame_equal(result, before)
+
+
+def test_geojson_has_every_row_with_its_result(written: dict[str, Path], result: Any) -> None:
+    data = json.loads(written["facilities.geojson"].read_text(encoding="utf-8"))
+    assert data["type"] == "FeatureCollection"
+    features = data["features"]
+    assert len(features) == len(result)
+    assert [f["properties"]["facility_id"] for f in features] == result["facility_id"].tolist()
+    assert [f["properties"]["status"] for f in features] == result["status"].astype(str).tolist()
+    first = features[0]
+    assert first["geometry"] == {"type": "Point", "coordinates": [121.5044, 31.2397]}
+    assert list(first["properties"])[:3] == ["operator_id", "facility_id", "name"]
+    assert "geometry" not in first["properties"]
+    broken = next(f for f in features if f["properties"]["facility_id"] == "B-BAD")
+    assert broken["geometry"] is None
+    assert broken["properties"]["status"] == "invalid"
+    assert broken["properties"]["lon"] is None  # NaN becomes null, never NaN
+    assert broken["properties"]["border_distance_m"] is None
+    hostile = next(f for f in features if f["properties"]["facility_id"] == "B-REG")
+    assert hostile["properties"]["name"] == HOSTILE  # data, not HTML: kept as it is
+
+
+def test_geojson_leaves_out_columns_json_cannot_hold(result: Any, zones: Any, tmp_path: Path) -> None:
+    extra = result.copy()
+    extra["blob"] = [object()] * len(extra)
+    extra["when"] = pd.Timestamp("2025-01-02 03:04:05")
+    extra.attrs = dict(result.attrs)
+    paths = write_report(extra, tmp_path, zones=zones)
+    properties = json.loads(paths["facilities.geojson"].read_text("utf-8"))["features"][0]["properties"]
+    assert "blob" not in properties
+    assert properties["when"] == "2025-01-02T03:04:05"
+
+
+def test_summary_json(written: dict[str, Path], result: Any, filing: Path, zones: Any) -> None:
+    summary = json.loads(written["summary.json"].read_text(encoding="utf-8"))
+    assert TIMESTAMP.fullmatch(summary["generated_at"])
+    assert summary["pilotzone_version"] == pilotzone.__version__
+    assert summary["input"] == {
+        "file": "filing.csv",
+        "sha256": hashlib.sha256(filing.read_bytes()).hexdigest(),
+    }
+    assert summary["as_of"] == AS_OF
+    manifest = json.loads((Path(zones.attrs["boundaries_path"]) / "manifest.json").read_bytes())
+    assert summary["zone_data"]["zones"] == {z["zone_id"]: z["sha256"] for z in manifest["zones"]}
+    assert set(summary["zone_data"]["zones"]) == {"beijing", "shanghai", "hainan", "shenzhen"}
+    assert summary["rows"] == len(result) == 10
+    assert summary["by_status"] == {"invalid": 1, "violation": 6, "review": 0, "compliant": 3}
+    assert summary["all_compliant"] is False
+    assert summary["by_zone"] == {
+        "beijing": 5, "shanghai": 2, "hainan": 0, "shenzhen": 2,
+        "(outside every zone)": 0, "(not checked)": 1,
+    }  # fmt: skip
+    assert list(summary["by_rule"]) == list(RULES)
+    assert summary["by_rule"]["facility_outside_registration_zone"] == 5
+    assert summary["by_rule"]["acceleration_outside_zone"] == 1
+    assert summary["by_rule"]["service_excluded"] == 1
+    assert summary["by_rule"]["invalid_input"] == 1
+    operators = {op["operator_id"]: op for op in summary["operators"]}
+    assert list(operators) == ["OP-A", "OP-B", "OP-C"]
+    assert operators["OP-A"] == {
+        "operator_id": "OP-A", "registration_zone": "shanghai", "eligible": False,
+        "needs_review": False, "rows": 7, "invalid": 0, "violation": 5, "review": 0, "compliant": 2,
+    }  # fmt: skip
+    assert operators["OP-C"]["eligible"] is True
+    assert operators["OP-B"]["eligible"] is False
+
+
+def test_summary_records_a_boundary_override(result: Any, tmp_path: Path) -> None:
+    shipped = load_zones(as_of=AS_OF)
+    box = shipped[shipped["zone_id"] == "shenzhen"][["zone_id", "geometry"]].copy()
+    box["accuracy_m"] = 300.0
+    override = tmp_path / "shenzhen.geojson"
+    box.to_file(override, driver="GeoJSON")
+    zones = load_zones(as_of=AS_OF, boundaries=override)
+    summary = json.loads(write_report(result, tmp_path / "out", zones=zones)["summary.json"].read_bytes())
+    assert summary["zone_data"]["override"] == {
+        "file": "shenzhen.geojson",
+        "sha256": hashlib.sha256(override.read_bytes()).hexdigest(),
+    }
+
+
+# --------------------------------------------------------------------------- spreadsheets
+
+
+def test_csv_is_utf8_with_bom_and_holds_every_finding(written: dict[str, Path], result: Any) -> None:
+    data = written["findings.csv"].read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    expected = pilotzone.verify.findings(result)
+    assert len(rows) == len(expected)
+    assert list(rows[0]) == list(expected.columns)
+    assert [r["rule"] for r in rows] == expected["rule"].tolist()
+    hostile = next(r for r in rows if r["facility_id"] == "B-REG")
+    assert hostile["name"] == HOSTILE
+    assert "数据中心一号" not in {r["name"] for r in rows}  # compliant: no finding
+    invalid = next(r for r in rows if r["rule"] == "invalid_input")
+    assert invalid["article"] == "-"  # a lone "-" cannot be a formula: left readable
+
+
+@pytest.mark.parametrize("text", FORMULAS)
+def test_csv_neutralises_formulas(written: dict[str, Path], text: str) -> None:
+    rows = list(csv.reader(io.StringIO(written["findings.csv"].read_text("utf-8-sig"), newline="")))
+    names = [row[3] for row in rows[1:]]
+    assert "'" + text in names
+    assert text not in names
+
+
+def test_xlsx_neutralises_formulas_and_keeps_numbers(written: dict[str, Path], result: Any) -> None:
+    book = openpyxl.load_workbook(written["findings.xlsx"])
+    sheet = book["findings"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header, body = rows[0], rows[1:]
+    assert list(header) == list(pilotzone.verify.findings(result).columns)
+    names = [row[header.index("name")] for row in body]
+    for text in FORMULAS:
+        assert "'" + text in names
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    assert all(isinstance(row[header.index("row")], int) for row in body)
+    assert HOSTILE in names
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=1+2", "'=1+2"), ("+1", "'+1"), ("-1", "'-1"), ("@x", "'@x"), ("\tx", "'\tx"),
+        ("\rx", "'\rx"), ("plain", "plain"), ("a=b", "a=b"), ("-", "-"), ("", ""),
+        (-3.5, -3.5), (-2, -2), (float("nan"), None), (None, None), (True, True),
+    ],
+)  # fmt: skip
+def test_neutralised(value: Any, expected: Any) -> None:
+    assert report._neutralised(value) == expected
+
+
+def test_negative_numbers_stay_numbers_in_csv_and_xlsx(tmp_path: Path) -> None:
+    table = pd.DataFrame({"text": ["-3.5", "=A1", "\tx"], "number": [-3.5, 2.0, float("nan")]})
+    path = tmp_path / "t.csv"
+    report._write_atomic(path, lambda f: report._write_csv(table, f))
+    assert path.read_text("utf-8-sig").splitlines() == [
+        "text,number", "'-3.5,-3.5", "'=A1,2.0", "'\tx,",
+    ]  # fmt: skip
+    workbook = tmp_path / "t.xlsx"
+    workbook.write_bytes(report._xlsx_bytes(table, AS_OF))
+    rows = list(openpyxl.load_workbook(workbook)["findings"].iter_rows(values_only=True))
+    assert rows[1:] == [("'-3.5", -3.5), ("'=A1", 2), ("'\tx", None)]
+
+
+# --------------------------------------------------------------------------- report.html
+
+
+def test_report_html_escapes_input_text(written: dict[str, Path]) -> None:
+    page = written["report.html"].read_text(encoding="utf-8")
+    assert HOSTILE not in page
+    assert "<b>addr</b>" not in page
+    assert html.escape(HOSTILE) in page
+    found = tags(page)
+    assert not [t for t, _ in found if t in ("img", "b", "script")]
+    # The embedded map: its srcdoc, once the attribute is unescaped, is the map page
+    # itself, whose own escaping must hold as well.
+    frames = [a for t, a in found if t == "iframe"]
+    assert len(frames) == 1
+    srcdoc = frames[0]["srcdoc"]
+    assert srcdoc == written["map.html"].read_text(encoding="utf-8")
+    assert frames[0]["sandbox"] == "allow-scripts"
+    assert HOSTILE not in srcdoc
+    assert not [t for t, _ in tags(srcdoc) if t == "img"]
+
+
+def test_report_html_contents(written: dict[str, Path], filing: Path, zones: Any) -> None:
+    page = written["report.html"].read_text(encoding="utf-8")
+    assert "<h1>Pilot zone compliance report</h1>" in page
+    assert AS_OF in page
+    assert "filing.csv" in page
+    assert hashlib.sha256(filing.read_bytes()).hexdigest() in page
+    manifest = json.loads((Path(zones.attrs["boundaries_path"]) / "manifest.json").read_bytes())
+    for zone in manifest["zones"]:
+        assert zone["sha256"] in page
+    for operator in ("OP-A", "OP-B", "OP-C"):
+        assert f"<h3>Operator {operator}</h3>" in page
+    assert describe("facility_outside_registration_zone") in page
+    assert "Annex II.2" in page
+    assert "@media print" in page
+    assert '<a href="map.html">' in page
+    assert len(TIMESTAMP.findall(page)) == 1
+    assert re.search(r'<span id="generated-at">\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ</span>', page)
+
+
+def test_report_in_chinese(result: Any, zones: Any, tmp_path: Path) -> None:
+    paths = write_report(result, tmp_path, zones=zones, lang="zh")
+    page = paths["report.html"].read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in page
+    assert "试点地区合规核查报告" in page
+    assert describe("facility_outside_registration_zone", "zh") in page
+    assert "上海（浦东+临港）" in page
+    rows = list(csv.DictReader(io.StringIO(paths["findings.csv"].read_text("utf-8-sig"))))
+    assert describe("service_excluded", "zh") in {r["title"] for r in rows}
+    assert rows[0]["rule"] in RULES  # codes and column names stay as they are
+
+
+def test_report_lists_at_most_so_many_findings_per_operator(
+    result: Any, zones: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(report, "MAX_FINDINGS_PER_OPERATOR", 2)
+    page = write_report(result, tmp_path, zones=zones)["report.html"].read_text("utf-8")
+    assert "… 4 more findings, listed in findings.csv" in page  # OP-A has 6 findings
+
+
+# --------------------------------------------------------------------------- reproducible
+
+
+def test_same_input_gives_the_same_bytes(result: Any, zones: Any, written: dict[str, Path],
+                                         tmp_path: Path) -> None:  # fmt: skip
+    again = write_report(result, tmp_path / "again", zones=zones)
+    for name in FILES:
+        first, second = written[name].read_bytes(), again[name].read_bytes()
+        if name in ("summary.json", "report.html"):
+            assert len(TIMESTAMP.findall(first.decode("utf-8"))) == 1, name
+            first, second = blank_timestamp(first), blank_timestamp(second)
+        assert first == second, name
+
+
+def test_map_ids_are_renumbered(written: dict[str, Path]) -> None:
+    page = written["map.html"].read_text(encoding="utf-8")
+    assert "map_00000000000000000000000000000000" in page
+    ids = set(re.findall(r"_([0-9a-f]{32})(?![0-9A-Za-z])", page))
+    assert ids == {f"{i:032x}" for i in range(len(ids))}
+
+
+def test_map_with_a_basemap_is_reproducible_too(result: Any, zones: Any, tmp_path: Path) -> None:
+    pages = [
+        write_report(result, tmp_path / str(i), zones=zones, basemap="osm")["map.html"].read_bytes()
+        for i in range(2)
+    ]
+    assert pages[0] == pages[1]
+    assert b"tile.openstreetmap.org" in pages[0]
+
+
+# --------------------------------------------------------------------------- atomic
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".") or p.suffix == ".tmp")
+
+
+@pytest.mark.parametrize("error", [RuntimeError("disk on fire"), KeyboardInterrupt()])
+def test_a_crash_midway_leaves_no_partial_file(
+    result: Any, zones: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException
+) -> None:
+    def rows_then_crash(table: pd.DataFrame) -> Any:
+        yield ["first row", "written"]
+        raise error
+
+    monkeypatch.setattr(report, "_rows", rows_then_crash)
+    with pytest.raises(type(error)):
+        write_report(result, tmp_path, zones=zones)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["facilities.geojson"]  # written before
+
+
+def test_a_crash_keeps_the_previous_file(tmp_path: Path) -> None:
+    path = tmp_path / "findings.csv"
+    path.write_bytes(b"previous run\n")
+
+    def half_then_crash(file: Any) -> None:
+        file.write(b"half of a ")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        report._write_atomic(path, half_then_crash)
+    assert path.read_bytes() == b"previous run\n"
+    assert leftovers(tmp_path) == []
+
+
+def test_a_failing_map_writes_neither_map_nor_report(
+    result: Any, zones: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pilotzone import maps
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise maps.OfflineError("the map would not work offline")
+
+    monkeypatch.setattr(maps, "save_map", refuse)
+    with pytest.raises(maps.OfflineError):
+        write_report(result, tmp_path, zones=zones)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES[:4])
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+def test_zones_default_to_those_the_result_was_checked_against(result: Any, tmp_path: Path) -> None:
+    summary = json.loads(write_report(result, tmp_path)["summary.json"].read_bytes())
+    assert summary["as_of"] == AS_OF
+
+
+def test_a_result_without_crs_is_refused(result: Any, tmp_path: Path) -> None:
+    no_crs = gpd.GeoDataFrame(pd.DataFrame(result.drop(columns="geometry")),
+                              geometry=list(result.geometry), crs=None)  # fmt: skip
+    with pytest.raises(CRSError, match="no CRS"):
+        write_report(no_crs, tmp_path)
+
+
+def test_unknown_language_is_refused(result: Any, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="lang"):
+        write_report(result, tmp_path, lang="fr")  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
