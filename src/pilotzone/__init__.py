@@ -18,6 +18,7 @@ from pilotzone.crs import from_wgs84, normalize_crs, to_wgs84
 from pilotzone.errors import BoundaryDataError, CRSError, InputError, PilotzoneError, Problem
 from pilotzone.facilities import read_facilities
 from pilotzone.locate import locate
+from pilotzone.verify import findings, summarize, verify
 from pilotzone.zones import load_zones
 
 __version__ = "0.1.0"
@@ -30,13 +31,16 @@ __all__ = [
     "Problem",
     "__version__",
     "explore",
+    "findings",
     "from_wgs84",
     "load_zones",
     "locate",
     "normalize_crs",
     "read_facilities",
     "save_map",
+    "summarize",
     "to_wgs84",
+    "verify",
 ]
 
 

@@ -259,9 +259,7 @@ def _gcj02_offset(
     dlat = dlat * 180.0 / ((_A * (1.0 - _EE)) / (magic * sqrt_magic) * np.pi)
     dlon = dlon * 180.0 / (_A / sqrt_magic * np.cos(rad_lat) * np.pi)
     outside = _outside_china(lon, lat)
-    dlon[outside] = 0.0
-    dlat[outside] = 0.0
-    return dlon, dlat
+    return np.where(outside, 0.0, dlon), np.where(outside, 0.0, dlat)
 
 
 def _wgs84_to_gcj02(
@@ -304,22 +302,28 @@ def _invert(
     guess_x: NDArray[np.float64],
     guess_y: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Solve ``forward(x, y) == target`` starting from a guess.
+    """Solve ``forward(x, y) == target`` starting from a guess, point by point.
 
     The offsets are smooth and change by far less than one part in a thousand
     per degree, so the fixed-point step ``p -= forward(p) - target`` contracts
-    fast. Non-finite inputs stay non-finite.
+    fast. Each point stops as soon as its own step is below the tolerance, so
+    its answer never depends on the other points in the batch. Non-finite
+    inputs stay non-finite.
     """
-    x = np.array(guess_x, dtype=np.float64, copy=True)
-    y = np.array(guess_y, dtype=np.float64, copy=True)
+    x = np.array(guess_x, dtype=np.float64, copy=True, ndmin=1)
+    y = np.array(guess_y, dtype=np.float64, copy=True, ndmin=1)
+    tx = np.broadcast_to(np.asarray(target_x, dtype=np.float64), x.shape).ravel()
+    ty = np.broadcast_to(np.asarray(target_y, dtype=np.float64), y.shape).ravel()
+    flat_x, flat_y = x.ravel(), y.ravel()
+    active = np.flatnonzero(np.isfinite(flat_x) & np.isfinite(flat_y))
     for _ in range(_MAX_ITERATIONS):
-        fx, fy = forward(x, y)
-        ex = fx - target_x
-        ey = fy - target_y
-        x -= ex
-        y -= ey
-        with np.errstate(invalid="ignore"):
-            worst = np.nanmax(np.abs(np.concatenate([ex.ravel(), ey.ravel()])), initial=0.0)
-        if worst < _TOLERANCE_DEG:
+        if not active.size:
             break
-    return x, y
+        fx, fy = forward(flat_x[active], flat_y[active])
+        ex = fx - tx[active]
+        ey = fy - ty[active]
+        flat_x[active] -= ex
+        flat_y[active] -= ey
+        active = active[(np.abs(ex) >= _TOLERANCE_DEG) | (np.abs(ey) >= _TOLERANCE_DEG)]
+    shape = np.shape(guess_x)
+    return flat_x.reshape(shape), flat_y.reshape(shape)
