@@ -1,0 +1,45 @@
+"""Test the built wheel, not only the checkout: data that ships by accident stops shipping by accident."""
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("hatchling", reason="hatchling is needed to build the wheel offline")
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+         "--wheel-dir", str(out), str(REPO)],
+        check=True, capture_output=True,
+    )
+    (built,) = out.glob("pilotzone-*.whl")
+    return built
+
+
+def test_wheel_ships_the_zone_data_and_samples(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for path in (REPO / "data" / "boundaries").iterdir():
+        assert f"pilotzone/_data/boundaries/{path.name}" in names
+    assert "pilotzone/_data/samples/filing.csv" in names
+
+
+def test_installed_wheel_reads_its_own_copy(wheel: Path, tmp_path: Path) -> None:
+    zipfile.ZipFile(wheel).extractall(tmp_path)
+    code = (
+        "import pilotzone as pz; z = pz.load_zones(); "
+        "print(len(z), z.attrs['boundaries_path'])"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"}, cwd=tmp_path,
+    )
+    count, where = run.stdout.split()
+    assert count == "4"
+    assert Path(where).resolve().is_relative_to(tmp_path.resolve())
