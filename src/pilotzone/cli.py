@@ -1,0 +1,700 @@
+"""The ``pilotzone`` command: a thin argparse shell over the public API.
+
+::
+
+    pilotzone zones  [--as-of DATE] [--boundaries PATH]
+    pilotzone locate LON LAT --crs CRS [--as-of DATE] [--boundaries PATH]
+    pilotzone verify FILE [--operators FILE] [--crs CRS] [--as-of DATE] [--out DIR]
+                          [--basemap osm|gaode|tianditu:KEY|TEMPLATE] [--lang en|zh]
+                          [--boundaries PATH] [--sheet NAME]
+    pilotzone demo   [--out DIR] [--lang en|zh]
+    pilotzone --version | --show-versions
+
+Exit status
+-----------
+0
+    Every row compliant (``locate``: inside an active zone, clear of its
+    border). ``demo`` exits 0 whenever it ran: its sample is meant to hold
+    findings.
+1
+    Violations, rows for review or invalid rows found (``locate``: outside
+    every active zone, near a border, or a coordinate that cannot be placed).
+2
+    Bad input or usage: an unreadable or invalid file, an unknown coordinate
+    system, broken zone data, a wrong option. One paragraph on stderr names
+    the file, row and column; ``--debug`` adds the traceback.
+3
+    An unexpected error inside pilotzone (a bug): please report it with the
+    ``--debug`` output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import re
+import sys
+import time
+import traceback
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+from pyproj.exceptions import ProjError
+
+import pilotzone
+from pilotzone.errors import InputError, PilotzoneError, Problem
+
+__all__ = ["main"]
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+#: The sample filing ``demo`` checks: in an installed wheel, then in a source checkout.
+SAMPLE_FOLDERS = (
+    Path(__file__).resolve().parent / "_data" / "samples",
+    Path(__file__).resolve().parents[2] / "data" / "samples",
+)
+SAMPLE_FILING = "filing.csv"
+_DEMO_OUT = "pilotzone-demo"
+_TOP_FINDINGS = 10
+_MAX_OPERATORS_SHOWN = 20
+_BASEMAP_NAMES = ("osm", "gaode", "amap")
+
+_TEXT = {
+    "en": {
+        "checked": "Checked", "rows": "rows", "as_of": "as of", "status": "Status",
+        "operators": "Operators", "eligible": "eligible", "not_eligible": "not eligible",
+        "needs_review": "needing review", "operator": "operator",
+        "registration_zone": "registration zone", "counts": "rows (violation/review/invalid)",
+        "top": "Top findings", "rule": "rule", "severity": "severity", "count": "count",
+        "none": "none", "no_findings": "No findings: every row is compliant.",
+        "more_operators": "more operators (see summary.json)", "written": "Report written to",
+        "cannot_check": "Rows that cannot be checked", "row": "row {}",
+        "more_rows": "more (see findings.csv)", "open": "Open", "yes": "yes", "no": "no",
+        "compliant": "compliant", "violation": "violation", "review": "review",
+        "invalid": "invalid",
+    },
+    "zh": {
+        "checked": "已核查", "rows": "行", "as_of": "核查日期", "status": "状态",
+        "operators": "运营者", "eligible": "符合条件", "not_eligible": "不符合条件",
+        "needs_review": "需复核", "operator": "运营者", "registration_zone": "注册地区",
+        "counts": "行数（违规/复核/无效）", "top": "主要问题", "rule": "规则",
+        "severity": "严重程度", "count": "数量", "none": "无",
+        "no_findings": "未发现问题：所有行均合规。",
+        "more_operators": "个运营者未列出（见 summary.json）",
+        "cannot_check": "无法核查的行", "row": "第 {} 行",
+        "more_rows": "行未列出（见 findings.csv）",
+        "written": "报告已写入", "open": "打开", "yes": "是", "no": "否", "compliant": "合规",
+        "violation": "违规", "review": "需复核", "invalid": "无效",
+    },
+}  # fmt: skip
+
+
+class _UsageError(Exception):
+    """A command line that argparse accepts but that makes no sense (exit 2)."""
+
+
+# --------------------------------------------------------------------------- output helpers
+
+
+def _width(text: str) -> int:
+    """Columns a string takes in a terminal: East Asian wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _table(rows: list[list[str]], out: IO[str], *, right: Sequence[int] = ()) -> None:
+    """Print rows as a plain aligned table, the first row as its header."""
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for n, row in enumerate(rows):
+        cells = []
+        for i, cell in enumerate(row):
+            pad = " " * (widths[i] - _width(cell))
+            cells.append(pad + cell if i in right else cell + pad)
+        print("  ".join(cells).rstrip(), file=out)
+        if n == 0:
+            print("  ".join("-" * w for w in widths), file=out)
+
+
+class _Progress:
+    """A few status lines on stderr, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.start = time.monotonic()
+        self.steps = 0
+
+    @classmethod
+    def for_stderr(cls) -> _Progress:
+        try:
+            return cls(sys.stderr.isatty())
+        except (AttributeError, ValueError):  # a closed or odd stream
+            return cls(False)
+
+    def stage(self, text: str) -> None:
+        self.steps += 1
+        if self.enabled:
+            elapsed = time.monotonic() - self.start
+            print(f"pilotzone [{elapsed:5.1f} s] {text}…", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self.enabled:
+            print(
+                f"pilotzone [{time.monotonic() - self.start:5.1f} s] done",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _cmd_zones(args: argparse.Namespace) -> int:
+    zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
+    rows = [["id", "name", "名称", "status", "area km²", "accuracy m", "source"]]
+    for zone in zones.itertuples(index=False):
+        rows.append(
+            [
+                str(zone.zone_id),
+                str(zone.short_name_en),
+                str(zone.short_name_zh),
+                str(zone.status),
+                f"{zone.area_km2:,.0f}",
+                f"{zone.accuracy_m:,.0f}",
+                str(zone.source),
+            ]
+        )
+    _table(rows, sys.stdout, right=(4, 5))
+    print(
+        f"\nas of {zones.attrs['as_of']}; data: {zones.attrs['boundaries_path']}", file=sys.stdout
+    )
+    return EXIT_OK
+
+
+def _cmd_locate(args: argparse.Namespace) -> int:
+    zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
+    found = pilotzone.locate([args.lon], [args.lat], crs=args.crs, zones=zones).iloc[0]
+    zone = None if _missing(found["zone_id"]) else str(found["zone_id"])
+    issue = None if _missing(found["coordinate_issue"]) else str(found["coordinate_issue"])
+    distance = found["border_distance_m"]
+    near = bool(found["near_border"])
+    row = zones[zones["zone_id"] == zone]
+    active = bool(row["active"].iloc[0]) if len(row) else False
+    if zone is None:
+        where = "none (outside every zone)" if issue is None else "none (not placed)"
+    else:
+        status = str(row["status"].iloc[0]) if len(row) else "unknown"
+        where = f"{zone} ({row['short_name_en'].iloc[0]}, {status})" if len(row) else zone
+    if _missing(distance):
+        border = "beyond the review band" if issue is None else "-"
+    else:
+        border = f"{distance:,.0f} m"
+    rows = [
+        ["zone", where],
+        ["border distance", border],
+        ["near border", "yes: needs review" if near else "no"],
+        ["coordinate issue", issue or "none"],
+    ]
+    width = max(len(r[0]) for r in rows)
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}", file=sys.stdout)
+    return EXIT_OK if zone is not None and active and not near and issue is None else EXIT_FINDINGS
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return value is None or bool(value != value)  # NaN, and pandas' missing values
+    except (TypeError, ValueError):
+        return False
+
+
+def _basemap(spec: str | None) -> Any:
+    """The ``--basemap`` text as :func:`pilotzone.maps.explore` takes it."""
+    if spec is None:
+        return None
+    if spec.lower() in _BASEMAP_NAMES:
+        return spec.lower()
+    if spec.lower().startswith("tianditu:"):
+        key = spec.split(":", 1)[1]
+        if not re.fullmatch(r"[0-9A-Za-z]+", key):
+            raise _UsageError("--basemap tianditu:KEY needs your TianDiTu key (letters and digits)")
+        return {"name": "tianditu", "key": key}
+    if all(part in spec for part in ("{x}", "{y}", "{z}")):
+        host = urlsplit(spec).netloc or spec
+        return (spec, f"Tiles: {host}")
+    raise _UsageError(
+        f"--basemap {spec!r}: use osm, gaode, tianditu:KEY or an XYZ template with {{x}}, {{y}} "
+        "and {z} (e.g. https://tiles.example/{z}/{x}/{y}.png)"
+    )
+
+
+def _check_sheet(args: argparse.Namespace) -> None:
+    if args.sheet is not None and Path(args.file).suffix.lower() not in (".xlsx", ".xlsm", ".gpkg"):
+        raise _UsageError(f"--sheet applies to .xlsx, .xlsm and .gpkg files, not to {args.file}")
+
+
+def _verify(
+    path: Path,
+    *,
+    crs: str | None,
+    sheet: str | None,
+    operators: str | None,
+    as_of: str | None,
+    boundaries: str | None,
+    progress: _Progress,
+) -> tuple[Any, Any]:
+    import pandas as pd
+
+    from pilotzone.verify import verify
+
+    progress.stage("loading zones")
+    zones = pilotzone.load_zones(as_of=as_of, boundaries=boundaries)
+    progress.stage(f"reading {path.name}")
+    sites = pilotzone.read_facilities(path, crs=crs, sheet=_sheet(sheet))
+    progress.stage(f"locating {len(sites):,} rows and applying the rules")
+    try:
+        result = verify(sites, operators=operators, zones=zones)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        if operators is None:
+            raise
+        # verify reads the operators file with pandas: name the file, as for the filing.
+        reason = f"cannot read the operators file as UTF-8 CSV: {error}"
+        raise InputError(Problem(Path(operators).name, None, None, None, reason)) from error
+    return result, zones
+
+
+def _sheet(sheet: str | None) -> str | int | None:
+    # A bare number is a sheet index (0-based), as read_facilities takes it.
+    return int(sheet) if sheet is not None and sheet.isdigit() else sheet
+
+
+def _print_summary(result: Any, zones: Any, lang: str) -> None:
+    from pilotzone.rules import RULES, describe
+    from pilotzone.verify import STATUSES, findings, summarize
+
+    t = _TEXT[lang]
+    out = sys.stdout
+    names = dict(zip(zones["zone_id"], zones[f"short_name_{lang}"], strict=True))
+    source = result.attrs.get("source") or "<input>"
+    print(
+        f"{t['checked']} {source}: {len(result):,} {t['rows']}, {t['as_of']} "
+        f"{result.attrs.get('as_of')}",
+        file=out,
+    )
+    counts = result["status"].astype(str).value_counts()
+    print(
+        "  " + " · ".join(f"{t[s]} {int(counts.get(s, 0)):,}" for s in reversed(STATUSES)), file=out
+    )
+
+    table = summarize(result)
+    eligible = int(table["eligible"].sum())
+    review = int(table["needs_review"].sum())
+    print(
+        f"\n{t['operators']}: {len(table):,} ({t['eligible']} {eligible:,}, "
+        f"{t['not_eligible']} {len(table) - eligible:,}, {t['needs_review']} {review:,})",
+        file=out,
+    )
+    rows = [[t["operator"], t["registration_zone"], t["eligible"], t["counts"]]]
+    shown = table.sort_values(
+        ["eligible", "violation", "invalid", "review"],
+        ascending=[True, False, False, False],
+        kind="stable",
+    )
+    for operator_id, row in shown.head(_MAX_OPERATORS_SHOWN).iterrows():
+        zone = row["registration_zone"]
+        rows.append(
+            [
+                str(operator_id),
+                str(names.get(zone, zone)) if isinstance(zone, str) else t["none"],
+                t["yes"] if row["eligible"] else t["no"],
+                f"{row['rows']:,} ({row['violation']:,}/{row['review']:,}/{row['invalid']:,})",
+            ]
+        )
+    _table(rows, out)
+    if len(table) > _MAX_OPERATORS_SHOWN:
+        print(f"  … {len(table) - _MAX_OPERATORS_SHOWN:,} {t['more_operators']}", file=out)
+
+    _print_invalid(result, t, out)
+    found = findings(result)
+    print("", file=out)
+    if found.empty:
+        print(t["no_findings"], file=out)
+        return
+    print(f"{t['top']}:", file=out)
+    per_rule = found["rule"].value_counts()
+    order = {s: i for i, s in enumerate(STATUSES)}
+    ranked = sorted(per_rule.index, key=lambda c: (order[RULES[c].severity], -per_rule[c], c))
+    rows = [[t["count"], t["severity"], t["rule"]]]
+    for code in ranked[:_TOP_FINDINGS]:
+        severity = RULES[code].severity
+        rows.append([f"{per_rule[code]:,}", t[severity], f"{describe(code, lang)} ({code})"])
+    _table(rows, out, right=(0,))
+
+
+def _print_invalid(result: Any, t: dict[str, str], out: IO[str]) -> None:
+    """The rows that cannot be checked, with file, row and column, as the reader found them."""
+    invalid = result[result["status"] == "invalid"]
+    if invalid.empty:
+        return
+    source = result.attrs.get("source") or "<input>"
+    print(f"\n{t['cannot_check']}:", file=out)
+    for row in invalid.head(_TOP_FINDINGS).itertuples(index=False):
+        where = f"{source}, {t['row'].format(row.source_row)}"
+        print(f"  {where}: {row.problems or row.message}", file=out)
+    if len(invalid) > _TOP_FINDINGS:
+        print(f"  … {len(invalid) - _TOP_FINDINGS:,} {t['more_rows']}", file=out)
+
+
+def _exit_status(result: Any) -> int:
+    return EXIT_OK if bool((result["status"] == "compliant").all()) else EXIT_FINDINGS
+
+
+def _write(
+    result: Any, zones: Any, out: str | Path, basemap: Any, lang: str, progress: _Progress
+) -> None:
+    from pilotzone.report import write_report
+
+    progress.stage(f"writing the report to {out}")
+    paths = write_report(result, out, zones=zones, lang=lang, basemap=basemap)  # type: ignore[arg-type]
+    t = _TEXT[lang]
+    print(f"\n{t['written']} {Path(out)}:", file=sys.stdout)
+    for path in paths.values():
+        print(f"  {path}", file=sys.stdout)
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    _check_sheet(args)
+    basemap = _basemap(args.basemap)
+    if args.out is not None:
+        Path(args.out).mkdir(parents=True, exist_ok=True)  # fail before the slow part
+    progress = _Progress.for_stderr()
+    result, zones = _verify(
+        Path(args.file),
+        crs=args.crs,
+        sheet=args.sheet,
+        operators=args.operators,
+        as_of=args.as_of,
+        boundaries=args.boundaries,
+        progress=progress,
+    )
+    _print_summary(result, zones, args.lang)
+    if args.out is not None:
+        _write(result, zones, args.out, basemap, args.lang, progress)
+    progress.done()
+    return _exit_status(result)
+
+
+def sample_filing() -> Path:
+    """The bundled sample filing that ``pilotzone demo`` checks.
+
+    Raises
+    ------
+    FileNotFoundError
+        If neither the installed package nor a source checkout has it.
+    """
+    for folder in SAMPLE_FOLDERS:
+        if (folder / SAMPLE_FILING).is_file():
+            return folder / SAMPLE_FILING
+    looked = " nor ".join(str(f) for f in SAMPLE_FOLDERS)
+    raise FileNotFoundError(
+        2,
+        f"the sample filing {SAMPLE_FILING} is missing (looked in {looked}); reinstall pilotzone",
+        SAMPLE_FILING,
+    )
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    filing = sample_filing()
+    out = Path(args.out) if args.out is not None else Path.cwd() / _DEMO_OUT
+    progress = _Progress.for_stderr()
+    result, zones = _verify(
+        filing, crs=None, sheet=None, operators=None, as_of=None, boundaries=None, progress=progress
+    )
+    _print_summary(result, zones, args.lang)
+    _write(result, zones, out, None, args.lang, progress)
+    t = _TEXT[args.lang]
+    print(f"\n{t['open']} {out / 'map.html'}\n{t['open']} {out / 'report.html'}", file=sys.stdout)
+    progress.done()
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- versions
+
+
+def _versions() -> list[tuple[str, str]]:
+    import importlib.metadata
+    import platform
+
+    def version(name: str) -> str:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            return "not installed"
+
+    import pyproj
+    import shapely
+
+    rows = [
+        ("pilotzone", pilotzone.__version__),
+        ("Python", f"{platform.python_version()} ({sys.executable})"),
+        ("platform", platform.platform()),
+        ("GEOS", shapely.geos_version_string),
+        ("PROJ", pyproj.proj_version_str),
+    ]
+    rows += [
+        (name, version(name))
+        for name in (
+            "shapely",
+            "pyproj",
+            "geopandas",
+            "pandas",
+            "numpy",
+            "folium",
+            "pyogrio",
+            "openpyxl",
+        )
+    ]
+    try:
+        zones = pilotzone.load_zones()
+    except (PilotzoneError, OSError) as error:
+        rows.append(("zone data", f"unusable: {error}"))
+        return rows
+    folder = Path(zones.attrs["boundaries_path"])
+    rows.append(("zone data", str(folder)))
+    import json
+
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    for zone in manifest.get("zones", []):
+        rows.append((f"  {zone.get('zone_id')}", f"sha256 {zone.get('sha256')}"))
+    return rows
+
+
+def _show_versions() -> int:
+    rows = _versions()
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}", file=sys.stdout)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def _parser() -> argparse.ArgumentParser:
+    # --debug works before and after the command; SUPPRESS keeps the subcommand's
+    # default from overwriting a --debug given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show tracebacks and DEBUG log messages",
+    )
+    zone_data = argparse.ArgumentParser(add_help=False)
+    zone_data.add_argument(
+        "--as-of", metavar="DATE", help="audit date, e.g. 2025-06-01 (default today)"
+    )
+    zone_data.add_argument(
+        "--boundaries",
+        metavar="PATH",
+        help="zone data: a folder with manifest.json, or a boundary file "
+        "that replaces or adds zones",
+    )
+    language = argparse.ArgumentParser(add_help=False)
+    language.add_argument(
+        "--lang",
+        choices=("en", "zh"),
+        default="en",
+        help="language of the summary and the report (default en)",
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="pilotzone",
+        description="Check telecom facilities against the four regions of China's 2024 "
+        "value-added telecom opening pilot (MIIT [2024] No. 107).",
+        epilog="Exit status: 0 all compliant; 1 violations, reviews or invalid rows found; "
+        "2 bad input or usage; 3 internal error.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"pilotzone {pilotzone.__version__}")
+    parser.add_argument(
+        "--show-versions",
+        action="store_true",
+        help="print the versions of pilotzone, its libraries and zone data",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    zones = commands.add_parser(
+        "zones",
+        parents=[common, zone_data],
+        help="list the pilot zones",
+        description="List the pilot zones and their status on a date.",
+    )
+    zones.set_defaults(run=_cmd_zones, parser=zones)
+
+    locate = commands.add_parser(
+        "locate",
+        parents=[common, zone_data],
+        help="which zone a point is in",
+        description="Which zone a point lies in and how far it is from a zone border. "
+        "Exit 0 inside an active zone and clear of its border, 1 otherwise.",
+    )
+    locate.add_argument("lon", type=float, metavar="LON", help="longitude (or easting), x first")
+    locate.add_argument("lat", type=float, metavar="LAT", help="latitude (or northing)")
+    locate.add_argument(
+        "--crs",
+        required=True,
+        help="coordinate system: wgs84, gcj02 (AMap/Tencent), bd09 (Baidu), "
+        "cgcs2000 or an EPSG code",
+    )
+    locate.set_defaults(run=_cmd_locate, parser=locate)
+
+    verify = commands.add_parser(
+        "verify",
+        parents=[common, zone_data, language],
+        help="check a filing",
+        description="Check every row of a facility filing against the pilot's siting rules.",
+    )
+    verify.add_argument(
+        "file",
+        metavar="FILE",
+        help="filing: .csv, .xlsx, .geojson, .gpkg, .shp, .kml, .kmz, .parquet",
+    )
+    verify.add_argument(
+        "--operators",
+        metavar="FILE",
+        help="CSV with operator_id and services, one row per operator",
+    )
+    verify.add_argument(
+        "--crs",
+        help="coordinate system of rows without a crs value "
+        "(wgs84, gcj02, bd09, cgcs2000, EPSG:...); never guessed",
+    )
+    verify.add_argument("--out", metavar="DIR", help="write the report files into DIR")
+    verify.add_argument(
+        "--basemap",
+        metavar="osm|gaode|tianditu:KEY|TEMPLATE",
+        help="map tiles (fetched when the map is viewed); default none",
+    )
+    verify.add_argument(
+        "--sheet",
+        metavar="NAME",
+        help="Excel worksheet or GeoPackage layer (name, or 0-based number)",
+    )
+    verify.set_defaults(run=_cmd_verify, parser=verify)
+
+    demo = commands.add_parser(
+        "demo",
+        parents=[common, language],
+        help="check the bundled sample filing",
+        description="Check the bundled sample filing and write the full report.",
+    )
+    demo.add_argument("--out", metavar="DIR", help=f"output folder (default ./{_DEMO_OUT})")
+    demo.set_defaults(run=_cmd_demo, parser=demo)
+    return parser
+
+
+# --------------------------------------------------------------------------- main
+
+
+def _message(error: BaseException) -> str:
+    """One paragraph for an expected error."""
+    if isinstance(error, OSError) and not isinstance(error, PilotzoneError):
+        name = error.filename if error.filename is not None else ""
+        reason = error.strerror or str(error)
+        return f"{name}: {reason}" if name else reason
+    return str(error) or type(error).__name__
+
+
+def _safe_streams() -> None:
+    # A console that cannot encode Chinese zone names gets '?' rather than a crash.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        encoding = (getattr(stream, "encoding", None) or "").lower()
+        if reconfigure is not None and encoding.replace("-", "") not in ("utf8", "gb18030"):
+            with contextlib.suppress(ValueError, OSError):  # a stream that refuses
+                reconfigure(errors="replace")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``pilotzone`` command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments, without the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit status: 0 all compliant, 1 findings, 2 bad input or usage,
+        3 internal error (see the module docstring).
+    """
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, --version and usage errors (2)
+        return exit_.code if isinstance(exit_.code, int) else EXIT_INPUT
+    debug = bool(getattr(args, "debug", False))
+    _safe_streams()
+
+    package_log = logging.getLogger("pilotzone")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter(
+            "%(asctime)s %(name)s %(levelname)s: %(message)s"
+            if debug
+            else "pilotzone: %(levelname)s: %(message)s"
+        )
+    )
+    previous_level = package_log.level
+    package_log.addHandler(handler)
+    package_log.setLevel(logging.DEBUG if debug else logging.WARNING)
+    try:
+        if args.show_versions:
+            return _show_versions()
+        if args.command is None:
+            parser.print_usage(sys.stderr)
+            print(
+                "pilotzone: error: a command is required (zones, locate, verify, demo)",
+                file=sys.stderr,
+            )
+            return EXIT_INPUT
+        return int(args.run(args))
+    except _UsageError as error:
+        getattr(args, "parser", parser).print_usage(sys.stderr)
+        print(f"pilotzone: error: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    except (PilotzoneError, OSError, ProjError) as error:
+        # Expected: bad input, CRS, zone data, files (InputError lists file, row and column);
+        # pyproj's errors come from a coordinate system the user named. A bare ValueError
+        # is not here: from inside pilotzone it is a bug, and must not pass for bad input.
+        if debug:
+            traceback.print_exc(file=sys.stderr)
+        print(f"pilotzone: error: {_message(error)}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print(
+            "pilotzone: interrupted; files already written are complete, none is partial",
+            file=sys.stderr,
+        )
+        return 130
+    except Exception as error:
+        if debug:
+            traceback.print_exc(file=sys.stderr)
+        print(
+            f"pilotzone: internal error: {type(error).__name__}: {error}\n"
+            "This is a bug in pilotzone: please report it with the output of --debug.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+    finally:
+        package_log.removeHandler(handler)
+        package_log.setLevel(previous_level)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
