@@ -28,12 +28,12 @@ from pilotzone.errors import CRSError
 from pilotzone.facilities import read_facilities
 from pilotzone.report import FILES, write_report
 from pilotzone.rules import RULES, describe
-from pilotzone.verify import verify
+from pilotzone.verify import findings, verify
 from pilotzone.zones import load_zones
 
 AS_OF = "2025-01-01"
 HOSTILE = "<img src=x onerror=alert(1)>"
-FORMULAS = ["=1+2", "+SUM(A1:A2)", "-2+3", "@cmd", "=HYPERLINK(\"http://x\")"]
+FORMULAS = ["=1+2", "+SUM(A1:A2)", "-2+3", "@cmd", '=HYPERLINK("http://x")']
 QUOTED_HYPERLINK = '"' + FORMULAS[4].replace('"', '""') + '"'  # CSV quoting
 HEADER = "operator_id,facility_id,name,address,kind,tenure,lon,lat,crs,services"
 # Lujiazui (Shanghai), Tiananmen (Beijing), Futian (Shenzhen): far from every border.
@@ -51,12 +51,12 @@ def sample_rows() -> list[str]:
     return [
         f"OP-A,A-REG,Alpha HQ,上海市浦东新区,registration,owned,{SHANGHAI},wgs84,idc;cdn",
         f"OP-A,A-IDC,数据中心一号,浦东,idc,rented,{SHANGHAI_2},wgs84,",
-        f"OP-A,A-CDN,\"{FORMULAS[0]}\",x,cdn,rented,{SHENZHEN},wgs84,",
-        f"OP-A,A-X1,\"{FORMULAS[1]}\",x,server,owned,{BEIJING},wgs84,",
-        f"OP-A,A-X2,\"{FORMULAS[2]}\",x,server,owned,{BEIJING},wgs84,",
-        f"OP-A,A-X3,\"{FORMULAS[3]}\",x,server,owned,{BEIJING},wgs84,",
+        f'OP-A,A-CDN,"{FORMULAS[0]}",x,cdn,rented,{SHENZHEN},wgs84,',
+        f'OP-A,A-X1,"{FORMULAS[1]}",x,server,owned,{BEIJING},wgs84,',
+        f'OP-A,A-X2,"{FORMULAS[2]}",x,server,owned,{BEIJING},wgs84,',
+        f'OP-A,A-X3,"{FORMULAS[3]}",x,server,owned,{BEIJING},wgs84,',
         f"OP-A,A-X4,{QUOTED_HYPERLINK},x,server,owned,{BEIJING},wgs84,",
-        f"OP-B,B-REG,{HOSTILE},\"<b>addr</b>\",registration,owned,{BEIJING},wgs84,news",
+        f'OP-B,B-REG,{HOSTILE},"<b>addr</b>",registration,owned,{BEIJING},wgs84,news',
         "OP-B,B-BAD,broken,x,idc,owned,abc,39.9,wgs84,",
         f"OP-C,C-REG,Gamma HQ,x,registration,owned,{SHENZHEN},wgs84,cdn",
     ]
@@ -142,13 +142,17 @@ def test_geojson_has_every_row_with_its_result(written: dict[str, Path], result:
     assert hostile["properties"]["name"] == HOSTILE  # data, not HTML: kept as it is
 
 
-def test_geojson_leaves_out_columns_json_cannot_hold(result: Any, zones: Any, tmp_path: Path) -> None:
+def test_geojson_leaves_out_columns_json_cannot_hold(
+    result: Any, zones: Any, tmp_path: Path
+) -> None:
     extra = result.copy()
     extra["blob"] = [object()] * len(extra)
     extra["when"] = pd.Timestamp("2025-01-02 03:04:05")
     extra.attrs = dict(result.attrs)
     paths = write_report(extra, tmp_path, zones=zones)
-    properties = json.loads(paths["facilities.geojson"].read_text("utf-8"))["features"][0]["properties"]
+    properties = json.loads(paths["facilities.geojson"].read_text("utf-8"))["features"][0][
+        "properties"
+    ]
     assert "blob" not in properties
     assert properties["when"] == "2025-01-02T03:04:05"
 
@@ -169,9 +173,13 @@ def test_summary_json(written: dict[str, Path], result: Any, filing: Path, zones
     assert summary["by_status"] == {"invalid": 1, "violation": 6, "review": 0, "compliant": 3}
     assert summary["all_compliant"] is False
     assert summary["by_zone"] == {
-        "beijing": 5, "shanghai": 2, "hainan": 0, "shenzhen": 2,
-        "(outside every zone)": 0, "(not checked)": 1,
-    }  # fmt: skip
+        "beijing": 5,
+        "shanghai": 2,
+        "hainan": 0,
+        "shenzhen": 2,
+        "(outside every zone)": 0,
+        "(not checked)": 1,
+    }
     assert list(summary["by_rule"]) == list(RULES)
     assert summary["by_rule"]["facility_outside_registration_zone"] == 5
     assert summary["by_rule"]["acceleration_outside_zone"] == 1
@@ -180,9 +188,16 @@ def test_summary_json(written: dict[str, Path], result: Any, filing: Path, zones
     operators = {op["operator_id"]: op for op in summary["operators"]}
     assert list(operators) == ["OP-A", "OP-B", "OP-C"]
     assert operators["OP-A"] == {
-        "operator_id": "OP-A", "registration_zone": "shanghai", "eligible": False,
-        "needs_review": False, "rows": 7, "invalid": 0, "violation": 5, "review": 0, "compliant": 2,
-    }  # fmt: skip
+        "operator_id": "OP-A",
+        "registration_zone": "shanghai",
+        "eligible": False,
+        "needs_review": False,
+        "rows": 7,
+        "invalid": 0,
+        "violation": 5,
+        "review": 0,
+        "compliant": 2,
+    }
     assert operators["OP-C"]["eligible"] is True
     assert operators["OP-B"]["eligible"] is False
 
@@ -194,7 +209,9 @@ def test_summary_records_a_boundary_override(result: Any, tmp_path: Path) -> Non
     override = tmp_path / "shenzhen.geojson"
     box.to_file(override, driver="GeoJSON")
     zones = load_zones(as_of=AS_OF, boundaries=override)
-    summary = json.loads(write_report(result, tmp_path / "out", zones=zones)["summary.json"].read_bytes())
+    summary = json.loads(
+        write_report(result, tmp_path / "out", zones=zones)["summary.json"].read_bytes()
+    )
     assert summary["zone_data"]["override"] == {
         "file": "shenzhen.geojson",
         "sha256": hashlib.sha256(override.read_bytes()).hexdigest(),
@@ -204,11 +221,13 @@ def test_summary_records_a_boundary_override(result: Any, tmp_path: Path) -> Non
 # --------------------------------------------------------------------------- spreadsheets
 
 
-def test_csv_is_utf8_with_bom_and_holds_every_finding(written: dict[str, Path], result: Any) -> None:
+def test_csv_is_utf8_with_bom_and_holds_every_finding(
+    written: dict[str, Path], result: Any
+) -> None:
     data = written["findings.csv"].read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    expected = pilotzone.verify.findings(result)
+    expected = findings(result)
     assert len(rows) == len(expected)
     assert list(rows[0]) == list(expected.columns)
     assert [r["rule"] for r in rows] == expected["rule"].tolist()
@@ -232,7 +251,7 @@ def test_xlsx_neutralises_formulas_and_keeps_numbers(written: dict[str, Path], r
     sheet = book["findings"]
     rows = list(sheet.iter_rows(values_only=True))
     header, body = rows[0], rows[1:]
-    assert list(header) == list(pilotzone.verify.findings(result).columns)
+    assert list(header) == list(findings(result).columns)
     names = [row[header.index("name")] for row in body]
     for text in FORMULAS:
         assert "'" + text in names
@@ -244,11 +263,23 @@ def test_xlsx_neutralises_formulas_and_keeps_numbers(written: dict[str, Path], r
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("=1+2", "'=1+2"), ("+1", "'+1"), ("-1", "'-1"), ("@x", "'@x"), ("\tx", "'\tx"),
-        ("\rx", "'\rx"), ("plain", "plain"), ("a=b", "a=b"), ("-", "-"), ("", ""),
-        (-3.5, -3.5), (-2, -2), (float("nan"), None), (None, None), (True, True),
+        ("=1+2", "'=1+2"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@x", "'@x"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("plain", "plain"),
+        ("a=b", "a=b"),
+        ("-", "-"),
+        ("", ""),
+        (-3.5, -3.5),
+        (-2, -2),
+        (float("nan"), None),
+        (None, None),
+        (True, True),
     ],
-)  # fmt: skip
+)
 def test_neutralised(value: Any, expected: Any) -> None:
     assert report._neutralised(value) == expected
 
@@ -258,8 +289,11 @@ def test_negative_numbers_stay_numbers_in_csv_and_xlsx(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     report._write_atomic(path, lambda f: report._write_csv(table, f))
     assert path.read_text("utf-8-sig").splitlines() == [
-        "text,number", "'-3.5,-3.5", "'=A1,2.0", "'\tx,",
-    ]  # fmt: skip
+        "text,number",
+        "'-3.5,-3.5",
+        "'=A1,2.0",
+        "'\tx,",
+    ]
     workbook = tmp_path / "t.xlsx"
     workbook.write_bytes(report._xlsx_bytes(table, AS_OF))
     rows = list(openpyxl.load_workbook(workbook)["findings"].iter_rows(values_only=True))
@@ -329,8 +363,9 @@ def test_report_lists_at_most_so_many_findings_per_operator(
 # --------------------------------------------------------------------------- reproducible
 
 
-def test_same_input_gives_the_same_bytes(result: Any, zones: Any, written: dict[str, Path],
-                                         tmp_path: Path) -> None:  # fmt: skip
+def test_same_input_gives_the_same_bytes(
+    result: Any, zones: Any, written: dict[str, Path], tmp_path: Path
+) -> None:
     again = write_report(result, tmp_path / "again", zones=zones)
     for name in FILES:
         first, second = written[name].read_bytes(), again[name].read_bytes()
@@ -414,8 +449,9 @@ def test_zones_default_to_those_the_result_was_checked_against(result: Any, tmp_
 
 
 def test_a_result_without_crs_is_refused(result: Any, tmp_path: Path) -> None:
-    no_crs = gpd.GeoDataFrame(pd.DataFrame(result.drop(columns="geometry")),
-                              geometry=list(result.geometry), crs=None)  # fmt: skip
+    no_crs = gpd.GeoDataFrame(
+        pd.DataFrame(result.drop(columns="geometry")), geometry=list(result.geometry), crs=None
+    )
     with pytest.raises(CRSError, match="no CRS"):
         write_report(no_crs, tmp_path)
 

@@ -188,16 +188,16 @@ def write_report(
     if lang not in _TEXT:
         raise ValueError(f"lang must be 'en' or 'zh', not {lang!r}")
     if result.crs is None:
-        raise CRSError(
-            "result has no CRS; pass what pilotzone.verify returns (WGS-84, EPSG:4326)"
-        )
+        raise CRSError("result has no CRS; pass what pilotzone.verify returns (WGS-84, EPSG:4326)")
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     if zones is None:
         from pilotzone.zones import load_zones
 
-        zones = load_zones(as_of=result.attrs.get("as_of"), boundaries=result.attrs.get("zones_source"))
-    generated_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        zones = load_zones(
+            as_of=result.attrs.get("as_of"), boundaries=result.attrs.get("zones_source")
+        )
+    generated_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     stamp = generated_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     table = findings(result)
     if lang != "en":
@@ -434,7 +434,9 @@ def _summary(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, stamp: str) -> d
 
     status = result["status"].astype(str)
     by_status = {s: int((status == s).sum()) for s in STATUSES}
-    keys = [_zone_key(z, s) for z, s in zip(result["zone_id"].tolist(), status.tolist(), strict=True)]
+    keys = [
+        _zone_key(z, s) for z, s in zip(result["zone_id"].tolist(), status.tolist(), strict=True)
+    ]
     counted = pd.Series(keys, dtype=object).value_counts()
     order = [*zones["zone_id"].tolist(), _OUTSIDE, _UNCHECKED]
     order += sorted(set(counted.index) - set(order))
@@ -444,14 +446,16 @@ def _summary(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, stamp: str) -> d
     by_rule = {code: int(by_rule_counts.get(code, 0)) for code in RULES}
     operators = []
     for operator_id, row in summarize(result).iterrows():
-        operators.append({
-            "operator_id": _plain(operator_id),
-            "registration_zone": _plain(row["registration_zone"]),
-            "eligible": bool(row["eligible"]),
-            "needs_review": bool(row["needs_review"]),
-            "rows": int(row["rows"]),
-            **{s: int(row[s]) for s in STATUSES},
-        })  # fmt: skip
+        operators.append(
+            {
+                "operator_id": _plain(operator_id),
+                "registration_zone": _plain(row["registration_zone"]),
+                "eligible": bool(row["eligible"]),
+                "needs_review": bool(row["needs_review"]),
+                "rows": int(row["rows"]),
+                **{s: int(row[s]) for s in STATUSES},
+            }
+        )
     return {
         "generated_at": stamp,
         "pilotzone_version": pilotzone.__version__,
@@ -555,68 +559,90 @@ def _report_html(
     add('<meta name="viewport" content="width=device-width, initial-scale=1">')
     add(f"<title>{_e(t['title'])}: {_e(summary['input']['file'])}</title>")
     add(f"<style>{_CSS}</style></head><body>")
-    add(f"<h1>{_e(t['title'])}</h1><p class=\"subtitle\">{_e(t['subtitle'])}</p>")
+    add(f'<h1>{_e(t["title"])}</h1><p class="subtitle">{_e(t["subtitle"])}</p>')
 
     zone_data = summary["zone_data"]
     add('<table class="meta">')
     add(f"<tr><th>{_e(t['as_of'])}</th><td>{_e(summary['as_of'])}</td></tr>")
     add(f"<tr><th>{_e(t['input'])}</th><td>{_e(summary['input']['file'])}</td></tr>")
-    add(f"<tr><th>{_e(t['input'])} {_e(t['sha256'])}</th>"
-        f"<td class=\"hash\">{_e(summary['input']['sha256'])}</td></tr>")  # fmt: skip
+    add(
+        f"<tr><th>{_e(t['input'])} {_e(t['sha256'])}</th>"
+        f'<td class="hash">{_e(summary["input"]["sha256"])}</td></tr>'
+    )
     add(f"<tr><th>{_e(t['version'])}</th><td>{_e(summary['pilotzone_version'])}</td></tr>")
-    add(f"<tr><th>{_e(t['generated'])}</th>"
-        f"<td><span id=\"generated-at\">{_e(summary['generated_at'])}</span></td></tr>")  # fmt: skip
+    add(
+        f"<tr><th>{_e(t['generated'])}</th>"
+        f'<td><span id="generated-at">{_e(summary["generated_at"])}</span></td></tr>'
+    )
     add("</table>")
 
-    add(f"<h2>{_e(t['zone_data'])}</h2><table><tr><th>{_e(t['zone'])}</th>"
-        f"<th>{_e(t['status'])}</th><th>{_e(t['sha256'])}</th></tr>")  # fmt: skip
+    add(
+        f"<h2>{_e(t['zone_data'])}</h2><table><tr><th>{_e(t['zone'])}</th>"
+        f"<th>{_e(t['status'])}</th><th>{_e(t['sha256'])}</th></tr>"
+    )
     status_of = dict(zip(zones["zone_id"], zones["status"], strict=True))
     for zone_id, sha in zone_data["zones"].items():
         label = f"{names.get(zone_id, zone_id)} ({zone_id})"
-        add(f"<tr><td>{_e(label)}</td><td>{_e(status_of.get(zone_id, ''))}</td>"
-            f"<td class=\"hash\">{_e(sha)}</td></tr>")  # fmt: skip
+        add(
+            f"<tr><td>{_e(label)}</td><td>{_e(status_of.get(zone_id, ''))}</td>"
+            f'<td class="hash">{_e(sha)}</td></tr>'
+        )
     add("</table>")
     override = zone_data.get("override")
     if override:
-        add(f"<p>{_e(t['override'])}: {_e(override['file'])} "
-            f"<span class=\"hash\">{_e(override['sha256'])}</span></p>")  # fmt: skip
-    add(f"<p class=\"note\">{_e(t['note'])}</p>")
+        add(
+            f"<p>{_e(t['override'])}: {_e(override['file'])} "
+            f'<span class="hash">{_e(override["sha256"])}</span></p>'
+        )
+    add(f'<p class="note">{_e(t["note"])}</p>')
 
-    add(f"<h2>{_e(t['summary'])}</h2><table><tr><th>{_e(t['status'])}</th>"
-        f"<th>{_e(t['rows'])}</th></tr>")  # fmt: skip
+    add(
+        f"<h2>{_e(t['summary'])}</h2><table><tr><th>{_e(t['status'])}</th>"
+        f"<th>{_e(t['rows'])}</th></tr>"
+    )
     for status, count in summary["by_status"].items():
-        add(f"<tr><td class=\"{status}\">{_e(t[status])}</td>{_number(count)}</tr>")
+        add(f'<tr><td class="{status}">{_e(t[status])}</td>{_number(count)}</tr>')
     add(f"<tr><th>{_e(t['rows'])}</th>{_number(summary['rows'])}</tr></table>")
 
-    add(f"<h3>{_e(t['by_zone'])}</h3><table><tr><th>{_e(t['zone'])}</th>"
-        f"<th>{_e(t['rows'])}</th></tr>")  # fmt: skip
+    add(
+        f"<h3>{_e(t['by_zone'])}</h3><table><tr><th>{_e(t['zone'])}</th>"
+        f"<th>{_e(t['rows'])}</th></tr>"
+    )
     for zone_id, count in summary["by_zone"].items():
         add(f"<tr><td>{_e(names.get(zone_id, zone_id))}</td>{_number(count)}</tr>")
     add("</table>")
 
-    add(f"<h3>{_e(t['rules'])}</h3><table><tr><th>{_e(t['rule'])}</th>"
-        f"<th>{_e(t['article'])}</th><th>{_e(t['severity'])}</th><th>{_e(t['count'])}</th></tr>")  # fmt: skip
+    add(
+        f"<h3>{_e(t['rules'])}</h3><table><tr><th>{_e(t['rule'])}</th>"
+        f"<th>{_e(t['article'])}</th><th>{_e(t['severity'])}</th><th>{_e(t['count'])}</th></tr>"
+    )
     for code, count in summary["by_rule"].items():
         if count:
             rule = RULES[code]
-            add(f"<tr><td>{_e(describe(code, lang))} <code>{_e(code)}</code></td>"
-                f"<td>{_e(rule.article)}</td><td class=\"{rule.severity}\">{_e(t[rule.severity])}"
-                f"</td>{_number(count)}</tr>")  # fmt: skip
+            add(
+                f"<tr><td>{_e(describe(code, lang))} <code>{_e(code)}</code></td>"
+                f'<td>{_e(rule.article)}</td><td class="{rule.severity}">{_e(t[rule.severity])}'
+                f"</td>{_number(count)}</tr>"
+            )
     if not any(summary["by_rule"].values()):
-        add(f"<tr><td colspan=\"4\">{_e(t['no_findings'])}</td></tr>")
+        add(f'<tr><td colspan="4">{_e(t["no_findings"])}</td></tr>')
     add("</table>")
 
-    add(f"<h2>{_e(t['operators'])}</h2><table><tr><th>{_e(t['operator'])}</th>"
+    add(
+        f"<h2>{_e(t['operators'])}</h2><table><tr><th>{_e(t['operator'])}</th>"
         f"<th>{_e(t['registration_zone'])}</th><th>{_e(t['eligible'])}</th>"
-        f"<th>{_e(t['rows'])}</th>"
-        + "".join(f"<th>{_e(t[s])}</th>" for s in STATUSES) + "</tr>")  # fmt: skip
+        f"<th>{_e(t['rows'])}</th>" + "".join(f"<th>{_e(t[s])}</th>" for s in STATUSES) + "</tr>"
+    )
     for op in summary["operators"]:
         zone = op["registration_zone"]
-        add(f"<tr><td>{_e(op['operator_id'])}</td>"
+        add(
+            f"<tr><td>{_e(op['operator_id'])}</td>"
             f"<td>{_e(names.get(zone, zone) if zone else t['none'])}</td>"
-            f"<td class=\"{'compliant' if op['eligible'] else 'violation'}\">"
+            f'<td class="{"compliant" if op["eligible"] else "violation"}">'
             f"{_e(t['yes'] if op['eligible'] else t['no'])}</td>{_number(op['rows'])}"
-            + "".join(_number(op[s]) for s in STATUSES) + "</tr>")  # fmt: skip
+            + "".join(_number(op[s]) for s in STATUSES)
+            + "</tr>"
+        )
     add("</table>")
 
     grouped = dict(tuple(table.groupby("operator_id", sort=False))) if len(table) else {}
@@ -627,26 +653,34 @@ def _report_html(
         if rows is None or rows.empty:
             add(f"<p>{_e(t['no_findings'])}</p></section>")
             continue
-        add(f"<table><tr><th>{_e(t['rule'])}</th><th>{_e(t['article'])}</th>"
+        add(
+            f"<table><tr><th>{_e(t['rule'])}</th><th>{_e(t['article'])}</th>"
             f"<th>{_e(t['severity'])}</th><th>{_e(t['facility'])}</th>"
-            f"<th>{_e(t['message'])}</th></tr>")  # fmt: skip
+            f"<th>{_e(t['message'])}</th></tr>"
+        )
         for finding in rows.head(MAX_FINDINGS_PER_OPERATOR).itertuples(index=False):
-            facility = f"{finding.facility_id} · {finding.name}" if finding.name else finding.facility_id
-            add(f"<tr><td>{_e(describe(finding.rule, lang))}<br><code>{_e(finding.rule)}</code></td>"
-                f"<td>{_e(finding.article)}</td><td class=\"{_e(finding.severity)}\">"
+            facility = (
+                f"{finding.facility_id} · {finding.name}" if finding.name else finding.facility_id
+            )
+            title = _e(describe(finding.rule, lang))
+            add(
+                f"<tr><td>{title}<br><code>{_e(finding.rule)}</code></td>"
+                f'<td>{_e(finding.article)}</td><td class="{_e(finding.severity)}">'
                 f"{_e(t.get(finding.severity, finding.severity))}</td>"
-                f"<td>{_e(facility)}</td><td>{_e(finding.message)}</td></tr>")  # fmt: skip
+                f"<td>{_e(facility)}</td><td>{_e(finding.message)}</td></tr>"
+            )
         add("</table>")
         hidden = len(rows) - MAX_FINDINGS_PER_OPERATOR
         if hidden > 0:
-            add(f"<p class=\"note\">… {hidden} {_e(t['more'])}</p>")
+            add(f'<p class="note">… {hidden} {_e(t["more"])}</p>')
         add("</section>")
 
     add(f'<section class="map"><h2>{_e(t["map"])}</h2>')
     add(f'<p><a href="map.html">{_e(t["map_link"])}</a></p>')
     # srcdoc is an attribute: the whole page is attribute-escaped, quotes included.
-    add(f'<iframe class="map" title="{_e(t["map"])}" sandbox="allow-scripts" '
-        f'srcdoc="{html.escape(page, quote=True)}"></iframe></section>')  # fmt: skip
+    add(
+        f'<iframe class="map" title="{_e(t["map"])}" sandbox="allow-scripts" '
+        f'srcdoc="{html.escape(page, quote=True)}"></iframe></section>'
+    )
     add("</body></html>\n")
     return "\n".join(parts)
-
