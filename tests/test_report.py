@@ -360,6 +360,16 @@ def test_report_lists_at_most_so_many_findings_per_operator(
     assert "… 4 more findings, listed in findings.csv" in page  # OP-A has 6 findings
 
 
+def test_a_large_map_is_linked_not_embedded(
+    result: Any, zones: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(report, "MAX_EMBEDDED_MAP_CHARS", 1000)
+    page = write_report(result, tmp_path, zones=zones)["report.html"].read_text("utf-8")
+    assert "<iframe" not in page
+    assert '<a href="map.html">' in page
+    assert "too large to embed" in page
+
+
 # --------------------------------------------------------------------------- reproducible
 
 

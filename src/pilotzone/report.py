@@ -14,7 +14,10 @@
 ``map.html``
     :func:`pilotzone.maps.explore`, saved offline.
 ``report.html``
-    A printable audit report with the map embedded.
+    A printable audit report: inputs and their SHA-256, counts, one table per
+    operator with its findings, and the map, embedded as an ``<iframe
+    srcdoc>`` (linked instead when it is larger than
+    :data:`MAX_EMBEDDED_MAP_CHARS`).
 
 Guarantees
 ----------
@@ -63,7 +66,7 @@ from pilotzone.errors import CRSError
 from pilotzone.rules import RULES, describe
 from pilotzone.verify import STATUSES, findings, summarize
 
-__all__ = ["FILES", "write_report"]
+__all__ = ["FILES", "MAX_EMBEDDED_MAP_CHARS", "MAX_FINDINGS_PER_OPERATOR", "write_report"]
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +84,9 @@ FILES = (
 #: At most this many findings of one operator are listed in report.html
 #: (all of them are in findings.csv and findings.xlsx).
 MAX_FINDINGS_PER_OPERATOR = 200
+#: A map page longer than this (characters) is linked from report.html, not embedded:
+#: the report would double its size and print no better.
+MAX_EMBEDDED_MAP_CHARS = 10_000_000
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FOLIUM_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9A-Za-z])")
@@ -102,6 +108,7 @@ _TEXT = {
         "no": "no", "facility": "Facility", "message": "Message",
         "no_findings": "No findings.", "more": "more findings, listed in findings.csv",
         "map": "Map", "map_link": "Open the map on its own (map.html)",
+        "map_too_large": "The map is too large to embed here: open map.html beside this file.",
         "by_zone": "Rows by zone", "none": "none",
         "compliant": "compliant", "violation": "violation", "review": "review",
         "invalid": "invalid",
@@ -121,6 +128,7 @@ _TEXT = {
         "no": "否", "facility": "设施", "message": "说明",
         "no_findings": "无问题。", "more": "条问题未列出，见 findings.csv",
         "map": "地图", "map_link": "单独打开地图（map.html）",
+        "map_too_large": "地图过大，未嵌入本报告：请打开同一文件夹中的 map.html。",
         "by_zone": "按地区统计的行数", "none": "无",
         "compliant": "合规", "violation": "违规", "review": "需复核", "invalid": "无效",
         "note": "边界为筛查数据，并非法定界线：距边界小于边界精度的设施列为需复核，不作判定。",
@@ -305,7 +313,7 @@ def _properties(result: gpd.GeoDataFrame) -> tuple[list[str], list[list[Any]]]:
         if label == result.geometry.name:
             continue
         try:
-            values = [_plain(v) for v in result[label].astype(object).tolist()]
+            values = _json_column(result[label])
         except TypeError as error:
             log.warning("facilities.geojson: column %r left out (%s)", label, error)
             continue
@@ -314,24 +322,45 @@ def _properties(result: gpd.GeoDataFrame) -> tuple[list[str], list[list[Any]]]:
     return names, columns
 
 
+def _json_column(column: pd.Series) -> list[Any]:
+    """JSON values of a column: whole-column conversions for the usual dtypes, else per cell."""
+    dtype = column.dtype
+    if pd.api.types.is_bool_dtype(dtype) and not column.hasnans:
+        return [bool(v) for v in column.to_numpy()]
+    if pd.api.types.is_integer_dtype(dtype) and not column.hasnans:
+        return [int(v) for v in column.to_numpy()]
+    if pd.api.types.is_float_dtype(dtype):
+        numbers = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = numbers.astype(object)
+        values[~np.isfinite(numbers)] = None
+        return values.tolist()
+    if pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
+        cells = column.astype(object)
+        texts = cells.where(cells.notna(), None).tolist()
+        if all(v is None or isinstance(v, str) for v in texts):
+            return texts
+    return [_plain(v) for v in column.astype(object).tolist()]
+
+
 def _write_geojson(result: gpd.GeoDataFrame, file: IO[bytes]) -> None:
     frame = result if result.crs.equals("EPSG:4326") else result.to_crs("EPSG:4326")
     names, columns = _properties(frame)
-    geometry = np.asarray(frame.geometry.values, dtype=object)
+    shapes = np.asarray(frame.geometry.values, dtype=object)
+    missing = shapely.is_missing(shapes) | shapely.is_empty(shapes)
+    points = ~missing & (shapely.get_type_id(shapes) == 0)
+    x, y = shapely.get_x(shapes), shapely.get_y(shapes)
+    dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
     file.write(b'{\n"type": "FeatureCollection",\n"features": [\n')
     for i in range(len(frame)):
-        shape = geometry[i]
-        if shape is None or shapely.is_empty(shape):
-            geojson = None
+        if missing[i]:
+            geometry = None
+        elif points[i]:  # the usual case, without a round trip through GeoJSON text
+            geometry = {"type": "Point", "coordinates": [float(x[i]), float(y[i])]}
         else:
-            geojson = json.loads(shapely.to_geojson(shape))
-        feature = {
-            "type": "Feature",
-            "properties": {name: column[i] for name, column in zip(names, columns, strict=True)},
-            "geometry": geojson,
-        }
-        text = json.dumps(feature, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        file.write(text.encode("utf-8") + (b",\n" if i < len(frame) - 1 else b"\n"))
+            geometry = json.loads(shapely.to_geojson(shapes[i]))
+        properties = dict(zip(names, (column[i] for column in columns), strict=True))
+        feature = {"type": "Feature", "properties": properties, "geometry": geometry}
+        file.write(dumps(feature).encode("utf-8") + (b",\n" if i < len(frame) - 1 else b"\n"))
     file.write(b"]\n}\n")
 
 
@@ -677,10 +706,14 @@ def _report_html(
 
     add(f'<section class="map"><h2>{_e(t["map"])}</h2>')
     add(f'<p><a href="map.html">{_e(t["map_link"])}</a></p>')
-    # srcdoc is an attribute: the whole page is attribute-escaped, quotes included.
-    add(
-        f'<iframe class="map" title="{_e(t["map"])}" sandbox="allow-scripts" '
-        f'srcdoc="{html.escape(page, quote=True)}"></iframe></section>'
-    )
+    if len(page) <= MAX_EMBEDDED_MAP_CHARS:
+        # srcdoc is an attribute: the whole page is attribute-escaped, quotes included.
+        add(
+            f'<iframe class="map" title="{_e(t["map"])}" sandbox="allow-scripts" '
+            f'srcdoc="{html.escape(page, quote=True)}"></iframe>'
+        )
+    else:
+        add(f'<p class="note">{_e(t["map_too_large"])}</p>')
+    add("</section>")
     add("</body></html>\n")
     return "\n".join(parts)
