@@ -444,14 +444,6 @@ def test_scalar_input_pyproj_and_identity(crs: str) -> None:
     assert float(lat) == pytest.approx(39.9087, abs=1e-9)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="BUG crs._gcj02_offset: a scalar (0-d) lon/lat makes dlon/dlat numpy float64 "
-    "scalars, and `dlon[outside] = 0.0` raises TypeError ('numpy.float64' object does not "
-    "support item assignment); to_wgs84/from_wgs84 document array_like, so a plain float "
-    "pair must work for gcj02 and bd09 as it does for wgs84 and EPSG codes",
-)
 @pytest.mark.parametrize("crs", ["gcj02", "bd09"])
 def test_scalar_input_gcj02_bd09(crs: str) -> None:
     x, y = from_wgs84(116.3975, 39.9087, crs)
@@ -460,16 +452,6 @@ def test_scalar_input_gcj02_bd09(crs: str) -> None:
     assert float(lat) == pytest.approx(39.9087, abs=1e-9)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG crs._invert: the loop stops when the worst error over the whole batch is "
-    "under tolerance, so how many iterations a point gets depends on the other points in "
-    "its array, and to_wgs84 of one GCJ-02/BD-09 point alone and inside a batch differ by "
-    "up to ~1e-13 degrees (a few ulps). locate() converts its near-border points as one "
-    "batch, so a point that close to a border can change zone with the rest of the batch "
-    "(tests/test_locate.py::test_zone_does_not_depend_on_the_rest_of_the_batch). Fix: stop "
-    "each element on its own error (freeze converged points) or run a fixed count",
-)
 @pytest.mark.parametrize("system", ["gcj02", "bd09"])
 def test_inverse_is_elementwise(system: str) -> None:
     rng = np.random.default_rng(1)

@@ -276,13 +276,6 @@ def test_zone_equals_covers_projected_input(shipped: gpd.GeoDataFrame, zone: str
     assert result["coordinate_issue"].isna().all()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (root cause crs._invert, see tests/test_crs.py::test_inverse_is_elementwise): "
-    "locate() converts its near-border GCJ-02 points as one batch and the iterative inverse "
-    "stops on the batch's worst error, so a GCJ-02 point within an ulp of a border changes "
-    "zone depending on which other near-border points share its call",
-)
 def test_zone_does_not_depend_on_the_rest_of_the_batch() -> None:
     # q converges slowly (far north-east); search for a point p whose conversion alone and
     # next to q differ in the last bits, then put a zone edge exactly on p's lone value.
@@ -369,14 +362,6 @@ def test_boundary_semantics(
         assert bool(result["near_border"].iloc[0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG locate._Zone.build (same cause as "
-    "test_distance_on_long_edges_agrees_with_geodesic_reference): a point exactly on the "
-    "48 km south edge of a 0.5-degree box at 30 N, which covers() puts on the border, gets "
-    "border_distance_m 26 m, so with a 10 m accuracy it is not near_border. Rectangles "
-    "drawn by hand, with long straight edges, are what users supply",
-)
 def test_point_on_a_long_edge_is_on_the_border() -> None:
     zones = synthetic(
         [{"zone_id": "precise", "geometry": box(100.0, 30.0, 100.5, 30.5), "accuracy_m": 10.0}]
@@ -554,16 +539,6 @@ def test_near_border_is_distance_under_the_stretchs_accuracy(
     assert widened.sum() >= 10
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG locate._Zone.build: border segments are projected to a zone-centred azimuthal "
-    "equidistant plane by their end points only, so border_distance_m measures to straight "
-    "lines in that plane, not to the lon/lat edges that covers() decides membership with. On "
-    "long edges the two curves part: a point exactly on the 25 km Jinhui Port canal edge gets "
-    "2.7 m instead of 0, points beside it are 2.2-2.7 m off (about 1.1-1.5 m on the 9-13 km "
-    "Pudong/Hainan coastline edges). Fix: segmentize the border in lon/lat (e.g. 0.005 deg) "
-    "before projecting",
-)
 def test_distance_on_long_edges_agrees_with_geodesic_reference(shipped: gpd.GeoDataFrame) -> None:
     (a_lon, a_lat), (b_lon, b_lat) = JINHUI_EDGE
     azimuth, _, _ = GEOD.inv(a_lon, a_lat, b_lon, b_lat)

@@ -234,7 +234,10 @@ class _Zone:
         pieces = [(piece.geometry, float(piece.accuracy_m)) for piece in row.approximate_borders]
         centroid = geometry.centroid
         centre = (centroid.x, centroid.y)
-        coords = [shapely.get_coordinates(ring) for ring in shapely.get_parts(shapely.boundary(geometry))]
+        # Short pieces in lon/lat, so that a straight piece in the local projection stays within
+        # millimetres of the lon/lat edge that covers() decides membership with.
+        border = shapely.segmentize(shapely.boundary(geometry), _SEGMENTIZE_DEG)
+        coords = [shapely.get_coordinates(ring) for ring in shapely.get_parts(border)]
         starts = np.concatenate([c[:-1] for c in coords])
         stops = np.concatenate([c[1:] for c in coords])
         accuracy = np.full(len(starts), admin_accuracy)
