@@ -347,6 +347,8 @@ def test_report_in_chinese(result: Any, zones: Any, tmp_path: Path) -> None:
     assert "试点地区合规核查报告" in page
     assert describe("facility_outside_registration_zone", "zh") in page
     assert "上海（浦东+临港）" in page
+    assert "<td>有效</td>" in page  # zone status
+    assert "未核查（无效行）" in page
     rows = list(csv.DictReader(io.StringIO(paths["findings.csv"].read_text("utf-8-sig"))))
     assert describe("service_excluded", "zh") in {r["title"] for r in rows}
     assert rows[0]["rule"] in RULES  # codes and column names stay as they are

@@ -112,6 +112,9 @@ _TEXT = {
         "by_zone": "Rows by zone", "none": "none",
         "compliant": "compliant", "violation": "violation", "review": "review",
         "invalid": "invalid",
+        "active": "active", "suspended": "suspended", "terminated": "terminated",
+        "not_yet_effective": "not yet effective", "expired": "expired",
+        _OUTSIDE: "outside every zone", _UNCHECKED: "not checked (invalid rows)",
         "note": "Boundaries are screening data, not legal lines: a facility closer to a border "
         "than the boundary's accuracy is listed for review, not judged.",
     },
@@ -131,6 +134,9 @@ _TEXT = {
         "map_too_large": "地图过大，未嵌入本报告：请打开同一文件夹中的 map.html。",
         "by_zone": "按地区统计的行数", "none": "无",
         "compliant": "合规", "violation": "违规", "review": "需复核", "invalid": "无效",
+        "active": "有效", "suspended": "暂停", "terminated": "终止",
+        "not_yet_effective": "尚未生效", "expired": "已到期",
+        _OUTSIDE: "不在任何试点地区", _UNCHECKED: "未核查（无效行）",
         "note": "边界为筛查数据，并非法定界线：距边界小于边界精度的设施列为需复核，不作判定。",
     },
 }  # fmt: skip
@@ -613,7 +619,7 @@ def _report_html(
     for zone_id, sha in zone_data["zones"].items():
         label = f"{names.get(zone_id, zone_id)} ({zone_id})"
         add(
-            f"<tr><td>{_e(label)}</td><td>{_e(status_of.get(zone_id, ''))}</td>"
+            f"<tr><td>{_e(label)}</td><td>{_e(t.get(status_of.get(zone_id), ''))}</td>"
             f'<td class="hash">{_e(sha)}</td></tr>'
         )
     add("</table>")
@@ -638,7 +644,8 @@ def _report_html(
         f"<th>{_e(t['rows'])}</th></tr>"
     )
     for zone_id, count in summary["by_zone"].items():
-        add(f"<tr><td>{_e(names.get(zone_id, zone_id))}</td>{_number(count)}</tr>")
+        shown = t[zone_id] if zone_id in (_OUTSIDE, _UNCHECKED) else names.get(zone_id, zone_id)
+        add(f"<tr><td>{_e(shown)}</td>{_number(count)}</tr>")
     add("</table>")
 
     add(
