@@ -25,6 +25,7 @@ def test_public_names_are_pinned() -> None:
         "summarize",
         "to_wgs84",
         "verify",
+        "write_report",
     ])
 
 

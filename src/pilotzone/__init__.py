@@ -18,6 +18,7 @@ from pilotzone.crs import from_wgs84, normalize_crs, to_wgs84
 from pilotzone.errors import BoundaryDataError, CRSError, InputError, PilotzoneError, Problem
 from pilotzone.facilities import read_facilities
 from pilotzone.locate import locate
+from pilotzone.report import write_report
 from pilotzone.verify import findings, summarize, verify
 from pilotzone.zones import load_zones
 
@@ -41,6 +42,7 @@ __all__ = [
     "summarize",
     "to_wgs84",
     "verify",
+    "write_report",
 ]
 
 
