@@ -3,7 +3,10 @@
 :func:`explore` draws the pilot zones, the review band along their borders,
 every located facility coloured by status, and a line from each operator's
 registration to each of its violations. :func:`save_map` writes the map as one
-self-contained HTML file.
+self-contained HTML file. :func:`explore_sites` draws what
+:func:`pilotzone.site` found: the target zone, its review band and feasible
+area, the candidates coloured by verdict with their margins, and a line from
+each candidate that is not compliant to its nearest admissible point.
 
 Offline
 -------
@@ -85,6 +88,12 @@ _STATUS_COLORS = {
 }
 _DRAW_ORDER = {"compliant": 0, "invalid": 1, "review": 2, "violation": 3}
 _ZONE_COLOR = "#1f5fbf"
+_SITE_COLUMNS = (
+    "target_zone", "zone_id", "compliant", "margin_m", "near_border", "nearest_lon", "nearest_lat",
+    "distance_to_zone_m",
+)  # fmt: skip
+_SITE_COLORS = {"compliant": "#2ca02c", "band": "#ff7f0e", "outside": "#d62728"}
+_PERMANENT_LABELS = 30  # up to this many candidates show their margin without hovering
 _BAND_COLOR = "#ff7f0e"
 _TEXT = {
     "en": {
@@ -119,6 +128,25 @@ _TEXT = {
         "inactive": "未生效", "unlocated": "无位置的行（未绘制）",
         "capped": "未单独分层的运营者（图层数量上限）",
         "gcj02": "叠加图层已转换为GCJ-02坐标以匹配高德底图（仅用于显示；核查与报告均使用WGS-84）。",
+    },
+}  # fmt: skip
+
+_SITE_TEXT = {
+    "en": {
+        "title": "pilotzone siting", "compliant": "Compliant", "band": "In the review band",
+        "outside": "Outside the zone", "verdict": "Verdict", "margin": "Margin to the border",
+        "located": "Lies in zone", "nearest": "Nearest admissible point",
+        "move": "Move to the nearest admissible point", "zone": "Target zone",
+        "band_area": "Review band inside the zone",
+        "approximate": "approximate stretches", "feasible": "Feasible area (zone less band)",
+        "unlocated": "Candidates without a location (not drawn)",
+    },
+    "zh": {
+        "title": "pilotzone 选址", "compliant": "合规", "band": "位于复核带", "outside": "区域外",
+        "verdict": "结论", "margin": "距边界", "located": "所在地区", "nearest": "最近可选位置",
+        "move": "移至最近可选位置", "zone": "目标地区", "band_area": "区域内复核带",
+        "approximate": "近似边界段", "feasible": "可选区域（扣除复核带）",
+        "unlocated": "无位置的候选点（未绘制）",
     },
 }  # fmt: skip
 
@@ -329,6 +357,243 @@ def save_map(m: folium.Map, path: str | os.PathLike[str], *, offline: bool = Tru
         raise
     log.info("map written to %s (%d bytes)", path, len(page.encode()))
     return path
+
+
+def explore_sites(
+    sites: gpd.GeoDataFrame,
+    feasible: gpd.GeoDataFrame,
+    *,
+    zones: gpd.GeoDataFrame | None = None,
+    m: folium.Map | None = None,
+    basemap: str | tuple[str, str] | Mapping[str, str] | None = None,
+    offline: bool = True,
+    lang: Lang = "en",
+) -> folium.Map:
+    """Draw candidate sites against their target zone on an interactive Leaflet map.
+
+    Parameters
+    ----------
+    sites : geopandas.GeoDataFrame
+        What :func:`pilotzone.site` returns: WGS-84 points (another known CRS
+        is reprojected, a missing one is an error) with the columns
+        ``target_zone, zone_id, compliant, margin_m, near_border,
+        nearest_lon, nearest_lat, distance_to_zone_m``; a ``name`` column is
+        shown where there is one. Rows without a location are counted in the
+        legend, not drawn.
+    feasible : geopandas.GeoDataFrame
+        What :func:`pilotzone.feasible_area` returns for the target zone.
+    zones : geopandas.GeoDataFrame, optional
+        Zone table holding the target zone; by default
+        :func:`pilotzone.zones.load_zones`.
+    m : folium.Map, optional
+        Add the layers to this map instead of a new one.
+    basemap : str, tuple or dict, optional
+        As for :func:`explore`; ``None`` draws no tiles.
+    offline : bool, default True
+        Make the map's own page assets local, as for :func:`explore`.
+    lang : {"en", "zh"}, default "en"
+        Language of layer names, legend and popups.
+
+    Returns
+    -------
+    folium.Map
+        ``m`` if given, otherwise a new canvas-rendered map fitted to the
+        candidates and their nearest admissible points.
+
+    Raises
+    ------
+    pilotzone.errors.CRSError
+        If ``sites``, ``feasible`` or ``zones`` has no CRS.
+    pilotzone.errors.InputError
+        If ``sites`` lacks columns, or the target zone is not in ``zones``.
+
+    Notes
+    -----
+    A candidate is green where compliant, orange inside the zone but in the
+    review band, red outside the zone. The band is drawn inside the zone
+    only (outside it nothing is admissible anyway), as the zone less its
+    feasible area, both simplified to a tenth of the band for display.
+
+    Examples
+    --------
+    >>> sites = pz.site(candidates, zone="shenzhen", crs="gcj02")  # doctest: +SKIP
+    >>> m = explore_sites(sites, pz.feasible_area("shenzhen"))  # doctest: +SKIP
+    >>> save_map(m, "out/sites.html")  # doctest: +SKIP
+    """
+    text = _SITE_TEXT[lang]
+    tiles, display_crs = _basemap(basemap)
+    sites = _checked(sites, "sites")
+    feasible = _checked(feasible, "feasible")
+    missing = [c for c in _SITE_COLUMNS if c not in sites.columns]
+    if missing:
+        raise InputError([
+            Problem("sites", None, c, None, "column missing; pass what pilotzone.site returns")
+            for c in missing
+        ])  # fmt: skip
+    if zones is None:
+        from pilotzone.zones import load_zones
+
+        zones = load_zones()
+    zones = _checked(zones, "zones")
+    zone_id = str(feasible["zone_id"].iloc[0])
+    if zone_id not in set(zones["zone_id"].astype(str)):
+        raise InputError(
+            Problem("zones", None, "zone_id", zone_id, "the target zone is not in zones")
+        )
+    zone = zones[zones["zone_id"].astype(str) == zone_id].iloc[0]
+
+    band_m = float(feasible["band_m"].iloc[0]) or float(zone["accuracy_m"])
+    tolerance = min(SIMPLIFY_DEG, band_m / 10 / 111_320.0)  # display only
+    outline = shapely.simplify(zone.geometry, tolerance, preserve_topology=True)
+    area = shapely.simplify(feasible.geometry.iloc[0], tolerance, preserve_topology=True)
+    band = shapely.difference(outline, area)
+
+    if m is None:
+        m = folium.Map(tiles=None, prefer_canvas=True, control_scale=True)
+    if offline:
+        _use_local_assets(m)
+    for tile in tiles:
+        tile.add_to(m)
+    label = _text(zone.get(f"short_name_{lang}")) or _text(zone_id)
+    zone_style = {"color": _ZONE_COLOR, "weight": 2, "fill": False}
+    folium.GeoJson(
+        _feature(outline, display_crs, zone_style),
+        name=f"{label}: {text['zone']}",
+        interactive=False,
+    ).add_to(m)
+    band_style = {"stroke": False, "fillColor": _BAND_COLOR, "fillOpacity": 0.35}
+    folium.GeoJson(
+        _feature(band, display_crs, band_style), name=text["band_area"], interactive=False
+    ).add_to(m)
+    green = _STATUS_COLORS["compliant"]
+    area_style = {"color": green, "weight": 1, "fillColor": green, "fillOpacity": 0.12}
+    folium.GeoJson(
+        _feature(area, display_crs, area_style), name=text["feasible"], interactive=False
+    ).add_to(m)
+
+    lon, lat = shapely.get_x(sites.geometry.values), shapely.get_y(sites.geometry.values)
+    located = np.isfinite(lon) & np.isfinite(lat)
+    lon, lat = np.round(from_wgs84(lon, lat, display_crs), 6)
+    nearest = np.column_stack(
+        from_wgs84(
+            sites["nearest_lon"].to_numpy(float), sites["nearest_lat"].to_numpy(float), display_crs
+        )
+    ).round(6)
+    compliant = sites["compliant"].to_numpy(bool)
+    inside = sites["margin_m"].to_numpy(float) >= 0  # in the target zone
+    verdict = np.where(compliant, "compliant", np.where(inside, "band", "outside"))
+    groups = {v: folium.FeatureGroup(name=text[v]) for v in ("compliant", "band", "outside")}
+    moves = folium.FeatureGroup(name=text["move"])
+    names = sites["name"] if "name" in sites.columns else pd.Series(sites.index, index=sites.index)
+    for k in np.flatnonzero(located):
+        row = sites.iloc[k]
+        color = _SITE_COLORS[verdict[k]]
+        margin = f"{float(row['margin_m']):+,.0f} m"
+        tip = f"{_text(names.iloc[k])} · {margin}"
+        lines = [
+            f"<b>{_text(names.iloc[k])}</b>",
+            f"{text['verdict']}: <b style='color:{color}'>{text[verdict[k]]}</b>",
+            f"{text['margin']} ({label}): {margin}",
+            f"{text['located']}: {_text(row['zone_id']) or '-'}",
+        ]
+        if np.isfinite(nearest[k]).all():
+            move = f"{float(row['distance_to_zone_m']):,.0f} m"
+            lines.append(
+                f"{text['nearest']}: {row['nearest_lon']:.6f}, {row['nearest_lat']:.6f} ({move})"
+            )
+            folium.PolyLine(
+                [[lat[k], lon[k]], [nearest[k, 1], nearest[k, 0]]],
+                color=color,
+                weight=2,
+                opacity=0.8,
+                dash_array="6 4",
+                interactive=False,
+            ).add_to(moves)
+            folium.CircleMarker(
+                [nearest[k, 1], nearest[k, 0]],
+                radius=4,
+                color=_STATUS_COLORS["compliant"],
+                weight=2,
+                fill=True,
+                fill_color="#ffffff",
+                fill_opacity=1.0,
+                tooltip=folium.Tooltip(f"{text['nearest']} · {move}"),
+            ).add_to(moves)
+        folium.CircleMarker(
+            [lat[k], lon[k]],
+            radius=7,
+            color="#222222",
+            weight=1,
+            fill=True,
+            fill_color=color,
+            fill_opacity=0.9,
+            popup=folium.Popup("<br>".join(lines), max_width=320),
+            tooltip=folium.Tooltip(
+                tip,
+                permanent=bool(located.sum() <= _PERMANENT_LABELS),
+                direction="right",
+                offset=(8, 0),
+            ),
+        ).add_to(groups[verdict[k]])
+    for layer in [moves, *groups.values()]:
+        layer.add_to(m)
+
+    points = [np.column_stack([lat[located], lon[located]])]
+    points.append(nearest[np.isfinite(nearest).all(axis=1)][:, ::-1])
+    stacked = np.concatenate(points)
+    if len(stacked):
+        m.fit_bounds([stacked.min(axis=0).tolist(), stacked.max(axis=0).tolist()])
+    else:
+        west, south, east, north = geometry_from_wgs84(outline, display_crs).bounds
+        m.fit_bounds([[south, west], [north, east]])
+    controls = [k for k, v in m._children.items() if isinstance(v, folium.LayerControl)]
+    for key in controls:
+        m._children.move_to_end(key)
+    if not controls:
+        folium.LayerControl(collapsed=False).add_to(m)
+    legend = _sites_legend(
+        verdict[located], int((~located).sum()), label, feasible, display_crs, lang
+    )
+    m.add_child(_Legend(legend))
+    log.info("site map: %d candidates drawn, %d without location", located.sum(), (~located).sum())
+    return m
+
+
+def _sites_legend(
+    verdict: NDArray[np.str_],
+    unlocated: int,
+    label: str,
+    feasible: gpd.GeoDataFrame,
+    display_crs: str,
+    lang: Lang,
+) -> str:
+    text = _SITE_TEXT[lang]
+
+    def swatch(style: str) -> str:
+        return f"<span style='display:inline-block;width:12px;height:12px;{style}'></span> "
+
+    rows = [f"<b>{text['title']}: {label}</b>"]
+    rows += [
+        swatch(f"border-radius:50%;background:{_SITE_COLORS[v]};border:1px solid #222")
+        + f"{text[v]} ({int((verdict == v).sum())})"
+        for v in ("compliant", "band", "outside")
+    ]
+    band, widest = float(feasible["band_m"].iloc[0]), float(feasible["widest_band_m"].iloc[0])
+    wider = f"; {text['approximate']} ±{widest:g} m" if widest > band else ""
+    rows += [
+        swatch(f"border-top:2px dashed {_SITE_COLORS['outside']};height:0") + text["move"],
+        swatch(f"border:2px solid {_ZONE_COLOR}") + text["zone"],
+        swatch(f"background:{_BAND_COLOR};opacity:.5") + f"{text['band_area']} ±{band:g} m{wider}",
+        swatch(
+            f"background:{_SITE_COLORS['compliant']}33;border:1px solid {_SITE_COLORS['compliant']}"
+        )
+        + text["feasible"],
+    ]
+    if unlocated:
+        rows.append(f"{text['unlocated']}: {unlocated}")
+    if display_crs == "gcj02":
+        rows.append(f"<b style='color:#b00'>{_TEXT[lang]['gcj02']}</b>")
+    return "<br>".join(rows)
 
 
 def _checked(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
