@@ -2,7 +2,7 @@
 
     python scripts/make_sample_filing.py
 
-Twelve fictional operators across the four pilot zones: compliant filings,
+Thirteen fictional operators across the four pilot zones: compliant filings,
 every siting rule broken at least once, rows near a border, and coordinates in
 WGS-84, GCJ-02 and BD-09 as different map pickers give them. Operators and
 facility names are invented; each site is placed at an approximate public
@@ -106,6 +106,12 @@ ROWS = [
      22.6400, 114.0700, "wgs84"),
     ("OP12", "IDC-2", "Pingshan hall (no coordinates)", "深圳市坪山区", "idc", "owned", "", "",
      None, None, "wgs84"),
+    # Borderline Holdings: registered beside the Shenzhen River, too close to the border to be sure
+    # it is in Shenzhen, so its Futian data center's verdict hangs on it.
+    ("OP13", "REG", "Borderline Holdings Co.", "深圳市福田区福田保税区", "registration", "", "idc", "",
+     114.0676, 22.5182, "wgs84"),
+    ("OP13", "IDC-1", "Futian data center", "深圳市福田区深南大道", "idc", "owned", "", "",
+     114.0550, 22.5410, "wgs84"),
 ]
 
 

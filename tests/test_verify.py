@@ -325,15 +325,6 @@ def test_operators_table_without_services_column_is_an_input_error() -> None:
         check(frame, operators=pd.DataFrame({"operator_id": ["A"]}))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "verify() compares the operators= table's services raw, while read_facilities normalises "
-        "the services on registration rows (case, NFKC, Chinese aliases): 'News' or "
-        "'互联网新闻信息' declared in operators= is reported as service_not_opened instead of "
-        "service_excluded"
-    ),
-)
 @pytest.mark.parametrize("declared", ["News", "互联网新闻信息", "online audio video"])
 def test_operators_table_services_are_read_like_the_filing(declared: str) -> None:
     frame = filing(reg("A", TIANANMEN, services="idc"))
@@ -343,15 +334,6 @@ def test_operators_table_services_are_read_like_the_filing(declared: str) -> Non
     assert reasons_of(result) == [{"service_excluded"}]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "verify() matches the operators= table's operator_id as str(cell), while read_facilities "
-        "strips, NFKC-folds and writes integral floats without '.0': ' OP1', 'ＯＰ1' or 1.0 (an id "
-        "column read with a blank cell) match no operator, and the declared excluded service is "
-        "silently dropped"
-    ),
-)
 @pytest.mark.parametrize("table_id", [" OP1", "ＯＰ1", 1.0], ids=["space", "full_width", "float"])
 def test_operators_table_ids_are_read_like_the_filing(table_id: Any) -> None:
     filed_id = "1" if isinstance(table_id, float) else "OP1"
@@ -485,7 +467,7 @@ def test_near_border_keeps_the_findings_that_are_not_geometric(
     result = check(frame)
     assert reasons_of(result) == [
         {"service_excluded", "near_border"},
-        {"isp_access_not_via_basic_carrier", "near_border"},
+        {"isp_access_not_via_basic_carrier", "near_border", "registration_near_border"},
     ]
     assert result["status"].tolist() == ["violation", "violation"]
 
@@ -499,13 +481,6 @@ def test_near_border_registration_needs_review(
     assert result["status"].tolist() == ["review"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "_explain writes 'Located inside nan' for a near-border row outside every zone: zone_id is "
-        "NaN there, not None, so `if zone_of_row[row]` is true"
-    ),
-)
 def test_near_border_message_outside_every_zone(
     outside_shenzhen_border: tuple[float, float, float],
 ) -> None:
@@ -517,15 +492,6 @@ def test_near_border_message_outside_every_zone(
     assert "outside every zone" in message and f"{distance:,.0f} m" in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "_judge clears registration_outside_zones from every near-border row, but on a facility "
-        "that finding comes from the registration's position, not the facility's: an operator "
-        "registered on Yongxing Island (far outside every zone) gets 'review' instead of "
-        "'violation' for a facility near a border"
-    ),
-)
 def test_facility_near_border_of_operator_registered_outside_stays_a_violation(
     near_shenzhen_border: tuple[float, float, float],
 ) -> None:
@@ -535,15 +501,6 @@ def test_facility_near_border_of_operator_registered_outside_stays_a_violation(
     assert result["status"].tolist() == ["violation", "violation"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a registration closer to a border than its accuracy is only 'review' on its own row; the "
-        "operator's facilities are still judged against its uncertain side: a registration 100 m "
-        "outside Shenzhen makes a facility well inside Shenzhen a certain violation "
-        "(registration_outside_zones), though the registration may be in Shenzhen"
-    ),
-)
 def test_facilities_of_a_near_border_registration_need_review(
     outside_shenzhen_border: tuple[float, float, float],
 ) -> None:
@@ -743,14 +700,6 @@ def test_swap_that_locate_detects_is_invalid() -> None:
     assert result["status"].iloc[1] == "invalid"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a row that locate() cannot place (coordinate_issue probably_swapped) gets the generic "
-        "message 'the coordinates cannot be placed on the map': verify drops locate's reason, "
-        "though RULES.md asks that a row that cannot be checked says why"
-    ),
-)
 def test_swap_that_locate_detects_says_why() -> None:
     result = check(filing(reg("A", TIANANMEN), site("A", "idc", (39.47, 75.99))))
     assert "swap" in result["message"].iloc[1]
@@ -899,16 +848,6 @@ def test_invariants_on_random_filings(frame: pd.DataFrame) -> None:
     assert (np.diff(order) >= 0).all()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason=(
-        "summarize() raises TypeError ('Cannot setitem on a Categorical with a new category "
-        "(True)') when the result has no registration row at all: the per-operator groupby over an "
-        "empty frame keeps the categorical status dtype, and reindex(fill_value=True) cannot fill "
-        "it"
-    ),
-)
 def test_summarize_filing_without_any_registration_row() -> None:
     result = check(filing(site("A", "idc", TIANANMEN), site("B", "cdn", LUJIAZUI)))
     assert reasons_of(result) == [{"registration_missing"}] * 2
@@ -1067,7 +1006,7 @@ def test_sample_summary(sample_result: gpd.GeoDataFrame) -> None:
     assert summary.loc["OP01", "eligible"]
     assert set(summary.index[summary["eligible"]]) == {"OP01", "OP06"}
     assert summary.loc["OP01", "needs_review"]
-    assert summary["rows"].sum() == len(sample_result) == 35
+    assert summary["rows"].sum() == len(sample_result) == 37
     assert summary.loc["OP12", "invalid"] == 2
     assert summary.loc["OP10", "registration_zone"] is None or pd.isna(
         summary.loc["OP10", "registration_zone"]

@@ -45,26 +45,17 @@ import shapely
 from numpy.typing import NDArray
 
 from pilotzone.crs import is_lonlat, normalize_crs, to_wgs84
+from pilotzone.rules import FACILITY_KINDS
 from pilotzone.errors import InputError, Problem
 
 __all__ = ["read_facilities"]
 
 logger = logging.getLogger(__name__)
 
-#: Values of the ``kind`` column.
-KINDS = ("registration", "idc", "cdn", "isp", "server", "other")
+#: Values of the ``kind`` column (the rules define them).
+KINDS = FACILITY_KINDS
 #: Values of the ``tenure`` column.
 TENURES = ("owned", "rented", "purchased")
-#: Service names that the pilot opens, and those it excludes (Annex II.1).
-OPENED_SERVICES = (
-    "idc",
-    "cdn",
-    "isp",
-    "data_processing",
-    "information_publishing",
-    "information_protection",
-)
-EXCLUDED_SERVICES = ("news", "publishing", "audio_video", "internet_culture")
 
 # Canonical column -> accepted headers. Headers are compared after NFKC,
 # lower-casing and removing spaces, underscores and hyphens (see _key).

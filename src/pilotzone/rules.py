@@ -114,6 +114,14 @@ RULES: dict[str, Rule] = {
             "距试点地区边界的距离小于边界数据精度，需人工核查",
         ),
         Rule(
+            "registration_near_border",
+            "review",
+            "Annex II.2",
+            "The operator's registration address is too close to a border to tell which region "
+            "it is in, and this facility's verdict depends on it",
+            "注册地址距边界过近，无法确定所属地区，本设施的结论取决于此",
+        ),
+        Rule(
             "registration_missing",
             "review",
             "Annex II.2",

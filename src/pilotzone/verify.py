@@ -21,8 +21,13 @@ How a row is judged (RULES.md gives the article behind each code):
    ``service_excluded``. A row whose ``via_basic_carrier`` column says no:
    ``isp_access_not_via_basic_carrier``.
 7. A row closer to a border than the boundary's accuracy cannot be placed on
-   either side with confidence: its geometric findings (3 and 4) are replaced
-   by ``near_border`` and it needs ``review``; the message gives the distance.
+   either side with confidence: the findings that rest on its own position
+   (3 on a registration row, 4 on a facility) are replaced by ``near_border``
+   and it needs ``review``; the message gives the distance. When it is the
+   registration that is near a border, the operator's facilities that lie in
+   a zone, whose verdict hangs on which side the registration is, get
+   ``registration_near_border`` (review) instead of a verdict either way;
+   facilities in no zone stay violations, as they would be on either side.
 
 The status is the most serious severity among a row's reasons: ``invalid``,
 then ``violation``, then ``review``; a row with no reason is ``compliant``.
@@ -40,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from pilotzone.errors import InputError, Problem
-from pilotzone.facilities import read_facilities
+from pilotzone.facilities import _services, _text, read_facilities
 from pilotzone.locate import locate
 from pilotzone.rules import EXCLUDED_SERVICES, OPENED_SERVICES, RULES, describe
 from pilotzone.zones import load_zones
@@ -55,9 +60,17 @@ STATUSES = ("invalid", "violation", "review", "compliant")
 RESULT_COLUMNS = ("zone_id", "registration_zone", "border_distance_m", "near_border", "status", "reasons", "message")
 _CODES = tuple(RULES)
 _BIT = {code: np.uint32(1) << np.uint32(i) for i, code in enumerate(_CODES)}
-_GEOMETRIC = ("registration_outside_zones", "facility_outside_registration_zone",
-              "acceleration_outside_zone", "isp_service_outside_zone")
+_FACILITY_GEOMETRIC = sum(
+    _BIT[c] for c in ("facility_outside_registration_zone", "acceleration_outside_zone", "isp_service_outside_zone")
+)
 _NO = {"no", "n", "false", "0", "否", "不是", "无"}
+_ISSUE_TEXT = {
+    "missing": "a coordinate is missing",
+    "not_finite": "a coordinate is not a finite number",
+    "out_of_range": "the coordinates are outside the valid range of longitude and latitude",
+    "probably_swapped": "longitude and latitude look swapped (the point lands in China only when swapped)",
+    "transform_failed": "the coordinates cannot be converted from their coordinate system",
+}
 
 
 def verify(
@@ -111,7 +124,7 @@ def verify(
     issue = _place(result, zones)
     bits = _judge(result, zones, issue, _declared_services(result, operators))
     result["status"] = pd.Categorical(_status(bits), categories=STATUSES)
-    result["reasons"], result["message"] = _explain(result, bits, zones)
+    result["reasons"], result["message"] = _explain(result, bits, zones, issue)
     result.attrs.update(sites.attrs)
     result.attrs["as_of"] = zones.attrs.get("as_of")
     result.attrs["zones_source"] = zones.attrs.get("boundaries_path")
@@ -159,7 +172,10 @@ def _declared_services(result: gpd.GeoDataFrame, operators: Any) -> pd.DataFrame
         if missing:
             name = "<operators>" if isinstance(operators, pd.DataFrame) else str(operators)
             raise InputError(Problem(name, None, ", ".join(sorted(missing)), None, "required column is missing"))
-        frames.append(pd.DataFrame(table[["operator_id", "services"]]).astype(str))
+        frames.append(pd.DataFrame({
+            "operator_id": table["operator_id"].map(_text),
+            "services": table["services"].map(_services),
+        }))
     both = pd.concat(frames, ignore_index=True)
     both["service"] = both["services"].fillna("").str.split(r"[;,\s]+", regex=True)
     pairs = both[["operator_id", "service"]].explode("service")
@@ -205,10 +221,17 @@ def _judge(
     unknown = services.loc[~services["service"].isin(OPENED_SERVICES | EXCLUDED_SERVICES), "operator_id"]
     add("service_excluded", registration & np.isin(operator, excluded.to_numpy()))
     add("service_not_opened", registration & np.isin(operator, unknown.to_numpy()))
+    # A position closer to a border than the boundary's accuracy decides nothing on its own row...
     uncertain = checked & near
-    geometric = np.uint32(sum(_BIT[c] for c in _GEOMETRIC))
-    bits[uncertain] &= ~geometric
+    own_position = np.where(registration, _BIT["registration_outside_zones"], np.uint32(_FACILITY_GEOMETRIC))
+    bits[uncertain] &= ~own_position[uncertain]
     add("near_border", uncertain)
+    # ...nor for the facilities whose verdict hangs on it: those in a zone, judged against a
+    # registration that may lie on either side of its border.
+    shaky = np.isin(operator, operator[registration & near])
+    hangs = facility & shaky & pd.notna(zone) & ((reg_state == "outside") | ((reg_state == "placed") & (zone == reg_zone)))
+    bits[hangs] &= ~_BIT["registration_outside_zones"]
+    add("registration_near_border", hangs)
     add("invalid_input", invalid)
     return bits
 
@@ -240,7 +263,9 @@ def _status(bits: np.ndarray) -> np.ndarray:
     return status
 
 
-def _explain(result: gpd.GeoDataFrame, bits: np.ndarray, zones: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _explain(
+    result: gpd.GeoDataFrame, bits: np.ndarray, zones: gpd.GeoDataFrame, issue: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Reason codes and a readable message per row, built once per distinct situation."""
     names = dict(zip(zones["zone_id"], zones["short_name_en"], strict=True))
     accuracy = dict(zip(zones["zone_id"], zones["accuracy_m"], strict=True))
@@ -261,13 +286,15 @@ def _explain(result: gpd.GeoDataFrame, bits: np.ndarray, zones: gpd.GeoDataFrame
     message = messages[codes].astype(object)
     problems = result["problems"].to_numpy()
     for row in np.flatnonzero(bits & _BIT["invalid_input"]):
-        message[row] = f"Cannot be checked: {problems[row] or 'the coordinates cannot be placed on the map'}."
+        why = problems[row] or _ISSUE_TEXT.get(issue[row], "the coordinates cannot be placed on the map")
+        message[row] = f"Cannot be checked: {why}."
     distance = result["border_distance_m"].to_numpy()
     zone_of_row = result["zone_id"].to_numpy()
     for row in np.flatnonzero(bits & _BIT["near_border"]):
-        side = f"inside {names.get(zone_of_row[row], zone_of_row[row])}" if zone_of_row[row] else "outside every zone"
+        inside = pd.notna(zone_of_row[row])
+        side = f"inside {names.get(zone_of_row[row], zone_of_row[row])}" if inside else "outside every zone"
         metres = f"{distance[row]:,.0f} m" if np.isfinite(distance[row]) else "within the review band"
-        band = accuracy.get(zone_of_row[row])
+        band = accuracy.get(zone_of_row[row]) if inside else None
         extra = f" (boundary accuracy {band:,.0f} m)" if band else ""
         message[row] = f"{message[row]} Located {side}, {metres} from a zone border{extra}: confirm on the ground."
     return reason, message
@@ -316,11 +343,8 @@ def summarize(result: gpd.GeoDataFrame) -> pd.DataFrame:
     table = pd.DataFrame({"registration_zone": first, "rows": counts.sum(axis=1)}).join(counts)
     registered = table["registration_zone"].notna()
     reg_rows = result[result["kind"] == "registration"]
-    bad_registration = reg_rows.groupby("operator_id")["status"].agg(lambda s: bool((s != "compliant").any()))
-    table["eligible"] = (
-        registered & (table["violation"] == 0) & (table["invalid"] == 0)
-        & ~bad_registration.reindex(table.index, fill_value=True).astype(bool)
-    )
+    bad = reg_rows.loc[reg_rows["status"].astype(str) != "compliant", "operator_id"].unique()
+    table["eligible"] = registered & (table["violation"] == 0) & (table["invalid"] == 0) & ~table.index.isin(bad)
     table["needs_review"] = table["review"] > 0
     table.index.name = "operator_id"
     return table
