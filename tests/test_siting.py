@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import html
 import math
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -582,13 +583,18 @@ def test_geodataframe_of_points(shipped: gpd.GeoDataFrame) -> None:
 
 
 def test_csv_files(tmp_path: Path, shipped: gpd.GeoDataFrame) -> None:
-    text = "名称,LON,Lat,cost,备注\n天安门,116.3975,39.9087,12.5,甲\n陆家嘴,121.5044,31.2397,8,乙\n空,,,3,\n"
+    text = (
+        "编号,名称,LON,Lat,cost,备注\n007,天安门,116.3975,39.9087,12.5,甲\n"
+        "008,陆家嘴,121.5044,31.2397,,乙\n009,空,,,3,\n"
+    )
     for encoding in ("utf-8-sig", "gb18030"):
         path = tmp_path / f"candidates-{encoding}.csv"
         path.write_bytes(text.encode(encoding))
         result = site(path, zone="beijing", crs="wgs84", zones=shipped)
         assert result["名称"].tolist() == ["天安门", "陆家嘴", "空"]
-        assert result["cost"].tolist() == [12.5, 8.0, 3.0]
+        assert result["编号"].tolist() == ["007", "008", "009"]  # codes stay text
+        assert values(result["cost"]) == [12.5, None, 3.0]
+        assert values(result["lon"]) == [116.3975, 121.5044, None]
         assert result["compliant"].tolist() == [True, False, False]
         assert values(result["coordinate_issue"]) == [None, None, "missing"]
 
@@ -665,3 +671,111 @@ def test_site_map_needs_site_columns(shipped: gpd.GeoDataFrame, feasible: dict[s
     points = gpd.GeoDataFrame(geometry=gpd.points_from_xy([114.0], [22.6]), crs=4326)
     with pytest.raises(InputError, match="column missing; pass what pilotzone.site returns"):
         maps.explore_sites(points, feasible["shenzhen"], zones=shipped)
+
+
+# --------------------------------------------------------------------------- command line
+
+AS_OF = "2025-01-01"
+CLI_CANDIDATES = (  # GCJ-02, as picked on AMap
+    "name,lon,lat,cost\n"
+    "DC-1,113.874912,22.576971,10\n"
+    "DC-2,114.304855,22.767225,12\n"
+    '"=HYPERLINK(""http://x"")",114.075123,22.507300,5\n'
+)
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    from pilotzone.cli import main
+
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_cli_site_writes_table_area_and_map(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "candidates.csv"
+    path.write_text(CLI_CANDIDATES, encoding="utf-8")
+    out = tmp_path / "out"
+    status, stdout, err = run_cli(
+        capsys,
+        "site",
+        str(path),
+        "--zone",
+        "shenzhen",
+        "--crs",
+        "gcj02",
+        "--out",
+        str(out),
+        "--as-of",
+        AS_OF,
+    )
+    assert status == 1, err  # one candidate is outside Shenzhen
+    assert "Sited" in stdout and "compliant 2 / 3" in stdout and "outside the zone" in stdout
+    table = pd.read_csv(out / "sites.csv", encoding="utf-8-sig")
+    assert table["rank"].tolist() == [1, 2, 3]
+    assert table["name"].tolist() == ["DC-1", "DC-2", '\'=HYPERLINK("http://x")']  # not a formula
+    assert table["compliant"].tolist() == [True, True, False]
+    assert table["margin_m"].is_monotonic_decreasing
+    assert table[["nearest_lon", "nearest_lat", "distance_to_zone_m"]].iloc[2].notna().all()
+    area = gpd.read_file(out / "feasible_area.geojson")
+    assert area["zone_id"].tolist() == ["shenzhen"] and area.crs.equals("EPSG:4326")
+    page = (out / "sites_map.html").read_text(encoding="utf-8")
+    assert "Outside the zone (1)" in page and page.count("L.polyline(") == 1
+    assert not list(out.glob(".*"))  # no temporary files left behind
+
+
+def test_cli_site_exit_status(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "inside.csv"
+    path.write_text("name,lon,lat\nLujiazui,121.5044,31.2397\n", encoding="utf-8")
+    common = ["--crs", "wgs84", "--as-of", AS_OF]
+    assert run_cli(capsys, "site", str(path), "--zone", "shanghai", *common)[0] == 0
+    status, stdout, _ = run_cli(capsys, "site", str(path), "--registration=121.53,31.22", *common)
+    assert status == 0 and "(shanghai)" in stdout
+    assert run_cli(capsys, "site", str(path), "--zone", "beijing", *common)[0] == 1
+    status, _, err = run_cli(capsys, "site", str(path), "--zone", "tianjin", *common)
+    assert status == 2 and "unknown zone" in err and "Traceback" not in err
+    status, _, err = run_cli(capsys, "site", str(path), "--registration=-74,40.7", *common)
+    assert status == 2 and "lies in no zone" in err
+    status, _, err = run_cli(capsys, "site", str(path), "--registration", "121.5", *common)
+    assert status == 2 and "give LON,LAT" in err
+    status, _, err = run_cli(capsys, "site", str(path), "--crs", "wgs84")
+    assert status == 2 and "one of the arguments --zone --registration is required" in err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,x,y\na,1,2\n", encoding="utf-8")
+    status, _, err = run_cli(capsys, "site", str(bad), "--zone", "shanghai", *common)
+    assert status == 2 and "bad.csv, column 'lon': column missing" in err
+
+
+def test_cli_site_subprocess(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "candidates.csv"
+    path.write_text(CLI_CANDIDATES, encoding="utf-8")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pilotzone",
+            "site",
+            str(path),
+            "--zone",
+            "shenzhen",
+            "--crs",
+            "gcj02",
+            "--as-of",
+            AS_OF,
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+        check=False,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+    assert done.returncode == 1, done.stderr
+    assert "DC-1" in done.stdout and (tmp_path / "out" / "sites_map.html").is_file()

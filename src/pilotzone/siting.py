@@ -93,9 +93,7 @@ _QUAD_SEGS = 16  # buffer arcs: 16 chords per quarter circle
 _CHORD = math.cos(math.pi / (4 * _QUAD_SEGS))  # chord midpoints lie this fraction of the radius out
 _SEGMENTIZE_DEG = 0.005  # border pieces, as locate cuts them: straight in both lon/lat and metres
 _DENSIFY_M = 200.0  # edges of the feasible area before it leaves the projection: bends under 1 mm
-_SEGMENT_TOLERANCE_DEG = (
-    1e-6  # a border segment belongs to an approximate stretch this close (as in locate)
-)
+_SEGMENT_TOLERANCE_DEG = 1e-6  # a border piece this close to an approximate stretch is on it
 _POLAR_RADIUS_M = 6_356_752.0
 _GEOD = pyproj.Geod(ellps="WGS84")
 _CACHE: OrderedDict[str, _Feasible] = OrderedDict()
@@ -143,7 +141,8 @@ def site(
         then (replacing columns of the same name):
 
         - ``target_zone`` (str): the zone sited for;
-        - ``zone_id`` (str or None): the zone the candidate lies in, any zone;
+        - ``zone_id`` (str): the zone the candidate lies in, whichever it is;
+          missing where it lies in none;
         - ``compliant`` (bool): inside the target zone and clear of its
           review band (the place could host the operator's facility);
         - ``margin_m`` (float): signed geodesic distance to the target zone's
@@ -157,8 +156,8 @@ def site(
         - ``distance_to_zone_m`` (float): geodesic metres from the candidate
           to that point, the move that would make it compliant; NaN for
           compliant candidates;
-        - ``coordinate_issue`` (str or None): why a coordinate could not be
-          placed, as in :func:`pilotzone.locate`;
+        - ``coordinate_issue`` (str): why a coordinate could not be placed,
+          as in :func:`pilotzone.locate`; missing for good coordinates;
         - ``geometry``: the candidate as a WGS-84 point (EPSG:4326); None
           where it could not be placed.
 
@@ -236,9 +235,8 @@ def site(
     move = np.full(len(frame), np.nan)
     found = np.isfinite(nearest_lon)
     if found.any():
-        move[found] = _GEOD.inv(lon84[found], lat84[found], nearest_lon[found], nearest_lat[found])[
-            2
-        ]
+        _, _, metres = _GEOD.inv(lon84[found], lat84[found], nearest_lon[found], nearest_lat[found])
+        move[found] = metres
 
     result = frame.drop(columns=[c for c in (*SITE_COLUMNS, "geometry") if c in frame.columns])
     if isinstance(result, gpd.GeoDataFrame):
@@ -308,8 +306,8 @@ def feasible_area(
     --------
     >>> import pilotzone as pz
     >>> area = pz.feasible_area("shanghai")
-    >>> area[["zone_id", "band_m", "widest_band_m"]].iloc[0].tolist()
-    ['shanghai', 400.0, 3000.0]
+    >>> area[["band_m", "widest_band_m"]].to_numpy().tolist()
+    [[400.0, 3000.0]]
     >>> whole = pz.feasible_area("shanghai", band=False)
     >>> bool(area["area_km2"].iloc[0] < whole["area_km2"].iloc[0])
     True
@@ -387,6 +385,8 @@ def _read_candidates(
     if problems:
         problems.sort(key=lambda p: (p.row or 0, p.column or ""))
         raise InputError(problems)
+    if not isinstance(candidates, pd.DataFrame):  # read from text: numbers, blanks as NaN
+        frame = frame.assign(lon=values["lon"], lat=values["lat"])
     return frame, values["lon"], values["lat"]
 
 
@@ -432,13 +432,16 @@ def _read_csv(path: Path) -> pd.DataFrame:
         frame = frame.rename(
             columns={c: c.lower() for c in frame.columns if c.lower() in ("lon", "lat")}
         )
-        # Columns other than lon/lat stay text as written, except numbers that are clearly numbers.
+        # Other columns stay text as written, unless every cell is a number (blanks aside) and
+        # none is a code with a leading zero such as "007".
         for column in frame.columns:
             if column in ("lon", "lat"):
                 continue
-            converted = pd.to_numeric(frame[column], errors="coerce")
-            if converted.notna().all() and len(frame):
-                frame[column] = converted
+            text = frame[column].str.strip()
+            number = pd.to_numeric(text.where(text != ""), errors="coerce")
+            code = text.str.match(r"^[+-]?0\d")
+            if len(frame) and (number.notna() | (text == "")).all() and not code.any():
+                frame[column] = number
         return frame
     raise InputError(Problem(str(path), None, None, None, "not UTF-8 or GB18030 text"))
 
