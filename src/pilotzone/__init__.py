@@ -8,6 +8,8 @@ The public API, in the order a coordinate travels::
     sites = pz.read_facilities("filing.csv", crs="gcj02")
     result = pz.verify(sites, as_of="2025-01-01")
     m = pz.explore(result)
+    sites = pz.site(candidates, zone="shanghai", crs="wgs84")
+    area = pz.feasible_area("shanghai")
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pilotzone.errors import BoundaryDataError, CRSError, InputError, PilotzoneE
 from pilotzone.facilities import read_facilities
 from pilotzone.locate import locate
 from pilotzone.report import write_report
+from pilotzone.siting import feasible_area, site
 from pilotzone.verify import findings, summarize, verify
 from pilotzone.zones import load_zones
 
@@ -32,6 +35,7 @@ __all__ = [
     "Problem",
     "__version__",
     "explore",
+    "feasible_area",
     "findings",
     "from_wgs84",
     "load_zones",
@@ -39,6 +43,7 @@ __all__ = [
     "normalize_crs",
     "read_facilities",
     "save_map",
+    "site",
     "summarize",
     "to_wgs84",
     "verify",

@@ -7,6 +7,8 @@
     pilotzone verify FILE [--operators FILE] [--crs CRS] [--as-of DATE] [--out DIR]
                           [--basemap osm|gaode|tianditu:KEY|TEMPLATE] [--lang en|zh]
                           [--boundaries PATH] [--sheet NAME]
+    pilotzone site   FILE (--zone ZONE | --registration=LON,LAT) --crs CRS [--out DIR]
+                          [--as-of DATE] [--boundaries PATH] [--basemap ...] [--lang en|zh]
     pilotzone demo   [--out DIR] [--lang en|zh]
     pilotzone --version | --show-versions
 
@@ -14,11 +16,12 @@ Exit status
 -----------
 0
     Every row compliant (``locate``: inside an active zone, clear of its
-    border). ``demo`` exits 0 whenever it ran: its sample is meant to hold
-    findings.
+    border; ``site``: every candidate compliant). ``demo`` exits 0 whenever
+    it ran: its sample is meant to hold findings.
 1
     Violations, rows for review or invalid rows found (``locate``: outside
-    every active zone, near a border, or a coordinate that cannot be placed).
+    every active zone, near a border, or a coordinate that cannot be placed;
+    ``site``: some candidate is not compliant).
 2
     Bad input or usage: an unreadable or invalid file, an unknown coordinate
     system, broken zone data, a wrong option. One paragraph on stderr names
@@ -33,6 +36,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import re
 import sys
 import time
@@ -63,6 +67,10 @@ _DEMO_OUT = "pilotzone-demo"
 _TOP_FINDINGS = 10
 _MAX_OPERATORS_SHOWN = 20
 _BASEMAP_NAMES = ("osm", "gaode", "amap")
+#: The files ``site --out`` writes.
+SITE_FILES = ("sites.csv", "feasible_area.geojson", "sites_map.html")
+_MAX_SITES_SHOWN = 20
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # spreadsheet cells that would run as formulas
 
 _TEXT = {
     "en": {
@@ -76,7 +84,11 @@ _TEXT = {
         "cannot_check": "Rows that cannot be checked", "row": "row {}",
         "more_rows": "more (see findings.csv)", "open": "Open", "yes": "yes", "no": "no",
         "compliant": "compliant", "violation": "violation", "review": "review",
-        "invalid": "invalid",
+        "invalid": "invalid", "sited": "Sited", "candidates": "candidates", "for_zone": "for",
+        "rank": "rank", "candidate": "candidate", "verdict": "verdict", "margin": "margin m",
+        "move": "move m", "in_band": "in the review band", "outside": "outside the zone",
+        "not_placed": "not placed", "more_sites": "more (see sites.csv)",
+        "files": "Files written to",
     },
     "zh": {
         "checked": "已核查", "rows": "行", "as_of": "核查日期", "status": "状态",
@@ -89,7 +101,11 @@ _TEXT = {
         "cannot_check": "无法核查的行", "row": "第 {} 行",
         "more_rows": "行未列出（见 findings.csv）",
         "written": "报告已写入", "open": "打开", "yes": "是", "no": "否", "compliant": "合规",
-        "violation": "违规", "review": "需复核", "invalid": "无效",
+        "violation": "违规", "review": "需复核", "invalid": "无效", "sited": "已选址",
+        "candidates": "个候选点", "for_zone": "目标地区", "rank": "排名", "candidate": "候选点",
+        "verdict": "结论", "margin": "距边界 米", "move": "移动 米", "in_band": "位于复核带",
+        "outside": "区域外", "not_placed": "无法定位", "more_sites": "个未列出（见 sites.csv）",
+        "files": "文件已写入",
     },
 }  # fmt: skip
 
@@ -387,6 +403,124 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return _exit_status(result)
 
 
+def _registration(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    try:
+        lon, lat = (float(p) for p in text.replace("，", ",").split(","))
+    except ValueError:
+        raise _UsageError(
+            f"--registration {text!r}: give LON,LAT, e.g. --registration=121.5044,31.2397 "
+            "(with '=' when the longitude is negative)"
+        ) from None
+    return lon, lat
+
+
+def _ranked(result: Any) -> Any:
+    """A siting result best first (compliant, then by margin), numbered, without geometry."""
+    ranked = result.sort_values(
+        ["compliant", "margin_m"], ascending=False, kind="stable", na_position="last"
+    )
+    table = ranked.drop(columns=ranked.geometry.name)
+    table.insert(0, "rank", range(1, len(table) + 1))
+    return table.round({"margin_m": 1, "distance_to_zone_m": 1, "nearest_lon": 7, "nearest_lat": 7})
+
+
+def _cell(value: Any) -> Any:
+    """A spreadsheet cell: text that a spreadsheet would run as a formula gets a leading '."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and value != "-":
+        return "'" + value
+    return value
+
+
+def _replace(path: Path, write: Any) -> Path:
+    """Have ``write`` fill a temporary file beside ``path``, then move it over ``path``."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _write_sites(
+    table: Any, result: Any, feasible: Any, zones: Any, out: Path, basemap: Any, lang: str
+) -> list[Path]:
+    from pilotzone.maps import explore_sites, save_map
+
+    cells = table.astype(object).where(table.notna(), None).map(_cell)
+    paths = [
+        _replace(
+            out / SITE_FILES[0],
+            lambda p: cells.to_csv(p, index=False, encoding="utf-8-sig", lineterminator="\r\n"),
+        ),
+        _replace(out / SITE_FILES[1], lambda p: feasible.to_file(p, driver="GeoJSON")),
+    ]
+    m = explore_sites(result, feasible, zones=zones, basemap=basemap, lang=lang)  # type: ignore[arg-type]
+    paths.append(save_map(m, out / SITE_FILES[2]))
+    return paths
+
+
+def _cmd_site(args: argparse.Namespace) -> int:
+    basemap = _basemap(args.basemap)
+    registration = _registration(args.registration)
+    out = Path(args.out) if args.out is not None else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)  # fail before the slow part
+    progress = _Progress.for_stderr()
+    progress.stage("loading zones")
+    zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
+    progress.stage(f"siting the candidates in {Path(args.file).name}")
+    result = pilotzone.site(
+        args.file, zone=args.zone, registration=registration, crs=args.crs, zones=zones
+    )
+    target = result.attrs["target_zone"]
+    table = _ranked(result)
+
+    t = _TEXT[args.lang]
+    names = dict(zip(zones["zone_id"], zones[f"short_name_{args.lang}"], strict=True))
+    compliant = int(result["compliant"].sum())
+    print(
+        f"{t['sited']} {args.file}: {len(result):,} {t['candidates']}, {t['for_zone']} "
+        f"{names.get(target, target)} ({target}), {t['as_of']} {zones.attrs.get('as_of')}",
+        file=sys.stdout,
+    )
+    print(f"  {t['compliant']} {compliant:,} / {len(result):,}", file=sys.stdout)
+    label = next((c for c in ("name", "facility_id", "id") if c in table.columns), None)
+    rows = [[t["rank"], t["candidate"], t["verdict"], t["margin"], t["move"]]]
+    for row in table.head(_MAX_SITES_SHOWN).to_dict("records"):
+        if row["compliant"]:
+            verdict = t["compliant"]
+        elif _missing(row["margin_m"]):
+            verdict = f"{t['not_placed']} ({row['coordinate_issue']})"
+        else:
+            verdict = t["in_band"] if row["margin_m"] >= 0 else t["outside"]
+        move = row["distance_to_zone_m"]
+        rows.append(
+            [
+                str(row["rank"]),
+                "" if label is None or _missing(row[label]) else str(row[label]),
+                verdict,
+                "" if _missing(row["margin_m"]) else f"{row['margin_m']:,.0f}",
+                "" if _missing(move) else f"{move:,.0f}",
+            ]
+        )
+    _table(rows, sys.stdout, right=(0, 3, 4))
+    if len(table) > _MAX_SITES_SHOWN:
+        print(f"  … {len(table) - _MAX_SITES_SHOWN:,} {t['more_sites']}", file=sys.stdout)
+    if out is not None:
+        progress.stage(f"writing the ranked table, feasible area and map to {out}")
+        feasible = pilotzone.feasible_area(target, zones=zones)
+        paths = _write_sites(table, result, feasible, zones, out, basemap, args.lang)
+        print(f"\n{t['files']} {out}:", file=sys.stdout)
+        for path in paths:
+            print(f"  {path}", file=sys.stdout)
+    progress.done()
+    return EXIT_OK if compliant == len(result) else EXIT_FINDINGS
+
+
 def sample_filing() -> Path:
     """The bundled sample filing that ``pilotzone demo`` checks.
 
@@ -586,6 +720,43 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.set_defaults(run=_cmd_verify, parser=verify)
 
+    siting = commands.add_parser(
+        "site",
+        parents=[common, zone_data, language],
+        help="rank candidate sites against a target zone",
+        description="Judge candidate sites against a target zone: margin to its border, "
+        "review band, nearest admissible point. Exit 0 if every candidate is compliant, "
+        "1 otherwise.",
+    )
+    siting.add_argument(
+        "file", metavar="FILE", help="CSV of candidates with lon and lat columns (x first)"
+    )
+    target = siting.add_mutually_exclusive_group(required=True)
+    target.add_argument("--zone", metavar="ZONE", help="target zone id, e.g. shenzhen")
+    target.add_argument(
+        "--registration",
+        metavar="LON,LAT",
+        help="the operator's registration address, in --crs: its zone is the target "
+        "(write --registration=LON,LAT when LON is negative)",
+    )
+    siting.add_argument(
+        "--crs",
+        required=True,
+        help="coordinate system of the candidates and the registration: wgs84, gcj02 "
+        "(AMap/Tencent), bd09 (Baidu), cgcs2000 or an EPSG code",
+    )
+    siting.add_argument(
+        "--out",
+        metavar="DIR",
+        help=f"write {', '.join(SITE_FILES)} (ranked table, feasible area, map) into DIR",
+    )
+    siting.add_argument(
+        "--basemap",
+        metavar="osm|gaode|tianditu:KEY|TEMPLATE",
+        help="map tiles (fetched when the map is viewed); default none",
+    )
+    siting.set_defaults(run=_cmd_site, parser=siting)
+
     demo = commands.add_parser(
         "demo",
         parents=[common, language],
@@ -659,7 +830,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_usage(sys.stderr)
             print(
-                "pilotzone: error: a command is required (zones, locate, verify, demo)",
+                "pilotzone: error: a command is required (zones, locate, verify, site, demo)",
                 file=sys.stderr,
             )
             return EXIT_INPUT
