@@ -169,7 +169,7 @@ def page(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> str:
 
 
 def test_public_names() -> None:
-    assert maps.__all__ == ["explore", "save_map"]
+    assert maps.__all__ == ["explore", "explore_sites", "save_map"]
     assert issubclass(maps.OfflineError, PilotzoneError)
     assert issubclass(maps.OfflineError, RuntimeError)
 

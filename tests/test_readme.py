@@ -34,6 +34,8 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copy(SAMPLE, tmp_path / "filing.csv")
     frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
     frame.to_excel(tmp_path / "filing.xlsx", index=False)
+    candidates = frame.loc[frame["kind"] != "registration", ["name", "lon", "lat"]]
+    candidates[candidates["lon"] != ""].to_csv(tmp_path / "candidates.csv", index=False)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -46,7 +48,7 @@ def test_readme_shows_the_two_setup_commands() -> None:
 
 def test_readme_has_commands_for_every_cli_verb() -> None:
     verbs = {line.split()[1] for line in cli_lines()}
-    assert {"zones", "locate", "verify", "demo"} <= verbs
+    assert {"zones", "locate", "verify", "site", "demo"} <= verbs
 
 
 @pytest.mark.parametrize("line", cli_lines())
@@ -57,7 +59,7 @@ def test_cli_line_runs(line: str, workdir: Path, capsys: pytest.CaptureFixture[s
     captured = capsys.readouterr()
     assert status in (0, 1), captured.err
     assert "Traceback" not in captured.err
-    if "--out" in argv:
+    if "--out" in argv and argv[0] != "site":
         out = workdir / argv[argv.index("--out") + 1]
         assert (out / "report.html").is_file() and (out / "map.html").is_file()
 

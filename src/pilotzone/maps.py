@@ -65,7 +65,7 @@ from pilotzone.crs import from_wgs84, geometry_from_wgs84, to_wgs84
 from pilotzone.errors import CRSError, InputError, PilotzoneError, Problem
 from pilotzone.rules import describe
 
-__all__ = ["explore", "save_map"]
+__all__ = ["explore", "explore_sites", "save_map"]
 
 Lang = Literal["en", "zh"]
 
