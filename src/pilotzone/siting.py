@@ -66,7 +66,7 @@ from numpy.typing import NDArray
 
 from pilotzone.crs import to_wgs84
 from pilotzone.errors import InputError, Problem
-from pilotzone.locate import locate
+from pilotzone.locate import _from_local, _to_local, locate
 
 __all__ = ["SITE_COLUMNS", "feasible_area", "site"]
 
@@ -671,26 +671,3 @@ def _polygonal(geometry: Any) -> Any:
     parts = [p for p in shapely.get_parts(geometry) if p.geom_type in ("Polygon", "MultiPolygon")]
     polygons = [q for p in parts for q in shapely.get_parts(p)]
     return shapely.MultiPolygon(polygons)
-
-
-def _to_local(
-    centre: tuple[float, float], lon: NDArray[np.float64], lat: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Azimuthal equidistant metres around ``centre``, as :mod:`pilotzone.locate` has them."""
-    azimuth, _, metres = _GEOD.inv(
-        np.full(lon.shape, centre[0]), np.full(lon.shape, centre[1]), lon, lat
-    )
-    azimuth = np.radians(azimuth)
-    return metres * np.sin(azimuth), metres * np.cos(azimuth)
-
-
-def _from_local(
-    centre: tuple[float, float], x: NDArray[np.float64], y: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    lon, lat, _ = _GEOD.fwd(
-        np.full(x.shape, centre[0]),
-        np.full(x.shape, centre[1]),
-        np.degrees(np.arctan2(x, y)),
-        np.hypot(x, y),
-    )
-    return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
