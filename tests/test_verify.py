@@ -1042,3 +1042,50 @@ def test_rule_codes_in_messages_cite_their_article() -> None:
     for row_codes, message in zip(reasons_of(result), result["message"], strict=True):
         for code in row_codes:
             assert f"({RULES[code].article})" in message
+
+
+# --------------------------------------------------------------------------- language
+
+
+def test_zone_suspended_on_the_audit_date_is_reported_in_chinese(
+    suspended_shenzhen: tuple[Path, date],
+) -> None:
+    folder, day = suspended_shenzhen
+    frame = filing(reg("A", FUTIAN), site("A", "idc", FUTIAN))
+    on = pz.verify(frame, as_of=day.isoformat(), zones=pz.load_zones(as_of=day, boundaries=folder), lang="zh")
+    assert reasons_of(on) == [{"zone_not_active"}, {"zone_not_active"}]
+    assert on["message"].iloc[0] == "深圳在核查日不是有效的试点地区（已暂停、终止或尚未生效）（《试点方案》四）。"
+    before = pz.load_zones(as_of=day - timedelta(days=1), boundaries=folder)
+    assert pz.verify(frame, zones=before, lang="zh")["message"].tolist() == [
+        "注册地位于深圳，为有效的试点地区。",
+        "位于深圳，与运营者注册地属同一试点地区。",
+    ]
+
+
+def test_chinese_messages_use_the_notices_terms_and_cite_its_articles() -> None:
+    frame = filing(reg("A", TIANANMEN, services="news"), site("A", "cdn", TIANJIN, tenure="rented"))
+    english, chinese = check(frame), check(frame, lang="zh")
+    assert english["reasons"].tolist() == chinese["reasons"].tolist()
+    assert english.drop(columns="message").equals(chinese.drop(columns="message"))
+    cdn = chinese["message"].iloc[1]
+    assert cdn.startswith("该CDN节点位于试点地区以外，而运营者注册地在北京；")
+    assert "注册地与服务设施所在地（含租用、购买的设施）应在同一试点地区内（《试点方案》二（二））" in cdn
+    assert "在试点地区外购买或租用CDN等设施开展加速服务（《试点方案》二（二））" in cdn
+    assert "（《试点方案》二（一））" in chinese["message"].iloc[0]
+    for message in chinese["message"]:
+        assert not any("a" <= ch <= "z" for ch in message.replace("CDN", "")), message
+    assert chinese.attrs["lang"] == "zh" and english.attrs["lang"] == "en"
+
+
+def test_chinese_near_border_and_invalid_messages(near_shenzhen_border: tuple[float, float, float]) -> None:
+    lon, lat, _ = near_shenzhen_border
+    frame = filing(reg("A", FUTIAN), site("A", "idc", (lon, lat)), site("A", "idc", (np.nan, np.nan)))
+    result = check(frame, lang="zh")
+    assert "该点位于深圳范围内，距试点地区边界" in result["message"].iloc[1]
+    assert "米（边界精度 200 米），请现场核实。" in result["message"].iloc[1]
+    assert result["message"].iloc[2].startswith("无法核查：")
+
+
+def test_unknown_language_is_refused() -> None:
+    with pytest.raises(ValueError, match="lang"):
+        check(filing(reg("A", FUTIAN)), lang="fr")

@@ -16,6 +16,7 @@ __all__ = [
     "OPENED_SERVICES",
     "RULES",
     "Rule",
+    "cite",
     "describe",
 ]
 
@@ -32,6 +33,16 @@ OPENED_SERVICES = frozenset({
 })
 #: Services excluded even inside a pilot region (Annex II.1, in brackets).
 EXCLUDED_SERVICES = frozenset({"news", "publishing", "audio_video", "internet_culture"})
+#: The articles as the Chinese text numbers them: the notice (《通告》) and its Annex, the
+#: pilot programme (《试点方案》), whose part II is 试点内容 with (一) opened services and
+#: (二) business requirements, and part IV the exit mechanism.
+_ARTICLE_ZH = {
+    "Notice I": "《通告》一",
+    "Annex II.1": "《试点方案》二（一）",
+    "Annex II.2": "《试点方案》二（二）",
+    "Annex IV": "《试点方案》四",
+    "Annex V": "《试点方案》五",
+}
 #: Facility kinds; ``registration`` is the operator's registration address.
 FACILITY_KINDS = ("registration", "idc", "cdn", "isp", "server", "other")
 
@@ -165,3 +176,28 @@ def describe(code: str, lang: Literal["en", "zh"] = "en") -> str:
     if rule is None:
         return code
     return rule.title_zh if lang == "zh" else rule.title_en
+
+
+def cite(code: str, lang: Literal["en", "zh"] = "en") -> str:
+    """Return where a rule is written, as the English or the Chinese text numbers it.
+
+    Parameters
+    ----------
+    code : str
+        A key of :data:`RULES`.
+    lang : {"en", "zh"}
+        ``"en"``: :attr:`Rule.article` (``"Annex II.2"``); ``"zh"``: the same
+        articles as the Chinese notice numbers them (``"《试点方案》二（二）"``).
+
+    Returns
+    -------
+    str
+        The citation; parts without a Chinese form, and unknown codes, are
+        returned unchanged.
+    """
+    rule = RULES.get(code)
+    if rule is None:
+        return code
+    if lang != "zh":
+        return rule.article
+    return "；".join(_ARTICLE_ZH.get(part, part) for part in rule.article.split("; "))

@@ -38,7 +38,7 @@ scope of other services may cover the whole country").
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -47,7 +47,7 @@ import pandas as pd
 from pilotzone.errors import InputError, Problem
 from pilotzone.facilities import _services, _text, read_facilities
 from pilotzone.locate import locate
-from pilotzone.rules import EXCLUDED_SERVICES, OPENED_SERVICES, RULES, describe
+from pilotzone.rules import EXCLUDED_SERVICES, OPENED_SERVICES, RULES, cite, describe
 from pilotzone.zones import load_zones
 
 __all__ = ["RESULT_COLUMNS", "STATUSES", "findings", "summarize", "verify"]
@@ -64,13 +64,75 @@ _FACILITY_GEOMETRIC = sum(
     _BIT[c] for c in ("facility_outside_registration_zone", "acceleration_outside_zone", "isp_service_outside_zone")
 )
 _NO = {"no", "n", "false", "0", "否", "不是", "无"}
+Lang = Literal["en", "zh"]
+# Every sentence verify writes, by language. The Chinese follows the wording of the notice
+# (工信部通函〔2024〕107号) and its Annex: 注册地, 服务设施所在地, 同一试点地区, 加速服务.
 _ISSUE_TEXT = {
-    "missing": "a coordinate is missing",
-    "not_finite": "a coordinate is not a finite number",
-    "out_of_range": "the coordinates are outside the valid range of longitude and latitude",
-    "probably_swapped": "longitude and latitude look swapped (the point lands in China only when swapped)",
-    "transform_failed": "the coordinates cannot be converted from their coordinate system",
+    "en": {
+        "missing": "a coordinate is missing",
+        "not_finite": "a coordinate is not a finite number",
+        "out_of_range": "the coordinates are outside the valid range of longitude and latitude",
+        "probably_swapped": "longitude and latitude look swapped (the point lands in China only when swapped)",
+        "transform_failed": "the coordinates cannot be converted from their coordinate system",
+        None: "the coordinates cannot be placed on the map",
+    },
+    "zh": {
+        "missing": "缺少坐标",
+        "not_finite": "坐标不是有限数值",
+        "out_of_range": "坐标超出经纬度的有效范围",
+        "probably_swapped": "经度与纬度疑似填反（互换后该点才位于中国境内）",
+        "transform_failed": "坐标无法从其坐标系转换",
+        None: "坐标无法在地图上定位",
+    },
 }
+_TEMPLATES = {
+    "en": {
+        "no_region": "no pilot region",
+        "outside_registration": "This {kind} facility is in {where}, but the operator is registered in {home}; "
+        "registration and every facility must be in the same pilot region",
+        "registration_outside_facility": "The operator's registration address is outside every pilot region, "
+        "so none of its facilities can qualify",
+        "registration_outside": "The registration address is outside every pilot region",
+        "not_active": "{where} is not an active pilot region on the audit date",
+        "sentence": "{text} ({article}).",
+        "join": " ",
+        "compliant_registration": "Registration address in {where}, an active pilot region.",
+        "compliant": "In {where}, the operator's registration region.",
+        "invalid": "Cannot be checked: {why}.",
+        "inside": "inside {where}",
+        "outside_all": "outside every zone",
+        "metres": "{m:,.0f} m",
+        "in_band": "within the review band",
+        "accuracy": " (boundary accuracy {m:,.0f} m)",
+        "near": "{message} Located {side}, {metres} from a zone border{extra}: confirm on the ground.",
+    },
+    "zh": {
+        "no_region": "试点地区以外",
+        "outside_registration": "该{kind}位于{where}，而运营者注册地在{home}；"
+        "注册地与服务设施所在地（含租用、购买的设施）应在同一试点地区内",
+        "registration_outside_facility": "运营者注册地不在任何试点地区内，其服务设施均不符合试点要求",
+        "registration_outside": "注册地不在任何试点地区内",
+        "not_active": "{where}在核查日不是有效的试点地区（已暂停、终止或尚未生效）",
+        "sentence": "{text}（{article}）。",
+        "join": "",
+        "compliant_registration": "注册地位于{where}，为有效的试点地区。",
+        "compliant": "位于{where}，与运营者注册地属同一试点地区。",
+        "invalid": "无法核查：{why}。",
+        "inside": "位于{where}范围内",
+        "outside_all": "不在任何试点地区内",
+        "metres": "{m:,.0f} 米",
+        "in_band": "在复核带内",
+        "accuracy": "（边界精度 {m:,.0f} 米）",
+        "near": "{message}该点{side}，距试点地区边界 {metres}{extra}，请现场核实。",
+    },
+}
+_KIND_TEXT = {
+    "en": {},
+    "zh": {
+        "registration": "注册地址", "idc": "互联网数据中心（IDC）设施", "cdn": "CDN节点",
+        "isp": "ISP服务点", "server": "服务器机房", "other": "服务设施",
+    },
+}  # fmt: skip
 
 
 def verify(
@@ -79,6 +141,7 @@ def verify(
     operators: Any = None,
     as_of: Any = None,
     zones: gpd.GeoDataFrame | None = None,
+    lang: Lang = "en",
 ) -> gpd.GeoDataFrame:
     """Check every row of a filing against the pilot program's siting rules.
 
@@ -97,6 +160,10 @@ def verify(
     zones : GeoDataFrame, optional
         Zones from :func:`pilotzone.load_zones`; their ``active`` column is
         taken as it is.
+    lang : {"en", "zh"}, default "en"
+        Language of ``message``: English, or Chinese in the notice's own
+        terms (注册地, 服务设施所在地, 同一试点地区), citing the articles as
+        the Chinese text numbers them. Reason codes are the same in both.
 
     Returns
     -------
@@ -116,6 +183,8 @@ def verify(
     >>> pz.verify(filing)["status"].tolist()
     ['compliant', 'violation']
     """
+    if lang not in _TEMPLATES:
+        raise ValueError(f"lang must be 'en' or 'zh', not {lang!r}")
     sites = facilities if _is_read(facilities) else read_facilities(facilities)
     if zones is None:
         zones = load_zones(as_of=as_of)
@@ -124,10 +193,11 @@ def verify(
     issue = _place(result, zones)
     bits = _judge(result, zones, issue, _declared_services(result, operators))
     result["status"] = pd.Categorical(_status(bits), categories=STATUSES)
-    result["reasons"], result["message"] = _explain(result, bits, zones, issue)
+    result["reasons"], result["message"] = _explain(result, bits, zones, issue, lang)
     result.attrs.update(sites.attrs)
     result.attrs["as_of"] = zones.attrs.get("as_of")
     result.attrs["zones_source"] = zones.attrs.get("boundaries_path")
+    result.attrs["lang"] = lang
     return result
 
 
@@ -264,10 +334,11 @@ def _status(bits: np.ndarray) -> np.ndarray:
 
 
 def _explain(
-    result: gpd.GeoDataFrame, bits: np.ndarray, zones: gpd.GeoDataFrame, issue: np.ndarray
+    result: gpd.GeoDataFrame, bits: np.ndarray, zones: gpd.GeoDataFrame, issue: np.ndarray, lang: Lang
 ) -> tuple[np.ndarray, np.ndarray]:
     """Reason codes and a readable message per row, built once per distinct situation."""
-    names = dict(zip(zones["zone_id"], zones["short_name_en"], strict=True))
+    t = _TEMPLATES[lang]
+    names = dict(zip(zones["zone_id"], zones[f"short_name_{lang}"], strict=True))
     accuracy = dict(zip(zones["zone_id"], zones["accuracy_m"], strict=True))
     situation = pd.DataFrame({
         "bits": bits,
@@ -281,45 +352,45 @@ def _explain(
     for i, (mask, zone, reg, kind) in enumerate(unique):
         present = [c for c in _CODES if mask & _BIT[c]]
         reasons[i] = ";".join(present)
-        messages[i] = " ".join(_sentence(c, zone, reg, kind, names) for c in present) or _compliant(zone, kind, names)
+        sentences = [_sentence(c, zone, reg, kind, names, lang) for c in present]
+        messages[i] = t["join"].join(sentences) or _compliant(zone, kind, names, lang)
     reason = reasons[codes]
     message = messages[codes].astype(object)
     problems = result["problems"].to_numpy()
     for row in np.flatnonzero(bits & _BIT["invalid_input"]):
-        why = problems[row] or _ISSUE_TEXT.get(issue[row], "the coordinates cannot be placed on the map")
-        message[row] = f"Cannot be checked: {why}."
+        why = problems[row] or _ISSUE_TEXT[lang].get(issue[row], _ISSUE_TEXT[lang][None])
+        message[row] = t["invalid"].format(why=why)
     distance = result["border_distance_m"].to_numpy()
     zone_of_row = result["zone_id"].to_numpy()
     for row in np.flatnonzero(bits & _BIT["near_border"]):
         inside = pd.notna(zone_of_row[row])
-        side = f"inside {names.get(zone_of_row[row], zone_of_row[row])}" if inside else "outside every zone"
-        metres = f"{distance[row]:,.0f} m" if np.isfinite(distance[row]) else "within the review band"
+        side = t["inside"].format(where=names.get(zone_of_row[row], zone_of_row[row])) if inside else t["outside_all"]
+        metres = t["metres"].format(m=distance[row]) if np.isfinite(distance[row]) else t["in_band"]
         band = accuracy.get(zone_of_row[row]) if inside else None
-        extra = f" (boundary accuracy {band:,.0f} m)" if band else ""
-        message[row] = f"{message[row]} Located {side}, {metres} from a zone border{extra}: confirm on the ground."
+        extra = t["accuracy"].format(m=band) if band else ""
+        message[row] = t["near"].format(message=message[row], side=side, metres=metres, extra=extra)
     return reason, message
 
 
-def _sentence(code: str, zone: str, reg: str, kind: str, names: dict[str, str]) -> str:
-    where = names.get(zone, zone) if zone else "no pilot region"
+def _sentence(code: str, zone: str, reg: str, kind: str, names: dict[str, str], lang: Lang) -> str:
+    t = _TEMPLATES[lang]
+    where = names.get(zone, zone) if zone else t["no_region"]
     home = names.get(reg, reg)
-    article = RULES[code].article
+    shown_kind = _KIND_TEXT[lang].get(kind, kind)
     specific = {
-        "facility_outside_registration_zone": f"This {kind} facility is in {where}, but the operator is "
-        f"registered in {home}; registration and every facility must be in the same pilot region",
-        "registration_outside_zones": "The operator's registration address is outside every pilot region, "
-        "so none of its facilities can qualify"
-        if kind != "registration" else "The registration address is outside every pilot region",
-        "zone_not_active": f"{where} is not an active pilot region on the audit date",
+        "facility_outside_registration_zone": t["outside_registration"].format(kind=shown_kind, where=where, home=home),
+        "registration_outside_zones": t["registration_outside_facility"]
+        if kind != "registration" else t["registration_outside"],
+        "zone_not_active": t["not_active"].format(where=where),
     }
-    return f"{specific.get(code, describe(code))} ({article})."
+    text = specific.get(code, describe(code, lang))
+    return t["sentence"].format(text=text, article=cite(code, lang))
 
 
-def _compliant(zone: str, kind: str, names: dict[str, str]) -> str:
+def _compliant(zone: str, kind: str, names: dict[str, str], lang: Lang) -> str:
+    t = _TEMPLATES[lang]
     where = names.get(zone, zone)
-    if kind == "registration":
-        return f"Registration address in {where}, an active pilot region."
-    return f"In {where}, the operator's registration region."
+    return t["compliant_registration" if kind == "registration" else "compliant"].format(where=where)
 
 
 def summarize(result: gpd.GeoDataFrame) -> pd.DataFrame:
