@@ -10,12 +10,15 @@ The public API, in the order a coordinate travels::
     m = pz.explore(result)
     sites = pz.site(candidates, zone="shanghai", crs="wgs84")
     area = pz.feasible_area("shanghai")
+    drawn = pz.sample(result, 10, seed=2025, by="zone")
+    changes = pz.compare("audit-2024/", "audit-2025/")
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pilotzone.audit import compare, sample
 from pilotzone.crs import from_wgs84, normalize_crs, to_wgs84
 from pilotzone.errors import BoundaryDataError, CRSError, InputError, PilotzoneError, Problem
 from pilotzone.facilities import read_facilities
@@ -34,6 +37,7 @@ __all__ = [
     "PilotzoneError",
     "Problem",
     "__version__",
+    "compare",
     "explore",
     "feasible_area",
     "findings",
@@ -42,6 +46,7 @@ __all__ = [
     "locate",
     "normalize_crs",
     "read_facilities",
+    "sample",
     "save_map",
     "site",
     "summarize",
