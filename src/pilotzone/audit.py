@@ -250,7 +250,9 @@ def _population(source: Any, zones: gpd.GeoDataFrame | None) -> tuple[pd.DataFra
     return table, info
 
 
-def _result(source: Any, zones: gpd.GeoDataFrame | None) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+def _result(
+    source: Any, zones: gpd.GeoDataFrame | None, lang: Lang = "en"
+) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     """A verification result from a result, a ``verify --out`` folder or a filing, and its record."""
     if isinstance(source, gpd.GeoDataFrame) and "status" in source.columns:
         result = source
@@ -258,9 +260,9 @@ def _result(source: Any, zones: gpd.GeoDataFrame | None) -> tuple[gpd.GeoDataFra
     elif isinstance(source, (str, os.PathLike)) and Path(source).is_dir():
         result, info = _read_folder(Path(source))
     else:
-        result = verify(source, zones=zones)
-        path = Path(source) if isinstance(source, (str, os.PathLike)) else None
-        info = {"input": {"file": str(path) if path else "<DataFrame>", "sha256": result.attrs.get("source_sha256")}}
+        result = verify(source, zones=zones, lang=lang)
+        path = str(source) if isinstance(source, (str, os.PathLike)) else result.attrs.get("source")
+        info = {"input": {"file": path or "<DataFrame>", "sha256": result.attrs.get("source_sha256")}}
     info["filing"] = {"file": result.attrs.get("source"), "sha256": result.attrs.get("source_sha256")}
     info["as_of"] = result.attrs.get("as_of")
     return result, info
@@ -313,7 +315,8 @@ def compare(
     zones : GeoDataFrame, optional
         The zones to verify filings against; by default today's shipped zones.
     lang : {"en", "zh"}, default "en"
-        Language of the ``description`` column.
+        Language of the ``description`` column, and of ``message`` where a
+        filing is verified here (a result or a folder keeps its own).
 
     Returns
     -------
@@ -355,8 +358,8 @@ def compare(
     """
     if lang not in _DESCRIPTION:
         raise ValueError(f"lang must be 'en' or 'zh', not {lang!r}")
-    old_result, old_info = _result(old, zones)
-    new_result, new_info = _result(new, zones)
+    old_result, old_info = _result(old, zones, lang)
+    new_result, new_info = _result(new, zones, lang)
     old_rows, new_rows = _facilities(old_result), _facilities(new_result)
     parts = [
         _finding_changes(old_rows, new_rows, old_result, new_result),

@@ -9,6 +9,10 @@
                           [--boundaries PATH] [--sheet NAME]
     pilotzone site   FILE (--zone ZONE | --registration=LON,LAT) --crs CRS [--out DIR]
                           [--as-of DATE] [--boundaries PATH] [--basemap ...] [--lang en|zh]
+    pilotzone sample FILE --n N --seed S [--by zone] [--out FILE.csv|FILE.json] [--crs CRS]
+                          [--as-of DATE] [--boundaries PATH] [--lang en|zh]
+    pilotzone diff   OLD NEW [--out DIR] [--crs CRS] [--as-of DATE] [--boundaries PATH]
+                          [--basemap ...] [--lang en|zh]
     pilotzone demo   [--out DIR] [--lang en|zh]
     pilotzone --version | --show-versions
 
@@ -17,11 +21,13 @@ Exit status
 0
     Every row compliant (``locate``: inside an active zone, clear of its
     border; ``site``: every candidate compliant). ``demo`` exits 0 whenever
-    it ran: its sample is meant to hold findings.
+    it ran: its sample is meant to hold findings. ``sample`` exits 0 whenever
+    it drew; ``diff`` exits 0 when no new violation appeared.
 1
     Violations, rows for review or invalid rows found (``locate``: outside
     every active zone, near a border, or a coordinate that cannot be placed;
-    ``site``: some candidate is not compliant).
+    ``site``: some candidate is not compliant; ``diff``: new findings of
+    severity violation appeared).
 2
     Bad input or usage: an unreadable or invalid file, an unknown coordinate
     system, broken zone data, a wrong option. One paragraph on stderr names
@@ -89,6 +95,15 @@ _TEXT = {
         "move": "move m", "in_band": "in the review band", "outside": "outside the zone",
         "not_placed": "not placed", "more_sites": "more (see sites.csv)",
         "files": "Files written to",
+        "sampled": "Inspection sample", "of": "of", "seed": "seed", "by_zone": "stratified by zone",
+        "unstratified": "not stratified", "stratum": "stratum", "drawn": "drawn", "all": "all",
+        "population_sha256": "population SHA-256", "compared": "Compared",
+        "with": "with", "change": "change", "new_violations": "New violations",
+        "new_finding": "new findings", "resolved_finding": "resolved findings",
+        "unchanged_finding": "unchanged findings", "facility_added": "facilities added",
+        "facility_removed": "facilities removed", "facility_moved": "facilities moved",
+        "eligibility_changed": "operators whose eligibility changed",
+        "new_list": "New findings", "facility": "facility",
     },
     "zh": {
         "checked": "已核查", "rows": "行", "as_of": "核查日期", "status": "状态",
@@ -106,6 +121,15 @@ _TEXT = {
         "verdict": "结论", "margin": "距边界 米", "move": "移动 米", "in_band": "位于复核带",
         "outside": "区域外", "not_placed": "无法定位", "more_sites": "个未列出（见 sites.csv）",
         "files": "文件已写入",
+        "sampled": "抽查样本", "of": "/", "seed": "随机种子", "by_zone": "按注册地区分层",
+        "unstratified": "不分层", "stratum": "抽样层", "drawn": "抽取", "all": "全部",
+        "population_sha256": "抽样总体 SHA-256", "compared": "比对", "with": "与",
+        "change": "变化", "new_violations": "新增违规",
+        "new_finding": "新增问题", "resolved_finding": "已整改问题",
+        "unchanged_finding": "仍存在的问题", "facility_added": "新增设施",
+        "facility_removed": "已撤销设施", "facility_moved": "位置变动的设施",
+        "eligibility_changed": "试点资格变化的运营者",
+        "new_list": "新增问题", "facility": "设施",
     },
 }  # fmt: skip
 
@@ -261,6 +285,7 @@ def _verify(
     as_of: str | None,
     boundaries: str | None,
     progress: _Progress,
+    lang: str = "en",
 ) -> tuple[Any, Any]:
     import pandas as pd
 
@@ -272,7 +297,7 @@ def _verify(
     sites = pilotzone.read_facilities(path, crs=crs, sheet=_sheet(sheet))
     progress.stage(f"locating {len(sites):,} rows and applying the rules")
     try:
-        result = verify(sites, operators=operators, zones=zones)
+        result = verify(sites, operators=operators, zones=zones, lang=lang)  # type: ignore[arg-type]
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         if operators is None:
             raise
@@ -395,6 +420,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         as_of=args.as_of,
         boundaries=args.boundaries,
         progress=progress,
+        lang=args.lang,
     )
     _print_summary(result, zones, args.lang)
     if args.out is not None:
@@ -545,14 +571,108 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out is not None else Path.cwd() / _DEMO_OUT
     progress = _Progress.for_stderr()
     result, zones = _verify(
-        filing, crs=None, sheet=None, operators=None, as_of=None, boundaries=None, progress=progress
-    )
+        filing, crs=None, sheet=None, operators=None, as_of=None, boundaries=None,
+        progress=progress, lang=args.lang,
+    )  # fmt: skip
     _print_summary(result, zones, args.lang)
     _write(result, zones, out, None, args.lang, progress)
     t = _TEXT[args.lang]
     print(f"\n{t['open']} {out / 'map.html'}\n{t['open']} {out / 'report.html'}", file=sys.stdout)
     progress.done()
     return EXIT_OK
+
+
+def _audit_input(path: str, crs: str | None) -> Any:
+    """A ``verify --out`` folder as a path; a filing read with ``--crs`` (verified by the callee)."""
+    if Path(path).is_dir():
+        return path
+    return pilotzone.read_facilities(Path(path), crs=crs)
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from pilotzone.report import write_sample
+
+    out = Path(args.out) if args.out is not None else None
+    if out is not None and out.suffix.lower() not in (".csv", ".json"):
+        raise _UsageError(f"--out {args.out!r}: write the sample as FILE.csv or FILE.json")
+    if args.n < 1 or args.seed < 0:
+        raise _UsageError("--n must be at least 1 and --seed at least 0")
+    zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
+    drawn = pilotzone.sample(
+        _audit_input(args.file, args.crs), args.n, seed=args.seed, by=args.by, zones=zones
+    )
+    record = drawn.attrs["sample"]
+    t = _TEXT[args.lang]
+    names = dict(zip(zones["zone_id"], zones[f"short_name_{args.lang}"], strict=True))
+    how = t["by_zone"] if args.by else t["unstratified"]
+    print(
+        f"{t['sampled']} {args.file}: {record['drawn']:,} {t['of']} {record['population']:,} "
+        f"{t['operators']} · {t['seed']} {record['seed']} · {how}",
+        file=sys.stdout,
+    )
+    print(f"  {t['population_sha256']}: {record['population_sha256']}", file=sys.stdout)
+    rows = [[t["stratum"], t["operators"], t["drawn"]]]
+    for stratum, counts in record["strata"].items():
+        label = _stratum(stratum, names, t)
+        rows.append([label, f"{counts['operators']:,}", f"{counts['drawn']:,}"])
+    _table(rows, sys.stdout, right=(1, 2))
+    print("", file=sys.stdout)
+    rows = [[t["operator"], t["stratum"], t["eligible"]]]
+    for row in drawn.itertuples(index=False):
+        label = _stratum(row.stratum, names, t)
+        eligible = getattr(row, "eligible", None)
+        rows.append([str(row.operator_id), label, "" if eligible is None else t["yes" if eligible else "no"]])
+    _table(rows, sys.stdout)
+    if out is not None:
+        paths = write_sample(drawn, out, lang=args.lang)
+        print(f"\n{t['files']}:", file=sys.stdout)
+        for path in paths:
+            print(f"  {path}", file=sys.stdout)
+    return EXIT_OK
+
+
+def _stratum(stratum: str, names: dict[str, str], t: dict[str, str]) -> str:
+    from pilotzone.audit import NO_ZONE
+
+    if stratum in (NO_ZONE, "all"):
+        return t["none" if stratum == NO_ZONE else "all"]
+    return str(names.get(stratum, stratum))
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from pilotzone.audit import CHANGES
+    from pilotzone.report import write_changes
+
+    basemap = _basemap(args.basemap)
+    if args.out is not None:
+        Path(args.out).mkdir(parents=True, exist_ok=True)  # fail before the slow part
+    zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
+    changes = pilotzone.compare(
+        _audit_input(args.old, args.crs), _audit_input(args.new, args.crs), zones=zones,
+        lang=args.lang,
+    )  # fmt: skip
+    record = changes.attrs["compare"]
+    t = _TEXT[args.lang]
+    print(f"{t['compared']} {args.old} {t['with']} {args.new}", file=sys.stdout)
+    rows = [[t["count"], t["change"]]]
+    rows += [[f"{record['counts'][c]:,}", t[c]] for c in CHANGES]
+    _table(rows, sys.stdout, right=(0,))
+    new = changes[changes["change"] == "new_finding"]
+    print(f"\n{t['new_violations']}: {record['new_violations']:,}", file=sys.stdout)
+    if len(new):
+        rows = [[t["operator"], t["facility"], t["severity"], t["rule"]]]
+        for row in new.head(_TOP_FINDINGS).itertuples(index=False):
+            rows.append([str(row.operator_id), str(row.facility_id), t[row.severity], str(row.description)])
+        print(f"{t['new_list']}:", file=sys.stdout)
+        _table(rows, sys.stdout)
+        if len(new) > _TOP_FINDINGS:
+            print(f"  … {len(new) - _TOP_FINDINGS:,} {t['more_rows']}", file=sys.stdout)
+    if args.out is not None:
+        paths = write_changes(changes, args.out, zones=zones, lang=args.lang, basemap=basemap)
+        print(f"\n{t['files']} {args.out}:", file=sys.stdout)
+        for path in paths.values():
+            print(f"  {path}", file=sys.stdout)
+    return EXIT_FINDINGS if record["new_violations"] else EXIT_OK
 
 
 # --------------------------------------------------------------------------- versions
@@ -757,6 +877,60 @@ def _parser() -> argparse.ArgumentParser:
     )
     siting.set_defaults(run=_cmd_site, parser=siting)
 
+    drawing = commands.add_parser(
+        "sample",
+        parents=[common, zone_data, language],
+        help="draw a reproducible random sample of operators to inspect",
+        description="Draw a reproducible random sample of operators to inspect (Annex V: "
+        "regular random checks). The same seed and input always give the same sample, "
+        "whatever the order of the input's rows.",
+    )
+    drawing.add_argument(
+        "file", metavar="FILE", help="a filing (verified first) or a `verify --out` folder"
+    )
+    drawing.add_argument("--n", type=int, required=True, help="how many operators to draw")
+    drawing.add_argument(
+        "--seed", type=int, required=True, help="seed of the random draw (record it)"
+    )
+    drawing.add_argument(
+        "--by",
+        choices=("zone",),
+        help="stratify by registration zone (largest remainder, one per zone first)",
+    )
+    drawing.add_argument(
+        "--crs", help="coordinate system of filing rows without a crs value; never guessed"
+    )
+    drawing.add_argument(
+        "--out",
+        metavar="FILE",
+        help="write the sample: FILE.json (the draw's record and the operators) or FILE.csv "
+        "(the operators, and the record beside it as FILE.json)",
+    )
+    drawing.set_defaults(run=_cmd_sample, parser=drawing)
+
+    diff = commands.add_parser(
+        "diff",
+        parents=[common, zone_data, language],
+        help="compare two audits",
+        description="Compare two audits (two `verify --out` folders, or two filings, verified "
+        "first): findings new, resolved or unchanged; facilities added, removed or moved; "
+        "operators whose eligibility changed. Exit 1 when new violations appeared.",
+    )
+    diff.add_argument("old", metavar="OLD", help="the earlier audit: folder or filing")
+    diff.add_argument("new", metavar="NEW", help="the later audit: folder or filing")
+    diff.add_argument(
+        "--crs", help="coordinate system of filing rows without a crs value; never guessed"
+    )
+    diff.add_argument(
+        "--out", metavar="DIR", help="write changes.csv, changes.json and changes_map.html"
+    )
+    diff.add_argument(
+        "--basemap",
+        metavar="osm|gaode|tianditu:KEY|TEMPLATE",
+        help="map tiles (fetched when the map is viewed); default none",
+    )
+    diff.set_defaults(run=_cmd_diff, parser=diff)
+
     demo = commands.add_parser(
         "demo",
         parents=[common, language],
@@ -830,7 +1004,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_usage(sys.stderr)
             print(
-                "pilotzone: error: a command is required (zones, locate, verify, site, demo)",
+                "pilotzone: error: a command is required "
+                "(zones, locate, verify, site, sample, diff, demo)",
                 file=sys.stderr,
             )
             return EXIT_INPUT

@@ -7,6 +7,9 @@ self-contained HTML file. :func:`explore_sites` draws what
 :func:`pilotzone.site` found: the target zone, its review band and feasible
 area, the candidates coloured by verdict with their margins, and a line from
 each candidate that is not compliant to its nearest admissible point.
+:func:`explore_changes` draws what :func:`pilotzone.compare` found between two
+audits: new, resolved and unchanged findings, facilities added, removed and
+moved (a line from the old position to the new), and eligibility changes.
 
 Offline
 -------
@@ -65,7 +68,7 @@ from pilotzone.crs import from_wgs84, geometry_from_wgs84, to_wgs84
 from pilotzone.errors import CRSError, InputError, PilotzoneError, Problem
 from pilotzone.rules import describe
 
-__all__ = ["explore", "explore_sites", "save_map"]
+__all__ = ["explore", "explore_changes", "explore_sites", "save_map"]
 
 Lang = Literal["en", "zh"]
 
@@ -128,6 +131,36 @@ _TEXT = {
         "inactive": "未生效", "unlocated": "无位置的行（未绘制）",
         "capped": "未单独分层的运营者（图层数量上限）",
         "gcj02": "叠加图层已转换为GCJ-02坐标以匹配高德底图（仅用于显示；核查与报告均使用WGS-84）。",
+        # Codes from the filing, shown in words (English shows the codes as filed).
+        "registration_kind": "注册地址", "idc": "互联网数据中心（IDC）", "cdn": "CDN节点",
+        "isp": "ISP服务点", "server": "服务器机房", "other": "其他设施",
+        "owned": "自有", "rented": "租用", "purchased": "购买",
+    },
+}  # fmt: skip
+
+_CHANGE_COLORS = {
+    "new_finding": "#d62728", "resolved_finding": "#2ca02c", "unchanged_finding": "#7f7f7f",
+    "facility_added": "#1f77b4", "facility_removed": "#222222", "facility_moved": "#9467bd",
+    "eligibility_changed": "#ff7f0e",
+}  # fmt: skip
+_CHANGE_TEXT = {
+    "en": {
+        "title": "pilotzone audit comparison", "new_finding": "New findings",
+        "resolved_finding": "Resolved findings", "unchanged_finding": "Unchanged findings",
+        "facility_added": "Facilities added", "facility_removed": "Facilities removed",
+        "facility_moved": "Facilities moved (line: old → new position)",
+        "eligibility_changed": "Eligibility changed (at the registration)",
+        "old": "Old position", "unlocated": "Changes without a location (not drawn)",
+        "operator": "Operator", "facility": "Facility", "rule": "Rule", "status": "Status",
+        "moved": "Moved", "none": "-",
+    },
+    "zh": {
+        "title": "pilotzone 核查比对", "new_finding": "新增问题", "resolved_finding": "已整改问题",
+        "unchanged_finding": "仍存在的问题", "facility_added": "新增设施",
+        "facility_removed": "已撤销设施", "facility_moved": "位置变动的设施（连线：原位置 → 新位置）",
+        "eligibility_changed": "试点资格变化（标于注册地址）", "old": "原位置",
+        "unlocated": "无位置的变化（未绘制）", "operator": "运营者", "facility": "设施",
+        "rule": "规则", "status": "状态", "moved": "移动距离", "none": "-",
     },
 }  # fmt: skip
 
@@ -284,7 +317,8 @@ def explore(
         tile.add_to(m)
     _band_layer(zones, display_crs, text).add_to(m)
     _zone_layers(zones, display_crs, lang).add_to(m)
-    facilities = _Facilities(result, located, lat, lon, text, lang)
+    names = dict(zip(zones["zone_id"], zones[f"short_name_{lang}"], strict=True))
+    facilities = _Facilities(result, located, lat, lon, text, lang, names)
     for group in [*facilities.status_groups, *facilities.operator_groups]:
         group.add_to(m)
     m.add_child(facilities)
@@ -559,6 +593,166 @@ def explore_sites(
     return m
 
 
+def explore_changes(
+    changes: pd.DataFrame,
+    *,
+    zones: gpd.GeoDataFrame | None = None,
+    m: folium.Map | None = None,
+    basemap: str | tuple[str, str] | Mapping[str, str] | None = None,
+    offline: bool = True,
+    lang: Lang = "en",
+) -> folium.Map:
+    """Draw the comparison of two audits on an interactive Leaflet map.
+
+    Parameters
+    ----------
+    changes : pandas.DataFrame
+        What :func:`pilotzone.compare` returns: ``change``, ``operator_id``,
+        ``facility_id``, ``name``, ``old_lon``, ``old_lat``, ``new_lon``,
+        ``new_lat`` (WGS-84), ``moved_m``, ``message`` and ``description``.
+    zones : geopandas.GeoDataFrame, optional
+        Zones drawn beneath; by default :func:`pilotzone.zones.load_zones`.
+    m : folium.Map, optional
+        Add the layers to this map instead of a new one.
+    basemap : str, tuple or dict, optional
+        As for :func:`explore`; ``None`` draws no tiles.
+    offline : bool, default True
+        Make the map's own page assets local, as for :func:`explore`.
+    lang : {"en", "zh"}, default "en"
+        Language of zone names, layer names, legend and popups.
+
+    Returns
+    -------
+    folium.Map
+        ``m`` if given, otherwise a new canvas-rendered map fitted to the
+        changes.
+
+    Raises
+    ------
+    pilotzone.errors.InputError
+        If ``changes`` lacks columns.
+    pilotzone.errors.CRSError
+        If ``zones`` has no CRS.
+
+    Notes
+    -----
+    One marker per (change, operator, facility), listing every rule of that
+    facility that changed the same way, in a layer per kind of change: a
+    finding where the facility is now (or was, when resolved or removed), a
+    move as a line from the old position to the new one with a hollow
+    marker at the old, an eligibility change at the operator's
+    registration. Changes without a position are counted in the legend.
+
+    Examples
+    --------
+    >>> m = explore_changes(pz.compare("audit-2024/", "audit-2025/"))  # doctest: +SKIP
+    >>> save_map(m, "out/changes_map.html")  # doctest: +SKIP
+    """
+    from pilotzone.audit import CHANGES
+
+    text = _CHANGE_TEXT[lang]
+    tiles, display_crs = _basemap(basemap)
+    needed = ("change", "operator_id", "facility_id", "name", "old_lon", "old_lat", "new_lon",
+              "new_lat", "moved_m", "message", "description")  # fmt: skip
+    missing = [c for c in needed if c not in changes.columns]
+    if missing:
+        raise InputError([
+            Problem("changes", None, c, None, "column missing; pass what pilotzone.compare returns")
+            for c in missing
+        ])  # fmt: skip
+    if zones is None:
+        from pilotzone.zones import load_zones
+
+        zones = load_zones()
+    zones = _checked(zones, "zones")
+    if m is None:
+        m = folium.Map(tiles=None, prefer_canvas=True, control_scale=True)
+    if offline:
+        _use_local_assets(m)
+    for tile in tiles:
+        tile.add_to(m)
+    _zone_layers(zones, display_crs, lang).add_to(m)
+
+    def shown(lon: pd.Series, lat: pd.Series) -> NDArray[np.float64]:
+        x, y = from_wgs84(lon.to_numpy(float), lat.to_numpy(float), display_crs)
+        return np.round(np.column_stack([y, x]), 6)  # folium's (lat, lon)
+
+    gone = changes["change"].isin(["resolved_finding", "facility_removed"]).to_numpy()
+    new_at, old_at = shown(changes["new_lon"], changes["new_lat"]), shown(changes["old_lon"], changes["old_lat"])
+    at = np.where(gone[:, None] | ~np.isfinite(new_at), old_at, new_at)
+    keys = ["change", "operator_id", "facility_id"]
+    marks = changes.assign(_row=np.arange(len(changes))).groupby(keys, sort=False, dropna=False)["_row"]
+    drawn: dict[str, int] = {}
+    groups: dict[str, folium.FeatureGroup] = {}
+    unlocated, points = 0, []
+    for (change, operator, facility), rows in marks:
+        first = int(rows.iloc[0])
+        if not np.isfinite(at[first]).all():
+            unlocated += 1
+            continue
+        drawn[change] = drawn.get(change, 0) + 1
+        group = groups.setdefault(change, folium.FeatureGroup(name=text[change]))
+        color = _CHANGE_COLORS[change]
+        record = changes.iloc[first]
+        lines = [f"<b>{_text(record['name'])}</b>"] if _text(record["name"]) else []
+        lines.append(
+            f"{text['operator']}: {_text(operator)} · {text['facility']}: {_text(facility) or text['none']}"
+        )
+        lines += [f"<b style='color:{color}'>{_text(changes['description'].iat[int(r)])}</b>" for r in rows]
+        if _text(record["message"]):
+            lines.append(f"<i>{_text(record['message'])}</i>")
+        if change == "facility_moved" and np.isfinite(old_at[first]).all():
+            folium.PolyLine(
+                [old_at[first].tolist(), new_at[first].tolist()], color=color, weight=2,
+                opacity=0.9, dash_array="6 4", interactive=False,
+            ).add_to(group)  # fmt: skip
+            folium.CircleMarker(
+                old_at[first].tolist(), radius=5, color=color, weight=2, fill=True,
+                fill_color="#ffffff", fill_opacity=1.0,
+                tooltip=folium.Tooltip(f"{text['old']} · {_text(facility)}"),
+            ).add_to(group)  # fmt: skip
+            points.append(old_at[first])
+        folium.CircleMarker(
+            at[first].tolist(), radius=7, color="#222222", weight=1, fill=True, fill_color=color,
+            fill_opacity=0.9, popup=folium.Popup("<br>".join(lines), max_width=320),
+            tooltip=folium.Tooltip(f"{_text(facility) or _text(operator)} · {text[change]}"),
+        ).add_to(group)  # fmt: skip
+        points.append(at[first])
+    for change in CHANGES:
+        if change in groups:
+            groups[change].layer_name = f"{text[change]} ({drawn[change]})"
+            groups[change].add_to(m)
+    if points:
+        stacked = np.vstack(points)
+        m.fit_bounds([stacked.min(axis=0).tolist(), stacked.max(axis=0).tolist()])
+    else:
+        west, south, east, north = shapely.total_bounds(
+            geometry_from_wgs84(np.asarray(zones.geometry.values), display_crs)
+        )
+        m.fit_bounds([[south, west], [north, east]])
+    controls = [k for k, v in m._children.items() if isinstance(v, folium.LayerControl)]
+    for key in controls:
+        m._children.move_to_end(key)
+    if not controls:
+        folium.LayerControl(collapsed=False).add_to(m)
+
+    def swatch(color: str) -> str:
+        return (
+            "<span style='display:inline-block;width:12px;height:12px;border-radius:50%;"
+            f"background:{color};border:1px solid #222'></span> "
+        )
+
+    legend = [f"<b>{text['title']}</b>"]
+    legend += [f"{swatch(_CHANGE_COLORS[c])}{text[c]} ({drawn.get(c, 0)})" for c in CHANGES]
+    if unlocated:
+        legend.append(f"{text['unlocated']}: {unlocated}")
+    if display_crs == "gcj02":
+        legend.append(f"<b style='color:#b00'>{_TEXT[lang]['gcj02']}</b>")
+    m.add_child(_Legend("<br>".join(legend)))
+    log.info("change map: %d markers, %d changes without location", sum(drawn.values()), unlocated)
+    return m
+
+
 def _sites_legend(
     verdict: NDArray[np.str_],
     unlocated: int,
@@ -618,7 +812,7 @@ def _basemap(spec: Any) -> tuple[list[folium.TileLayer], str]:
             raise ValueError(f"basemap {spec['tiles']!r} needs a non-empty attribution")
         if crs not in ("wgs84", "gcj02"):
             raise ValueError(f"basemap crs must be 'wgs84' or 'gcj02', not {crs!r}")
-        layer = folium.TileLayer(spec["tiles"], attr=spec["attribution"], name="Basemap")
+        layer = folium.TileLayer(spec["tiles"], attr=spec["attribution"], name="Basemap 底图")
         return [layer], crs
     name = spec.get("name") if isinstance(spec, Mapping) else spec
     if not isinstance(name, str):
@@ -727,7 +921,7 @@ def _to_wgs84_xy(xy: NDArray[np.float64], crs: str) -> NDArray[np.float64]:
     return np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], crs))
 
 
-def _popup(row: Any, text: dict[str, str], lang: Lang) -> str:
+def _popup(row: Any, text: dict[str, str], lang: Lang, names: dict[str, str]) -> str:
     distance = row.border_distance_m
     shown = text["beyond_band"] if pd.isna(distance) else f"{float(distance):,.0f} m"
     codes = [c for c in row.reasons.split(";") if c] if isinstance(row.reasons, str) else []
@@ -740,10 +934,12 @@ def _popup(row: Any, text: dict[str, str], lang: Lang) -> str:
             f"{text['facility']}: {_text(row.facility_id)}"
         ),
         f"{text['address']}: {_text(row.address)}",
-        f"{text['kind']}: {_text(row.kind)} · {text['tenure']}: {_text(row.tenure)}",
+        f"{text['kind']}: {_text(_word(row.kind, text))} · "
+        f"{text['tenure']}: {_text(_word(row.tenure, text))}",
         (
-            f"{text['zone']}: {_text(row.zone_id) or '-'} · "
-            f"{text['registration_zone']}: {_text(row.registration_zone) or '-'}"
+            f"{text['zone']}: {_text(_zone_name(row.zone_id, names, lang)) or '-'} · "
+            f"{text['registration_zone']}: "
+            f"{_text(_zone_name(row.registration_zone, names, lang)) or '-'}"
         ),
         f"{text['distance']}: {_text(shown)}",
         f"{text['status']}: <b style='color:{color}'>{_text(text.get(row.status, row.status))}</b>",
@@ -752,6 +948,18 @@ def _popup(row: Any, text: dict[str, str], lang: Lang) -> str:
     if _text(row.message):
         lines.append(f"<i>{_text(row.message)}</i>")
     return "<br>".join(lines)
+
+
+def _word(code: Any, text: dict[str, str]) -> Any:
+    """A kind or tenure code from the filing in words, where the language has them."""
+    if not isinstance(code, str):
+        return code
+    return text.get("registration_kind" if code == "registration" else code, code)
+
+
+def _zone_name(zone: Any, names: dict[str, str], lang: Lang) -> Any:
+    """A zone id as popups show it: the id in English (as filed and reported), the name in Chinese."""
+    return names.get(zone, zone) if lang == "zh" and isinstance(zone, str) else zone
 
 
 def _legend_html(
@@ -889,6 +1097,7 @@ class _Facilities(MacroElement):
         lon: NDArray[np.float64],
         text: dict[str, str],
         lang: Lang,
+        names: dict[str, str],
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "PilotzoneFacilities"
@@ -933,7 +1142,7 @@ class _Facilities(MacroElement):
         for row in frame.sort_values(["_rank", "registration"], kind="stable").itertuples():
             s, o = status_index[row.status], operator_index.get(row.operator_id, -1)
             tooltip = f"{_text(row.name)} · {_text(text.get(row.status, row.status))}"
-            popup = _popup(row, text, lang)
+            popup = _popup(row, text, lang, names)
             self.markers.append([row.lat, row.lon, int(row.registration), s, o, popup, tooltip])
             if row.status == "violation" and not row.registration and row.operator_id in home:
                 self.lines.append([*home[row.operator_id], row.lat, row.lon, s, o])

@@ -63,10 +63,18 @@ import pandas as pd
 import shapely
 
 from pilotzone.errors import CRSError
-from pilotzone.rules import RULES, describe
+from pilotzone.rules import RULES, cite, describe
 from pilotzone.verify import STATUSES, findings, summarize
 
-__all__ = ["FILES", "MAX_EMBEDDED_MAP_CHARS", "MAX_FINDINGS_PER_OPERATOR", "write_report"]
+__all__ = [
+    "CHANGE_FILES",
+    "FILES",
+    "MAX_EMBEDDED_MAP_CHARS",
+    "MAX_FINDINGS_PER_OPERATOR",
+    "write_changes",
+    "write_report",
+    "write_sample",
+]
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +89,8 @@ FILES = (
     "map.html",
     "report.html",
 )
+#: The files :func:`write_changes` writes, in the order it writes them.
+CHANGE_FILES = ("changes.csv", "changes.json", "changes_map.html")
 #: At most this many findings of one operator are listed in report.html
 #: (all of them are in findings.csv and findings.xlsx).
 MAX_FINDINGS_PER_OPERATOR = 200
@@ -140,6 +150,18 @@ _TEXT = {
         "note": "边界为筛查数据，并非法定界线：距边界小于边界精度的设施列为需复核，不作判定。",
     },
 }  # fmt: skip
+#: Column headers of the tables written as CSV / Excel, in Chinese (English keeps the codes).
+_HEADERS_ZH = {
+    "row": "行号", "operator_id": "运营者", "facility_id": "设施编号", "name": "名称",
+    "kind": "类型", "tenure": "使用方式", "zone_id": "所在地区", "registration_zone": "注册地区",
+    "border_distance_m": "距边界（米）", "rule": "规则代码", "severity": "严重程度",
+    "article": "条款", "title": "问题", "message": "说明", "change": "变化代码",
+    "old_status": "原状态", "new_status": "新状态", "old_eligible": "原是否符合条件",
+    "new_eligible": "现是否符合条件", "moved_m": "移动距离（米）", "old_lon": "原经度",
+    "old_lat": "原纬度", "new_lon": "新经度", "new_lat": "新纬度", "description": "变化说明",
+    "stratum": "抽样层", "eligible": "符合条件", "rows": "行数", "violation": "违规",
+    "review": "需复核", "invalid": "无效",
+}  # fmt: skip
 
 
 def write_report(
@@ -165,8 +187,10 @@ def write_report(
         names; by default reloaded from ``result.attrs`` (audit date and zone
         data folder).
     lang : {"en", "zh"}, default "en"
-        Language of the report's headings, rule titles, zone names and map.
-        Messages stay English (:func:`pilotzone.verify.verify` writes them).
+        Language of the report's headings, rule titles, articles, zone names,
+        the findings files' column headers and severities, and the map.
+        Messages are written by :func:`pilotzone.verify.verify`: pass it the
+        same ``lang``.
     basemap : optional
         Passed to :func:`pilotzone.maps.explore`: ``None`` (no tiles),
         ``"osm"``, ``"gaode"``, ``{"name": "tianditu", "key": ...}`` or
@@ -224,8 +248,9 @@ def write_report(
         return paths[name]
 
     _write_atomic(target("facilities.geojson"), lambda f: _write_geojson(result, f))
-    _write_atomic(target("findings.csv"), lambda f: _write_csv(table, f))
-    _write_atomic(target("findings.xlsx"), lambda f: f.write(_xlsx_bytes(table, summary["as_of"])))
+    shown = _localised(table, lang)
+    _write_atomic(target("findings.csv"), lambda f: _write_csv(shown, f))
+    _write_atomic(target("findings.xlsx"), lambda f: f.write(_xlsx_bytes(shown, summary["as_of"])))
     _write_atomic(target("summary.json"), lambda f: f.write(_json_bytes(summary)))
     page = _map_page(result, zones, folder, basemap, lang)
     _write_atomic(target("map.html"), lambda f: f.write(page.encode("utf-8")))
@@ -397,6 +422,7 @@ def _xlsx_bytes(table: pd.DataFrame, as_of: str | None) -> bytes:
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("findings")
     widths = {"message": 80, "title": 50, "name": 24, "rule": 30, "article": 16}
+    widths |= {_HEADERS_ZH[c]: w for c, w in widths.items()}
     for position, column in enumerate(table.columns, start=1):
         letter = openpyxl.utils.get_column_letter(position)
         sheet.column_dimensions[letter].width = widths.get(column, 14)
@@ -522,11 +548,17 @@ def _map_page(
     result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, folder: Path, basemap: Any, lang: Lang
 ) -> str:
     """The offline map page, with deterministic element ids."""
-    from pilotzone.maps import explore, save_map
+    from pilotzone.maps import explore
 
-    m = explore(result, zones=zones, basemap=basemap, lang=lang)
+    return _rendered(explore(result, zones=zones, basemap=basemap, lang=lang), folder, "map.html")
+
+
+def _rendered(m: Any, folder: Path, name: str) -> str:
+    """A folium map as an offline page with deterministic element ids."""
+    from pilotzone.maps import save_map
+
     # save_map does the offline work (local assets, the network check); render through it.
-    rendered = _temporary(folder / "map.html")
+    rendered = _temporary(folder / name)
     try:
         save_map(m, rendered, offline=True)
         page = rendered.read_text(encoding="utf-8")
@@ -657,7 +689,7 @@ def _report_html(
             rule = RULES[code]
             add(
                 f"<tr><td>{_e(describe(code, lang))} <code>{_e(code)}</code></td>"
-                f'<td>{_e(rule.article)}</td><td class="{rule.severity}">{_e(t[rule.severity])}'
+                f'<td>{_e(cite(code, lang))}</td><td class="{rule.severity}">{_e(t[rule.severity])}'
                 f"</td>{_number(count)}</tr>"
             )
     if not any(summary["by_rule"].values()):
@@ -701,7 +733,7 @@ def _report_html(
             title = _e(describe(finding.rule, lang))
             add(
                 f"<tr><td>{title}<br><code>{_e(finding.rule)}</code></td>"
-                f'<td>{_e(finding.article)}</td><td class="{_e(finding.severity)}">'
+                f'<td>{_e(cite(finding.rule, lang))}</td><td class="{_e(finding.severity)}">'
                 f"{_e(t.get(finding.severity, finding.severity))}</td>"
                 f"<td>{_e(facility)}</td><td>{_e(finding.message)}</td></tr>"
             )
@@ -724,3 +756,115 @@ def _report_html(
     add("</section>")
     add("</body></html>\n")
     return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------- audit workflow
+
+
+def _localised(table: pd.DataFrame, lang: Lang) -> pd.DataFrame:
+    """A table as written for readers of ``lang``: headers, severities, statuses and articles.
+
+    Codes (rule, change) stay as they are: scripts and audit comparisons rely on them.
+    """
+    if lang == "en":
+        return table
+    t = _TEXT[lang]
+    out = table.copy()
+    for column in ("severity", "old_status", "new_status"):
+        if column in out:
+            out[column] = out[column].map(lambda v: t.get(v, v) if isinstance(v, str) else v)
+    if "article" in out and "rule" in out:
+        out["article"] = [cite(code, lang) for code in out["rule"]]
+    return out.rename(columns=_HEADERS_ZH)
+
+
+def write_changes(
+    changes: pd.DataFrame,
+    out_dir: str | os.PathLike[str],
+    *,
+    zones: gpd.GeoDataFrame | None = None,
+    lang: Lang = "en",
+    basemap: Any = None,
+) -> dict[str, Path]:
+    """Write the comparison of two audits into a folder, each file atomically.
+
+    Parameters
+    ----------
+    changes : pandas.DataFrame
+        What :func:`pilotzone.compare` returns.
+    out_dir : str or os.PathLike
+        The folder; created if missing.
+    zones : geopandas.GeoDataFrame, optional
+        Zones drawn on the map; by default the shipped zones on the new
+        audit's date.
+    lang : {"en", "zh"}, default "en"
+        Language of the column headers, statuses and severities of
+        ``changes.csv`` and of the map. ``description`` is written by
+        :func:`pilotzone.compare` (pass it the same ``lang``).
+    basemap : optional
+        As for :func:`write_report`.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        ``changes.csv`` (one row per change, UTF-8 with BOM, formula-safe
+        cells), ``changes.json`` (the inputs' records and counts) and
+        ``changes_map.html`` (:func:`pilotzone.maps.explore_changes`, offline).
+    """
+    if lang not in _TEXT:
+        raise ValueError(f"lang must be 'en' or 'zh', not {lang!r}")
+    from pilotzone.maps import explore_changes
+
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    record = changes.attrs.get("compare", {})
+    if zones is None:
+        from pilotzone.zones import load_zones
+
+        zones = load_zones(as_of=(record.get("new") or {}).get("as_of"))
+    paths = {name: folder / name for name in CHANGE_FILES}
+    _write_atomic(paths["changes.csv"], lambda f: _write_csv(_localised(changes, lang), f))
+    _write_atomic(paths["changes.json"], lambda f: f.write(_json_bytes(record)))
+    m = explore_changes(changes, zones=zones, basemap=basemap, lang=lang)
+    page = _rendered(m, folder, "changes_map.html")
+    _write_atomic(paths["changes_map.html"], lambda f: f.write(page.encode("utf-8")))
+    log.info("comparison written to %s", folder)
+    return paths
+
+
+def write_sample(drawn: pd.DataFrame, path: str | os.PathLike[str], *, lang: Lang = "en") -> list[Path]:
+    """Write an inspection sample and the record of its draw, each file atomically.
+
+    Parameters
+    ----------
+    drawn : pandas.DataFrame
+        What :func:`pilotzone.sample` returns.
+    path : str or os.PathLike
+        ``.json``: one file, the record of the draw with the operators drawn
+        under ``"operators"``. ``.csv``: the operators (UTF-8 with BOM), and
+        the same JSON record beside it, with the suffix ``.json``.
+    lang : {"en", "zh"}, default "en"
+        Language of the CSV's column headers.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` ends neither in ``.json`` nor in ``.csv``.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in (".json", ".csv"):
+        raise ValueError(f"a sample is written as .json or .csv, not {target.name!r}")
+    operators = [{str(k): _plain(v) for k, v in row.items()} for row in drawn.to_dict("records")]
+    record = {**drawn.attrs.get("sample", {}), "operators": operators}
+    written = []
+    if suffix == ".csv":
+        written.append(_write_atomic(target, lambda f: _write_csv(_localised(drawn, lang), f)))
+        target = target.with_suffix(".json")
+    written.append(_write_atomic(target, lambda f: f.write(_json_bytes(record))))
+    return written
