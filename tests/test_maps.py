@@ -169,7 +169,7 @@ def page(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> str:
 
 
 def test_public_names() -> None:
-    assert maps.__all__ == ["explore", "explore_sites", "save_map"]
+    assert maps.__all__ == ["explore", "explore_changes", "explore_sites", "save_map"]
     assert issubclass(maps.OfflineError, PilotzoneError)
     assert issubclass(maps.OfflineError, RuntimeError)
 
@@ -245,6 +245,35 @@ def test_chinese(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> None:
     popup = markers_by_facility_zh(m)["B-CDN"][5]
     assert describe("acceleration_outside_zone", "zh") in popup
     assert "距边界: &gt; 复核带" in popup
+    # Codes from the filing in words, zone ids as zone names.
+    assert "类型: CDN节点 · 使用方式: 租用" in popup
+    assert "所在地区: - · 注册地区: 贝塔" in popup
+    registration = markers_by_facility_zh(m)["A-REG"][5]
+    assert "类型: 注册地址 · 使用方式: 自有" in registration
+    assert "所在地区: 阿尔法 · 注册地区: 阿尔法" in registration
+
+
+def test_changes_map_in_chinese_and_english(zones: gpd.GeoDataFrame) -> None:
+    changes = pd.DataFrame({
+        "change": ["new_finding", "facility_moved", "eligibility_changed"],
+        "operator_id": ["OP-A", "OP-B", "OP-C"], "facility_id": ["A-1", "B-1", None],
+        "name": ["<b>x</b>", "Beta IDC", None],
+        "old_lon": [NAN, 121.05, NAN], "old_lat": [NAN, 31.50, NAN],
+        "new_lon": [121.10, 121.20, NAN], "new_lat": [31.40, 31.50, NAN],
+        "moved_m": [NAN, 14_250.0, NAN], "message": ["", "", ""],
+        "description": ["新增问题：x", "位置移动 14,250 米", "试点资格：符合条件 → 不符合条件"],
+    })  # fmt: skip
+    page = maps.explore_changes(changes, zones=zones, lang="zh").get_root().render()
+    legend = legend_text(page)
+    for expected in ("pilotzone 核查比对", "新增问题 (1)", "位置变动的设施（连线：原位置 → 新位置） (1)",
+                     "无位置的变化（未绘制）: 1"):  # fmt: skip
+        assert expected in legend
+    assert in_page("位置移动 14,250 米", page) and in_page("原位置 · B-1", page)
+    assert "<b>x</b>" not in page  # filing text is escaped
+    english = legend_text(maps.explore_changes(changes, zones=zones).get_root().render())
+    assert "New findings (1)" in english and "Changes without a location (not drawn): 1" in english
+    with pytest.raises(InputError, match="moved_m"):
+        maps.explore_changes(changes.drop(columns="moved_m"), zones=zones)
 
 
 @pytest.mark.parametrize(
