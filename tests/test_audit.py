@@ -7,8 +7,10 @@ zones loaded for a fixed date, hypothesis derandomized with a fixed budget.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -95,8 +97,6 @@ def test_record_says_how_to_redraw(tmp_path: Path, zones: gpd.GeoDataFrame) -> N
     filing([("A", "R", "registration", TIANANMEN), ("B", "R", "registration", LUJIAZUI)]).to_csv(path, index=False)
     drawn = pz.sample(str(path), 1, seed=9, by="zone", zones=zones)
     record = drawn.attrs["sample"]
-    import hashlib
-
     assert record["input"] == {"file": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
     assert record["seed"] == 9 and record["n"] == 1 and record["drawn"] == 1 and record["by"] == "zone"
     assert record["strata"] == {"beijing": {"operators": 1, "drawn": 1}, "shanghai": {"operators": 1, "drawn": 0}}
@@ -357,7 +357,7 @@ def test_diff_as_a_real_process(audit_files: tuple[Path, Path]) -> None:
     src = Path(__file__).resolve().parents[1] / "src"
     done = subprocess.run(
         [sys.executable, "-m", "pilotzone", "diff", str(old), str(new), "--as-of", AS_OF],
-        capture_output=True, text=True, env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"}, check=False,
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(src)}, check=False,
     )  # fmt: skip
     assert done.returncode == 1, done.stderr
     assert "New violations: 1" in done.stdout

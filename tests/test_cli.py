@@ -22,6 +22,7 @@ import pilotzone
 from pilotzone import cli
 from pilotzone.cli import main
 from pilotzone.report import FILES
+from pilotzone.rules import describe
 
 AS_OF = "2025-01-01"
 HEADER = "operator_id,facility_id,name,address,kind,tenure,lon,lat,crs,services"
@@ -718,3 +719,64 @@ def test_console_script(violations: Path, missing_column: Path) -> None:
     done = subprocess_run("verify", str(missing_column), script=True)
     assert done.returncode == 2
     assert_one_paragraph(done.stderr)
+
+
+# --------------------------------------------------------------------------- as-of audits, languages
+
+
+@pytest.fixture
+def suspended_shenzhen(tmp_path: Path) -> Path:
+    """A copy of the zone data in which Shenzhen is suspended from 2025-06-01."""
+    folder = tmp_path / "boundaries"
+    folder.mkdir()
+    manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    for entry in manifest["zones"]:
+        (folder / entry["file"]).write_bytes((MANIFEST.parent / entry["file"]).read_bytes())
+        if entry["zone_id"] == "shenzhen":
+            entry["status_history"].append({"date": "2025-06-01", "status": "suspended"})
+            entry["status"] = "suspended"
+    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [
+        ("en", "Shenzhen is not an active pilot region on the audit date (Annex IV)."),
+        ("zh", "深圳在核查日不是有效的试点地区（已暂停、终止或尚未生效）（《试点方案》四）。"),
+    ],
+)
+def test_verify_as_of_uses_the_zones_in_force_that_day(
+    capsys: pytest.CaptureFixture[str], compliant: Path, suspended_shenzhen: Path, tmp_path: Path,
+    lang: str, message: str,
+) -> None:  # fmt: skip
+    common = ["--boundaries", str(suspended_shenzhen), "--lang", lang]
+    before, _, _ = run(capsys, "verify", str(compliant), "--as-of", "2025-05-31", *common)
+    assert before == 0
+    out_dir = tmp_path / lang
+    status, out, _ = run(
+        capsys, "verify", str(compliant), "--as-of", "2025-06-01", *common, "--out", str(out_dir)
+    )
+    assert status == 1
+    assert describe("zone_not_active", lang) in out
+    features = json.loads((out_dir / "facilities.geojson").read_text(encoding="utf-8"))["features"]
+    shenzhen = [f["properties"] for f in features if f["properties"]["operator_id"] == "OP-C"]
+    assert [(p["status"], p["reasons"], p["message"]) for p in shenzhen] == [
+        ("violation", "zone_not_active", message)
+    ]
+    assert json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))["as_of"] == "2025-06-01"
+    others = [f["properties"]["status"] for f in features if f["properties"]["operator_id"] == "OP-A"]
+    assert others == ["compliant", "compliant"]
+
+
+def test_verify_lang_zh_writes_chinese_messages(
+    capsys: pytest.CaptureFixture[str], violations: Path, tmp_path: Path
+) -> None:
+    status, _, _ = run(capsys, "verify", str(violations), "--as-of", AS_OF, "--lang", "zh",
+                       "--out", str(tmp_path))  # fmt: skip
+    assert status == 1
+    with (tmp_path / "findings.csv").open(encoding="utf-8-sig") as file:
+        header = file.readline().strip().split(",")
+    assert header[:3] == ["行号", "运营者", "设施编号"]
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "该CDN节点位于深圳，而运营者注册地在上海（浦东+临港）" in page
