@@ -47,7 +47,14 @@ def filing(rows: list[tuple[str, str, str, tuple[float, float]]]) -> pd.DataFram
     """A filing from (operator_id, facility_id, kind, (lon, lat)) tuples, in WGS-84."""
     return pd.DataFrame(
         [
-            {"operator_id": o, "facility_id": f, "kind": k, "lon": at[0], "lat": at[1], "crs": "wgs84"}
+            {
+                "operator_id": o,
+                "facility_id": f,
+                "kind": k,
+                "lon": at[0],
+                "lat": at[1],
+                "crs": "wgs84",
+            }
             for o, f, k, at in rows
         ]
     )
@@ -60,7 +67,9 @@ def operators(sizes: dict[str | None, int]) -> pd.DataFrame:
         for i in range(size):
             ids.append(f"{stratum or 'none'}-{i:03d}")
             zone.append(stratum)
-    table = pd.DataFrame({"registration_zone": zone, "eligible": True}, index=pd.Index(ids, name="operator_id"))
+    table = pd.DataFrame(
+        {"registration_zone": zone, "eligible": True}, index=pd.Index(ids, name="operator_id")
+    )
     return table
 
 
@@ -94,21 +103,33 @@ def test_draw_is_pinned_to_the_pcg64_raw_stream() -> None:
 
 def test_record_says_how_to_redraw(tmp_path: Path, zones: gpd.GeoDataFrame) -> None:
     path = tmp_path / "filing.csv"
-    filing([("A", "R", "registration", TIANANMEN), ("B", "R", "registration", LUJIAZUI)]).to_csv(path, index=False)
+    filing([("A", "R", "registration", TIANANMEN), ("B", "R", "registration", LUJIAZUI)]).to_csv(
+        path, index=False
+    )
     drawn = pz.sample(str(path), 1, seed=9, by="zone", zones=zones)
     record = drawn.attrs["sample"]
-    assert record["input"] == {"file": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
-    assert record["seed"] == 9 and record["n"] == 1 and record["drawn"] == 1 and record["by"] == "zone"
-    assert record["strata"] == {"beijing": {"operators": 1, "drawn": 1}, "shanghai": {"operators": 1, "drawn": 0}}
+    assert record["input"] == {
+        "file": str(path),
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+    }
+    assert (
+        record["seed"] == 9 and record["n"] == 1 and record["drawn"] == 1 and record["by"] == "zone"
+    )
+    assert record["strata"] == {
+        "beijing": {"operators": 1, "drawn": 1},
+        "shanghai": {"operators": 1, "drawn": 0},
+    }
     assert record["as_of"] == AS_OF
-    assert record["pilotzone_version"] == pz.__version__ and record["numpy_version"] == np.__version__
+    assert (
+        record["pilotzone_version"] == pz.__version__ and record["numpy_version"] == np.__version__
+    )
     assert "PCG64" in record["method"] and "largest remainder" in record["method"]
 
 
 @pytest.mark.parametrize(
     ("n", "expected"),
     [
-        # H = 5 strata, n >= H: one each, then 3 shared by N_h - 1 = 9, 5, 2, 0, 1 (largest remainder).
+        # H = 5 strata, n >= H: one each, then 3 shared by N_h - 1 = 9, 5, 2, 0, 1 (Hamilton).
         (8, {"beijing": 3, "shanghai": 2, "shenzhen": 1, "hainan": 1, NO_ZONE: 1}),
         # n < H: shared by N_h = 10, 6, 3, 1, 2; the two largest remainders win.
         (2, {"beijing": 1, "shanghai": 1, "shenzhen": 0, "hainan": 0, NO_ZONE: 0}),
@@ -129,7 +150,8 @@ def test_stratified_allocation(n: int, expected: dict[str, int]) -> None:
 
 @st.composite
 def populations(draw: st.DrawFn) -> tuple[pd.DataFrame, int, int]:
-    sizes = draw(st.dictionaries(st.sampled_from(["beijing", "shanghai", "hainan", "shenzhen", None]),
+    zone_ids = st.sampled_from(["beijing", "shanghai", "hainan", "shenzhen", None])
+    sizes = draw(st.dictionaries(zone_ids,
                                  st.integers(1, 12), min_size=1))  # fmt: skip
     return operators(sizes), draw(st.integers(1, 60)), draw(st.integers(0, 2**32))
 
@@ -149,7 +171,10 @@ def test_sample_invariants(case: tuple[pd.DataFrame, int, int], by: Any, shuffle
         assert all(s["drawn"] >= 1 for s in strata.values())
     order = list(table.index)
     shuffle.shuffle(order)
-    assert pz.sample(table.loc[order], n, seed=seed, by=by)["operator_id"].tolist() == drawn["operator_id"].tolist()
+    assert (
+        pz.sample(table.loc[order], n, seed=seed, by=by)["operator_id"].tolist()
+        == drawn["operator_id"].tolist()
+    )
 
 
 @pytest.mark.parametrize(
@@ -169,7 +194,10 @@ def test_write_sample_csv_and_record(tmp_path: Path) -> None:
     table = pd.read_csv(paths[0], encoding="utf-8-sig")
     assert list(table.columns[:3]) == ["运营者", "抽样层", "注册地区"]
     record = json.loads(paths[1].read_text(encoding="utf-8"))
-    assert record["seed"] == 5 and [o["operator_id"] for o in record["operators"]] == drawn["operator_id"].tolist()
+    assert (
+        record["seed"] == 5
+        and [o["operator_id"] for o in record["operators"]] == drawn["operator_id"].tolist()
+    )
     with pytest.raises(ValueError, match="json or .csv"):
         write_sample(drawn, tmp_path / "sample.txt")
 
@@ -198,7 +226,10 @@ NEW = [
 
 def haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * 6_371_008.8 * math.asin(math.sqrt(h))
 
 
@@ -216,7 +247,9 @@ def by_change(changes: pd.DataFrame) -> dict[str, set[tuple[Any, ...]]]:
     return out
 
 
-def test_compare_finds_every_kind_of_change(results: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]) -> None:
+def test_compare_finds_every_kind_of_change(
+    results: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame],
+) -> None:
     changes = pz.compare(*results)
     found = by_change(changes)
     assert found["new_finding"] == {("B", "IDC", "facility_outside_registration_zone")}
@@ -236,7 +269,9 @@ def test_compare_finds_every_kind_of_change(results: tuple[gpd.GeoDataFrame, gpd
     assert eligibility.loc["A", ["new_lon", "new_lat"]].tolist() == list(TIANANMEN)
     record = changes.attrs["compare"]
     assert record["new_violations"] == 1 and record["move_threshold_m"] == MOVE_THRESHOLD_M
-    assert record["counts"] == {c: len(found[c]) if c != "eligibility_changed" else 2 for c in CHANGES}
+    assert record["counts"] == {
+        c: len(found[c]) if c != "eligibility_changed" else 2 for c in CHANGES
+    }
     assert changes["change"].map(CHANGES.index).is_monotonic_increasing
 
 
@@ -251,7 +286,9 @@ def test_moved_distance_is_geodesic(results: tuple[gpd.GeoDataFrame, gpd.GeoData
     assert description.str.fullmatch(r"Moved [\d,]+ m").all()
 
 
-def test_same_audit_has_only_unchanged_findings(results: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]) -> None:
+def test_same_audit_has_only_unchanged_findings(
+    results: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame],
+) -> None:
     changes = pz.compare(results[0], results[0])
     assert set(changes["change"]) == {"unchanged_finding"}
     assert changes.attrs["compare"]["new_violations"] == 0
@@ -285,7 +322,9 @@ def test_compare_in_chinese(results: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]) 
     }
 
 
-def test_write_changes(results: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame], tmp_path: Path, zones: gpd.GeoDataFrame) -> None:
+def test_write_changes(
+    results: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame], tmp_path: Path, zones: gpd.GeoDataFrame
+) -> None:
     changes = pz.compare(*results, lang="zh")
     paths = write_changes(changes, tmp_path, zones=zones, lang="zh")
     assert list(paths) == list(CHANGE_FILES)
@@ -316,7 +355,9 @@ def audit_files(tmp_path: Path) -> tuple[Path, Path]:
     return old, new
 
 
-def test_diff_exit_status(audit_files: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_diff_exit_status(
+    audit_files: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     old, new = audit_files
     assert main(["diff", str(old), str(new), "--as-of", AS_OF, "--out", str(tmp_path / "d")]) == 1
     out = capsys.readouterr().out
@@ -336,7 +377,9 @@ def test_diff_of_verify_folders(audit_files: tuple[Path, Path], tmp_path: Path) 
     assert main(["diff", str(tmp_path / "b"), str(tmp_path / "b")]) == 0
 
 
-def test_sample_command(audit_files: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_sample_command(
+    audit_files: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     old, _ = audit_files
     argv = ["sample", str(old), "--n", "2", "--seed", "11", "--by", "zone", "--as-of", AS_OF]
     assert main([*argv, "--out", str(tmp_path / "s.json")]) == 0

@@ -721,7 +721,7 @@ def test_console_script(violations: Path, missing_column: Path) -> None:
     assert_one_paragraph(done.stderr)
 
 
-# --------------------------------------------------------------------------- as-of audits, languages
+# --------------------------------------------------------------------------- as-of, languages
 
 
 @pytest.fixture
@@ -735,7 +735,8 @@ def suspended_shenzhen(tmp_path: Path) -> Path:
         if entry["zone_id"] == "shenzhen":
             entry["status_history"].append({"date": "2025-06-01", "status": "suspended"})
             entry["status"] = "suspended"
-    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    text = json.dumps(manifest, ensure_ascii=False)
+    (folder / "manifest.json").write_text(text, encoding="utf-8")
     return folder
 
 
@@ -764,9 +765,10 @@ def test_verify_as_of_uses_the_zones_in_force_that_day(
     assert [(p["status"], p["reasons"], p["message"]) for p in shenzhen] == [
         ("violation", "zone_not_active", message)
     ]
-    assert json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))["as_of"] == "2025-06-01"
-    others = [f["properties"]["status"] for f in features if f["properties"]["operator_id"] == "OP-A"]
-    assert others == ["compliant", "compliant"]
+    summary = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
+    assert summary["as_of"] == "2025-06-01"
+    others = [f["properties"] for f in features if f["properties"]["operator_id"] == "OP-A"]
+    assert [p["status"] for p in others] == ["compliant", "compliant"]
 
 
 def test_verify_lang_zh_writes_chinese_messages(

@@ -265,8 +265,8 @@ def test_changes_map_in_chinese_and_english(zones: gpd.GeoDataFrame) -> None:
     })  # fmt: skip
     page = maps.explore_changes(changes, zones=zones, lang="zh").get_root().render()
     legend = legend_text(page)
-    for expected in ("pilotzone 核查比对", "新增问题 (1)", "位置变动的设施（连线：原位置 → 新位置） (1)",
-                     "无位置的变化（未绘制）: 1"):  # fmt: skip
+    for expected in ("pilotzone 核查比对", "新增问题 (1)", "无位置的变化（未绘制）: 1",
+                     "位置变动的设施（连线：原位置 → 新位置） (1)"):  # fmt: skip
         assert expected in legend
     assert in_page("位置移动 14,250 米", page) and in_page("原位置 · B-1", page)
     assert "<b>x</b>" not in page  # filing text is escaped

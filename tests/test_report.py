@@ -357,14 +357,17 @@ def test_report_in_chinese(result: Any, zones: Any, tmp_path: Path) -> None:
     assert "<td>Annex II.2</td>" not in page  # articles cited as the Chinese text numbers them
 
 
-def test_report_fully_chinese_when_verified_in_chinese(filing: Path, zones: Any, tmp_path: Path) -> None:
+def test_report_fully_chinese_when_verified_in_chinese(
+    filing: Path, zones: Any, tmp_path: Path
+) -> None:
     result = verify(read_facilities(filing), zones=zones, lang="zh")
     paths = write_report(result, tmp_path, zones=zones, lang="zh")
     page = paths["report.html"].read_text(encoding="utf-8")
     book = openpyxl.load_workbook(paths["findings.xlsx"], read_only=True)
     header = next(book["findings"].iter_rows(values_only=True))
-    assert header == ("行号", "运营者", "设施编号", "名称", "类型", "使用方式", "所在地区", "注册地区",
-                      "距边界（米）", "规则代码", "严重程度", "条款", "问题", "说明")  # fmt: skip
+    assert header == ("行号", "运营者", "设施编号", "名称", "类型", "使用方式", "所在地区",
+                      "注册地区", "距边界（米）", "规则代码", "严重程度", "条款", "问题",
+                      "说明")  # fmt: skip
     messages = [r[-1] for r in book["findings"].iter_rows(min_row=2, values_only=True)]
     assert messages and all("（《试点方案》" in m or m.startswith("无法核查") for m in messages)
     for english in ("This ", "registered in", "Located ", "Cannot be checked"):

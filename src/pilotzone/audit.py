@@ -232,7 +232,7 @@ def _allocate(sizes: pd.Series, n: int) -> pd.Series:
 
 
 def _population(source: Any, zones: gpd.GeoDataFrame | None) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Operators (index ``operator_id``, sorted as text) with their summary, and the input's record."""
+    """Operators (index ``operator_id``, sorted as text) with their summary; the input's record."""
     if isinstance(source, pd.DataFrame) and "status" not in source.columns and "eligible" in source:
         table, info = source.copy(), {"input": {"file": "<DataFrame>", "sha256": None}}
     else:
@@ -244,8 +244,8 @@ def _population(source: Any, zones: gpd.GeoDataFrame | None) -> tuple[pd.DataFra
     table.index.name = "operator_id"
     keep = ["registration_zone", "eligible", "rows", "violation", "review", "invalid"]
     table = table[[c for c in keep if c in table.columns]]
-    table["registration_zone"] = table["registration_zone"].astype(object).where(
-        table["registration_zone"].notna(), None
+    table["registration_zone"] = (
+        table["registration_zone"].astype(object).where(table["registration_zone"].notna(), None)
     )
     return table, info
 
@@ -253,7 +253,7 @@ def _population(source: Any, zones: gpd.GeoDataFrame | None) -> tuple[pd.DataFra
 def _result(
     source: Any, zones: gpd.GeoDataFrame | None, lang: Lang = "en"
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
-    """A verification result from a result, a ``verify --out`` folder or a filing, and its record."""
+    """The result a result, a ``verify --out`` folder or a filing holds, and its record."""
     if isinstance(source, gpd.GeoDataFrame) and "status" in source.columns:
         result = source
         info: dict[str, Any] = {"input": {"file": "<GeoDataFrame>", "sha256": None}}
@@ -262,8 +262,13 @@ def _result(
     else:
         result = verify(source, zones=zones, lang=lang)
         path = str(source) if isinstance(source, (str, os.PathLike)) else result.attrs.get("source")
-        info = {"input": {"file": path or "<DataFrame>", "sha256": result.attrs.get("source_sha256")}}
-    info["filing"] = {"file": result.attrs.get("source"), "sha256": result.attrs.get("source_sha256")}
+        info = {
+            "input": {"file": path or "<DataFrame>", "sha256": result.attrs.get("source_sha256")}
+        }
+    info["filing"] = {
+        "file": result.attrs.get("source"),
+        "sha256": result.attrs.get("source_sha256"),
+    }
     info["as_of"] = result.attrs.get("as_of")
     return result, info
 
@@ -283,7 +288,15 @@ def _read_folder(folder: Path) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
         result = gpd.read_file(geojson)
     except (ValueError, OSError) as error:  # pyogrio's errors are OSError or ValueError subclasses
         raise InputError(Problem(str(folder), None, None, None, f"unreadable: {error}")) from error
-    needed = {"operator_id", "facility_id", "kind", "status", "reasons", "registration_zone", "zone_id"}
+    needed = {
+        "operator_id",
+        "facility_id",
+        "kind",
+        "status",
+        "reasons",
+        "registration_zone",
+        "zone_id",
+    }
     absent = sorted(needed - set(result.columns))
     if absent:
         raise InputError([Problem(geojson.name, None, c, None, "column missing") for c in absent])
@@ -293,7 +306,8 @@ def _read_folder(folder: Path) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
         result[column] = result[column].astype(object).where(result[column].notna(), None)
     source = summary.get("input") or {}
     result.attrs.update({
-        "source": source.get("file"), "source_sha256": source.get("sha256"), "as_of": summary.get("as_of"),
+        "source": source.get("file"), "source_sha256": source.get("sha256"),
+        "as_of": summary.get("as_of"),
     })  # fmt: skip
     return result, {"input": {"file": str(folder), "sha256": hashlib.sha256(raw).hexdigest()}}
 
@@ -366,10 +380,12 @@ def compare(
         _facility_changes(old_rows, new_rows),
         _eligibility_changes(old_result, new_result, new_rows, old_rows),
     ]
-    changes = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(map(len, parts)) else None
-    columns = ["change", "operator_id", "facility_id", "kind", "name", "rule", "severity", "old_status",
-               "new_status", "old_eligible", "new_eligible", "moved_m", "old_lon", "old_lat", "new_lon",
-               "new_lat", "message"]  # fmt: skip
+    changes = (
+        pd.concat([p for p in parts if len(p)], ignore_index=True) if any(map(len, parts)) else None
+    )
+    columns = ["change", "operator_id", "facility_id", "kind", "name", "rule", "severity",
+               "old_status", "new_status", "old_eligible", "new_eligible", "moved_m", "old_lon",
+               "old_lat", "new_lon", "new_lat", "message"]  # fmt: skip
     changes = pd.DataFrame(columns=columns) if changes is None else changes.reindex(columns=columns)
     order = {c: i for i, c in enumerate(CHANGES)}
     changes = changes.sort_values(
@@ -379,7 +395,9 @@ def compare(
     ).reset_index(drop=True)
     changes["description"] = [_describe(row, lang) for row in changes.itertuples(index=False)]
     counts = changes["change"].value_counts()
-    new_violations = int(((changes["change"] == "new_finding") & (changes["severity"] == "violation")).sum())
+    new_violations = int(
+        ((changes["change"] == "new_finding") & (changes["severity"] == "violation")).sum()
+    )
     changes.attrs["compare"] = {
         "old": {**old_info}, "new": {**new_info},
         "counts": {c: int(counts.get(c, 0)) for c in CHANGES},
@@ -390,7 +408,11 @@ def compare(
 
 def _facilities(result: gpd.GeoDataFrame) -> pd.DataFrame:
     """One row per result row: key (operator, facility, occurrence), position, status, message."""
-    frame = result if result.crs is None or result.crs.equals("EPSG:4326") else result.to_crs("EPSG:4326")
+    frame = (
+        result
+        if result.crs is None or result.crs.equals("EPSG:4326")
+        else result.to_crs("EPSG:4326")
+    )
     shapes = np.asarray(frame.geometry.values, dtype=object)
     rows = pd.DataFrame({
         "operator_id": frame["operator_id"].astype(object).map(str).to_numpy(),
@@ -428,8 +450,12 @@ def _finding_changes(
     ):
         part = frame.loc[keys].reset_index()
         part["change"] = change
-        part["old_status"] = before["status"].reindex(keys).to_numpy() if change != "new_finding" else None
-        part["new_status"] = after["status"].reindex(keys).to_numpy() if change != "resolved_finding" else None
+        part["old_status"] = (
+            before["status"].reindex(keys).to_numpy() if change != "new_finding" else None
+        )
+        part["new_status"] = (
+            after["status"].reindex(keys).to_numpy() if change != "resolved_finding" else None
+        )
         side = "old" if change == "resolved_finding" else "new"
         part[f"{side}_lon"], part[f"{side}_lat"] = part["lon"], part["lat"]
         pieces.append(part.drop(columns=["row", "lon", "lat", "status", "occurrence"]))
@@ -437,15 +463,22 @@ def _finding_changes(
 
 
 def _facility_changes(old_rows: pd.DataFrame, new_rows: pd.DataFrame) -> pd.DataFrame:
-    merged = old_rows.merge(new_rows, on=_KEY, how="outer", suffixes=("_old", "_new"), indicator=True)
-    merged["change"] = merged["_merge"].map({"left_only": "facility_removed", "right_only": "facility_added"})
+    merged = old_rows.merge(
+        new_rows, on=_KEY, how="outer", suffixes=("_old", "_new"), indicator=True
+    )
+    merged["change"] = merged["_merge"].map(
+        {"left_only": "facility_removed", "right_only": "facility_added"}
+    )
     both = merged["_merge"] == "both"
     located = both & merged[["lon_old", "lat_old", "lon_new", "lat_new"]].notna().all(axis=1)
     metres = np.full(len(merged), np.nan)
     if located.any():
         part = merged[located]
         _, _, distance = _GEOD.inv(
-            part["lon_old"].to_numpy(), part["lat_old"].to_numpy(), part["lon_new"].to_numpy(), part["lat_new"].to_numpy()
+            part["lon_old"].to_numpy(),
+            part["lat_old"].to_numpy(),
+            part["lon_new"].to_numpy(),
+            part["lat_new"].to_numpy(),
         )
         metres[located.to_numpy()] = distance
     moved = located & (metres > MOVE_THRESHOLD_M)

@@ -583,7 +583,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _audit_input(path: str, crs: str | None) -> Any:
-    """A ``verify --out`` folder as a path; a filing read with ``--crs`` (verified by the callee)."""
+    """A ``verify --out`` folder as a path; a filing read with ``--crs`` (the callee verifies)."""
     if Path(path).is_dir():
         return path
     return pilotzone.read_facilities(Path(path), crs=crs)
@@ -621,7 +621,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     for row in drawn.itertuples(index=False):
         label = _stratum(row.stratum, names, t)
         eligible = getattr(row, "eligible", None)
-        rows.append([str(row.operator_id), label, "" if eligible is None else t["yes" if eligible else "no"]])
+        shown = "" if eligible is None else t["yes" if eligible else "no"]
+        rows.append([str(row.operator_id), label, shown])
     _table(rows, sys.stdout)
     if out is not None:
         paths = write_sample(drawn, out, lang=args.lang)
@@ -662,7 +663,9 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     if len(new):
         rows = [[t["operator"], t["facility"], t["severity"], t["rule"]]]
         for row in new.head(_TOP_FINDINGS).itertuples(index=False):
-            rows.append([str(row.operator_id), str(row.facility_id), t[row.severity], str(row.description)])
+            rows.append(
+                [str(row.operator_id), str(row.facility_id), t[row.severity], str(row.description)]
+            )
         print(f"{t['new_list']}:", file=sys.stdout)
         _table(rows, sys.stdout)
         if len(new) > _TOP_FINDINGS:

@@ -157,7 +157,8 @@ _CHANGE_TEXT = {
     "zh": {
         "title": "pilotzone 核查比对", "new_finding": "新增问题", "resolved_finding": "已整改问题",
         "unchanged_finding": "仍存在的问题", "facility_added": "新增设施",
-        "facility_removed": "已撤销设施", "facility_moved": "位置变动的设施（连线：原位置 → 新位置）",
+        "facility_removed": "已撤销设施",
+        "facility_moved": "位置变动的设施（连线：原位置 → 新位置）",
         "eligibility_changed": "试点资格变化（标于注册地址）", "old": "原位置",
         "unlocated": "无位置的变化（未绘制）", "operator": "运营者", "facility": "设施",
         "rule": "规则", "status": "状态", "moved": "移动距离", "none": "-",
@@ -288,11 +289,7 @@ def explore(
             Problem("result", None, c, None, "column missing; pass what pilotzone.verify returns")
             for c in missing
         ])  # fmt: skip
-    if zones is None:
-        from pilotzone.zones import load_zones
-
-        zones = load_zones()
-    zones = _checked(zones, "zones")
+    zones = _checked(_zones_or_shipped(zones), "zones")
 
     lon, lat = shapely.get_x(result.geometry.values), shapely.get_y(result.geometry.values)
     located = np.isfinite(lon) & np.isfinite(lat)
@@ -309,12 +306,7 @@ def explore(
         west, south, east, north = shapely.total_bounds(shapes)
         bounds = [[south, west], [north, east]]
 
-    if m is None:
-        m = folium.Map(tiles=None, prefer_canvas=True, control_scale=True)
-    if offline:
-        _use_local_assets(m)
-    for tile in tiles:
-        tile.add_to(m)
+    m = _base_map(m, tiles, offline)
     _band_layer(zones, display_crs, text).add_to(m)
     _zone_layers(zones, display_crs, lang).add_to(m)
     names = dict(zip(zones["zone_id"], zones[f"short_name_{lang}"], strict=True))
@@ -323,12 +315,7 @@ def explore(
         group.add_to(m)
     m.add_child(facilities)
     m.fit_bounds(bounds)
-    # A layer control lists the layers present when it renders: keep one, after them all.
-    controls = [k for k, v in m._children.items() if isinstance(v, folium.LayerControl)]
-    for key in controls:
-        m._children.move_to_end(key)
-    if not controls:
-        folium.LayerControl(collapsed=len(facilities.operator_groups) > 8).add_to(m)
+    _layer_control_last(m, collapsed=len(facilities.operator_groups) > 8)
     legend = _legend_html(result, located, zones, facilities.capped, display_crs, text, lang)
     m.add_child(_Legend(legend))
     log.info(
@@ -464,11 +451,7 @@ def explore_sites(
             Problem("sites", None, c, None, "column missing; pass what pilotzone.site returns")
             for c in missing
         ])  # fmt: skip
-    if zones is None:
-        from pilotzone.zones import load_zones
-
-        zones = load_zones()
-    zones = _checked(zones, "zones")
+    zones = _checked(_zones_or_shipped(zones), "zones")
     zone_id = str(feasible["zone_id"].iloc[0])
     if zone_id not in set(zones["zone_id"].astype(str)):
         raise InputError(
@@ -482,12 +465,7 @@ def explore_sites(
     area = shapely.simplify(feasible.geometry.iloc[0], tolerance, preserve_topology=True)
     band = shapely.difference(outline, area)
 
-    if m is None:
-        m = folium.Map(tiles=None, prefer_canvas=True, control_scale=True)
-    if offline:
-        _use_local_assets(m)
-    for tile in tiles:
-        tile.add_to(m)
+    m = _base_map(m, tiles, offline)
     label = _text(zone.get(f"short_name_{lang}")) or _text(zone_id)
     zone_style = {"color": _ZONE_COLOR, "weight": 2, "fill": False}
     folium.GeoJson(
@@ -580,11 +558,7 @@ def explore_sites(
     else:
         west, south, east, north = geometry_from_wgs84(outline, display_crs).bounds
         m.fit_bounds([[south, west], [north, east]])
-    controls = [k for k, v in m._children.items() if isinstance(v, folium.LayerControl)]
-    for key in controls:
-        m._children.move_to_end(key)
-    if not controls:
-        folium.LayerControl(collapsed=False).add_to(m)
+    _layer_control_last(m, collapsed=False)
     legend = _sites_legend(
         verdict[located], int((~located).sum()), label, feasible, display_crs, lang
     )
@@ -660,17 +634,8 @@ def explore_changes(
             Problem("changes", None, c, None, "column missing; pass what pilotzone.compare returns")
             for c in missing
         ])  # fmt: skip
-    if zones is None:
-        from pilotzone.zones import load_zones
-
-        zones = load_zones()
-    zones = _checked(zones, "zones")
-    if m is None:
-        m = folium.Map(tiles=None, prefer_canvas=True, control_scale=True)
-    if offline:
-        _use_local_assets(m)
-    for tile in tiles:
-        tile.add_to(m)
+    zones = _checked(_zones_or_shipped(zones), "zones")
+    m = _base_map(m, tiles, offline)
     _zone_layers(zones, display_crs, lang).add_to(m)
 
     def shown(lon: pd.Series, lat: pd.Series) -> NDArray[np.float64]:
@@ -678,10 +643,12 @@ def explore_changes(
         return np.round(np.column_stack([y, x]), 6)  # folium's (lat, lon)
 
     gone = changes["change"].isin(["resolved_finding", "facility_removed"]).to_numpy()
-    new_at, old_at = shown(changes["new_lon"], changes["new_lat"]), shown(changes["old_lon"], changes["old_lat"])
+    new_at = shown(changes["new_lon"], changes["new_lat"])
+    old_at = shown(changes["old_lon"], changes["old_lat"])
     at = np.where(gone[:, None] | ~np.isfinite(new_at), old_at, new_at)
     keys = ["change", "operator_id", "facility_id"]
-    marks = changes.assign(_row=np.arange(len(changes))).groupby(keys, sort=False, dropna=False)["_row"]
+    numbered = changes.assign(_row=np.arange(len(changes)))
+    marks = numbered.groupby(keys, sort=False, dropna=False)["_row"]
     drawn: dict[str, int] = {}
     groups: dict[str, folium.FeatureGroup] = {}
     unlocated, points = 0, []
@@ -696,9 +663,11 @@ def explore_changes(
         record = changes.iloc[first]
         lines = [f"<b>{_text(record['name'])}</b>"] if _text(record["name"]) else []
         lines.append(
-            f"{text['operator']}: {_text(operator)} · {text['facility']}: {_text(facility) or text['none']}"
+            f"{text['operator']}: {_text(operator)} · "
+            f"{text['facility']}: {_text(facility) or text['none']}"
         )
-        lines += [f"<b style='color:{color}'>{_text(changes['description'].iat[int(r)])}</b>" for r in rows]
+        described = changes["description"].to_numpy()[rows.to_numpy()]
+        lines += [f"<b style='color:{color}'>{_text(d)}</b>" for d in described]
         if _text(record["message"]):
             lines.append(f"<i>{_text(record['message'])}</i>")
         if change == "facility_moved" and np.isfinite(old_at[first]).all():
@@ -730,11 +699,7 @@ def explore_changes(
             geometry_from_wgs84(np.asarray(zones.geometry.values), display_crs)
         )
         m.fit_bounds([[south, west], [north, east]])
-    controls = [k for k, v in m._children.items() if isinstance(v, folium.LayerControl)]
-    for key in controls:
-        m._children.move_to_end(key)
-    if not controls:
-        folium.LayerControl(collapsed=False).add_to(m)
+    _layer_control_last(m, collapsed=False)
 
     def swatch(color: str) -> str:
         return (
@@ -788,6 +753,34 @@ def _sites_legend(
     if display_crs == "gcj02":
         rows.append(f"<b style='color:#b00'>{_TEXT[lang]['gcj02']}</b>")
     return "<br>".join(rows)
+
+
+def _base_map(m: folium.Map | None, tiles: list[folium.TileLayer], offline: bool) -> folium.Map:
+    """``m``, or a new canvas-rendered map, with local assets when offline and the tiles added."""
+    if m is None:
+        m = folium.Map(tiles=None, prefer_canvas=True, control_scale=True)
+    if offline:
+        _use_local_assets(m)
+    for tile in tiles:
+        tile.add_to(m)
+    return m
+
+
+def _layer_control_last(m: folium.Map, *, collapsed: bool) -> None:
+    """One layer control, after every layer: it lists the layers present when it renders."""
+    controls = [k for k, v in m._children.items() if isinstance(v, folium.LayerControl)]
+    for key in controls:
+        m._children.move_to_end(key)
+    if not controls:
+        folium.LayerControl(collapsed=collapsed).add_to(m)
+
+
+def _zones_or_shipped(zones: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    if zones is not None:
+        return zones
+    from pilotzone.zones import load_zones
+
+    return load_zones()
 
 
 def _checked(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
@@ -934,8 +927,10 @@ def _popup(row: Any, text: dict[str, str], lang: Lang, names: dict[str, str]) ->
             f"{text['facility']}: {_text(row.facility_id)}"
         ),
         f"{text['address']}: {_text(row.address)}",
-        f"{text['kind']}: {_text(_word(row.kind, text))} · "
-        f"{text['tenure']}: {_text(_word(row.tenure, text))}",
+        (
+            f"{text['kind']}: {_text(_word(row.kind, text))} · "
+            f"{text['tenure']}: {_text(_word(row.tenure, text))}"
+        ),
         (
             f"{text['zone']}: {_text(_zone_name(row.zone_id, names, lang)) or '-'} · "
             f"{text['registration_zone']}: "
@@ -958,7 +953,7 @@ def _word(code: Any, text: dict[str, str]) -> Any:
 
 
 def _zone_name(zone: Any, names: dict[str, str], lang: Lang) -> Any:
-    """A zone id as popups show it: the id in English (as filed and reported), the name in Chinese."""
+    """A zone id as popups show it: in English the id (as reported), in Chinese the name."""
     return names.get(zone, zone) if lang == "zh" and isinstance(zone, str) else zone
 
 

@@ -832,7 +832,9 @@ def write_changes(
     return paths
 
 
-def write_sample(drawn: pd.DataFrame, path: str | os.PathLike[str], *, lang: Lang = "en") -> list[Path]:
+def write_sample(
+    drawn: pd.DataFrame, path: str | os.PathLike[str], *, lang: Lang = "en"
+) -> list[Path]:
     """Write an inspection sample and the record of its draw, each file atomically.
 
     Parameters
