@@ -146,7 +146,8 @@ def sample(
         ``eligible``, ``rows``, ``violation``, ``review``, ``invalid``.
         ``attrs["sample"]`` is the record of the draw: ``method``, ``seed``,
         ``n``, ``drawn``, ``by``, ``population``, ``strata`` (operators and
-        drawn per stratum), ``input`` (file and SHA-256), ``filing`` (the
+        drawn per stratum), ``input`` (the file read and its SHA-256: the
+        filing, or a folder's ``facilities.geojson``), ``filing`` (the
         verified filing's name and SHA-256, when known), ``population_sha256``,
         ``as_of``, ``pilotzone_version`` and ``numpy_version``.
 

@@ -595,8 +595,6 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out is not None else None
     if out is not None and out.suffix.lower() not in (".csv", ".json"):
         raise _UsageError(f"--out {args.out!r}: write the sample as FILE.csv or FILE.json")
-    if args.n < 1 or args.seed < 0:
-        raise _UsageError("--n must be at least 1 and --seed at least 0")
     zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
     drawn = pilotzone.sample(
         _audit_input(args.file, args.crs), args.n, seed=args.seed, by=args.by, zones=zones
