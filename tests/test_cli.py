@@ -782,3 +782,14 @@ def test_verify_lang_zh_writes_chinese_messages(
     assert header[:3] == ["行号", "运营者", "设施编号"]
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "该CDN节点位于深圳，而运营者注册地在上海（浦东+临港）" in page
+
+
+def test_locate_in_chinese(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "locate", "116.3975", "39.9087", "--crs", "wgs84", "--lang", "zh",
+                         "--as-of", AS_OF)  # fmt: skip
+    assert status == 0
+    lines = dict(line.split(None, 1) for line in out.splitlines())
+    assert lines == {"所在地区": "beijing (北京, 有效)", "距边界": "超出复核带", "靠近边界": "否",
+                     "坐标问题": "无"}  # fmt: skip
+    status, out, _ = run(capsys, "locate", "120.15", "30.27", "--crs", "wgs84", "--lang", "zh")
+    assert status == 1 and "无（不在任何试点地区内）" in out

@@ -3,7 +3,7 @@
 ::
 
     pilotzone zones  [--as-of DATE] [--boundaries PATH]
-    pilotzone locate LON LAT --crs CRS [--as-of DATE] [--boundaries PATH]
+    pilotzone locate LON LAT --crs CRS [--as-of DATE] [--boundaries PATH] [--lang en|zh]
     pilotzone verify FILE [--operators FILE] [--crs CRS] [--as-of DATE] [--out DIR]
                           [--basemap osm|gaode|tianditu:KEY|TEMPLATE] [--lang en|zh]
                           [--boundaries PATH] [--sheet NAME]
@@ -104,6 +104,10 @@ _TEXT = {
         "facility_removed": "facilities removed", "facility_moved": "facilities moved",
         "eligibility_changed": "operators whose eligibility changed",
         "new_list": "New findings", "facility": "facility",
+        "zone": "zone", "border_distance": "border distance", "near_border": "near border",
+        "coordinate_issue": "coordinate issue", "outside_zones": "none (outside every zone)",
+        "unplaced": "none (not placed)", "beyond_band": "beyond the review band",
+        "needs_check": "yes: needs review",
     },
     "zh": {
         "checked": "已核查", "rows": "行", "as_of": "核查日期", "status": "状态",
@@ -130,6 +134,11 @@ _TEXT = {
         "facility_removed": "已撤销设施", "facility_moved": "位置变动的设施",
         "eligibility_changed": "试点资格变化的运营者",
         "new_list": "新增问题", "facility": "设施",
+        "zone": "所在地区", "border_distance": "距边界", "near_border": "靠近边界",
+        "coordinate_issue": "坐标问题", "outside_zones": "无（不在任何试点地区内）",
+        "unplaced": "无（无法定位）", "beyond_band": "超出复核带", "needs_check": "是：需复核",
+        "active": "有效", "suspended": "暂停", "terminated": "终止",
+        "not_yet_effective": "尚未生效", "expired": "已到期",
     },
 }  # fmt: skip
 
@@ -223,24 +232,26 @@ def _cmd_locate(args: argparse.Namespace) -> int:
     near = bool(found["near_border"])
     row = zones[zones["zone_id"] == zone]
     active = bool(row["active"].iloc[0]) if len(row) else False
+    t = _TEXT[args.lang]
     if zone is None:
-        where = "none (outside every zone)" if issue is None else "none (not placed)"
+        where = t["outside_zones"] if issue is None else t["unplaced"]
     else:
         status = str(row["status"].iloc[0]) if len(row) else "unknown"
-        where = f"{zone} ({row['short_name_en'].iloc[0]}, {status})" if len(row) else zone
+        name = row[f"short_name_{args.lang}"].iloc[0] if len(row) else None
+        where = f"{zone} ({name}, {t.get(status, status)})" if len(row) else zone
     if _missing(distance):
-        border = "beyond the review band" if issue is None else "-"
+        border = t["beyond_band"] if issue is None else "-"
     else:
         border = f"{distance:,.0f} m"
     rows = [
-        ["zone", where],
-        ["border distance", border],
-        ["near border", "yes: needs review" if near else "no"],
-        ["coordinate issue", issue or "none"],
+        [t["zone"], where],
+        [t["border_distance"], border],
+        [t["near_border"], t["needs_check"] if near else t["no"]],
+        [t["coordinate_issue"], issue or t["none"]],
     ]
-    width = max(len(r[0]) for r in rows)
+    width = max(_width(r[0]) for r in rows)
     for label, value in rows:
-        print(f"{label:<{width}}  {value}", file=sys.stdout)
+        print(f"{label}{' ' * (width - _width(label))}  {value}", file=sys.stdout)
     return EXIT_OK if zone is not None and active and not near and issue is None else EXIT_FINDINGS
 
 
@@ -792,7 +803,7 @@ def _parser() -> argparse.ArgumentParser:
 
     locate = commands.add_parser(
         "locate",
-        parents=[common, zone_data],
+        parents=[common, zone_data, language],
         help="which zone a point is in",
         description="Which zone a point lies in and how far it is from a zone border. "
         "Exit 0 inside an active zone and clear of its border, 1 otherwise.",
