@@ -379,7 +379,7 @@ def compare(
     parts = [
         _finding_changes(old_rows, new_rows, old_result, new_result),
         _facility_changes(old_rows, new_rows),
-        _eligibility_changes(old_result, new_result, new_rows, old_rows),
+        _eligibility_changes(old_result, new_result, old_rows, new_rows),
     ]
     changes = (
         pd.concat([p for p in parts if len(p)], ignore_index=True) if any(map(len, parts)) else None
@@ -501,8 +501,9 @@ def _facility_changes(old_rows: pd.DataFrame, new_rows: pd.DataFrame) -> pd.Data
 
 
 def _eligibility_changes(
-    old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, new_rows: pd.DataFrame, old_rows: pd.DataFrame
+    old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, old_rows: pd.DataFrame, new_rows: pd.DataFrame
 ) -> pd.DataFrame:
+    """Operators in both audits whose eligibility flipped, placed at their (new) registration."""
     before, after = summarize(old)["eligible"], summarize(new)["eligible"]
     before.index, after.index = before.index.map(str), after.index.map(str)
     common = before.index.intersection(after.index)
