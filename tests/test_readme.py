@@ -1,5 +1,6 @@
 """Every command and code block in the README runs as written (on the sample filing)."""
 
+import json
 import re
 import shlex
 import shutil
@@ -13,6 +14,16 @@ from pilotzone.cli import main
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")
 SAMPLE = REPO / "data" / "samples" / "filing.csv"
+REPORT = (
+    "facilities.geojson", "findings.csv", "findings.xlsx", "summary.json", "map.html", "report.html"
+)  # fmt: skip
+#: What `--out DIR` writes, per command (`sample --out FILE` is checked on its own).
+OUT_FILES = {
+    "verify": REPORT,
+    "demo": REPORT,
+    "site": ("sites.csv", "feasible_area.geojson", "sites_map.html"),
+    "diff": ("changes.csv", "changes.json", "changes_map.html"),
+}
 
 
 def blocks(language: str) -> list[str]:
@@ -48,7 +59,7 @@ def test_readme_shows_the_two_setup_commands() -> None:
 
 def test_readme_has_commands_for_every_cli_verb() -> None:
     verbs = {line.split()[1] for line in cli_lines()}
-    assert {"zones", "locate", "verify", "site", "demo"} <= verbs
+    assert {"zones", "locate", "verify", "site", "sample", "diff", "demo"} <= verbs
 
 
 @pytest.mark.parametrize("line", cli_lines())
@@ -59,9 +70,20 @@ def test_cli_line_runs(line: str, workdir: Path, capsys: pytest.CaptureFixture[s
     captured = capsys.readouterr()
     assert status in (0, 1), captured.err
     assert "Traceback" not in captured.err
-    if "--out" in argv and argv[0] != "site":
-        out = workdir / argv[argv.index("--out") + 1]
-        assert (out / "report.html").is_file() and (out / "map.html").is_file()
+    if "--out" not in argv:
+        return
+    out = workdir / argv[argv.index("--out") + 1]
+    if argv[0] == "sample":  # FILE.json, or FILE.csv with the record beside it as FILE.json
+        expected = [out, out.with_suffix(".json")]
+    else:
+        assert argv[0] in OUT_FILES, f"add the files `{argv[0]} --out` writes to OUT_FILES"
+        expected = [out / name for name in OUT_FILES[argv[0]]]
+    missing = [str(path.relative_to(workdir)) for path in expected if not path.is_file()]
+    assert not missing, f"`{line}` did not write {missing}"
+    if argv[0] == "sample":
+        record = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+        assert record["seed"] == int(argv[argv.index("--seed") + 1])
+        assert len(record["operators"]) == record["drawn"] == int(argv[argv.index("--n") + 1])
 
 
 def test_python_block_runs(workdir: Path) -> None:
