@@ -165,7 +165,7 @@ def _check_addresses(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, bits: np
     """Add address_check's columns when addresses are filed; flag checkable rows whose
     coordinate lies in another district than the address names. Returns that mask."""
     mismatch = np.zeros(len(result), dtype=bool)
-    if "address" not in result.columns or result["address"].isna().all():
+    if "address" not in result.columns or (result["address"].fillna("").astype(str).str.strip() == "").all():
         return mismatch
     checked = address_check(result, zones=zones)
     for column in ADDRESS_COLUMNS:
