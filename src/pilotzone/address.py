@@ -44,6 +44,7 @@ district alone and ``address_zone_status`` says ``partial``.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -124,8 +125,13 @@ class _Divisions:
         self.adcode = self.table["adcode"].to_numpy()
         self.province = self.table["province_adcode"].to_numpy()
         self.city = self.table["city_adcode"].to_numpy()
+        self.names = {
+            column: self.table[column].to_numpy(dtype=object, na_value=None)
+            for column in ("province_name", "city_name", "name")
+        }
         self.counties = np.flatnonzero(self.level == "county")
-        self.tree = shapely.STRtree(self.table.geometry.to_numpy()[self.counties])
+        self.geometry = self.table.geometry.to_numpy()
+        self.tree = shapely.STRtree(self.geometry[self.counties])
         self.accuracy = self.table["accuracy_m"].to_numpy()
         self.full: dict[str, dict[str, list[int]]] = {level: {} for level in _LEVELS}
         self.short: dict[str, dict[str, list[int]]] = {level: {} for level in _LEVELS}
@@ -141,6 +147,10 @@ class _Divisions:
             (row, _GENERIC_EN.sub("", _fold_en(name)), _fold_en(name))
             for row, name in zip(np.flatnonzero(english), self.table.loc[english, "name_en"], strict=True)
         ]
+        self.full_names = np.array([
+            "".join(dict.fromkeys(part for part in parts if part))
+            for parts in zip(*self.names.values(), strict=True)
+        ], dtype=object)
         self._members: dict[int, np.ndarray] = {}
 
     def members(self, row: int) -> np.ndarray:
@@ -156,7 +166,7 @@ class _Divisions:
         return self._members[row]
 
     def polygon(self, row: int) -> Any:
-        geometries = self.table.geometry.to_numpy()[self.counties[self.members(row)]]
+        geometries = self.geometry[self.counties[self.members(row)]]
         return geometries[0] if len(geometries) == 1 else shapely.coverage_union_all(geometries)
 
     # ----------------------------------------------------------------- Chinese addresses
@@ -266,8 +276,6 @@ def _load() -> _Divisions:
         raise BoundaryDataError(f"{folder / 'manifest.json'} is not a divisions manifest: {error}") from error
     data = verified_bytes(folder, name, sha256, _SCRIPT)
     if sha256 not in _PARSED:
-        import io
-
         _PARSED.clear()
         _PARSED[sha256] = _Divisions(gpd.read_parquet(io.BytesIO(data)))
         log.debug("read the divisions table from %s", folder)
@@ -343,31 +351,29 @@ def address_check(
     addresses = facilities["address"].to_numpy(dtype=object)
     texts = np.array([_normalize(a) for a in addresses], dtype=object)
     unique, inverse = np.unique(texts.astype(str), return_inverse=True)
+    inverse = inverse.ravel()
     parsed = [divisions.parse(t) if t else _Named("no_address") for t in unique]
-    named = [parsed[i] for i in inverse.ravel()]
+    # per distinct address, then spread to its rows
+    outcome = np.array([x.outcome for x in parsed], dtype=object)
+    found = np.array([x.rows[0] if x.outcome == "found" else -1 for x in parsed], dtype=int)
+    common = np.array(
+        [_common(divisions, x.rows if x.outcome in ("found", "ambiguous") else ()) for x in parsed],
+        dtype=object,
+    ).reshape(-1, 3)
+    said = np.array([" or ".join(divisions.full_names[list(x.rows)]) for x in parsed], dtype=object)
 
     county = _county_rows(divisions, lon, lat)
-    table = divisions.table
-    names = table["name"].to_numpy()
-    province_name = table["province_name"].to_numpy()
-    city_name = table["city_name"].to_numpy()
-
+    unit = found[inverse]
     out = pd.DataFrame(index=facilities.index)
-    unit = np.array([x.rows[0] if x.outcome == "found" else -1 for x in named])
-    first = np.array([x.rows[0] if x.rows else -1 for x in named])
-    level = np.where(first >= 0, divisions.level[np.maximum(first, 0)], None)
-    common = [_common(table, x.rows if x.outcome in ("found", "ambiguous") else ()) for x in named]
-    out["address_province"] = [c[0] for c in common]
-    out["address_city"] = [c[1] for c in common]
-    out["address_district"] = np.where(level == "county", [c[2] for c in common], None)
+    out["address_province"] = common[inverse, 0]
+    out["address_city"] = common[inverse, 1]
+    out["address_district"] = common[inverse, 2]
     out["address_adcode"] = np.where(unit >= 0, divisions.adcode[np.maximum(unit, 0)], None)
     located = county >= 0
-    out["coordinate_district"] = np.where(
-        located, _full_name(province_name, city_name, names, np.maximum(county, 0)), None
-    )
+    out["coordinate_district"] = np.where(located, divisions.full_names[np.maximum(county, 0)], None)
     out["coordinate_adcode"] = np.where(located, divisions.adcode[np.maximum(county, 0)], None)
 
-    check = np.array([x.outcome for x in named], dtype=object)
+    check = outcome[inverse]
     decided = (check == "found") & located
     check[(check == "found") & ~located] = "not_located"
     agrees = np.zeros(n, dtype=bool)
@@ -388,9 +394,11 @@ def address_check(
     zone, status = _implied_zones(divisions, unit, load_zones() if zones is None else zones)
     out["address_zone"] = zone
     out["address_zone_status"] = status
+    bands = np.full(n, np.nan)
+    bands[wrong] = band
     out["address_message"] = [
-        _message(c, named[i], out.iloc[i], divisions, band_for=_band_or_none(divisions, unit[i], county[i]))
-        for i, c in enumerate(check)
+        _message(*values)
+        for values in zip(check, said[inverse], out["coordinate_district"], distance, bands, status, zone, strict=True)
     ]
     return out
 
@@ -473,19 +481,18 @@ def _band(divisions: _Divisions, unit: int, county: int) -> float:
     return float(max(np.nanmax(divisions.accuracy[members]), divisions.accuracy[county]))
 
 
-def _band_or_none(divisions: _Divisions, unit: int, county: int) -> float | None:
-    return _band(divisions, unit, county) if unit >= 0 and county >= 0 else None
-
-
 def _implied_zones(
     divisions: _Divisions, unit: np.ndarray, zones: gpd.GeoDataFrame
 ) -> tuple[np.ndarray, np.ndarray]:
     zone = np.full(len(unit), None, dtype=object)
     status = np.full(len(unit), None, dtype=object)
     geometries = zones.geometry.to_numpy()
+    shapely.prepare(geometries)
     for row in np.unique(unit[unit >= 0]):
         polygon = divisions.polygon(int(row))
-        share = shapely.area(shapely.intersection(polygon, geometries)) / shapely.area(polygon)
+        share = np.zeros(len(geometries))
+        touching = shapely.intersects(polygon, geometries)
+        share[touching] = shapely.area(shapely.intersection(polygon, geometries[touching])) / shapely.area(polygon)
         rows = unit == row
         if share.max(initial=0.0) >= _WHOLE:
             zone[rows], status[rows] = zones["zone_id"].to_numpy()[int(np.argmax(share))], "inside"
@@ -496,55 +503,40 @@ def _implied_zones(
     return zone, status
 
 
-def _common(table: gpd.GeoDataFrame, rows: tuple[int, ...]) -> tuple[str | None, str | None, str | None]:
-    """Province, city and own name shared by every candidate row (None where they differ)."""
-    if not rows:
-        return None, None, None
+def _common(divisions: _Divisions, rows: tuple[int, ...]) -> tuple[str | None, str | None, str | None]:
+    """Province, city and county name shared by every candidate row (None where they differ)."""
 
     def same(column: str) -> str | None:
-        values = set(table[column].to_numpy()[list(rows)])
-        value = values.pop() if len(values) == 1 else None
-        return value if isinstance(value, str) else None
+        values = {divisions.names[column][r] for r in rows}
+        return values.pop() if len(values) == 1 else None
 
-    return same("province_name"), same("city_name"), same("name")
-
-
-def _full_name(province: np.ndarray, city: np.ndarray, name: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``北京市朝阳区``, ``吉林省长春市朝阳区``: each level once."""
-    parts = zip(province[rows], city[rows], name[rows], strict=True)
-    return np.array(["".join(dict.fromkeys(p for p in part if isinstance(p, str))) for part in parts], dtype=object)
+    counties = bool(rows) and all(divisions.level[r] == "county" for r in rows)
+    return same("province_name"), same("city_name"), same("name") if counties else None
 
 
-def _message(check: str, named: _Named, row: pd.Series, divisions: _Divisions, band_for: float | None) -> str:
-    table = divisions.table
-    where = "".join(dict.fromkeys(
-        v for v in (row["address_province"], row["address_city"],
-                    table["name"].iloc[named.rows[0]] if len(named.rows) == 1 else row["address_district"])
-        if isinstance(v, str)
-    ))
-    lies = row["coordinate_district"]
+def _message(
+    check: str, said: str, lies: str, distance: float, band: float, zone_status: Any, zone: Any
+) -> str:
+    """One sentence on a row: ``said`` is what the address names, ``lies`` where the point is."""
     zone_note = {
-        "inside": f" The address implies zone {row['address_zone']}.",
+        "inside": f" The address implies zone {zone}.",
         "outside": " The address implies no pilot zone.",
         "partial": " A zone covers only part of the district it names: the zone cannot be decided "
         "from the address alone.",
-    }.get(str(row["address_zone_status"]), "")
+    }.get(str(zone_status), "")
     if check == "agrees":
         return f"The coordinate lies in {lies}, as the address says.{zone_note}"
     if check == "mismatch":
-        return (f"The address names {where} but the coordinate lies in {lies}, "
-                f"{row['address_distance_m']:,.0f} m from it: check the coordinate and its coordinate "
-                f"system.{zone_note}")
+        return (f"The address names {said} but the coordinate lies in {lies}, {distance:,.0f} m from "
+                f"it: check the coordinate and its coordinate system.{zone_note}")
     if check == "near_district_border":
-        return (f"The address names {where}; the coordinate lies in {lies}, "
-                f"{row['address_distance_m']:,.0f} m from it, within the divisions' accuracy "
-                f"({band_for:,.0f} m): neither agreement nor mismatch can be told.{zone_note}")
-    options = " or ".join(_full_name(table["province_name"].to_numpy(), table["city_name"].to_numpy(),
-                                     table["name"].to_numpy(), np.array(named.rows, dtype=int)))
+        return (f"The address names {said}; the coordinate lies in {lies}, {distance:,.0f} m from it, "
+                f"within the divisions' accuracy ({band:,.0f} m): neither agreement nor mismatch can "
+                f"be told.{zone_note}")
     if check == "ambiguous":
-        return f"The address names a district without its province or city: {options}."
+        return f"The address names a district without its province or city: {said}."
     if check == "inconsistent":
-        return f"The address names {options}, but not under the province or city it gives."
+        return f"The address names {said}, but not under the province or city it gives."
     if check == "not_located":
         return "The coordinate lies in no division (missing, unusable or outside China)."
     if check == "no_address":
