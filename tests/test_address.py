@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import pilotzone as pz
 from pilotzone import address as address_module
@@ -291,3 +293,33 @@ def test_import_does_not_read_the_table() -> None:
     code = "import pilotzone.address as a; print(len(a._PARSED))"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout == "0\n" and run.stderr == ""
+
+
+# --------------------------------------------------------------------------- oracles and invariants
+
+
+def test_coordinate_district_matches_a_geopandas_spatial_join(counties: gpd.GeoDataFrame) -> None:
+    rng = np.random.default_rng(12)
+    lon, lat = rng.uniform(73.5, 135.0, 3000), rng.uniform(18.0, 53.5, 3000)
+    rows = pd.DataFrame({"address": "深圳市", "lon": lon, "lat": lat, "crs": "wgs84"})
+    checked = pz.address_check(rows)
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    joined = gpd.sjoin(points, counties[["adcode", "geometry"]].reset_index(drop=True), predicate="intersects")
+    oracle = joined.sort_values("adcode").groupby(level=0)["adcode"].first().reindex(range(len(rows)))
+    assert checked["coordinate_adcode"].isna().tolist() == oracle.isna().tolist()
+    assert checked["coordinate_adcode"].dropna().tolist() == oracle.dropna().tolist()
+    assert oracle.notna().sum() > 500
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(list("上海市浦东新区北京朝阳深圳南山路号 ,Ａ１") + ["Pudong", "Shanghai "]),
+                         max_size=12).map("".join) | st.none(), min_size=1, max_size=5))
+def test_every_row_comes_out_with_a_known_outcome(addresses: list[str | None]) -> None:
+    rows = pd.DataFrame({"address": addresses, "lon": 121.5, "lat": 31.2, "crs": "gcj02"},
+                        index=range(100, 100 + len(addresses)))
+    checked = pz.address_check(rows)
+    assert checked.index.tolist() == rows.index.tolist()
+    assert checked["address_check"].notna().all()
+    assert set(checked["address_check"]) <= set(address_module.ADDRESS_CHECKS)
+    decided = checked["address_check"].isin(["agrees", "mismatch"])
+    assert checked["address_agrees"].notna().tolist() == decided.tolist()
