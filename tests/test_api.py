@@ -14,6 +14,7 @@ def test_public_names_are_pinned() -> None:
         "PilotzoneError",
         "Problem",
         "__version__",
+        "address_check",
         "compare",
         "explore",
         "feasible_area",

@@ -7,6 +7,7 @@ The public API, in the order a coordinate travels::
     where = pz.locate(lon, lat, crs="wgs84")
     sites = pz.read_facilities("filing.csv", crs="gcj02")
     result = pz.verify(sites, as_of="2025-01-01")
+    checked = pz.address_check(result)
     m = pz.explore(result)
     sites = pz.site(candidates, zone="shanghai", crs="wgs84")
     area = pz.feasible_area("shanghai")
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pilotzone.address import address_check
 from pilotzone.audit import compare, sample
 from pilotzone.crs import from_wgs84, normalize_crs, to_wgs84
 from pilotzone.errors import BoundaryDataError, CRSError, InputError, PilotzoneError, Problem
@@ -37,6 +39,7 @@ __all__ = [
     "PilotzoneError",
     "Problem",
     "__version__",
+    "address_check",
     "compare",
     "explore",
     "feasible_area",

@@ -147,6 +147,15 @@ RULES: dict[str, Rule] = {
             "运营者的多条注册地址位于不同试点地区",
         ),
         Rule(
+            # Data quality: Annex II.2 speaks of the registration *address* and the *location* of
+            # facilities; a coordinate in another district than its address cannot carry a verdict.
+            "address_district_mismatch",
+            "review",
+            "Annex II.2",
+            "The coordinate lies in another district than the address names",
+            "坐标所在区县与地址所写区县不一致",
+        ),
+        Rule(
             "invalid_input",
             "invalid",
             "-",

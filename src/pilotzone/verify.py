@@ -44,6 +44,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from pilotzone.address import ADDRESS_COLUMNS, address_check
 from pilotzone.errors import InputError, Problem
 from pilotzone.facilities import _services, _text, read_facilities
 from pilotzone.locate import locate
@@ -192,8 +193,11 @@ def verify(
     result.attrs = {}  # pandas deep-copies attrs on every derived frame: keep them small until the end
     issue = _place(result, zones)
     bits = _judge(result, zones, issue, _declared_services(result, operators))
+    mismatch = _check_addresses(result, zones, bits)
     result["status"] = pd.Categorical(_status(bits), categories=STATUSES)
     result["reasons"], result["message"] = _explain(result, bits, zones, issue, lang)
+    if mismatch.any():  # the message names both districts
+        result.loc[mismatch, "message"] += " " + result.loc[mismatch, "address_message"]
     result.attrs.update(sites.attrs)
     result.attrs["as_of"] = zones.attrs.get("as_of")
     result.attrs["zones_source"] = zones.attrs.get("boundaries_path")
@@ -225,6 +229,20 @@ def _place(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> np.ndarray:
     result["border_distance_m"] = distance
     result["near_border"] = near
     return issue
+
+
+def _check_addresses(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, bits: np.ndarray) -> np.ndarray:
+    """Add address_check's columns when addresses are filed; flag checkable rows whose
+    coordinate lies in another district than the address names. Returns that mask."""
+    mismatch = np.zeros(len(result), dtype=bool)
+    if "address" not in result.columns or (result["address"].fillna("").astype(str).str.strip() == "").all():
+        return mismatch
+    checked = address_check(result, zones=zones)
+    for column in ADDRESS_COLUMNS:
+        result[column] = checked[column]
+    mismatch = (checked["address_check"] == "mismatch").to_numpy() & ((bits & _BIT["invalid_input"]) == 0)
+    bits[mismatch] |= _BIT["address_district_mismatch"]
+    return mismatch
 
 
 def _objects(values: pd.Series) -> np.ndarray:

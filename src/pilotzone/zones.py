@@ -380,13 +380,39 @@ def _manifest_folder(boundaries: Any) -> Path | None:
 
 
 def _shipped_folder() -> Path:
-    for folder in (_PACKAGE_DATA, _CHECKOUT_DATA):
+    return shipped_folder(_PACKAGE_DATA, _CHECKOUT_DATA, "zone data", "scripts/build_boundaries.py")
+
+
+def shipped_folder(package: Path, checkout: Path, what: str, script: str) -> Path:
+    """The folder of shipped data: the installed wheel's copy, else the source checkout's.
+
+    Parameters
+    ----------
+    package, checkout : pathlib.Path
+        The folder inside the installed package (``pilotzone/_data/<name>``)
+        and in a source checkout (``data/<name>``); the first holding a
+        ``manifest.json`` wins.
+    what : str
+        What the data is, for the error message (``"zone data"``).
+    script : str
+        The script that builds it, for the error message.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    BoundaryDataError
+        If neither folder holds a ``manifest.json``.
+    """
+    for folder in (package, checkout):
         if (folder / "manifest.json").is_file():
             return folder
     raise BoundaryDataError(
-        "pilotzone's zone data is missing: no manifest.json in the installed package "
-        f"({_PACKAGE_DATA}) nor in a source checkout ({_CHECKOUT_DATA}). Reinstall pilotzone, "
-        "or rebuild the data with scripts/build_boundaries.py."
+        f"pilotzone's {what} is missing: no manifest.json in the installed package "
+        f"({package}) nor in a source checkout ({checkout}). Reinstall pilotzone, "
+        f"or rebuild the data with {script}."
     )
 
 
@@ -404,7 +430,7 @@ def _read_folder(folder: Path) -> list[_Zone]:
         raise BoundaryDataError(f"cannot read {manifest_path}: {error}") from error
     zones, files = _parse_folder(str(folder.resolve()), raw)
     for name, sha256 in files:  # the cache never hides a file changed since it was parsed
-        _verified_bytes(folder, name, sha256)
+        verified_bytes(folder, name, sha256)
     logger.debug("read zone data from %s (%d zones)", folder, len(zones))
     return list(zones)
 
@@ -423,13 +449,37 @@ def _parse_folder(
     entries = _manifest_entries(manifest, manifest_path)
     zones = []
     for entry in entries:
-        data = _verified_bytes(folder, entry["file"], entry["sha256"])
+        data = verified_bytes(folder, entry["file"], entry["sha256"])
         zones.append(_manifest_zone(entry, manifest, folder / entry["file"], data))
     files = tuple((entry["file"], entry["sha256"]) for entry in entries)
     return tuple(zones), files
 
 
-def _verified_bytes(folder: Path, name: str, expected: str) -> bytes:
+def verified_bytes(
+    folder: Path, name: str, expected: str, script: str = "scripts/build_boundaries.py"
+) -> bytes:
+    """The bytes of ``folder / name``, refused unless their SHA-256 is ``expected``.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The folder holding the file and its ``manifest.json``.
+    name : str
+        The file name, as the manifest lists it.
+    expected : str
+        The manifest's SHA-256 of the file (64 lower-case hex digits).
+    script : str, optional
+        The script that builds the folder, named in the error message.
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    BoundaryDataError
+        If the file cannot be read or its hash differs.
+    """
     path = folder / name
     try:
         data = path.read_bytes()
@@ -441,7 +491,7 @@ def _verified_bytes(folder: Path, name: str, expected: str) -> bytes:
     if actual != expected:
         raise BoundaryDataError(
             f"{path}: its sha256 is {actual} but manifest.json says {expected}. The data was "
-            "changed outside scripts/build_boundaries.py: restore the file or rebuild the "
+            f"changed outside {script}: restore the file or rebuild the "
             "folder with that script."
         )
     return data
