@@ -972,7 +972,8 @@ def test_sample_exercises_every_rule_but_zone_not_active(sample_result: gpd.GeoD
             {"facility_outside_registration_zone"},
         ),  # purchased in Jiading
         ("OP03", "IDC-1", "compliant", set()),  # BD-09 registration and facility
-        ("OP03", "IDC-2", "violation", {"facility_outside_registration_zone"}),  # rented in Tianjin
+        ("OP03", "IDC-2", "violation", {"facility_outside_registration_zone", "address_district_mismatch"}),
+        # rented in Tianjin; its address says 和平区, its BD-09 point lies 2 km away in 河西区
         ("OP04", "REG", "violation", {"service_excluded", "service_not_opened"}),
         (
             "OP05",
