@@ -894,3 +894,16 @@ def test_a_workbook_of_too_many_cells_is_refused(tmp_path: Path) -> None:
     assert path.stat().st_size < 20_000
     with memory_cap(), pytest.raises(InputError, match=r"far.xlsx.*the worksheet has more than"):
         read_facilities(path, max_bytes=2**30)
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_device_is_not_read(tmp_path: Path) -> None:
+    """A filing or boundary file that is a link to /dev/zero has size 0 and no end."""
+    from pilotzone.errors import BoundaryDataError
+
+    for name in ("zero.csv", "zero.geojson"):
+        (tmp_path / name).symlink_to("/dev/zero")
+    with memory_cap(), pytest.raises(InputError, match="zero.csv: not a regular file"):
+        read_facilities(tmp_path / "zero.csv", crs="wgs84")
+    with memory_cap(), pytest.raises(BoundaryDataError, match="zero.geojson: not a regular file"):
+        load_zones(boundaries=tmp_path / "zero.geojson", accuracy_m=10)

@@ -29,6 +29,7 @@ import math
 import numbers
 import os
 import re
+import stat
 import unicodedata
 import xml.etree.ElementTree as ET
 import zipfile
@@ -311,13 +312,15 @@ def _too_large(name: str, what: str, size: int, limit: int) -> InputError:
 
 
 def _check_size(path: Path, name: str, limit: int) -> None:
-    """Refuse a file larger than ``limit`` before reading any of it."""
+    """Refuse a file larger than ``limit``, or not a regular file, before reading any of it."""
     try:
-        size = path.stat().st_size
+        status = path.stat()
     except OSError as error:
         raise _whole(name, f"cannot read the file: {error}") from error
-    if size > limit:
-        raise _too_large(name, "the file is", size, limit)
+    if not stat.S_ISREG(status.st_mode):  # /dev/zero or a FIFO has no size and no end
+        raise _whole(name, "not a regular file (a device, a pipe or a folder)")
+    if status.st_size > limit:
+        raise _too_large(name, "the file is", status.st_size, limit)
 
 
 def _check_unpacked(data: bytes, name: str, suffix: str, limit: int) -> None:

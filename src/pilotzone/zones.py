@@ -32,6 +32,7 @@ import logging
 import math
 import os
 import re
+import stat
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -745,7 +746,10 @@ def gdal_format_problem(head: bytes, suffix: str) -> str | None:
 def _check_boundary_file(path: Path) -> None:
     """Refuse a boundary file too large to parse, or whose contents are not its format."""
     try:
-        size = path.stat().st_size
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):  # /dev/zero or a FIFO has no size and no end
+            raise BoundaryDataError(f"{path.name}: not a regular file (a device or a pipe)")
+        size = status.st_size
         with open(path, "rb") as file:
             head = file.read(16)
     except OSError as error:
