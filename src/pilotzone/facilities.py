@@ -29,6 +29,7 @@ import math
 import numbers
 import os
 import re
+import stat
 import unicodedata
 import xml.etree.ElementTree as ET
 import zipfile
@@ -47,6 +48,7 @@ from numpy.typing import NDArray
 from pilotzone.crs import is_lonlat, normalize_crs, to_wgs84
 from pilotzone.rules import FACILITY_KINDS
 from pilotzone.errors import InputError, Problem
+from pilotzone.zones import gdal_format_problem
 
 __all__ = ["read_facilities"]
 
@@ -163,6 +165,7 @@ def read_facilities(
     crs: Any = None,
     sheet: str | int | None = None,
     errors: Literal["mark", "raise"] = "mark",
+    max_bytes: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a facility filing into a validated GeoDataFrame.
 
@@ -189,6 +192,15 @@ def read_facilities(
         ``"mark"`` keeps rows with problems and describes them in
         ``problems``; ``"raise"`` raises one :class:`InputError` listing every
         row problem instead.
+    max_bytes : int, optional
+        The largest file, in bytes, that is read; also the most that the
+        contents of an ``.xlsx``/``.kmz`` archive or the data of a Parquet
+        file may unpack to, and, divided by 8, the most cells a worksheet
+        may hold. Default: the memory available now (``MemAvailable`` in
+        ``/proc/meminfo``, else ``os.sysconf``) divided by
+        :data:`MEMORY_PER_FILE_BYTE`, or :data:`FALLBACK_MAX_BYTES` where it
+        cannot be read. A larger input raises :class:`InputError`, naming the
+        file, its size and the limit, rather than exhausting memory.
 
     Returns
     -------
@@ -216,8 +228,9 @@ def read_facilities(
     pilotzone.errors.CRSError
         If the ``crs`` argument is not a coordinate system.
     ValueError
-        If ``errors`` is not ``"mark"`` or ``"raise"``, or ``sheet`` is given
-        for a source without sheets or layers.
+        If ``errors`` is not ``"mark"`` or ``"raise"``, ``sheet`` is given
+        for a source without sheets or layers, or ``max_bytes`` is not a
+        positive integer.
 
     Notes
     -----
@@ -248,14 +261,117 @@ def read_facilities(
     if errors not in ("mark", "raise"):
         raise ValueError(f"errors must be 'mark' or 'raise', not {errors!r}")
     crs_argument = None if crs is None else normalize_crs(crs)
-    raw = _read(source, sheet)
+    limit = _max_bytes_argument(max_bytes)
+    raw = _read(source, sheet, limit)
     return _build(raw, crs_argument, errors)
+
+
+# --------------------------------------------------------------------------- resource limits
+
+#: Peak memory of reading and verifying a filing, per byte of its file: measured 37-46
+#: for CSVs of 20 MB of short cells (the worst case), with a margin; see SECURITY.md.
+MEMORY_PER_FILE_BYTE = 48
+#: The default limit where available memory cannot be read (not Linux, no sysconf).
+FALLBACK_MAX_BYTES = 256 * 1024 * 1024
+#: A cell of a worksheet costs at least this many bytes once read (a pointer).
+_BYTES_PER_CELL = 8
+
+
+def _default_max_bytes() -> int:
+    """The default ``max_bytes`` of :func:`read_facilities`: a share of available memory."""
+    available = _available_memory()
+    return FALLBACK_MAX_BYTES if available is None else available // MEMORY_PER_FILE_BYTE
+
+
+def _available_memory() -> int | None:
+    with contextlib.suppress(OSError, ValueError), open("/proc/meminfo", encoding="ascii") as info:
+        for line in info:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    return None
+
+
+def _max_bytes_argument(value: int | None) -> int:
+    if value is None:
+        return _default_max_bytes()
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"max_bytes must be a positive integer, not {value!r}")
+    return int(value)
+
+
+def _too_large(name: str, what: str, size: int, limit: int) -> InputError:
+    return _whole(
+        name,
+        f"{what} {size:,} bytes, more than the limit of {limit:,} bytes, set so that "
+        "reading it cannot exhaust this machine's memory. If the machine has the memory, "
+        "raise the limit: read_facilities(..., max_bytes=N). Otherwise split the filing, or "
+        "check it in parts as Parquet files: pilotzone verify 'dir/*.parquet' --workers N",
+    )
+
+
+def _check_size(path: Path, name: str, limit: int) -> None:
+    """Refuse a file larger than ``limit``, or not a regular file, before reading any of it."""
+    try:
+        status = path.stat()
+    except OSError as error:
+        raise _whole(name, f"cannot read the file: {error}") from error
+    if not stat.S_ISREG(status.st_mode):  # /dev/zero or a FIFO has no size and no end
+        raise _whole(name, "not a regular file (a device, a pipe or a folder)")
+    if status.st_size > limit:
+        raise _too_large(name, "the file is", status.st_size, limit)
+
+
+def _check_unpacked(data: bytes, name: str, suffix: str, limit: int) -> None:
+    """Refuse an archive (.xlsx, .kmz) or Parquet file that unpacks to more than ``limit``.
+
+    The sizes are those the file declares; no reader unpacks more than that
+    (zipfile stops at the declared size, and its CRC check then fails). A
+    file too broken to declare them is left to its reader to refuse.
+    """
+    if suffix in (".xlsx", ".xlsm", ".kmz"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                size = sum(entry.file_size for entry in archive.infolist())
+        except (zipfile.BadZipFile, ValueError, EOFError):
+            return
+        what = "its contents unpack to"
+    elif suffix in (".parquet", ".geoparquet"):
+        try:
+            import pyarrow.parquet as pq
+
+            metadata = pq.read_metadata(io.BytesIO(data))
+            groups = range(metadata.num_row_groups)
+            encoded = sum(metadata.row_group(i).total_byte_size for i in groups)
+            cells = metadata.num_rows * metadata.num_columns
+        except Exception:  # pyarrow raises a zoo of types; the reader reports them
+            return
+        size = max(encoded, cells * _BYTES_PER_CELL)  # dictionary encoding hides repeats
+        what = "its data unpacks to at least"
+    else:
+        return
+    if size > limit:
+        raise _too_large(name, what, size, limit)
+
+
+def _check_cells(rows: int, width: int, name: str, limit: int) -> None:
+    """Refuse a worksheet of more than ``limit / 8`` cells (rows x widest row so far)."""
+    cells = limit // _BYTES_PER_CELL
+    if rows * width > cells:
+        raise _whole(
+            name,
+            f"the worksheet has more than {cells:,} cells ({rows:,} rows of up to {width:,} "
+            f"cells so far): more than max_bytes={limit:,} allows at {_BYTES_PER_CELL} bytes a "
+            "cell. If the machine has the memory, raise the limit: read_facilities(..., "
+            "max_bytes=N); otherwise save only the rows and columns in use, or save as CSV",
+        )
 
 
 # --------------------------------------------------------------------------- reading
 
 
-def _read(source: Any, sheet: str | int | None) -> _Raw:
+def _read(source: Any, sheet: str | int | None, limit: int) -> _Raw:
     if isinstance(source, pd.DataFrame):
         if sheet is not None:
             raise ValueError("sheet= applies to Excel workbooks and GeoPackages, not to DataFrames")
@@ -274,22 +390,27 @@ def _read(source: Any, sheet: str | int | None) -> _Raw:
         raise ValueError(
             f"sheet= applies to Excel workbooks and GeoPackages, not to {suffix} files"
         )
+    _check_size(path, name, limit)
     try:
         data = path.read_bytes()
     except OSError as error:
         raise _whole(name, f"cannot read the file: {error}") from error
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         raise _whole(name, "the file is empty")
+    _check_unpacked(data, name, suffix, limit)
     sha256 = hashlib.sha256(data).hexdigest()
     try:
         if suffix == ".csv":
             return _read_csv(data, name, sha256)
         if suffix in (".xlsx", ".xlsm"):
-            return _read_excel(data, name, sha256, sheet)
+            return _read_excel(data, name, sha256, sheet, limit)
         if suffix in (".kml", ".kmz"):
             return _read_kml(data, name, sha256, zipped=suffix == ".kmz")
         if suffix in (".parquet", ".geoparquet"):
             return _read_parquet(data, name, sha256)
+        unsafe = gdal_format_problem(data[:16], suffix)
+        if unsafe is not None:
+            raise _whole(name, unsafe)
         frame = gpd.read_file(path, layer=sheet, engine="pyogrio")
         implied = suffix in (".geojson", ".json")
         return _from_frame(frame, name, sha256, pd.RangeIndex(len(frame)), implied_crs=implied)
@@ -336,7 +457,9 @@ def _read_csv(data: bytes, name: str, sha256: str) -> _Raw:
     return _from_rows(rows, name, sha256)
 
 
-def _read_excel(data: bytes, name: str, sha256: str, sheet: str | int | None) -> _Raw:
+def _read_excel(
+    data: bytes, name: str, sha256: str, sheet: str | int | None, limit: int
+) -> _Raw:
     import openpyxl
 
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -357,10 +480,18 @@ def _read_excel(data: bytes, name: str, sha256: str, sheet: str | int | None) ->
             raise InputError(
                 Problem(name, None, None, sheet, f"no such worksheet; the workbook has {names}")
             )
-        rows = [list(row) for row in worksheet.iter_rows(values_only=True)]
+        # The sheet's declared dimension is not trusted: openpyxl would pad every row to
+        # it, and "A1:XFD1048576" in a file of a few kB means 17 billion cells.
+        worksheet.reset_dimensions()
+        rows: list[list[Any]] = []
+        width = 1
+        for row in worksheet.iter_rows(values_only=True):
+            rows.append(list(row))
+            width = max(width, len(row))
+            _check_cells(len(rows), width, name, limit)
     finally:
         book.close()
-    return _from_rows(rows, name, sha256)
+    return _from_rows([row + [None] * (width - len(row)) for row in rows], name, sha256)
 
 
 def _is_blank(value: Any) -> bool:

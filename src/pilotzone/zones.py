@@ -32,6 +32,7 @@ import logging
 import math
 import os
 import re
+import stat
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -75,6 +76,21 @@ COLUMNS = (
 STATUSES = ("active", "suspended", "terminated")
 #: A boundary file with more vertices than this is refused (simplify it first).
 MAX_VERTICES = 5_000_000
+#: A boundary file larger than this is refused before it is parsed: even as
+#: GeoJSON, MAX_VERTICES vertices fit in a tenth of it.
+MAX_BOUNDARY_BYTES = 512 * 1024 * 1024
+#: The spatial formats handed to GDAL, by suffix, and the bytes their files
+#: start with. GDAL picks its driver from a file's contents, not its name: a
+#: "filing.geojson" holding an OGR VRT document would make it read any file the
+#: user can read, or fetch a URL. Only files that start as their suffix says
+#: reach GDAL.
+GDAL_FORMATS: dict[str, tuple[str, bytes]] = {
+    ".geojson": ("GeoJSON", b"{"),
+    ".json": ("GeoJSON", b"{"),
+    ".gpkg": ("GeoPackage", b"SQLite format 3\x00"),
+    ".shp": ("Shapefile", b"\x00\x00\x27\x0a"),
+    ".fgb": ("FlatGeobuf", b"fgb\x03"),
+}
 #: Active zones overlapping by more than this many square degrees are reported.
 OVERLAP_DEG2 = 1e-10
 
@@ -169,8 +185,8 @@ def load_zones(
     boundaries : str, path-like, geopandas.GeoDataFrame or None, default None
         ``None`` for the shipped data. A folder holding a ``manifest.json``
         in the shipped format replaces the shipped data entirely. A boundary
-        file (GeoJSON, GeoPackage, Shapefile, anything pyogrio reads) or a
-        GeoDataFrame, with a ``zone_id`` column and polygons, replaces the
+        file (GeoJSON, GeoPackage, Shapefile or FlatGeobuf: see
+        :data:`GDAL_FORMATS`) or a GeoDataFrame, with a ``zone_id`` column and polygons, replaces the
         shipped zones it names and adds new ones; see Notes.
     accuracy_m : float, optional
         Accuracy in metres of the supplied boundaries, used for zones whose
@@ -208,8 +224,11 @@ def load_zones(
     ------
     BoundaryDataError
         If the data is missing, does not match its manifest's hashes, breaks
-        the manifest schema, holds a geometry that is not a usable polygon,
-        has no coordinate system, is too large, or has no accuracy. Every
+        the manifest schema, holds a geometry that is not a usable polygon
+        (or has NaN or infinite coordinates), has no coordinate system, is
+        too large (:data:`MAX_BOUNDARY_BYTES`, :data:`MAX_VERTICES`), has no
+        accuracy, or is a file whose contents are not the format its suffix
+        names. Every
         problem found is listed at once.
     InputError
         If ``as_of`` is not a date, or ``accuracy_m`` is not a positive
@@ -482,6 +501,11 @@ def verified_bytes(
     """
     path = folder / name
     try:
+        size = path.stat().st_size
+        if size > MAX_BOUNDARY_BYTES:
+            raise BoundaryDataError(
+                f"{path}: {size:,} bytes, more than {MAX_BOUNDARY_BYTES:,}; not read"
+            )
         data = path.read_bytes()
     except OSError as error:
         raise BoundaryDataError(
@@ -720,6 +744,8 @@ def _polygon_problem(geometry: Any) -> str | None:
         return "empty geometry"
     if not isinstance(geometry, (Polygon, MultiPolygon)):
         return f"a {geometry.geom_type}, not a Polygon or MultiPolygon"
+    if not _finite(geometry):
+        return "NaN or infinite coordinates"
     if not shapely.is_valid(geometry):
         return f"invalid polygon: {shapely.is_valid_reason(geometry)}"
     return None
@@ -728,6 +754,8 @@ def _polygon_problem(geometry: Any) -> str | None:
 def _border_piece(properties: dict[str, Any], geometry: Any) -> BorderPiece | str:
     if not isinstance(geometry, (LineString, MultiLineString)) or shapely.is_empty(geometry):
         return f"a {geometry.geom_type}, not a LineString or MultiLineString"
+    if not _finite(geometry):
+        return "NaN or infinite coordinates"
     name = properties.get("name")
     accuracy = _positive(properties.get("accuracy_m"))
     if not isinstance(name, str) or not name.strip():
@@ -735,6 +763,56 @@ def _border_piece(properties: dict[str, Any], geometry: Any) -> BorderPiece | st
     if accuracy is None:
         return f"accuracy_m {properties.get('accuracy_m')!r} is not a positive number of metres"
     return BorderPiece(name.strip(), accuracy, geometry)
+
+
+def _finite(geometry: Any) -> bool:
+    """Whether every coordinate is a finite number (GEOS fails on NaN and infinity)."""
+    return bool(np.isfinite(shapely.get_coordinates(geometry)).all())
+
+
+def gdal_format_problem(head: bytes, suffix: str) -> str | None:
+    """Why a file must not be handed to GDAL, or None; see :data:`GDAL_FORMATS`.
+
+    Parameters
+    ----------
+    head : bytes
+        The file's first bytes (16 are enough).
+    suffix : str
+        Its suffix, lower case, with the dot.
+    """
+    if suffix not in GDAL_FORMATS:
+        return f"unknown file type {suffix or '(no suffix)'!r}; accepted: {', '.join(GDAL_FORMATS)}"
+    kind, signature = GDAL_FORMATS[suffix]
+    if kind == "GeoJSON":
+        head = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+    if head.startswith(signature):
+        return None
+    return (
+        f"its contents are not {kind}, as its suffix {suffix} says (a {kind} file starts with "
+        f"{signature!r}); it is not read, since GDAL would pick a reader from the contents"
+    )
+
+
+def _check_boundary_file(path: Path) -> None:
+    """Refuse a boundary file too large to parse, or whose contents are not its format."""
+    try:
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):  # /dev/zero or a FIFO has no size and no end
+            raise BoundaryDataError(f"{path.name}: not a regular file (a device or a pipe)")
+        size = status.st_size
+        with open(path, "rb") as file:
+            head = file.read(16)
+    except OSError as error:
+        raise BoundaryDataError(f"{path.name}: cannot read it: {error}") from error
+    if size > MAX_BOUNDARY_BYTES:
+        raise BoundaryDataError(
+            f"{path.name} is too large: {size:,} bytes, more than {MAX_BOUNDARY_BYTES:,}. "
+            "Simplify it first (e.g. shapely.simplify in a metric CRS, with a tolerance well "
+            "under its accuracy)."
+        )
+    problem = gdal_format_problem(head, path.suffix.lower())
+    if problem is not None:
+        raise BoundaryDataError(f"{path.name}: {problem}")
 
 
 def _polygonal_parts(geometry: Any) -> list[Polygon]:
@@ -781,6 +859,7 @@ def _read_user(
         name, is_file = path.name, True
         if not path.exists():
             raise BoundaryDataError(f"boundaries file not found: {path}")
+        _check_boundary_file(path)
         try:
             frame = gpd.read_file(path, engine="pyogrio")
         except Exception as error:  # pyogrio raises a zoo of types on unreadable files
@@ -867,6 +946,9 @@ def _read_user(
             continue
         if not isinstance(original, (Polygon, MultiPolygon)):
             problems.append(f"{where}: a {original.geom_type}, not a Polygon or MultiPolygon")
+            continue
+        if not _finite(original):
+            problems.append(f"{where}: NaN or infinite coordinates")
             continue
         lon0, lat0, lon1, lat1 = shapely.bounds(geometry)
         if not (-180 <= lon0 <= lon1 <= 180 and -90 <= lat0 <= lat1 <= 90):
