@@ -163,6 +163,25 @@ def test_normalize_crs_refuses_missing_or_unknown(bad: Any) -> None:
     assert "'GCJ-02'" in str(caught.value) and "'baidu'" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [("GCJ-02", "gcj02"), ("epsg:4547", "EPSG:4547"), ("4326", "wgs84"),
+     ("urn:ogc:def:crs:EPSG::4490", "cgcs2000"), ("+proj=utm +zone=50 +ellps=WGS84", None)],
+)  # fmt: skip
+def test_normalize_crs_without_name_search_keeps_codes_and_definitions(given: str, expected: str | None) -> None:
+    name = normalize_crs(given, search_names=False)
+    assert name == (expected or normalize_crs(given))
+
+
+@pytest.mark.parametrize("name", ["WGS 84 / UTM zone 50N", "Shanghai", "甲公司"])
+def test_normalize_crs_without_name_search_refuses_names(name: str) -> None:
+    # Untrusted files must not make PROJ search its database (up to a second a value);
+    # the same names still resolve when a person passes them as an argument.
+    with pytest.raises(CRSError, match="not an alias, 'AUTHORITY:CODE'"):
+        normalize_crs(name, search_names=False)
+    assert normalize_crs("WGS 84 / UTM zone 50N") == "EPSG:32650"
+
+
 def test_crs_error_is_a_value_error() -> None:
     assert issubclass(CRSError, ValueError)
     with pytest.raises(ValueError, match="no coordinate system was given"):

@@ -32,6 +32,7 @@ error.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -85,7 +86,7 @@ _MAX_ITERATIONS = 30
 _TOLERANCE_DEG = 1e-11  # about 1 micrometre
 
 
-def normalize_crs(crs: Any) -> str:
+def normalize_crs(crs: Any, *, search_names: bool = True) -> str:
     """Return pilotzone's canonical name for a coordinate system.
 
     Parameters
@@ -95,6 +96,12 @@ def normalize_crs(crs: Any) -> str:
         spaces and underscores ignored; common aliases such as ``"GCJ-02"``,
         ``"gaode"`` or ``"baidu"`` accepted), or anything
         :func:`pyproj.CRS.from_user_input` accepts.
+    search_names : bool, default True
+        Let PROJ search its database for a coordinate system by name (such as
+        ``"WGS 84 / UTM zone 50N"``). A search costs up to a second, so values
+        read from untrusted files are normalised with ``False``: then only the
+        aliases above, ``"AUTHORITY:CODE"`` strings, bare EPSG numbers, WKT,
+        PROJ strings and pyproj objects are accepted.
 
     Returns
     -------
@@ -116,7 +123,13 @@ def normalize_crs(crs: Any) -> str:
             return _ALIASES[key]
         if not key:
             raise CRSError(_unknown_message(crs, "the coordinate system is empty"))
+        if not search_names and not _NOT_A_NAME.match(crs.strip()):
+            raise CRSError(_unknown_message(crs, "not an alias, 'AUTHORITY:CODE', WKT or PROJ string"))
     return _normalize_pyproj(crs)
+
+
+#: Coordinate-system text PROJ parses without searching its database by name.
+_NOT_A_NAME = re.compile(r"^(?:[A-Za-z]+:\d+|\d+|urn:ogc:def:crs:\S+|\+proj=.*|[A-Z]+(?:CRS)?\[.*)$", re.DOTALL)
 
 
 def _normalize_pyproj(crs: Any) -> str:
