@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import os
 import re
 import sys
 import time
@@ -57,6 +56,7 @@ from pyproj.exceptions import ProjError
 
 import pilotzone
 from pilotzone.errors import InputError, PilotzoneError, Problem
+from pilotzone.report import SITE_FILES, write_sites
 
 __all__ = ["main"]
 
@@ -73,10 +73,7 @@ _DEMO_OUT = "pilotzone-demo"
 _TOP_FINDINGS = 10
 _MAX_OPERATORS_SHOWN = 20
 _BASEMAP_NAMES = ("osm", "gaode", "amap")
-#: The files ``site --out`` writes.
-SITE_FILES = ("sites.csv", "feasible_area.geojson", "sites_map.html")
 _MAX_SITES_SHOWN = 20
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # spreadsheet cells that would run as formulas
 
 _TEXT = {
     "en": {
@@ -463,43 +460,6 @@ def _ranked(result: Any) -> Any:
     return table.round({"margin_m": 1, "distance_to_zone_m": 1, "nearest_lon": 7, "nearest_lat": 7})
 
 
-def _cell(value: Any) -> Any:
-    """A spreadsheet cell: text that a spreadsheet would run as a formula gets a leading '."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and value != "-":
-        return "'" + value
-    return value
-
-
-def _replace(path: Path, write: Any) -> Path:
-    """Have ``write`` fill a temporary file beside ``path``, then move it over ``path``."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp{path.suffix}")
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _write_sites(
-    table: Any, result: Any, feasible: Any, zones: Any, out: Path, basemap: Any, lang: str
-) -> list[Path]:
-    from pilotzone.maps import explore_sites, save_map
-
-    cells = table.astype(object).where(table.notna(), None).map(_cell)
-    paths = [
-        _replace(
-            out / SITE_FILES[0],
-            lambda p: cells.to_csv(p, index=False, encoding="utf-8-sig", lineterminator="\r\n"),
-        ),
-        _replace(out / SITE_FILES[1], lambda p: feasible.to_file(p, driver="GeoJSON")),
-    ]
-    m = explore_sites(result, feasible, zones=zones, basemap=basemap, lang=lang)  # type: ignore[arg-type]
-    paths.append(save_map(m, out / SITE_FILES[2]))
-    return paths
-
-
 def _cmd_site(args: argparse.Namespace) -> int:
     basemap = _basemap(args.basemap)
     registration = _registration(args.registration)
@@ -550,7 +510,7 @@ def _cmd_site(args: argparse.Namespace) -> int:
     if out is not None:
         progress.stage(f"writing the ranked table, feasible area and map to {out}")
         feasible = pilotzone.feasible_area(target, zones=zones)
-        paths = _write_sites(table, result, feasible, zones, out, basemap, args.lang)
+        paths = write_sites(table, result, feasible, out, zones=zones, lang=args.lang, basemap=basemap)
         print(f"\n{t['files']} {out}:", file=sys.stdout)
         for path in paths:
             print(f"  {path}", file=sys.stdout)

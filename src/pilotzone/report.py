@@ -71,9 +71,11 @@ __all__ = [
     "FILES",
     "MAX_EMBEDDED_MAP_CHARS",
     "MAX_FINDINGS_PER_OPERATOR",
+    "SITE_FILES",
     "write_changes",
     "write_report",
     "write_sample",
+    "write_sites",
 ]
 
 log = logging.getLogger(__name__)
@@ -91,6 +93,8 @@ FILES = (
 )
 #: The files :func:`write_changes` writes, in the order it writes them.
 CHANGE_FILES = ("changes.csv", "changes.json", "changes_map.html")
+#: The files :func:`write_sites` writes, in the order it writes them.
+SITE_FILES = ("sites.csv", "feasible_area.geojson", "sites_map.html")
 #: At most this many findings of one operator are listed in report.html
 #: (all of them are in findings.csv and findings.xlsx).
 MAX_FINDINGS_PER_OPERATOR = 200
@@ -870,3 +874,53 @@ def write_sample(
         target = target.with_suffix(".json")
     written.append(_write_atomic(target, lambda f: f.write(_json_bytes(record))))
     return written
+
+
+def write_sites(
+    ranked: pd.DataFrame,
+    sites: gpd.GeoDataFrame,
+    feasible: gpd.GeoDataFrame,
+    out_dir: str | os.PathLike[str],
+    *,
+    zones: gpd.GeoDataFrame,
+    lang: Lang = "en",
+    basemap: Any = None,
+) -> list[Path]:
+    """Write a siting result into a folder, each file atomically.
+
+    Parameters
+    ----------
+    ranked : pandas.DataFrame
+        The candidates as ``sites.csv`` should list them (ranked, no geometry).
+    sites : geopandas.GeoDataFrame
+        What :func:`pilotzone.site` returns, for the map.
+    feasible : geopandas.GeoDataFrame
+        What :func:`pilotzone.feasible_area` returns.
+    out_dir : str or os.PathLike
+        The folder; created if missing.
+    zones : geopandas.GeoDataFrame
+        Zones drawn on the map.
+    lang : {"en", "zh"}, default "en"
+        Language of the map.
+    basemap : optional
+        As for :func:`write_report`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        :data:`SITE_FILES` in ``out_dir``: the table (UTF-8 with BOM,
+        formula-safe cells), the feasible area (GeoJSON, WGS-84) and the map
+        (:func:`pilotzone.maps.explore_sites`, offline).
+    """
+    from pilotzone.maps import explore_sites
+
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    table, area, page = (folder / name for name in SITE_FILES)
+    _write_atomic(table, lambda f: _write_csv(ranked, f))
+    geojson = feasible.to_json(drop_id=True, to_wgs84=True, ensure_ascii=False)
+    _write_atomic(area, lambda f: f.write(geojson.encode("utf-8")))
+    m = explore_sites(sites, feasible, zones=zones, basemap=basemap, lang=lang)
+    html = _rendered(m, folder, page.name)
+    _write_atomic(page, lambda f: f.write(html.encode("utf-8")))
+    return [table, area, page]
