@@ -253,6 +253,24 @@ def test_verify_mismatch_alone_makes_review(counties: gpd.GeoDataFrame) -> None:
     assert RULES["address_district_mismatch"].severity == "review"
 
 
+def test_messages_in_chinese(counties: gpd.GeoDataFrame) -> None:
+    points = counties.loc[["110105", "110108", "110105"], "point"].to_numpy()
+    filing = pd.DataFrame({
+        "operator_id": ["A", "A", "A"], "kind": ["registration", "idc", "cdn"],
+        "address": ["北京市朝阳区建国路88号", "北京市朝阳区酒仙桥路", None],
+        "lon": shapely.get_x(points), "lat": shapely.get_y(points), "crs": "wgs84",
+    })
+    checked = pz.address_check(filing, lang="zh")["address_message"].tolist()
+    assert checked[0] == "坐标位于北京市朝阳区，与地址一致。按地址应属北京试点地区。"
+    assert checked[1].startswith("地址写明北京市朝阳区，但坐标位于北京市海淀区，距其")
+    assert checked[2] == "未填写地址。"
+    result = pz.verify(filing, as_of="2025-01-01", lang="zh")
+    assert "坐标位于北京市海淀区" in result["message"].iloc[1]
+    assert not any(c.isascii() and c.isalpha() for c in result["message"].iloc[1])
+    with pytest.raises(ValueError, match="lang"):
+        pz.address_check(filing, lang="fr")  # type: ignore[arg-type]
+
+
 def test_verify_without_addresses_adds_no_columns(counties: gpd.GeoDataFrame) -> None:
     point = counties.loc["110105", "point"]
     filing = pd.DataFrame({"operator_id": ["A"], "kind": ["registration"], "lon": [point.x],

@@ -51,7 +51,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -287,6 +287,7 @@ def address_check(
     *,
     crs: Any = None,
     zones: gpd.GeoDataFrame | None = None,
+    lang: Literal["en", "zh"] = "en",
 ) -> pd.DataFrame:
     """Compare the district each address names with the district its coordinate lies in.
 
@@ -303,6 +304,8 @@ def address_check(
     zones : GeoDataFrame, optional
         Zones from :func:`pilotzone.load_zones`, for the zone an address
         implies; default the shipped zones.
+    lang : {"en", "zh"}, default "en"
+        Language of ``address_message``.
 
     Returns
     -------
@@ -343,6 +346,8 @@ def address_check(
     >>> pz.address_check(rows)["address_check"].tolist()
     ['mismatch']
     """
+    if lang not in _MESSAGES:
+        raise ValueError(f"lang must be 'en' or 'zh', not {lang!r}")
     if "address" not in facilities.columns:
         raise InputError(Problem("<facilities>", None, "address", None, "required column is missing"))
     divisions = _load()
@@ -360,7 +365,8 @@ def address_check(
         [_common(divisions, x.rows if x.outcome in ("found", "ambiguous") else ()) for x in parsed],
         dtype=object,
     ).reshape(-1, 3)
-    said = np.array([" or ".join(divisions.full_names[list(x.rows)]) for x in parsed], dtype=object)
+    either = _MESSAGES[lang]["or"]
+    said = np.array([either.join(divisions.full_names[list(x.rows)]) for x in parsed], dtype=object)
 
     county = _county_rows(divisions, lon, lat)
     unit = found[inverse]
@@ -391,14 +397,18 @@ def address_check(
     out["address_agrees"] = agreed
     out["address_distance_m"] = distance
 
-    zone, status = _implied_zones(divisions, unit, load_zones() if zones is None else zones)
+    zones = load_zones() if zones is None else zones
+    zone, status = _implied_zones(divisions, unit, zones)
+    zone_names = dict(zip(zones["zone_id"], zones.get(f"short_name_{lang}", zones["zone_id"]), strict=True))
     out["address_zone"] = zone
     out["address_zone_status"] = status
     bands = np.full(n, np.nan)
     bands[wrong] = band
+    named_zone = [zone_names.get(z, z) for z in zone]
     out["address_message"] = [
-        _message(*values)
-        for values in zip(check, said[inverse], out["coordinate_district"], distance, bands, status, zone, strict=True)
+        _message(*values, lang=lang)
+        for values in zip(check, said[inverse], out["coordinate_district"], distance, bands, status, named_zone,
+                          strict=True)
     ]
     return out
 
@@ -514,31 +524,48 @@ def _common(divisions: _Divisions, rows: tuple[int, ...]) -> tuple[str | None, s
     return same("province_name"), same("city_name"), same("name") if counties else None
 
 
-def _message(
-    check: str, said: str, lies: str, distance: float, band: float, zone_status: Any, zone: Any
-) -> str:
-    """One sentence on a row: ``said`` is what the address names, ``lies`` where the point is."""
-    zone_note = {
-        "inside": f" The address implies zone {zone}.",
+#: address_message's sentences; ``{said}`` is what the address names, ``{lies}`` where the point is.
+_MESSAGES = {
+    "en": {
+        "or": " or ",
+        "inside": " The address implies zone {zone}.",
         "outside": " The address implies no pilot zone.",
         "partial": " A zone covers only part of the district it names: the zone cannot be decided "
         "from the address alone.",
-    }.get(str(zone_status), "")
-    if check == "agrees":
-        return f"The coordinate lies in {lies}, as the address says.{zone_note}"
-    if check == "mismatch":
-        return (f"The address names {said} but the coordinate lies in {lies}, {distance:,.0f} m from "
-                f"it: check the coordinate and its coordinate system.{zone_note}")
-    if check == "near_district_border":
-        return (f"The address names {said}; the coordinate lies in {lies}, {distance:,.0f} m from it, "
-                f"within the divisions' accuracy ({band:,.0f} m): neither agreement nor mismatch can "
-                f"be told.{zone_note}")
-    if check == "ambiguous":
-        return f"The address names a district without its province or city: {said}."
-    if check == "inconsistent":
-        return f"The address names {said}, but not under the province or city it gives."
-    if check == "not_located":
-        return "The coordinate lies in no division (missing, unusable or outside China)."
-    if check == "no_address":
-        return "No address."
-    return "The address names no province, city or district pilotzone knows."
+        "agrees": "The coordinate lies in {lies}, as the address says.",
+        "mismatch": "The address names {said} but the coordinate lies in {lies}, {distance:,.0f} m from "
+        "it: check the coordinate and its coordinate system.",
+        "near_district_border": "The address names {said}; the coordinate lies in {lies}, {distance:,.0f} m "
+        "from it, within the divisions' accuracy ({band:,.0f} m): neither agreement nor mismatch can be told.",
+        "ambiguous": "The address names a district without its province or city: {said}.",
+        "inconsistent": "The address names {said}, but not under the province or city it gives.",
+        "not_located": "The coordinate lies in no division (missing, unusable or outside China).",
+        "no_address": "No address.",
+        "not_found": "The address names no province, city or district pilotzone knows.",
+    },
+    "zh": {
+        "or": "或",
+        "inside": "按地址应属{zone}试点地区。",
+        "outside": "按地址不属于任何试点地区。",
+        "partial": "试点地区仅覆盖地址所写区县的一部分，无法仅凭地址判断所属试点地区。",
+        "agrees": "坐标位于{lies}，与地址一致。",
+        "mismatch": "地址写明{said}，但坐标位于{lies}，距其{distance:,.0f}米：请核实坐标及其坐标系。",
+        "near_district_border": "地址写明{said}；坐标位于{lies}，距其{distance:,.0f}米，"
+        "在区划数据精度（{band:,.0f}米）以内：无法判断是否一致。",
+        "ambiguous": "地址所写区县未注明所属省或市，无法唯一确定：{said}。",
+        "inconsistent": "地址写明{said}，但该区县不属于地址所写的省或市。",
+        "not_located": "坐标不在任何行政区划内（缺失、不可用或位于中国境外）。",
+        "no_address": "未填写地址。",
+        "not_found": "地址中未识别出已知的省、市或区县名称。",
+    },
+}
+
+
+def _message(
+    check: str, said: str, lies: str, distance: float, band: float, zone_status: Any, zone: Any, *, lang: str
+) -> str:
+    """One sentence on a row: ``said`` is what the address names, ``lies`` where the point is."""
+    text = _MESSAGES[lang]
+    zone_note = text[zone_status].format(zone=zone) if zone_status in ("inside", "outside", "partial") else ""
+    sentence = text.get(check, text["not_found"]).format(said=said, lies=lies, distance=distance, band=band)
+    return sentence + zone_note if check in ("agrees", "mismatch", "near_district_border") else sentence

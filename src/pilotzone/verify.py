@@ -193,7 +193,7 @@ def verify(
     result.attrs = {}  # pandas deep-copies attrs on every derived frame: keep them small until the end
     issue = _place(result, zones)
     bits = _judge(result, zones, issue, _declared_services(result, operators))
-    mismatch = _check_addresses(result, zones, bits)
+    mismatch = _check_addresses(result, zones, bits, lang)
     result["status"] = pd.Categorical(_status(bits), categories=STATUSES)
     result["reasons"], result["message"] = _explain(result, bits, zones, issue, lang)
     if mismatch.any():  # the message names both districts
@@ -231,13 +231,13 @@ def _place(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> np.ndarray:
     return issue
 
 
-def _check_addresses(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, bits: np.ndarray) -> np.ndarray:
+def _check_addresses(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, bits: np.ndarray, lang: str) -> np.ndarray:
     """Add address_check's columns when addresses are filed; flag checkable rows whose
     coordinate lies in another district than the address names. Returns that mask."""
     mismatch = np.zeros(len(result), dtype=bool)
     if "address" not in result.columns or (result["address"].fillna("").astype(str).str.strip() == "").all():
         return mismatch
-    checked = address_check(result, zones=zones)
+    checked = address_check(result, zones=zones, lang=lang)  # type: ignore[arg-type]
     for column in ADDRESS_COLUMNS:
         result[column] = checked[column]
     mismatch = (checked["address_check"] == "mismatch").to_numpy() & ((bits & _BIT["invalid_input"]) == 0)
