@@ -46,7 +46,7 @@ import pandas as pd
 
 from pilotzone.errors import InputError, Problem
 from pilotzone.facilities import _services, _text, read_facilities
-from pilotzone.locate import locate
+from pilotzone.locate import _is_dask, locate
 from pilotzone.rules import EXCLUDED_SERVICES, OPENED_SERVICES, RULES, describe
 from pilotzone.zones import load_zones
 
@@ -87,6 +87,7 @@ def verify(
     facilities : GeoDataFrame, DataFrame or path
         A filing as returned by :func:`pilotzone.read_facilities`; anything
         else is read with it first (so it must say its coordinate system).
+        A Dask (Geo)DataFrame gives a lazy result (:mod:`pilotzone.parallel`).
     operators : DataFrame or path, optional
         One row per operator with ``operator_id`` and ``services``: the
         services each operator declares, added to those on its registration
@@ -116,6 +117,10 @@ def verify(
     >>> pz.verify(filing)["status"].tolist()
     ['compliant', 'violation']
     """
+    if _is_dask(facilities):
+        from pilotzone import parallel
+
+        return parallel.verify(facilities, operators=operators, as_of=as_of, zones=zones)
     sites = facilities if _is_read(facilities) else read_facilities(facilities)
     if zones is None:
         zones = load_zones(as_of=as_of)
