@@ -34,6 +34,7 @@ import glob
 import logging
 import os
 import re
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -225,11 +226,13 @@ def verify(
         table = (
             operators if isinstance(operators, pd.DataFrame) else pd.read_csv(operators, dtype=str)
         )
-    registrations = sites[(sites["kind"] == "registration") & (sites["problems"] == "")].compute()
+    registrations = _without_attrs(
+        sites[(sites["kind"] == "registration") & (sites["problems"] == "")].compute()
+    )
     log.debug(
         "%d registration rows resolved across %d partitions", len(registrations), sites.npartitions
     )
-    sample = _verify_frame(sites._meta_nonempty, operators=table, zones=zones)
+    sample = _verify_frame(_without_attrs(sites._meta_nonempty), operators=table, zones=zones)
     meta = sample.iloc[:0].astype({c: _TEXT_DTYPE for c in ("zone_id", "registration_zone")})
     return sites.map_partitions(
         _verify_partition, _once(registrations), _once(zones), _once(table), meta=meta
@@ -240,6 +243,13 @@ def _is_read(data: dd.DataFrame) -> bool:
     return {"problems", "source_row", "crs"} <= set(data.columns) and isinstance(
         data._meta, gpd.GeoDataFrame
     )
+
+
+def _without_attrs(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``frame`` without ``attrs``: dask-geopandas keeps a GeoSeries there, which pandas cannot compare."""
+    frame = frame.copy(deep=False)
+    frame.attrs = {}
+    return frame
 
 
 def _verify_partition(
@@ -255,6 +265,7 @@ def _verify_partition(
     services and its nearness to a border are the same), so the partition's
     rows come out as they would from the whole filing.
     """
+    part = _without_attrs(part)
     theirs = registrations[registrations["operator_id"].isin(part["operator_id"].unique())]
     both = pd.concat([part, theirs]) if len(theirs) else part
     result = _verify_frame(both, operators=operators, zones=zones).iloc[: len(part)]
@@ -306,6 +317,7 @@ def verify_files(
     zones = load_zones() if zones is None else zones
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
+    scratch = folder / ".validated"
     if scheduler is not None:
         cluster = None
         client = Client(scheduler)
@@ -316,8 +328,11 @@ def verify_files(
         client = Client(cluster)
     try:
         log.info("verifying %d files on %s", len(files), client.scheduler.address)
-        data = _read_parquet(files)
-        result = verify(read_facilities(data, crs=crs), operators=operators, zones=zones)
+        # Validation is the costly part: validate once into a scratch copy that both of
+        # verify's passes read back, rather than validating every row twice.
+        read_facilities(_read_parquet(files), crs=crs).to_parquet(scratch, write_index=True)
+        sites = dask_geopandas.read_parquet(scratch)
+        result = verify(sites, operators=operators, zones=zones)
         found = result.map_partitions(_findings, meta=_findings(result._meta))
         _, _, counts, per_operator = dask.compute(
             result.to_parquet(folder / "facilities", compute=False, write_index=True),
@@ -329,6 +344,7 @@ def verify_files(
         client.close()
         if cluster is not None:
             cluster.close()
+        shutil.rmtree(scratch, ignore_errors=True)
     summary = _summary(counts, per_operator, zones, files)
     _write_atomic(folder / "summary.json", lambda f: f.write(_json_bytes(summary)))
     return summary
