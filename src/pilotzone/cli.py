@@ -415,6 +415,8 @@ def _verify_on_dask(args: argparse.Namespace) -> int:
         )
     if args.out is None:
         raise _UsageError("--scheduler/--workers write their results as files: add --out DIR")
+    if args.sheet is not None or args.basemap is not None:
+        raise _UsageError("--sheet and --basemap do not apply to Parquet files on a Dask cluster")
     if args.workers is not None and args.workers < 1:
         raise _UsageError(f"--workers {args.workers}: give at least 1")
     from pilotzone.verify import STATUSES

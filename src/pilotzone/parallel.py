@@ -293,7 +293,8 @@ def verify_files(
     out : str or path-like
         Folder for ``facilities/`` (the result, one GeoParquet file per
         partition), ``findings/`` (:func:`pilotzone.findings` per partition,
-        Parquet) and ``summary.json``.
+        Parquet) and ``summary.json``; on a remote cluster, a folder every
+        worker can write (a shared file system).
     scheduler : str, optional
         Address of a running Dask scheduler, e.g. ``tcp://host:8786``.
     workers : int, optional
