@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,build-data]'
+	$(BIN)/python -m pip install --quiet -e '.[test,build-data,dask]'
 	touch $(STAMP)
 
 demo: $(STAMP)

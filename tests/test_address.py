@@ -271,11 +271,15 @@ def test_messages_in_chinese(counties: gpd.GeoDataFrame) -> None:
         pz.address_check(filing, lang="fr")  # type: ignore[arg-type]
 
 
-def test_verify_without_addresses_adds_no_columns(counties: gpd.GeoDataFrame) -> None:
+def test_verify_without_addresses_says_so_and_locates_nothing(counties: gpd.GeoDataFrame) -> None:
+    # The columns follow the schema (the reader always has an address column), so every part of a
+    # filing verified piecewise, as on Dask, has the same columns.
     point = counties.loc["110105", "point"]
     filing = pd.DataFrame({"operator_id": ["A"], "kind": ["registration"], "lon": [point.x],
                            "lat": [point.y], "crs": "wgs84"})
-    assert "address_check" not in pz.verify(filing, as_of="2025-01-01").columns
+    result = pz.verify(filing, as_of="2025-01-01")
+    assert result["address_check"].tolist() == ["no_address"]
+    assert result["coordinate_district"].isna().all() and result["status"].iloc[0] == "compliant"
 
 
 # --------------------------------------------------------------------------- the data

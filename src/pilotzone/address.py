@@ -318,7 +318,8 @@ def address_check(
         - ``address_adcode`` (str or None): the finest unit named, when
           exactly one;
         - ``coordinate_district``, ``coordinate_adcode`` (str or None): the
-          county the coordinate lies in (``北京市朝阳区``);
+          county the coordinate lies in (``北京市朝阳区``), for rows with an
+          address;
         - ``address_check`` (categorical, :data:`ADDRESS_CHECKS`);
         - ``address_agrees`` (nullable boolean): True or False, missing where
           it cannot be decided;
@@ -368,7 +369,9 @@ def address_check(
     either = _MESSAGES[lang]["or"]
     said = np.array([either.join(divisions.full_names[list(x.rows)]) for x in parsed], dtype=object)
 
-    county = _county_rows(divisions, lon, lat)
+    county = np.full(n, -1)
+    written = np.flatnonzero(texts != "")  # a row without an address is not located: nothing to compare
+    county[written] = _county_rows(divisions, lon[written], lat[written])
     unit = found[inverse]
     out = pd.DataFrame(index=facilities.index)
     out["address_province"] = common[inverse, 0]

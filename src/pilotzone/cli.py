@@ -7,6 +7,8 @@
     pilotzone verify FILE [--operators FILE] [--crs CRS] [--as-of DATE] [--out DIR]
                           [--basemap osm|gaode|tianditu:KEY|TEMPLATE] [--lang en|zh]
                           [--boundaries PATH] [--sheet NAME]
+    pilotzone verify 'DIR/*.parquet' (--scheduler ADDRESS | --workers N) --out DIR [--crs CRS]
+                          [--operators FILE] [--as-of DATE] [--boundaries PATH]
     pilotzone site   FILE (--zone ZONE | --registration=LON,LAT) --crs CRS [--out DIR]
                           [--as-of DATE] [--boundaries PATH] [--basemap ...] [--lang en|zh]
     pilotzone sample FILE --n N --seed S [--by zone] [--out FILE.csv|FILE.json] [--crs CRS]
@@ -415,6 +417,8 @@ def _write(
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
+    if args.scheduler is not None or args.workers is not None:
+        return _verify_on_dask(args)
     _check_sheet(args)
     basemap = _basemap(args.basemap)
     if args.out is not None:
@@ -435,6 +439,47 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         _write(result, zones, args.out, basemap, args.lang, progress)
     progress.done()
     return _exit_status(result)
+
+
+def _verify_on_dask(args: argparse.Namespace) -> int:
+    """``verify`` of a partitioned Parquet filing on a Dask cluster: files, not a printed table."""
+    if args.scheduler is not None and args.workers is not None:
+        raise _UsageError(
+            "--scheduler and --workers exclude each other: use a running cluster or start one"
+        )
+    if args.out is None:
+        raise _UsageError("--scheduler/--workers write their results as files: add --out DIR")
+    if args.sheet is not None or args.basemap is not None:
+        raise _UsageError("--sheet and --basemap do not apply to Parquet files on a Dask cluster")
+    if args.workers is not None and args.workers < 1:
+        raise _UsageError(f"--workers {args.workers}: give at least 1")
+    from pilotzone.verify import STATUSES
+
+    try:
+        from pilotzone.parallel import verify_files
+    except ImportError as error:
+        raise _UsageError(
+            f"--scheduler/--workers need Dask: pip install 'pilotzone[dask]' ({error})"
+        ) from None
+    zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
+    summary = verify_files(
+        args.file,
+        args.out,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        crs=args.crs,
+        operators=args.operators,
+        zones=zones,
+    )
+    t = _TEXT[args.lang]
+    counts = summary["by_status"]
+    print(
+        f"{t['checked']} {args.file}: {summary['rows']:,} {t['rows']}, "
+        f"{t['as_of']} {summary['as_of']}"
+    )
+    print("  " + " · ".join(f"{t[s]} {counts[s]:,}" for s in reversed(STATUSES)))
+    print(f"\n{t['written']} {Path(args.out)}: facilities/, findings/, summary.json")
+    return EXIT_OK if summary["all_compliant"] else EXIT_FINDINGS
 
 
 def _registration(text: str | None) -> tuple[float, float] | None:
@@ -809,6 +854,18 @@ def _parser() -> argparse.ArgumentParser:
         "--sheet",
         metavar="NAME",
         help="Excel worksheet or GeoPackage layer (name, or 0-based number)",
+    )
+    verify.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on this Dask scheduler (e.g. tcp://host:8786); FILE is then a folder or glob "
+        "of Parquet files, and --out gets partitioned results (pip install 'pilotzone[dask]')",
+    )
+    verify.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="run on a local Dask cluster of N worker processes (as --scheduler)",
     )
     verify.set_defaults(run=_cmd_verify, parser=verify)
 

@@ -100,7 +100,8 @@ def locate(
     ----------
     lon, lat : array_like
         Longitude and latitude (x first), in ``crs``; eastings and northings
-        for a projected system. Pandas Series keep their index in the result.
+        for a projected system. Pandas Series keep their index in the result;
+        Dask Series give a lazy result (:mod:`pilotzone.parallel`).
     crs : str, int or pyproj.CRS
         Coordinate system of the points: ``"wgs84"``, ``"gcj02"``, ``"bd09"``,
         ``"cgcs2000"`` or anything pyproj accepts. Required: nothing is assumed.
@@ -127,6 +128,10 @@ def locate(
     >>> pz.locate([116.3975, 121.4737], [39.9087, 31.2304], crs="wgs84")["zone_id"].tolist()
     ['beijing', nan]
     """
+    if _is_dask(lon):
+        from pilotzone import parallel
+
+        return parallel.locate(lon, lat, crs=crs, zones=zones, distance_limit_m=distance_limit_m)
     index = lon.index if isinstance(lon, pd.Series) else None
     x = np.asarray(lon, dtype=np.float64).ravel()
     y = np.asarray(lat, dtype=np.float64).ravel()
@@ -154,6 +159,11 @@ def locate(
         {"zone_id": zone_ids, "border_distance_m": distance, "near_border": near, "coordinate_issue": issues},
         index=index,
     )
+
+
+def _is_dask(data: Any) -> bool:
+    """Whether ``data`` is a Dask collection, told without importing dask (an optional extra)."""
+    return type(data).__module__.startswith(("dask.", "dask_geopandas"))
 
 
 def _coordinate_issues(x: NDArray[np.float64], y: NDArray[np.float64], *, lonlat: bool) -> NDArray[np.int8]:

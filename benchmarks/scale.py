@@ -1,0 +1,101 @@
+"""Throughput of verify on a local Dask cluster of 1 and 2 workers, against in-memory verify.
+
+    python benchmarks/scale.py                       # 20M rows in 40 files, 1M in memory
+    python benchmarks/scale.py --rows 4000000 --memory-rows 500000
+
+A synthetic filing (``synthetic.make_filing``, one chunk per Parquet file, so
+memory stays bounded while it is written) is verified end to end as
+``pilotzone verify 'DIR/*.parquet' --workers N --out OUT`` does it: read and
+validate every partition, resolve registrations across partitions, verify,
+write partitioned results and summary.json. The first ``--memory-rows`` rows
+(whole files) are also verified in memory (read_facilities + verify of the
+concatenated files) and on each cluster size, in the same process, so that
+the ratios compare like with like.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+from synthetic import make_filing
+
+import pilotzone as pz
+from pilotzone.parallel import verify_files
+
+
+def write_files(folder: Path, rows: int, per_file: int) -> list[Path]:
+    """``rows`` rows in files of ``per_file``; each file holds whole operators, named apart."""
+    paths = []
+    for i in range(math.ceil(rows / per_file)):
+        chunk = make_filing(min(per_file, rows - i * per_file), seed=20240408 + i)
+        chunk["operator_id"] = f"F{i}-" + chunk["operator_id"]
+        chunk["facility_id"] = f"F{i}-" + chunk["facility_id"]
+        paths.append(folder / f"part-{i:04d}.parquet")
+        chunk.to_parquet(paths[-1], index=False)
+    return paths
+
+
+def in_memory(paths: list[Path], zones: pd.DataFrame) -> float:
+    start = time.perf_counter()
+    filing = pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
+    result = pz.verify(pz.read_facilities(filing), zones=zones)
+    assert len(result) == len(filing)
+    return time.perf_counter() - start
+
+
+def on_dask(paths: list[Path], out: Path, workers: int, zones: pd.DataFrame) -> float:
+    start = time.perf_counter()
+    summary = verify_files(paths[0].parent / "part-*.parquet", out, workers=workers, zones=zones)
+    seconds = time.perf_counter() - start
+    assert summary["rows"] == sum(pd.read_parquet(p, columns=["kind"]).shape[0] for p in paths)
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=20_000_000)
+    parser.add_argument("--per-file", type=int, default=500_000)
+    parser.add_argument("--memory-rows", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args(argv)
+    zones = pz.load_zones()
+    header = f"{'rows':>12}  {'engine':<16}{'seconds':>9}{'rows/s':>11}  speed-up"
+    with tempfile.TemporaryDirectory() as tmp:
+        small_folder, big_folder = Path(tmp) / "small", Path(tmp) / "big"
+        small_folder.mkdir()
+        big_folder.mkdir()
+        small = write_files(small_folder, args.memory_rows, args.per_file)
+        print(header, flush=True)
+        base = in_memory(small, zones)
+        report(args.memory_rows, "in memory", base, base)
+        for workers in args.workers:
+            seconds = on_dask(small, Path(tmp) / f"out-small-{workers}", workers, zones)
+            report(args.memory_rows, f"dask {workers} worker(s)", seconds, base)
+        start = time.perf_counter()
+        big = write_files(big_folder, args.rows, args.per_file)
+        print(
+            f"(wrote {args.rows:,} rows in {len(big)} files in {time.perf_counter() - start:.0f} s)",
+            flush=True,
+        )
+        first = None
+        for workers in args.workers:
+            seconds = on_dask(big, Path(tmp) / f"out-big-{workers}", workers, zones)
+            first = first or seconds
+            report(args.rows, f"dask {workers} worker(s)", seconds, first)
+    return 0
+
+
+def report(rows: int, engine: str, seconds: float, base: float) -> None:
+    print(
+        f"{rows:>12,}  {engine:<16}{seconds:>9.1f}{rows / seconds:>11,.0f}  {base / seconds:.2f}x",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,455 @@
+"""Run pilotzone on a Dask cluster when one machine is not enough.
+
+:func:`pilotzone.verify` and :func:`pilotzone.locate` hand Dask collections to
+this module (it is the only one that imports dask; ``pip install
+pilotzone[dask]``). Each function returns a lazy collection whose computed
+values equal those of the in-memory function on the computed input:
+
+* :func:`locate` maps :func:`pilotzone.locate.locate` over the partitions of
+  two aligned Dask Series.
+* :func:`read_facilities` validates every partition with
+  :func:`pilotzone.read_facilities`; rows with problems are kept and marked.
+  ``source_row`` counts across partitions (so it equals the in-memory
+  reader's), which costs one pass over the data to learn partition lengths.
+* :func:`verify` first computes the small table of every operator's
+  registration rows (one pass), then checks each partition together with the
+  registration rows of the operators it holds, so an operator's registration
+  and facilities may sit in different partitions.
+
+The zone table (and the registration table) enter the graph once, as one
+delayed object each: every worker receives one copy and builds its zone index
+once (pilotzone caches it per zone set).
+
+Differences from the in-memory path
+-----------------------------------
+Duplicate ``(operator_id, facility_id)`` pairs are found within a partition,
+as :func:`pilotzone.read_facilities` finds them in one file; a pair repeated
+in two partitions is not reported. ``attrs`` (input name, audit date) do not
+travel through Dask: :func:`verify_files` records them in ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import re
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import dask
+import dask.dataframe as dd
+import dask_geopandas
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from pilotzone.errors import InputError, Problem
+from pilotzone.facilities import read_facilities as _read_frame
+from pilotzone.locate import COORDINATE_ISSUES
+from pilotzone.locate import locate as _locate_frame
+from pilotzone.report import (
+    _OUTSIDE,
+    _UNCHECKED,
+    _json_bytes,
+    _plain,
+    _sha256,
+    _write_atomic,
+    _zone_data,
+    _zone_key,
+)
+from pilotzone.rules import RULES
+from pilotzone.verify import STATUSES, findings, summarize
+from pilotzone.verify import verify as _verify_frame
+from pilotzone.zones import load_zones
+
+__all__ = ["locate", "read_facilities", "verify", "verify_files"]
+
+log = logging.getLogger(__name__)
+
+_DUPLICATE = re.compile(r"duplicate of row (\d+) \(same operator_id and facility_id\)")
+_TEXT_DTYPE = pd.StringDtype(na_value=np.nan)  # what pandas gives a column of str and None
+
+
+def locate(
+    lon: dd.Series,
+    lat: dd.Series,
+    *,
+    crs: Any,
+    zones: gpd.GeoDataFrame | None = None,
+    distance_limit_m: float | None = None,
+) -> dd.DataFrame:
+    """:func:`pilotzone.locate` over Dask Series, partition by partition.
+
+    Parameters
+    ----------
+    lon, lat : dask.dataframe.Series
+        Longitude and latitude (x first) in ``crs``, partitioned alike (two
+        columns of one Dask DataFrame, or ``geometry.x`` and ``geometry.y``
+        of a dask-geopandas GeoDataFrame).
+    crs, zones, distance_limit_m
+        As for :func:`pilotzone.locate`.
+
+    Returns
+    -------
+    dask.dataframe.DataFrame
+        Lazy; the index of ``lon`` and the columns of :func:`pilotzone.locate`.
+
+    Examples
+    --------
+    >>> where = pz.locate(points["lon"], points["lat"], crs="gcj02")  # doctest: +SKIP
+    >>> where["zone_id"].value_counts().compute()  # doctest: +SKIP
+    """
+    zones = load_zones() if zones is None else zones
+    meta = pd.DataFrame(
+        {
+            "zone_id": pd.Categorical([], categories=[str(z) for z in zones["zone_id"]]),
+            "border_distance_m": pd.Series([], dtype="float64"),
+            "near_border": pd.Series([], dtype="bool"),
+            "coordinate_issue": pd.Categorical([], categories=COORDINATE_ISSUES),
+        },
+        index=lon._meta.index,
+    )
+    return dd.map_partitions(
+        _locate_partition,
+        lon,
+        lat,
+        _once(zones),
+        crs=crs,
+        distance_limit_m=distance_limit_m,
+        meta=meta,
+    )
+
+
+def _locate_partition(
+    lon: pd.Series,
+    lat: pd.Series,
+    zones: gpd.GeoDataFrame,
+    *,
+    crs: Any,
+    distance_limit_m: float | None,
+) -> pd.DataFrame:
+    return _locate_frame(lon, lat, crs=crs, zones=zones, distance_limit_m=distance_limit_m)
+
+
+def _once(value: Any) -> Any:
+    """``value`` as one node of the graph, so that it is shipped to each worker once."""
+    return dask.delayed(value, pure=True, traverse=False)
+
+
+def read_facilities(data: dd.DataFrame, *, crs: Any = None) -> dask_geopandas.GeoDataFrame:
+    """:func:`pilotzone.read_facilities` for every partition of a Dask (Geo)DataFrame.
+
+    Parameters
+    ----------
+    data : dask.dataframe.DataFrame or dask_geopandas.GeoDataFrame
+        A filing's columns (``lon``/``lat`` and ``crs``, or a point geometry
+        with a CRS), in any number of partitions.
+    crs : str, int or pyproj.CRS, optional
+        As for :func:`pilotzone.read_facilities`.
+
+    Returns
+    -------
+    dask_geopandas.GeoDataFrame
+        Lazy; the columns of :func:`pilotzone.read_facilities`, the input's
+        index, ``source_row`` counted across partitions.
+
+    Raises
+    ------
+    InputError
+        At once, for whole-input problems (a missing column, no coordinate
+        system), found on the input's columns.
+    """
+    meta = _read_partition(data._meta_nonempty, crs=crs, offsets=[0]).iloc[:0]
+    lengths = data.map_partitions(len, meta=(None, "int64")).compute()
+    offsets = np.r_[0, np.cumsum(np.asarray(lengths, dtype=np.int64))[:-1]].tolist()
+    return data.map_partitions(_read_partition, crs=crs, offsets=offsets, meta=meta)
+
+
+def _read_partition(
+    part: pd.DataFrame,
+    *,
+    crs: Any,
+    offsets: Sequence[int],
+    partition_info: dict[str, Any] | None = None,
+) -> gpd.GeoDataFrame:
+    """One partition read as a filing whose rows are numbered from the partition's offset."""
+    offset = offsets[partition_info["number"]] if partition_info else 0
+    if len(part) == 0:  # read_facilities refuses an empty filing; an empty partition is no error
+        return _read_partition(part.iloc[:0].reindex([0]), crs=crs, offsets=[0]).iloc[:0]
+    sites = _read_frame(part, crs=crs)
+    if offset:
+        sites["source_row"] += offset
+        duplicate = sites["problems"].str.contains("duplicate of row", regex=False)
+        sites.loc[duplicate, "problems"] = sites.loc[duplicate, "problems"].str.replace(
+            _DUPLICATE, lambda m: m[0].replace(m[1], str(int(m[1]) + offset), 1), regex=True
+        )
+    return sites
+
+
+def verify(
+    facilities: dd.DataFrame,
+    *,
+    operators: Any = None,
+    as_of: Any = None,
+    zones: gpd.GeoDataFrame | None = None,
+) -> dask_geopandas.GeoDataFrame:
+    """:func:`pilotzone.verify` over a Dask (Geo)DataFrame.
+
+    Parameters
+    ----------
+    facilities : dask.dataframe.DataFrame or dask_geopandas.GeoDataFrame
+        A filing, raw (read here with :func:`read_facilities`) or already
+        read. Persist a read filing to spare the second reading.
+    operators : DataFrame or path, optional
+        As for :func:`pilotzone.verify`; a file is read here, on the client.
+    as_of, zones
+        As for :func:`pilotzone.verify`.
+
+    Returns
+    -------
+    dask_geopandas.GeoDataFrame
+        Lazy; computed, it equals ``pilotzone.verify(facilities.compute())``
+        (see the module docstring for duplicate ids across partitions).
+
+    Notes
+    -----
+    Computes, on being called, every operator's registration rows: one pass
+    over the data, whose result is one row per registration.
+    """
+    zones = load_zones(as_of=as_of) if zones is None else zones
+    sites = facilities if _is_read(facilities) else read_facilities(facilities)
+    table = None
+    if operators is not None:
+        table = (
+            operators if isinstance(operators, pd.DataFrame) else pd.read_csv(operators, dtype=str)
+        )
+    registrations = _without_attrs(
+        sites[(sites["kind"] == "registration") & (sites["problems"] == "")].compute()
+    )
+    log.debug(
+        "%d registration rows resolved across %d partitions", len(registrations), sites.npartitions
+    )
+    sample = _verify_frame(_without_attrs(sites._meta_nonempty), operators=table, zones=zones)
+    meta = sample.iloc[:0].astype({c: _TEXT_DTYPE for c in ("zone_id", "registration_zone")})
+    return sites.map_partitions(
+        _verify_partition, _once(registrations), _once(zones), _once(table), meta=meta
+    )
+
+
+def _is_read(data: dd.DataFrame) -> bool:
+    return {"problems", "source_row", "crs"} <= set(data.columns) and isinstance(
+        data._meta, gpd.GeoDataFrame
+    )
+
+
+def _without_attrs(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``frame`` without ``attrs``: dask-geopandas keeps a GeoSeries there, which pandas cannot compare."""
+    frame = frame.copy(deep=False)
+    frame.attrs = {}
+    return frame
+
+
+def _verify_partition(
+    part: gpd.GeoDataFrame,
+    registrations: gpd.GeoDataFrame,
+    zones: gpd.GeoDataFrame,
+    operators: pd.DataFrame | None,
+) -> gpd.GeoDataFrame:
+    """Verify one partition with its operators' registration rows from every partition appended.
+
+    A row's verdict depends only on itself and on its operator's registration
+    rows, and a registration row counted twice changes nothing (its zone, its
+    services and its nearness to a border are the same), so the partition's
+    rows come out as they would from the whole filing.
+    """
+    part = _without_attrs(part)
+    theirs = registrations[registrations["operator_id"].isin(part["operator_id"].unique())]
+    both = pd.concat([part, theirs]) if len(theirs) else part
+    result = _verify_frame(both, operators=operators, zones=zones).iloc[: len(part)]
+    return result.astype({c: _TEXT_DTYPE for c in ("zone_id", "registration_zone")})
+
+
+def verify_files(
+    pattern: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    crs: Any = None,
+    operators: Any = None,
+    zones: gpd.GeoDataFrame | None = None,
+) -> dict[str, Any]:
+    """Verify a partitioned (Geo)Parquet filing on a Dask cluster and write the results.
+
+    Parameters
+    ----------
+    pattern : str or path-like
+        A folder of ``.parquet`` files, or a glob such as ``filings/*.parquet``.
+        GeoParquet (a point geometry with its CRS) or plain Parquet with
+        ``lon``/``lat`` and ``crs`` columns.
+    out : str or path-like
+        Folder for ``facilities/`` (the result, one GeoParquet file per
+        partition), ``findings/`` (:func:`pilotzone.findings` per partition,
+        Parquet) and ``summary.json``; on a remote cluster, a folder every
+        worker can write (a shared file system).
+    scheduler : str, optional
+        Address of a running Dask scheduler, e.g. ``tcp://host:8786``.
+    workers : int, optional
+        Without ``scheduler``: start a local cluster of this many
+        single-threaded worker processes (default: one per core).
+    crs, operators
+        As for :func:`pilotzone.read_facilities` and :func:`pilotzone.verify`.
+    zones : GeoDataFrame, optional
+        Zones from :func:`pilotzone.load_zones`; default those in force today.
+
+    Returns
+    -------
+    dict
+        The content of ``summary.json``: counts by status, zone and rule, and
+        one entry per operator, as :func:`pilotzone.write_report` writes it,
+        built from per-partition tallies (the result is never collected).
+    """
+    from distributed import Client, LocalCluster
+
+    files = _parquet_files(pattern)
+    zones = load_zones() if zones is None else zones
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    scratch = folder / ".validated"
+    if scheduler is not None:
+        cluster = None
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        client = Client(cluster)
+    try:
+        log.info("verifying %d files on %s", len(files), client.scheduler.address)
+        # Validation is the costly part: validate once into a scratch copy that both of
+        # verify's passes read back, rather than validating every row twice.
+        read_facilities(_read_parquet(files), crs=crs).to_parquet(scratch, write_index=True)
+        sites = dask_geopandas.read_parquet(scratch)
+        result = verify(sites, operators=operators, zones=zones)
+        found = result.map_partitions(_findings, meta=_findings(result._meta))
+        _, _, counts, per_operator = dask.compute(
+            result.to_parquet(folder / "facilities", compute=False, write_index=True),
+            found.to_parquet(folder / "findings", compute=False, write_index=False),
+            result.map_partitions(_counts, meta=_counts(result._meta)),
+            result.map_partitions(summarize, meta=summarize(result._meta)),
+        )
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    summary = _summary(counts, per_operator, zones, files)
+    _write_atomic(folder / "summary.json", lambda f: f.write(_json_bytes(summary)))
+    return summary
+
+
+def _parquet_files(pattern: str | os.PathLike[str]) -> list[str]:
+    path = Path(pattern)
+    found = (
+        sorted(str(p) for p in path.glob("*.parquet"))
+        if path.is_dir()
+        else sorted(glob.glob(str(pattern)))
+    )
+    if not found:
+        raise InputError(Problem(str(pattern), None, None, None, "no Parquet files match"))
+    return found
+
+
+def _read_parquet(files: list[str]) -> dd.DataFrame:
+    """GeoParquet through dask-geopandas (its point geometry is the coordinates), else plain Parquet."""
+    import pyarrow.parquet as pq
+
+    if b"geo" in (pq.read_schema(files[0]).metadata or {}):
+        return dask_geopandas.read_parquet(files)
+    return dd.read_parquet(files)
+
+
+def _findings(result: gpd.GeoDataFrame) -> pd.DataFrame:
+    """:func:`pilotzone.findings` with text columns typed alike in every partition, found or not."""
+    return findings(result).astype(
+        {c: _TEXT_DTYPE for c in ("rule", "severity", "article", "title")}
+    )
+
+
+def _counts(result: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Rows by status, by zone (as ``summary.json`` keys them) and by rule, in one long table."""
+    status = result["status"].astype(str)
+    zone = pd.Series(
+        [_zone_key(z, s) for z, s in zip(result["zone_id"].tolist(), status.tolist(), strict=True)],
+        dtype=object,
+    )
+    codes = result["reasons"].astype(object).str.split(";").explode()
+    tables = {"status": status, "zone": zone, "rule": codes[codes != ""]}
+    frames = [
+        pd.DataFrame({"what": what, "key": values.astype(object).to_numpy()})
+        for what, values in tables.items()
+    ]
+    both = pd.concat(frames, ignore_index=True)
+    counted = both.groupby(["what", "key"]).size().rename("count").reset_index()
+    return counted.astype({"what": object, "key": object, "count": "int64"})
+
+
+def _summary(
+    counts: pd.DataFrame, per_operator: pd.DataFrame, zones: gpd.GeoDataFrame, files: list[str]
+) -> dict[str, Any]:
+    """``summary.json`` (see :mod:`pilotzone.report`) from the partitions' tallies."""
+    import datetime as dt
+
+    import pilotzone
+
+    total = counts.groupby(["what", "key"])["count"].sum()
+
+    def tally(what: str) -> dict[str, int]:
+        return (
+            {k: int(v) for k, v in total[what].items()}
+            if what in total.index.get_level_values(0)
+            else {}
+        )
+
+    by_status = {s: tally("status").get(s, 0) for s in STATUSES}
+    zone_counts = tally("zone")
+    order = [*zones["zone_id"].tolist(), _OUTSIDE, _UNCHECKED]
+    order += sorted(set(zone_counts) - set(order))
+    rows = sum(by_status.values())
+    operators = per_operator.groupby(level=0, sort=True).agg(
+        registration_zone=("registration_zone", "first"),
+        rows=("rows", "sum"),
+        **{s: (s, "sum") for s in STATUSES},
+        eligible=("eligible", "all"),
+        needs_review=("needs_review", "any"),
+    )
+    return {
+        "generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "pilotzone_version": pilotzone.__version__,
+        "input": {
+            "file": ", ".join(Path(f).name for f in files),
+            "sha256": None,
+            "files": [{"file": Path(f).name, "sha256": _sha256(Path(f))} for f in files],
+        },
+        "as_of": zones.attrs.get("as_of"),
+        "zone_data": _zone_data(zones),
+        "rows": rows,
+        "all_compliant": by_status["compliant"] == rows,
+        "by_status": by_status,
+        "by_zone": {key: zone_counts.get(key, 0) for key in order},
+        "by_rule": {code: tally("rule").get(code, 0) for code in RULES},
+        "operators": [
+            {
+                "operator_id": _plain(operator_id),
+                "registration_zone": _plain(row["registration_zone"]),
+                "eligible": bool(row["eligible"]),
+                "needs_review": bool(row["needs_review"]),
+                "rows": int(row["rows"]),
+                **{s: int(row[s]) for s in STATUSES},
+            }
+            for operator_id, row in operators.iterrows()
+        ],
+    }

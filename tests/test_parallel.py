@@ -1,0 +1,307 @@
+"""Tests for pilotzone on Dask: a LocalCluster of two worker processes gives what the in-memory
+functions give, for Dask and dask-geopandas input, across partitions, and from the command line.
+
+The filing is generated here: operators around the four pilot cities (some points near the
+Shenzhen and Shanghai borders), shuffled so that an operator's registration and facilities lie
+in different partitions, plus the awkward rows (a bad coordinate, an unknown kind, a duplicate
+id, two registrations in different zones, no registration, an excluded service).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+import pilotzone as pz
+from pilotzone.cli import main
+
+dd = pytest.importorskip("dask.dataframe")
+dask_geopandas = pytest.importorskip("dask_geopandas")
+distributed = pytest.importorskip("distributed")
+
+AS_OF = "2025-01-01"
+CITIES = np.array([(116.40, 39.90), (121.55, 31.22), (110.33, 20.03), (114.06, 22.55)])
+PARTITIONS = 4
+
+
+def make_filing(rows: int, seed: int = 7) -> pd.DataFrame:
+    """Operators of ~12 rows each, registration first, then shuffled, with awkward rows added."""
+    rng = np.random.default_rng(seed)
+    operators = rows // 12
+    operator = np.sort(rng.integers(0, operators, rows))
+    first = np.r_[True, operator[1:] != operator[:-1]]
+    home = rng.integers(0, len(CITIES), operators)[operator]
+    city = np.where(rng.random(rows) < 0.1, rng.integers(0, len(CITIES), rows), home)
+    lon = CITIES[city, 0] + rng.normal(0, 0.25, rows)
+    lat = CITIES[city, 1] + rng.normal(0, 0.2, rows)
+    frame = pd.DataFrame(
+        {
+            "operator_id": np.char.add("OP", operator.astype(str)),
+            "facility_id": np.char.add("F", np.arange(rows).astype(str)),
+            "kind": np.where(
+                first,
+                "registration",
+                np.array(["idc", "cdn", "isp", "server"])[rng.integers(0, 4, rows)],
+            ),
+            "tenure": np.array(["owned", "rented", "purchased"])[rng.integers(0, 3, rows)],
+            "services": np.where(first, "idc;cdn", ""),
+            "lon": lon.round(6),
+            "lat": lat.round(6),
+            "crs": np.array(["wgs84", "gcj02", "bd09"])[rng.choice(3, rows, p=[0.3, 0.6, 0.1])],
+        }
+    )
+    frame.loc[3, ["lon", "crs"]] = [np.nan, "wgs84"]  # a coordinate missing
+    frame.loc[5, "kind"] = "warehouse"  # an unknown kind
+    frame.loc[np.flatnonzero(first)[-1], "services"] = (
+        "news"  # a registration declares an excluded service
+    )
+    frame = frame[frame["operator_id"] != "OP1"]  # OP1's facilities lose their registration...
+    strays = pd.DataFrame(
+        {
+            "operator_id": "OP1",
+            "facility_id": ["S1", "S2"],
+            "kind": "idc",
+            "tenure": "owned",
+            "services": "",
+            "lon": 121.55,
+            "lat": 31.22,
+            "crs": "wgs84",
+        }
+    )
+    twice = pd.DataFrame(
+        {
+            "operator_id": "OP2",
+            "facility_id": "R2",
+            "kind": "registration",
+            "tenure": "owned",
+            "services": "cdn",
+            "lon": [116.40],
+            "lat": [39.90],
+            "crs": "wgs84",
+        }
+    )
+    frame = pd.concat(
+        [frame, strays, twice], ignore_index=True
+    )  # ...and OP2 registers in a second zone
+    frame = frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    last = frame.index[-1]
+    frame.loc[last - 1, ["operator_id", "facility_id"]] = frame.loc[
+        last, ["operator_id", "facility_id"]
+    ].to_numpy()
+    frame.index = pd.Index(np.arange(len(frame)) * 3 + 100, name="rowid")  # not a RangeIndex
+    return frame
+
+
+@pytest.fixture(scope="module")
+def client() -> Any:
+    cluster = distributed.LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None, host="127.0.0.1"
+    )
+    with distributed.Client(cluster) as connected:
+        yield connected
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def zones() -> Any:
+    return pz.load_zones(as_of=AS_OF)
+
+
+@pytest.fixture(scope="module")
+def filing() -> pd.DataFrame:
+    return make_filing(2400)
+
+
+def same(got: pd.DataFrame, expected: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(got.sort_index(), expected.sort_index())
+
+
+def test_the_filing_splits_operators_across_partitions(filing: pd.DataFrame) -> None:
+    data = dd.from_pandas(filing, npartitions=PARTITIONS, sort=False)
+    parts = [set(p["operator_id"]) for p in data.partitions]
+    registrations = [
+        set(p.loc[p["kind"] == "registration", "operator_id"]) for p in data.partitions
+    ]
+    split = sum(
+        len(mine - registered) for mine, registered in zip(parts, registrations, strict=True)
+    )
+    assert split > 50  # operators whose facilities sit in a partition without their registration
+
+
+def test_verify_equals_in_memory(client: Any, filing: pd.DataFrame, zones: Any) -> None:
+    data = dd.from_pandas(filing, npartitions=PARTITIONS, sort=False)
+    lazy = pz.verify(data, zones=zones)
+    assert type(lazy).__module__.startswith("dask_geopandas")
+    got = lazy.compute()
+    expected = pz.verify(filing, zones=zones)
+    same(got, expected)
+    statuses = set(expected["status"].astype(str))
+    assert statuses == {"compliant", "violation", "review", "invalid"}
+    reasons = set(";".join(expected["reasons"]).split(";"))
+    assert {
+        "registration_missing",
+        "registration_ambiguous",
+        "service_excluded",
+        "near_border",
+        "facility_outside_registration_zone",
+        "invalid_input",
+    } <= reasons
+
+
+def test_verify_with_an_operators_table(client: Any, filing: pd.DataFrame, zones: Any) -> None:
+    table = pd.DataFrame({"operator_id": ["OP3", "OP4"], "services": ["audio_video", "gaming"]})
+    data = dd.from_pandas(filing, npartitions=PARTITIONS, sort=False)
+    got = pz.verify(data, operators=table, zones=zones).compute()
+    same(got, pz.verify(filing, operators=table, zones=zones))
+    assert got["reasons"].str.contains("service_not_opened").any()
+
+
+def test_read_facilities_numbers_rows_across_partitions(filing: pd.DataFrame) -> None:
+    from pilotzone import parallel
+
+    data = dd.from_pandas(filing, npartitions=PARTITIONS, sort=False)
+    got = parallel.read_facilities(data).compute(scheduler="sync")
+    expected = pz.read_facilities(filing)
+    same(got, expected)
+    assert got["problems"].str.contains("duplicate of row").sum() == 1  # in the last partition
+
+
+def test_verify_of_dask_geopandas_input(client: Any, filing: pd.DataFrame, zones: Any) -> None:
+    good = filing[filing["crs"] == "wgs84"].dropna(subset=["lon", "lat"])
+    points = pz.read_facilities(good)[
+        ["operator_id", "facility_id", "kind", "tenure", "services", "geometry"]
+    ]
+    data = dask_geopandas.from_geopandas(points, npartitions=PARTITIONS, sort=False)
+    same(pz.verify(data, zones=zones).compute(), pz.verify(points, zones=zones))
+
+
+def test_verify_of_already_read_input(client: Any, filing: pd.DataFrame, zones: Any) -> None:
+    from pilotzone import parallel
+
+    sites = parallel.read_facilities(
+        dd.from_pandas(filing, npartitions=PARTITIONS, sort=False)
+    ).persist()
+    same(pz.verify(sites, zones=zones).compute(), pz.verify(filing, zones=zones))
+
+
+@pytest.mark.parametrize("crs", ["wgs84", "gcj02", "EPSG:4490"])
+def test_locate_equals_in_memory(client: Any, filing: pd.DataFrame, zones: Any, crs: str) -> None:
+    data = dd.from_pandas(filing[["lon", "lat"]], npartitions=PARTITIONS, sort=False)
+    lazy = pz.locate(data["lon"], data["lat"], crs=crs, zones=zones)
+    assert type(lazy).__module__.startswith("dask")
+    same(lazy.compute(), pz.locate(filing["lon"], filing["lat"], crs=crs, zones=zones))
+
+
+def test_locate_of_dask_geopandas_points(client: Any, filing: pd.DataFrame, zones: Any) -> None:
+    sites = pz.read_facilities(filing.dropna(subset=["lon"]))
+    points = sites[sites.geometry.notna()][["geometry"]]
+    data = dask_geopandas.from_geopandas(points, npartitions=PARTITIONS)
+    got = pz.locate(
+        data.geometry.x, data.geometry.y, crs="wgs84", zones=zones, distance_limit_m=np.inf
+    )
+    same(
+        got.compute(),
+        pz.locate(
+            points.geometry.x, points.geometry.y, crs="wgs84", zones=zones, distance_limit_m=np.inf
+        ),
+    )
+
+
+def test_cli_verifies_a_partitioned_folder(
+    client: Any,
+    filing: pd.DataFrame,
+    zones: Any,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder = tmp_path / "filings"
+    folder.mkdir()
+    parts = np.array_split(np.arange(len(filing)), 3)
+    for i, rows in enumerate(parts):
+        filing.iloc[rows].reset_index(drop=True).to_parquet(folder / f"part-{i}.parquet")
+    out = tmp_path / "out"
+    status = main(
+        [
+            "verify",
+            str(folder / "*.parquet"),
+            "--scheduler",
+            client.scheduler.address,
+            "--out",
+            str(out),
+            "--as-of",
+            AS_OF,
+        ]
+    )
+    assert status == 1
+    assert "Checked" in capsys.readouterr().out
+    written = gpd.read_parquet(out / "facilities").sort_values("source_row").reset_index(drop=True)
+    one_file = pd.concat(
+        [filing.iloc[rows].reset_index(drop=True) for rows in parts], ignore_index=True
+    )
+    expected = pz.verify(one_file, zones=zones)
+    pd.testing.assert_frame_equal(written, expected)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    reference = pz.summarize(expected)
+    assert summary["rows"] == len(filing)
+    assert (
+        summary["by_status"]
+        == expected["status"]
+        .astype(str)
+        .value_counts()
+        .reindex(["invalid", "violation", "review", "compliant"], fill_value=0)
+        .to_dict()
+    )
+    assert [o["operator_id"] for o in summary["operators"]] == reference.index.tolist()
+    assert [o["eligible"] for o in summary["operators"]] == reference["eligible"].tolist()
+    assert [o["rows"] for o in summary["operators"]] == reference["rows"].tolist()
+    assert len(pd.read_parquet(out / "findings")) == len(pz.findings(expected))
+    assert [f["file"] for f in summary["input"]["files"]] == [f"part-{i}.parquet" for i in range(3)]
+
+
+def test_cli_refuses_workers_with_scheduler(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(
+            [
+                "verify",
+                str(tmp_path / "*.parquet"),
+                "--workers",
+                "2",
+                "--scheduler",
+                "tcp://127.0.0.1:1",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 2
+    )
+    assert "exclude each other" in capsys.readouterr().err
+
+
+def test_cli_needs_out_on_a_cluster(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", str(tmp_path / "*.parquet"), "--workers", "2"]) == 2
+    assert "--out" in capsys.readouterr().err
+
+
+def test_importing_pilotzone_does_not_import_dask() -> None:
+    code = (
+        "import pilotzone, sys; pilotzone.verify; assert 'dask' not in sys.modules, 'dask imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_an_empty_partition_changes_nothing(filing: pd.DataFrame, zones: Any) -> None:
+    chunks = [filing.iloc[:800], filing.iloc[:0], filing.iloc[800:]]
+    data = dd.from_map(lambda chunk: chunk, chunks)
+    assert data.map_partitions(len).compute(scheduler="sync").tolist()[1] == 0
+    got = pz.verify(data, zones=zones).compute(scheduler="sync")
+    same(got, pz.verify(filing, zones=zones))
