@@ -413,7 +413,10 @@ def address_check(
         for values in zip(check, said[inverse], out["coordinate_district"], distance, bands, status, named_zone,
                           strict=True)
     ]
-    return out
+    # Text columns as text even when every value is missing, so that pieces of one filing
+    # checked apart (Dask partitions) have one schema.
+    text = [c for c in ADDRESS_COLUMNS if c not in ("address_check", "address_agrees", "address_distance_m")]
+    return out.astype(dict.fromkeys(text, "str"))
 
 
 def _normalize(address: Any) -> str:

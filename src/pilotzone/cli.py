@@ -470,6 +470,7 @@ def _verify_on_dask(args: argparse.Namespace) -> int:
         crs=args.crs,
         operators=args.operators,
         zones=zones,
+        lang=args.lang,
     )
     t = _TEXT[args.lang]
     counts = summary["by_status"]

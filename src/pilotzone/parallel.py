@@ -37,7 +37,7 @@ import re
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import dask
 import dask.dataframe as dd
@@ -195,6 +195,7 @@ def verify(
     operators: Any = None,
     as_of: Any = None,
     zones: gpd.GeoDataFrame | None = None,
+    lang: Literal["en", "zh"] = "en",
 ) -> dask_geopandas.GeoDataFrame:
     """:func:`pilotzone.verify` over a Dask (Geo)DataFrame.
 
@@ -205,7 +206,7 @@ def verify(
         read. Persist a read filing to spare the second reading.
     operators : DataFrame or path, optional
         As for :func:`pilotzone.verify`; a file is read here, on the client.
-    as_of, zones
+    as_of, zones, lang
         As for :func:`pilotzone.verify`.
 
     Returns
@@ -232,10 +233,10 @@ def verify(
     log.debug(
         "%d registration rows resolved across %d partitions", len(registrations), sites.npartitions
     )
-    sample = _verify_frame(_without_attrs(sites._meta_nonempty), operators=table, zones=zones)
+    sample = _verify_frame(_without_attrs(sites._meta_nonempty), operators=table, zones=zones, lang=lang)
     meta = sample.iloc[:0].astype({c: _TEXT_DTYPE for c in ("zone_id", "registration_zone")})
     return sites.map_partitions(
-        _verify_partition, _once(registrations), _once(zones), _once(table), meta=meta
+        _verify_partition, _once(registrations), _once(zones), _once(table), lang, meta=meta
     )
 
 
@@ -257,6 +258,7 @@ def _verify_partition(
     registrations: gpd.GeoDataFrame,
     zones: gpd.GeoDataFrame,
     operators: pd.DataFrame | None,
+    lang: Literal["en", "zh"],
 ) -> gpd.GeoDataFrame:
     """Verify one partition with its operators' registration rows from every partition appended.
 
@@ -268,7 +270,7 @@ def _verify_partition(
     part = _without_attrs(part)
     theirs = registrations[registrations["operator_id"].isin(part["operator_id"].unique())]
     both = pd.concat([part, theirs]) if len(theirs) else part
-    result = _verify_frame(both, operators=operators, zones=zones).iloc[: len(part)]
+    result = _verify_frame(both, operators=operators, zones=zones, lang=lang).iloc[: len(part)]
     return result.astype({c: _TEXT_DTYPE for c in ("zone_id", "registration_zone")})
 
 
@@ -281,6 +283,7 @@ def verify_files(
     crs: Any = None,
     operators: Any = None,
     zones: gpd.GeoDataFrame | None = None,
+    lang: Literal["en", "zh"] = "en",
 ) -> dict[str, Any]:
     """Verify a partitioned (Geo)Parquet filing on a Dask cluster and write the results.
 
@@ -304,6 +307,8 @@ def verify_files(
         As for :func:`pilotzone.read_facilities` and :func:`pilotzone.verify`.
     zones : GeoDataFrame, optional
         Zones from :func:`pilotzone.load_zones`; default those in force today.
+    lang : {"en", "zh"}, default "en"
+        Language of the result's messages.
 
     Returns
     -------
@@ -333,7 +338,7 @@ def verify_files(
         # verify's passes read back, rather than validating every row twice.
         read_facilities(_read_parquet(files), crs=crs).to_parquet(scratch, write_index=True)
         sites = dask_geopandas.read_parquet(scratch)
-        result = verify(sites, operators=operators, zones=zones)
+        result = verify(sites, operators=operators, zones=zones, lang=lang)
         found = result.map_partitions(_findings, meta=_findings(result._meta))
         _, _, counts, per_operator = dask.compute(
             result.to_parquet(folder / "facilities", compute=False, write_index=True),
