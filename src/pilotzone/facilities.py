@@ -41,6 +41,7 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 from numpy.typing import NDArray
 
@@ -987,3 +988,47 @@ def _blank_rows(frame: pd.DataFrame, points: _Points | None, candidates: list[in
         column = frame.iloc[:, position].to_numpy()
         rows = [i for i in rows if _is_blank(column[i])]
     return rows
+
+
+# --------------------------------------------------------------------------- columns
+
+
+#: The dtype pandas gives a column of text: ``str`` (pyarrow) from pandas 3, ``object`` before.
+_STR = pd.Series(["text"]).dtype
+
+
+def _distinct(values: pd.Series | pd.Index | NDArray[Any]) -> tuple[NDArray[np.intp], list[Any]]:
+    """Each cell's position in a list of the distinct cells, and that list.
+
+    Cells that Python considers equal but that differ in type (``1``,
+    ``1.0``, ``True``) or that cannot be hashed stay apart, so a function of
+    the cell computed once per distinct cell is the function of every cell.
+    Missing cells (``None``, NaN, ``pd.NA``) are distinct cells too.
+    """
+    series = pd.Series(values, copy=False) if not isinstance(values, pd.Series) else values
+    if series.dtype != object or pd.api.types.infer_dtype(series, skipna=False) == "string":
+        codes, uniques = pd.factorize(series, use_na_sentinel=False)
+        return codes, pd.Series(uniques, dtype=series.dtype).tolist()
+    seen: dict[tuple[type, Any], int] = {}
+    cells: list[Any] = []
+    codes = np.empty(len(series), dtype=np.intp)
+    for i, value in enumerate(series.tolist()):
+        try:
+            code = seen.setdefault((type(value), value), len(cells))
+        except TypeError:  # unhashable: a distinct cell of its own
+            code = len(cells)
+        if code == len(cells):
+            cells.append(value)
+        codes[i] = code
+    return codes, cells
+
+
+def _labels(names: Sequence[Any], codes: NDArray[np.integer]) -> Any:
+    """``names[codes]`` as a text column (missing where a code is -1), built from the names."""
+    table = np.empty(len(names) + 1, dtype=object)
+    table[: len(names)] = names
+    table[-1] = None
+    if _STR == object:
+        return table[codes]
+    positions = np.where(codes < 0, len(names), codes)
+    return pd.array(pa.array(table, type=pa.large_string()).take(positions), dtype=_STR)

@@ -38,14 +38,19 @@ scope of other services may cover the whole country").
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
 
 from pilotzone.errors import InputError, Problem
-from pilotzone.facilities import _services, _text, read_facilities
+from pilotzone.facilities import _distinct, _labels, _services, _text, read_facilities
 from pilotzone.locate import locate
 from pilotzone.rules import EXCLUDED_SERVICES, OPENED_SERVICES, RULES, describe
 from pilotzone.zones import load_zones
@@ -121,10 +126,10 @@ def verify(
         zones = load_zones(as_of=as_of)
     result = sites.copy()
     result.attrs = {}  # pandas deep-copies attrs on every derived frame: keep them small until the end
-    issue = _place(result, zones)
-    bits = _judge(result, zones, issue, _declared_services(result, operators))
-    result["status"] = pd.Categorical(_status(bits), categories=STATUSES)
-    result["reasons"], result["message"] = _explain(result, bits, zones, issue)
+    codes = _place(result, zones)
+    bits = _judge(result, zones, codes, _declared_services(result, operators))
+    result["status"] = _status(bits)
+    result["reasons"], result["message"] = _explain(result, bits, zones, codes)
     result.attrs.update(sites.attrs)
     result.attrs["as_of"] = zones.attrs.get("as_of")
     result.attrs["zones_source"] = zones.attrs.get("boundaries_path")
@@ -135,31 +140,60 @@ def _is_read(facilities: Any) -> bool:
     return isinstance(facilities, gpd.GeoDataFrame) and {"problems", "source_row", "crs"} <= set(facilities.columns)
 
 
-def _place(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> np.ndarray:
-    """Add zone_id, border_distance_m and near_border; return coordinate issues. One locate call per CRS."""
+@dataclass
+class _Codes:
+    """The columns the rules read, as integer codes: one factorisation per column, none per rule.
+
+    ``zone`` and ``reg`` index ``zone_ids``; ``kind`` indexes ``kinds``;
+    ``operator`` numbers the distinct operator ids; -1 means none.
+    """
+
+    filed: NDArray[np.bool_]  # the reader found no problem in the row
+    zone_ids: list[str]
+    zone: NDArray[np.intp]
+    issue: NDArray[np.object_]  # locate's coordinate_issue, None where the point was placed
+    kinds: list[Any]
+    kind: NDArray[np.intp]
+    operators: pd.Index
+    operator: NDArray[np.intp]
+    reg: NDArray[np.intp] = field(default_factory=lambda: np.empty(0, dtype=np.intp))
+
+
+def _place(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> _Codes:
+    """Add zone_id, border_distance_m and near_border; return the rules' codes. One locate call per CRS."""
     n = len(result)
-    zone = np.full(n, None, dtype=object)
+    zone_ids = [str(z) for z in zones["zone_id"]]
+    zone = np.full(n, -1, dtype=np.intp)
     distance = np.full(n, np.nan)
     near = np.zeros(n, dtype=bool)
     issue = np.full(n, None, dtype=object)
-    usable = (result["problems"].to_numpy() == "") & result["crs"].notna().to_numpy()
-    crs_values = result["crs"].to_numpy()
-    for crs in pd.unique(crs_values[usable]):
-        rows = np.flatnonzero(usable & (crs_values == crs))
-        found = locate(result["lon"].to_numpy()[rows], result["lat"].to_numpy()[rows], crs=crs, zones=zones)
-        zone[rows] = _objects(found["zone_id"])
+    crs_code, crs_names = pd.factorize(result["crs"])
+    filed = (result["problems"] == "").to_numpy(dtype=bool)
+    usable = filed & (crs_code >= 0)
+    lon, lat = result["lon"].to_numpy(), result["lat"].to_numpy()
+    for code, crs in enumerate(crs_names):
+        rows = np.flatnonzero(usable & (crs_code == code))
+        if len(rows) == 0:
+            continue
+        found = locate(lon[rows], lat[rows], crs=crs, zones=zones)
+        zone[rows] = _category_codes(found["zone_id"], zone_ids)
         distance[rows] = found["border_distance_m"].to_numpy()
         near[rows] = found["near_border"].to_numpy()
-        issue[rows] = _objects(found["coordinate_issue"])
-    result["zone_id"] = zone
+        issues = found["coordinate_issue"].cat
+        has = issues.codes.to_numpy() >= 0
+        issue[rows[has]] = np.asarray(issues.categories, dtype=object)[issues.codes.to_numpy()[has]]
+    result["zone_id"] = _labels(zone_ids, zone)
     result["border_distance_m"] = distance
     result["near_border"] = near
-    return issue
+    kind, kinds = pd.factorize(result["kind"])
+    operator, operators = pd.factorize(result["operator_id"])
+    return _Codes(filed, zone_ids, zone, issue, list(kinds), kind, pd.Index(operators), operator)
 
 
-def _objects(values: pd.Series) -> np.ndarray:
-    """A categorical column as Python objects, with None (not NaN) where missing."""
-    return np.where(values.isna().to_numpy(), None, values.astype(object).to_numpy())
+def _category_codes(values: pd.Series, names: list[str]) -> NDArray[np.intp]:
+    """Positions in ``names`` of a categorical column's values, -1 where missing."""
+    lookup = np.append(pd.Index(names).get_indexer(values.cat.categories), -1)
+    return lookup[values.cat.codes.to_numpy()]
 
 
 def _declared_services(result: gpd.GeoDataFrame, operators: Any) -> pd.DataFrame:
@@ -177,50 +211,68 @@ def _declared_services(result: gpd.GeoDataFrame, operators: Any) -> pd.DataFrame
             "services": table["services"].map(_services),
         }))
     both = pd.concat(frames, ignore_index=True)
-    both["service"] = both["services"].fillna("").str.split(r"[;,\s]+", regex=True)
-    pairs = both[["operator_id", "service"]].explode("service")
-    return pairs[pairs["service"].fillna("") != ""].drop_duplicates()
+    # Split each distinct services text once, then join the pieces back to the operators.
+    text, texts = pd.factorize(both["services"].fillna(""))
+    pieces = pd.DataFrame({
+        "text": np.arange(len(texts)),
+        "service": [[p for p in re.split(r"[;,\s]+", str(t)) if p] for t in texts],
+    }).explode("service").dropna()
+    pairs = pd.DataFrame({"operator_id": both["operator_id"], "text": text}).drop_duplicates()
+    return pairs.merge(pieces, on="text")[["operator_id", "service"]].drop_duplicates()
 
 
-def _judge(
-    result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, issue: np.ndarray, services: pd.DataFrame
-) -> np.ndarray:
-    """A bitmask of rule codes per row (see the module docstring for the order of judgement)."""
+def _judge(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, codes: _Codes, services: pd.DataFrame) -> np.ndarray:
+    """A bitmask of rule codes per row (see the module docstring for the order of judgement).
+
+    Adds ``registration_zone`` to ``result`` and sets ``codes.reg``.
+    """
     bits = np.zeros(len(result), dtype=np.uint32)
-    invalid = (result["problems"].to_numpy() != "") | (issue != None)  # noqa: E711 (elementwise)
-    kind = result["kind"].to_numpy()
-    zone = result["zone_id"].to_numpy()
-    operator = result["operator_id"].to_numpy()
+    invalid = ~codes.filed | (codes.issue != None)  # noqa: E711 (elementwise)
+    kind = codes.kind
+    zone = codes.zone
+    operator = codes.operator
     near = result["near_border"].to_numpy()
-    registration = (kind == "registration") & ~invalid
 
-    reg_zone, reg_state = _registration_zones(operator, zone, registration)
-    result["registration_zone"] = reg_zone
+    def kind_is(*names: str) -> np.ndarray:
+        return np.array([k in names for k in codes.kinds] + [False], dtype=bool)[kind]
 
-    active_ids = zones.loc[zones["active"].astype(bool), "zone_id"].to_numpy()
-    in_inactive = pd.notna(zone) & ~np.isin(zone, active_ids)
+    def of_operators(ids: Any) -> np.ndarray:
+        """Whether each row's operator is one of ``ids``."""
+        chosen = np.zeros(len(codes.operators) + 1, dtype=bool)  # the last entry: no operator id
+        found = codes.operators.get_indexer(pd.Index(pd.unique(np.asarray(ids, dtype=object))))
+        chosen[found[found >= 0]] = True
+        return chosen[operator]
+
+    registration = kind_is("registration") & ~invalid
+    reg_zone, reg_state = _registration_zones(operator, len(codes.operators), zone, registration)
+    codes.reg = reg_zone
+    result["registration_zone"] = _labels(codes.zone_ids, reg_zone)
+
+    active = np.append(zones["active"].astype(bool).to_numpy(), True)  # the last entry: no zone
+    in_inactive = ~active[zone]
 
     def add(code: str, mask: np.ndarray) -> None:
         bits[mask] |= _BIT[code]
 
     checked = ~invalid
     facility = checked & ~registration
-    add("registration_missing", facility & (reg_state == "missing"))
-    add("registration_ambiguous", checked & (reg_state == "ambiguous"))
-    add("registration_outside_zones", checked & (reg_state == "outside"))
-    placed = reg_state == "placed"
+    placed = reg_state == _PLACED
+    add("registration_missing", facility & (reg_state == _MISSING))
+    add("registration_ambiguous", checked & (reg_state == _AMBIGUOUS))
+    add("registration_outside_zones", checked & (reg_state == _OUTSIDE))
     outside = facility & placed & (zone != reg_zone)
     add("facility_outside_registration_zone", outside)
-    add("acceleration_outside_zone", outside & (kind == "cdn"))
-    add("isp_service_outside_zone", outside & (kind == "isp"))
+    add("acceleration_outside_zone", outside & kind_is("cdn"))
+    add("isp_service_outside_zone", outside & kind_is("isp"))
     add("zone_not_active", checked & in_inactive)
     if "via_basic_carrier" in result.columns:
-        said_no = result["via_basic_carrier"].astype(str).str.strip().str.lower().isin(_NO).to_numpy()
-        add("isp_access_not_via_basic_carrier", checked & said_no & np.isin(kind, ["isp", "registration"]))
+        cell, values = _distinct(result["via_basic_carrier"])
+        said_no = np.array([not _missing(v) and str(v).strip().lower() in _NO for v in values], dtype=bool)
+        add("isp_access_not_via_basic_carrier", checked & said_no[cell] & kind_is("isp", "registration"))
     excluded = services.loc[services["service"].isin(EXCLUDED_SERVICES), "operator_id"]
     unknown = services.loc[~services["service"].isin(OPENED_SERVICES | EXCLUDED_SERVICES), "operator_id"]
-    add("service_excluded", registration & np.isin(operator, excluded.to_numpy()))
-    add("service_not_opened", registration & np.isin(operator, unknown.to_numpy()))
+    add("service_excluded", registration & of_operators(excluded))
+    add("service_not_opened", registration & of_operators(unknown))
     # A position closer to a border than the boundary's accuracy decides nothing on its own row...
     uncertain = checked & near
     own_position = np.where(registration, _BIT["registration_outside_zones"], np.uint32(_FACILITY_GEOMETRIC))
@@ -228,76 +280,131 @@ def _judge(
     add("near_border", uncertain)
     # ...nor for the facilities whose verdict hangs on it: those in a zone, judged against a
     # registration that may lie on either side of its border.
-    shaky = np.isin(operator, operator[registration & near])
-    hangs = facility & shaky & pd.notna(zone) & ((reg_state == "outside") | ((reg_state == "placed") & (zone == reg_zone)))
+    shaky = np.zeros(len(codes.operators) + 1, dtype=bool)
+    shaky[operator[registration & near]] = True
+    shaky[-1] = False  # rows without an operator id share no registration
+    hangs = facility & shaky[operator] & (zone >= 0) & ((reg_state == _OUTSIDE) | (placed & (zone == reg_zone)))
     bits[hangs] &= ~_BIT["registration_outside_zones"]
     add("registration_near_border", hangs)
     add("invalid_input", invalid)
     return bits
 
 
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+
+
+# The state of an operator's registration (see _registration_zones).
+_PLACED, _OUTSIDE, _AMBIGUOUS, _MISSING = range(4)
+
+
 def _registration_zones(
-    operator: np.ndarray, zone: np.ndarray, registration: np.ndarray
+    operator: np.ndarray, operators: int, zone: np.ndarray, registration: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's operator registration zone, and the state of that operator's registration:
-    ``placed`` (one zone), ``outside`` (no zone), ``ambiguous`` (several) or ``missing``."""
-    regs = pd.DataFrame({"operator": operator[registration], "zone": zone[registration]})
-    regs["zone"] = regs["zone"].astype(object).where(pd.notna(regs["zone"]), "")
-    per_operator = regs.groupby("operator")["zone"].agg(["nunique", "first"])
-    state = pd.Series("placed", index=per_operator.index, dtype=object)
-    state[per_operator["first"] == ""] = "outside"
-    state[per_operator["nunique"] > 1] = "ambiguous"
-    placed_zone = per_operator["first"].where(state == "placed", None)
-    keys = pd.Index(operator)
-    row_state = state.reindex(keys).fillna("missing").to_numpy(dtype=object)
-    row_zone = placed_zone.reindex(keys).to_numpy(dtype=object, copy=True)
-    row_zone[pd.isna(row_zone)] = None
-    return row_zone, row_state
+    """Each row's operator registration zone (-1 for none), and the state of that operator's registration:
+    ``_PLACED`` (one zone), ``_OUTSIDE`` (no zone), ``_AMBIGUOUS`` (several) or ``_MISSING``.
+
+    ``operator`` numbers the rows' operators from 0 to ``operators - 1`` (-1: no operator id);
+    ``zone`` numbers their zones (-1: none).
+    """
+    has = registration & (operator >= 0)
+    reg_operator, reg_zone = operator[has], zone[has]
+    width = int(zone.max(initial=-1)) + 2
+    pairs = np.unique(reg_operator * width + (reg_zone + 1))  # distinct (operator, zone or none)
+    zones_per_operator = np.bincount(pairs // width, minlength=operators)
+    first = np.full(operators, -1, dtype=np.intp)
+    seen, at = np.unique(reg_operator, return_index=True)
+    first[seen] = reg_zone[at]
+    state = np.full(operators + 1, _MISSING, dtype=np.int8)  # the last entry: no operator id
+    state[:operators] = np.where(
+        zones_per_operator == 0, _MISSING,
+        np.where(zones_per_operator > 1, _AMBIGUOUS, np.where(first < 0, _OUTSIDE, _PLACED)),
+    )
+    home = np.append(np.where(state[:operators] == _PLACED, first, -1), -1)
+    return home[operator], state[operator]
 
 
-def _status(bits: np.ndarray) -> np.ndarray:
-    status = np.full(bits.shape, "compliant", dtype=object)
+def _status(bits: np.ndarray) -> pd.Categorical:
+    status = np.full(bits.shape, STATUSES.index("compliant"), dtype=np.int8)
     for severity in ("review", "violation", "invalid"):
         mask = np.uint32(sum(_BIT[c] for c, r in RULES.items() if r.severity == severity))
-        status[(bits & mask) != 0] = severity
-    return status
+        status[(bits & mask) != 0] = STATUSES.index(severity)
+    return pd.Categorical.from_codes(status, categories=STATUSES)
 
 
 def _explain(
-    result: gpd.GeoDataFrame, bits: np.ndarray, zones: gpd.GeoDataFrame, issue: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Reason codes and a readable message per row, built once per distinct situation."""
+    result: gpd.GeoDataFrame, bits: np.ndarray, zones: gpd.GeoDataFrame, codes: _Codes
+) -> tuple[Any, Any]:
+    """Reason codes and a readable message per row, built once per distinct situation.
+
+    A situation is a (bits, zone, registration zone, kind); rows near a border add their
+    rounded distance to it, invalid rows their problems.
+    """
     names = dict(zip(zones["zone_id"], zones["short_name_en"], strict=True))
     accuracy = dict(zip(zones["zone_id"], zones["accuracy_m"], strict=True))
-    situation = pd.DataFrame({
-        "bits": bits,
-        "zone": result["zone_id"].to_numpy(),
-        "reg": result["registration_zone"].to_numpy(),
-        "kind": result["kind"].to_numpy(),
-    }).fillna({"zone": "", "reg": ""})
-    codes, unique = pd.factorize(pd.MultiIndex.from_frame(situation))
-    reasons = np.empty(len(unique), dtype=object)
-    messages = np.empty(len(unique), dtype=object)
-    for i, (mask, zone, reg, kind) in enumerate(unique):
+    zone_of = [*codes.zone_ids, ""]  # code -1 (no zone) reads the last entry
+    kind_of = [*(str(k) for k in codes.kinds), ""]
+    spans = (len(zone_of), len(zone_of), len(kind_of))
+    key = bits.astype(np.int64)
+    for part, span in zip((codes.zone, codes.reg, codes.kind), spans, strict=True):
+        key = key * span + np.where(part < 0, span - 1, part)
+    situation, unique = pd.factorize(key)
+    reasons: list[str] = []
+    messages: list[str] = []
+    for value in unique.tolist():
+        value, kind = divmod(value, spans[2])
+        value, reg = divmod(value, spans[1])
+        mask, zone = divmod(value, spans[0])
         present = [c for c in _CODES if mask & _BIT[c]]
-        reasons[i] = ";".join(present)
-        messages[i] = " ".join(_sentence(c, zone, reg, kind, names) for c in present) or _compliant(zone, kind, names)
-    reason = reasons[codes]
-    message = messages[codes].astype(object)
-    problems = result["problems"].to_numpy()
-    for row in np.flatnonzero(bits & _BIT["invalid_input"]):
-        why = problems[row] or _ISSUE_TEXT.get(issue[row], "the coordinates cannot be placed on the map")
-        message[row] = f"Cannot be checked: {why}."
-    distance = result["border_distance_m"].to_numpy()
-    zone_of_row = result["zone_id"].to_numpy()
-    for row in np.flatnonzero(bits & _BIT["near_border"]):
-        inside = pd.notna(zone_of_row[row])
-        side = f"inside {names.get(zone_of_row[row], zone_of_row[row])}" if inside else "outside every zone"
-        metres = f"{distance[row]:,.0f} m" if np.isfinite(distance[row]) else "within the review band"
-        band = accuracy.get(zone_of_row[row]) if inside else None
-        extra = f" (boundary accuracy {band:,.0f} m)" if band else ""
-        message[row] = f"{message[row]} Located {side}, {metres} from a zone border{extra}: confirm on the ground."
-    return reason, message
+        reasons.append(";".join(present))
+        messages.append(
+            " ".join(_sentence(c, zone_of[zone], zone_of[reg], kind_of[kind], names) for c in present)
+            or _compliant(zone_of[zone], kind_of[kind], names)
+        )
+    message = situation.copy()  # an index into messages, which grows below
+    invalid = np.flatnonzero(bits & _BIT["invalid_input"])
+    if len(invalid):
+        problems = result["problems"].iloc[invalid].to_numpy(dtype=object)
+        which, distinct = pd.factorize(
+            pd.MultiIndex.from_arrays([problems, codes.issue[invalid]]), use_na_sentinel=False
+        )
+        message[invalid] = len(messages) + which
+        for problem, issue in distinct:
+            why = problem or _ISSUE_TEXT.get(issue, "the coordinates cannot be placed on the map")
+            messages.append(f"Cannot be checked: {why}.")
+    near = np.flatnonzero(bits & _BIT["near_border"])
+    if len(near):
+        # "<situation's message> Located <side>, <distance> from a zone border<accuracy>: confirm...":
+        # the text around the distance once per (situation, zone), the distance once per metre,
+        # joined once per distinct (situation, zone, metre).
+        pair, pairs = pd.factorize(
+            pd.MultiIndex.from_arrays([situation[near], codes.zone[near]]), use_na_sentinel=False
+        )
+        before, after = [], []
+        for base, zone_code in pairs:
+            zone = zone_of[zone_code]
+            side = f"inside {names.get(zone, zone)}" if zone else "outside every zone"
+            band = accuracy.get(zone) if zone else None
+            before.append(f"{messages[base]} Located {side}, ")
+            after.append(f" from a zone border{f' (boundary accuracy {band:,.0f} m)' if band else ''}: "
+                         "confirm on the ground.")
+        distance = result["border_distance_m"].to_numpy()[near]
+        metres, rounded = pd.factorize(
+            np.where(np.isfinite(distance), np.rint(distance), np.nan), use_na_sentinel=False
+        )
+        measured = [f"{m:,.0f} m" if np.isfinite(m) else "within the review band" for m in rounded]
+        which, distinct = pd.factorize(pair.astype(np.int64) * len(rounded) + metres)
+        pair, metres = np.divmod(distinct, len(rounded))
+        text = pc.binary_join_element_wise(
+            _arrow(before, pair), _arrow(measured, metres), _arrow(after, pair), pa.scalar("", pa.large_string())
+        )
+        message[near] = len(messages) + which
+        messages.extend(text.to_pylist())
+    return _labels(reasons, situation), _labels(messages, message)
+
+
+def _arrow(names: list[str], codes: NDArray[np.intp]) -> pa.Array:
+    return pa.array(names, type=pa.large_string()).take(codes)
 
 
 def _sentence(code: str, zone: str, reg: str, kind: str, names: dict[str, str]) -> str:
