@@ -50,7 +50,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from pilotzone.errors import InputError, Problem
-from pilotzone.facilities import _distinct, _labels, _services, _text, read_facilities
+from pilotzone.facilities import _arrow, _distinct, _labels, _services, _text, read_facilities
 from pilotzone.locate import locate
 from pilotzone.rules import EXCLUDED_SERVICES, OPENED_SERVICES, RULES, describe
 from pilotzone.zones import load_zones
@@ -69,6 +69,7 @@ _FACILITY_GEOMETRIC = sum(
     _BIT[c] for c in ("facility_outside_registration_zone", "acceleration_outside_zone", "isp_service_outside_zone")
 )
 _NO = {"no", "n", "false", "0", "否", "不是", "无"}
+_GAP = "\x00"  # where a near-border message's distance goes
 _ISSUE_TEXT = {
     "missing": "a coordinate is missing",
     "not_finite": "a coordinate is not a finite number",
@@ -385,9 +386,11 @@ def _explain(
             zone = zone_of[zone_code]
             side = f"inside {names.get(zone, zone)}" if zone else "outside every zone"
             band = accuracy.get(zone) if zone else None
-            before.append(f"{messages[base]} Located {side}, ")
-            after.append(f" from a zone border{f' (boundary accuracy {band:,.0f} m)' if band else ''}: "
-                         "confirm on the ground.")
+            extra = f" (boundary accuracy {band:,.0f} m)" if band else ""
+            sentence = f"{messages[base]} Located {side}, {_GAP} from a zone border{extra}: confirm on the ground."
+            head, _, tail = sentence.rpartition(_GAP)  # the gap after any text from the zone data
+            before.append(head)
+            after.append(tail)
         distance = result["border_distance_m"].to_numpy()[near]
         metres, rounded = pd.factorize(
             np.where(np.isfinite(distance), np.rint(distance), np.nan), use_na_sentinel=False
@@ -401,10 +404,6 @@ def _explain(
         message[near] = len(messages) + which
         messages.extend(text.to_pylist())
     return _labels(reasons, situation), _labels(messages, message)
-
-
-def _arrow(names: list[str], codes: NDArray[np.intp]) -> pa.Array:
-    return pa.array(names, type=pa.large_string()).take(codes)
 
 
 def _sentence(code: str, zone: str, reg: str, kind: str, names: dict[str, str]) -> str:
@@ -468,21 +467,25 @@ def findings(result: gpd.GeoDataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``row`` (the result's index label), ``operator_id``,
-        ``facility_id``, ``name``, ``kind``, ``tenure``, ``zone_id``,
-        ``registration_zone``, ``border_distance_m``, ``rule``, ``severity``,
-        ``article``, ``title`` and ``message``.
+        Columns ``row`` (the result's index label: for a file, the row's
+        0-based position), ``operator_id``, ``facility_id``, ``name``,
+        ``kind``, ``tenure``, ``zone_id``, ``registration_zone``,
+        ``border_distance_m``, ``rule``, ``severity``, ``article``, ``title``,
+        ``message`` and, where the result has it, ``source_row`` (as
+        :func:`pilotzone.read_facilities` gives it: the 1-based data row of
+        the file, the header being row 0, which problems and the CLI cite).
     """
     keep = ["operator_id", "facility_id", "name", "kind", "tenure", "zone_id", "registration_zone",
             "border_distance_m", "message"]
-    flagged = result.loc[result["reasons"] != "", keep + ["reasons"]]
+    source = ["source_row"] if "source_row" in result.columns else []
+    flagged = result.loc[result["reasons"] != "", keep + source + ["reasons"]]
     exploded = flagged.assign(rule=flagged["reasons"].str.split(";")).explode("rule").drop(columns="reasons")
     exploded.insert(0, "row", exploded.index)
-    exploded["severity"] = exploded["rule"].map(lambda c: RULES[c].severity)
-    exploded["article"] = exploded["rule"].map(lambda c: RULES[c].article)
-    exploded["title"] = exploded["rule"].map(describe)
+    exploded["severity"] = exploded["rule"].map({c: r.severity for c, r in RULES.items()})
+    exploded["article"] = exploded["rule"].map({c: r.article for c, r in RULES.items()})
+    exploded["title"] = exploded["rule"].map({c: describe(c) for c in RULES})
     order = {s: i for i, s in enumerate(STATUSES)}
     exploded = exploded.sort_values(["severity", "operator_id", "row"], key=lambda s: s.map(order) if s.name == "severity" else s,
                                     kind="stable")
-    columns = ["row", *keep[:-1], "rule", "severity", "article", "title", "message"]
+    columns = ["row", *keep[:-1], "rule", "severity", "article", "title", "message", *source]
     return pd.DataFrame(exploded[columns]).reset_index(drop=True)
