@@ -51,7 +51,7 @@ from numpy.typing import NDArray
 
 from pilotzone.errors import InputError, Problem
 from pilotzone.facilities import _arrow, _distinct, _labels, _services, _text, read_facilities
-from pilotzone.locate import locate
+from pilotzone.locate import COORDINATE_ISSUES, locate
 from pilotzone.rules import EXCLUDED_SERVICES, OPENED_SERVICES, RULES, describe
 from pilotzone.zones import load_zones
 
@@ -125,7 +125,7 @@ def verify(
     sites = facilities if _is_read(facilities) else read_facilities(facilities)
     if zones is None:
         zones = load_zones(as_of=as_of)
-    result = sites.copy()
+    result = sites.copy(deep=False)  # verify only adds columns: the filing's own are shared, not copied
     result.attrs = {}  # pandas deep-copies attrs on every derived frame: keep them small until the end
     codes = _place(result, zones)
     bits = _judge(result, zones, codes, _declared_services(result, operators))
@@ -152,7 +152,7 @@ class _Codes:
     filed: NDArray[np.bool_]  # the reader found no problem in the row
     zone_ids: list[str]
     zone: NDArray[np.intp]
-    issue: NDArray[np.object_]  # locate's coordinate_issue, None where the point was placed
+    issue: NDArray[np.intp]  # locate's coordinate_issue, as an index into ISSUES; -1 where placed
     kinds: list[Any]
     kind: NDArray[np.intp]
     operators: pd.Index
@@ -167,7 +167,7 @@ def _place(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> _Codes:
     zone = np.full(n, -1, dtype=np.intp)
     distance = np.full(n, np.nan)
     near = np.zeros(n, dtype=bool)
-    issue = np.full(n, None, dtype=object)
+    issue = np.full(n, -1, dtype=np.intp)
     crs_code, crs_names = pd.factorize(result["crs"])
     filed = (result["problems"] == "").to_numpy(dtype=bool)
     usable = filed & (crs_code >= 0)
@@ -180,9 +180,7 @@ def _place(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> _Codes:
         zone[rows] = _category_codes(found["zone_id"], zone_ids)
         distance[rows] = found["border_distance_m"].to_numpy()
         near[rows] = found["near_border"].to_numpy()
-        issues = found["coordinate_issue"].cat
-        has = issues.codes.to_numpy() >= 0
-        issue[rows[has]] = np.asarray(issues.categories, dtype=object)[issues.codes.to_numpy()[has]]
+        issue[rows] = _category_codes(found["coordinate_issue"], list(COORDINATE_ISSUES))
     result["zone_id"] = _labels(zone_ids, zone)
     result["border_distance_m"] = distance
     result["near_border"] = near
@@ -199,8 +197,11 @@ def _category_codes(values: pd.Series, names: list[str]) -> NDArray[np.intp]:
 
 def _declared_services(result: gpd.GeoDataFrame, operators: Any) -> pd.DataFrame:
     """One row per (operator, declared service), from registration rows and the operators table."""
-    registration = result["kind"] == "registration"
-    frames = [pd.DataFrame(result.loc[registration, ["operator_id", "services"]])]
+    registration = np.flatnonzero((result["kind"] == "registration").to_numpy(dtype=bool))
+    frames = [pd.DataFrame({
+        "operator_id": result["operator_id"].iloc[registration],
+        "services": result["services"].iloc[registration],
+    })]
     if operators is not None:
         table = operators if isinstance(operators, pd.DataFrame) else pd.read_csv(operators, dtype=str)
         missing = {"operator_id", "services"} - set(table.columns)
@@ -228,7 +229,7 @@ def _judge(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, codes: _Codes, ser
     Adds ``registration_zone`` to ``result`` and sets ``codes.reg``.
     """
     bits = np.zeros(len(result), dtype=np.uint32)
-    invalid = ~codes.filed | (codes.issue != None)  # noqa: E711 (elementwise)
+    invalid = ~codes.filed | (codes.issue >= 0)
     kind = codes.kind
     zone = codes.zone
     operator = codes.operator
@@ -253,7 +254,7 @@ def _judge(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, codes: _Codes, ser
     in_inactive = ~active[zone]
 
     def add(code: str, mask: np.ndarray) -> None:
-        bits[mask] |= _BIT[code]
+        np.bitwise_or(bits, _BIT[code], out=bits, where=mask)
 
     checked = ~invalid
     facility = checked & ~registration
@@ -277,7 +278,7 @@ def _judge(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, codes: _Codes, ser
     # A position closer to a border than the boundary's accuracy decides nothing on its own row...
     uncertain = checked & near
     own_position = np.where(registration, _BIT["registration_outside_zones"], np.uint32(_FACILITY_GEOMETRIC))
-    bits[uncertain] &= ~own_position[uncertain]
+    np.bitwise_and(bits, ~own_position, out=bits, where=uncertain)
     add("near_border", uncertain)
     # ...nor for the facilities whose verdict hangs on it: those in a zone, judged against a
     # registration that may lie on either side of its border.
@@ -285,7 +286,7 @@ def _judge(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, codes: _Codes, ser
     shaky[operator[registration & near]] = True
     shaky[-1] = False  # rows without an operator id share no registration
     hangs = facility & shaky[operator] & (zone >= 0) & ((reg_state == _OUTSIDE) | (placed & (zone == reg_zone)))
-    bits[hangs] &= ~_BIT["registration_outside_zones"]
+    np.bitwise_and(bits, ~_BIT["registration_outside_zones"], out=bits, where=hangs)
     add("registration_near_border", hangs)
     add("invalid_input", invalid)
     return bits
@@ -365,22 +366,18 @@ def _explain(
     message = situation.copy()  # an index into messages, which grows below
     invalid = np.flatnonzero(bits & _BIT["invalid_input"])
     if len(invalid):
-        problems = result["problems"].iloc[invalid].to_numpy(dtype=object)
-        which, distinct = pd.factorize(
-            pd.MultiIndex.from_arrays([problems, codes.issue[invalid]]), use_na_sentinel=False
-        )
+        which, distinct = _combinations(result["problems"].iloc[invalid], codes.issue[invalid])
         message[invalid] = len(messages) + which
         for problem, issue in distinct:
-            why = problem or _ISSUE_TEXT.get(issue, "the coordinates cannot be placed on the map")
+            issue_name = COORDINATE_ISSUES[issue] if issue >= 0 else None
+            why = problem or _ISSUE_TEXT.get(issue_name, "the coordinates cannot be placed on the map")
             messages.append(f"Cannot be checked: {why}.")
     near = np.flatnonzero(bits & _BIT["near_border"])
     if len(near):
         # "<situation's message> Located <side>, <distance> from a zone border<accuracy>: confirm...":
         # the text around the distance once per (situation, zone), the distance once per metre,
         # joined once per distinct (situation, zone, metre).
-        pair, pairs = pd.factorize(
-            pd.MultiIndex.from_arrays([situation[near], codes.zone[near]]), use_na_sentinel=False
-        )
+        pair, pairs = _combinations(situation[near], codes.zone[near])
         before, after = [], []
         for base, zone_code in pairs:
             zone = zone_of[zone_code]
@@ -404,6 +401,14 @@ def _explain(
         message[near] = len(messages) + which
         messages.extend(text.to_pylist())
     return _labels(reasons, situation), _labels(messages, message)
+
+
+def _combinations(first: Any, second: Any) -> tuple[NDArray[np.intp], list[tuple[Any, Any]]]:
+    """Number the distinct (first, second) pairs of two columns; the pairs in order of numbering."""
+    one, ones = pd.factorize(first, use_na_sentinel=False)
+    two, twos = pd.factorize(second, use_na_sentinel=False)
+    which, distinct = pd.factorize(one.astype(np.int64) * max(len(twos), 1) + two)
+    return which, [(ones[d // max(len(twos), 1)], twos[d % max(len(twos), 1)]) for d in distinct.tolist()]
 
 
 def _sentence(code: str, zone: str, reg: str, kind: str, names: dict[str, str]) -> str:
