@@ -280,7 +280,7 @@ def _read(source: Any, sheet: str | int | None) -> _Raw:
         data = path.read_bytes()
     except OSError as error:
         raise _whole(name, f"cannot read the file: {error}") from error
-    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+    if not re.search(rb"[^ \t\r\n\xef\xbb\xbf]", data):  # data.strip() would copy a large file
         raise _whole(name, "the file is empty")
     sha256 = hashlib.sha256(data).hexdigest()
     try:
@@ -831,11 +831,11 @@ def _build(raw: _Raw, crs_argument: str | None, errors: str) -> gpd.GeoDataFrame
         mark(position, None, None, reason)
 
     operator_ids = _text_column(column("operator_id"))
-    no_operator = np.flatnonzero(pc.equal(operator_ids, "").to_numpy(zero_copy_only=False))
+    no_operator = np.flatnonzero(pc.equal(operator_ids, _EMPTY).to_numpy(zero_copy_only=False))
     for i in no_operator.tolist():
         mark(i, label["operator_id"], None, "missing")
     facility_ids = _text_column(column("facility_id"))
-    no_id = pc.equal(facility_ids, "")
+    no_id = pc.equal(facility_ids, _EMPTY)
     if pc.any(no_id).as_py():
         facility_ids = pc.replace_with_mask(
             facility_ids,
@@ -1102,11 +1102,13 @@ def _wgs84_points(
 def _repeats(operator_ids: pa.Array, facility_ids: pa.Array) -> list[tuple[int, int]]:
     """(position, position of its first occurrence) of every repeated (operator_id, facility_id)
     pair after the first; rows without an operator id take no part."""
-    has = np.flatnonzero(pc.not_equal(operator_ids, "").to_numpy(zero_copy_only=False))
-    operator = pc.dictionary_encode(operator_ids.take(has)).indices.to_numpy()
-    facility = pc.dictionary_encode(facility_ids.take(has))
+    has = np.flatnonzero(pc.not_equal(operator_ids, _EMPTY).to_numpy(zero_copy_only=False))
+    if len(has) < len(operator_ids):
+        operator_ids, facility_ids = operator_ids.take(has), facility_ids.take(has)
+    facility = pc.dictionary_encode(facility_ids)
     if len(facility.dictionary) == len(has):  # every facility id differs
         return []
+    operator = pc.dictionary_encode(operator_ids).indices.to_numpy()
     width = max(len(facility.dictionary), 1)
     pair, _ = pd.factorize(operator.astype(np.int64) * width + facility.indices.to_numpy())
     # factorize numbers pairs in order of first appearance: a pair is new where its number
@@ -1171,6 +1173,8 @@ def _labels(names: Sequence[Any], codes: NDArray[np.integer]) -> Any:
     return pd.array(_arrow(names, codes), dtype=_STR)
 
 
+# "" as a large_string: compared with a plain string scalar, pyarrow would cast the whole column.
+_EMPTY = pa.scalar("", type=pa.large_string())
 # What str.strip() removes from ASCII text, and an ASCII number as _number accepts it.
 _ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 _ASCII_NUMBER = (
@@ -1226,10 +1230,15 @@ def _numbers(values: pd.Series) -> tuple[NDArray[np.float64], list[tuple[int, An
     if text is None:
         slow = np.arange(n)
     else:
-        fast = pc.fill_null(pc.match_substring_regex(text, _ASCII_NUMBER), False)
-        ok = fast.to_numpy(zero_copy_only=False)
-        trimmed = pc.utf8_trim(pc.filter(text, fast), characters=_ASCII_SPACE)
-        numbers[ok] = pc.cast(trimmed, pa.float64()).to_numpy()
+        try:  # pyarrow parses what float() parses, and "inf"/"nan", which are not finite
+            parsed = pc.cast(pc.utf8_trim(text, characters=_ASCII_SPACE), pa.float64())
+            ok = pc.fill_null(pc.is_finite(parsed), False).to_numpy(zero_copy_only=False)
+            numbers[ok] = parsed.to_numpy(zero_copy_only=False)[ok]
+        except pa.ArrowInvalid:  # some cell is no number to pyarrow: find the ASCII decimals
+            fast = pc.fill_null(pc.match_substring_regex(text, _ASCII_NUMBER), False)
+            ok = fast.to_numpy(zero_copy_only=False)
+            trimmed = pc.utf8_trim(pc.filter(text, fast), characters=_ASCII_SPACE)
+            numbers[ok] = pc.cast(trimmed, pa.float64()).to_numpy()
         slow = np.flatnonzero(~ok)
     found: list[tuple[int, Any, str]] = []
     if len(slow):
