@@ -152,7 +152,7 @@ class _Codes:
     filed: NDArray[np.bool_]  # the reader found no problem in the row
     zone_ids: list[str]
     zone: NDArray[np.intp]
-    issue: NDArray[np.intp]  # locate's coordinate_issue, as an index into ISSUES; -1 where placed
+    issue: NDArray[np.intp]  # locate's coordinate_issue, an index into COORDINATE_ISSUES; -1: none
     kinds: list[Any]
     kind: NDArray[np.intp]
     operators: pd.Index
