@@ -472,18 +472,22 @@ def findings(result: gpd.GeoDataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``row`` (the result's index label: for a file, the row's
-        0-based position), ``operator_id``, ``facility_id``, ``name``,
-        ``kind``, ``tenure``, ``zone_id``, ``registration_zone``,
-        ``border_distance_m``, ``rule``, ``severity``, ``article``, ``title``,
-        ``message`` and, where the result has it, ``source_row`` (as
-        :func:`pilotzone.read_facilities` gives it: the 1-based data row of
-        the file, the header being row 0, which problems and the CLI cite).
+        Columns ``row`` (the result's index label), ``operator_id``,
+        ``facility_id``, ``name``, ``kind``, ``tenure``, ``zone_id``,
+        ``registration_zone``, ``border_distance_m``, ``rule``, ``severity``,
+        ``article``, ``title`` and ``message``.
+
+    Notes
+    -----
+    ``row`` is the index label, not the line of the file: for a file read by
+    :func:`pilotzone.read_facilities` the index is 0-based, while the
+    result's ``source_row`` column (which problems and the CLI cite) is the
+    1-based data row, the header being row 0; ``result.loc[row, "source_row"]``
+    gives one from the other.
     """
     keep = ["operator_id", "facility_id", "name", "kind", "tenure", "zone_id", "registration_zone",
             "border_distance_m", "message"]
-    source = ["source_row"] if "source_row" in result.columns else []
-    flagged = result.loc[result["reasons"] != "", keep + source + ["reasons"]]
+    flagged = result.loc[result["reasons"] != "", keep + ["reasons"]]
     exploded = flagged.assign(rule=flagged["reasons"].str.split(";")).explode("rule").drop(columns="reasons")
     exploded.insert(0, "row", exploded.index)
     exploded["severity"] = exploded["rule"].map({c: r.severity for c, r in RULES.items()})
@@ -492,5 +496,5 @@ def findings(result: gpd.GeoDataFrame) -> pd.DataFrame:
     order = {s: i for i, s in enumerate(STATUSES)}
     exploded = exploded.sort_values(["severity", "operator_id", "row"], key=lambda s: s.map(order) if s.name == "severity" else s,
                                     kind="stable")
-    columns = ["row", *keep[:-1], "rule", "severity", "article", "title", "message", *source]
+    columns = ["row", *keep[:-1], "rule", "severity", "article", "title", "message"]
     return pd.DataFrame(exploded[columns]).reset_index(drop=True)
