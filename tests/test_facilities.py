@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pilotzone.crs import from_wgs84, to_wgs84
+from pilotzone import facilities
 from pilotzone.errors import CRSError, InputError
 from pilotzone.facilities import __all__ as facilities_all
 from pilotzone.facilities import read_facilities
@@ -766,3 +768,82 @@ def test_every_row_comes_out_once(frame: pd.DataFrame, crs: str | None) -> None:
     located = result.geometry.notna().to_numpy()
     good = (result["problems"] == "").to_numpy()
     assert (good <= located).all()  # a row without problems is located
+
+
+# --------------------------------------------------------------------------- fast paths
+
+
+def read_both(path: Path, monkeypatch: pytest.MonkeyPatch, **kwargs: Any) -> tuple[Any, Any]:
+    """read_facilities(path) as it is, and with every CSV read by the csv module."""
+
+    def outcome() -> Any:
+        try:
+            return read_facilities(path, **kwargs)
+        except InputError as error:
+            return str(error)
+
+    fast = outcome()
+    with monkeypatch.context() as patched:
+        patched.setattr(facilities, "_plain_csv", lambda data: None)
+        slow = outcome()
+    return fast, slow
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(
+    body=st.text(alphabet=st.sampled_from(list("ab1.5,,\n\r \t注-+e")), max_size=60),
+    header=st.sampled_from(["operator,kind,lon,lat", "operator,kind,lon,lat,", ",operator,kind,lon,lat"]),
+)
+def test_csv_without_quotes_reads_as_the_csv_module_reads_it(body: str, header: str) -> None:
+    with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as monkeypatch:
+        path = Path(folder) / "filing.csv"
+        path.write_text(f"{header}\nA,idc,121.5,31.2\n{body}", encoding="utf-8")
+        fast, slow = read_both(path, monkeypatch, crs="wgs84")
+    if isinstance(slow, str):
+        assert fast == slow
+    else:
+        pd.testing.assert_frame_equal(fast, slow)
+
+
+def test_csv_fast_path_is_taken_and_equal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "filing.csv"
+    text = CSV_TEXT.replace("总部", " 总部\u3000") + ",,,,,\n"  # a blank row at the end: not data
+    path.write_text(text, encoding="gb18030")
+    assert facilities._plain_csv(text.encode()) is not None
+    fast, slow = read_both(path, monkeypatch)
+    assert len(fast) == 2
+    pd.testing.assert_frame_equal(fast, slow)
+    assert fast["备注"].tolist() == [" 总部\u3000", ""]
+
+
+CELL_TEXT = st.one_of(
+    st.text(max_size=8),
+    st.text(alphabet=st.sampled_from(list("0123456789.+-eE \t\u3000１,")), max_size=10),
+    st.sampled_from(["121.5", " 1e3 ", "+.5", "5.", "nan", "-inf", "1_0", "٣", "１２１．５"]),  # noqa: RUF001
+    st.sampled_from(["Infinity", "+inf", "1e999", "-.5e-3", "5.e3", "0.", "+-1", "1e", "\t7\n"]),
+)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(cells=st.lists(st.one_of(st.none(), CELL_TEXT), max_size=12))
+def test_vectorised_cells_equal_the_per_cell_functions(cells: list[Any]) -> None:
+    # Columns where every cell is a number to pyarrow take its fast path: try those too.
+    parsable = [c for c in cells if isinstance(c, str) and c.strip(" \t\n") and c.isascii()]
+    for values in (
+        pd.Series(cells, dtype=object),
+        pd.Series(cells, dtype=object).astype("str"),
+        pd.Series(parsable, dtype=object),
+    ):
+        numbers, bad = facilities._numbers(values)
+        reasons = dict((i, (v, r)) for i, v, r in bad)
+        for i, value in enumerate(values.tolist()):
+            number, reason = facilities._number(value)
+            assert (math.isnan(number) and math.isnan(numbers[i])) or number == numbers[i]
+            if reason is None:
+                assert i not in reasons
+            else:
+                assert reasons[i][1] == reason
+                assert reasons[i][0] is value or reasons[i][0] == value or math.isnan(reasons[i][0])
+        for fold in (True, False):
+            texts = facilities._text_column(values, fold=fold).to_pylist()
+            assert texts == [facilities._text(v, fold=fold) for v in values.tolist()]

@@ -19,6 +19,7 @@ Every input row comes out exactly once, in input order.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import decimal
@@ -42,6 +43,8 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from numpy.typing import NDArray
 
@@ -114,7 +117,7 @@ _RESERVED = ("source_row", "problems", "geometry")
 _MAX_KML_BYTES = 256 * 1024 * 1024
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _NOT_FINITE = re.compile(r"[+-]?(?:inf(?:inity)?|nan)", re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20)])
 _SERVICE_SEPARATORS = re.compile(r"[;,、/]+")  # after NFKC has folded the full-width forms
 
 
@@ -395,7 +398,7 @@ def _read(source: Any, sheet: str | int | None, limit: int) -> _Raw:
         data = path.read_bytes()
     except OSError as error:
         raise _whole(name, f"cannot read the file: {error}") from error
-    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+    if not re.search(rb"[^ \t\r\n\xef\xbb\xbf]", data):  # data.strip() would copy a large file
         raise _whole(name, "the file is empty")
     _check_unpacked(data, name, suffix, limit)
     sha256 = hashlib.sha256(data).hexdigest()
@@ -445,16 +448,21 @@ def _read_csv(data: bytes, name: str, sha256: str) -> _Raw:
             continue
     else:
         raise _whole(name, "not UTF-8 or GBK/GB18030 text")
-    if _CONTROL.search(text):
+    # Control bytes mean the same in UTF-8 and GB18030, whose multi-byte sequences never use them.
+    if len(data.translate(None, _CONTROL_BYTES)) != len(data):
         raise _binary_problem(data, name)
     logger.debug("%s: decoded as %s", name, encoding)
+    utf8 = data.removeprefix(codecs.BOM_UTF8) if encoding == "utf-8-sig" else text.encode("utf-8")
+    table = _plain_csv(utf8)
+    if table is not None:
+        return _from_table(table, name, sha256)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         rows: list[list[Any]] = list(reader)
     except csv.Error as error:
         reason = f"malformed or truncated CSV (line {reader.line_num}): {error}"
         raise _whole(name, reason) from error
-    return _from_rows(rows, name, sha256)
+    return _from_rows(rows, name, sha256, text=True)
 
 
 def _read_excel(
@@ -491,7 +499,7 @@ def _read_excel(
             _check_cells(len(rows), width, name, limit)
     finally:
         book.close()
-    return _from_rows([row + [None] * (width - len(row)) for row in rows], name, sha256)
+    return _from_rows([row + [None] * (width - len(row)) for row in rows], name, sha256, text=False)
 
 
 def _is_blank(value: Any) -> bool:
@@ -502,8 +510,11 @@ def _is_blank(value: Any) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
-def _from_rows(rows: list[list[Any]], name: str, sha256: str) -> _Raw:
-    """Header row + data rows (CSV, Excel) -> _Raw; blank rows at the end are not data."""
+def _from_rows(rows: list[list[Any]], name: str, sha256: str, *, text: bool) -> _Raw:
+    """Header row + data rows (CSV, Excel) -> _Raw; blank rows at the end are not data.
+
+    ``text`` says that every cell is a str, as in a CSV file.
+    """
     while rows and all(_is_blank(cell) for cell in rows[-1]):
         rows.pop()
     if not rows:
@@ -515,21 +526,102 @@ def _from_rows(rows: list[list[Any]], name: str, sha256: str) -> _Raw:
         )
     width = len(header)
     broken: dict[int, str] = {}
-    cells: list[list[Any]] = []
-    for position, row in enumerate(body):
-        if len(row) > width and not all(_is_blank(cell) for cell in row[width:]):
-            broken[position] = f"the row has {len(row)} cells but the header has {width}"
-        cells.append(list(row[:width]) + [""] * (width - len(row)))
+    cells: list[list[Any]] = body
+    if any(len(row) != width for row in body):
+        cells = []
+        for position, row in enumerate(body):
+            if len(row) > width and not all(_is_blank(cell) for cell in row[width:]):
+                broken[position] = f"the row has {len(row)} cells but the header has {width}"
+            cells.append(list(row[:width]) + [""] * (width - len(row)))
+    columns = list(zip(*cells, strict=True)) if cells else [()] * width
+    return _framed(header, columns, name, sha256, broken, text=text)
+
+
+def _framed(
+    header: Sequence[Any],
+    columns: Sequence[Sequence[Any] | pa.ChunkedArray],
+    name: str,
+    sha256: str,
+    broken: dict[int, str],
+    *,
+    text: bool,
+) -> _Raw:
+    """The header and columns of a CSV or worksheet -> _Raw; unnamed empty columns are dropped."""
+
+    def cells(column: Sequence[Any] | pa.ChunkedArray) -> Sequence[Any]:
+        return column.to_pylist() if isinstance(column, pa.ChunkedArray) else column
+
+    width = len(header)
     keep = [
         i
         for i in range(width)
-        if not _is_blank(header[i]) or any(not _is_blank(row[i]) for row in cells)
+        if not _is_blank(header[i]) or any(not _is_blank(cell) for cell in cells(columns[i]))
     ]
     labels = [
         f"column_{i + 1}" if _is_blank(header[i]) else str(header[i]).strip("\ufeff") for i in keep
     ]
-    frame = pd.DataFrame([[row[i] for i in keep] for row in cells], columns=labels)
+    frame = pd.DataFrame(
+        {j: _cells(columns[i], text=text) for j, i in enumerate(keep)},
+        index=pd.RangeIndex(len(columns[0]) if columns else 0),
+    )
+    frame.columns = labels
     return _Raw(name, sha256, frame, pd.RangeIndex(len(frame)), broken_rows=broken)
+
+
+def _plain_csv(data: bytes) -> pa.Table | None:
+    """A CSV without quotes, each of whose lines has as many cells as the first, read by pyarrow
+    (all cells text, the first row included); None for any other CSV, which the csv module reads.
+
+    Without quotes the csv module only splits lines at line breaks and cells at commas, which
+    pyarrow does the same way, far faster.
+    """
+    if b'"' in data:
+        return None
+    import pyarrow.csv as pa_csv
+
+    ends = [at for at in (data.find(b"\n"), data.find(b"\r")) if at >= 0]
+    width = data[: min(ends, default=len(data))].count(b",") + 1
+    names = [f"c{i}" for i in range(width)]
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(data),
+            read_options=pa_csv.ReadOptions(column_names=names),
+            parse_options=pa_csv.ParseOptions(quote_char=False, ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.large_string()), strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid:  # a row with another number of cells, blank lines, ...
+        return None
+    longest = max((pc.max(pc.utf8_length(c)).as_py() or 0 for c in table.columns), default=0)
+    if longest > csv.field_size_limit():  # the csv module refuses such a file
+        return None
+    return table
+
+
+def _from_table(table: pa.Table, name: str, sha256: str) -> _Raw:
+    """:func:`_from_rows` for a table from :func:`_plain_csv`."""
+    n = table.num_rows
+    while n > 1 and all(not str(v).strip() for v in table.slice(n - 1, 1).to_pylist()[0].values()):
+        n -= 1  # blank rows at the end are not data
+    header = [str(table.column(i)[0].as_py()) for i in range(table.num_columns)]
+    if n == 1 and all(not cell.strip() for cell in header):
+        raise _whole(name, "the file is empty")
+    if all(not cell.strip() for cell in header):
+        raise InputError(
+            Problem(name, 0, None, None, "the first row is empty: it must name the columns")
+        )
+    columns = [table.column(i).slice(1, n - 1) for i in range(table.num_columns)]
+    return _framed(header, columns, name, sha256, {}, text=True)
+
+
+def _cells(column: Sequence[Any] | pa.ChunkedArray, *, text: bool) -> Any:
+    """One column of a CSV (``text``: every cell a str) or worksheet as pandas would infer it."""
+    if isinstance(column, pa.ChunkedArray):
+        return pd.array(column, dtype=_STR) if _STR != object else pd.Series(column.to_pylist()).array
+    if _STR != object and text:
+        return pd.array(pa.array(column, type=pa.large_string()), dtype=_STR)
+    return pd.Series(list(column)).array
 
 
 def _read_parquet(data: bytes, name: str, sha256: str) -> _Raw:
@@ -855,27 +947,38 @@ def _build(raw: _Raw, crs_argument: str | None, errors: str) -> gpd.GeoDataFrame
     rows = np.arange(1, n + 1)
     label = {c: str(frame.columns[i]) for c, i in columns.items()}
 
-    def cells(column: str) -> list[Any]:
-        return frame.iloc[:, columns[column]].tolist() if column in columns else [None] * n
+    def column(name: str) -> pd.Series:
+        if name in columns:
+            return frame.iloc[:, columns[name]]
+        return pd.Series(np.full(n, None, dtype=object), copy=False)
 
-    problems: list[list[Problem]] = [[] for _ in range(n)]
+    problems: dict[int, list[Problem]] = {}
 
     def mark(position: int, column: str | None, value: Any, reason: str) -> None:
-        problems[position].append(Problem(name, int(rows[position]), column, value, reason))
+        problems.setdefault(position, []).append(
+            Problem(name, int(rows[position]), column, value, reason)
+        )
 
     for position, reason in raw.broken_rows.items():
         mark(position, None, None, reason)
 
-    operator_ids = [_text(v) for v in cells("operator_id")]
-    for i, value in enumerate(operator_ids):
-        if not value:
-            mark(i, label["operator_id"], None, "missing")
-    facility_ids = [_text(v) or str(rows[i]) for i, v in enumerate(cells("facility_id"))]
-    names = [_text(v, fold=False) for v in cells("name")]
-    addresses = [_text(v, fold=False) for v in cells("address")]
-    kinds = _coded(cells("kind"), _KIND_BY_KEY, None, "kind", KINDS, label["kind"], mark)
+    operator_ids = _text_column(column("operator_id"))
+    no_operator = np.flatnonzero(pc.equal(operator_ids, _EMPTY).to_numpy(zero_copy_only=False))
+    for i in no_operator.tolist():
+        mark(i, label["operator_id"], None, "missing")
+    facility_ids = _text_column(column("facility_id"))
+    no_id = pc.equal(facility_ids, _EMPTY)
+    if pc.any(no_id).as_py():
+        facility_ids = pc.replace_with_mask(
+            facility_ids,
+            no_id,
+            pa.array(rows[no_id.to_numpy(zero_copy_only=False)].astype(str), type=pa.large_string()),
+        )
+    names = _text_column(column("name"), fold=False)
+    addresses = _text_column(column("address"), fold=False)
+    kinds = _coded(column("kind"), _KIND_BY_KEY, None, "kind", KINDS, label["kind"], mark)
     tenures = _coded(
-        cells("tenure"),
+        column("tenure"),
         _TENURE_BY_KEY,
         "owned",
         "tenure",
@@ -883,12 +986,15 @@ def _build(raw: _Raw, crs_argument: str | None, errors: str) -> gpd.GeoDataFrame
         label.get("tenure", "tenure"),
         mark,
     )
-    service_names = [_services(v) for v in cells("services")]
+    cell, cells = _distinct(column("services"))
+    service_names = _labels([_services(v) for v in cells], cell)
 
-    lon, lat, usable = _coordinates(raw, columns, label, cells, mark)
+    lon, lat, usable = _coordinates(raw, columns, label, column, mark)
     where = raw.points.label if raw.points is not None else "lon"
     lon_label, lat_label = label.get("lon", where), label.get("lat", where)
-    crs_names, lonlat = _row_crs(cells("crs"), default_crs, label.get("crs", "crs"), usable, mark)
+    crs_code, crs_names, lonlat = _row_crs(
+        column("crs"), default_crs, label.get("crs", "crs"), usable, mark
+    )
     with np.errstate(invalid="ignore"):
         bad_lat = lonlat & (np.abs(lat) > 90.0)
         bad_lon = lonlat & (np.abs(lon) > 180.0)
@@ -899,45 +1005,43 @@ def _build(raw: _Raw, crs_argument: str | None, errors: str) -> gpd.GeoDataFrame
     for i in np.flatnonzero(bad_lon).tolist():
         mark(i, lon_label, float(lon[i]), "longitude outside [-180, 180]")
     usable &= ~(bad_lat | bad_lon)
-    geometry = _wgs84_points(lon, lat, crs_names, usable, lon_label, mark)
+    geometry = _wgs84_points(lon, lat, crs_code, crs_names, usable, lon_label, mark)
 
-    first_row: dict[tuple[str, str], int] = {}
-    for i, pair in enumerate(zip(operator_ids, facility_ids, strict=True)):
-        if not pair[0]:
-            continue
-        if pair in first_row:
-            mark(
-                i,
-                label.get("facility_id", "facility_id"),
-                pair[1],
-                f"duplicate of row {first_row[pair]} (same operator_id and facility_id)",
-            )
-        else:
-            first_row[pair] = int(rows[i])
+    for i, first in _repeats(operator_ids, facility_ids):
+        mark(
+            i,
+            label.get("facility_id", "facility_id"),
+            facility_ids[i].as_py(),
+            f"duplicate of row {rows[first]} (same operator_id and facility_id)",
+        )
 
-    no_operator = [i for i, value in enumerate(operator_ids) if not value]
     for i in _blank_rows(frame, raw.points, no_operator):
         problems[i] = [Problem(name, int(rows[i]), None, None, "empty row")]
         geometry[i] = None
 
+    marked = sorted(problems)
     if errors == "raise":
-        found = [p for row in problems for p in row]
+        found = [p for i in marked for p in problems[i]]
         if found:
             raise InputError(found)
+    described = np.zeros(n, dtype=np.intp)
+    described[marked] = np.arange(1, len(marked) + 1)
 
     data: dict[Hashable, Any] = {
-        "operator_id": operator_ids,
-        "facility_id": facility_ids,
-        "name": names,
-        "address": addresses,
+        "operator_id": _column(operator_ids),
+        "facility_id": _column(facility_ids),
+        "name": _column(names),
+        "address": _column(addresses),
         "kind": kinds,
         "tenure": tenures,
         "services": service_names,
         "lon": lon,
         "lat": lat,
-        "crs": crs_names,
+        "crs": _labels(crs_names, crs_code),
         "source_row": rows,
-        "problems": ["; ".join(_describe(p) for p in row) for row in problems],
+        "problems": _labels(
+            ["", *("; ".join(_describe(p) for p in problems[i]) for i in marked)], described
+        ),
     }
     for position in extras:
         data[frame.columns[position]] = frame.iloc[:, position].array
@@ -946,7 +1050,7 @@ def _build(raw: _Raw, crs_argument: str | None, errors: str) -> gpd.GeoDataFrame
     out = gpd.GeoDataFrame(result, geometry="geometry", crs="EPSG:4326")
     out.attrs["source"] = name
     out.attrs["source_sha256"] = raw.sha256
-    logger.debug("%s: %d rows, %d with problems", name, n, sum(bool(p) for p in problems))
+    logger.debug("%s: %d rows, %d with problems", name, n, len(marked))
     return out
 
 
@@ -962,115 +1066,133 @@ _Mark = Callable[[int, str | None, Any, str], None]
 
 
 def _coded(
-    values: list[Any],
+    values: pd.Series,
     by_key: dict[str, str],
     default: str | None,
     what: str,
     accepted: Sequence[str],
     column: str,
     mark: _Mark,
-) -> list[str]:
+) -> Any:
     """Map coded cells (kind, tenure) to canonical values; unknown ones keep their text."""
-    out: list[str] = []
-    seen: dict[Any, tuple[str, str | None]] = {}  # cell -> (value, text of an unknown one)
-    for i, value in enumerate(values):
-        try:
-            coded, unknown = seen[type(value), value]
-        except (KeyError, TypeError):  # not seen yet, or unhashable
-            text = _text(value)
-            known = by_key.get(_key(text)) if text else default
-            coded, unknown = (known, None) if known is not None else (text, text)
-            with contextlib.suppress(TypeError):
-                seen[type(value), value] = coded, unknown
-        if unknown == "":
+    cell, cells = _distinct(values)
+    coded: list[str] = []
+    unknown: list[str | None] = []  # the text of an unknown value, None for a known one
+    for value in cells:
+        text = _text(value)
+        known = by_key.get(_key(text)) if text else default
+        coded.append(known if known is not None else text)
+        unknown.append(None if known is not None else text)
+    bad = np.array([u is not None for u in unknown] + [False], dtype=bool)
+    for i in np.flatnonzero(bad[cell]).tolist():
+        text = unknown[cell[i]]
+        if text == "":
             mark(i, column, None, "missing")
-        elif unknown is not None:
-            mark(i, column, unknown, f"unknown {what}, expected {'|'.join(accepted)}")
-        out.append(coded)
-    return out
+        else:
+            mark(i, column, text, f"unknown {what}, expected {'|'.join(accepted)}")
+    return _labels(coded, cell)
 
 
 def _coordinates(
     raw: _Raw,
     columns: dict[str, int],
     label: dict[str, str],
-    cells: Callable[[str], list[Any]],
+    column: Callable[[str], pd.Series],
     mark: _Mark,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
     """lon, lat as filed and whether they are usable; geometry first, then columns."""
     n = len(raw.frame)
-    lon = np.full(n, np.nan)
-    lat = np.full(n, np.nan)
     usable = np.ones(n, dtype=bool)
     usable[list(raw.broken_rows)] = False
     has_columns = "lon" in columns
-    column_x, column_y = (cells("lon"), cells("lat")) if has_columns else ([None] * n, [None] * n)
     points = raw.points
+    if points is None:
+        lon, lon_bad = _numbers(column("lon"))
+        lat, lat_bad = _numbers(column("lat"))
+        # A row's problems are listed lon first, then lat.
+        for i, value, reason, axis in sorted(
+            [(i, v, r, 0) for i, v, r in lon_bad] + [(i, v, r, 1) for i, v, r in lat_bad],
+            key=lambda found: (found[0], found[3]),
+        ):
+            mark(i, label["lon" if axis == 0 else "lat"], value, reason)
+            usable[i] = False
+        return lon, lat, usable
+    lon = np.full(n, np.nan)
+    lat = np.full(n, np.nan)
+    column_x = column("lon").tolist() if has_columns else [None] * n
+    column_y = column("lat").tolist() if has_columns else [None] * n
     for i in range(n):
-        from_geometry = points is not None and points.missing[i] is None
-        if points is not None and not from_geometry and not has_columns:
+        from_geometry = points.missing[i] is None
+        if not from_geometry and not has_columns:
             mark(i, points.label, None, points.missing[i] or "no point")
             usable[i] = False
             continue
         if from_geometry:
-            assert points is not None
             sources = ((points.x[i], points.label, 0), (points.y[i], points.label, 1))
         else:
             sources = ((column_x[i], label["lon"], 0), (column_y[i], label["lat"], 1))
-        for value, column, axis in sources:
+        for value, name, axis in sources:
             number, reason = _number(value)
             (lon if axis == 0 else lat)[i] = number
             if reason is not None:
-                mark(i, column, value, reason)
+                mark(i, name, value, reason)
                 usable[i] = False
         if from_geometry and has_columns and usable[i]:
-            for value, column, filed in (
+            for value, name, filed in (
                 (column_x[i], label["lon"], lon[i]),
                 (column_y[i], label["lat"], lat[i]),
             ):
                 number, reason = _number(value)
                 if reason is None and not math.isclose(number, filed, rel_tol=1e-6, abs_tol=1e-6):
-                    mark(i, column, value, f"differs from the point geometry ({filed!r})")
+                    mark(i, name, value, f"differs from the point geometry ({filed!r})")
                     usable[i] = False
     return lon, lat, usable
 
 
 def _row_crs(
-    values: list[Any],
+    values: pd.Series,
     default: str | None,
     column: str,
     usable: NDArray[np.bool_],
     mark: _Mark,
-) -> tuple[list[str], NDArray[np.bool_]]:
-    """Each row's normalised CRS name (row value, else the default) and whether it is lon/lat."""
+) -> tuple[NDArray[np.intp], list[str], NDArray[np.bool_]]:
+    """Each row's CRS (an index into the list of normalised names: the row's value, else the
+    default), that list, and whether each row's CRS is lon/lat."""
+    cell, cells = _distinct(values)
     cache: dict[str, _CRSInfo] = {}
     names: list[str] = []
-    lonlat = np.zeros(len(values), dtype=bool)
-    for i, value in enumerate(values):
+    lonlat: list[bool] = []
+    reasons: list[tuple[str | None, str] | None] = []  # (value, reason) of a cell that is no CRS
+    for value in cells:
         text = _text(value)
         if not text:
             if default is None:
-                mark(i, column, None, "no coordinate system for this row (and no crs= given)")
-                usable[i] = False
                 names.append("")
+                lonlat.append(False)
+                reasons.append((None, "no coordinate system for this row (and no crs= given)"))
                 continue
             text = default
         info = cache.get(text)
         if info is None:
             info = cache[text] = _crs_info(text)
+        names.append(info.name or text)
+        lonlat.append(info.name is not None and info.lonlat)
         if info.name is None:
-            mark(i, column, text, info.reason or "unknown coordinate system")
-            usable[i] = False
-            names.append(text)
-            continue
-        names.append(info.name)
-        lonlat[i] = info.lonlat
-    return names, lonlat
+            reasons.append((text, info.reason or "unknown coordinate system"))
+        else:
+            reasons.append(None)
+    bad = np.array([r is not None for r in reasons] + [False], dtype=bool)
+    for i in np.flatnonzero(bad[cell]).tolist():
+        value, reason = reasons[cell[i]]  # type: ignore[misc]
+        mark(i, column, value, reason)
+        usable[i] = False
+    return cell, names, np.array(lonlat + [False], dtype=bool)[cell]
 
 
 def _wgs84_points(
     lon: NDArray[np.float64],
     lat: NDArray[np.float64],
+    crs_code: NDArray[np.intp],
     crs_names: list[str],
     usable: NDArray[np.bool_],
     column: str,
@@ -1078,9 +1200,9 @@ def _wgs84_points(
 ) -> NDArray[np.object_]:
     """WGS-84 points for usable rows, converted once per distinct CRS."""
     geometry = np.full(len(lon), None, dtype=object)
-    names = np.asarray(crs_names, dtype=object)
-    for crs_name in dict.fromkeys(names[usable].tolist()):
-        rows = np.flatnonzero(usable & (names == crs_name))
+    for code in dict.fromkeys(crs_code[usable].tolist()):
+        crs_name = crs_names[code]
+        rows = np.flatnonzero(usable & (crs_code == code))
         try:
             lon84, lat84 = to_wgs84(lon[rows], lat[rows], crs_name)
         except (ValueError, RuntimeError) as error:  # pyproj cannot build this transformation
@@ -1109,12 +1231,167 @@ def _wgs84_points(
     return geometry
 
 
-def _blank_rows(frame: pd.DataFrame, points: _Points | None, candidates: list[int]) -> list[int]:
+def _repeats(operator_ids: pa.Array, facility_ids: pa.Array) -> list[tuple[int, int]]:
+    """(position, position of its first occurrence) of every repeated (operator_id, facility_id)
+    pair after the first; rows without an operator id take no part."""
+    has = np.flatnonzero(pc.not_equal(operator_ids, _EMPTY).to_numpy(zero_copy_only=False))
+    if len(has) < len(operator_ids):
+        operator_ids, facility_ids = operator_ids.take(has), facility_ids.take(has)
+    facility = pc.dictionary_encode(facility_ids)
+    if len(facility.dictionary) == len(has):  # every facility id differs
+        return []
+    operator = pc.dictionary_encode(operator_ids).indices.to_numpy()
+    width = max(len(facility.dictionary), 1)
+    pair, _ = pd.factorize(operator.astype(np.int64) * width + facility.indices.to_numpy())
+    # factorize numbers pairs in order of first appearance: a pair is new where its number
+    # exceeds every number before it.
+    new = np.ones(len(pair), dtype=bool)
+    new[1:] = pair[1:] > np.maximum.accumulate(pair)[:-1]
+    first = has[new]  # position of the first occurrence of pair k is first[k]
+    return [(int(has[j]), int(first[pair[j]])) for j in np.flatnonzero(~new).tolist()]
+
+
+def _blank_rows(frame: pd.DataFrame, points: _Points | None, candidates: NDArray[np.intp]) -> list[int]:
     """Those of ``candidates`` whose cells are all blank and that have no point geometry."""
-    rows = [i for i in candidates if points is None or points.missing[i] is not None]
+    rows = [i for i in candidates.tolist() if points is None or points.missing[i] is not None]
     for position in range(frame.shape[1]):
         if not rows:
             break
-        column = frame.iloc[:, position].to_numpy()
-        rows = [i for i in rows if _is_blank(column[i])]
+        column = frame.iloc[rows, position].tolist()
+        rows = [i for i, value in zip(rows, column, strict=True) if _is_blank(value)]
     return rows
+
+
+# --------------------------------------------------------------------------- columns
+
+
+#: The dtype pandas gives a column of text: ``str`` (pyarrow) from pandas 3, ``object`` before.
+_STR = pd.Series(["text"]).dtype
+
+
+def _distinct(values: pd.Series | pd.Index | NDArray[Any]) -> tuple[NDArray[np.intp], list[Any]]:
+    """Each cell's position in a list of the distinct cells, and that list.
+
+    Cells that Python considers equal but that differ in type (``1``,
+    ``1.0``, ``True``) or that cannot be hashed stay apart, so a function of
+    the cell computed once per distinct cell is the function of every cell.
+    Missing cells (``None``, NaN, ``pd.NA``) are distinct cells too.
+    """
+    series = pd.Series(values, copy=False) if not isinstance(values, pd.Series) else values
+    if series.dtype != object or pd.api.types.infer_dtype(series, skipna=False) == "string":
+        codes, uniques = pd.factorize(series, use_na_sentinel=False)
+        return codes, pd.Series(uniques, dtype=series.dtype).tolist()
+    seen: dict[tuple[type, Any], int] = {}
+    cells: list[Any] = []
+    codes = np.empty(len(series), dtype=np.intp)
+    for i, value in enumerate(series.tolist()):
+        try:
+            code = seen.setdefault((type(value), value), len(cells))
+        except TypeError:  # unhashable: a distinct cell of its own
+            code = len(cells)
+        if code == len(cells):
+            cells.append(value)
+        codes[i] = code
+    return codes, cells
+
+
+def _labels(names: Sequence[Any], codes: NDArray[np.integer]) -> Any:
+    """``names[codes]`` as a text column (missing where a code is -1), built from the names."""
+    if _STR == object:
+        table = np.empty(len(names) + 1, dtype=object)
+        table[: len(names)] = names
+        table[-1] = None
+        return table[codes]
+    return pd.array(_arrow(names, codes), dtype=_STR)
+
+
+# "" as a large_string: compared with a plain string scalar, pyarrow would cast the whole column.
+_EMPTY = pa.scalar("", type=pa.large_string())
+# What str.strip() removes from ASCII text, and an ASCII number as _number accepts it.
+_ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+_ASCII_NUMBER = (
+    r"^[ \t\n\r\x0b\x0c\x1c-\x1f]*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+    r"[ \t\n\r\x0b\x0c\x1c-\x1f]*$"
+)
+
+
+def _arrow_text(values: pd.Series) -> pa.Array | None:
+    """A column of text (missing cells allowed) as a pyarrow string array; None for other cells."""
+    if isinstance(values.dtype, pd.StringDtype) or (
+        values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+    ):
+        array = pa.array(values, type=pa.large_string(), from_pandas=True)
+        return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+    return None
+
+
+def _text_column(values: pd.Series, *, fold: bool = True) -> pa.Array:
+    """:func:`_text` of every cell: ASCII text trimmed by pyarrow, other cells once per distinct cell."""
+    text = _arrow_text(values)
+    if text is None:
+        cell, cells = _distinct(values)
+        return _arrow([_text(v, fold=fold) for v in cells], cell)
+    # NFKC leaves ASCII unchanged; a missing cell is "" whatever it is.
+    ascii_text = pc.fill_null(pc.string_is_ascii(text), True)
+    out = pc.utf8_trim(pc.fill_null(text, ""), characters=_ASCII_SPACE)
+    slow = np.flatnonzero(~ascii_text.to_numpy(zero_copy_only=False))
+    if len(slow) == 0:
+        return out
+    cell, cells = _distinct(values.iloc[slow])
+    return pc.replace_with_mask(out, pc.invert(ascii_text), _arrow([_text(v, fold=fold) for v in cells], cell))
+
+
+def _numbers(values: pd.Series) -> tuple[NDArray[np.float64], list[tuple[int, Any, str]]]:
+    """:func:`_number` of every cell: the numbers, and (position, cell, reason) where there is none.
+
+    Float columns and ASCII decimal text are converted by numpy and pyarrow; other cells once
+    per distinct cell.
+    """
+    n = len(values)
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "f":
+        numbers = values.to_numpy(dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(numbers))
+        cells = values.iloc[bad].tolist()
+        found = [
+            (int(i), v, "missing" if math.isnan(v) else "not a finite number")
+            for i, v in zip(bad.tolist(), cells, strict=True)
+        ]
+        return np.where(np.isfinite(numbers), numbers, np.nan), found
+    numbers = np.full(n, np.nan)
+    text = _arrow_text(values)
+    if text is None:
+        slow = np.arange(n)
+    else:
+        try:  # pyarrow parses what float() parses, and "inf"/"nan", which are not finite
+            parsed = pc.cast(pc.utf8_trim(text, characters=_ASCII_SPACE), pa.float64())
+            ok = pc.fill_null(pc.is_finite(parsed), False).to_numpy(zero_copy_only=False)
+            numbers[ok] = parsed.to_numpy(zero_copy_only=False)[ok]
+        except pa.ArrowInvalid:  # some cell is no number to pyarrow: find the ASCII decimals
+            fast = pc.fill_null(pc.match_substring_regex(text, _ASCII_NUMBER), False)
+            ok = fast.to_numpy(zero_copy_only=False)
+            trimmed = pc.utf8_trim(pc.filter(text, fast), characters=_ASCII_SPACE)
+            numbers[ok] = pc.cast(trimmed, pa.float64()).to_numpy()
+        slow = np.flatnonzero(~ok)
+    found: list[tuple[int, Any, str]] = []
+    if len(slow):
+        cell, cells = _distinct(values.iloc[slow])
+        parsed = [_number(v) for v in cells]
+        numbers[slow] = np.array([number for number, _ in parsed])[cell]
+        for j, i in enumerate(slow.tolist()):
+            reason = parsed[cell[j]][1]
+            if reason is not None:
+                found.append((i, cells[cell[j]], reason))
+    return numbers, found
+
+
+def _arrow(names: Sequence[Any], codes: NDArray[np.integer]) -> pa.Array:
+    """``names[codes]`` as a pyarrow string array (null where a code is -1)."""
+    table = pa.array([*names, None], type=pa.large_string())
+    return table.take(np.where(codes < 0, len(names), codes))
+
+
+def _column(text: pa.Array) -> Any:
+    """A pyarrow string array as the text column pandas makes by default."""
+    if _STR == object:
+        return np.asarray(text.to_pylist(), dtype=object)
+    return pd.array(text, dtype=_STR)

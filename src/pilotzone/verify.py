@@ -38,16 +38,21 @@ scope of other services may cover the whole country").
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
 
 from pilotzone.address import ADDRESS_COLUMNS, address_check
 from pilotzone.errors import InputError, Problem
-from pilotzone.facilities import _services, _text, read_facilities
-from pilotzone.locate import _is_dask, locate
+from pilotzone.facilities import _arrow, _distinct, _labels, _services, _text, read_facilities
+from pilotzone.locate import COORDINATE_ISSUES, _is_dask, locate
 from pilotzone.rules import EXCLUDED_SERVICES, OPENED_SERVICES, RULES, cite, describe
 from pilotzone.zones import load_zones
 
@@ -65,6 +70,7 @@ _FACILITY_GEOMETRIC = sum(
     _BIT[c] for c in ("facility_outside_registration_zone", "acceleration_outside_zone", "isp_service_outside_zone")
 )
 _NO = {"no", "n", "false", "0", "否", "不是", "无"}
+_GAP = "\x00"  # where a near-border message's distance goes
 Lang = Literal["en", "zh"]
 # Every sentence verify writes, by language. The Chinese follows the wording of the notice
 # (工信部通函〔2024〕107号) and its Annex: 注册地, 服务设施所在地, 同一试点地区, 加速服务.
@@ -194,13 +200,13 @@ def verify(
     sites = facilities if _is_read(facilities) else read_facilities(facilities)
     if zones is None:
         zones = load_zones(as_of=as_of)
-    result = sites.copy()
+    result = sites.copy(deep=False)  # verify only adds columns: the filing's own are shared, not copied
     result.attrs = {}  # pandas deep-copies attrs on every derived frame: keep them small until the end
-    issue = _place(result, zones)
-    bits = _judge(result, zones, issue, _declared_services(result, operators))
+    codes = _place(result, zones)
+    bits = _judge(result, zones, codes, _declared_services(result, operators))
     mismatch = _check_addresses(result, zones, bits, lang)
-    result["status"] = pd.Categorical(_status(bits), categories=STATUSES)
-    result["reasons"], result["message"] = _explain(result, bits, zones, issue, lang)
+    result["status"] = _status(bits)
+    result["reasons"], result["message"] = _explain(result, bits, zones, codes, lang)
     if mismatch.any():  # the message names both districts
         result.loc[mismatch, "message"] += " " + result.loc[mismatch, "address_message"]
     result.attrs.update(sites.attrs)
@@ -214,26 +220,58 @@ def _is_read(facilities: Any) -> bool:
     return isinstance(facilities, gpd.GeoDataFrame) and {"problems", "source_row", "crs"} <= set(facilities.columns)
 
 
-def _place(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> np.ndarray:
-    """Add zone_id, border_distance_m and near_border; return coordinate issues. One locate call per CRS."""
+@dataclass
+class _Codes:
+    """The columns the rules read, as integer codes: one factorisation per column, none per rule.
+
+    ``zone`` and ``reg`` index ``zone_ids``; ``kind`` indexes ``kinds``;
+    ``operator`` numbers the distinct operator ids; -1 means none.
+    """
+
+    filed: NDArray[np.bool_]  # the reader found no problem in the row
+    zone_ids: list[str]
+    zone: NDArray[np.intp]
+    issue: NDArray[np.intp]  # locate's coordinate_issue, an index into COORDINATE_ISSUES; -1: none
+    kinds: list[Any]
+    kind: NDArray[np.intp]
+    operators: pd.Index
+    operator: NDArray[np.intp]
+    reg: NDArray[np.intp] = field(default_factory=lambda: np.empty(0, dtype=np.intp))
+
+
+def _place(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> _Codes:
+    """Add zone_id, border_distance_m and near_border; return the rules' codes. One locate call per CRS."""
     n = len(result)
-    zone = np.full(n, None, dtype=object)
+    zone_ids = [str(z) for z in zones["zone_id"]]
+    zone = np.full(n, -1, dtype=np.intp)
     distance = np.full(n, np.nan)
     near = np.zeros(n, dtype=bool)
-    issue = np.full(n, None, dtype=object)
-    usable = (result["problems"].to_numpy() == "") & result["crs"].notna().to_numpy()
-    crs_values = result["crs"].to_numpy()
-    for crs in pd.unique(crs_values[usable]):
-        rows = np.flatnonzero(usable & (crs_values == crs))
-        found = locate(result["lon"].to_numpy()[rows], result["lat"].to_numpy()[rows], crs=crs, zones=zones)
-        zone[rows] = _objects(found["zone_id"])
+    issue = np.full(n, -1, dtype=np.intp)
+    crs_code, crs_names = pd.factorize(result["crs"])
+    filed = (result["problems"] == "").to_numpy(dtype=bool)
+    usable = filed & (crs_code >= 0)
+    lon, lat = result["lon"].to_numpy(), result["lat"].to_numpy()
+    for code, crs in enumerate(crs_names):
+        rows = np.flatnonzero(usable & (crs_code == code))
+        if len(rows) == 0:
+            continue
+        found = locate(lon[rows], lat[rows], crs=crs, zones=zones)
+        zone[rows] = _category_codes(found["zone_id"], zone_ids)
         distance[rows] = found["border_distance_m"].to_numpy()
         near[rows] = found["near_border"].to_numpy()
-        issue[rows] = _objects(found["coordinate_issue"])
-    result["zone_id"] = zone
+        issue[rows] = _category_codes(found["coordinate_issue"], list(COORDINATE_ISSUES))
+    result["zone_id"] = _labels(zone_ids, zone)
     result["border_distance_m"] = distance
     result["near_border"] = near
-    return issue
+    kind, kinds = pd.factorize(result["kind"])
+    operator, operators = pd.factorize(result["operator_id"])
+    return _Codes(filed, zone_ids, zone, issue, list(kinds), kind, pd.Index(operators), operator)
+
+
+def _category_codes(values: pd.Series, names: list[str]) -> NDArray[np.intp]:
+    """Positions in ``names`` of a categorical column's values, -1 where missing."""
+    lookup = np.append(pd.Index(names).get_indexer(values.cat.categories), -1)
+    return lookup[values.cat.codes.to_numpy()]
 
 
 def _check_addresses(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, bits: np.ndarray, lang: str) -> np.ndarray:
@@ -250,15 +288,13 @@ def _check_addresses(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, bits: np
     return mismatch
 
 
-def _objects(values: pd.Series) -> np.ndarray:
-    """A categorical column as Python objects, with None (not NaN) where missing."""
-    return np.where(values.isna().to_numpy(), None, values.astype(object).to_numpy())
-
-
 def _declared_services(result: gpd.GeoDataFrame, operators: Any) -> pd.DataFrame:
     """One row per (operator, declared service), from registration rows and the operators table."""
-    registration = result["kind"] == "registration"
-    frames = [pd.DataFrame(result.loc[registration, ["operator_id", "services"]])]
+    registration = np.flatnonzero((result["kind"] == "registration").to_numpy(dtype=bool))
+    frames = [pd.DataFrame({
+        "operator_id": result["operator_id"].iloc[registration],
+        "services": result["services"].iloc[registration],
+    })]
     if operators is not None:
         table = operators if isinstance(operators, pd.DataFrame) else pd.read_csv(operators, dtype=str)
         missing = {"operator_id", "services"} - set(table.columns)
@@ -270,129 +306,201 @@ def _declared_services(result: gpd.GeoDataFrame, operators: Any) -> pd.DataFrame
             "services": table["services"].map(_services),
         }))
     both = pd.concat(frames, ignore_index=True)
-    both["service"] = both["services"].fillna("").str.split(r"[;,\s]+", regex=True)
-    pairs = both[["operator_id", "service"]].explode("service")
-    return pairs[pairs["service"].fillna("") != ""].drop_duplicates()
+    # Split each distinct services text once, then join the pieces back to the operators.
+    text, texts = pd.factorize(both["services"].fillna(""))
+    pieces = pd.DataFrame({
+        "text": np.arange(len(texts)),
+        "service": [[p for p in re.split(r"[;,\s]+", str(t)) if p] for t in texts],
+    }).explode("service").dropna()
+    pairs = pd.DataFrame({"operator_id": both["operator_id"], "text": text}).drop_duplicates()
+    return pairs.merge(pieces, on="text")[["operator_id", "service"]].drop_duplicates()
 
 
-def _judge(
-    result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, issue: np.ndarray, services: pd.DataFrame
-) -> np.ndarray:
-    """A bitmask of rule codes per row (see the module docstring for the order of judgement)."""
+def _judge(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, codes: _Codes, services: pd.DataFrame) -> np.ndarray:
+    """A bitmask of rule codes per row (see the module docstring for the order of judgement).
+
+    Adds ``registration_zone`` to ``result`` and sets ``codes.reg``.
+    """
     bits = np.zeros(len(result), dtype=np.uint32)
-    invalid = (result["problems"].to_numpy() != "") | (issue != None)  # noqa: E711 (elementwise)
-    kind = result["kind"].to_numpy()
-    zone = result["zone_id"].to_numpy()
-    operator = result["operator_id"].to_numpy()
+    invalid = ~codes.filed | (codes.issue >= 0)
+    kind = codes.kind
+    zone = codes.zone
+    operator = codes.operator
     near = result["near_border"].to_numpy()
-    registration = (kind == "registration") & ~invalid
 
-    reg_zone, reg_state = _registration_zones(operator, zone, registration)
-    result["registration_zone"] = reg_zone
+    def kind_is(*names: str) -> np.ndarray:
+        return np.array([k in names for k in codes.kinds] + [False], dtype=bool)[kind]
 
-    active_ids = zones.loc[zones["active"].astype(bool), "zone_id"].to_numpy()
-    in_inactive = pd.notna(zone) & ~np.isin(zone, active_ids)
+    def of_operators(ids: Any) -> np.ndarray:
+        """Whether each row's operator is one of ``ids``."""
+        chosen = np.zeros(len(codes.operators) + 1, dtype=bool)  # the last entry: no operator id
+        found = codes.operators.get_indexer(pd.Index(pd.unique(np.asarray(ids, dtype=object))))
+        chosen[found[found >= 0]] = True
+        return chosen[operator]
+
+    registration = kind_is("registration") & ~invalid
+    reg_zone, reg_state = _registration_zones(operator, len(codes.operators), zone, registration)
+    codes.reg = reg_zone
+    result["registration_zone"] = _labels(codes.zone_ids, reg_zone)
+
+    active = np.append(zones["active"].astype(bool).to_numpy(), True)  # the last entry: no zone
+    in_inactive = ~active[zone]
 
     def add(code: str, mask: np.ndarray) -> None:
-        bits[mask] |= _BIT[code]
+        np.bitwise_or(bits, _BIT[code], out=bits, where=mask)
 
     checked = ~invalid
     facility = checked & ~registration
-    add("registration_missing", facility & (reg_state == "missing"))
-    add("registration_ambiguous", checked & (reg_state == "ambiguous"))
-    add("registration_outside_zones", checked & (reg_state == "outside"))
-    placed = reg_state == "placed"
+    placed = reg_state == _PLACED
+    add("registration_missing", facility & (reg_state == _MISSING))
+    add("registration_ambiguous", checked & (reg_state == _AMBIGUOUS))
+    add("registration_outside_zones", checked & (reg_state == _OUTSIDE))
     outside = facility & placed & (zone != reg_zone)
     add("facility_outside_registration_zone", outside)
-    add("acceleration_outside_zone", outside & (kind == "cdn"))
-    add("isp_service_outside_zone", outside & (kind == "isp"))
+    add("acceleration_outside_zone", outside & kind_is("cdn"))
+    add("isp_service_outside_zone", outside & kind_is("isp"))
     add("zone_not_active", checked & in_inactive)
     if "via_basic_carrier" in result.columns:
-        said_no = result["via_basic_carrier"].astype(str).str.strip().str.lower().isin(_NO).to_numpy()
-        add("isp_access_not_via_basic_carrier", checked & said_no & np.isin(kind, ["isp", "registration"]))
+        cell, values = _distinct(result["via_basic_carrier"])
+        said_no = np.array([not _missing(v) and str(v).strip().lower() in _NO for v in values], dtype=bool)
+        add("isp_access_not_via_basic_carrier", checked & said_no[cell] & kind_is("isp", "registration"))
     excluded = services.loc[services["service"].isin(EXCLUDED_SERVICES), "operator_id"]
     unknown = services.loc[~services["service"].isin(OPENED_SERVICES | EXCLUDED_SERVICES), "operator_id"]
-    add("service_excluded", registration & np.isin(operator, excluded.to_numpy()))
-    add("service_not_opened", registration & np.isin(operator, unknown.to_numpy()))
+    add("service_excluded", registration & of_operators(excluded))
+    add("service_not_opened", registration & of_operators(unknown))
     # A position closer to a border than the boundary's accuracy decides nothing on its own row...
     uncertain = checked & near
     own_position = np.where(registration, _BIT["registration_outside_zones"], np.uint32(_FACILITY_GEOMETRIC))
-    bits[uncertain] &= ~own_position[uncertain]
+    np.bitwise_and(bits, ~own_position, out=bits, where=uncertain)
     add("near_border", uncertain)
     # ...nor for the facilities whose verdict hangs on it: those in a zone, judged against a
     # registration that may lie on either side of its border.
-    shaky = np.isin(operator, operator[registration & near])
-    hangs = facility & shaky & pd.notna(zone) & ((reg_state == "outside") | ((reg_state == "placed") & (zone == reg_zone)))
-    bits[hangs] &= ~_BIT["registration_outside_zones"]
+    shaky = np.zeros(len(codes.operators) + 1, dtype=bool)
+    shaky[operator[registration & near]] = True
+    shaky[-1] = False  # rows without an operator id share no registration
+    hangs = facility & shaky[operator] & (zone >= 0) & ((reg_state == _OUTSIDE) | (placed & (zone == reg_zone)))
+    np.bitwise_and(bits, ~_BIT["registration_outside_zones"], out=bits, where=hangs)
     add("registration_near_border", hangs)
     add("invalid_input", invalid)
     return bits
 
 
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+
+
+# The state of an operator's registration (see _registration_zones).
+_PLACED, _OUTSIDE, _AMBIGUOUS, _MISSING = range(4)
+
+
 def _registration_zones(
-    operator: np.ndarray, zone: np.ndarray, registration: np.ndarray
+    operator: np.ndarray, operators: int, zone: np.ndarray, registration: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's operator registration zone, and the state of that operator's registration:
-    ``placed`` (one zone), ``outside`` (no zone), ``ambiguous`` (several) or ``missing``."""
-    regs = pd.DataFrame({"operator": operator[registration], "zone": zone[registration]})
-    regs["zone"] = regs["zone"].astype(object).where(pd.notna(regs["zone"]), "")
-    per_operator = regs.groupby("operator")["zone"].agg(["nunique", "first"])
-    state = pd.Series("placed", index=per_operator.index, dtype=object)
-    state[per_operator["first"] == ""] = "outside"
-    state[per_operator["nunique"] > 1] = "ambiguous"
-    placed_zone = per_operator["first"].where(state == "placed", None)
-    keys = pd.Index(operator)
-    row_state = state.reindex(keys).fillna("missing").to_numpy(dtype=object)
-    row_zone = placed_zone.reindex(keys).to_numpy(dtype=object, copy=True)
-    row_zone[pd.isna(row_zone)] = None
-    return row_zone, row_state
+    """Each row's operator registration zone (-1 for none), and the state of that operator's registration:
+    ``_PLACED`` (one zone), ``_OUTSIDE`` (no zone), ``_AMBIGUOUS`` (several) or ``_MISSING``.
+
+    ``operator`` numbers the rows' operators from 0 to ``operators - 1`` (-1: no operator id);
+    ``zone`` numbers their zones (-1: none).
+    """
+    has = registration & (operator >= 0)
+    reg_operator, reg_zone = operator[has], zone[has]
+    width = int(zone.max(initial=-1)) + 2
+    pairs = np.unique(reg_operator * width + (reg_zone + 1))  # distinct (operator, zone or none)
+    zones_per_operator = np.bincount(pairs // width, minlength=operators)
+    first = np.full(operators, -1, dtype=np.intp)
+    seen, at = np.unique(reg_operator, return_index=True)
+    first[seen] = reg_zone[at]
+    state = np.full(operators + 1, _MISSING, dtype=np.int8)  # the last entry: no operator id
+    state[:operators] = np.where(
+        zones_per_operator == 0, _MISSING,
+        np.where(zones_per_operator > 1, _AMBIGUOUS, np.where(first < 0, _OUTSIDE, _PLACED)),
+    )
+    home = np.append(np.where(state[:operators] == _PLACED, first, -1), -1)
+    return home[operator], state[operator]
 
 
-def _status(bits: np.ndarray) -> np.ndarray:
-    status = np.full(bits.shape, "compliant", dtype=object)
+def _status(bits: np.ndarray) -> pd.Categorical:
+    status = np.full(bits.shape, STATUSES.index("compliant"), dtype=np.int8)
     for severity in ("review", "violation", "invalid"):
         mask = np.uint32(sum(_BIT[c] for c, r in RULES.items() if r.severity == severity))
-        status[(bits & mask) != 0] = severity
-    return status
+        status[(bits & mask) != 0] = STATUSES.index(severity)
+    return pd.Categorical.from_codes(status, categories=STATUSES)
 
 
 def _explain(
-    result: gpd.GeoDataFrame, bits: np.ndarray, zones: gpd.GeoDataFrame, issue: np.ndarray, lang: Lang
-) -> tuple[np.ndarray, np.ndarray]:
-    """Reason codes and a readable message per row, built once per distinct situation."""
+    result: gpd.GeoDataFrame, bits: np.ndarray, zones: gpd.GeoDataFrame, codes: _Codes, lang: Lang
+) -> tuple[Any, Any]:
+    """Reason codes and a readable message per row, built once per distinct situation.
+
+    A situation is a (bits, zone, registration zone, kind); rows near a border add their
+    rounded distance to it, invalid rows their problems.
+    """
     t = _TEMPLATES[lang]
     names = dict(zip(zones["zone_id"], zones[f"short_name_{lang}"], strict=True))
     accuracy = dict(zip(zones["zone_id"], zones["accuracy_m"], strict=True))
-    situation = pd.DataFrame({
-        "bits": bits,
-        "zone": result["zone_id"].to_numpy(),
-        "reg": result["registration_zone"].to_numpy(),
-        "kind": result["kind"].to_numpy(),
-    }).fillna({"zone": "", "reg": ""})
-    codes, unique = pd.factorize(pd.MultiIndex.from_frame(situation))
-    reasons = np.empty(len(unique), dtype=object)
-    messages = np.empty(len(unique), dtype=object)
-    for i, (mask, zone, reg, kind) in enumerate(unique):
+    zone_of = [*codes.zone_ids, ""]  # code -1 (no zone) reads the last entry
+    kind_of = [*(str(k) for k in codes.kinds), ""]
+    spans = (len(zone_of), len(zone_of), len(kind_of))
+    key = bits.astype(np.int64)
+    for part, span in zip((codes.zone, codes.reg, codes.kind), spans, strict=True):
+        key = key * span + np.where(part < 0, span - 1, part)
+    situation, unique = pd.factorize(key)
+    reasons: list[str] = []
+    messages: list[str] = []
+    for value in unique.tolist():
+        value, kind = divmod(value, spans[2])
+        value, reg = divmod(value, spans[1])
+        mask, zone = divmod(value, spans[0])
         present = [c for c in _CODES if mask & _BIT[c]]
-        reasons[i] = ";".join(present)
-        sentences = [_sentence(c, zone, reg, kind, names, lang) for c in present]
-        messages[i] = t["join"].join(sentences) or _compliant(zone, kind, names, lang)
-    reason = reasons[codes]
-    message = messages[codes].astype(object)
-    problems = result["problems"].to_numpy()
-    for row in np.flatnonzero(bits & _BIT["invalid_input"]):
-        why = problems[row] or _ISSUE_TEXT[lang].get(issue[row], _ISSUE_TEXT[lang][None])
-        message[row] = t["invalid"].format(why=why)
-    distance = result["border_distance_m"].to_numpy()
-    zone_of_row = result["zone_id"].to_numpy()
-    for row in np.flatnonzero(bits & _BIT["near_border"]):
-        inside = pd.notna(zone_of_row[row])
-        side = t["inside"].format(where=names.get(zone_of_row[row], zone_of_row[row])) if inside else t["outside_all"]
-        metres = t["metres"].format(m=distance[row]) if np.isfinite(distance[row]) else t["in_band"]
-        band = accuracy.get(zone_of_row[row]) if inside else None
-        extra = t["accuracy"].format(m=band) if band else ""
-        message[row] = t["near"].format(message=message[row], side=side, metres=metres, extra=extra)
-    return reason, message
+        reasons.append(";".join(present))
+        sentences = [_sentence(c, zone_of[zone], zone_of[reg], kind_of[kind], names, lang) for c in present]
+        messages.append(t["join"].join(sentences) or _compliant(zone_of[zone], kind_of[kind], names, lang))
+    message = situation.copy()  # an index into messages, which grows below
+    invalid = np.flatnonzero(bits & _BIT["invalid_input"])
+    if len(invalid):
+        which, distinct = _combinations(result["problems"].iloc[invalid], codes.issue[invalid])
+        message[invalid] = len(messages) + which
+        for problem, issue in distinct:
+            issue_name = COORDINATE_ISSUES[issue] if issue >= 0 else None
+            why = problem or _ISSUE_TEXT[lang].get(issue_name, _ISSUE_TEXT[lang][None])
+            messages.append(t["invalid"].format(why=why))
+    near = np.flatnonzero(bits & _BIT["near_border"])
+    if len(near):
+        # t["near"]: "<situation's message> Located <side>, <distance> from a zone border<accuracy>: ...":
+        # the text around the distance once per (situation, zone), the distance once per metre,
+        # joined once per distinct (situation, zone, metre).
+        pair, pairs = _combinations(situation[near], codes.zone[near])
+        before, after = [], []
+        for base, zone_code in pairs:
+            zone = zone_of[zone_code]
+            side = t["inside"].format(where=names.get(zone, zone)) if zone else t["outside_all"]
+            band = accuracy.get(zone) if zone else None
+            extra = t["accuracy"].format(m=band) if band else ""
+            sentence = t["near"].format(message=messages[base], side=side, metres=_GAP, extra=extra)
+            head, _, tail = sentence.rpartition(_GAP)  # the gap after any text from the zone data
+            before.append(head)
+            after.append(tail)
+        distance = result["border_distance_m"].to_numpy()[near]
+        metres, rounded = pd.factorize(
+            np.where(np.isfinite(distance), np.rint(distance), np.nan), use_na_sentinel=False
+        )
+        measured = [t["metres"].format(m=m) if np.isfinite(m) else t["in_band"] for m in rounded]
+        which, distinct = pd.factorize(pair.astype(np.int64) * len(rounded) + metres)
+        pair, metres = np.divmod(distinct, len(rounded))
+        text = pc.binary_join_element_wise(
+            _arrow(before, pair), _arrow(measured, metres), _arrow(after, pair), pa.scalar("", pa.large_string())
+        )
+        message[near] = len(messages) + which
+        messages.extend(text.to_pylist())
+    return _labels(reasons, situation), _labels(messages, message)
+
+
+def _combinations(first: Any, second: Any) -> tuple[NDArray[np.intp], list[tuple[Any, Any]]]:
+    """Number the distinct (first, second) pairs of two columns; the pairs in order of numbering."""
+    one, ones = pd.factorize(first, use_na_sentinel=False)
+    two, twos = pd.factorize(second, use_na_sentinel=False)
+    which, distinct = pd.factorize(one.astype(np.int64) * max(len(twos), 1) + two)
+    return which, [(ones[d // max(len(twos), 1)], twos[d % max(len(twos), 1)]) for d in distinct.tolist()]
 
 
 def _sentence(code: str, zone: str, reg: str, kind: str, names: dict[str, str], lang: Lang) -> str:
@@ -459,15 +567,23 @@ def findings(result: gpd.GeoDataFrame) -> pd.DataFrame:
         ``facility_id``, ``name``, ``kind``, ``tenure``, ``zone_id``,
         ``registration_zone``, ``border_distance_m``, ``rule``, ``severity``,
         ``article``, ``title`` and ``message``.
+
+    Notes
+    -----
+    ``row`` is the index label, not the line of the file: for a file read by
+    :func:`pilotzone.read_facilities` the index is 0-based, while the
+    result's ``source_row`` column (which problems and the CLI cite) is the
+    1-based data row, the header being row 0; ``result.loc[row, "source_row"]``
+    gives one from the other.
     """
     keep = ["operator_id", "facility_id", "name", "kind", "tenure", "zone_id", "registration_zone",
             "border_distance_m", "message"]
     flagged = result.loc[result["reasons"] != "", keep + ["reasons"]]
     exploded = flagged.assign(rule=flagged["reasons"].str.split(";")).explode("rule").drop(columns="reasons")
     exploded.insert(0, "row", exploded.index)
-    exploded["severity"] = exploded["rule"].map(lambda c: RULES[c].severity)
-    exploded["article"] = exploded["rule"].map(lambda c: RULES[c].article)
-    exploded["title"] = exploded["rule"].map(describe)
+    exploded["severity"] = exploded["rule"].map({c: r.severity for c, r in RULES.items()})
+    exploded["article"] = exploded["rule"].map({c: r.article for c, r in RULES.items()})
+    exploded["title"] = exploded["rule"].map({c: describe(c) for c in RULES})
     order = {s: i for i, s in enumerate(STATUSES)}
     exploded = exploded.sort_values(["severity", "operator_id", "row"], key=lambda s: s.map(order) if s.name == "severity" else s,
                                     kind="stable")
