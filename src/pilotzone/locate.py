@@ -11,9 +11,15 @@ boundary comes within one cell: its points also need the exact zone test).
 Cells the boundary does not cross are classified one row-run at a time: a run
 of such cells is all inside or all outside, so one point test per run does.
 
+Above those grids sits one coarse *overview* grid over all zones, classified
+the same way: a point in an overview cell clear of every border is answered
+there (no zone, or the one zone that holds the cell), in one lookup; only the
+points in overview cells near some border consult the zones' own grids.
+
 Points in outside and inside cells are answered by lookup. Points in near
-cells are converted to WGS-84 and measured; points in border cells are also
-tested with ``shapely.intersects_xy`` against the zone's WGS-84 geometry.
+cells are measured; points in border cells are also tested with
+``shapely.intersects_xy`` against the zone's WGS-84 geometry (after
+converting just those points to WGS-84).
 
 Boundary semantics: a point on a border belongs to the zone (shapely's
 ``covers``, not ``contains``). Where zones overlap, the first zone in table
@@ -28,16 +34,26 @@ GCJ-02, so the millions of far-from-border points are never converted at all.
 
 Border distances
 ----------------
-``border_distance_m`` is the geodesic distance on the WGS-84 ellipsoid to the
-nearest point of any zone's border: the nearest point is found on the border
-segments in an azimuthal equidistant projection centred on the zone, then
-measured with :meth:`pyproj.Geod.inv`. The segments are bucketed on a square
-grid in that plane; each bucket keeps only the segments that can be nearest
-for some point in it, so finding a point's nearest segment is a vectorised
-minimum over a few candidates. It is computed for points within the
-*distance horizon* of a border (by default the border's accuracy, the review
-band) and is NaN farther away; pass ``distance_limit_m`` to widen it
-(``numpy.inf`` for every point).
+``border_distance_m`` is the distance on the WGS-84 ellipsoid to the nearest
+point of any zone's border, within 0.5 m of the geodesic one. The border
+segments live in an azimuthal equidistant projection centred on the zone
+(geodesic distance and azimuth from the centre), bucketed on a square grid
+in that plane; each bucket keeps only the segments that can be nearest for
+some point in it, so finding a point's nearest segment is a vectorised
+minimum over a few candidates. Points reach that plane through a table of the
+projection over the zone, interpolated bilinearly (tabulated in GCJ-02 or
+BD-09 for points in those systems), whose interpolation error is bounded from
+the table's own second differences. The planar distance d then bounds the
+true one: it lies within ``[(d - e) / k, (d + e) * k]`` for the projection's
+distortion k and the table's error e. Where d is surely within 0.5 m and
+those bounds do not straddle a stretch's accuracy or the horizon, d is
+given; elsewhere the point is converted to WGS-84 and measured with
+:meth:`pyproj.Geod.inv` to the nearest point of that segment. So
+``near_border`` and the horizon decide exactly as a geodesic would.
+
+Distances are computed for points within the *distance horizon* of a border
+(by default the border's accuracy, the review band) and are NaN farther
+away; pass ``distance_limit_m`` to widen it (``numpy.inf`` for every point).
 
 ``near_border`` is True where the point is closer to some stretch of border
 than that stretch's accuracy: the zone's ``accuracy_m`` for its administrative
@@ -85,9 +101,12 @@ _SEGMENTIZE_DEG = 0.005  # before converting zones into GCJ-02/BD-09: bends stay
 _GEOD = pyproj.Geod(ellps="WGS84")
 _INDEX_CACHE: OrderedDict[tuple[str, float], _ZoneIndex] = OrderedDict()
 _INDEX_CACHE_SIZE = 8
+_FINGERPRINTS: OrderedDict[tuple[Any, ...], tuple[str, list[Any]]] = OrderedDict()
 _BUCKETS_PER_ZONE = 1 << 20
-_LOCAL_NODES = 60_000  # lattice nodes of a zone's tabulated local projection (see _LocalTable)
-_LOCAL_STEP_DEG = 0.004
+# lattice nodes of a zone's tabulated local projection (see _LocalTable); GCJ-02's and BD-09's offsets bend
+# more, so their tables are finer to keep the interpolation within a few tens of centimetres
+_LOCAL_NODES = {"wgs84": 20_000, "gcj02": 100_000, "bd09": 100_000}
+_LOCAL_STEP_DEG = 0.002
 _PLANAR_TOLERANCE_M = 0.5  # a planar distance is given when it is surely this close to the true one
 _Nearest = tuple[NDArray[np.intp], NDArray[np.float64]]  # segment per point (-1: none), distance (inf: none)
 _PAIRS_AT_BUILD = 1 << 21  # (bucket, segment) pairs examined per zone while bucketing
@@ -122,8 +141,9 @@ def locate(
     -------
     pandas.DataFrame
         One row per point, in input order: ``zone_id`` (categorical, missing
-        where the point is in no zone), ``border_distance_m`` (geodesic metres
-        to the nearest zone border, NaN beyond the horizon), ``near_border``
+        where the point is in no zone), ``border_distance_m`` (metres to the
+        nearest zone border, within 0.5 m of the geodesic distance; NaN beyond
+        the horizon), ``near_border``
         (closer to a border than that stretch's accuracy) and
         ``coordinate_issue`` (categorical, missing for good points; one of
         :data:`COORDINATE_ISSUES`).
@@ -156,7 +176,7 @@ def locate(
     zone_index = _index_for(zones, distance_limit_m)
     code, distance, near = zone_index.locate(x, y, space, issue == 0 if issue.any() else None)
     zone_ids = pd.Categorical.from_codes(
-        code.astype(np.int16) - 1, dtype=pd.CategoricalDtype(zone_index.zone_ids), validate=False
+        np.subtract(code, 1, dtype=np.int16), dtype=pd.CategoricalDtype(zone_index.zone_ids), validate=False
     )
     issues = pd.Categorical.from_codes(issue - 1, dtype=pd.CategoricalDtype(COORDINATE_ISSUES), validate=False)
     columns = {"zone_id": zone_ids, "border_distance_m": distance, "near_border": near, "coordinate_issue": issues}
@@ -202,13 +222,33 @@ def _index_for(zones: Any, distance_limit_m: float | None) -> _ZoneIndex:
 
 
 def _fingerprint(zones: Any) -> str:
+    """A digest of the zones' ids, accuracies and geometries (WKB), remembered per geometry object.
+
+    Shapely geometries are immutable, so the same objects always give the same
+    digest; the memo keeps them alive, so their ids cannot be reused by others.
+    """
+    rows = [
+        (str(row.zone_id), float(row.accuracy_m), row.geometry,
+         tuple((float(piece.accuracy_m), piece.geometry) for piece in row.approximate_borders))
+        for row in zones.itertuples(index=False)
+    ]
+    identity = tuple(
+        (zone_id, accuracy, id(geometry), tuple((a, id(g)) for a, g in pieces))
+        for zone_id, accuracy, geometry, pieces in rows
+    )
+    memo = _FINGERPRINTS.get(identity)
+    if memo is not None:
+        return memo[0]
     digest = hashlib.sha1()
-    for row in zones.itertuples(index=False):
-        digest.update(f"{row.zone_id}|{float(row.accuracy_m)!r}|".encode())
-        digest.update(shapely.to_wkb(row.geometry))
-        for piece in row.approximate_borders:
-            digest.update(f"{piece.accuracy_m!r}".encode())
-            digest.update(shapely.to_wkb(piece.geometry))
+    for zone_id, accuracy, geometry, pieces in rows:
+        digest.update(f"{zone_id}|{accuracy!r}|".encode())
+        digest.update(shapely.to_wkb(geometry))
+        for piece_accuracy, piece_geometry in pieces:
+            digest.update(f"{piece_accuracy!r}".encode())
+            digest.update(shapely.to_wkb(piece_geometry))
+    _FINGERPRINTS[identity] = (digest.hexdigest(), rows)
+    if len(_FINGERPRINTS) > _INDEX_CACHE_SIZE:
+        _FINGERPRINTS.popitem(last=False)
     return digest.hexdigest()
 
 
@@ -220,8 +260,11 @@ class _Zone:
     computed with geodesics (as PROJ does): a point's local coordinates are
     its geodesic distance and azimuth from the centre. Segments are bucketed
     on a square grid in that plane so that a point's candidate segments are
-    one slice of an array (see :class:`_Buckets`). Only an unbounded horizon
-    needs more: points beyond the buckets' reach ask a tree of all segments.
+    one slice of an array (see :class:`_Buckets`), each accuracy class as far
+    as its own reach. Where a point's nearest segment found lies beyond some
+    class's reach, a nearer segment of that class may have gone unseen: those
+    few points (and, for an unbounded horizon, points beyond every reach) ask
+    a tree of all segments.
     """
 
     zone_id: str
@@ -267,8 +310,9 @@ class _Zone:
         # border: the transverse scale of the projection, 1 + (rho/R)^2/6 on a sphere, doubled for margin.
         rho = float(np.hypot(ends[:, 0::2], ends[:, 1::2]).max()) + 2 * span
         distortion = 1.0 + (rho / 6_356_752.0) ** 2 / 3.0
-        reach = span * distortion * 1.01 + 10.0
-        _, classes = np.unique(accuracy, return_inverse=True)
+        # each accuracy class is searched as far as its own band or the horizon reaches, whichever is wider
+        levels, classes = np.unique(accuracy, return_inverse=True)
+        reach = (levels if math.isinf(horizon) else np.maximum(levels, horizon)) * distortion * 1.01 + 10.0
         margin = span * distortion * 1.01 / _METRES_PER_DEGREE_AT_60
         west, south, east, north = geometry.bounds
         return cls(
@@ -283,7 +327,8 @@ class _Zone:
             ends=ends,
             accuracy=accuracy,
             buckets=_Buckets.build(ends, classes.ravel(), reach),
-            tree=shapely.STRtree(shapely.linestrings(ends.reshape(-1, 2, 2))) if math.isinf(horizon) else None,
+            tree=shapely.STRtree(shapely.linestrings(ends.reshape(-1, 2, 2))) if reach.size > 1 or math.isinf(horizon)
+            else None,
             stretches=[(shapely.boundary(geometry), horizon)] + pieces,
         )
 
@@ -314,8 +359,11 @@ class _Zone:
         local = self.local(space)
         px, py = local.project(x, y)
         (nearest, planar), by_class = self.buckets.nearest(px, py)
-        if self.tree is not None:  # unbounded horizon: beyond the buckets' reach, ask the tree
-            far = np.flatnonzero(nearest < 0)
+        if self.tree is not None:
+            unseen = planar > self.buckets.reach.min()
+            if not math.isinf(self.horizon_m):  # beyond every reach: in no band and beyond the horizon
+                unseen &= nearest >= 0
+            far = np.flatnonzero(unseen)
             (point_idx, segment), metres = self.tree.query_nearest(
                 shapely.points(px[far], py[far]), all_matches=False, return_distance=True
             )
@@ -398,11 +446,12 @@ class _Buckets:
     """Border segments bucketed on a square grid, each bucket holding every segment that can be nearest.
 
     For a bucket with centre c and half-diagonal h, a segment is kept if it
-    lies within ``reach + h`` of c and within ``d + 2h`` of c, where d is the
-    distance from c to the nearest segment of the same accuracy class: no
-    point of the bucket can have a farther segment of that class as its
-    nearest. So a point's nearest segment of each class, whenever it is
-    within ``reach``, is the nearest among its bucket's few candidates.
+    lies within ``reach + h`` of c (the reach of its accuracy class) and
+    within ``d + 2h`` of c, where d is the distance from c to the nearest
+    segment of the same class: no point of the bucket can have a farther
+    segment of that class as its nearest. So a point's nearest segment of
+    each class, whenever it is within that class's ``reach``, is the nearest
+    among its bucket's few candidates.
     """
 
     x0: float
@@ -415,20 +464,22 @@ class _Buckets:
     classes: NDArray[np.intp]
     nclasses: int
     ends: NDArray[np.float64]
-    reach: float
+    reach: NDArray[np.float64]
 
     @classmethod
-    def build(cls, ends: NDArray[np.float64], classes: NDArray[np.intp], reach: float) -> _Buckets:
-        west, south = ends[:, 0::2].min() - reach, ends[:, 1::2].min() - reach
-        east, north = ends[:, 0::2].max() + reach, ends[:, 1::2].max() + reach
+    def build(cls, ends: NDArray[np.float64], classes: NDArray[np.intp], reach: NDArray[np.float64]) -> _Buckets:
+        """Buckets of ``ends`` (one segment a row: x0, y0, x1, y1), ``reach`` metres per accuracy class."""
+        farthest = float(reach.max())
+        west, south = ends[:, 0::2].min() - farthest, ends[:, 1::2].min() - farthest
+        east, north = ends[:, 0::2].max() + farthest, ends[:, 1::2].max() + farthest
         size = math.sqrt((east - west) * (north - south) / _BUCKETS_PER_ZONE)
-        spans = np.abs(ends[:, 2:] - ends[:, :2]) + 2 * reach
+        spans = np.abs(ends[:, 2:] - ends[:, :2]) + 2 * reach[classes, None]
         while ((spans[:, 0] / size + 3) * (spans[:, 1] / size + 3)).sum() > _PAIRS_AT_BUILD:
             size *= 1.25
         half = size * math.sqrt(0.5)
         ncols, nrows = int((east - west) / size) + 1, int((north - south) / size) + 1
         # every (bucket, segment) pair whose bucket centre is within reach + half of the segment's box
-        grow = reach + half
+        grow = reach[classes] + half
         c0 = np.clip(np.floor((np.minimum(ends[:, 0], ends[:, 2]) - grow - west) / size - 0.5), 0, ncols - 1)
         c1 = np.clip(np.ceil((np.maximum(ends[:, 0], ends[:, 2]) + grow - west) / size - 0.5), 0, ncols - 1)
         r0 = np.clip(np.floor((np.minimum(ends[:, 1], ends[:, 3]) - grow - south) / size - 0.5), 0, nrows - 1)
@@ -442,9 +493,9 @@ class _Buckets:
         ax, ay, bx, by = ends[segment].T
         t = _projection_factor(cx, cy, ax, ay, bx, by)
         d = np.hypot(ax + t * (bx - ax) - cx, ay + t * (by - ay) - cy)
-        keep = d <= grow
+        keep = d <= grow[segment]
         segment, bucket, d = segment[keep], (row * ncols + col)[keep], d[keep]
-        nclasses = int(classes.max()) + 1
+        nclasses = reach.size
         key = bucket * nclasses + classes[segment]
         closest = np.full(ncols * nrows * nclasses, np.inf)
         np.minimum.at(closest, key, d)
@@ -458,8 +509,8 @@ class _Buckets:
     def nearest(
         self, px: NDArray[np.float64], py: NDArray[np.float64]
     ) -> tuple[_Nearest, list[_Nearest]]:
-        """Each point's nearest segment within ``reach`` (-1 if none) and its distance (inf if none); and the
-        same per accuracy class when there are several."""
+        """Each point's nearest segment within its class's ``reach`` (-1 if none) and its distance (inf if
+        none); and the same per accuracy class when there are several."""
         col = np.clip(((px - self.x0) / self.size).astype(np.int64), 0, self.ncols - 1)
         row = np.clip(((py - self.y0) / self.size).astype(np.int64), 0, self.nrows - 1)
         inside = (px >= self.x0) & (px < self.x0 + self.ncols * self.size)
@@ -474,13 +525,15 @@ class _Buckets:
         qx, qy = px[point], py[point]
         t = _projection_factor(qx, qy, ax, ay, bx, by)
         d = np.hypot(ax + t * (bx - ax) - qx, ay + t * (by - ay) - qy)
-        d[d > self.reach] = np.inf
-        overall = _argmin_per_point(d, point, first, count, segment)
-        if self.nclasses == 1:
-            return overall, []
         of_class = self.classes[segment]
+        d[d > self.reach[of_class]] = np.inf
+        if self.nclasses == 1:
+            return _argmin_per_point(d, point, first, count, segment), []
         by_class = [_argmin_per_point(np.where(of_class == c, d, np.inf), point, first, count, segment)
                     for c in range(self.nclasses)]
+        which = np.argmin(np.stack([planar for _, planar in by_class]), axis=0)
+        overall = (np.choose(which, [nearest for nearest, _ in by_class]),
+                   np.choose(which, [planar for _, planar in by_class]))
         return overall, by_class
 
 
@@ -530,7 +583,7 @@ class _LocalTable:
     @classmethod
     def build(cls, centre: tuple[float, float], box: tuple[float, float, float, float], space: str) -> _LocalTable:
         west, south, east, north = box
-        step = max(_LOCAL_STEP_DEG, math.sqrt((east - west) * (north - south) / _LOCAL_NODES))
+        step = max(_LOCAL_STEP_DEG, math.sqrt((east - west) * (north - south) / _LOCAL_NODES[space]))
         ncols, nrows = int(math.ceil((east - west) / step)) + 1, int(math.ceil((north - south) / step)) + 1
         lon, lat = np.meshgrid(west + step * np.arange(ncols + 1), south + step * np.arange(nrows + 1))
         px, py = _to_local(centre, *_wgs84(lon.ravel(), lat.ravel(), space))
@@ -773,15 +826,14 @@ class _Overview:
         log.debug("overview: %d x %d cells of %.5f deg", ncols, nrows, cell)
         return cls(x0, y0, 1.0 / cell, ncols, nrows, codes.ravel())
 
-    def lookup(self, x: NDArray[np.float64], y: NDArray[np.float64], clip: bool) -> NDArray[np.uint8]:
-        """The code of each point's cell; ``clip=False`` only if every point lies within the extent."""
+    def lookup(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.uint8]:
+        """The code of each (finite) point's cell."""
         col = x - self.x0
         col *= self.inverse_cell
+        np.clip(col, 0.0, self.ncols - 1.0, out=col)
         row = y - self.y0
         row *= self.inverse_cell
-        if clip:
-            np.clip(col, 0.0, self.ncols - 1.0, out=col)
-            np.clip(row, 0.0, self.nrows - 1.0, out=row)
+        np.clip(row, 0.0, self.nrows - 1.0, out=row)
         flat = row.astype(np.int32)
         flat *= self.ncols
         flat += col.astype(np.int32)
@@ -842,16 +894,12 @@ class _ZoneIndex:
         """Zone codes from the grids, and which points need measuring and testing exactly."""
         overview, grids = self.grids_for(space)
         code = np.empty(x.shape, dtype=np.uint8)
-        lo = (overview.x0, overview.y0)
-        hi = (overview.x0 + (overview.ncols - 1) / overview.inverse_cell,
-              overview.y0 + (overview.nrows - 1) / overview.inverse_cell)
-        for start in range(0, x.size, _CHUNK):
+        for start in range(0, x.size, _CHUNK):  # in pieces that stay in the cache
             part = slice(start, start + _CHUNK)
             px, py = x[part], y[part]
             if valid is not None:  # bad coordinates may be NaN: put them anywhere, they are cleared later
-                px, py = np.where(valid[part], px, lo[0]), np.where(valid[part], py, lo[1])
-            clip = not (px.min() >= lo[0] and px.max() < hi[0] and py.min() >= lo[1] and py.max() < hi[1])
-            code[part] = overview.lookup(px, py, clip)
+                px, py = np.where(valid[part], px, overview.x0), np.where(valid[part], py, overview.y0)
+            code[part] = overview.lookup(px, py)
         todo = np.zeros(x.shape, dtype=np.uint8)
         ask = np.flatnonzero(code == _ASK)
         if not ask.size:
