@@ -5,7 +5,8 @@ predicate for points) on the zones' WGS-84 geometries, first zone in table order
 winning; GCJ-02, BD-09 and projected input are converted first (GCJ-02/BD-09
 with pilotzone's exact inverse, projected systems with pyproj directly). The
 oracle for distances is a brute-force geodesic minimum over the border
-densified to 0.2 m (tests/geodesic_reference.py, shared with the siting tests). Synthetic zones are built in code. Offline, deterministic
+densified to 0.2 m (tests/geodesic_reference.py, shared with the siting
+tests). Synthetic zones are built in code. Offline, deterministic
 (seeded generators, hypothesis with fixed budgets), no wall-clock assertions.
 """
 

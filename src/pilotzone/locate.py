@@ -185,7 +185,8 @@ def locate(
 
 def _coordinate_issues(x: NDArray[np.float64], y: NDArray[np.float64], *, lonlat: bool) -> NDArray[np.int8]:
     issue = np.zeros(x.shape, dtype=np.int8)
-    if lonlat and x.size and x.min() >= _CHINA[0] and x.max() <= _CHINA[2] and y.min() >= _CHINA[1] and y.max() <= _CHINA[3]:
+    west, south, east, north = _CHINA
+    if lonlat and x.size and x.min() >= west and x.max() <= east and y.min() >= south and y.max() <= north:
         return issue  # all in China as given (NaN fails every comparison): nothing to flag
     if lonlat:
         with np.errstate(invalid="ignore"):
@@ -327,8 +328,8 @@ class _Zone:
             ends=ends,
             accuracy=accuracy,
             buckets=_Buckets.build(ends, classes.ravel(), reach),
-            tree=shapely.STRtree(shapely.linestrings(ends.reshape(-1, 2, 2))) if reach.size > 1 or math.isinf(horizon)
-            else None,
+            tree=(shapely.STRtree(shapely.linestrings(ends.reshape(-1, 2, 2)))
+                  if reach.size > 1 or math.isinf(horizon) else None),
             stretches=[(shapely.boundary(geometry), horizon)] + pieces,
         )
 
@@ -414,7 +415,10 @@ class _Zone:
         return _GEOD.inv(lon, lat, nlon, nlat)[2]
 
 
-def _wgs84(x: NDArray[np.float64], y: NDArray[np.float64], space: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _wgs84(
+    x: NDArray[np.float64], y: NDArray[np.float64], space: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The points in WGS-84 (converted only if they are not already)."""
     return (x, y) if space == "wgs84" else to_wgs84(x, y, space)
 
 
@@ -504,7 +508,8 @@ class _Buckets:
         segment, bucket = segment[keep][order], bucket[keep][order]
         offsets = np.zeros(ncols * nrows + 1, dtype=np.int64)
         np.cumsum(np.bincount(bucket, minlength=ncols * nrows), out=offsets[1:])
-        return cls(west, south, size, ncols, nrows, offsets, segment.astype(np.int32), classes, nclasses, ends, reach)
+        members = segment.astype(np.int32)
+        return cls(west, south, size, ncols, nrows, offsets, members, classes, nclasses, ends, reach)
 
     def nearest(
         self, px: NDArray[np.float64], py: NDArray[np.float64]
@@ -694,7 +699,7 @@ def _in_space(geometry: Any, space: str) -> Any:
 
 
 def _metres_per_degree(south: float, north: float) -> tuple[float, float]:
-    """Fewest metres a degree of longitude and of latitude spans between ``south`` and ``north`` (one degree more)."""
+    """Fewest metres a degree of longitude and of latitude spans from ``south`` to ``north``, one degree beyond."""
     return 111_320.0 * math.cos(math.radians(min(max(abs(south), abs(north)) + 1.0, 89.0))), 110_574.0
 
 
