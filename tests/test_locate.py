@@ -412,6 +412,37 @@ def test_approximate_stretch_has_its_own_band() -> None:
     assert distance[4] == pytest.approx(1500.0, abs=0.5)
 
 
+def test_wide_band_reports_the_nearest_border_of_any_stretch() -> None:
+    """Inside a wide approximate band, the distance is to the nearest border, wherever it is.
+
+    Each accuracy class is searched only as far as its own band; here the nearest
+    border is a 100 m edge 600 m away, beyond that edge's search, while the point
+    lies in the 2 km band of an approximate edge 1 km away: the 600 m must win.
+    """
+    zone = box(103.0, 30.0, 103.5, 30.5)
+    east_edge = LineString([(103.5, 30.0), (103.5, 30.5)])
+    zones = synthetic(
+        [
+            {
+                "zone_id": "banded",
+                "geometry": zone,
+                "accuracy_m": 100.0,
+                "approximate_borders": (BorderPiece("east edge, approximate", 2000.0, east_edge),),
+            }
+        ]
+    )
+    _, lat, _ = GEOD.fwd(103.5, 30.0, 0.0, 600.0)  # 600 m north of the (100 m) south edge
+    lon, _, _ = GEOD.fwd(103.5, lat, -90.0, 1000.0)  # and 1 km west of the approximate edge
+    expected, _ = reference_distance(np.array([lon]), np.array([lat]), segments_of(zone))
+    for crs in GEOGRAPHIC:
+        x, y = ([lon], [lat]) if crs == "wgs84" else from_wgs84(np.array([lon]), np.array([lat]), crs)
+        result = locate(x, y, crs=crs, zones=zones)
+        assert zone_ids(result).tolist() == ["banded"]
+        assert bool(result["near_border"].iloc[0])
+        assert result["border_distance_m"].iloc[0] == pytest.approx(expected[0], abs=0.5)
+        assert expected[0] == pytest.approx(600.0, abs=5.0)
+
+
 # --------------------------------------------------------------------------- distances
 
 
