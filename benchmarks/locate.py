@@ -1,16 +1,20 @@
 """Throughput of pilotzone.locate against the standard tools, in one process.
 
-    python benchmarks/locate.py                  # 100k, 1M and 10M points
-    python benchmarks/locate.py --sizes 2000000  # the issue's 2M comparison
+    python benchmarks/locate.py                          # 100k, 1M and 10M points
+    python benchmarks/locate.py --sizes 2000000          # the issue's 2M comparison
 
 For each size and layout (uniform over the zones' bounding boxes; clustered
-around the four cities) it prints points per second, the ratio to
-``geopandas.sjoin(points, zones, predicate="within")`` (GeoDataFrame
-construction included, as a user would pay it), and the peak memory that
-numpy allocated beyond the inputs. Each figure is the median of ``--repeat``
-runs after one warm-up (which builds and caches the zone index). The standard
-tools are given WGS-84 points; ``locate gcj02`` gets the same points in GCJ-02
-and the "convert + sjoin" row converts them first, as a user of sjoin must.
+around the four cities) it prints points per second, the ratio to the
+baseline a user of the standard tools would run, and the peak memory that
+numpy and the libraries allocated beyond the inputs (tracemalloc). WGS-84
+methods are compared with ``geopandas.sjoin(points, zones, predicate="within")``,
+GeoDataFrame construction included; GCJ-02 methods with converting the points
+to WGS-84 first and then calling sjoin, as a user of sjoin must. Each figure
+is the median of ``--repeat`` runs after one warm-up, in wall-clock and in
+CPU seconds (the CPU ratio is the steadier one when other jobs share the
+machine); above ``--slow-above`` points the standard tools run
+``--slow-repeat`` times instead. Building the zone index (once per zone set,
+cached) is timed apart, before the table.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import numpy as np
 import shapely
 
 import pilotzone as pz
+from pilotzone.locate import _INDEX_CACHE
 
 CITIES = {  # lon, lat, spread in degrees
     "beijing": (116.40, 39.90, 0.25),
@@ -52,26 +57,41 @@ def uniform(n: int, rng: np.random.Generator, zones: gpd.GeoDataFrame) -> tuple[
     return rng.uniform(b[:, 0], b[:, 2]), rng.uniform(b[:, 1], b[:, 3])
 
 
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, int]:
+def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, int]:
+    """Median wall and CPU seconds of ``repeat`` runs after a warm-up, and the peak traced memory of one more."""
     fn()
-    times = []
+    wall, cpu = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
     tracemalloc.start()
     fn()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return statistics.median(times), peak
+    return statistics.median(wall), statistics.median(cpu), peak
+
+
+def setup_seconds(zones: gpd.GeoDataFrame) -> dict[str, tuple[float, float]]:
+    """Wall and CPU seconds to build the zone index from scratch: WGS-84, then GCJ-02's on top of it."""
+    _INDEX_CACHE.clear()
+    seconds = {}
+    for crs in ("wgs84", "gcj02"):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        pz.locate([116.4], [39.9], crs=crs, zones=zones)
+        seconds[crs] = (time.perf_counter() - start, time.process_time() - start_cpu)
+    return seconds
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--skip-sjoin-above", type=int, default=2_000_000,
-                        help="sizes above this skip the slow standard tools")
+    parser.add_argument("--slow-above", type=int, default=2_000_000,
+                        help="sizes above this run the standard tools --slow-repeat times")
+    parser.add_argument("--slow-repeat", type=int, default=1)
+    parser.add_argument("--layouts", nargs="+", default=["clustered", "uniform"], choices=["clustered", "uniform"])
     args = parser.parse_args(argv)
     zones = pz.load_zones()
     zone_frame = zones[["zone_id", "geometry"]]
@@ -82,33 +102,42 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, python {platform.python_version()}, "
           f"numpy {np.__version__}, shapely {shapely.__version__} (GEOS {shapely.geos_version_string}), "
           f"geopandas {gpd.__version__}")
-    print(f"{'layout':<10}{'points':>12}  {'method':<28}{'points/s':>14}{'vs sjoin':>10}{'peak MB':>10}{'B/point':>9}")
+    setups = [setup_seconds(zones) for _ in range(3)]
+    print("setup (zone index, built once per zone set and cached; median of 3, wall / CPU): " + ", ".join(
+        f"{label} {statistics.median(s[crs][0] for s in setups):.2f} / {statistics.median(s[crs][1] for s in setups):.2f} s"
+        for crs, label in (("wgs84", "wgs84"), ("gcj02", "gcj02 on top"))
+    ))
+    print("ratio: WGS-84 rows against geopandas.sjoin; GCJ-02 rows against convert gcj02 + sjoin")
+    print("cpu ratio: the same from CPU seconds (time.process_time), steadier than wall time on a loaded machine")
+    print(f"{'layout':<10}{'points':>12}  {'method':<30}{'points/s':>14}{'ratio':>9}{'cpu ratio':>10}"
+          f"{'peak MB':>10}{'B/point':>9}")
     for n in args.sizes:
-        for layout in ("clustered", "uniform"):
+        slow_repeat = args.slow_repeat if n > args.slow_above else args.repeat
+        for layout in args.layouts:
             lon, lat = clustered(n, rng) if layout == "clustered" else uniform(n, rng, zones)
             glon, glat = pz.from_wgs84(lon, lat, "gcj02")
-            methods: dict[str, Callable[[], Any]] = {
-                "pilotzone.locate wgs84": lambda: pz.locate(lon, lat, crs="wgs84", zones=zones),
-                "pilotzone.locate gcj02": lambda: pz.locate(glon, glat, crs="gcj02", zones=zones),
+            methods: dict[str, tuple[Callable[[], Any], int, str]] = {
+                "pilotzone.locate wgs84": (
+                    lambda: pz.locate(lon, lat, crs="wgs84", zones=zones), args.repeat, "geopandas.sjoin"),
+                "shapely.contains_xy prepared": (
+                    lambda: [shapely.contains_xy(g, lon, lat) for g in prepared], slow_repeat, "geopandas.sjoin"),
+                "geopandas.sjoin": (
+                    lambda: gpd.sjoin(gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326),
+                                      zone_frame, how="left", predicate="within"),
+                    slow_repeat, "geopandas.sjoin"),
+                "pilotzone.locate gcj02": (
+                    lambda: pz.locate(glon, glat, crs="gcj02", zones=zones), args.repeat, "convert gcj02 + sjoin"),
+                "convert gcj02 + sjoin": (
+                    lambda: gpd.sjoin(
+                        gpd.GeoDataFrame(geometry=gpd.points_from_xy(*pz.to_wgs84(glon, glat, "gcj02")), crs=4326),
+                        zone_frame, how="left", predicate="within"),
+                    slow_repeat, "convert gcj02 + sjoin"),
             }
-            if n <= args.skip_sjoin_above:
-                methods["shapely.contains_xy prepared"] = lambda: [
-                    shapely.contains_xy(g, lon, lat) for g in prepared
-                ]
-                methods["geopandas.sjoin"] = lambda: gpd.sjoin(
-                    gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326),
-                    zone_frame, how="left", predicate="within",
-                )
-                methods["convert gcj02 + sjoin"] = lambda: gpd.sjoin(
-                    gpd.GeoDataFrame(geometry=gpd.points_from_xy(*pz.to_wgs84(glon, glat, "gcj02")), crs=4326),
-                    zone_frame, how="left", predicate="within",
-                )
-            results = {name: timed(fn, args.repeat) for name, fn in methods.items()}
-            baseline = results.get("geopandas.sjoin", (float("nan"), 0))[0]
-            for name, (seconds, peak) in results.items():
-                ratio = baseline / seconds
-                print(f"{layout:<10}{n:>12,}  {name:<28}{n / seconds:>14,.0f}{ratio:>9.1f}x"
-                      f"{peak / 1e6:>10.1f}{peak / n:>9.1f}")
+            results = {name: timed(fn, repeat) for name, (fn, repeat, _) in methods.items()}
+            for name, (seconds, cpu, peak) in results.items():
+                baseline = results[methods[name][2]]
+                print(f"{layout:<10}{n:>12,}  {name:<30}{n / seconds:>14,.0f}{baseline[0] / seconds:>8.1f}x"
+                      f"{baseline[1] / cpu:>9.1f}x{peak / 1e6:>10.1f}{peak / n:>9.1f}", flush=True)
     return 0
 
 

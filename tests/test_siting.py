@@ -21,12 +21,13 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import pytest
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
+
+from geodesic_reference import GEOD, edge_metres, reference_distance
 
 from pilotzone import maps
 from pilotzone.crs import from_wgs84
@@ -35,7 +36,6 @@ from pilotzone.locate import locate
 from pilotzone.siting import INSET_M, SITE_COLUMNS, feasible_area, site
 from pilotzone.zones import load_zones
 
-GEOD = pyproj.Geod(ellps="WGS84")
 ZONES = ["beijing", "shanghai", "hainan", "shenzhen"]
 # The Jinhui Port canal line, the shipped data's longest edge (25 km, Lingang's west border).
 JINHUI_EDGE = ((121.533767, 30.785948), (121.486194, 31.008151))
@@ -79,50 +79,6 @@ def segments_of(geometry: Any) -> NDArray[np.float64]:
         xy = shapely.get_coordinates(line)
         rows.append(np.column_stack([xy[:-1], xy[1:]]))
     return np.concatenate(rows)
-
-
-def edge_metres(segments: NDArray[np.float64]) -> NDArray[np.float64]:
-    return np.asarray(GEOD.inv(*segments.T)[2])
-
-
-def reference_distance(
-    lon: NDArray[np.float64], lat: NDArray[np.float64], segments: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Geodesic metres from each point to the nearest point of ``segments``, by brute force.
-
-    Edges are straight in lon/lat (as covers() sees them). Candidate edges are
-    picked in a local frame around the point (degrees scaled by the WGS-84
-    radii of curvature there) with a window wide enough for that frame's error;
-    they are densified in lon/lat finely enough that sampling adds under 1 cm
-    near the border, and measured with Geod.inv. Also returns the length of the
-    edge holding the nearest sample.
-    """
-    a, e2 = 6_378_137.0, 0.00669437999014
-    lengths = edge_metres(segments)
-    distance, length = np.empty(lon.size), np.empty(lon.size)
-    for i, (p_lon, p_lat) in enumerate(zip(lon, lat, strict=True)):
-        w = 1.0 - e2 * math.sin(math.radians(p_lat)) ** 2
-        kx = math.radians(1.0) * a / math.sqrt(w) * math.cos(math.radians(p_lat))
-        ky = math.radians(1.0) * a * (1.0 - e2) / w**1.5
-        ax, ay = (segments[:, 0] - p_lon) * kx, (segments[:, 1] - p_lat) * ky
-        dx, dy = (segments[:, 2] - segments[:, 0]) * kx, (segments[:, 3] - segments[:, 1]) * ky
-        length2 = np.maximum(dx * dx + dy * dy, 1e-30)
-        t = np.clip(-(ax * dx + ay * dy) / length2, 0.0, 1.0)
-        planar = np.hypot(ax + t * dx, ay + t * dy)
-        nearest = float(planar.min())
-        window = nearest * (1.02 + nearest / 2e5) + 20.0
-        spacing = max(0.2, math.sqrt(0.08 * nearest))
-        near = np.flatnonzero(planar <= window)
-        counts = np.maximum(2, np.ceil(lengths[near] / spacing).astype(int) + 1)
-        edge = np.repeat(near, counts)
-        first = np.cumsum(counts) - counts
-        ts = (np.arange(edge.size) - np.repeat(first, counts)) / np.repeat(counts - 1, counts)
-        v_lon = segments[edge, 0] + ts * (segments[edge, 2] - segments[edge, 0])
-        v_lat = segments[edge, 1] + ts * (segments[edge, 3] - segments[edge, 1])
-        metres = GEOD.inv(np.full(edge.size, p_lon), np.full(edge.size, p_lat), v_lon, v_lat)[2]
-        best = (float(metres.min()), float(lengths[edge[np.argmin(metres)]]))
-        distance[i], length[i] = best
-    return distance, length
 
 
 def values(column: pd.Series) -> list[Any]:

@@ -11,9 +11,15 @@ boundary comes within one cell: its points also need the exact zone test).
 Cells the boundary does not cross are classified one row-run at a time: a run
 of such cells is all inside or all outside, so one point test per run does.
 
+Above those grids sits one coarse *overview* grid over all zones, classified
+the same way: a point in an overview cell clear of every border is answered
+there (no zone, or the one zone that holds the cell), in one lookup; only the
+points in overview cells near some border consult the zones' own grids.
+
 Points in outside and inside cells are answered by lookup. Points in near
-cells are converted to WGS-84 and measured; points in border cells are also
-tested with ``shapely.intersects_xy`` against the zone's WGS-84 geometry.
+cells are measured; points in border cells are also tested with
+``shapely.intersects_xy`` against the zone's WGS-84 geometry (after
+converting just those points to WGS-84).
 
 Boundary semantics: a point on a border belongs to the zone (shapely's
 ``covers``, not ``contains``). Where zones overlap, the first zone in table
@@ -28,16 +34,26 @@ GCJ-02, so the millions of far-from-border points are never converted at all.
 
 Border distances
 ----------------
-``border_distance_m`` is the geodesic distance on the WGS-84 ellipsoid to the
-nearest point of any zone's border: the nearest point is found on the border
-segments in an azimuthal equidistant projection centred on the zone, then
-measured with :meth:`pyproj.Geod.inv`. The segments are bucketed on a square
-grid in that plane; each bucket keeps only the segments that can be nearest
-for some point in it, so finding a point's nearest segment is a vectorised
-minimum over a few candidates. It is computed for points within the
-*distance horizon* of a border (by default the border's accuracy, the review
-band) and is NaN farther away; pass ``distance_limit_m`` to widen it
-(``numpy.inf`` for every point).
+``border_distance_m`` is the distance on the WGS-84 ellipsoid to the nearest
+point of any zone's border, within 0.5 m of the geodesic one. The border
+segments live in an azimuthal equidistant projection centred on the zone
+(geodesic distance and azimuth from the centre), bucketed on a square grid
+in that plane; each bucket keeps only the segments that can be nearest for
+some point in it, so finding a point's nearest segment is a vectorised
+minimum over a few candidates. Points reach that plane through a table of the
+projection over the zone, interpolated bilinearly (tabulated in GCJ-02 or
+BD-09 for points in those systems), whose interpolation error is bounded from
+the table's own second differences. The planar distance d then bounds the
+true one: it lies within ``[(d - e) / k, (d + e) * k]`` for the projection's
+distortion k and the table's error e. Where d is surely within 0.5 m and
+those bounds do not straddle a stretch's accuracy or the horizon, d is
+given; elsewhere the point is converted to WGS-84 and measured with
+:meth:`pyproj.Geod.inv` to the nearest point of that segment. So
+``near_border`` and the horizon decide exactly as a geodesic would.
+
+Distances are computed for points within the *distance horizon* of a border
+(by default the border's accuracy, the review band) and are NaN farther
+away; pass ``distance_limit_m`` to widen it (``numpy.inf`` for every point).
 
 ``near_border`` is True where the point is closer to some stretch of border
 than that stretch's accuracy: the zone's ``accuracy_m`` for its administrative
@@ -72,17 +88,27 @@ _MISSING, _NOT_FINITE, _OUT_OF_RANGE, _SWAPPED, _TRANSFORM_FAILED = range(1, 6)
 _CHINA = (73.4, 3.8, 135.1, 53.6)  # lon/lat box that holds China, Sansha's reefs included
 _OUT, _IN, _NEAR_OUT, _NEAR_IN, _BORDER = (np.uint8(code) for code in range(5))  # grid cell codes
 _MEASURE, _TEST = np.uint8(1), np.uint8(2)  # per point: measure the distance; test the zone exactly
-_MAX_ZONES = 254
-_CELLS_PER_ZONE = 1 << 21
+_MAX_ZONES = 254  # overview codes: 0, a zone, or _ASK
+_CELLS_PER_ZONE = 1 << 22
 _ALL_CELLS = 1 << 24
+_OVERVIEW_CELLS = 1 << 22
+_ASK = np.uint8(255)  # overview code: consult the zones' own grids
 _MIN_CELL_DEG = 0.0002
 _METRES_PER_DEGREE_AT_60 = 111_320.0 * 0.5  # an angle this wide spans that many metres anywhere below 60 N
 _CHUNK = 1 << 16
+_SHIFT_DEG = 0.03  # more than GCJ-02 or BD-09 moves any point in China from its WGS-84 position
 _SEGMENTIZE_DEG = 0.005  # before converting zones into GCJ-02/BD-09: bends stay under 1 cm
 _GEOD = pyproj.Geod(ellps="WGS84")
 _INDEX_CACHE: OrderedDict[tuple[str, float], _ZoneIndex] = OrderedDict()
 _INDEX_CACHE_SIZE = 8
+_FINGERPRINTS: OrderedDict[tuple[Any, ...], tuple[str, list[Any]]] = OrderedDict()
 _BUCKETS_PER_ZONE = 1 << 20
+# lattice nodes of a zone's tabulated local projection (see _LocalTable); GCJ-02's and BD-09's offsets bend
+# more, so their tables are finer to keep the interpolation within a few tens of centimetres
+_LOCAL_NODES = {"wgs84": 20_000, "gcj02": 100_000, "bd09": 100_000}
+_LOCAL_STEP_DEG = 0.002
+_PLANAR_TOLERANCE_M = 0.5  # a planar distance is given when it is surely this close to the true one
+_Nearest = tuple[NDArray[np.intp], NDArray[np.float64]]  # segment per point (-1: none), distance (inf: none)
 _PAIRS_AT_BUILD = 1 << 21  # (bucket, segment) pairs examined per zone while bucketing
 
 
@@ -116,8 +142,9 @@ def locate(
     -------
     pandas.DataFrame
         One row per point, in input order: ``zone_id`` (categorical, missing
-        where the point is in no zone), ``border_distance_m`` (geodesic metres
-        to the nearest zone border, NaN beyond the horizon), ``near_border``
+        where the point is in no zone), ``border_distance_m`` (metres to the
+        nearest zone border, within 0.5 m of the geodesic distance; NaN beyond
+        the horizon), ``near_border``
         (closer to a border than that stretch's accuracy) and
         ``coordinate_issue`` (categorical, missing for good points; one of
         :data:`COORDINATE_ISSUES`).
@@ -152,13 +179,13 @@ def locate(
 
         zones = load_zones()
     zone_index = _index_for(zones, distance_limit_m)
-    code, distance, near = zone_index.locate(x, y, space, issue == 0)
-    zone_ids = pd.Categorical.from_codes(code.astype(np.int16) - 1, categories=zone_index.zone_ids)
-    issues = pd.Categorical.from_codes(issue.astype(np.int8) - 1, categories=COORDINATE_ISSUES)
-    return pd.DataFrame(
-        {"zone_id": zone_ids, "border_distance_m": distance, "near_border": near, "coordinate_issue": issues},
-        index=index,
+    code, distance, near = zone_index.locate(x, y, space, issue == 0 if issue.any() else None)
+    zone_ids = pd.Categorical.from_codes(
+        np.subtract(code, 1, dtype=np.int16), dtype=pd.CategoricalDtype(zone_index.zone_ids), validate=False
     )
+    issues = pd.Categorical.from_codes(issue - 1, dtype=pd.CategoricalDtype(COORDINATE_ISSUES), validate=False)
+    columns = {"zone_id": zone_ids, "border_distance_m": distance, "near_border": near, "coordinate_issue": issues}
+    return pd.DataFrame(columns, index=index, copy=False)  # every column is freshly made: no need to copy
 
 
 def _is_dask(data: Any) -> bool:
@@ -168,10 +195,13 @@ def _is_dask(data: Any) -> bool:
 
 def _coordinate_issues(x: NDArray[np.float64], y: NDArray[np.float64], *, lonlat: bool) -> NDArray[np.int8]:
     issue = np.zeros(x.shape, dtype=np.int8)
+    west, south, east, north = _CHINA
+    if lonlat and x.size and x.min() >= west and x.max() <= east and y.min() >= south and y.max() <= north:
+        return issue  # all in China as given (NaN fails every comparison): nothing to flag
     if lonlat:
         with np.errstate(invalid="ignore"):
             in_range = (np.abs(x) <= 180.0) & (np.abs(y) <= 90.0)
-            swapped = _in_china(y, x) & ~_in_china(x, y)
+            swapped = _in_box(y, x, _CHINA, 0.0) & ~_in_box(x, y, _CHINA, 0.0)
         issue[~in_range] = _OUT_OF_RANGE
         issue[swapped] = _SWAPPED
     issue[np.isinf(x) | np.isinf(y)] = _NOT_FINITE
@@ -179,8 +209,10 @@ def _coordinate_issues(x: NDArray[np.float64], y: NDArray[np.float64], *, lonlat
     return issue
 
 
-def _in_china(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.bool_]:
-    return (x >= _CHINA[0]) & (x <= _CHINA[2]) & (y >= _CHINA[1]) & (y <= _CHINA[3])
+def _in_box(
+    x: NDArray[np.float64], y: NDArray[np.float64], box: tuple[float, float, float, float], grow: float
+) -> NDArray[np.bool_]:
+    return (x >= box[0] - grow) & (x <= box[2] + grow) & (y >= box[1] - grow) & (y <= box[3] + grow)
 
 
 def _index_for(zones: Any, distance_limit_m: float | None) -> _ZoneIndex:
@@ -201,13 +233,33 @@ def _index_for(zones: Any, distance_limit_m: float | None) -> _ZoneIndex:
 
 
 def _fingerprint(zones: Any) -> str:
+    """A digest of the zones' ids, accuracies and geometries (WKB), remembered per geometry object.
+
+    Shapely geometries are immutable, so the same objects always give the same
+    digest; the memo keeps them alive, so their ids cannot be reused by others.
+    """
+    rows = [
+        (str(row.zone_id), float(row.accuracy_m), row.geometry,
+         tuple((float(piece.accuracy_m), piece.geometry) for piece in row.approximate_borders))
+        for row in zones.itertuples(index=False)
+    ]
+    identity = tuple(
+        (zone_id, accuracy, id(geometry), tuple((a, id(g)) for a, g in pieces))
+        for zone_id, accuracy, geometry, pieces in rows
+    )
+    memo = _FINGERPRINTS.get(identity)
+    if memo is not None:
+        return memo[0]
     digest = hashlib.sha1()
-    for row in zones.itertuples(index=False):
-        digest.update(f"{row.zone_id}|{float(row.accuracy_m)!r}|".encode())
-        digest.update(shapely.to_wkb(row.geometry))
-        for piece in row.approximate_borders:
-            digest.update(f"{piece.accuracy_m!r}".encode())
-            digest.update(shapely.to_wkb(piece.geometry))
+    for zone_id, accuracy, geometry, pieces in rows:
+        digest.update(f"{zone_id}|{accuracy!r}|".encode())
+        digest.update(shapely.to_wkb(geometry))
+        for piece_accuracy, piece_geometry in pieces:
+            digest.update(f"{piece_accuracy!r}".encode())
+            digest.update(shapely.to_wkb(piece_geometry))
+    _FINGERPRINTS[identity] = (digest.hexdigest(), rows)
+    if len(_FINGERPRINTS) > _INDEX_CACHE_SIZE:
+        _FINGERPRINTS.popitem(last=False)
     return digest.hexdigest()
 
 
@@ -219,8 +271,11 @@ class _Zone:
     computed with geodesics (as PROJ does): a point's local coordinates are
     its geodesic distance and azimuth from the centre. Segments are bucketed
     on a square grid in that plane so that a point's candidate segments are
-    one slice of an array (see :class:`_Buckets`). Only an unbounded horizon
-    needs more: points beyond the buckets' reach ask a tree of all segments.
+    one slice of an array (see :class:`_Buckets`), each accuracy class as far
+    as its own reach. Where a point's nearest segment found lies beyond some
+    class's reach, a nearer segment of that class may have gone unseen: those
+    few points (and, for an unbounded horizon, points beyond every reach) ask
+    a tree of all segments.
     """
 
     zone_id: str
@@ -230,11 +285,13 @@ class _Zone:
     bounds: tuple[float, float, float, float]
     centre: tuple[float, float]
     distortion: float
+    box: tuple[float, float, float, float]
     ends: NDArray[np.float64]
     accuracy: NDArray[np.float64]
     buckets: _Buckets
     tree: shapely.STRtree | None
     stretches: list[tuple[Any, float]]
+    locals: dict[str, _LocalTable] = field(default_factory=dict)
 
     @classmethod
     def build(cls, row: Any, limit_m: float) -> _Zone:
@@ -264,8 +321,11 @@ class _Zone:
         # border: the transverse scale of the projection, 1 + (rho/R)^2/6 on a sphere, doubled for margin.
         rho = float(np.hypot(ends[:, 0::2], ends[:, 1::2]).max()) + 2 * span
         distortion = 1.0 + (rho / 6_356_752.0) ** 2 / 3.0
-        reach = span * distortion * 1.01 + 10.0
-        _, classes = np.unique(accuracy, return_inverse=True)
+        # each accuracy class is searched as far as its own band or the horizon reaches, whichever is wider
+        levels, classes = np.unique(accuracy, return_inverse=True)
+        reach = (levels if math.isinf(horizon) else np.maximum(levels, horizon)) * distortion * 1.01 + 10.0
+        margin = span * distortion * 1.01 / _METRES_PER_DEGREE_AT_60
+        west, south, east, north = geometry.bounds
         return cls(
             zone_id=str(row.zone_id),
             geometry=geometry,
@@ -274,49 +334,81 @@ class _Zone:
             bounds=tuple(geometry.bounds),
             centre=centre,
             distortion=distortion,
+            box=(west - margin, south - margin, east + margin, north + margin),
             ends=ends,
             accuracy=accuracy,
             buckets=_Buckets.build(ends, classes.ravel(), reach),
-            tree=shapely.STRtree(shapely.linestrings(ends.reshape(-1, 2, 2))) if math.isinf(horizon) else None,
+            tree=(shapely.STRtree(shapely.linestrings(ends.reshape(-1, 2, 2)))
+                  if reach.size > 1 or math.isinf(horizon) else None),
             stretches=[(shapely.boundary(geometry), horizon)] + pieces,
         )
 
-    def measure(
-        self, lon: NDArray[np.float64], lat: NDArray[np.float64]
-    ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-        """Geodesic distance to this zone's border (NaN beyond the horizon) and the band flag.
+    def local(self, space: str) -> _LocalTable:
+        """The local projection of points given in ``space``, tabulated over the zone's box (cached)."""
+        if space not in self.locals:
+            west, south, east, north = self.box
+            grow = 0.0 if space == "wgs84" else _SHIFT_DEG
+            box = (west - grow, south - grow, east + grow, north + grow)
+            self.locals[space] = _LocalTable.build(self.centre, box, space)
+        return self.locals[space]
 
-        The nearest segment gives the distance and settles the band flag for
-        its own stretch. Another stretch's band can hold the point only if
-        that stretch is barely farther than the nearest segment (within the
-        projection's distortion), so only those points are measured again,
-        against that stretch's nearest segment.
+    def measure(
+        self, x: NDArray[np.float64], y: NDArray[np.float64], space: str
+    ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+        """Distance to this zone's border (NaN beyond the horizon) and the band flag, for points in ``space``.
+
+        The nearest segment in the local plane gives a planar distance d,
+        and the true distance lies within ``[(d - e) / k, (d + e) * k]`` (k the
+        projection's distortion, e the error of the tabulated projection).
+        Where d is surely within ``_PLANAR_TOLERANCE_M`` of the truth and that interval does
+        not straddle the stretch's accuracy or the horizon, d is the answer;
+        elsewhere the point is measured with a geodesic to the nearest point
+        of that segment. Another stretch's band can hold the point only if
+        its own nearest segment is barely farther, and the same rule decides.
+        Only the points measured with a geodesic are converted to WGS-84.
         """
-        px, py = _to_local(self.centre, lon, lat)
-        nearest, by_class = self.buckets.nearest(px, py)
-        if self.tree is not None:  # unbounded horizon: beyond the buckets' reach, ask the tree
-            far = np.flatnonzero(nearest < 0)
-            point_idx, segment = self.tree.query_nearest(shapely.points(px[far], py[far]), all_matches=False)
-            nearest[far[point_idx]] = segment
+        local = self.local(space)
+        px, py = local.project(x, y)
+        (nearest, planar), by_class = self.buckets.nearest(px, py)
+        if self.tree is not None:
+            unseen = planar > self.buckets.reach.min()
+            if not math.isinf(self.horizon_m):  # beyond every reach: in no band and beyond the horizon
+                unseen &= nearest >= 0
+            far = np.flatnonzero(unseen)
+            (point_idx, segment), metres = self.tree.query_nearest(
+                shapely.points(px[far], py[far]), all_matches=False, return_distance=True
+            )
+            nearest[far[point_idx]], planar[far[point_idx]] = segment, metres
         found = nearest >= 0
-        distance = np.full(lon.shape, np.nan)
-        distance[found] = self._metres(lon[found], lat[found], px[found], py[found], nearest[found])
-        own = np.zeros(lon.shape)
+        own = np.zeros(x.shape)
         own[found] = self.accuracy[nearest[found]]
+        low, high = self._bounds(planar, local.error)
+        with np.errstate(invalid="ignore"):  # inf - inf where no segment was found: not settled anyway
+            wide = np.maximum(high - planar, planar - low) > _PLANAR_TOLERANCE_M
+        settle = found & (wide | _straddles(low, high, own) | _straddles(low, high, self.horizon_m))
+        distance = np.where(found, planar, np.nan)
+        ask = np.flatnonzero(settle)
+        distance[ask] = self._metres(*_wgs84(x[ask], y[ask], space), px[ask], py[ask], nearest[ask])
         near = distance < own
-        if by_class is not None:
-            for segment in by_class:
-                accuracy = np.zeros(lon.shape)
-                accuracy[segment >= 0] = self.accuracy[segment[segment >= 0]]
-                ask = np.flatnonzero(
-                    ~near & (segment >= 0) & (segment != nearest) & ~(distance >= accuracy * self.distortion**2)
-                )
-                if ask.size:
-                    metres = self._metres(lon[ask], lat[ask], px[ask], py[ask], segment[ask])
-                    near[ask] = metres < accuracy[ask]
+        for segment, planar_c in by_class:
+            accuracy = np.zeros(x.shape)
+            accuracy[segment >= 0] = self.accuracy[segment[segment >= 0]]
+            low, high = self._bounds(planar_c, local.error)
+            other = ~near & (segment >= 0) & (segment != nearest)
+            near |= other & (high < accuracy)
+            ask = np.flatnonzero(other & _straddles(low, high, accuracy))
+            if ask.size:
+                metres = self._metres(*_wgs84(x[ask], y[ask], space), px[ask], py[ask], segment[ask])
+                near[ask] = metres < accuracy[ask]
         with np.errstate(invalid="ignore"):
             distance[~near & ~(distance <= self.horizon_m)] = np.nan  # inside a wider stretch's band: kept
         return distance, near
+
+    def _bounds(
+        self, planar: NDArray[np.float64], error: float
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Bounds of the true distance to a segment ``planar`` metres away in the tabulated plane."""
+        return (planar - error) / self.distortion, (planar + error) * self.distortion
 
     def _metres(
         self,
@@ -331,6 +423,20 @@ class _Zone:
         t = _projection_factor(px, py, ax, ay, bx, by)
         nlon, nlat = _from_local(self.centre, ax + t * (bx - ax), ay + t * (by - ay))
         return _GEOD.inv(lon, lat, nlon, nlat)[2]
+
+
+def _wgs84(
+    x: NDArray[np.float64], y: NDArray[np.float64], space: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The points in WGS-84 (converted only if they are not already)."""
+    return (x, y) if space == "wgs84" else to_wgs84(x, y, space)
+
+
+def _straddles(
+    low: NDArray[np.float64], high: NDArray[np.float64], threshold: float | NDArray[np.float64]
+) -> NDArray[np.bool_]:
+    """Whether a distance known to lie in [low, high] may be on either side of ``threshold``."""
+    return (low < threshold) & (high >= threshold)
 
 
 def _projection_factor(
@@ -354,11 +460,12 @@ class _Buckets:
     """Border segments bucketed on a square grid, each bucket holding every segment that can be nearest.
 
     For a bucket with centre c and half-diagonal h, a segment is kept if it
-    lies within ``reach + h`` of c and within ``d + 2h`` of c, where d is the
-    distance from c to the nearest segment of the same accuracy class: no
-    point of the bucket can have a farther segment of that class as its
-    nearest. So a point's nearest segment of each class, whenever it is
-    within ``reach``, is the nearest among its bucket's few candidates.
+    lies within ``reach + h`` of c (the reach of its accuracy class) and
+    within ``d + 2h`` of c, where d is the distance from c to the nearest
+    segment of the same class: no point of the bucket can have a farther
+    segment of that class as its nearest. So a point's nearest segment of
+    each class, whenever it is within that class's ``reach``, is the nearest
+    among its bucket's few candidates.
     """
 
     x0: float
@@ -371,20 +478,22 @@ class _Buckets:
     classes: NDArray[np.intp]
     nclasses: int
     ends: NDArray[np.float64]
-    reach: float
+    reach: NDArray[np.float64]
 
     @classmethod
-    def build(cls, ends: NDArray[np.float64], classes: NDArray[np.intp], reach: float) -> _Buckets:
-        west, south = ends[:, 0::2].min() - reach, ends[:, 1::2].min() - reach
-        east, north = ends[:, 0::2].max() + reach, ends[:, 1::2].max() + reach
+    def build(cls, ends: NDArray[np.float64], classes: NDArray[np.intp], reach: NDArray[np.float64]) -> _Buckets:
+        """Buckets of ``ends`` (one segment a row: x0, y0, x1, y1), ``reach`` metres per accuracy class."""
+        farthest = float(reach.max())
+        west, south = ends[:, 0::2].min() - farthest, ends[:, 1::2].min() - farthest
+        east, north = ends[:, 0::2].max() + farthest, ends[:, 1::2].max() + farthest
         size = math.sqrt((east - west) * (north - south) / _BUCKETS_PER_ZONE)
-        spans = np.abs(ends[:, 2:] - ends[:, :2]) + 2 * reach
+        spans = np.abs(ends[:, 2:] - ends[:, :2]) + 2 * reach[classes, None]
         while ((spans[:, 0] / size + 3) * (spans[:, 1] / size + 3)).sum() > _PAIRS_AT_BUILD:
             size *= 1.25
         half = size * math.sqrt(0.5)
         ncols, nrows = int((east - west) / size) + 1, int((north - south) / size) + 1
         # every (bucket, segment) pair whose bucket centre is within reach + half of the segment's box
-        grow = reach + half
+        grow = reach[classes] + half
         c0 = np.clip(np.floor((np.minimum(ends[:, 0], ends[:, 2]) - grow - west) / size - 0.5), 0, ncols - 1)
         c1 = np.clip(np.ceil((np.maximum(ends[:, 0], ends[:, 2]) + grow - west) / size - 0.5), 0, ncols - 1)
         r0 = np.clip(np.floor((np.minimum(ends[:, 1], ends[:, 3]) - grow - south) / size - 0.5), 0, nrows - 1)
@@ -398,9 +507,9 @@ class _Buckets:
         ax, ay, bx, by = ends[segment].T
         t = _projection_factor(cx, cy, ax, ay, bx, by)
         d = np.hypot(ax + t * (bx - ax) - cx, ay + t * (by - ay) - cy)
-        keep = d <= grow
+        keep = d <= grow[segment]
         segment, bucket, d = segment[keep], (row * ncols + col)[keep], d[keep]
-        nclasses = int(classes.max()) + 1
+        nclasses = reach.size
         key = bucket * nclasses + classes[segment]
         closest = np.full(ncols * nrows * nclasses, np.inf)
         np.minimum.at(closest, key, d)
@@ -409,12 +518,14 @@ class _Buckets:
         segment, bucket = segment[keep][order], bucket[keep][order]
         offsets = np.zeros(ncols * nrows + 1, dtype=np.int64)
         np.cumsum(np.bincount(bucket, minlength=ncols * nrows), out=offsets[1:])
-        return cls(west, south, size, ncols, nrows, offsets, segment.astype(np.int32), classes, nclasses, ends, reach)
+        members = segment.astype(np.int32)
+        return cls(west, south, size, ncols, nrows, offsets, members, classes, nclasses, ends, reach)
 
     def nearest(
         self, px: NDArray[np.float64], py: NDArray[np.float64]
-    ) -> tuple[NDArray[np.intp], list[NDArray[np.intp]] | None]:
-        """Each point's nearest segment within ``reach`` (-1 if none), and per class when there are several."""
+    ) -> tuple[_Nearest, list[_Nearest]]:
+        """Each point's nearest segment within its class's ``reach`` (-1 if none) and its distance (inf if
+        none); and the same per accuracy class when there are several."""
         col = np.clip(((px - self.x0) / self.size).astype(np.int64), 0, self.ncols - 1)
         row = np.clip(((py - self.y0) / self.size).astype(np.int64), 0, self.nrows - 1)
         inside = (px >= self.x0) & (px < self.x0 + self.ncols * self.size)
@@ -429,13 +540,15 @@ class _Buckets:
         qx, qy = px[point], py[point]
         t = _projection_factor(qx, qy, ax, ay, bx, by)
         d = np.hypot(ax + t * (bx - ax) - qx, ay + t * (by - ay) - qy)
-        d[d > self.reach] = np.inf
-        overall = _argmin_per_point(d, point, first, count, segment)
-        if self.nclasses == 1:
-            return overall, None
         of_class = self.classes[segment]
+        d[d > self.reach[of_class]] = np.inf
+        if self.nclasses == 1:
+            return _argmin_per_point(d, point, first, count, segment), []
         by_class = [_argmin_per_point(np.where(of_class == c, d, np.inf), point, first, count, segment)
                     for c in range(self.nclasses)]
+        which = np.argmin(np.stack([planar for _, planar in by_class]), axis=0)
+        overall = (np.choose(which, [nearest for nearest, _ in by_class]),
+                   np.choose(which, [planar for _, planar in by_class]))
         return overall, by_class
 
 
@@ -445,18 +558,78 @@ def _argmin_per_point(
     first: NDArray[np.int64],
     count: NDArray[np.int64],
     segment: NDArray[np.intp],
-) -> NDArray[np.intp]:
+) -> _Nearest:
     """For pairs grouped by point (``count`` of them from ``first``): the segment of each point's
-    smallest finite ``d``, else -1."""
+    smallest finite ``d`` and that ``d``, else -1 and inf."""
     best = np.full(count.size, -1, dtype=np.intp)
     lowest = np.full(count.size, np.inf)
     some = count > 0
     if not some.any():
-        return best
+        return best, lowest
     lowest[some] = np.minimum.reduceat(d, first[some])
     hit = np.flatnonzero(np.isfinite(d) & (d == lowest[point]))
     best[point[hit[::-1]]] = segment[hit[::-1]]  # the first of equal ones wins
-    return best
+    return best, lowest
+
+
+@dataclass
+class _LocalTable:
+    """The local projection tabulated on a lon/lat lattice over a box and interpolated bilinearly.
+
+    Bilinear interpolation errs by at most ``h^2 / 8`` times the second
+    derivative along each axis; the table measures those from its own second
+    differences and keeps twice their sum (plus a millimetre) as ``error``.
+    Points outside the box are projected exactly. Points in GCJ-02 or BD-09
+    are tabulated in that system (its nodes converted to WGS-84 once), so
+    projecting them converts nothing.
+    """
+
+    centre: tuple[float, float]
+    space: str
+    x0: float
+    y0: float
+    inverse_step: float
+    ncols: int
+    nrows: int
+    px: NDArray[np.float64]
+    py: NDArray[np.float64]
+    error: float
+
+    @classmethod
+    def build(cls, centre: tuple[float, float], box: tuple[float, float, float, float], space: str) -> _LocalTable:
+        west, south, east, north = box
+        step = max(_LOCAL_STEP_DEG, math.sqrt((east - west) * (north - south) / _LOCAL_NODES[space]))
+        ncols, nrows = int(math.ceil((east - west) / step)) + 1, int(math.ceil((north - south) / step)) + 1
+        lon, lat = np.meshgrid(west + step * np.arange(ncols + 1), south + step * np.arange(nrows + 1))
+        px, py = _to_local(centre, *_wgs84(lon.ravel(), lat.ravel(), space))
+        px, py = px.reshape(lon.shape), py.reshape(lon.shape)
+        error = 0.001
+        for node in (px, py):
+            bend = np.abs(np.diff(node, 2, axis=1)).max() + np.abs(np.diff(node, 2, axis=0)).max()
+            error += 2 * bend / 8
+        return cls(centre, space, west, south, 1.0 / step, ncols + 1, nrows + 1, px.ravel(), py.ravel(), error)
+
+    def project(
+        self, x: NDArray[np.float64], y: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Local coordinates (metres) of points in the table's system, within ``error`` of the exact ones."""
+        fx = (x - self.x0) * self.inverse_step
+        fy = (y - self.y0) * self.inverse_step
+        with np.errstate(invalid="ignore"):
+            inside = (fx >= 0) & (fx < self.ncols - 1) & (fy >= 0) & (fy < self.nrows - 1)
+        col = np.where(inside, fx, 0.0).astype(np.intp)
+        row = np.where(inside, fy, 0.0).astype(np.intp)
+        tx, ty = fx - col, fy - row
+        node = row * self.ncols + col
+        px, py = [], []
+        for table, out in ((self.px, px), (self.py, py)):
+            south = table[node] + tx * (table[node + 1] - table[node])
+            north = table[node + self.ncols] + tx * (table[node + self.ncols + 1] - table[node + self.ncols])
+            out.append(south + ty * (north - south))
+        outside = np.flatnonzero(~inside)
+        if outside.size:
+            px[0][outside], py[0][outside] = _to_local(self.centre, *_wgs84(x[outside], y[outside], self.space))
+        return px[0], py[0]
 
 
 def _to_local(
@@ -498,29 +671,18 @@ class _Grid:
     codes: NDArray[np.uint8]
 
     @classmethod
-    def build(cls, zone: _Zone, space: str, cells: int) -> _Grid:
-        shape = _in_space(zone.geometry, space)
-        stretches = [(_in_space(line, space), radius) for line, radius in zone.stretches]
+    def build(cls, shape: Any, stretches: list[tuple[Any, float]], cells: int) -> _Grid:
+        """The grid of one zone (``shape`` and its ``stretches`` already in the input's system)."""
         west, south, east, north = shape.bounds
-        lon_metres = 111_320.0 * math.cos(math.radians(min(max(abs(south), abs(north)) + 1.0, 89.0)))
-        lat_metres = 110_574.0
+        lon_metres, lat_metres = _metres_per_degree(south, north)
         reach = max(radius for _, radius in stretches)
         cell = max(_MIN_CELL_DEG, math.sqrt((east - west + 0.02) * (north - south + 0.02) / cells))
         x0 = west - reach / lon_metres - 3 * cell
         y0 = south - reach / lat_metres - 3 * cell
         ncols = int(math.ceil((east + reach / lon_metres + 3 * cell - x0) / cell))
         nrows = int(math.ceil((north + reach / lat_metres + 3 * cell - y0) / cell))
-        near = np.zeros((nrows, ncols), dtype=bool)
-        for k, (line, radius) in enumerate(stretches):
-            touched = _touched(line, x0, y0, cell, near.shape)
-            if k == 0:  # the whole boundary: every cell it passes through is within one cell of a touched one
-                border = _dilate(touched, 1, 1)
-            rows = int(math.ceil(radius / lat_metres / cell)) + 1
-            cols = int(math.ceil(radius / lon_metres / cell)) + 1
-            near |= _dilate(touched, rows, cols)
-        inside = _inside_by_runs(shape, ~border, x0, y0, cell)
-        codes = np.where(border, _BORDER, np.where(near, _NEAR_OUT, _OUT) + inside.astype(np.uint8))
-        log.debug("grid %s %s: %d x %d cells of %.5f deg", zone.zone_id, space, ncols, nrows, cell)
+        codes = _classify(shape, stretches, x0, y0, cell, (nrows, ncols))
+        log.debug("grid: %d x %d cells of %.5f deg", ncols, nrows, cell)
         return cls(x0, y0, x0 + ncols * cell, y0 + nrows * cell, 1.0 / cell, ncols, codes.ravel())
 
     def lookup(
@@ -544,6 +706,35 @@ def _in_space(geometry: Any, space: str) -> Any:
     if space == "wgs84":
         return geometry
     return geometry_from_wgs84(shapely.segmentize(geometry, _SEGMENTIZE_DEG), space)
+
+
+def _metres_per_degree(south: float, north: float) -> tuple[float, float]:
+    """Fewest metres a degree of longitude and of latitude spans from ``south`` to ``north``, one degree beyond."""
+    return 111_320.0 * math.cos(math.radians(min(max(abs(south), abs(north)) + 1.0, 89.0))), 110_574.0
+
+
+def _classify(
+    shape: Any, stretches: list[tuple[Any, float]], x0: float, y0: float, cell: float, size: tuple[int, int]
+) -> NDArray[np.uint8]:
+    """Codes ``_OUT`` ... ``_BORDER`` of the ``size`` (rows, columns) cells of side ``cell`` from (x0, y0).
+
+    A cell is near when a stretch, grown by its radius plus one cell, reaches
+    it; it is a border cell when the boundary (the first stretch) comes within
+    a cell of it. Every other cell lies wholly on one side of the boundary.
+    """
+    west, south, east, north = shape.bounds
+    lon_metres, lat_metres = _metres_per_degree(south, north)
+    near = np.zeros(size, dtype=bool)
+    border = near
+    for k, (line, radius) in enumerate(stretches):
+        touched = _touched(line, x0, y0, cell, size)
+        if k == 0:  # the whole boundary: every cell it passes through is within one cell of a touched one
+            border = _dilate(touched, 1, 1)
+        rows = int(math.ceil(radius / lat_metres / cell)) + 1
+        cols = int(math.ceil(radius / lon_metres / cell)) + 1
+        near |= _dilate(touched, rows, cols)
+    inside = _inside_by_runs(shape, ~border, x0, y0, cell)
+    return np.where(border, _BORDER, np.where(near, _NEAR_OUT, _OUT) + inside.astype(np.uint8))
 
 
 def _touched(line: Any, x0: float, y0: float, cell: float, shape: tuple[int, int]) -> NDArray[np.bool_]:
@@ -605,11 +796,71 @@ def _any_in_window(mask: NDArray[np.bool_], window: int, axis: int) -> NDArray[n
 
 
 @dataclass
+class _Overview:
+    """One coarse grid over every zone in one coordinate system: most points are answered by it alone.
+
+    A cell holds 0 when it is clear of every zone (outside each, beyond every
+    horizon), ``k`` when it is clear inside zone ``k`` alone, and ``_ASK``
+    otherwise (near some border, or where zones overlap): only the points in
+    those cells consult the zones' finer grids. Its cells are classified like
+    a zone's (:func:`_classify`), so a clear cell is as certain as a fine one.
+    Points beyond its extent fall on its outermost cells, which are clear.
+    """
+
+    x0: float
+    y0: float
+    inverse_cell: float
+    ncols: int
+    nrows: int
+    codes: NDArray[np.uint8]
+
+    @classmethod
+    def build(cls, shapes: list[tuple[Any, list[tuple[Any, float]]]], cells: int) -> _Overview:
+        windows = []
+        for shape, stretches in shapes:
+            west, south, east, north = shape.bounds
+            lon_metres, lat_metres = _metres_per_degree(south, north)
+            reach = max(radius for _, radius in stretches)
+            windows.append((west - reach / lon_metres, south - reach / lat_metres,
+                            east + reach / lon_metres, north + reach / lat_metres))
+        west, south = min(w[0] for w in windows), min(w[1] for w in windows)
+        east, north = max(w[2] for w in windows), max(w[3] for w in windows)
+        cell = math.sqrt((east - west) * (north - south) / cells)
+        x0, y0 = west - 4 * cell, south - 4 * cell
+        ncols = int(math.ceil((east - x0) / cell)) + 4
+        nrows = int(math.ceil((north - y0) / cell)) + 4
+        codes = np.zeros((nrows, ncols), dtype=np.uint8)
+        for k, ((shape, stretches), window) in enumerate(zip(shapes, windows, strict=True), start=1):
+            c0, r0 = int((window[0] - x0) / cell) - 3, int((window[1] - y0) / cell) - 3
+            c1, r1 = int((window[2] - x0) / cell) + 4, int((window[3] - y0) / cell) + 4
+            zone = _classify(shape, stretches, x0 + c0 * cell, y0 + r0 * cell, cell, (r1 - r0, c1 - c0))
+            here = codes[r0:r1, c0:c1]
+            inside = zone == _IN
+            here[inside & (here == 0)] = k
+            here[(zone >= _NEAR_OUT) | (inside & (here != k))] = _ASK
+        log.debug("overview: %d x %d cells of %.5f deg", ncols, nrows, cell)
+        return cls(x0, y0, 1.0 / cell, ncols, nrows, codes.ravel())
+
+    def lookup(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.uint8]:
+        """The code of each (finite) point's cell."""
+        col = x - self.x0
+        col *= self.inverse_cell
+        np.clip(col, 0.0, self.ncols - 1.0, out=col)
+        row = y - self.y0
+        row *= self.inverse_cell
+        np.clip(row, 0.0, self.nrows - 1.0, out=row)
+        flat = row.astype(np.int32)
+        flat *= self.ncols
+        flat += col.astype(np.int32)
+        return self.codes[flat]
+
+
+@dataclass
 class _ZoneIndex:
     zone_ids: list[str]
     zones: list[_Zone]
     measure_everything: bool
-    grids: dict[str, list[_Grid]] = field(default_factory=dict)
+    grids: dict[str, tuple[_Overview, list[_Grid]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, zones: Any, limit_m: float) -> _ZoneIndex:
@@ -618,60 +869,92 @@ class _ZoneIndex:
         built = [_Zone.build(row, limit_m) for row in zones.itertuples(index=False)]
         return cls([z.zone_id for z in built], built, measure_everything=math.isinf(limit_m))
 
-    def grids_for(self, space: str) -> list[_Grid]:
+    def grids_for(self, space: str) -> tuple[_Overview, list[_Grid]]:
         if space not in self.grids:
+            shapes = [
+                (_in_space(zone.geometry, space), [(_in_space(line, space), r) for line, r in zone.stretches])
+                for zone in self.zones
+            ]
             cells = min(_CELLS_PER_ZONE, _ALL_CELLS // max(len(self.zones), 1))
-            self.grids[space] = [_Grid.build(zone, space, cells) for zone in self.zones]
+            self.grids[space] = (
+                _Overview.build(shapes, _OVERVIEW_CELLS),
+                [_Grid.build(shape, stretches, cells) for shape, stretches in shapes],
+            )
         return self.grids[space]
 
     def locate(
-        self, x: NDArray[np.float64], y: NDArray[np.float64], space: str, valid: NDArray[np.bool_]
+        self, x: NDArray[np.float64], y: NDArray[np.float64], space: str, valid: NDArray[np.bool_] | None
     ) -> tuple[NDArray[np.uint8], NDArray[np.float64], NDArray[np.bool_]]:
-        code = np.zeros(x.shape, dtype=np.uint8)
+        """Zone codes (0: none), distances and band flags; ``valid`` None means every point is valid."""
         if self.measure_everything:
-            todo = np.where(valid, _MEASURE | _TEST, 0).astype(np.uint8)
+            code = np.zeros(x.shape, dtype=np.uint8)
+            todo = np.full(x.shape, _MEASURE | _TEST, dtype=np.uint8)
         else:
-            todo = np.zeros(x.shape, dtype=np.uint8)
-            grids = self.grids_for(space)
-            for start in range(0, x.size, _CHUNK):
-                part, part_todo = code[start : start + _CHUNK], todo[start : start + _CHUNK]
-                for k, grid in enumerate(grids):
-                    where, found = grid.lookup(x[start : start + _CHUNK], y[start : start + _CHUNK])
-                    here, here_todo = part[where], part_todo[where]
-                    inside = (found == _IN) | (found == _NEAR_IN)
-                    here[inside & (here == 0)] = k + 1
-                    here_todo[found >= _NEAR_OUT] |= _MEASURE
-                    here_todo[(found == _BORDER) | (inside & (here != k + 1))] |= _MEASURE | _TEST
-                    part[where], part_todo[where] = here, here_todo
+            code, todo = self._classify(x, y, space, valid)
+        if valid is not None:
             todo[~valid] = 0
             code[~valid] = 0
         distance = np.full(x.shape, np.nan)
         near = np.zeros(x.shape, dtype=bool)
         exact = np.flatnonzero(todo)
         if exact.size:
-            lon, lat = (x[exact], y[exact]) if space == "wgs84" else to_wgs84(x[exact], y[exact], space)
-            code[exact], distance[exact], near[exact] = self._exact(lon, lat, code[exact], (todo[exact] & _TEST) > 0)
+            code[exact], distance[exact], near[exact] = self._exact(
+                x[exact], y[exact], space, code[exact], (todo[exact] & _TEST) > 0
+            )
         return code, distance, near
 
+    def _classify(
+        self, x: NDArray[np.float64], y: NDArray[np.float64], space: str, valid: NDArray[np.bool_] | None
+    ) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
+        """Zone codes from the grids, and which points need measuring and testing exactly."""
+        overview, grids = self.grids_for(space)
+        code = np.empty(x.shape, dtype=np.uint8)
+        for start in range(0, x.size, _CHUNK):  # in pieces that stay in the cache
+            part = slice(start, start + _CHUNK)
+            px, py = x[part], y[part]
+            if valid is not None:  # bad coordinates may be NaN: put them anywhere, they are cleared later
+                px, py = np.where(valid[part], px, overview.x0), np.where(valid[part], py, overview.y0)
+            code[part] = overview.lookup(px, py)
+        todo = np.zeros(x.shape, dtype=np.uint8)
+        ask = np.flatnonzero(code == _ASK)
+        if not ask.size:
+            return code, todo
+        ax, ay = x[ask], y[ask]
+        here, here_todo = np.zeros(ask.size, dtype=np.uint8), np.zeros(ask.size, dtype=np.uint8)
+        for k, grid in enumerate(grids, start=1):
+            where, found = grid.lookup(ax, ay)
+            zone, zone_todo = here[where], here_todo[where]
+            inside = (found == _IN) | (found == _NEAR_IN)
+            zone[inside & (zone == 0)] = k
+            zone_todo[found >= _NEAR_OUT] |= _MEASURE
+            zone_todo[(found == _BORDER) | (inside & (zone != k))] |= _MEASURE | _TEST
+            here[where], here_todo[where] = zone, zone_todo
+        code[ask], todo[ask] = here, here_todo
+        return code, todo
+
     def _exact(
-        self, lon: NDArray[np.float64], lat: NDArray[np.float64], code: NDArray[np.uint8], test: NDArray[np.bool_]
+        self,
+        x: NDArray[np.float64],
+        y: NDArray[np.float64],
+        space: str,
+        code: NDArray[np.uint8],
+        test: NDArray[np.bool_],
     ) -> tuple[NDArray[np.uint8], NDArray[np.float64], NDArray[np.bool_]]:
+        """Zones by exact test where ``test``, and distances, of points in ``space``."""
         code[test] = 0
-        distance = np.full(lon.shape, np.inf)
-        near = np.zeros(lon.shape, dtype=bool)
-        for k, zone in enumerate(self.zones):
+        tested = np.flatnonzero(test)
+        lon, lat = _wgs84(x[tested], y[tested], space)
+        distance = np.full(x.shape, np.inf)
+        near = np.zeros(x.shape, dtype=bool)
+        for k, zone in enumerate(self.zones, start=1):
             reach = max(zone.horizon_m, zone.band_m) / _METRES_PER_DEGREE_AT_60 * 1.01
-            west, south, east, north = zone.bounds
-            candidates = np.flatnonzero(
-                (lon >= west - reach) & (lon <= east + reach) & (lat >= south - reach) & (lat <= north + reach)
-            )
-            if not candidates.size:
-                continue
-            unassigned = candidates[test[candidates] & (code[candidates] == 0)]
-            hit = shapely.intersects_xy(zone.geometry, lon[unassigned], lat[unassigned])
-            code[unassigned[hit]] = k + 1
-            zone_distance, zone_near = zone.measure(lon[candidates], lat[candidates])
-            distance[candidates] = np.fmin(distance[candidates], zone_distance)
-            near[candidates] |= zone_near
+            open_ = np.flatnonzero((code[tested] == 0) & _in_box(lon, lat, zone.bounds, reach))
+            hit = shapely.intersects_xy(zone.geometry, lon[open_], lat[open_])
+            code[tested[open_[hit]]] = k
+            candidates = np.flatnonzero(_in_box(x, y, zone.bounds, reach + (space != "wgs84") * _SHIFT_DEG))
+            if candidates.size:
+                zone_distance, zone_near = zone.measure(x[candidates], y[candidates], space)
+                distance[candidates] = np.fmin(distance[candidates], zone_distance)
+                near[candidates] |= zone_near
         distance[np.isinf(distance)] = np.nan
         return code, distance, near
