@@ -56,6 +56,7 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyproj
 import shapely
 
@@ -78,6 +79,8 @@ ADDRESS_CHECKS = (
     "no_address",
     "not_located",
 )
+_CHECK = {name: np.int8(i) for i, name in enumerate(ADDRESS_CHECKS)} | {"found": np.int8(len(ADDRESS_CHECKS))}
+_FOUND = _CHECK["found"]  # the address names a unit: agrees, mismatch or near_district_border once located
 #: Columns :func:`address_check` adds, in order.
 ADDRESS_COLUMNS = (
     "address_province",
@@ -352,15 +355,14 @@ def address_check(
     if "address" not in facilities.columns:
         raise InputError(Problem("<facilities>", None, "address", None, "required column is missing"))
     divisions = _load()
-    lon, lat = _wgs84(facilities, crs)
     n = len(facilities)
-    addresses = facilities["address"].to_numpy(dtype=object)
-    texts = np.array([_normalize(a) for a in addresses], dtype=object)
-    unique, inverse = np.unique(texts.astype(str), return_inverse=True)
-    inverse = inverse.ravel()
+    # Each distinct address is normalised and parsed once, then spread to its rows.
+    raw, raw_values = pd.factorize(facilities["address"], use_na_sentinel=True)
+    normalized = np.array([_normalize(a) for a in raw_values] + [""], dtype=str)  # the last one for missing
+    unique, back = np.unique(normalized, return_inverse=True)
+    inverse = back.ravel()[raw]
     parsed = [divisions.parse(t) if t else _Named("no_address") for t in unique]
-    # per distinct address, then spread to its rows
-    outcome = np.array([x.outcome for x in parsed], dtype=object)
+    outcome = np.array([_CHECK[x.outcome] for x in parsed], dtype=np.int8)
     found = np.array([x.rows[0] if x.outcome == "found" else -1 for x in parsed], dtype=int)
     common = np.array(
         [_common(divisions, x.rows if x.outcome in ("found", "ambiguous") else ()) for x in parsed],
@@ -370,53 +372,55 @@ def address_check(
     said = np.array([either.join(divisions.full_names[list(x.rows)]) for x in parsed], dtype=object)
 
     county = np.full(n, -1)
-    written = np.flatnonzero(texts != "")  # a row without an address is not located: nothing to compare
+    written = np.flatnonzero((unique != "")[inverse])  # a row without an address is not located: nothing to compare
+    lon, lat = np.full(n, np.nan), np.full(n, np.nan)
+    lon[written], lat[written] = _wgs84(facilities.iloc[written] if len(written) < n else facilities, crs)
     county[written] = _county_rows(divisions, lon[written], lat[written])
     unit = found[inverse]
     out = pd.DataFrame(index=facilities.index)
-    out["address_province"] = common[inverse, 0]
-    out["address_city"] = common[inverse, 1]
-    out["address_district"] = common[inverse, 2]
-    out["address_adcode"] = np.where(unit >= 0, divisions.adcode[np.maximum(unit, 0)], None)
+    for i, column in enumerate(("address_province", "address_city", "address_district")):
+        out[column] = _text(common[:, i], inverse)
+    out["address_adcode"] = _text(divisions.adcode, unit)
     located = county >= 0
-    out["coordinate_district"] = np.where(located, divisions.full_names[np.maximum(county, 0)], None)
-    out["coordinate_adcode"] = np.where(located, divisions.adcode[np.maximum(county, 0)], None)
+    out["coordinate_district"] = _text(divisions.full_names, county)
+    out["coordinate_adcode"] = _text(divisions.adcode, county)
 
     check = outcome[inverse]
-    decided = (check == "found") & located
-    check[(check == "found") & ~located] = "not_located"
+    decided = (check == _FOUND) & located
+    check[(check == _FOUND) & ~located] = _CHECK["not_located"]
     agrees = np.zeros(n, dtype=bool)
     rows = np.flatnonzero(decided)
     agrees[rows] = _contains(divisions, unit[rows], county[rows])
     distance = np.full(n, np.nan)
-    check[decided & agrees] = "agrees"
+    check[decided & agrees] = _CHECK["agrees"]
     wrong = np.flatnonzero(decided & ~agrees)
     distance[wrong] = _distance_m(divisions, unit[wrong], lon[wrong], lat[wrong])
     band = np.array([_band(divisions, u, c) for u, c in zip(unit[wrong], county[wrong], strict=True)])
-    check[wrong] = np.where(distance[wrong] <= band, "near_district_border", "mismatch")
-    out["address_check"] = pd.Categorical(check, categories=ADDRESS_CHECKS)
-    agreed = pd.array(np.where(check == "agrees", True, False), dtype="boolean")
-    agreed[~np.isin(check, ["agrees", "mismatch"])] = pd.NA
+    check[wrong] = np.where(distance[wrong] <= band, _CHECK["near_district_border"], _CHECK["mismatch"])
+    out["address_check"] = pd.Categorical.from_codes(check, categories=ADDRESS_CHECKS)
+    agreed = pd.array(check == _CHECK["agrees"], dtype="boolean")
+    agreed[(check != _CHECK["agrees"]) & (check != _CHECK["mismatch"])] = pd.NA
     out["address_agrees"] = agreed
     out["address_distance_m"] = distance
 
     zones = load_zones() if zones is None else zones
-    zone, status = _implied_zones(divisions, unit, zones)
-    zone_names = dict(zip(zones["zone_id"], zones.get(f"short_name_{lang}", zones["zone_id"]), strict=True))
-    out["address_zone"] = zone
-    out["address_zone_status"] = status
+    zone, status = _implied_zones(divisions, found, zones)  # per distinct address
+    out["address_zone"] = _text(zone, inverse)
+    out["address_zone_status"] = _text(status, inverse)
+    names = dict(zip(zones["zone_id"], zones.get(f"short_name_{lang}", zones["zone_id"]), strict=True))
     bands = np.full(n, np.nan)
     bands[wrong] = band
-    named_zone = [zone_names.get(z, z) for z in zone]
-    out["address_message"] = [
-        _message(*values, lang=lang)
-        for values in zip(check, said[inverse], out["coordinate_district"], distance, bands, status, named_zone,
-                          strict=True)
+    # One message per distinct (address, county), and per row where a distance is quoted.
+    key = inverse.astype(np.int64) * (len(divisions.adcode) + 1) + county + 1
+    key[wrong] = -1 - np.arange(len(wrong))
+    _, first, situation = np.unique(key, return_index=True, return_inverse=True)
+    messages = [
+        _message(ADDRESS_CHECKS[check[r]], said[inverse[r]], divisions.full_names[county[r]] if county[r] >= 0 else None,
+                 distance[r], bands[r], status[inverse[r]], names.get(zone[inverse[r]], zone[inverse[r]]), lang=lang)
+        for r in first
     ]
-    # Text columns as text even when every value is missing, so that pieces of one filing
-    # checked apart (Dask partitions) have one schema.
-    text = [c for c in ADDRESS_COLUMNS if c not in ("address_check", "address_agrees", "address_distance_m")]
-    return out.astype(dict.fromkeys(text, "str"))
+    out["address_message"] = _text(np.array(messages, dtype=object), situation.ravel())
+    return out
 
 
 def _normalize(address: Any) -> str:
@@ -500,6 +504,7 @@ def _band(divisions: _Divisions, unit: int, county: int) -> float:
 def _implied_zones(
     divisions: _Divisions, unit: np.ndarray, zones: gpd.GeoDataFrame
 ) -> tuple[np.ndarray, np.ndarray]:
+    """The zone wholly holding each unit (None elsewhere), and ``inside``/``outside``/``partial``."""
     zone = np.full(len(unit), None, dtype=object)
     status = np.full(len(unit), None, dtype=object)
     geometries = zones.geometry.to_numpy()
@@ -517,6 +522,17 @@ def _implied_zones(
         else:
             status[rows] = "partial"
     return zone, status
+
+
+def _text(values: np.ndarray, codes: np.ndarray) -> Any:
+    """``values[codes]`` as a text column (missing where a code is -1 or the value is None).
+
+    Text even when every value is missing, so that pieces of one filing checked
+    apart (Dask partitions) have one schema.
+    """
+    table = pa.array([*values, None], type=pa.large_string())
+    taken = table.take(np.where(codes < 0, len(values), codes))
+    return pd.array(taken, dtype="str")
 
 
 def _common(divisions: _Divisions, rows: tuple[int, ...]) -> tuple[str | None, str | None, str | None]:
