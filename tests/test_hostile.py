@@ -910,3 +910,21 @@ def test_a_device_is_not_read(tmp_path: Path) -> None:
         read_facilities(tmp_path / "zero.csv", crs="wgs84")
     with memory_cap(), pytest.raises(BoundaryDataError, match="zero.geojson: not a regular file"):
         load_zones(boundaries=tmp_path / "zero.geojson", accuracy_m=10)
+
+
+def test_crs_names_in_cells_are_not_searched(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A name would make PROJ search its database (up to a second a distinct value); in cells it is
+    # refused before PROJ sees it, while aliases and codes still work.
+    import pyproj
+
+    seen: list[Any] = []
+    original = pyproj.CRS.from_user_input
+    monkeypatch.setattr(
+        pyproj.CRS, "from_user_input", lambda value, **kw: seen.append(value) or original(value, **kw)
+    )
+    junk = [f"甲公司{i}" for i in range(50)] + ["WGS 84 / UTM zone 50N", "gcj-02", "EPSG:4326"]
+    frame = pd.DataFrame({"operator_id": "A", "kind": "idc", "lon": 116.4, "lat": 39.9, "crs": junk})
+    result = verify(read_facilities(frame))
+    assert (result["status"] == "invalid").tolist() == [True] * 51 + [False] * 2
+    assert all(v in ("EPSG:4326", "wgs84") or not isinstance(v, str) for v in seen)
+    assert "unknown coordinate system" in result["message"].iloc[0]

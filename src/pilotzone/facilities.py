@@ -836,7 +836,8 @@ class _CRSInfo:
 
 def _crs_info(value: str) -> _CRSInfo:
     try:
-        name = normalize_crs(value)
+        # No name search in PROJ's database for a file's cells: a junk value would cost up to a second.
+        name = normalize_crs(value, search_names=False)
         return _CRSInfo(name, is_lonlat(name))
     except (ValueError, RuntimeError):  # CRSError, or pyproj failing on an odd CRS
         return _CRSInfo(
