@@ -622,7 +622,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     how = t["by_zone"] if args.by else t["unstratified"]
     print(
         f"{t['sampled']} {args.file}: {record['drawn']:,} {t['of']} {record['population']:,} "
-        f"{t['operators']} · {t['seed']} {record['seed']} · {how}",
+        f"{t['operators'].lower()} · {t['seed']} {record['seed']} · {how}",
         file=sys.stdout,
     )
     print(f"  {t['population_sha256']}: {record['population_sha256']}", file=sys.stdout)
