@@ -568,6 +568,17 @@ def test_duplicate_ids_mark_every_repeat_after_the_first() -> None:
     assert result.geometry.notna().all()  # a duplicate can still be located
 
 
+def test_first_row_numbers_a_piece_of_a_larger_filing() -> None:
+    frame = table(operator_id=["A", "A", "A"], facility_id=["F1", "F1", ""], lon=[116.4, 999.0, 116.4])
+    result = read_facilities(frame, crs="wgs84", first_row=101)
+    assert result["source_row"].tolist() == [101, 102, 103]
+    assert "duplicate of row 101" in result["problems"].iloc[1]
+    assert result["facility_id"].iloc[2] == "103"  # the default id is the row's number in the whole
+    with pytest.raises(InputError) as caught:
+        read_facilities(frame, crs="wgs84", first_row=101, errors="raise")
+    assert {p.row for p in caught.value.problems} == {102}
+
+
 @pytest.mark.parametrize(
     ("value", "kind"),
     [

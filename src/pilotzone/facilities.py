@@ -169,6 +169,7 @@ def read_facilities(
     sheet: str | int | None = None,
     errors: Literal["mark", "raise"] = "mark",
     max_bytes: int | None = None,
+    first_row: int = 1,
 ) -> gpd.GeoDataFrame:
     """Read a facility filing into a validated GeoDataFrame.
 
@@ -204,6 +205,10 @@ def read_facilities(
         :data:`MEMORY_PER_FILE_BYTE`, or :data:`FALLBACK_MAX_BYTES` where it
         cannot be read. A larger input raises :class:`InputError`, naming the
         file, its size and the limit, rather than exhausting memory.
+    first_row : int, default 1
+        The number of the first data row, in ``source_row`` and in problems:
+        for a piece of a larger filing (a Dask partition), its position in
+        the whole.
 
     Returns
     -------
@@ -232,8 +237,8 @@ def read_facilities(
         If the ``crs`` argument is not a coordinate system.
     ValueError
         If ``errors`` is not ``"mark"`` or ``"raise"``, ``sheet`` is given
-        for a source without sheets or layers, or ``max_bytes`` is not a
-        positive integer.
+        for a source without sheets or layers, or ``max_bytes`` or
+        ``first_row`` is not a positive integer.
 
     Notes
     -----
@@ -263,10 +268,12 @@ def read_facilities(
     """
     if errors not in ("mark", "raise"):
         raise ValueError(f"errors must be 'mark' or 'raise', not {errors!r}")
+    if isinstance(first_row, bool) or not isinstance(first_row, numbers.Integral) or first_row < 1:
+        raise ValueError(f"first_row must be a positive integer, not {first_row!r}")
     crs_argument = None if crs is None else normalize_crs(crs)
     limit = _max_bytes_argument(max_bytes)
     raw = _read(source, sheet, limit)
-    return _build(raw, crs_argument, errors)
+    return _build(raw, crs_argument, errors, first_row)
 
 
 # --------------------------------------------------------------------------- resource limits
@@ -915,7 +922,7 @@ def _match_columns(raw: _Raw) -> tuple[dict[str, int], list[int], list[Problem]]
     return canonical, extras, problems
 
 
-def _build(raw: _Raw, crs_argument: str | None, errors: str) -> gpd.GeoDataFrame:
+def _build(raw: _Raw, crs_argument: str | None, errors: str, first_row: int) -> gpd.GeoDataFrame:
     columns, extras, whole = _match_columns(raw)
     name = raw.name
     if len(raw.frame) == 0:
@@ -945,7 +952,7 @@ def _build(raw: _Raw, crs_argument: str | None, errors: str) -> gpd.GeoDataFrame
 
     frame = raw.frame
     n = len(frame)
-    rows = np.arange(1, n + 1)
+    rows = np.arange(first_row, first_row + n)
     label = {c: str(frame.columns[i]) for c, i in columns.items()}
 
     def column(name: str) -> pd.Series:

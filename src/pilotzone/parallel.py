@@ -33,7 +33,6 @@ from __future__ import annotations
 import glob
 import logging
 import os
-import re
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -69,7 +68,6 @@ __all__ = ["locate", "read_facilities", "verify", "verify_files"]
 
 log = logging.getLogger(__name__)
 
-_DUPLICATE = re.compile(r"duplicate of row (\d+) \(same operator_id and facility_id\)")
 _TEXT_DTYPE = pd.StringDtype(na_value=np.nan)  # what pandas gives a column of str and None
 
 
@@ -179,14 +177,7 @@ def _read_partition(
     offset = offsets[partition_info["number"]] if partition_info else 0
     if len(part) == 0:  # read_facilities refuses an empty filing; an empty partition is no error
         return _read_partition(part.iloc[:0].reindex([0]), crs=crs, offsets=[0]).iloc[:0]
-    sites = _read_frame(part, crs=crs)
-    if offset:
-        sites["source_row"] += offset
-        duplicate = sites["problems"].str.contains("duplicate of row", regex=False)
-        sites.loc[duplicate, "problems"] = sites.loc[duplicate, "problems"].str.replace(
-            _DUPLICATE, lambda m: m[0].replace(m[1], str(int(m[1]) + offset), 1), regex=True
-        )
-    return sites
+    return _read_frame(part, crs=crs, first_row=offset + 1)
 
 
 def verify(
