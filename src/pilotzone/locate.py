@@ -301,16 +301,7 @@ class _Zone:
         pieces = [(piece.geometry, float(piece.accuracy_m)) for piece in row.approximate_borders]
         centroid = geometry.centroid
         centre = (centroid.x, centroid.y)
-        # Short pieces in lon/lat, so that a straight piece in the local projection stays within
-        # millimetres of the lon/lat edge that covers() decides membership with.
-        border = shapely.segmentize(shapely.boundary(geometry), _SEGMENTIZE_DEG)
-        coords = [shapely.get_coordinates(ring) for ring in shapely.get_parts(border)]
-        starts = np.concatenate([c[:-1] for c in coords])
-        stops = np.concatenate([c[1:] for c in coords])
-        accuracy = np.full(len(starts), admin_accuracy)
-        midpoints = shapely.points((starts + stops) / 2)
-        for piece_geometry, piece_accuracy in pieces:
-            accuracy[shapely.dwithin(midpoints, piece_geometry, 1e-6)] = piece_accuracy
+        starts, stops, accuracy = _border_segments(geometry, admin_accuracy, pieces)
         sx, sy = _to_local(centre, starts[:, 0], starts[:, 1])
         ex, ey = _to_local(centre, stops[:, 0], stops[:, 1])
         ends = np.column_stack([sx, sy, ex, ey])
@@ -423,6 +414,28 @@ class _Zone:
         t = _projection_factor(px, py, ax, ay, bx, by)
         nlon, nlat = _from_local(self.centre, ax + t * (bx - ax), ay + t * (by - ay))
         return _GEOD.inv(lon, lat, nlon, nlat)[2]
+
+
+def _border_segments(
+    geometry: Any, admin_accuracy: float, pieces: Any
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """A zone's border as short lon/lat segments (start and stop points) and each one's accuracy.
+
+    Segments are cut short in lon/lat, so that a straight segment in the local
+    projection stays within millimetres of the lon/lat edge that ``covers()``
+    decides membership with. A segment whose midpoint lies on an approximate
+    stretch (within 1e-6 degree) has that stretch's accuracy, every other one
+    ``admin_accuracy``; ``pieces`` are (geometry, accuracy in metres) pairs.
+    """
+    border = shapely.segmentize(shapely.boundary(geometry), _SEGMENTIZE_DEG)
+    coords = [shapely.get_coordinates(ring) for ring in shapely.get_parts(border)]
+    starts = np.concatenate([c[:-1] for c in coords])
+    stops = np.concatenate([c[1:] for c in coords])
+    accuracy = np.full(len(starts), admin_accuracy)
+    midpoints = shapely.points((starts + stops) / 2)
+    for piece_geometry, piece_accuracy in pieces:
+        accuracy[shapely.dwithin(midpoints, piece_geometry, 1e-6)] = piece_accuracy
+    return starts, stops, accuracy
 
 
 def _wgs84(

@@ -66,7 +66,7 @@ from numpy.typing import NDArray
 
 from pilotzone.crs import to_wgs84
 from pilotzone.errors import InputError, Problem
-from pilotzone.locate import _from_local, _to_local, locate
+from pilotzone.locate import _SEGMENTIZE_DEG, _border_segments, _from_local, _to_local, locate
 
 __all__ = ["SITE_COLUMNS", "feasible_area", "site"]
 
@@ -91,9 +91,7 @@ INSET_M = 0.1
 
 _QUAD_SEGS = 16  # buffer arcs: 16 chords per quarter circle
 _CHORD = math.cos(math.pi / (4 * _QUAD_SEGS))  # chord midpoints lie this fraction of the radius out
-_SEGMENTIZE_DEG = 0.005  # border pieces, as locate cuts them: straight in both lon/lat and metres
 _DENSIFY_M = 200.0  # edges of the feasible area before it leaves the projection: bends under 1 mm
-_SEGMENT_TOLERANCE_DEG = 1e-6  # a border piece this close to an approximate stretch is on it
 _POLAR_RADIUS_M = 6_356_752.0
 _GEOD = pyproj.Geod(ellps="WGS84")
 _CACHE: OrderedDict[str, _Feasible] = OrderedDict()
@@ -627,17 +625,10 @@ def _build(row: Any, band: bool) -> _Feasible:
             zone_id, 0.0, 0.0, centre, local, shapely.buffer(local, -INSET_M), geometry
         )
 
-    # The border in the pieces locate measures to: cut short in lon/lat, then projected.
-    border = shapely.segmentize(shapely.boundary(geometry), _SEGMENTIZE_DEG)
-    rings = [shapely.get_coordinates(r) for r in shapely.get_parts(border)]
-    starts = np.concatenate([r[:-1] for r in rings])
-    stops = np.concatenate([r[1:] for r in rings])
-    accuracy = np.full(len(starts), admin)
-    midpoints = shapely.points((starts + stops) / 2)
-    for piece in pieces:
-        accuracy[shapely.dwithin(midpoints, piece.geometry, _SEGMENT_TOLERANCE_DEG)] = float(
-            piece.accuracy_m
-        )
+    # The border in the segments locate measures to, then projected.
+    starts, stops, accuracy = _border_segments(
+        geometry, admin, [(piece.geometry, float(piece.accuracy_m)) for piece in pieces]
+    )
     local_starts = np.column_stack(_to_local(centre, starts[:, 0], starts[:, 1]))
     local_stops = np.column_stack(_to_local(centre, stops[:, 0], stops[:, 1]))
     widest = float(accuracy.max())
