@@ -1045,7 +1045,7 @@ def _build(raw: _Raw, crs_argument: str | None, errors: str, first_row: int) -> 
         "services": service_names,
         "lon": lon,
         "lat": lat,
-        "crs": _labels(crs_names, crs_code),
+        "crs": _category(crs_names, crs_code),
         "source_row": rows,
         "problems": _labels(
             ["", *("; ".join(_describe(p) for p in problems[i]) for i in marked)], described
@@ -1098,7 +1098,7 @@ def _coded(
             mark(i, column, None, "missing")
         else:
             mark(i, column, text, f"unknown {what}, expected {'|'.join(accepted)}")
-    return _labels(coded, cell)
+    return _category(coded, cell, accepted)
 
 
 def _coordinates(
@@ -1311,6 +1311,15 @@ def _labels(names: Sequence[Any], codes: NDArray[np.integer]) -> Any:
         table[-1] = None
         return table[codes]
     return pd.array(_arrow(names, codes), dtype=_STR)
+
+
+def _category(names: Sequence[str], codes: NDArray[np.integer], first: Sequence[str] = ()) -> pd.Categorical:
+    """``names[codes]`` as a categorical (missing where a code is -1): a column of a few distinct
+    values stores each once. Its categories are ``first``, then the other names, sorted."""
+    others = sorted(set(names) - set(first))
+    categories = pd.Index([*first, *others], dtype=_STR)
+    position = np.append(categories.get_indexer(list(names)), -1)
+    return pd.Categorical.from_codes(position[codes], dtype=pd.CategoricalDtype(categories))
 
 
 # "" as a large_string: compared with a plain string scalar, pyarrow would cast the whole column.

@@ -44,6 +44,7 @@ import dask_geopandas
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from dask.dataframe.utils import clear_known_categories
 
 from pilotzone.errors import InputError, Problem
 from pilotzone.facilities import read_facilities as _read_frame
@@ -160,7 +161,7 @@ def read_facilities(data: dd.DataFrame, *, crs: Any = None) -> dask_geopandas.Ge
         At once, for whole-input problems (a missing column, no coordinate
         system), found on the input's columns.
     """
-    meta = _read_partition(data._meta_nonempty, crs=crs, offsets=[0]).iloc[:0]
+    meta = _unknown_categories(_read_partition(data._meta_nonempty, crs=crs, offsets=[0]).iloc[:0])
     lengths = data.map_partitions(len, meta=(None, "int64")).compute()
     offsets = np.r_[0, np.cumsum(np.asarray(lengths, dtype=np.int64))[:-1]].tolist()
     return data.map_partitions(_read_partition, crs=crs, offsets=offsets, meta=meta)
@@ -225,10 +226,25 @@ def verify(
         "%d registration rows resolved across %d partitions", len(registrations), sites.npartitions
     )
     sample = _verify_frame(_without_attrs(sites._meta_nonempty), operators=table, zones=zones, lang=lang)
-    meta = sample.iloc[:0].astype({c: _TEXT_DTYPE for c in ("zone_id", "registration_zone")})
+    meta = _unknown_categories(sample.iloc[:0])
     return sites.map_partitions(
         _verify_partition, _once(registrations), _once(zones), _once(table), lang, meta=meta
     )
+
+
+def _unknown_categories(meta: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``meta`` with the categories Dask cannot know before computing marked unknown.
+
+    Every partition has the same categories of zone_id, status and address_check, but
+    kind, tenure and crs add the unknown values they hold, and reasons and message
+    hold each partition's own texts. Computed, the partitions' categories are joined.
+    """
+    varying = [
+        column
+        for column in ("kind", "tenure", "crs", "reasons", "message")
+        if column in meta.columns and isinstance(meta[column].dtype, pd.CategoricalDtype)
+    ]
+    return clear_known_categories(meta, cols=varying, index=False)
 
 
 def _is_read(data: dd.DataFrame) -> bool:
@@ -260,9 +276,21 @@ def _verify_partition(
     """
     part = _without_attrs(part)
     theirs = registrations[registrations["operator_id"].isin(part["operator_id"].unique())]
-    both = pd.concat([part, theirs]) if len(theirs) else part
-    result = _verify_frame(both, operators=operators, zones=zones, lang=lang).iloc[: len(part)]
-    return result.astype({c: _TEXT_DTYPE for c in ("zone_id", "registration_zone")})
+    both = _concat(part, theirs) if len(theirs) else part
+    return _verify_frame(both, operators=operators, zones=zones, lang=lang).iloc[: len(part)]
+
+
+def _concat(first: gpd.GeoDataFrame, second: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``pd.concat`` of two frames whose categorical columns stay categorical (pandas would make
+    text of a column whose categories differ), with the categories of both."""
+    first, second = first.copy(deep=False), second.copy(deep=False)
+    for column in first.columns:
+        one, two = first[column], second[column]
+        if isinstance(one.dtype, pd.CategoricalDtype) and isinstance(two.dtype, pd.CategoricalDtype):
+            categories = one.cat.categories.union(two.cat.categories, sort=False)
+            first[column] = one.cat.set_categories(categories)
+            second[column] = two.cat.set_categories(categories)
+    return pd.concat([first, second])
 
 
 def verify_files(

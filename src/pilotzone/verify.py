@@ -51,7 +51,7 @@ from numpy.typing import NDArray
 
 from pilotzone.address import ADDRESS_COLUMNS, address_check
 from pilotzone.errors import InputError, Problem
-from pilotzone.facilities import _arrow, _distinct, _labels, _services, _text, read_facilities
+from pilotzone.facilities import _arrow, _distinct, _services, _text, read_facilities
 from pilotzone.locate import COORDINATE_ISSUES, _is_dask, locate
 from pilotzone.rules import EXCLUDED_SERVICES, OPENED_SERVICES, RULES, cite, describe
 from pilotzone.zones import load_zones
@@ -202,13 +202,12 @@ def verify(
         zones = load_zones(as_of=as_of)
     result = sites.copy(deep=False)  # verify only adds columns: the filing's own are shared, not copied
     result.attrs = {}  # pandas deep-copies attrs on every derived frame: keep them small until the end
-    codes = _place(result, zones)
-    bits = _judge(result, zones, codes, _declared_services(result, operators))
+    filed = (result["problems"] == "").to_numpy(dtype=bool)  # the reader found no problem in the row
+    codes = _rows(result, filed, *_place(result, filed, zones))
+    bits = _judge(result, zones, codes, _declared_services(result, codes, operators))
     mismatch = _check_addresses(result, zones, bits, lang)
     result["status"] = _status(bits)
-    result["reasons"], result["message"] = _explain(result, bits, zones, codes, lang)
-    if mismatch.any():  # the message names both districts
-        result.loc[mismatch, "message"] += " " + result.loc[mismatch, "address_message"]
+    result["reasons"], result["message"] = _explain(result, bits, zones, codes, mismatch, lang)
     result.attrs.update(sites.attrs)
     result.attrs["as_of"] = zones.attrs.get("as_of")
     result.attrs["zones_source"] = zones.attrs.get("boundaries_path")
@@ -232,23 +231,29 @@ class _Codes:
     zone_ids: list[str]
     zone: NDArray[np.intp]
     issue: NDArray[np.intp]  # locate's coordinate_issue, an index into COORDINATE_ISSUES; -1: none
-    kinds: list[Any]
+    kinds: pd.Index
     kind: NDArray[np.intp]
     operators: pd.Index
     operator: NDArray[np.intp]
     reg: NDArray[np.intp] = field(default_factory=lambda: np.empty(0, dtype=np.intp))
 
 
-def _place(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> _Codes:
-    """Add zone_id, border_distance_m and near_border; return the rules' codes. One locate call per CRS."""
+def _place(
+    result: gpd.GeoDataFrame, filed: NDArray[np.bool_], zones: gpd.GeoDataFrame
+) -> tuple[list[str], NDArray[np.intp], NDArray[np.intp]]:
+    """Add zone_id, border_distance_m and near_border, with one locate call per CRS for the
+    ``filed`` rows.
+
+    Returns the zone ids, and per row an index into them and one into
+    COORDINATE_ISSUES (-1 for none).
+    """
     n = len(result)
     zone_ids = [str(z) for z in zones["zone_id"]]
     zone = np.full(n, -1, dtype=np.intp)
     distance = np.full(n, np.nan)
     near = np.zeros(n, dtype=bool)
     issue = np.full(n, -1, dtype=np.intp)
-    crs_code, crs_names = pd.factorize(result["crs"])
-    filed = (result["problems"] == "").to_numpy(dtype=bool)
+    crs_code, crs_names = _factorize(result["crs"])
     usable = filed & (crs_code >= 0)
     lon, lat = result["lon"].to_numpy(), result["lat"].to_numpy()
     for code, crs in enumerate(crs_names):
@@ -260,12 +265,34 @@ def _place(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> _Codes:
         distance[rows] = found["border_distance_m"].to_numpy()
         near[rows] = found["near_border"].to_numpy()
         issue[rows] = _category_codes(found["coordinate_issue"], list(COORDINATE_ISSUES))
-    result["zone_id"] = _labels(zone_ids, zone)
+    result["zone_id"] = pd.Categorical.from_codes(zone, categories=zone_ids)
     result["border_distance_m"] = distance
     result["near_border"] = near
-    kind, kinds = pd.factorize(result["kind"])
-    operator, operators = pd.factorize(result["operator_id"])
-    return _Codes(filed, zone_ids, zone, issue, list(kinds), kind, pd.Index(operators), operator)
+    return zone_ids, zone, issue
+
+
+def _rows(
+    result: gpd.GeoDataFrame,
+    filed: NDArray[np.bool_],
+    zone_ids: list[str],
+    zone: NDArray[np.intp],
+    issue: NDArray[np.intp],
+) -> _Codes:
+    """The codes the rules read, from the filing and from :func:`_place`."""
+    kind, kinds = _factorize(result["kind"])
+    operator, operators = _factorize(result["operator_id"])
+    return _Codes(filed, zone_ids, zone, issue, kinds, kind, operators, operator)
+
+
+def _factorize(column: pd.Series) -> tuple[NDArray[np.intp], pd.Index]:
+    """Integer codes of a column (-1 where missing) and the values they number.
+
+    A categorical column (the reader's kind and crs) already has them.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy().astype(np.intp), column.cat.categories
+    codes, values = pd.factorize(column)
+    return codes, pd.Index(values)
 
 
 def _category_codes(values: pd.Series, names: list[str]) -> NDArray[np.intp]:
@@ -288,66 +315,70 @@ def _check_addresses(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, bits: np
     return mismatch
 
 
-def _declared_services(result: gpd.GeoDataFrame, operators: Any) -> pd.DataFrame:
-    """One row per (operator, declared service), from registration rows and the operators table."""
-    registration = np.flatnonzero((result["kind"] == "registration").to_numpy(dtype=bool))
-    frames = [pd.DataFrame({
-        "operator_id": result["operator_id"].iloc[registration],
-        "services": result["services"].iloc[registration],
-    })]
+def _declared_services(result: gpd.GeoDataFrame, codes: _Codes, operators: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each operator declares an excluded service, and one outside the opened list.
+
+    Services come from the operator's registration rows and from the operators
+    table. Both arrays are indexed by operator code, with a last entry (False)
+    for rows without an operator id.
+    """
+    registration = np.flatnonzero(_kind_is(codes, "registration"))
+    owner = [codes.operator[registration]]
+    texts = [result["services"].iloc[registration].to_numpy(dtype=object, na_value=None)]
     if operators is not None:
         table = operators if isinstance(operators, pd.DataFrame) else pd.read_csv(operators, dtype=str)
         missing = {"operator_id", "services"} - set(table.columns)
         if missing:
             name = "<operators>" if isinstance(operators, pd.DataFrame) else str(operators)
             raise InputError(Problem(name, None, ", ".join(sorted(missing)), None, "required column is missing"))
-        frames.append(pd.DataFrame({
-            "operator_id": table["operator_id"].map(_text),
-            "services": table["services"].map(_services),
-        }))
-    both = pd.concat(frames, ignore_index=True)
-    # Split each distinct services text once, then join the pieces back to the operators.
-    text, texts = pd.factorize(both["services"].fillna(""))
-    pieces = pd.DataFrame({
-        "text": np.arange(len(texts)),
-        "service": [[p for p in re.split(r"[;,\s]+", str(t)) if p] for t in texts],
-    }).explode("service").dropna()
-    pairs = pd.DataFrame({"operator_id": both["operator_id"], "text": text}).drop_duplicates()
-    return pairs.merge(pieces, on="text")[["operator_id", "service"]].drop_duplicates()
+        owner.append(codes.operators.get_indexer(table["operator_id"].map(_text)))
+        texts.append(table["services"].map(_services).to_numpy(dtype=object, na_value=None))
+    # Split each distinct services text once, then spread its verdicts to the operators declaring it.
+    text, distinct = pd.factorize(np.concatenate(texts), use_na_sentinel=False)
+    declared = [{p for p in re.split(r"[;,\s]+", str(t or "")) if p} for t in distinct]
+    excluded = np.array([bool(d & EXCLUDED_SERVICES) for d in declared] + [False], dtype=bool)[text]
+    unknown = np.array([bool(d - OPENED_SERVICES - EXCLUDED_SERVICES) for d in declared] + [False], dtype=bool)[text]
+    operator = np.concatenate(owner)
+    known = operator >= 0
+    flags = []
+    for found in (excluded, unknown):
+        per_operator = np.zeros(len(codes.operators) + 1, dtype=bool)
+        per_operator[operator[known & found]] = True
+        flags.append(per_operator)
+    return flags[0], flags[1]
 
 
-def _judge(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, codes: _Codes, services: pd.DataFrame) -> np.ndarray:
+def _kind_is(codes: _Codes, *names: str) -> np.ndarray:
+    """Whether each row's kind is one of ``names``."""
+    return np.array([k in names for k in codes.kinds] + [False], dtype=bool)[codes.kind]
+
+
+def _judge(
+    result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, codes: _Codes, services: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray:
     """A bitmask of rule codes per row (see the module docstring for the order of judgement).
 
     Adds ``registration_zone`` to ``result`` and sets ``codes.reg``.
     """
     bits = np.zeros(len(result), dtype=np.uint32)
     invalid = ~codes.filed | (codes.issue >= 0)
-    kind = codes.kind
     zone = codes.zone
     operator = codes.operator
     near = result["near_border"].to_numpy()
 
     def kind_is(*names: str) -> np.ndarray:
-        return np.array([k in names for k in codes.kinds] + [False], dtype=bool)[kind]
-
-    def of_operators(ids: Any) -> np.ndarray:
-        """Whether each row's operator is one of ``ids``."""
-        chosen = np.zeros(len(codes.operators) + 1, dtype=bool)  # the last entry: no operator id
-        found = codes.operators.get_indexer(pd.Index(pd.unique(np.asarray(ids, dtype=object))))
-        chosen[found[found >= 0]] = True
-        return chosen[operator]
+        return _kind_is(codes, *names)
 
     registration = kind_is("registration") & ~invalid
     reg_zone, reg_state = _registration_zones(operator, len(codes.operators), zone, registration)
     codes.reg = reg_zone
-    result["registration_zone"] = _labels(codes.zone_ids, reg_zone)
+    result["registration_zone"] = pd.Categorical.from_codes(reg_zone, categories=codes.zone_ids)
 
     active = np.append(zones["active"].astype(bool).to_numpy(), True)  # the last entry: no zone
     in_inactive = ~active[zone]
 
     def add(code: str, mask: np.ndarray) -> None:
-        np.bitwise_or(bits, _BIT[code], out=bits, where=mask)
+        np.bitwise_or(bits, mask * _BIT[code], out=bits)  # a product: ~10x faster than where=mask
 
     checked = ~invalid
     facility = checked & ~registration
@@ -364,14 +395,13 @@ def _judge(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, codes: _Codes, ser
         cell, values = _distinct(result["via_basic_carrier"])
         said_no = np.array([not _missing(v) and str(v).strip().lower() in _NO for v in values], dtype=bool)
         add("isp_access_not_via_basic_carrier", checked & said_no[cell] & kind_is("isp", "registration"))
-    excluded = services.loc[services["service"].isin(EXCLUDED_SERVICES), "operator_id"]
-    unknown = services.loc[~services["service"].isin(OPENED_SERVICES | EXCLUDED_SERVICES), "operator_id"]
-    add("service_excluded", registration & of_operators(excluded))
-    add("service_not_opened", registration & of_operators(unknown))
+    excluded, unknown = services
+    add("service_excluded", registration & excluded[operator])
+    add("service_not_opened", registration & unknown[operator])
     # A position closer to a border than the boundary's accuracy decides nothing on its own row...
     uncertain = checked & near
     own_position = np.where(registration, _BIT["registration_outside_zones"], np.uint32(_FACILITY_GEOMETRIC))
-    np.bitwise_and(bits, ~own_position, out=bits, where=uncertain)
+    bits &= ~(uncertain * own_position)
     add("near_border", uncertain)
     # ...nor for the facilities whose verdict hangs on it: those in a zone, judged against a
     # registration that may lie on either side of its border.
@@ -379,7 +409,7 @@ def _judge(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, codes: _Codes, ser
     shaky[operator[registration & near]] = True
     shaky[-1] = False  # rows without an operator id share no registration
     hangs = facility & shaky[operator] & (zone >= 0) & ((reg_state == _OUTSIDE) | (placed & (zone == reg_zone)))
-    np.bitwise_and(bits, ~_BIT["registration_outside_zones"], out=bits, where=hangs)
+    bits &= ~(hangs * _BIT["registration_outside_zones"])
     add("registration_near_border", hangs)
     add("invalid_input", invalid)
     return bits
@@ -415,7 +445,7 @@ def _registration_zones(
         zones_per_operator == 0, _MISSING,
         np.where(zones_per_operator > 1, _AMBIGUOUS, np.where(first < 0, _OUTSIDE, _PLACED)),
     )
-    home = np.append(np.where(state[:operators] == _PLACED, first, -1), -1)
+    home = np.append(np.where(state[:operators] == _PLACED, first, -1), -1).astype(np.int16)  # a smaller gather
     return home[operator], state[operator]
 
 
@@ -428,25 +458,33 @@ def _status(bits: np.ndarray) -> pd.Categorical:
 
 
 def _explain(
-    result: gpd.GeoDataFrame, bits: np.ndarray, zones: gpd.GeoDataFrame, codes: _Codes, lang: Lang
-) -> tuple[Any, Any]:
+    result: gpd.GeoDataFrame,
+    bits: np.ndarray,
+    zones: gpd.GeoDataFrame,
+    codes: _Codes,
+    mismatch: np.ndarray,
+    lang: Lang,
+) -> tuple[pd.Categorical, pd.Categorical]:
     """Reason codes and a readable message per row, built once per distinct situation.
 
     A situation is a (bits, zone, registration zone, kind); rows near a border add their
-    rounded distance to it, invalid rows their problems.
+    rounded distance to it, invalid rows their problems, ``mismatch`` rows their
+    ``address_message``. Both come out categorical: each distinct text is stored once.
     """
     t = _TEMPLATES[lang]
     names = dict(zip(zones["zone_id"], zones[f"short_name_{lang}"], strict=True))
     accuracy = dict(zip(zones["zone_id"], zones["accuracy_m"], strict=True))
-    zone_of = [*codes.zone_ids, ""]  # code -1 (no zone) reads the last entry
-    kind_of = [*(str(k) for k in codes.kinds), ""]
+    zone_of = ["", *codes.zone_ids]  # codes are shifted by one: -1 (no zone) reads ""
+    kind_of = ["", *(str(k) for k in codes.kinds)]
     spans = (len(zone_of), len(zone_of), len(kind_of))
     key = bits.astype(np.int64)
     for part, span in zip((codes.zone, codes.reg, codes.kind), spans, strict=True):
-        key = key * span + np.where(part < 0, span - 1, part)
+        key *= span
+        key += part
+        key += 1
     situation, unique = pd.factorize(key)
     reasons: list[str] = []
-    messages: list[str] = []
+    told: list[str] = []
     for value in unique.tolist():
         value, kind = divmod(value, spans[2])
         value, reg = divmod(value, spans[1])
@@ -454,8 +492,11 @@ def _explain(
         present = [c for c in _CODES if mask & _BIT[c]]
         reasons.append(";".join(present))
         sentences = [_sentence(c, zone_of[zone], zone_of[reg], kind_of[kind], names, lang) for c in present]
-        messages.append(t["join"].join(sentences) or _compliant(zone_of[zone], kind_of[kind], names, lang))
-    message = situation.copy()  # an index into messages, which grows below
+        told.append(t["join"].join(sentences) or _compliant(zone_of[zone], kind_of[kind], names, lang))
+    # Situations that read alike share a message, so what is added to it below is built once.
+    said, distinct_told = pd.factorize(np.array(told, dtype=object))
+    messages: list[str] = distinct_told.tolist()
+    message = said[situation]  # an index into messages, which grows below
     invalid = np.flatnonzero(bits & _BIT["invalid_input"])
     if len(invalid):
         which, distinct = _combinations(result["problems"].iloc[invalid], codes.issue[invalid])
@@ -466,13 +507,13 @@ def _explain(
             messages.append(t["invalid"].format(why=why))
     near = np.flatnonzero(bits & _BIT["near_border"])
     if len(near):
-        # t["near"]: "<situation's message> Located <side>, <distance> from a zone border<accuracy>: ...":
-        # the text around the distance once per (situation, zone), the distance once per metre,
-        # joined once per distinct (situation, zone, metre).
-        pair, pairs = _combinations(situation[near], codes.zone[near])
+        # t["near"]: "<message so far> Located <side>, <distance> from a zone border<accuracy>: ...":
+        # the text around the distance once per (message, zone), the distance once per metre,
+        # joined once per distinct (message, zone, metre).
+        pair, pairs = _combinations(message[near], codes.zone[near])
         before, after = [], []
         for base, zone_code in pairs:
-            zone = zone_of[zone_code]
+            zone = zone_of[zone_code + 1]
             side = t["inside"].format(where=names.get(zone, zone)) if zone else t["outside_all"]
             band = accuracy.get(zone) if zone else None
             extra = t["accuracy"].format(m=band) if band else ""
@@ -492,7 +533,19 @@ def _explain(
         )
         message[near] = len(messages) + which
         messages.extend(text.to_pylist())
-    return _labels(reasons, situation), _labels(messages, message)
+    wrong = np.flatnonzero(mismatch)
+    if len(wrong):  # the message names both districts
+        which, distinct = _combinations(message[wrong], result["address_message"].iloc[wrong])
+        message[wrong] = len(messages) + which
+        messages.extend([t["join"].join((messages[base], said)) for base, said in distinct])
+    return _categorical(reasons, situation), _categorical(messages, message)
+
+
+def _categorical(texts: list[str], codes: NDArray[np.intp]) -> pd.Categorical:
+    """``texts[codes]`` as a categorical whose categories are the distinct texts, in order of first mention."""
+    position, distinct = pd.factorize(np.array(texts, dtype=object))  # texts may repeat
+    dtype = pd.CategoricalDtype(pd.Index(distinct, dtype="str"))
+    return pd.Categorical.from_codes(position[codes], dtype=dtype, validate=False)
 
 
 def _combinations(first: Any, second: Any) -> tuple[NDArray[np.intp], list[tuple[Any, Any]]]:
