@@ -220,7 +220,11 @@ def read_facilities(
         (``owned, rented, purchased``), ``services`` (sorted names joined by
         ``;``), ``lon``, ``lat`` (as filed, x first, in the row's own system:
         degrees, or easting/northing for projected systems), ``crs`` (the
-        row's system, normalised), ``source_row`` (1-based data row; the
+        row's system, normalised). ``kind``, ``tenure`` and ``crs`` are
+        categorical: the accepted values first (an unknown value, kept as
+        written on an invalid row, is an extra category), so a column of a
+        few values costs a byte per row and checks need not hash its text.
+        Then ``source_row`` (1-based data row; the
         header is row 0), ``problems`` (``""`` for a good row), then the other
         input columns unchanged, then ``geometry``: the WGS-84 point
         (EPSG:4326, x = longitude), ``None`` where the row cannot be located.

@@ -181,6 +181,12 @@ def verify(
         ``status`` (``compliant``, ``violation``, ``review`` or ``invalid``),
         ``reasons`` (rule codes joined by ``;``) and ``message`` (sentences a
         regulator can read). ``attrs`` records ``as_of`` and the zones' source.
+        The text verdicts are categorical: ``zone_id`` and
+        ``registration_zone`` have the zones' ids as categories (missing for
+        none), ``status`` the four statuses, ``reasons`` and ``message`` the
+        distinct texts, each stored once (a million rows share a few thousand
+        messages). Compare them with strings as usual; to fill a missing zone,
+        first ``.astype("str")`` or ``.cat.add_categories``.
 
     Examples
     --------
@@ -206,8 +212,7 @@ def verify(
     codes = _rows(result, filed, *_place(result, filed, zones))
     bits = _judge(result, zones, codes, _declared_services(result, codes, operators))
     mismatch = _check_addresses(result, zones, bits, lang)
-    result["status"] = _status(bits)
-    result["reasons"], result["message"] = _explain(result, bits, zones, codes, mismatch, lang)
+    result["status"], result["reasons"], result["message"] = _explain(result, bits, zones, codes, mismatch, lang)
     result.attrs.update(sites.attrs)
     result.attrs["as_of"] = zones.attrs.get("as_of")
     result.attrs["zones_source"] = zones.attrs.get("boundaries_path")
@@ -396,8 +401,9 @@ def _judge(
         said_no = np.array([not _missing(v) and str(v).strip().lower() in _NO for v in values], dtype=bool)
         add("isp_access_not_via_basic_carrier", checked & said_no[cell] & kind_is("isp", "registration"))
     excluded, unknown = services
-    add("service_excluded", registration & excluded[operator])
-    add("service_not_opened", registration & unknown[operator])
+    registrations = np.flatnonzero(registration)  # services are judged on these few rows only
+    bits[registrations] |= excluded[operator[registrations]] * _BIT["service_excluded"]
+    bits[registrations] |= unknown[operator[registrations]] * _BIT["service_not_opened"]
     # A position closer to a border than the boundary's accuracy decides nothing on its own row...
     uncertain = checked & near
     own_position = np.where(registration, _BIT["registration_outside_zones"], np.uint32(_FACILITY_GEOMETRIC))
@@ -432,7 +438,7 @@ def _registration_zones(
     ``operator`` numbers the rows' operators from 0 to ``operators - 1`` (-1: no operator id);
     ``zone`` numbers their zones (-1: none).
     """
-    has = registration & (operator >= 0)
+    has = np.flatnonzero(registration & (operator >= 0))  # a few rows: gather them, not mask all
     reg_operator, reg_zone = operator[has], zone[has]
     width = int(zone.max(initial=-1)) + 2
     pairs = np.unique(reg_operator * width + (reg_zone + 1))  # distinct (operator, zone or none)
@@ -449,12 +455,13 @@ def _registration_zones(
     return home[operator], state[operator]
 
 
-def _status(bits: np.ndarray) -> pd.Categorical:
+def _status(bits: np.ndarray) -> NDArray[np.int8]:
+    """The most serious severity among each bitmask's reasons, as an index into STATUSES."""
     status = np.full(bits.shape, STATUSES.index("compliant"), dtype=np.int8)
     for severity in ("review", "violation", "invalid"):
         mask = np.uint32(sum(_BIT[c] for c, r in RULES.items() if r.severity == severity))
         status[(bits & mask) != 0] = STATUSES.index(severity)
-    return pd.Categorical.from_codes(status, categories=STATUSES)
+    return status
 
 
 def _explain(
@@ -464,12 +471,12 @@ def _explain(
     codes: _Codes,
     mismatch: np.ndarray,
     lang: Lang,
-) -> tuple[pd.Categorical, pd.Categorical]:
-    """Reason codes and a readable message per row, built once per distinct situation.
+) -> tuple[pd.Categorical, pd.Categorical, pd.Categorical]:
+    """Status, reason codes and a readable message per row, built once per distinct situation.
 
     A situation is a (bits, zone, registration zone, kind); rows near a border add their
     rounded distance to it, invalid rows their problems, ``mismatch`` rows their
-    ``address_message``. Both come out categorical: each distinct text is stored once.
+    ``address_message``. All three come out categorical: each distinct text is stored once.
     """
     t = _TEMPLATES[lang]
     names = dict(zip(zones["zone_id"], zones[f"short_name_{lang}"], strict=True))
@@ -485,10 +492,12 @@ def _explain(
     situation, unique = pd.factorize(key)
     reasons: list[str] = []
     told: list[str] = []
+    masks: list[int] = []
     for value in unique.tolist():
         value, kind = divmod(value, spans[2])
         value, reg = divmod(value, spans[1])
         mask, zone = divmod(value, spans[0])
+        masks.append(mask)
         present = [c for c in _CODES if mask & _BIT[c]]
         reasons.append(";".join(present))
         sentences = [_sentence(c, zone_of[zone], zone_of[reg], kind_of[kind], names, lang) for c in present]
@@ -538,7 +547,12 @@ def _explain(
         which, distinct = _combinations(message[wrong], result["address_message"].iloc[wrong])
         message[wrong] = len(messages) + which
         messages.extend([t["join"].join((messages[base], said)) for base, said in distinct])
-    return _categorical(reasons, situation), _categorical(messages, message)
+    status = _status(np.array(masks, dtype=np.uint32))[situation]
+    return (
+        pd.Categorical.from_codes(status, categories=STATUSES),
+        _categorical(reasons, situation),
+        _categorical(messages, message),
+    )
 
 
 def _categorical(texts: list[str], codes: NDArray[np.intp]) -> pd.Categorical:
