@@ -1091,3 +1091,33 @@ def test_chinese_near_border_and_invalid_messages(near_shenzhen_border: tuple[fl
 def test_unknown_language_is_refused() -> None:
     with pytest.raises(ValueError, match="lang"):
         check(filing(reg("A", FUTIAN)), lang="fr")
+
+
+# --------------------------------------------------------------------------- column types
+
+
+def test_verdict_columns_are_categorical_with_the_zones_as_categories(
+    sample_result: gpd.GeoDataFrame,
+) -> None:
+    ids = list(shipped()["zone_id"])
+    for column in ("zone_id", "registration_zone"):
+        assert list(sample_result[column].cat.categories) == ids
+    assert list(sample_result["status"].cat.categories) == list(STATUSES)
+    for column in ("reasons", "message"):
+        categories = sample_result[column].cat.categories
+        assert categories.is_unique
+        assert set(categories) == set(sample_result[column].astype("str"))  # no unused category
+    assert sample_result["zone_id"].isna().any() and sample_result["message"].notna().all()
+
+
+def test_text_columns_in_place_of_the_readers_categoricals_give_the_same_verdicts(
+    sample_result: gpd.GeoDataFrame,
+) -> None:
+    # Two read filings concatenated, or a column a user rewrote, come back as text: verify
+    # factorises them itself and must judge every row alike.
+    sites = pz.read_facilities(SAMPLE)
+    assert all(isinstance(sites[c].dtype, pd.CategoricalDtype) for c in ("kind", "tenure", "crs"))
+    as_text = sites.astype({c: "str" for c in ("kind", "tenure", "crs")})
+    result = pz.verify(as_text, zones=zones())
+    for column in ("zone_id", "registration_zone", "status", "reasons", "message"):
+        assert result[column].astype("str").tolist() == sample_result[column].astype("str").tolist()

@@ -556,10 +556,15 @@ def _explain(
 
 
 def _categorical(texts: list[str], codes: NDArray[np.intp]) -> pd.Categorical:
-    """``texts[codes]`` as a categorical whose categories are the distinct texts, in order of first mention."""
+    """``texts[codes]`` as a categorical whose categories are the distinct texts used, in order of first mention."""
     position, distinct = pd.factorize(np.array(texts, dtype=object))  # texts may repeat
+    row = position[codes]
+    used = np.bincount(row, minlength=len(distinct)) > 0  # a message later lengthened on all its rows is not
+    if not used.all():
+        row = (np.cumsum(used) - 1)[row]
+        distinct = distinct[used]
     dtype = pd.CategoricalDtype(pd.Index(distinct, dtype="str"))
-    return pd.Categorical.from_codes(position[codes], dtype=dtype, validate=False)
+    return pd.Categorical.from_codes(row, dtype=dtype, validate=False)
 
 
 def _combinations(first: Any, second: Any) -> tuple[NDArray[np.intp], list[tuple[Any, Any]]]:
