@@ -272,6 +272,30 @@ def test_cli_verifies_a_partitioned_folder(
     assert [f["file"] for f in summary["input"]["files"]] == [f"part-{i}.parquet" for i in range(3)]
 
 
+def test_cli_writes_partitions_with_more_categories_than_the_first(
+    client: Any, filing: pd.DataFrame, zones: Any, tmp_path: Path
+) -> None:
+    # Dask writes every partition with the first one's Parquet types, and pandas numbers up to
+    # 127 categories in 8 bits: a later partition with 140 unknown kinds (and as many
+    # messages) must still be written, and read back as filed.
+    folder = tmp_path / "filings"
+    folder.mkdir()
+    first, second = filing.iloc[:600].copy(), filing.iloc[600:].copy()
+    odd = second.index[second["kind"] != "registration"][:140]
+    second.loc[odd, "kind"] = [f"shed-{i}" for i in range(len(odd))]
+    for i, part in enumerate((first, second)):
+        part.reset_index(drop=True).to_parquet(folder / f"part-{i}.parquet")
+    from pilotzone.parallel import verify_files
+
+    summary = verify_files(
+        folder / "*.parquet", tmp_path / "out", scheduler=client.scheduler.address, zones=zones
+    )
+    written = gpd.read_parquet(tmp_path / "out" / "facilities")
+    assert summary["rows"] == len(filing)
+    assert written["kind"].astype("str").str.startswith("shed-").sum() == len(odd)
+    assert (written["status"] == "invalid").sum() >= len(odd)
+
+
 def test_cli_refuses_workers_with_scheduler(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -44,6 +44,7 @@ import dask_geopandas
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from dask.dataframe.utils import clear_known_categories
 
 from pilotzone.errors import InputError, Problem
@@ -355,13 +356,18 @@ def verify_files(
         log.info("verifying %d files on %s", len(files), client.scheduler.address)
         # Validation is the costly part: validate once into a scratch copy that both of
         # verify's passes read back, rather than validating every row twice.
-        read_facilities(_read_parquet(files), crs=crs).to_parquet(scratch, write_index=True)
+        read = read_facilities(_read_parquet(files), crs=crs)
+        read.to_parquet(scratch, write_index=True, schema=_dictionaries(read._meta))
         sites = dask_geopandas.read_parquet(scratch)
         result = verify(sites, operators=operators, zones=zones, lang=lang)
         found = result.map_partitions(_findings, meta=_findings(result._meta))
         _, _, counts, per_operator = dask.compute(
-            result.to_parquet(folder / "facilities", compute=False, write_index=True),
-            found.to_parquet(folder / "findings", compute=False, write_index=False),
+            result.to_parquet(
+                folder / "facilities", compute=False, write_index=True, schema=_dictionaries(result._meta)
+            ),
+            found.to_parquet(
+                folder / "findings", compute=False, write_index=False, schema=_dictionaries(found._meta)
+            ),
             result.map_partitions(_counts, meta=_counts(result._meta)),
             result.map_partitions(summarize, meta=summarize(result._meta)),
         )
@@ -385,6 +391,20 @@ def _parquet_files(pattern: str | os.PathLike[str]) -> list[str]:
     if not found:
         raise InputError(Problem(str(pattern), None, None, None, "no Parquet files match"))
     return found
+
+
+def _dictionaries(meta: pd.DataFrame) -> dict[str, pa.DataType]:
+    """Parquet types for the categorical columns: dictionaries with 32-bit indices.
+
+    Dask writes every partition with the types of the first; pandas numbers up to 127
+    categories in 8 bits, so a later partition with more (its own messages, unknown kinds)
+    would not fit.
+    """
+    return {
+        str(column): pa.dictionary(pa.int32(), pa.large_string())
+        for column, dtype in meta.dtypes.items()
+        if isinstance(dtype, pd.CategoricalDtype)
+    }
 
 
 def _read_parquet(files: list[str]) -> dd.DataFrame:
