@@ -634,7 +634,7 @@ def test_unknown_kind_and_tenure_and_missing_operator() -> None:
     assert result["kind"].tolist() == ["warehouse", ""]  # as filed, for the reader of the report
     assert result.geometry.notna().all()  # located, though the rows are marked
     # Categorical: the accepted values first, then what was filed instead, each once.
-    assert list(result["kind"].cat.categories) == [*facilities.KINDS, "", "warehouse"]
+    assert list(result["kind"].cat.categories) == [*facilities.KINDS, "warehouse", ""]
     assert list(result["tenure"].cat.categories) == ["owned", "rented", "purchased", "borrowed"]
 
 

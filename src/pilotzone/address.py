@@ -56,12 +56,12 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyproj
 import shapely
 
 from pilotzone.crs import to_wgs84
 from pilotzone.errors import BoundaryDataError, InputError, Problem
+from pilotzone.facilities import _category
 from pilotzone.zones import load_zones, shipped_folder, verified_bytes
 
 __all__ = ["ADDRESS_CHECKS", "ADDRESS_COLUMNS", "address_check"]
@@ -313,14 +313,15 @@ def address_check(
     Returns
     -------
     pandas.DataFrame
-        The input's index, and the columns of :data:`ADDRESS_COLUMNS`:
+        The input's index, and the columns of :data:`ADDRESS_COLUMNS`; the
+        text columns are categorical, each distinct text stored once:
 
         - ``address_province``, ``address_city``, ``address_district``
-          (str or None): the units the address names, as the divisions
+          (text or missing): the units the address names, as the divisions
           table spells them;
-        - ``address_adcode`` (str or None): the finest unit named, when
+        - ``address_adcode`` (text or missing): the finest unit named, when
           exactly one;
-        - ``coordinate_district``, ``coordinate_adcode`` (str or None): the
+        - ``coordinate_district``, ``coordinate_adcode`` (text or missing): the
           county the coordinate lies in (``北京市朝阳区``), for rows with an
           address;
         - ``address_check`` (categorical, :data:`ADDRESS_CHECKS`);
@@ -328,11 +329,11 @@ def address_check(
           it cannot be decided;
         - ``address_distance_m`` (float): for a coordinate outside the
           named unit, its distance to it in metres;
-        - ``address_zone`` (str or None): the zone wholly holding the named
+        - ``address_zone`` (text or missing): the zone wholly holding the named
           unit; ``address_zone_status``: ``inside``, ``outside`` (no zone
           touches it), ``partial`` (a zone covers part of it: undecidable
-          from the address) or None;
-        - ``address_message`` (str): one sentence a regulator can read.
+          from the address) or missing;
+        - ``address_message`` (text): one sentence a regulator can read.
 
     Raises
     ------
@@ -379,11 +380,11 @@ def address_check(
     unit = found[inverse]
     out = pd.DataFrame(index=facilities.index)
     for i, column in enumerate(("address_province", "address_city", "address_district")):
-        out[column] = _text(common[:, i], inverse)
-    out["address_adcode"] = _text(divisions.adcode, unit)
+        out[column] = _category(common[:, i], inverse)
+    out["address_adcode"] = _category(divisions.adcode, unit)
     located = county >= 0
-    out["coordinate_district"] = _text(divisions.full_names, county)
-    out["coordinate_adcode"] = _text(divisions.adcode, county)
+    out["coordinate_district"] = _category(divisions.full_names, county)
+    out["coordinate_adcode"] = _category(divisions.adcode, county)
 
     check = outcome[inverse]
     decided = (check == _FOUND) & located
@@ -405,8 +406,8 @@ def address_check(
 
     zones = load_zones() if zones is None else zones
     zone, status = _implied_zones(divisions, found, zones)  # per distinct address
-    out["address_zone"] = _text(zone, inverse)
-    out["address_zone_status"] = _text(status, inverse)
+    out["address_zone"] = _category(zone, inverse)
+    out["address_zone_status"] = _category(status, inverse)
     names = dict(zip(zones["zone_id"], zones.get(f"short_name_{lang}", zones["zone_id"]), strict=True))
     bands = np.full(n, np.nan)
     bands[wrong] = band
@@ -419,7 +420,7 @@ def address_check(
                  distance[r], bands[r], status[inverse[r]], names.get(zone[inverse[r]], zone[inverse[r]]), lang=lang)
         for r in first
     ]
-    out["address_message"] = _text(np.array(messages, dtype=object), situation.ravel())
+    out["address_message"] = _category(np.array(messages, dtype=object), situation.ravel())
     return out
 
 
@@ -522,17 +523,6 @@ def _implied_zones(
         else:
             status[rows] = "partial"
     return zone, status
-
-
-def _text(values: np.ndarray, codes: np.ndarray) -> Any:
-    """``values[codes]`` as a text column (missing where a code is -1 or the value is None).
-
-    Text even when every value is missing, so that pieces of one filing checked
-    apart (Dask partitions) have one schema.
-    """
-    table = pa.array([*values, None], type=pa.large_string())
-    taken = table.take(np.where(codes < 0, len(values), codes))
-    return pd.array(taken, dtype="str")
 
 
 def _common(divisions: _Divisions, rows: tuple[int, ...]) -> tuple[str | None, str | None, str | None]:

@@ -1317,13 +1317,21 @@ def _labels(names: Sequence[Any], codes: NDArray[np.integer]) -> Any:
     return pd.array(_arrow(names, codes), dtype=_STR)
 
 
-def _category(names: Sequence[str], codes: NDArray[np.integer], first: Sequence[str] = ()) -> pd.Categorical:
-    """``names[codes]`` as a categorical (missing where a code is -1): a column of a few distinct
-    values stores each once. Its categories are ``first``, then the other names, sorted."""
-    others = sorted(set(names) - set(first))
-    categories = pd.Index([*first, *others], dtype=_STR)
-    position = np.append(categories.get_indexer(list(names)), -1)
-    return pd.Categorical.from_codes(position[codes], dtype=pd.CategoricalDtype(categories))
+def _category(names: Sequence[Any], codes: NDArray[np.integer], first: Sequence[str] = ()) -> pd.Categorical:
+    """``names[codes]`` as a categorical, missing where a code is -1 or the name is None.
+
+    Its categories are ``first``, then the other names some row has, in order of first
+    mention, each once (names may repeat). A column of a few distinct texts stores each once,
+    and code that reads it need not hash its text again.
+    """
+    names = np.asarray(names, dtype=object)
+    codes = np.asarray(codes, dtype=np.intp)
+    used = (np.bincount(codes + 1, minlength=len(names) + 1)[1:] > 0) & pd.notna(names)
+    position, categories = pd.factorize(np.concatenate([np.asarray(first, dtype=object), names[used]]))
+    lookup = np.full(len(names) + 1, -1, dtype=np.intp)  # the last entry: code -1
+    lookup[np.flatnonzero(used)] = position[len(first):]
+    dtype = pd.CategoricalDtype(pd.Index(categories, dtype=_STR))
+    return pd.Categorical.from_codes(lookup[codes], dtype=dtype, validate=False)
 
 
 # "" as a large_string: compared with a plain string scalar, pyarrow would cast the whole column.

@@ -236,14 +236,16 @@ def verify(
 def _unknown_categories(meta: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """``meta`` with the categories Dask cannot know before computing marked unknown.
 
-    Every partition has the same categories of zone_id, status and address_check, but
-    kind, tenure and crs add the unknown values they hold, and reasons and message
-    hold each partition's own texts. Computed, the partitions' categories are joined.
+    Every partition has the same categories of zone_id, registration_zone, status and
+    address_check, but kind, tenure and crs add the unknown values they hold, and the other
+    text columns (reasons, message, the address columns) hold each partition's own texts.
+    Computed, the partitions' categories are joined.
     """
+    fixed = {"zone_id", "registration_zone", "status", "address_check"}
     varying = [
         column
-        for column in ("kind", "tenure", "crs", "reasons", "message")
-        if column in meta.columns and isinstance(meta[column].dtype, pd.CategoricalDtype)
+        for column, dtype in meta.dtypes.items()
+        if isinstance(dtype, pd.CategoricalDtype) and column not in fixed
     ]
     return clear_known_categories(meta, cols=varying, index=False)
 

@@ -51,7 +51,7 @@ from numpy.typing import NDArray
 
 from pilotzone.address import ADDRESS_COLUMNS, address_check
 from pilotzone.errors import InputError, Problem
-from pilotzone.facilities import _arrow, _distinct, _services, _text, read_facilities
+from pilotzone.facilities import _arrow, _category, _distinct, _services, _text, read_facilities
 from pilotzone.locate import COORDINATE_ISSUES, _is_dask, locate
 from pilotzone.rules import EXCLUDED_SERVICES, OPENED_SERVICES, RULES, cite, describe
 from pilotzone.zones import load_zones
@@ -550,21 +550,9 @@ def _explain(
     status = _status(np.array(masks, dtype=np.uint32))[situation]
     return (
         pd.Categorical.from_codes(status, categories=STATUSES),
-        _categorical(reasons, situation),
-        _categorical(messages, message),
+        _category(reasons, situation),
+        _category(messages, message),
     )
-
-
-def _categorical(texts: list[str], codes: NDArray[np.intp]) -> pd.Categorical:
-    """``texts[codes]`` as a categorical whose categories are the distinct texts used, in order of first mention."""
-    position, distinct = pd.factorize(np.array(texts, dtype=object))  # texts may repeat
-    row = position[codes]
-    used = np.bincount(row, minlength=len(distinct)) > 0  # a message later lengthened on all its rows is not
-    if not used.all():
-        row = (np.cumsum(used) - 1)[row]
-        distinct = distinct[used]
-    dtype = pd.CategoricalDtype(pd.Index(distinct, dtype="str"))
-    return pd.Categorical.from_codes(row, dtype=dtype, validate=False)
 
 
 def _combinations(first: Any, second: Any) -> tuple[NDArray[np.intp], list[tuple[Any, Any]]]:
