@@ -441,17 +441,17 @@ def _registration_zones(
     has = np.flatnonzero(registration & (operator >= 0))  # a few rows: gather them, not mask all
     reg_operator, reg_zone = operator[has], zone[has]
     width = int(zone.max(initial=-1)) + 2
-    pairs = np.unique(reg_operator * width + (reg_zone + 1))  # distinct (operator, zone or none)
-    zones_per_operator = np.bincount(pairs // width, minlength=operators)
-    first = np.full(operators, -1, dtype=np.intp)
-    seen, at = np.unique(reg_operator, return_index=True)
-    first[seen] = reg_zone[at]
+    pairs = np.zeros((operators, width), dtype=bool)  # (operator, zone or none) seen
+    pairs[reg_operator, reg_zone + 1] = True
+    zones_per_operator = pairs.sum(axis=1)
+    some_zone = np.full(operators, -1, dtype=np.intp)
+    some_zone[reg_operator] = reg_zone  # the zone of any of its registrations: used where there is only one
     state = np.full(operators + 1, _MISSING, dtype=np.int8)  # the last entry: no operator id
     state[:operators] = np.where(
         zones_per_operator == 0, _MISSING,
-        np.where(zones_per_operator > 1, _AMBIGUOUS, np.where(first < 0, _OUTSIDE, _PLACED)),
+        np.where(zones_per_operator > 1, _AMBIGUOUS, np.where(some_zone < 0, _OUTSIDE, _PLACED)),
     )
-    home = np.append(np.where(state[:operators] == _PLACED, first, -1), -1).astype(np.int16)  # a smaller gather
+    home = np.append(np.where(state[:operators] == _PLACED, some_zone, -1), -1).astype(np.int16)  # a smaller gather
     return home[operator], state[operator]
 
 
