@@ -861,3 +861,20 @@ def test_vectorised_cells_equal_the_per_cell_functions(cells: list[Any]) -> None
         for fold in (True, False):
             texts = facilities._text_column(values, fold=fold).to_pylist()
             assert texts == [facilities._text(v, fold=fold) for v in values.tolist()]
+
+
+@given(
+    names=st.lists(st.one_of(st.none(), st.sampled_from(["", "a", "b", "长城", "a;b"])), max_size=8),
+    data=st.data(),
+    first=st.lists(st.sampled_from(["b", "z"]), unique=True),
+)
+def test_category_holds_the_named_values_and_only_used_categories(names: list[Any], data: Any, first: list[str]) -> None:
+    codes = np.array(
+        data.draw(st.lists(st.integers(-1, len(names) - 1), max_size=30)) if names else [], dtype=np.intp
+    )
+    column = facilities._category(names, codes, first)
+    expected = [None if c < 0 or names[c] is None else names[c] for c in codes.tolist()]
+    assert [None if pd.isna(v) else v for v in column] == expected
+    categories = list(column.categories)
+    assert categories[: len(first)] == first and len(set(categories)) == len(categories)
+    assert set(categories[len(first):]) == {v for v in expected if v is not None} - set(first)
