@@ -868,7 +868,9 @@ def test_vectorised_cells_equal_the_per_cell_functions(cells: list[Any]) -> None
     data=st.data(),
     first=st.lists(st.sampled_from(["b", "z"]), unique=True),
 )
-def test_category_holds_the_named_values_and_only_used_categories(names: list[Any], data: Any, first: list[str]) -> None:
+def test_category_holds_the_named_values_and_only_used_categories(
+    names: list[Any], data: Any, first: list[str]
+) -> None:
     codes = np.array(
         data.draw(st.lists(st.integers(-1, len(names) - 1), max_size=30)) if names else [], dtype=np.intp
     )
