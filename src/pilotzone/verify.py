@@ -371,10 +371,7 @@ def _judge(
     operator = codes.operator
     near = result["near_border"].to_numpy()
 
-    def kind_is(*names: str) -> np.ndarray:
-        return _kind_is(codes, *names)
-
-    registration = kind_is("registration") & ~invalid
+    registration = _kind_is(codes, "registration") & ~invalid
     reg_zone, reg_state = _registration_zones(operator, len(codes.operators), zone, registration)
     codes.reg = reg_zone
     result["registration_zone"] = pd.Categorical.from_codes(reg_zone, categories=codes.zone_ids)
@@ -393,13 +390,13 @@ def _judge(
     add("registration_outside_zones", checked & (reg_state == _OUTSIDE))
     outside = facility & placed & (zone != reg_zone)
     add("facility_outside_registration_zone", outside)
-    add("acceleration_outside_zone", outside & kind_is("cdn"))
-    add("isp_service_outside_zone", outside & kind_is("isp"))
+    add("acceleration_outside_zone", outside & _kind_is(codes, "cdn"))
+    add("isp_service_outside_zone", outside & _kind_is(codes, "isp"))
     add("zone_not_active", checked & in_inactive)
     if "via_basic_carrier" in result.columns:
         cell, values = _distinct(result["via_basic_carrier"])
         said_no = np.array([not _missing(v) and str(v).strip().lower() in _NO for v in values], dtype=bool)
-        add("isp_access_not_via_basic_carrier", checked & said_no[cell] & kind_is("isp", "registration"))
+        add("isp_access_not_via_basic_carrier", checked & said_no[cell] & _kind_is(codes, "isp", "registration"))
     excluded, unknown = services
     registrations = np.flatnonzero(registration)  # services are judged on these few rows only
     bits[registrations] |= excluded[operator[registrations]] * _BIT["service_excluded"]
@@ -546,7 +543,7 @@ def _explain(
     if len(wrong):  # the message names both districts
         which, distinct = _combinations(message[wrong], result["address_message"].iloc[wrong])
         message[wrong] = len(messages) + which
-        messages.extend([t["join"].join((messages[base], said)) for base, said in distinct])
+        messages.extend([t["join"].join((messages[base], remark)) for base, remark in distinct])
     status = _status(np.array(masks, dtype=np.uint32))[situation]
     return (
         pd.Categorical.from_codes(status, categories=STATUSES),
