@@ -112,14 +112,16 @@ def normalize_crs(crs: Any, *, search_names: bool = True) -> str:
     Raises
     ------
     CRSError
-        If ``crs`` is missing or not a coordinate system; the message lists the
+        If ``crs`` is missing or not a coordinate system, or one whose points
+        are not 2D positions on the map: geocentric, vertical, geographic 3D,
+        compound and engineering systems are refused. The message lists the
         accepted names.
     """
     if crs is None or (isinstance(crs, float) and np.isnan(crs)):
         raise CRSError(_unknown_message(crs, "no coordinate system was given"))
     if isinstance(crs, str):
         key = "".join(ch for ch in crs.strip().lower() if ch not in "-_ :")
-        if key in _ALIASES:
+        if key in _ALIASES and not _SIGNED_NUMBER.search(crs):  # "EPSG:-4326" is no alias
             return _ALIASES[key]
         if not key:
             raise CRSError(_unknown_message(crs, "the coordinate system is empty"))
@@ -130,13 +132,39 @@ def normalize_crs(crs: Any, *, search_names: bool = True) -> str:
 
 #: Coordinate-system text PROJ parses without searching its database by name.
 _NOT_A_NAME = re.compile(r"^(?:[A-Za-z]+:\d+|\d+|urn:ogc:def:crs:\S+|\+proj=.*|[A-Z]+(?:CRS)?\[.*)$", re.DOTALL)
+#: A number with a sign that does not join two words (the "-" of "EPSG:-4326", not of "GCJ-02").
+_SIGNED_NUMBER = re.compile(r"(?:^|[^0-9A-Za-z])[-+]\s*\d")
+#: How many coordinate systems, and transformers between two of them, are kept once built.
+_CACHE_SIZE = 256
 
 
 def _normalize_pyproj(crs: Any) -> str:
+    if isinstance(crs, str | int) and not isinstance(crs, bool):
+        return _normalize_value(crs)
+    return _normalize_parsed(crs)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _normalize_value(crs: str | int) -> str:
+    """:func:`_normalize_parsed` once per distinct text or code: parsing one costs ~20 ms."""
+    return _normalize_parsed(crs)
+
+
+def _normalize_parsed(crs: Any) -> str:
     try:
         parsed = pyproj.CRS.from_user_input(crs)
     except (pyproj.exceptions.CRSError, TypeError, ValueError) as error:
         raise CRSError(_unknown_message(crs, str(error).split("\n")[0])) from None
+    horizontal = parsed.is_geographic or parsed.is_projected
+    if parsed.is_compound or len(parsed.axis_info) != 2 or not horizontal:
+        raise CRSError(
+            _unknown_message(
+                crs,
+                f"it is a {parsed.type_name}; pilotzone takes 2D longitude/latitude (geographic) "
+                "or easting/northing (projected) coordinates, not geocentric, vertical, 3D, "
+                "compound or engineering ones",
+            )
+        )
     code = parsed.to_epsg(min_confidence=90)
     if code == 4326:
         return "wgs84"
@@ -158,7 +186,13 @@ def _unknown_message(crs: Any, why: str) -> str:
 def is_lonlat(crs: Any) -> bool:
     """Tell whether a coordinate system's axes are longitude and latitude in degrees."""
     name = normalize_crs(crs)
-    return name in NAMED_CRS or pyproj.CRS.from_user_input(name).is_geographic
+    return name in NAMED_CRS or _parsed(name).is_geographic
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _parsed(name: str) -> pyproj.CRS:
+    """The pyproj CRS of a normalised name, built once."""
+    return pyproj.CRS.from_user_input(name)
 
 
 def to_wgs84(x: ArrayLike, y: ArrayLike, crs: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -175,7 +209,8 @@ def to_wgs84(x: ArrayLike, y: ArrayLike, crs: Any) -> tuple[NDArray[np.float64],
     Returns
     -------
     lon, lat : ndarray of float64
-        WGS-84 degrees. NaN in, NaN out; coordinates PROJ cannot transform come
+        WGS-84 degrees. NaN in, NaN out; coordinates PROJ cannot transform, or
+        transforms to a longitude or latitude out of range (off the globe), come
         out as ``inf``.
 
     Examples
@@ -193,7 +228,13 @@ def to_wgs84(x: ArrayLike, y: ArrayLike, crs: Any) -> tuple[NDArray[np.float64],
     if name == "bd09":
         return _gcj02_to_wgs84(*_bd09_to_gcj02(x_arr, y_arr))
     lon, lat = _transformer(name, "EPSG:4326").transform(x_arr, y_arr)
-    return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+    lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+    # PROJ returns inf where it cannot transform, but a finite answer off the globe where a
+    # projection is inverted far outside its area (+over, +lon_wrap): both are no position.
+    with np.errstate(invalid="ignore"):
+        off_globe = (np.abs(lon) > 180.0) | (np.abs(lat) > 90.0)
+    lon[off_globe] = lat[off_globe] = np.inf
+    return lon, lat
 
 
 def from_wgs84(
@@ -243,7 +284,7 @@ def _as_float_arrays(x: ArrayLike, y: ArrayLike) -> tuple[NDArray[np.float64], N
     return x_arr, y_arr
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=_CACHE_SIZE)
 def _transformer(source: str, target: str) -> pyproj.Transformer:
     return pyproj.Transformer.from_crs(source, target, always_xy=True)
 

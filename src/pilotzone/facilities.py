@@ -57,6 +57,10 @@ __all__ = ["read_facilities"]
 
 logger = logging.getLogger(__name__)
 
+#: The default ``max_crs`` of :func:`read_facilities`: the most distinct ``crs`` values in one
+#: filing. A real filing uses a handful; each new one costs PROJ 20-40 ms to build.
+MAX_CRS = 32
+
 #: Values of the ``kind`` column (the rules define them).
 KINDS = FACILITY_KINDS
 #: Values of the ``tenure`` column.
@@ -169,6 +173,7 @@ def read_facilities(
     sheet: str | int | None = None,
     errors: Literal["mark", "raise"] = "mark",
     max_bytes: int | None = None,
+    max_crs: int = MAX_CRS,
     first_row: int = 1,
 ) -> gpd.GeoDataFrame:
     """Read a facility filing into a validated GeoDataFrame.
@@ -205,6 +210,12 @@ def read_facilities(
         :data:`MEMORY_PER_FILE_BYTE`, or :data:`FALLBACK_MAX_BYTES` where it
         cannot be read. A larger input raises :class:`InputError`, naming the
         file, its size and the limit, rather than exhausting memory.
+    max_crs : int, default :data:`MAX_CRS`
+        The most distinct values the ``crs`` column may hold (blank cells and
+        different spellings of one system each count as written). Each new
+        coordinate system costs PROJ tens of milliseconds to build, so a
+        filing of thousands would take minutes; it raises
+        :class:`InputError` before any of them is built.
     first_row : int, default 1
         The number of the first data row, in ``source_row`` and in problems:
         for a piece of a larger filing (a Dask partition), its position in
@@ -242,7 +253,7 @@ def read_facilities(
     ValueError
         If ``errors`` is not ``"mark"`` or ``"raise"``, ``sheet`` is given
         for a source without sheets or layers, or ``max_bytes`` or
-        ``first_row`` is not a positive integer.
+        ``max_crs`` or ``first_row`` is not a positive integer.
 
     Notes
     -----
@@ -274,10 +285,12 @@ def read_facilities(
         raise ValueError(f"errors must be 'mark' or 'raise', not {errors!r}")
     if isinstance(first_row, bool) or not isinstance(first_row, numbers.Integral) or first_row < 1:
         raise ValueError(f"first_row must be a positive integer, not {first_row!r}")
+    if isinstance(max_crs, bool) or not isinstance(max_crs, numbers.Integral) or max_crs < 1:
+        raise ValueError(f"max_crs must be a positive integer, not {max_crs!r}")
     crs_argument = None if crs is None else normalize_crs(crs)
     limit = _max_bytes_argument(max_bytes)
     raw = _read(source, sheet, limit)
-    return _build(raw, crs_argument, errors, first_row)
+    return _build(raw, crs_argument, errors, first_row, int(max_crs))
 
 
 # --------------------------------------------------------------------------- resource limits
@@ -926,7 +939,9 @@ def _match_columns(raw: _Raw) -> tuple[dict[str, int], list[int], list[Problem]]
     return canonical, extras, problems
 
 
-def _build(raw: _Raw, crs_argument: str | None, errors: str, first_row: int) -> gpd.GeoDataFrame:
+def _build(
+    raw: _Raw, crs_argument: str | None, errors: str, first_row: int, max_crs: int
+) -> gpd.GeoDataFrame:
     columns, extras, whole = _match_columns(raw)
     name = raw.name
     if len(raw.frame) == 0:
@@ -1005,7 +1020,7 @@ def _build(raw: _Raw, crs_argument: str | None, errors: str, first_row: int) -> 
     where = raw.points.label if raw.points is not None else "lon"
     lon_label, lat_label = label.get("lon", where), label.get("lat", where)
     crs_code, crs_names, lonlat = _row_crs(
-        column("crs"), default_crs, label.get("crs", "crs"), usable, mark
+        column("crs"), default_crs, label.get("crs", "crs"), usable, mark, (name, max_crs)
     )
     with np.errstate(invalid="ignore"):
         bad_lat = lonlat & (np.abs(lat) > 90.0)
@@ -1167,10 +1182,25 @@ def _row_crs(
     column: str,
     usable: NDArray[np.bool_],
     mark: _Mark,
+    limit: tuple[str, int],
 ) -> tuple[NDArray[np.intp], list[str], NDArray[np.bool_]]:
     """Each row's CRS (an index into the list of normalised names: the row's value, else the
-    default), that list, and whether each row's CRS is lon/lat."""
+    default), that list, and whether each row's CRS is lon/lat.
+
+    ``limit`` is the file's name and the most distinct values allowed, checked before any
+    value is parsed: PROJ takes 20-40 ms to build each new coordinate system.
+    """
     cell, cells = _distinct(values)
+    texts = {_text(value) for value in cells} - {""}
+    file, max_crs = limit
+    if len(texts) > max_crs:
+        reason = (
+            f"{len(texts):,} distinct coordinate systems, more than the limit of {max_crs:,} "
+            "(a filing normally uses a handful, and each costs PROJ time to set up). Write one "
+            "spelling per system, or raise the limit: read_facilities(..., max_crs=N), or "
+            "pilotzone verify --max-crs N"
+        )
+        raise InputError(Problem(file, None, column, None, reason))
     cache: dict[str, _CRSInfo] = {}
     names: list[str] = []
     lonlat: list[bool] = []
