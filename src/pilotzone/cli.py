@@ -6,7 +6,7 @@
     pilotzone locate LON LAT --crs CRS [--as-of DATE] [--boundaries PATH] [--lang en|zh]
     pilotzone verify FILE [--operators FILE] [--crs CRS] [--as-of DATE] [--out DIR]
                           [--basemap osm|gaode|tianditu:KEY|TEMPLATE] [--lang en|zh]
-                          [--boundaries PATH] [--sheet NAME]
+                          [--boundaries PATH] [--sheet NAME] [--max-crs N]
     pilotzone verify 'DIR/*.parquet' (--scheduler ADDRESS | --workers N) --out DIR [--crs CRS]
                           [--operators FILE] [--as-of DATE] [--boundaries PATH]
     pilotzone site   FILE (--zone ZONE | --registration=LON,LAT) --crs CRS [--out DIR]
@@ -43,12 +43,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import logging
 import re
 import sys
 import time
 import traceback
 import unicodedata
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -58,6 +60,7 @@ from pyproj.exceptions import ProjError
 
 import pilotzone
 from pilotzone.errors import InputError, PilotzoneError, Problem
+from pilotzone.facilities import MAX_CRS
 from pilotzone.report import SITE_FILES, write_sites
 
 __all__ = ["main"]
@@ -149,13 +152,58 @@ class _UsageError(Exception):
 # --------------------------------------------------------------------------- output helpers
 
 
+#: Unicode categories a terminal does not print as themselves: controls (ESC, C1, ...),
+#: format characters (bidi overrides, zero-width), surrogates, private use, unassigned, and
+#: line and paragraph separators.
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def _printable(text: str) -> str:
+    """``text`` with every character a terminal would act on, or not show, written as its
+    escape (``\\x1b``, ``\\u202e``): filing text cannot move the cursor, erase lines, set the
+    window title or reorder what is printed. Printable text, CJK included, stays as it is."""
+    return "".join(
+        c.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(c) in _UNPRINTABLE
+        else c
+        for c in text
+    )
+
+
+class _PrintableStream(io.TextIOBase):
+    """A text stream that writes through :func:`_printable`, line by line."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write("\n".join(_printable(line) for line in text.split("\n")))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    @property
+    def encoding(self) -> str | None:  # type: ignore[override]
+        return getattr(self.stream, "encoding", None)
+
+
 def _width(text: str) -> int:
-    """Columns a string takes in a terminal: East Asian wide characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    """Columns a string takes in a terminal: East Asian wide characters take two, combining
+    marks none."""
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in text
+    )
 
 
 def _table(rows: list[list[str]], out: IO[str], *, right: Sequence[int] = ()) -> None:
-    """Print rows as a plain aligned table, the first row as its header."""
+    """Print rows as a plain aligned table, the first row as its header; cells are made
+    printable first, so that their widths are the widths shown."""
+    rows = [[_printable(cell) for cell in row] for row in rows]
     widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
     for n, row in enumerate(rows):
         cells = []
@@ -290,6 +338,7 @@ def _verify(
     path: Path,
     *,
     crs: str | None,
+    max_crs: int,
     sheet: str | None,
     operators: str | None,
     as_of: str | None,
@@ -304,7 +353,7 @@ def _verify(
     progress.stage("loading zones")
     zones = pilotzone.load_zones(as_of=as_of, boundaries=boundaries)
     progress.stage(f"reading {path.name}")
-    sites = pilotzone.read_facilities(path, crs=crs, sheet=_sheet(sheet))
+    sites = pilotzone.read_facilities(path, crs=crs, max_crs=max_crs, sheet=_sheet(sheet))
     progress.stage(f"locating {len(sites):,} rows and applying the rules")
     try:
         result = verify(sites, operators=operators, zones=zones, lang=lang)  # type: ignore[arg-type]
@@ -427,6 +476,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     result, zones = _verify(
         Path(args.file),
         crs=args.crs,
+        max_crs=args.max_crs,
         sheet=args.sheet,
         operators=args.operators,
         as_of=args.as_of,
@@ -449,8 +499,10 @@ def _verify_on_dask(args: argparse.Namespace) -> int:
         )
     if args.out is None:
         raise _UsageError("--scheduler/--workers write their results as files: add --out DIR")
-    if args.sheet is not None or args.basemap is not None:
-        raise _UsageError("--sheet and --basemap do not apply to Parquet files on a Dask cluster")
+    if args.sheet is not None or args.basemap is not None or args.max_crs != MAX_CRS:
+        raise _UsageError(
+            "--sheet, --basemap and --max-crs do not apply to Parquet files on a Dask cluster"
+        )
     if args.workers is not None and args.workers < 1:
         raise _UsageError(f"--workers {args.workers}: give at least 1")
     from pilotzone.verify import STATUSES
@@ -588,8 +640,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out is not None else Path.cwd() / _DEMO_OUT
     progress = _Progress.for_stderr()
     result, zones = _verify(
-        filing, crs=None, sheet=None, operators=None, as_of=None, boundaries=None,
-        progress=progress, lang=args.lang,
+        filing, crs=None, max_crs=MAX_CRS, sheet=None, operators=None, as_of=None,
+        boundaries=None, progress=progress, lang=args.lang,
     )  # fmt: skip
     _print_summary(result, zones, args.lang)
     _write(result, zones, out, None, args.lang, progress)
@@ -599,11 +651,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _audit_input(path: str, crs: str | None) -> Any:
-    """A ``verify --out`` folder as a path; a filing read with ``--crs`` (the callee verifies)."""
+def _audit_input(path: str, args: argparse.Namespace) -> Any:
+    """A ``verify --out`` folder as a path; a filing read with ``--crs`` and ``--max-crs`` (the
+    callee verifies)."""
     if Path(path).is_dir():
         return path
-    return pilotzone.read_facilities(Path(path), crs=crs)
+    return pilotzone.read_facilities(Path(path), crs=args.crs, max_crs=args.max_crs)
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
@@ -614,7 +667,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         raise _UsageError(f"--out {args.out!r}: write the sample as FILE.csv or FILE.json")
     zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
     drawn = pilotzone.sample(
-        _audit_input(args.file, args.crs), args.n, seed=args.seed, by=args.by, zones=zones
+        _audit_input(args.file, args), args.n, seed=args.seed, by=args.by, zones=zones
     )
     record = drawn.attrs["sample"]
     t = _TEXT[args.lang]
@@ -664,7 +717,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         Path(args.out).mkdir(parents=True, exist_ok=True)  # fail before the slow part
     zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
     changes = pilotzone.compare(
-        _audit_input(args.old, args.crs), _audit_input(args.new, args.crs), zones=zones,
+        _audit_input(args.old, args), _audit_input(args.new, args), zones=zones,
         lang=args.lang,
     )  # fmt: skip
     record = changes.attrs["compare"]
@@ -755,6 +808,13 @@ def _show_versions() -> int:
 # --------------------------------------------------------------------------- parser
 
 
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     # --debug works before and after the command; SUPPRESS keeps the subcommand's
     # default from overwriting a --debug given before it.
@@ -774,6 +834,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="zone data: a folder with manifest.json, or a boundary file "
         "that replaces or adds zones",
+    )
+    crs_limit = argparse.ArgumentParser(add_help=False)
+    crs_limit.add_argument(
+        "--max-crs",
+        type=_positive,
+        default=MAX_CRS,
+        metavar="N",
+        help=f"most distinct values a filing's crs column may hold (default {MAX_CRS})",
     )
     language = argparse.ArgumentParser(add_help=False)
     language.add_argument(
@@ -826,7 +894,7 @@ def _parser() -> argparse.ArgumentParser:
 
     verify = commands.add_parser(
         "verify",
-        parents=[common, zone_data, language],
+        parents=[common, zone_data, crs_limit, language],
         help="check a filing",
         description="Check every row of a facility filing against the pilot's siting rules.",
     )
@@ -909,7 +977,7 @@ def _parser() -> argparse.ArgumentParser:
 
     drawing = commands.add_parser(
         "sample",
-        parents=[common, zone_data, language],
+        parents=[common, zone_data, crs_limit, language],
         help="draw a reproducible random sample of operators to inspect",
         description="Draw a reproducible random sample of operators to inspect (Annex V: "
         "regular random checks). The same seed and input always give the same sample, "
@@ -940,7 +1008,7 @@ def _parser() -> argparse.ArgumentParser:
 
     diff = commands.add_parser(
         "diff",
-        parents=[common, zone_data, language],
+        parents=[common, zone_data, crs_limit, language],
         help="compare two audits",
         description="Compare two audits (two `verify --out` folders, or two filings, verified "
         "first): findings new, resolved or unchanged; facilities added, removed or moved; "
@@ -1007,14 +1075,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         The exit status: 0 all compliant, 1 findings, 2 bad input or usage,
         3 internal error (see the module docstring).
+
+    Notes
+    -----
+    Everything printed passes through :func:`_printable`, and Python warnings
+    (from pilotzone or its libraries) become one-line ``pilotzone: note:``
+    messages instead of ``file.py:123: UserWarning:`` lines.
     """
+    _safe_streams()
+    with (
+        contextlib.redirect_stdout(_PrintableStream(sys.stdout)),
+        contextlib.redirect_stderr(_PrintableStream(sys.stderr)),
+        warnings.catch_warnings(),
+    ):
+        warnings.showwarning = _note
+        return _run(argv)
+
+
+def _note(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: IO[str] | None = None,
+    line: str | None = None,
+) -> None:
+    """Show a warning as a one-line note on stderr (a ``warnings.showwarning`` hook)."""
+    text = " ".join(str(message).split())
+    debug = log.isEnabledFor(logging.DEBUG)
+    where = f" ({category.__name__}, {filename}:{lineno})" if debug else ""
+    print(f"pilotzone: note: {text}{where}", file=sys.stderr)
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    """:func:`main` inside its printable streams."""
     parser = _parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help, --version and usage errors (2)
         return exit_.code if isinstance(exit_.code, int) else EXIT_INPUT
     debug = bool(getattr(args, "debug", False))
-    _safe_streams()
 
     package_log = logging.getLogger("pilotzone")
     handler = logging.StreamHandler(sys.stderr)
