@@ -404,3 +404,23 @@ def test_diff_as_a_real_process(audit_files: tuple[Path, Path]) -> None:
     )  # fmt: skip
     assert done.returncode == 1, done.stderr
     assert "New violations: 1" in done.stdout
+
+
+def test_compare_of_folders_reads_status_not_the_filed_status(
+    zones: gpd.GeoDataFrame, tmp_path: Path
+) -> None:
+    # Each filing says every row is "compliant" in a column of its own: the audits must compare
+    # verify's statuses, and the filed column must come back from the folder under its new name.
+    folders = []
+    for name, rows in (("old", OLD), ("new", NEW)):
+        filed = filing(rows).assign(status="compliant", reasons="none claimed")
+        write_report(pz.verify(filed, zones=zones), tmp_path / name, zones=zones)
+        folders.append(tmp_path / name)
+    changes = pz.compare(*folders)
+    plain = pz.compare(pz.verify(filing(OLD), zones=zones), pz.verify(filing(NEW), zones=zones))
+    assert by_change(changes) == by_change(plain)
+    assert changes["new_status"].dropna().tolist() == plain["new_status"].dropna().tolist()
+    assert "violation" in set(changes["new_status"].dropna())
+    back = gpd.read_file(folders[1] / "facilities.geojson")
+    assert set(back["filed_status"]) == {"compliant"}
+    assert set(back["filed_reasons"]) == {"none claimed"}

@@ -335,3 +335,19 @@ def test_an_empty_partition_changes_nothing(filing: pd.DataFrame, zones: Any) ->
     assert data.map_partitions(len).compute(scheduler="sync").tolist()[1] == 0
     got = pz.verify(data, zones=zones).compute(scheduler="sync")
     same(got, pz.verify(filing, zones=zones))
+
+
+def test_filed_columns_are_renamed_once_for_the_whole_filing(
+    filing: pd.DataFrame, zones: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    filed = filing.assign(status="approved", message=np.arange(len(filing)).astype(str))
+    data = dd.from_pandas(filed, npartitions=PARTITIONS, sort=False)
+    with caplog.at_level("WARNING", logger="pilotzone"):
+        got = pz.verify(data, zones=zones).compute(scheduler="sync")
+    assert sum("renamed" in r.getMessage() for r in caplog.records) == 1  # not once per partition
+    expected = pz.verify(filed, zones=zones)
+    kept = ["filed_status", "filed_message"]  # text columns: Dask gives them its own string dtype
+    same(got.drop(columns=kept), expected.drop(columns=kept))
+    assert got[kept].sort_index().astype(object).equals(expected[kept].sort_index().astype(object))
+    assert set(got["filed_status"]) == {"approved"}
+    assert "approved" not in set(got["status"].astype(str))

@@ -492,3 +492,38 @@ def test_unknown_language_is_refused(result: Any, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="lang"):
         write_report(result, tmp_path, lang="fr")  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- filed columns
+
+
+def test_filed_columns_verify_writes_reach_the_files_renamed(
+    zones: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "filing.csv"
+    path.write_text(
+        "operator_id,facility_id,kind,lon,lat,crs,status,message,zone_id\n"
+        f"OP-A,R,registration,{SHANGHAI},wgs84,approved,see file 7,Z9\n"
+        f"OP-A,C,cdn,{SHENZHEN},wgs84,approved,,Z9\n",
+        encoding="utf-8",
+    )
+    with caplog.at_level("WARNING", logger="pilotzone"):
+        result = verify(read_facilities(path), zones=zones)
+        written = write_report(result, tmp_path / "out", zones=zones)
+    assert sum("renamed" in r.getMessage() for r in caplog.records) == 1
+    features = json.loads(written["facilities.geojson"].read_bytes())["features"]
+    properties = [f["properties"] for f in features]
+    assert [p["filed_status"] for p in properties] == ["approved", "approved"]
+    assert [p["status"] for p in properties] == ["compliant", "violation"]
+    assert [p["filed_message"] for p in properties] == ["see file 7", ""]
+    assert [p["filed_zone_id"] for p in properties] == ["Z9", "Z9"]
+    assert [p["zone_id"] for p in properties] == ["shanghai", "shenzhen"]
+    summary = json.loads(written["summary.json"].read_bytes())
+    assert summary["renamed_columns"] == {
+        "status": "filed_status", "message": "filed_message", "zone_id": "filed_zone_id",
+    }  # fmt: skip
+    assert summary["by_status"]["violation"] == 1
+
+
+def test_summary_says_when_nothing_was_renamed(written: dict[str, Path]) -> None:
+    assert json.loads(written["summary.json"].read_bytes())["renamed_columns"] == {}

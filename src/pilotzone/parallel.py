@@ -62,7 +62,7 @@ from pilotzone.report import (
     _zone_key,
 )
 from pilotzone.rules import RULES
-from pilotzone.verify import STATUSES, findings, summarize
+from pilotzone.verify import STATUSES, filed_names, findings, keep_filed, summarize
 from pilotzone.verify import verify as _verify_frame
 from pilotzone.zones import load_zones
 
@@ -215,6 +215,7 @@ def verify(
     """
     zones = load_zones(as_of=as_of) if zones is None else zones
     sites = facilities if _is_read(facilities) else read_facilities(facilities)
+    sites, _ = keep_filed(sites)  # renamed here, once, so no partition needs to
     table = None
     if operators is not None:
         table = (
@@ -378,7 +379,7 @@ def verify_files(
         if cluster is not None:
             cluster.close()
         shutil.rmtree(scratch, ignore_errors=True)
-    summary = _summary(counts, per_operator, zones, files)
+    summary = _summary(counts, per_operator, zones, files, filed_names(sites.columns))
     _write_atomic(folder / "summary.json", lambda f: f.write(_json_bytes(summary)))
     return summary
 
@@ -444,7 +445,11 @@ def _counts(result: gpd.GeoDataFrame) -> pd.DataFrame:
 
 
 def _summary(
-    counts: pd.DataFrame, per_operator: pd.DataFrame, zones: gpd.GeoDataFrame, files: list[str]
+    counts: pd.DataFrame,
+    per_operator: pd.DataFrame,
+    zones: gpd.GeoDataFrame,
+    files: list[str],
+    renamed: dict[str, str],
 ) -> dict[str, Any]:
     """``summary.json`` (see :mod:`pilotzone.report`) from the partitions' tallies."""
     import datetime as dt
@@ -482,6 +487,7 @@ def _summary(
         },
         "as_of": zones.attrs.get("as_of"),
         "zone_data": _zone_data(zones),
+        "renamed_columns": renamed,
         "rows": rows,
         "all_compliant": by_status["compliant"] == rows,
         "by_status": by_status,

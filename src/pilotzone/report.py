@@ -10,7 +10,9 @@
     UTF-8 with a byte order mark, so Excel opens Chinese text correctly.
 ``summary.json``
     Counts by status, zone and rule, one entry per operator, the pilotzone
-    version, the zone data's and the input's SHA-256, the audit date.
+    version, the zone data's and the input's SHA-256, the audit date, and
+    ``renamed_columns``: the filed columns kept under another name because
+    verify writes columns of theirs (``{"status": "filed_status"}``).
 ``map.html``
     :func:`pilotzone.maps.explore`, saved offline.
 ``report.html``
@@ -530,6 +532,7 @@ def _summary(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, stamp: str) -> d
         },
         "as_of": result.attrs.get("as_of") or zones.attrs.get("as_of"),
         "zone_data": _zone_data(zones),
+        "renamed_columns": result.attrs.get("renamed_columns", {}),
         "rows": len(result),
         "all_compliant": by_status["compliant"] == len(result),
         "by_status": by_status,
