@@ -352,7 +352,7 @@ def _disk_full(path: Path, error: OSError, needed: int | None, written: int) -> 
     return full
 
 
-def _sweep(folder: Path, names: Any) -> None:
+def _sweep(folder: Path, names: set[str]) -> None:
     """Remove the temporary files of ``names`` that runs no longer running left in ``folder``."""
     for entry in os.scandir(folder):
         found = _TEMPORARY.fullmatch(entry.name)
@@ -424,11 +424,11 @@ class OutputRun:
         return path
 
     def add(self, name: str) -> None:
-        """Enter a file written by others (a Dask worker) in the manifest: ``name`` is relative."""
+        """Enter a file written by others (a Dask worker) in the manifest.
+
+        ``name`` is its path relative to the folder, ``/``-separated."""
         path = self.folder / name
-        self.files[PurePosixPath(*Path(name).parts).as_posix()] = {
-            "sha256": _sha256(path), "bytes": path.stat().st_size,
-        }  # fmt: skip
+        self.files[name] = {"sha256": _sha256(path), "bytes": path.stat().st_size}
 
     def finish(self) -> Path:
         """Write the manifest, last. Returns its path."""
@@ -1100,12 +1100,12 @@ def write_sample(
         raise ValueError(f"a sample is written as .json or .csv, not {target.name!r}")
     operators = [{str(k): _plain(v) for k, v in row.items()} for row in drawn.to_dict("records")]
     record = {**drawn.attrs.get("sample", {}), "operators": operators}
+    json_path = target.with_suffix(".json")
+    _sweep(target.parent, {target.name, json_path.name})
     if suffix == ".json":
         _write_atomic(target, _json_bytes(record))
         return [target]
-    json_path = target.with_suffix(".json")
     json_path.unlink(missing_ok=True)  # the record names the CSV: until it is written, none
-    _sweep(target.parent, {target.name, json_path.name})
     entry = _write_atomic(target, lambda f: _write_csv(_localised(drawn, lang), f))
     _write_atomic(json_path, _json_bytes({**record, "files": {target.name: entry}}))
     return [target, json_path]
