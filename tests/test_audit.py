@@ -404,3 +404,76 @@ def test_diff_as_a_real_process(audit_files: tuple[Path, Path]) -> None:
     )  # fmt: skip
     assert done.returncode == 1, done.stderr
     assert "New violations: 1" in done.stdout
+
+
+def test_compare_of_folders_reads_status_not_the_filed_status(
+    zones: gpd.GeoDataFrame, tmp_path: Path
+) -> None:
+    # Each filing says every row is "compliant" in a column of its own: the audits must compare
+    # verify's statuses, and the filed column must come back from the folder under its new name.
+    folders = []
+    for name, rows in (("old", OLD), ("new", NEW)):
+        filed = filing(rows).assign(status="compliant", reasons="none claimed")
+        write_report(pz.verify(filed, zones=zones), tmp_path / name, zones=zones)
+        folders.append(tmp_path / name)
+    changes = pz.compare(*folders)
+    plain = pz.compare(pz.verify(filing(OLD), zones=zones), pz.verify(filing(NEW), zones=zones))
+    assert by_change(changes) == by_change(plain)
+    assert changes["new_status"].dropna().tolist() == plain["new_status"].dropna().tolist()
+    assert "violation" in set(changes["new_status"].dropna())
+    back = gpd.read_file(folders[1] / "facilities.geojson")
+    assert set(back["filed_status"]) == {"compliant"}
+    assert set(back["filed_reasons"]) == {"none claimed"}
+
+
+# --------------------------------------------------------------------------- folders as one unit
+
+
+def test_compare_refuses_a_folder_that_is_not_one_run(
+    results: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame], tmp_path: Path, zones: gpd.GeoDataFrame
+) -> None:
+    old, new = (tmp_path / "old", tmp_path / "new")
+    write_report(results[0], old, zones=zones)
+    write_report(results[1], new, zones=zones)
+    # facilities.geojson from the new audit beside the old audit's summary.json
+    (old / "facilities.geojson").write_bytes((new / "facilities.geojson").read_bytes())
+    with pytest.raises(pz.InputError, match=r"facilities\.geojson: differs from"):
+        pz.compare(old, new)
+    (old / "manifest.json").unlink()
+    with pytest.raises(pz.InputError, match=r"manifest\.json: missing"):
+        pz.compare(old, new)
+    with pytest.raises(pz.InputError, match=r"manifest\.json: missing"):
+        pz.sample(old, 1, seed=1)
+    assert main(["diff", str(old), str(new)]) == 2
+
+
+def test_write_changes_writes_a_manifest_last(
+    results: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame], tmp_path: Path, zones: gpd.GeoDataFrame
+) -> None:
+    from pilotzone.report import check_folder
+
+    paths = write_changes(pz.compare(*results), tmp_path, zones=zones)
+    manifest = check_folder(tmp_path, manifest=CHANGE_FILES[-1], required=CHANGE_FILES[:-1])
+    assert list(manifest["files"]) == list(CHANGE_FILES[:-1]) == list(paths)[:-1]
+
+
+def test_a_sample_record_names_its_csv_and_goes_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pilotzone import report
+
+    drawn = pz.sample(operators({"beijing": 4, "hainan": 2}), 3, seed=5, by="zone")
+    csv_path, json_path = write_sample(drawn, tmp_path / "sample.csv")
+    record = json.loads(json_path.read_text(encoding="utf-8"))
+    data = csv_path.read_bytes()
+    assert record["files"] == {
+        "sample.csv": {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    }
+
+    def crash(table: Any, file: Any) -> None:
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(report, "_write_csv", crash)
+    with pytest.raises(RuntimeError):
+        write_sample(drawn, tmp_path / "sample.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sample.csv"]  # no record of another run

@@ -606,7 +606,10 @@ def test_a_failed_write_leaves_the_previous_report_whole(
     with pytest.raises(OSError, match="No space left"):
         report.write_report(result, folder, zones=zones())
     after = {p.name: p.read_bytes() for p in folder.iterdir()}
-    assert sorted(after) == sorted(before)  # no temporary file left behind
+    # No temporary file left behind; the manifest is gone, so the folder reads as unfinished.
+    assert sorted(after) == sorted(set(before) - {"manifest.json"})
+    with pytest.raises(InputError, match="manifest.json: missing"):
+        report.check_folder(folder)
     assert after["findings.xlsx"] == before["findings.xlsx"]
     assert after["map.html"] == before["map.html"]  # not reached: the old one stays
 

@@ -335,3 +335,57 @@ def test_an_empty_partition_changes_nothing(filing: pd.DataFrame, zones: Any) ->
     assert data.map_partitions(len).compute(scheduler="sync").tolist()[1] == 0
     got = pz.verify(data, zones=zones).compute(scheduler="sync")
     same(got, pz.verify(filing, zones=zones))
+
+
+def test_filed_columns_are_renamed_once_for_the_whole_filing(
+    filing: pd.DataFrame, zones: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    filed = filing.assign(status="approved", message=np.arange(len(filing)).astype(str))
+    data = dd.from_pandas(filed, npartitions=PARTITIONS, sort=False)
+    with caplog.at_level("WARNING", logger="pilotzone"):
+        got = pz.verify(data, zones=zones).compute(scheduler="sync")
+    assert sum("renamed" in r.getMessage() for r in caplog.records) == 1  # not once per partition
+    expected = pz.verify(filed, zones=zones)
+    kept = ["filed_status", "filed_message"]  # text columns: Dask gives them its own string dtype
+    same(got.drop(columns=kept), expected.drop(columns=kept))
+    assert got[kept].sort_index().astype(object).equals(expected[kept].sort_index().astype(object))
+    assert set(got["filed_status"]) == {"approved"}
+    assert "approved" not in set(got["status"].astype(str))
+
+
+def test_verify_files_writes_one_run_under_a_manifest(
+    client: Any, filing: pd.DataFrame, zones: Any, tmp_path: Path
+) -> None:
+    from pilotzone.parallel import verify_files
+
+    folder, out = tmp_path / "filings", tmp_path / "out"
+    folder.mkdir()
+    filed = filing.assign(status="approved")
+    for i, rows in enumerate(np.array_split(np.arange(len(filed)), 2)):
+        filed.iloc[rows].reset_index(drop=True).to_parquet(folder / f"part-{i}.parquet")
+    # What a killed run with more partitions left: its parts, its scratch copy, a temporary.
+    for sub in ("facilities", "findings", ".validated"):
+        (out / sub).mkdir(parents=True)
+        (out / sub / "part.9.parquet").write_bytes((folder / "part-0.parquet").read_bytes())
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    (out / f".summary.json.{int(gone.stdout)}.0123abcd.tmp").write_bytes(b"{")
+    (out / "notes.txt").write_text("mine")
+
+    summary = verify_files(folder, out, scheduler=client.scheduler.address, zones=zones)
+    assert summary["rows"] == len(filing)
+    assert summary["renamed_columns"] == {"status": "filed_status"}
+    written = gpd.read_parquet(out / "facilities")
+    assert len(written) == len(filing) and set(written["filed_status"]) == {"approved"}
+    assert len(pd.read_parquet(out / "findings")) == len(pz.findings(pz.verify(filed, zones=zones)))
+    from pilotzone.report import check_folder
+
+    manifest = check_folder(out, required=("summary.json",))
+    parts = sorted(
+        f"{sub}/{p.name}" for sub in ("facilities", "findings") for p in (out / sub).iterdir()
+    )
+    assert sorted(manifest["files"]) == sorted([*parts, "summary.json"])
+    assert not any("part.9" in name for name in parts)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "facilities", "findings", "manifest.json", "notes.txt", "summary.json",
+    ]  # fmt: skip

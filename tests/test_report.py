@@ -8,10 +8,12 @@ accuracy; the audit date is fixed.
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import html
 import io
 import json
+import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -24,6 +26,7 @@ import pytest
 
 import pilotzone
 from pilotzone import report
+from pilotzone import errors
 from pilotzone.errors import CRSError
 from pilotzone.facilities import read_facilities
 from pilotzone.report import FILES, write_report
@@ -399,7 +402,11 @@ def test_same_input_gives_the_same_bytes(
     result: Any, zones: Any, written: dict[str, Path], tmp_path: Path
 ) -> None:
     again = write_report(result, tmp_path / "again", zones=zones)
-    for name in FILES:
+    manifests = [json.loads(paths["manifest.json"].read_bytes()) for paths in (written, again)]
+    assert manifests[0]["run_id"] != manifests[1]["run_id"]  # the manifest records the run
+    for name in FILES[:-1]:
+        if name not in ("summary.json", "report.html"):
+            assert manifests[0]["files"][name] == manifests[1]["files"][name], name
         first, second = written[name].read_bytes(), again[name].read_bytes()
         if name in ("summary.json", "report.html"):
             assert len(TIMESTAMP.findall(first.decode("utf-8"))) == 1, name
@@ -492,3 +499,181 @@ def test_unknown_language_is_refused(result: Any, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="lang"):
         write_report(result, tmp_path, lang="fr")  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- filed columns
+
+
+def test_filed_columns_verify_writes_reach_the_files_renamed(
+    zones: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "filing.csv"
+    path.write_text(
+        "operator_id,facility_id,kind,lon,lat,crs,status,message,zone_id\n"
+        f"OP-A,R,registration,{SHANGHAI},wgs84,approved,see file 7,Z9\n"
+        f"OP-A,C,cdn,{SHENZHEN},wgs84,approved,,Z9\n",
+        encoding="utf-8",
+    )
+    with caplog.at_level("WARNING", logger="pilotzone"):
+        result = verify(read_facilities(path), zones=zones)
+        written = write_report(result, tmp_path / "out", zones=zones)
+    assert sum("renamed" in r.getMessage() for r in caplog.records) == 1
+    features = json.loads(written["facilities.geojson"].read_bytes())["features"]
+    properties = [f["properties"] for f in features]
+    assert [p["filed_status"] for p in properties] == ["approved", "approved"]
+    assert [p["status"] for p in properties] == ["compliant", "violation"]
+    assert [p["filed_message"] for p in properties] == ["see file 7", ""]
+    assert [p["filed_zone_id"] for p in properties] == ["Z9", "Z9"]
+    assert [p["zone_id"] for p in properties] == ["shanghai", "shenzhen"]
+    summary = json.loads(written["summary.json"].read_bytes())
+    assert summary["renamed_columns"] == {
+        "status": "filed_status", "message": "filed_message", "zone_id": "filed_zone_id",
+    }  # fmt: skip
+    assert summary["by_status"]["violation"] == 1
+
+
+def test_summary_says_when_nothing_was_renamed(written: dict[str, Path]) -> None:
+    assert json.loads(written["summary.json"].read_bytes())["renamed_columns"] == {}
+
+
+# --------------------------------------------------------------------------- one unit
+
+
+def test_the_manifest_names_every_file_with_its_sha256(written: dict[str, Path]) -> None:
+    manifest = json.loads(written[report.MANIFEST].read_bytes())
+    assert list(manifest["files"]) == list(FILES[:-1])
+    for name, entry in manifest["files"].items():
+        data = written[name].read_bytes()
+        assert entry == {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}, name
+    assert manifest["writer"] == "write_report" and manifest["run_id"]
+    assert report.check_folder(written[report.MANIFEST].parent)["run_id"] == manifest["run_id"]
+
+
+def test_a_run_that_stops_half_way_leaves_no_manifest(
+    result: Any, zones: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pilotzone import maps
+
+    write_report(result, tmp_path, zones=zones)
+    assert (tmp_path / report.MANIFEST).is_file()
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise maps.OfflineError("the map would not work offline")
+
+    monkeypatch.setattr(maps, "save_map", refuse)
+    with pytest.raises(maps.OfflineError):
+        write_report(result, tmp_path, zones=zones)  # new summary.json, old map.html
+    assert not (tmp_path / report.MANIFEST).exists()
+    with pytest.raises(pilotzone.InputError, match=r"manifest\.json: missing"):
+        report.check_folder(tmp_path)
+
+
+def test_a_file_from_another_run_is_refused_by_name(
+    result: Any, zones: Any, tmp_path: Path
+) -> None:
+    one = write_report(result, tmp_path / "one", zones=zones)
+    two = write_report(result.iloc[:3], tmp_path / "two", zones=zones)
+    one["summary.json"].write_bytes(two["summary.json"].read_bytes())
+    with pytest.raises(pilotzone.InputError, match=r"summary\.json: differs from"):
+        report.check_folder(tmp_path / "one")
+    one["summary.json"].unlink()
+    with pytest.raises(pilotzone.InputError, match=r"summary\.json: missing, though"):
+        report.check_folder(tmp_path / "one")
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    [b"not json", b"[]", b'{"files": {"../x": {"sha256": "0", "bytes": 1}}}'],
+)
+def test_a_broken_manifest_is_refused(tmp_path: Path, manifest: bytes) -> None:
+    (tmp_path / report.MANIFEST).write_bytes(manifest)
+    with pytest.raises(pilotzone.InputError, match=r"manifest\.json: (not a pilot|names a file)"):
+        report.check_folder(tmp_path)
+
+
+def test_stale_temporaries_are_removed_and_nothing_else(
+    result: Any, zones: Any, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead = int(gone.stdout)  # a process that has ended
+    stale = [f".summary.json.{dead}.0123abcd.tmp", f".map.html.{dead}.89abcdef.tmp"]
+    kept = [
+        f".summary.json.{os.getpid()}.0123abcd.tmp",  # a live run's (this one)
+        f".notes.txt.{dead}.0123abcd.tmp",  # not a pilotzone output name
+        ".summary.json.tmp", "summary.json.bak", "notes.txt",
+    ]  # fmt: skip
+    for name in stale + kept:
+        (tmp_path / name).write_bytes(b"x")
+    write_report(result, tmp_path, zones=zones)
+    left = {p.name for p in tmp_path.iterdir()}
+    assert left == set(FILES) | set(kept)
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT])
+def test_a_full_disk_names_the_file(
+    result: Any, zones: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    def full(table: Any, file: Any) -> None:
+        file.write(b"x" * 10)
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(report, "_write_csv", full)
+    with pytest.raises(errors.OutputError) as raised:
+        write_report(result, tmp_path, zones=zones)
+    error = raised.value
+    assert isinstance(error, OSError) and isinstance(error, pilotzone.PilotzoneError)
+    assert error.errno == code and error.filename == str(tmp_path / "findings.csv")
+    assert str(tmp_path / "findings.csv") in str(error) and "bytes free" in str(error)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["facilities.geojson"]  # no manifest
+
+
+def test_a_full_disk_says_how_many_bytes_were_to_be_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(descriptor: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(report.os, "fsync", full)
+    with pytest.raises(errors.OutputError, match=r"summary\.json: No space left.*\(1,234 bytes"):
+        report._write_atomic(tmp_path / "summary.json", b"x" * 1234)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_command_line_names_the_file_on_a_full_disk(
+    filing: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from pilotzone.cli import main
+
+    def full(table: Any, file: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(report, "_write_csv", full)
+    out = tmp_path / "out"
+    assert main(["verify", str(filing), "--as-of", AS_OF, "--out", str(out)]) == 2
+    assert f"cannot write {out / 'findings.csv'}: No space left" in capsys.readouterr().err
+
+
+def test_write_sites_writes_a_manifest_last(zones: Any, tmp_path: Path) -> None:
+    import pilotzone as pz
+
+    candidates = pd.DataFrame(
+        {"name": ["a", "b"], "lon": [121.5044, 121.55], "lat": [31.2397, 31.22]}
+    )
+    sites = pz.site(candidates, zone="shanghai", crs="wgs84", zones=zones)
+    feasible = pz.feasible_area("shanghai", zones=zones)
+    (tmp_path / "sites_manifest.json").write_text("{}")  # a previous run's
+    paths = report.write_sites(
+        pd.DataFrame(sites.drop(columns="geometry")), sites, feasible, tmp_path, zones=zones
+    )
+    assert [p.name for p in paths] == list(report.SITE_FILES)
+    manifest = report.check_folder(
+        tmp_path, manifest="sites_manifest.json", required=report.SITE_FILES[:-1]
+    )
+    assert list(manifest["files"]) == list(report.SITE_FILES[:-1])

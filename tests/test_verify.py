@@ -1121,3 +1121,70 @@ def test_text_columns_in_place_of_the_readers_categoricals_give_the_same_verdict
     result = pz.verify(as_text, zones=zones())
     for column in ("zone_id", "registration_zone", "status", "reasons", "message"):
         assert result[column].astype("str").tolist() == sample_result[column].astype("str").tolist()
+
+
+# --------------------------------------------------------------------------- filed columns
+
+
+def test_added_columns_are_the_columns_verify_adds() -> None:
+    from pilotzone.verify import ADDED_COLUMNS
+
+    frame = filing(reg("A", TIANANMEN, address="北京市东城区"), site("A", "idc", TIANJIN))
+    added = set(check(frame).columns) - set(pz.read_facilities(frame).columns)
+    assert added == set(ADDED_COLUMNS)
+
+
+@pytest.mark.parametrize(
+    "column",
+    ["status", "zone_id", "message", "reasons", "registration_zone", "near_border",
+     "border_distance_m", "address_check", "address_message", "address_zone"],
+)  # fmt: skip
+def test_a_filed_column_verify_writes_is_kept_under_a_new_name(
+    column: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    frame = filing(reg("A", TIANANMEN), site("A", "cdn", TIANJIN))
+    frame[column] = ["filed one", "filed two"]
+    with caplog.at_level("WARNING", logger="pilotzone"):
+        result = check(frame)
+    assert result[f"filed_{column}"].tolist() == ["filed one", "filed two"]
+    assert not result[column].astype("str").isin(["filed one", "filed two"]).any()
+    assert result["status"].astype("str").tolist() == ["compliant", "violation"]
+    assert result.attrs["renamed_columns"] == {column: f"filed_{column}"}
+    said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(said) == 1 and f"'{column}' -> 'filed_{column}'" in said[0]
+
+
+def test_a_taken_filed_name_gets_a_number() -> None:
+    frame = filing(reg("A", TIANANMEN))
+    frame["status"], frame["filed_status"], frame["filed_status_2"] = "s", "fs", "fs2"
+    result = check(frame)
+    assert result[["filed_status", "filed_status_2", "filed_status_3"]].iloc[0].tolist() == [
+        "fs", "fs2", "s",
+    ]  # fmt: skip
+    assert result.attrs["renamed_columns"] == {"status": "filed_status_3"}
+
+
+def test_a_column_added_to_a_read_filing_is_kept_too() -> None:
+    sites = pz.read_facilities(filing(reg("A", TIANANMEN), site("A", "idc", TIANJIN)))
+    sites["reasons"] = ["mine", "mine too"]
+    result = check(sites)
+    assert result["filed_reasons"].tolist() == ["mine", "mine too"]
+    assert result["reasons"].astype("str").tolist() == ["", "facility_outside_registration_zone"]
+    assert "filed_reasons" not in sites.columns and sites["reasons"].tolist()[0] == "mine"
+
+
+def test_no_filed_column_no_rename(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="pilotzone"):
+        result = check(filing(reg("A", TIANANMEN)))
+    assert result.attrs["renamed_columns"] == {}
+    assert not any("renamed" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("column", ["source_row", "problems", "geometry", "Source Row"])
+def test_a_filed_column_the_reader_writes_is_refused_by_name_not_lost(column: str) -> None:
+    # The reader's own columns are not renamed: the filing is refused with the column named,
+    # so no filed value is silently replaced.
+    frame = filing(reg("A", TIANANMEN))
+    frame[column] = "filed"
+    with pytest.raises(pz.InputError, match=f"column '{column}'.*pilotzone writes"):
+        check(frame)

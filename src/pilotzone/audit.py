@@ -60,6 +60,7 @@ import pyproj
 import shapely
 
 from pilotzone.errors import InputError, Problem
+from pilotzone.report import check_folder
 from pilotzone.rules import describe
 from pilotzone.verify import findings, summarize, verify
 
@@ -275,7 +276,8 @@ def _result(
 
 
 def _read_folder(folder: Path) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
-    """The result a ``pilotzone verify --out`` folder holds (facilities.geojson, summary.json)."""
+    """The result a ``pilotzone verify --out`` folder holds (facilities.geojson, summary.json),
+    once :func:`pilotzone.report.check_folder` finds the folder is one whole run."""
     geojson, summary_path = folder / "facilities.geojson", folder / "summary.json"
     missing = [p.name for p in (geojson, summary_path) if not p.is_file()]
     if missing:
@@ -283,6 +285,7 @@ def _read_folder(folder: Path) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
             str(folder), None, None, None,
             f"not a `pilotzone verify --out` folder: {', '.join(missing)} missing",
         ))  # fmt: skip
+    check_folder(folder, required=(geojson.name, summary_path.name))
     raw = geojson.read_bytes()
     try:
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
@@ -326,7 +329,10 @@ def compare(
     ----------
     old, new : GeoDataFrame, DataFrame, str or path-like
         Each a result of :func:`pilotzone.verify`, a ``pilotzone verify
-        --out`` folder, or a filing (verified first, against ``zones``).
+        --out`` folder, or a filing (verified first, against ``zones``). A
+        folder is read only when it is one whole run: its ``manifest.json``
+        present and every file it names unchanged
+        (:func:`pilotzone.report.check_folder`).
     zones : GeoDataFrame, optional
         The zones to verify filings against; by default today's shipped zones.
     lang : {"en", "zh"}, default "en"
@@ -352,7 +358,9 @@ def compare(
     Raises
     ------
     pilotzone.errors.InputError
-        If an input cannot be read.
+        If an input cannot be read, or a folder is not one whole run (the
+        error names the file: the manifest missing, or a file that differs
+        from it).
 
     Notes
     -----

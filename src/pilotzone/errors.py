@@ -5,7 +5,8 @@
     PilotzoneError
      ├── InputError(ValueError)          a filing, table or argument that cannot be checked
      ├── CRSError(ValueError)            a missing or unknown coordinate system
-     └── BoundaryDataError(ValueError)   zone data that is missing, corrupt or tampered with
+     ├── BoundaryDataError(ValueError)   zone data that is missing, corrupt or tampered with
+     └── OutputError(OSError)            an output that cannot be written (a full disk)
 
 Each subclass also inherits the matching builtin so callers may catch either.
 Expected outcomes, such as a facility outside every zone, are never exceptions:
@@ -16,7 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["BoundaryDataError", "CRSError", "InputError", "PilotzoneError", "Problem"]
+__all__ = [
+    "BoundaryDataError", "CRSError", "InputError", "OutputError", "PilotzoneError", "Problem",
+]
 
 
 class PilotzoneError(Exception):
@@ -76,3 +79,7 @@ class CRSError(PilotzoneError, ValueError):
 
 class BoundaryDataError(PilotzoneError, ValueError):
     """Zone boundary data that is missing, corrupt, or does not match its manifest."""
+
+
+class OutputError(PilotzoneError, OSError):
+    """An output file that cannot be written, such as on a full disk; the message names its path."""

@@ -33,6 +33,7 @@ from __future__ import annotations
 import glob
 import logging
 import os
+import re
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -54,15 +55,15 @@ from pilotzone.locate import locate as _locate_frame
 from pilotzone.report import (
     _OUTSIDE,
     _UNCHECKED,
+    OutputRun,
     _json_bytes,
     _plain,
     _sha256,
-    _write_atomic,
     _zone_data,
     _zone_key,
 )
 from pilotzone.rules import RULES
-from pilotzone.verify import STATUSES, findings, summarize
+from pilotzone.verify import STATUSES, filed_names, findings, keep_filed, summarize
 from pilotzone.verify import verify as _verify_frame
 from pilotzone.zones import load_zones
 
@@ -71,6 +72,8 @@ __all__ = ["locate", "read_facilities", "verify", "verify_files"]
 log = logging.getLogger(__name__)
 
 _TEXT_DTYPE = pd.StringDtype(na_value=np.nan)  # what pandas gives a column of str and None
+_PARTS = ("facilities", "findings")  # the folders of verify_files' Parquet output
+_PART = re.compile(r"part\.[0-9]+\.parquet")  # how Dask names the files it writes there
 
 
 def locate(
@@ -215,6 +218,7 @@ def verify(
     """
     zones = load_zones(as_of=as_of) if zones is None else zones
     sites = facilities if _is_read(facilities) else read_facilities(facilities)
+    sites, _ = keep_filed(sites)  # renamed here, once, so no partition needs to
     table = None
     if operators is not None:
         table = (
@@ -318,8 +322,13 @@ def verify_files(
     out : str or path-like
         Folder for ``facilities/`` (the result, one GeoParquet file per
         partition), ``findings/`` (:func:`pilotzone.findings` per partition,
-        Parquet) and ``summary.json``; on a remote cluster, a folder every
-        worker can write (a shared file system).
+        Parquet), ``summary.json`` and, written last, ``manifest.json``
+        naming every one of those files with its SHA-256
+        (:class:`pilotzone.report.OutputRun`); on a remote cluster, a folder
+        every worker can write (a shared file system). The previous
+        manifest, the previous run's ``part.<n>.parquet`` files in
+        ``facilities/`` and ``findings/`` and a killed run's scratch folder
+        ``.validated/`` are removed first.
     scheduler : str, optional
         Address of a running Dask scheduler, e.g. ``tcp://host:8786``.
     workers : int, optional
@@ -343,9 +352,11 @@ def verify_files(
 
     files = _parquet_files(pattern)
     zones = load_zones() if zones is None else zones
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
+    run = OutputRun(out, writer="verify_files")
+    folder = run.folder
     scratch = folder / ".validated"
+    shutil.rmtree(scratch, ignore_errors=True)  # a killed run's: its partitions would be read too
+    _remove_parts(folder)
     if scheduler is not None:
         cluster = None
         client = Client(scheduler)
@@ -378,9 +389,26 @@ def verify_files(
         if cluster is not None:
             cluster.close()
         shutil.rmtree(scratch, ignore_errors=True)
-    summary = _summary(counts, per_operator, zones, files)
-    _write_atomic(folder / "summary.json", lambda f: f.write(_json_bytes(summary)))
+    summary = _summary(counts, per_operator, zones, files, filed_names(sites.columns))
+    for part in _PARTS:
+        for path in sorted((folder / part).iterdir(), key=lambda p: p.name):
+            run.add(f"{part}/{path.name}")
+    run.write("summary.json", _json_bytes(summary))
+    run.finish()
     return summary
+
+
+def _remove_parts(folder: Path) -> None:
+    """Remove the Parquet files an earlier run wrote in ``folder``'s output folders.
+
+    Dask names them ``part.<n>.parquet`` and leaves those of a run with more
+    partitions beside the new ones, which readers of the folder would take in.
+    """
+    for part in _PARTS:
+        if (folder / part).is_dir():
+            for entry in os.scandir(folder / part):
+                if _PART.fullmatch(entry.name) and not entry.is_dir(follow_symlinks=False):
+                    os.unlink(entry.path)
 
 
 def _parquet_files(pattern: str | os.PathLike[str]) -> list[str]:
@@ -444,7 +472,11 @@ def _counts(result: gpd.GeoDataFrame) -> pd.DataFrame:
 
 
 def _summary(
-    counts: pd.DataFrame, per_operator: pd.DataFrame, zones: gpd.GeoDataFrame, files: list[str]
+    counts: pd.DataFrame,
+    per_operator: pd.DataFrame,
+    zones: gpd.GeoDataFrame,
+    files: list[str],
+    renamed: dict[str, str],
 ) -> dict[str, Any]:
     """``summary.json`` (see :mod:`pilotzone.report`) from the partitions' tallies."""
     import datetime as dt
@@ -482,6 +514,7 @@ def _summary(
         },
         "as_of": zones.attrs.get("as_of"),
         "zone_data": _zone_data(zones),
+        "renamed_columns": renamed,
         "rows": rows,
         "all_compliant": by_status["compliant"] == rows,
         "by_status": by_status,

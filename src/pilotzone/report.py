@@ -10,7 +10,9 @@
     UTF-8 with a byte order mark, so Excel opens Chinese text correctly.
 ``summary.json``
     Counts by status, zone and rule, one entry per operator, the pilotzone
-    version, the zone data's and the input's SHA-256, the audit date.
+    version, the zone data's and the input's SHA-256, the audit date, and
+    ``renamed_columns``: the filed columns kept under another name because
+    verify writes columns of theirs (``{"status": "filed_status"}``).
 ``map.html``
     :func:`pilotzone.maps.explore`, saved offline.
 ``report.html``
@@ -19,15 +21,32 @@
     srcdoc>`` (linked instead when it is larger than
     :data:`MAX_EMBEDDED_MAP_CHARS`).
 
+``manifest.json``
+    Written last: the run's id and every file above with its SHA-256 and
+    size (see "One unit" below).
+
 Guarantees
 ----------
 *Atomic.* Each file is written to a temporary file in the same folder and
 moved over its name with :func:`os.replace`: a crash or Ctrl-C leaves the old
 file or the new one, never half of one, and no temporary file.
 
+*One unit.* A folder is written as one run: the previous manifest is removed
+first, the files are written, and the manifest naming them with their SHA-256
+is written last. A folder without its manifest is from a run that did not
+finish; a file whose SHA-256 differs from the manifest's is from another run
+or was edited. :func:`check_folder` tells which, and ``pilotzone diff`` and
+:func:`pilotzone.compare` refuse such a folder. Temporary files that a killed
+run left (hidden, named ``.<file>.<pid>.<random>.tmp`` after one of the output
+names, from a process that no longer runs) are removed at the start of the
+next run; no other file in the folder is touched. A full disk (``ENOSPC``,
+``EDQUOT``) raises :class:`pilotzone.errors.OutputError` naming the file, the
+bytes it needed when known and the bytes free.
+
 *Reproducible.* The same result gives byte-identical files, except one
 timestamp, ``generated_at``: a key of ``summary.json`` and the text of the
-element ``<span id="generated-at">`` in ``report.html``. folium's random
+element ``<span id="generated-at">`` in ``report.html``; and ``manifest.json``,
+which records the run. folium's random
 element ids are renumbered in order of first appearance, GeoJSON properties
 keep the result's column order, and the workbook's zip entries and document
 dates are fixed (to the audit date).
@@ -43,6 +62,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import decimal
+import errno
 import hashlib
 import html
 import io
@@ -52,9 +72,12 @@ import math
 import os
 import re
 import secrets
+import shutil
+import stat
+import time
 import zipfile
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, Any, Literal
 
 import geopandas as gpd
@@ -62,16 +85,19 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from pilotzone.errors import CRSError
+from pilotzone.errors import CRSError, InputError, OutputError, Problem
 from pilotzone.rules import RULES, cite, describe
 from pilotzone.verify import STATUSES, findings, summarize
 
 __all__ = [
     "CHANGE_FILES",
     "FILES",
+    "MANIFEST",
     "MAX_EMBEDDED_MAP_CHARS",
     "MAX_FINDINGS_PER_OPERATOR",
     "SITE_FILES",
+    "OutputRun",
+    "check_folder",
     "write_changes",
     "write_report",
     "write_sample",
@@ -82,7 +108,9 @@ log = logging.getLogger(__name__)
 
 Lang = Literal["en", "zh"]
 
-#: The files :func:`write_report` writes, in the order it writes them.
+#: The manifest of a ``verify --out`` folder: written last, naming the run's files.
+MANIFEST = "manifest.json"
+#: The files :func:`write_report` writes, in the order it writes them (the manifest last).
 FILES = (
     "facilities.geojson",
     "findings.csv",
@@ -90,11 +118,12 @@ FILES = (
     "summary.json",
     "map.html",
     "report.html",
+    MANIFEST,
 )
-#: The files :func:`write_changes` writes, in the order it writes them.
-CHANGE_FILES = ("changes.csv", "changes.json", "changes_map.html")
-#: The files :func:`write_sites` writes, in the order it writes them.
-SITE_FILES = ("sites.csv", "feasible_area.geojson", "sites_map.html")
+#: The files :func:`write_changes` writes, in the order it writes them (the manifest last).
+CHANGE_FILES = ("changes.csv", "changes.json", "changes_map.html", "changes_manifest.json")
+#: The files :func:`write_sites` writes, in the order it writes them (the manifest last).
+SITE_FILES = ("sites.csv", "feasible_area.geojson", "sites_map.html", "sites_manifest.json")
 #: At most this many findings of one operator are listed in report.html
 #: (all of them are in findings.csv and findings.xlsx).
 MAX_FINDINGS_PER_OPERATOR = 200
@@ -102,6 +131,11 @@ MAX_FINDINGS_PER_OPERATOR = 200
 #: the report would double its size and print no better.
 MAX_EMBEDDED_MAP_CHARS = 10_000_000
 
+#: How large a manifest may be read (a Dask run lists one entry per partition file).
+_MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[0-9a-f]{8}\.tmp")
+_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FOLIUM_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9A-Za-z])")
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -185,7 +219,9 @@ def write_report(
         input's name and SHA-256, the audit date and the zone data's folder.
     out_dir : str or os.PathLike
         The folder; created if missing. Files of the same names in it are
-        replaced, each atomically.
+        replaced, each atomically, and ``manifest.json`` is written last
+        (removed first): see "One unit" in the module docstring. Other files
+        are left alone.
     zones : geopandas.GeoDataFrame, optional
         The zones the result was checked against, for the map and the zone
         names; by default reloaded from ``result.attrs`` (audit date and zone
@@ -210,8 +246,11 @@ def write_report(
     pilotzone.errors.CRSError
         If ``result`` has no CRS.
     pilotzone.maps.OfflineError
-        If the map would need network assets (then ``map.html`` and
-        ``report.html`` are not written).
+        If the map would need network assets (then ``map.html``,
+        ``report.html`` and the manifest are not written).
+    pilotzone.errors.OutputError
+        If the disk is full: names the file, the bytes it needed when known
+        and the bytes free. No manifest is written.
     OSError
         If the folder cannot be created or written.
 
@@ -232,7 +271,6 @@ def write_report(
     if result.crs is None:
         raise CRSError("result has no CRS; pass what pilotzone.verify returns (WGS-84, EPSG:4326)")
     folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
     if zones is None:
         from pilotzone.zones import load_zones
 
@@ -245,21 +283,18 @@ def write_report(
     if lang != "en":
         table["title"] = [describe(code, lang) for code in table["rule"]]
     summary = _summary(result, zones, stamp)
-    paths: dict[str, Path] = {}
-
-    def target(name: str) -> Path:
-        paths[name] = folder / name
-        return paths[name]
-
-    _write_atomic(target("facilities.geojson"), lambda f: _write_geojson(result, f))
+    run = OutputRun(folder, writer="write_report")
+    geojson = run.write("facilities.geojson", lambda f: _write_geojson(result, f))
+    paths = {"facilities.geojson": geojson}
     shown = _localised(table, lang)
-    _write_atomic(target("findings.csv"), lambda f: _write_csv(shown, f))
-    _write_atomic(target("findings.xlsx"), lambda f: f.write(_xlsx_bytes(shown, summary["as_of"])))
-    _write_atomic(target("summary.json"), lambda f: f.write(_json_bytes(summary)))
+    paths["findings.csv"] = run.write("findings.csv", lambda f: _write_csv(shown, f))
+    paths["findings.xlsx"] = run.write("findings.xlsx", _xlsx_bytes(shown, summary["as_of"]))
+    paths["summary.json"] = run.write("summary.json", _json_bytes(summary))
     page = _map_page(result, zones, folder, basemap, lang)
-    _write_atomic(target("map.html"), lambda f: f.write(page.encode("utf-8")))
+    paths["map.html"] = run.write("map.html", page.encode("utf-8"))
     report = _report_html(result, table, summary, zones, page, lang)
-    _write_atomic(target("report.html"), lambda f: f.write(report.encode("utf-8")))
+    paths["report.html"] = run.write("report.html", report.encode("utf-8"))
+    paths[MANIFEST] = run.finish()
     log.info("report written to %s (%d files)", folder, len(paths))
     return paths
 
@@ -273,23 +308,214 @@ def _temporary(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
 
 
-def _write_atomic(path: Path, write: Callable[[IO[bytes]], Any]) -> Path:
+def _write_atomic(path: Path, content: bytes | Callable[[IO[bytes]], Any]) -> dict[str, Any]:
     """Write ``path`` through a temporary file in its folder, then :func:`os.replace` it.
 
-    ``write`` gets a binary file. On any exception, KeyboardInterrupt included,
-    the temporary file is removed and ``path`` is left as it was.
+    ``content`` is the bytes, or a function that writes them to a binary file.
+    On any exception, KeyboardInterrupt included, the temporary file is removed
+    and ``path`` is left as it was; a full disk raises :class:`OutputError`.
+    Returns the file's manifest entry: its ``sha256`` and size in ``bytes``.
     """
     temporary = _temporary(path)
     try:
         with open(temporary, "xb") as file:
-            write(file)
+            if isinstance(content, bytes):
+                file.write(content)
+            else:
+                content(file)
             file.flush()
             os.fsync(file.fileno())
+        entry = {"sha256": _sha256(temporary), "bytes": temporary.stat().st_size}
         os.replace(temporary, path)
+    except OSError as error:
+        written = temporary.stat().st_size if temporary.exists() else 0
+        temporary.unlink(missing_ok=True)
+        if error.errno in _DISK_FULL:
+            needed = len(content) if isinstance(content, bytes) else None
+            raise _disk_full(path, error, needed, written) from error
+        raise
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    return path
+    return entry
+
+
+def _disk_full(path: Path, error: OSError, needed: int | None, written: int) -> OutputError:
+    try:
+        free = f"{shutil.disk_usage(path.parent).free:,} bytes free"
+    except OSError:
+        free = "free space unknown"
+    size = f"{needed:,} bytes to write" if needed is not None else f"{written:,} bytes written"
+    reason = error.strerror or os.strerror(error.errno or errno.ENOSPC)
+    full = OutputError(error.errno, f"cannot write {path}: {reason} ({size}, {free})")
+    full.filename = str(path)
+    return full
+
+
+def _sweep(folder: Path, names: set[str]) -> None:
+    """Remove the temporary files of ``names`` that runs no longer running left in ``folder``."""
+    for entry in os.scandir(folder):
+        found = _TEMPORARY.fullmatch(entry.name)
+        if found is None or found["name"] not in names or entry.is_dir(follow_symlinks=False):
+            continue
+        if not _alive(int(found["pid"]), entry):
+            log.info("removing %s, left by a run that did not finish", entry.path)
+            Path(entry.path).unlink(missing_ok=True)
+
+
+def _alive(pid: int, entry: os.DirEntry[str]) -> bool:
+    """Whether the process that made a temporary file may still be writing it."""
+    if pid == os.getpid():
+        return True
+    if os.name != "posix":  # no harmless way to ask: a day-old temporary file is abandoned
+        return time.time() - entry.stat(follow_symlinks=False).st_mtime < 86_400
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+class OutputRun:
+    """One run's files in a folder, written as one unit under a manifest written last.
+
+    Creating it creates the folder, removes the previous manifest (so a run
+    that stops half way leaves no manifest, and readers can tell) and the
+    temporary files of pilotzone's output names that killed runs left. Each
+    :meth:`write` is atomic; :meth:`finish` writes the manifest::
+
+        {"manifest": 1, "run_id": "...", "writer": "write_report",
+         "pilotzone_version": "...", "generated_at": "2025-01-01T00:00:00Z",
+         "files": {"facilities.geojson": {"sha256": "...", "bytes": 1234}, ...}}
+
+    ``files`` maps each file's path relative to the folder (``/``-separated)
+    to its SHA-256 and size, in the order written. :func:`check_folder`
+    checks a folder against it.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        The folder; created if missing. Other files in it are left alone.
+    writer : str
+        What writes the run, recorded in the manifest.
+    manifest : str, default :data:`MANIFEST`
+        The manifest's name in the folder.
+    """
+
+    def __init__(
+        self, folder: str | os.PathLike[str], *, writer: str, manifest: str = MANIFEST
+    ) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.manifest = self.folder / manifest
+        self.writer = writer
+        self.run_id = f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{secrets.token_hex(6)}"
+        self.files: dict[str, dict[str, Any]] = {}
+        self.manifest.unlink(missing_ok=True)
+        _sweep(self.folder, {*FILES, *CHANGE_FILES, *SITE_FILES})
+
+    def write(self, name: str, content: bytes | Callable[[IO[bytes]], Any]) -> Path:
+        """Write the file ``name`` of the folder atomically: the bytes, or what a function writes
+        to the binary file it is given."""
+        path = self.folder / name
+        self.files[name] = _write_atomic(path, content)
+        return path
+
+    def add(self, name: str) -> None:
+        """Enter a file written by others (a Dask worker) in the manifest.
+
+        ``name`` is its path relative to the folder, ``/``-separated."""
+        path = self.folder / name
+        self.files[name] = {"sha256": _sha256(path), "bytes": path.stat().st_size}
+
+    def finish(self) -> Path:
+        """Write the manifest, last. Returns its path."""
+        import pilotzone
+
+        record = {
+            "manifest": 1,
+            "run_id": self.run_id,
+            "writer": self.writer,
+            "pilotzone_version": pilotzone.__version__,
+            "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "files": self.files,
+        }
+        _write_atomic(self.manifest, _json_bytes(record))
+        return self.manifest
+
+
+def check_folder(
+    folder: str | os.PathLike[str], *, required: tuple[str, ...] = (), manifest: str = MANIFEST
+) -> dict[str, Any]:
+    """Check that a folder holds one whole run: its manifest, and every file it names unchanged.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        A folder written by :func:`write_report` (or another writer with an
+        :class:`OutputRun`).
+    required : tuple of str
+        Files the manifest must name.
+    manifest : str, default :data:`MANIFEST`
+        The manifest's name.
+
+    Returns
+    -------
+    dict
+        The manifest (see :class:`OutputRun`).
+
+    Raises
+    ------
+    pilotzone.errors.InputError
+        Naming the file: the manifest missing (the run did not finish, or an
+        older pilotzone wrote the folder), unreadable or malformed; a
+        required file not in it; a file it names missing, not a regular file,
+        or whose SHA-256 differs (the folder mixes runs or was edited).
+    """
+    root = Path(folder)
+    path = root / manifest
+
+    def refuse(where: Path, reason: str) -> InputError:
+        return InputError(Problem(str(where), None, None, None, reason))
+
+    try:
+        with open(path, "rb") as file:
+            raw = file.read(_MAX_MANIFEST_BYTES + 1)
+    except FileNotFoundError:
+        raise refuse(path, "missing: the run that wrote this folder did not finish (or a "
+                     "pilotzone without manifests wrote it); write the folder again") from None
+    except OSError as error:
+        raise refuse(path, f"unreadable: {error}") from error
+    if len(raw) > _MAX_MANIFEST_BYTES:
+        raise refuse(path, f"larger than {_MAX_MANIFEST_BYTES:,} bytes: not a pilotzone manifest")
+    try:
+        record = json.loads(raw)
+        files = record["files"]
+        entries = [(str(name), str(e["sha256"]), e["bytes"]) for name, e in files.items()]
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        raise refuse(path, f"not a pilotzone manifest ({type(error).__name__}: {error})") from None
+    for name in required:
+        if name not in files:
+            raise refuse(root / name, f"not named in {manifest}: the folder is not one run")
+    for name, digest, size in entries:
+        relative = PurePosixPath(name)
+        if relative.is_absolute() or not relative.parts or {"..", "."} & set(relative.parts):
+            raise refuse(path, f"names a file outside the folder: {name!r}")
+        target = root.joinpath(*relative.parts)
+        try:
+            mode = os.lstat(target).st_mode
+        except OSError:
+            reason = f"missing, though {manifest} names it: the run is incomplete"
+            raise refuse(target, reason) from None
+        if not stat.S_ISREG(mode):
+            raise refuse(target, "not a regular file: the folder was altered after the run")
+        same = _SHA256.fullmatch(digest) and os.lstat(target).st_size == size
+        if not same or _sha256(target) != digest:
+            raise refuse(target, f"differs from the file {manifest} names (SHA-256): the folder "
+                         "mixes runs or was edited; write it again")
+    return record
 
 
 # --------------------------------------------------------------------------- values
@@ -530,6 +756,7 @@ def _summary(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, stamp: str) -> d
         },
         "as_of": result.attrs.get("as_of") or zones.attrs.get("as_of"),
         "zone_data": _zone_data(zones),
+        "renamed_columns": result.attrs.get("renamed_columns", {}),
         "rows": len(result),
         "all_compliant": by_status["compliant"] == len(result),
         "by_status": by_status,
@@ -812,27 +1039,30 @@ def write_changes(
     -------
     dict of str to pathlib.Path
         ``changes.csv`` (one row per change, UTF-8 with BOM, formula-safe
-        cells), ``changes.json`` (the inputs' records and counts) and
-        ``changes_map.html`` (:func:`pilotzone.maps.explore_changes`, offline).
+        cells), ``changes.json`` (the inputs' records and counts),
+        ``changes_map.html`` (:func:`pilotzone.maps.explore_changes`, offline)
+        and ``changes_manifest.json``, written last, naming the three with
+        their SHA-256 (:class:`OutputRun`; removed first, so a run that stops
+        half way leaves none).
     """
     if lang not in _TEXT:
         raise ValueError(f"lang must be 'en' or 'zh', not {lang!r}")
     from pilotzone.maps import explore_changes
 
-    folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
     record = changes.attrs.get("compare", {})
     if zones is None:
         from pilotzone.zones import load_zones
 
         zones = load_zones(as_of=(record.get("new") or {}).get("as_of"))
-    paths = {name: folder / name for name in CHANGE_FILES}
-    _write_atomic(paths["changes.csv"], lambda f: _write_csv(_localised(changes, lang), f))
-    _write_atomic(paths["changes.json"], lambda f: f.write(_json_bytes(record)))
+    table, json_file, map_file, manifest = CHANGE_FILES
+    run = OutputRun(out_dir, writer="write_changes", manifest=manifest)
+    paths = {table: run.write(table, lambda f: _write_csv(_localised(changes, lang), f))}
+    paths[json_file] = run.write(json_file, _json_bytes(record))
     m = explore_changes(changes, zones=zones, basemap=basemap, lang=lang)
-    page = _rendered(m, folder, "changes_map.html")
-    _write_atomic(paths["changes_map.html"], lambda f: f.write(page.encode("utf-8")))
-    log.info("comparison written to %s", folder)
+    page = _rendered(m, run.folder, map_file)
+    paths[map_file] = run.write(map_file, page.encode("utf-8"))
+    paths[manifest] = run.finish()
+    log.info("comparison written to %s", run.folder)
     return paths
 
 
@@ -848,7 +1078,9 @@ def write_sample(
     path : str or os.PathLike
         ``.json``: one file, the record of the draw with the operators drawn
         under ``"operators"``. ``.csv``: the operators (UTF-8 with BOM), and
-        the same JSON record beside it, with the suffix ``.json``.
+        the same JSON record beside it, with the suffix ``.json``, written
+        after the CSV (and removed before it), whose ``"files"`` names the
+        CSV with its SHA-256 and size: the record is the pair's manifest.
     lang : {"en", "zh"}, default "en"
         Language of the CSV's column headers.
 
@@ -868,12 +1100,15 @@ def write_sample(
         raise ValueError(f"a sample is written as .json or .csv, not {target.name!r}")
     operators = [{str(k): _plain(v) for k, v in row.items()} for row in drawn.to_dict("records")]
     record = {**drawn.attrs.get("sample", {}), "operators": operators}
-    written = []
-    if suffix == ".csv":
-        written.append(_write_atomic(target, lambda f: _write_csv(_localised(drawn, lang), f)))
-        target = target.with_suffix(".json")
-    written.append(_write_atomic(target, lambda f: f.write(_json_bytes(record))))
-    return written
+    json_path = target.with_suffix(".json")
+    _sweep(target.parent, {target.name, json_path.name})
+    if suffix == ".json":
+        _write_atomic(target, _json_bytes(record))
+        return [target]
+    json_path.unlink(missing_ok=True)  # the record names the CSV: until it is written, none
+    entry = _write_atomic(target, lambda f: _write_csv(_localised(drawn, lang), f))
+    _write_atomic(json_path, _json_bytes({**record, "files": {target.name: entry}}))
+    return [target, json_path]
 
 
 def write_sites(
@@ -909,18 +1144,21 @@ def write_sites(
     -------
     list of pathlib.Path
         :data:`SITE_FILES` in ``out_dir``: the table (UTF-8 with BOM,
-        formula-safe cells), the feasible area (GeoJSON, WGS-84) and the map
-        (:func:`pilotzone.maps.explore_sites`, offline).
+        formula-safe cells), the feasible area (GeoJSON, WGS-84), the map
+        (:func:`pilotzone.maps.explore_sites`, offline) and
+        ``sites_manifest.json``, written last, naming the three with their
+        SHA-256 (:class:`OutputRun`; removed first, so a run that stops half
+        way leaves none).
     """
     from pilotzone.maps import explore_sites
 
-    folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    table, area, page = (folder / name for name in SITE_FILES)
-    _write_atomic(table, lambda f: _write_csv(ranked, f))
+    table, area, page, manifest = SITE_FILES
+    run = OutputRun(out_dir, writer="write_sites", manifest=manifest)
+    written = [run.write(table, lambda f: _write_csv(ranked, f))]
     geojson = feasible.to_json(drop_id=True, to_wgs84=True, ensure_ascii=False)
-    _write_atomic(area, lambda f: f.write(geojson.encode("utf-8")))
+    written.append(run.write(area, geojson.encode("utf-8")))
     m = explore_sites(sites, feasible, zones=zones, basemap=basemap, lang=lang)
-    html = _rendered(m, folder, page.name)
-    _write_atomic(page, lambda f: f.write(html.encode("utf-8")))
-    return [table, area, page]
+    html = _rendered(m, run.folder, page)
+    written.append(run.write(page, html.encode("utf-8")))
+    written.append(run.finish())
+    return written

@@ -40,6 +40,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from collections.abc import Hashable, Iterable
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -56,7 +57,9 @@ from pilotzone.locate import COORDINATE_ISSUES, _is_dask, locate
 from pilotzone.rules import EXCLUDED_SERVICES, OPENED_SERVICES, RULES, cite, describe
 from pilotzone.zones import load_zones
 
-__all__ = ["RESULT_COLUMNS", "STATUSES", "findings", "summarize", "verify"]
+__all__ = [
+    "ADDED_COLUMNS", "RESULT_COLUMNS", "STATUSES", "filed_names", "findings", "keep_filed", "summarize", "verify",
+]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,9 @@ log = logging.getLogger(__name__)
 STATUSES = ("invalid", "violation", "review", "compliant")
 #: Columns that :func:`verify` adds to the filing's own.
 RESULT_COLUMNS = ("zone_id", "registration_zone", "border_distance_m", "near_border", "status", "reasons", "message")
+#: Every column :func:`verify` may add: its own, then :func:`pilotzone.address_check`'s. A filed
+#: column of one of these names is kept under another (see :func:`filed_names`).
+ADDED_COLUMNS = RESULT_COLUMNS + ADDRESS_COLUMNS
 _CODES = tuple(RULES)
 _BIT = {code: np.uint32(1) << np.uint32(i) for i, code in enumerate(_CODES)}
 _FACILITY_GEOMETRIC = sum(
@@ -180,8 +186,12 @@ def verify(
         ``registration_zone``, ``border_distance_m``, ``near_border``,
         ``status`` (``compliant``, ``violation``, ``review`` or ``invalid``),
         ``reasons`` (rule codes joined by ``;``) and ``message`` (sentences a
-        regulator can read). ``attrs`` records ``as_of`` and the zones' source.
-        The text verdicts are categorical: ``zone_id`` and
+        regulator can read), and :func:`pilotzone.address_check`'s columns.
+        A filed column of one of these names (:data:`ADDED_COLUMNS`) is kept
+        under another (``status`` as ``filed_status``, see
+        :func:`filed_names`), with a logged warning. ``attrs`` records
+        ``as_of``, the zones' source and ``renamed_columns`` (filed name to
+        new name). The text verdicts are categorical: ``zone_id`` and
         ``registration_zone`` have the zones' ids as categories (missing for
         none), ``status`` the four statuses, ``reasons`` and ``message`` the
         distinct texts, each stored once (a million rows share a few thousand
@@ -206,7 +216,8 @@ def verify(
     sites = facilities if _is_read(facilities) else read_facilities(facilities)
     if zones is None:
         zones = load_zones(as_of=as_of)
-    result = sites.copy(deep=False)  # verify only adds columns: the filing's own are shared, not copied
+    kept, renamed = keep_filed(sites, source=sites.attrs.get("source"))
+    result = kept.copy(deep=False)  # verify only adds columns: the filing's own are shared, not copied
     result.attrs = {}  # pandas deep-copies attrs on every derived frame: keep them small until the end
     filed = (result["problems"] == "").to_numpy(dtype=bool)  # the reader found no problem in the row
     codes = _rows(result, filed, *_place(result, filed, zones))
@@ -217,7 +228,70 @@ def verify(
     result.attrs["as_of"] = zones.attrs.get("as_of")
     result.attrs["zones_source"] = zones.attrs.get("boundaries_path")
     result.attrs["lang"] = lang
+    result.attrs["renamed_columns"] = renamed
     return result
+
+
+def filed_names(columns: Iterable[Hashable]) -> dict[str, str]:
+    """New names for the filed columns that :func:`verify` would overwrite.
+
+    Parameters
+    ----------
+    columns : iterable
+        A filing's column labels.
+
+    Returns
+    -------
+    dict
+        Each label in :data:`ADDED_COLUMNS` to ``filed_<label>``, or
+        ``filed_<label>_2``, ``_3``... when that name is taken too; empty when
+        no label collides.
+
+    Examples
+    --------
+    >>> filed_names(["operator_id", "status", "filed_status", "message"])
+    {'status': 'filed_status_2', 'message': 'filed_message'}
+    """
+    labels = list(columns)
+    taken = set(labels) | set(ADDED_COLUMNS)
+    renamed: dict[str, str] = {}
+    for label in labels:
+        if label in ADDED_COLUMNS:
+            name, n = f"filed_{label}", 2
+            while name in taken:
+                name, n = f"filed_{label}_{n}", n + 1
+            taken.add(name)
+            renamed[str(label)] = name
+    return renamed
+
+
+def keep_filed(frame: Any, *, source: Any = None) -> tuple[Any, dict[str, str]]:
+    """A filing with the columns :func:`verify` would overwrite renamed (:func:`filed_names`).
+
+    Parameters
+    ----------
+    frame : pandas, geopandas or Dask (Geo)DataFrame
+        The filing.
+    source : optional
+        How the warning names the filing.
+
+    Returns
+    -------
+    frame, dict
+        The filing (the same object when nothing collides) and each renamed
+        column's filed name to its new name. The renames are logged
+        once, as a warning.
+    """
+    renamed = filed_names(frame.columns)
+    if not renamed:
+        return frame, {}
+    log.warning(
+        "%s: filed column%s renamed, since verify writes columns of the same names: %s",
+        source or "the filing",
+        "s" if len(renamed) > 1 else "",
+        ", ".join(f"{old!r} -> {new!r}" for old, new in renamed.items()),
+    )
+    return frame.rename(columns=renamed), renamed
 
 
 def _is_read(facilities: Any) -> bool:
