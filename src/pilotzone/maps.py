@@ -32,6 +32,17 @@ Basemap tiles are images requested while the map is viewed, not page assets:
 a map with a basemap saves offline but shows tiles only where their server is
 reachable.
 
+Filing text is data
+-------------------
+folium renders each element's output a second time as a Jinja2 template, so a
+name such as ``NAME{{7*7}}END`` would be evaluated there. No text from a filing
+or a boundary file is ever given to folium: each map's layers, popups,
+tooltips, labels, legend and layer names are JSON inside a ``<script
+type="application/json">`` element (``<``, ``>``, ``&``, U+2028 and U+2029
+written as ``\\u`` escapes), attached to the page without a template, and one
+constant script builds them with DOM nodes and ``textContent``. folium draws
+the map itself, its tiles and its assets.
+
 Display only
 ------------
 Zone outlines are simplified (about 50 m) and, over a GCJ-02 basemap (AMap /
@@ -274,8 +285,14 @@ def explore(
     function creates, so tens of thousands pan smoothly. The layer control
     has one layer per status and one per operator (the
     :data:`MAX_OPERATOR_LAYERS` operators with most findings); a facility is
-    shown when both its status and its operator layer are on. Every text
-    taken from the data is HTML-escaped.
+    shown when both its status and its operator layer are on. The control is
+    pilotzone's own, shared by everything pilotzone draws on ``m``; a
+    ``folium.LayerControl`` lists only folium's layers. One facility, or all
+    at one point, is shown in a box of at least 0.01° each way.
+
+    Text from the data never passes through a template engine: it is JSON in
+    the page and the page's script writes it with ``textContent`` (see the
+    module notes).
 
     Examples
     --------
