@@ -121,36 +121,77 @@ def found(pattern: str, text: str) -> str:
     return match.group(1)
 
 
-def facilities(m: folium.Map) -> list[Any]:
-    """The facility layers explore() added to ``m``."""
-    return [c for c in m._children.values() if isinstance(c, maps._Facilities)]
+DATA = re.compile(
+    r'<script type="application/json" id="(pilotzone_data_[0-9a-f]{32})">(.*?)</script>', re.S
+)
 
 
-def markers_by_facility(m: folium.Map) -> dict[str, list[Any]]:
-    """Marker rows [lat, lon, registration, status, operator, popup, tooltip] by facility id."""
-    (layer,) = facilities(m)
-    return {found(r"Facility: ([^<]+)<br>", row[5]): row for row in layer.markers}
+def map_data(page: str) -> list[dict[str, Any]]:
+    """The data of every pilotzone drawing in a page, parsed back from its JSON element."""
+    return [json.loads(match.group(2)) for match in DATA.finditer(page)]
 
 
-def markers_by_facility_zh(m: folium.Map) -> dict[str, list[Any]]:
-    """As markers_by_facility, for a map drawn with lang="zh"."""
-    (layer,) = facilities(m)
-    return {found(r"设施: ([^<]+)<br>", row[5]): row for row in layer.markers}
+def without_data(page: str) -> str:
+    """The page with its data elements emptied: what a browser would run or show as markup."""
+    return DATA.sub("", page)
+
+
+def drawing(m: folium.Map) -> dict[str, Any]:
+    """The data of the one pilotzone drawing on ``m``."""
+    (data,) = map_data(m.get_root().render())
+    return data
+
+
+def plain(line: list[Any]) -> str:
+    """A popup or legend line as the browser shows its text."""
+    return "".join(piece if isinstance(piece, str) else piece[0] for piece in line)
+
+
+def items(data: dict[str, Any], kind: str) -> list[SimpleNamespace]:
+    """The markers, lines or shapes of a drawing, with their kind and layer names resolved."""
+    found = []
+    for item in data["items"]:
+        spec = data["kinds"][item[0]]
+        if spec["type"] != kind:
+            continue
+        tooltip = item[4] if len(item) > 4 else None
+        popup = item[5] if len(item) > 5 else []
+        found.append(SimpleNamespace(
+            options=spec["options"], tooltip_options=spec.get("tooltip"),
+            overlay=data["overlays"][item[1]],
+            switch=data["switches"][item[2]] if item[2] >= 0 else None,
+            at=item[3], tooltip=tooltip, popup="\n".join(plain(line) for line in popup),
+        ))  # fmt: skip
+    return found
+
+
+def markers_by_facility(m: folium.Map, word: str = "Facility") -> dict[str, SimpleNamespace]:
+    """The markers by facility id, as their popups name it."""
+    return {found(rf"{word}: ([^\n]+)\n", marker.popup): marker
+            for marker in items(drawing(m), "marker")}  # fmt: skip
 
 
 def legend_text(page: str) -> str:
-    """The legend's HTML, as the page's script hands it to Leaflet."""
-    return html.unescape(json.loads(found(r'div\.innerHTML = (".*?");', page)))
+    """The legend's text, as the page's script writes it (rows joined by newlines)."""
+    (data,) = map_data(page)
+    return "\n".join(plain(line) for _, line in data["legend"])
 
 
-def in_page(text: str, page: str) -> bool:
-    """Whether ``text`` is in the page as is or JSON-encoded (non-ASCII as \\uXXXX)."""
-    return text in page or json.dumps(text)[1:-1] in page
+def strings(data: Any) -> set[str]:
+    """Every string in parsed JSON data."""
+    if isinstance(data, str):
+        return {data}
+    values = data.values() if isinstance(data, dict) else data if isinstance(data, list) else []
+    return set().union(*(strings(v) for v in values))
 
 
-def marker_rows_in(page: str) -> list[str]:
-    """The marker rows as rendered: ``[lat, lon, registration, status, operator, "popup"...``."""
-    return re.findall(r"\[-?\d+\.\d+, -?\d+\.\d+, [01], \d+, -?\d+, \"", page)
+def zone_labels(data: dict[str, Any]) -> list[str]:
+    """The permanent labels of the zone outlines."""
+    return [
+        shape.tooltip
+        for shape in items(data, "shape")
+        if (shape.tooltip_options or {}).get("className") == "pilotzone-zone"
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -174,14 +215,12 @@ def test_public_names() -> None:
     assert issubclass(maps.OfflineError, RuntimeError)
 
 
-def test_draws_zones_band_markers_and_lines(page: str, result: gpd.GeoDataFrame) -> None:
-    assert len(re.findall(r"\"className\": \"pilotzone-zone\"", page)) == ZONES  # zone labels
-    assert len(marker_rows_in(page)) == LOCATED
-    m = explore(result, zones=synthetic_zones())
-    (layer,) = facilities(m)
-    assert len(layer.markers) == LOCATED
+def test_draws_zones_band_markers_and_lines(page: str) -> None:
+    (data,) = map_data(page)
+    assert zone_labels(data) == ["Alpha", "Beta", "Gamma (not active)"]
+    assert len(items(data, "marker")) == LOCATED
     # Lines only for operators with exactly one located registration: OP-A and OP-B.
-    assert len(layer.lines) == 2
+    assert len(items(data, "line")) == 2
     assert "Rows without a location (not drawn): 1" in legend_text(page)
 
 
@@ -190,28 +229,29 @@ def test_draws_zones_band_markers_and_lines(page: str, result: gpd.GeoDataFrame)
     [("A-REG", "compliant"), ("A-IDC2", "violation"), ("A-SRV", "review"), ("B-ISP", "invalid")],
 )
 def test_markers_coloured_by_status(result: gpd.GeoDataFrame, facility: str, status: str) -> None:
-    m = explore(result, zones=synthetic_zones())
-    (layer,) = facilities(m)
-    row = markers_by_facility(m)[facility]
-    assert layer.colors[row[3]] == STATUS_COLORS[status]
-    assert json.dumps(layer.colors) in m.get_root().render()
+    marker = markers_by_facility(explore(result, zones=synthetic_zones()))[facility]
+    assert marker.options["fillColor"] == STATUS_COLORS[status]
+    assert marker.overlay.startswith(maps._TEXT["en"][status] + " (")
 
 
 def test_registrations_drawn_distinctly(result: gpd.GeoDataFrame) -> None:
     rows = markers_by_facility(explore(result, zones=synthetic_zones()))
-    assert {f for f, row in rows.items() if row[2]} == {"A-REG", "B-REG", "C-REG1", "C-REG2"}
+    assert {f for f, row in rows.items() if row.options["radius"] == 8} == {
+        "A-REG", "B-REG", "C-REG1", "C-REG2"
+    }  # fmt: skip
+    assert {row.options["weight"] for row in rows.values() if row.options["radius"] == 5} == {1}
 
 
 def test_violation_lines_join_registration_to_facility(result: gpd.GeoDataFrame) -> None:
-    (layer,) = facilities(explore(result, zones=synthetic_zones()))
-    ends = sorted((line[0], line[1], line[2], line[3]) for line in layer.lines)
+    lines = items(drawing(explore(result, zones=synthetic_zones())), "line")
+    ends = sorted((*line.at[0], *line.at[1]) for line in lines)
     assert ends == [(31.2, 121.5, 31.47, 121.0), (31.5, 121.05, 31.0, 121.2)]
+    assert {line.switch for line in lines} == {"Operator OP-A (5)", "Operator OP-B (4)"}
 
 
 def test_layer_names(page: str) -> None:
-    overlays = found(r"(?s)overlays\s*:\s*\{(.*?)\}", page)
-    names = [json.loads(name) for name in re.findall(r'("(?:[^"\\]|\\.)*")\s*:', overlays)]
-    assert names == [
+    (data,) = map_data(page)
+    assert data["overlays"] + data["switches"] == [
         "Review band (± boundary accuracy along each border)",
         "Pilot zones (display simplified; check used full boundary)",
         "Violation (2)",
@@ -220,35 +260,38 @@ def test_layer_names(page: str) -> None:
         "Compliant (5)",
         "Operator OP-A (5)",
         "Operator OP-B (4)",
-        f"Operator {html.escape(HOSTILE_OPERATOR)} (3)",
+        f"Operator {HOSTILE_OPERATOR} (3)",
     ]
+    assert "L.control.layers" not in page  # folium's control pastes names in as HTML
 
 
 def test_popup_texts(result: gpd.GeoDataFrame) -> None:
     rows = markers_by_facility(explore(result, zones=synthetic_zones()))
-    popup = html.unescape(rows["B-CDN"][5])
+    popup = rows["B-CDN"].popup
     for expected in ("Beta CDN outside", "Operator: OP-B", "Kind: cdn", "Tenure: rented",
                      "Zone: -", "Registration zone: beta", "Distance to border: > review band",
                      describe("acceleration_outside_zone"),
                      describe("facility_outside_registration_zone")):  # fmt: skip
         assert expected in popup
-    assert "Distance to border: 48 m" in rows["A-SRV"][5]
-    assert "Reasons:<br>none" in rows["A-REG"][5]
-    assert rows["B-CDN"][6] == "Beta CDN outside · Violation"
+    assert "Distance to border: 48 m" in rows["A-SRV"].popup
+    assert "Reasons:\nnone" in rows["A-REG"].popup
+    assert rows["B-CDN"].tooltip == "Beta CDN outside · Violation"
+    assert rows[HOSTILE_OPERATOR and "C-IDC"].popup.startswith(HOSTILE + "\n")  # text, whole
 
 
 def test_chinese(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> None:
     m = explore(result, zones=zones, lang="zh")
-    page = m.get_root().render()
-    for expected in ("违规 (2)", "合规 (5)", "运营者 OP-A (5)", "阿尔法", "伽马 (未生效)"):
-        assert in_page(expected, page)
-    popup = markers_by_facility_zh(m)["B-CDN"][5]
+    data = drawing(m)
+    for expected in ("违规 (2)", "合规 (5)", "运营者 OP-A (5)"):
+        assert expected in data["overlays"] + data["switches"]
+    assert zone_labels(data) == ["阿尔法", "贝塔", "伽马 (未生效)"]
+    popup = markers_by_facility(m, "设施")["B-CDN"].popup
     assert describe("acceleration_outside_zone", "zh") in popup
-    assert "距边界: &gt; 复核带" in popup
+    assert "距边界: > 复核带" in popup
     # Codes from the filing in words, zone ids as zone names.
     assert "类型: CDN节点 · 使用方式: 租用" in popup
     assert "所在地区: - · 注册地区: 贝塔" in popup
-    registration = markers_by_facility_zh(m)["A-REG"][5]
+    registration = markers_by_facility(m, "设施")["A-REG"].popup
     assert "类型: 注册地址 · 使用方式: 自有" in registration
     assert "所在地区: 阿尔法 · 注册地区: 阿尔法" in registration
 
@@ -268,8 +311,12 @@ def test_changes_map_in_chinese_and_english(zones: gpd.GeoDataFrame) -> None:
     for expected in ("pilotzone 核查比对", "新增问题 (1)", "无位置的变化（未绘制）: 1",
                      "位置变动的设施（连线：原位置 → 新位置） (1)"):  # fmt: skip
         assert expected in legend
-    assert in_page("位置移动 14,250 米", page) and in_page("原位置 · B-1", page)
-    assert "<b>x</b>" not in page  # filing text is escaped
+    (data,) = map_data(page)
+    assert data["overlays"][-2:] == ["新增问题 (1)", "位置变动的设施（连线：原位置 → 新位置） (1)"]
+    markers = items(data, "marker")
+    assert "位置移动 14,250 米" in markers[-1].popup and markers[-2].tooltip == "原位置 · B-1"
+    assert markers[0].popup.startswith("<b>x</b>\n")  # filing text, shown as text
+    assert "<b>x</b>" not in page
     english = legend_text(maps.explore_changes(changes, zones=zones).get_root().render())
     assert "New findings (1)" in english and "Changes without a location (not drawn): 1" in english
     with pytest.raises(InputError, match="moved_m"):
@@ -277,23 +324,28 @@ def test_changes_map_in_chinese_and_english(zones: gpd.GeoDataFrame) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", [HOSTILE, TEMPLATE_BREAKER, HOSTILE_OPERATOR, "a & b \"quoted\" 'single' ${x} `t` \\"]
+    "text",
+    [HOSTILE, TEMPLATE_BREAKER, HOSTILE_OPERATOR, "</script><!--", "a & b \u2028 \u2029 {{ x }}"],
 )
-def test_text_is_escaped_for_html_and_js_templates(text: str) -> None:
-    escaped = maps._text(text)
-    assert not set(escaped) & set("<>\"'`$\\")
-    assert html.unescape(escaped) == text
+def test_json_data_cannot_end_its_script_element(text: str) -> None:
+    encoded = maps._json_for_html({"name": text})
+    assert not set(encoded) & set("<>&\u2028\u2029")
+    assert json.loads(encoded) == {"name": text}
 
 
 def test_hostile_text_never_reaches_the_page_raw(page: str) -> None:
-    for raw in (HOSTILE, "${alert(2)}", "<script>alert(3)", "<b>zone</b>", "\\u{zz}"):
-        assert raw not in page
-    assert json.dumps(html.escape(HOSTILE)).strip('"').replace("&", "\\u0026") in page
-    assert "Gamma &lt;b&gt;zone&lt;/b&gt;" in page  # zone popup (folium Popup, escaped by us)
+    markup = without_data(page)
+    for raw in (HOSTILE, "${alert(2)}", "<script>alert(3)", "<b>zone</b>", "\\u{zz}", "OP-C"):
+        assert raw not in markup and html.escape(raw) not in markup
+    texts = strings(map_data(page))
+    for whole in (HOSTILE, TEMPLATE_BREAKER, "Gamma <b>zone</b>"):
+        assert whole in texts
+    assert f"Operator {HOSTILE_OPERATOR} (3)" in texts
+    assert "<" not in DATA.search(page).group(2)  # type: ignore[union-attr]
 
 
 def band_of(zones: gpd.GeoDataFrame, crs: str = "wgs84") -> Any:
-    return shapely.geometry.shape(maps._band_layer(zones, crs, maps._TEXT["en"]).data["geometry"])
+    return shapely.geometry.shape(maps._band_shape(zones, crs))
 
 
 def moved(lon: float, lat: float, azimuth: float, metres: float) -> shapely.Point:
@@ -332,10 +384,10 @@ def test_zones_simplified_for_display_only() -> None:
     )
     zones = synthetic_zones()
     zones.loc[0, "geometry"] = shapely.MultiPolygon([wiggly])
-    group = maps._zone_layers(zones, "wgs84", "en")
-    (alpha, *_) = group._children.values()
-    assert isinstance(alpha, folium.GeoJson)
-    shown = shapely.geometry.shape(alpha.data["geometry"])
+    drawn = maps._Drawing([])
+    maps._draw_zones(drawn, zones, "wgs84", "en")
+    (alpha, *_) = items(drawn.data(), "shape")
+    shown = shapely.geometry.shape(alpha.at)
     assert shapely.get_num_coordinates(shown) < 20 < shapely.get_num_coordinates(wiggly)
     assert zones.geometry[0].equals(shapely.MultiPolygon([wiggly]))  # input untouched
 
@@ -352,19 +404,19 @@ def test_gcj02_basemap_shifts_every_overlay(
             continue
         lon, lat = from_wgs84([point.x], [point.y], "gcj02")
         row = rows[facility_id]
-        assert (row[0], row[1]) == (round(float(lat[0]), 6), round(float(lon[0]), 6))
-        assert json.dumps(row[:2])[1:-1] in page
-        shift_m = math.hypot((row[0] - point.y) * 111_320, (row[1] - point.x) * 95_000)
+        assert row.at == [round(float(lat[0]), 6), round(float(lon[0]), 6)]
+        shift_m = math.hypot((row.at[0] - point.y) * 111_320, (row.at[1] - point.x) * 95_000)
         assert 300 < shift_m < 700
-    (layer,) = facilities(m)
-    ends = {(tuple(line[0:2]), tuple(line[2:4])) for line in layer.lines}
+    ends = {(tuple(line.at[0]), tuple(line.at[1])) for line in items(drawing(m), "line")}
     assert ends == {
-        (tuple(rows["A-REG"][:2]), tuple(rows["A-IDC2"][:2])),
-        (tuple(rows["B-REG"][:2]), tuple(rows["B-CDN"][:2])),
+        (tuple(rows["A-REG"].at), tuple(rows["A-IDC2"].at)),
+        (tuple(rows["B-REG"].at), tuple(rows["B-CDN"].at)),
     }
     # Zones: the corner of alpha, converted.
     x, y = from_wgs84([121.40], [31.10], "gcj02")
-    assert f"[{round(float(x[0]), 6)}, {round(float(y[0]), 6)}]" in page
+    (alpha, *_) = items(drawing(m), "shape")[1:]
+    corner = [round(float(x[0]), 6), round(float(y[0]), 6)]
+    assert corner in [list(c) for c in shapely.geometry.shape(alpha.at).exterior.coords]
     # The band moves with them, vertex by vertex.
     shifted = geometry_from_wgs84(band_of(zones), "gcj02")
     assert shapely.hausdorff_distance(band_of(zones, "gcj02"), shifted) < 2e-6
@@ -379,7 +431,7 @@ def test_wgs84_basemaps_do_not_shift(result: gpd.GeoDataFrame, zones: gpd.GeoDat
         ("https://t.example/{z}/{x}/{y}.png", "Intranet"),
     ):
         m = explore(result, zones=zones, basemap=basemap)
-        assert markers_by_facility(m)["A-REG"][:2] == [31.2, 121.5]
+        assert markers_by_facility(m)["A-REG"].at == [31.2, 121.5]
         assert "GCJ-02" not in legend_text(m.get_root().render())
 
 
@@ -387,7 +439,7 @@ def test_intranet_gcj02_tiles(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame)
     spec = {"tiles": "https://gis.local/{z}/{x}/{y}.png", "attribution": "GIS", "crs": "gcj02"}
     row = markers_by_facility(explore(result, zones=zones, basemap=spec))["A-REG"]
     lon, lat = from_wgs84([121.5], [31.2], "gcj02")
-    assert row[:2] == [round(float(lat[0]), 6), round(float(lon[0]), 6)]
+    assert row.at == [round(float(lat[0]), 6), round(float(lon[0]), 6)]
 
 
 def test_basemap_tile_urls(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> None:
@@ -426,20 +478,21 @@ def test_reuses_a_given_map(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -
     m = folium.Map(tiles=None, prefer_canvas=True)
     assert explore(result, zones=zones, m=m) is m
     assert explore(result.iloc[:3], zones=zones, m=m) is m
-    assert len(facilities(m)) == 2
-    controls = [c for c in m._children.values() if isinstance(c, folium.LayerControl)]
-    assert len(controls) == 1
     page = m.get_root().render()
-    # The single control is declared after every layer it lists.
-    assert page.rindex("L.featureGroup(") < page.index("L.control.layers(")
-    assert page.count('"Compliant (5)"') == 1 and page.count('"Compliant (3)"') == 1
+    first, second = map_data(page)
+    assert "Compliant (5)" in first["overlays"] and "Compliant (3)" in second["overlays"]
+    # Both drawn on this map, each from its own data; one layer control (kept on the map).
+    calls = re.findall(r"pilotzone_draw\((map_[0-9a-f]{32}), \"(pilotzone_data_[0-9a-f]{32})\"\);", page)
+    assert len(calls) == 2 and calls[0][0] == calls[1][0] == m.get_name()
+    assert [c[1] for c in calls] == [match.group(1) for match in DATA.finditer(page)]
+    assert not [c for c in m._children.values() if isinstance(c, folium.LayerControl)]
 
 
 def test_reprojects_and_rejects_missing_crs(
     result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame
 ) -> None:
     mercator = explore(result.to_crs(3857), zones=zones.to_crs(3857))
-    assert markers_by_facility(mercator)["A-REG"][:2] == pytest.approx([31.2, 121.5], abs=1e-6)
+    assert markers_by_facility(mercator)["A-REG"].at == pytest.approx([31.2, 121.5], abs=1e-6)
     with pytest.raises(CRSError, match=r"result has no CRS.*set_crs"):
         explore(result.set_crs(None, allow_override=True), zones=zones)
     with pytest.raises(CRSError, match="zones has no CRS"):
@@ -454,15 +507,35 @@ def test_missing_columns_listed(result: gpd.GeoDataFrame, zones: gpd.GeoDataFram
 def test_nothing_located_fits_the_zones(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> None:
     lost = result.set_geometry([None] * len(result), crs=4326)
     m = explore(lost, zones=zones)
-    assert marker_rows_in(m.get_root().render()) == []
+    assert items(drawing(m), "marker") == []
     (fit,) = [c for c in m._children.values() if isinstance(c, folium.FitBounds)]
     assert np.allclose(fit.bounds, [[30.85, 120.9], [31.55, 121.85]])
 
 
+def one_place(result: gpd.GeoDataFrame, rows: int) -> gpd.GeoDataFrame:
+    """The first ``rows`` located facilities, all moved to one point (A-REG's)."""
+    located = result[result.geometry.notna()].iloc[:rows]
+    return located.set_geometry([shapely.Point(121.5, 31.2)] * rows, crs=4326)
+
+
+@pytest.mark.parametrize("rows", [1, 5])
+def test_one_point_gives_a_finite_box(
+    result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, rows: int
+) -> None:
+    """A single facility, or all at one point: Leaflet would zoom to infinity on an empty box."""
+    m = explore(one_place(result, rows), zones=zones)
+    (fit,) = [c for c in m._children.values() if isinstance(c, folium.FitBounds)]
+    (south, west), (north, east) = fit.bounds
+    assert north - south == pytest.approx(0.01) and east - west == pytest.approx(0.01)
+    assert (south + north) / 2 == pytest.approx(31.2) and (west + east) / 2 == pytest.approx(121.5)
+    assert len(items(drawing(m), "marker")) == rows
+
+
 def test_na_text_fields(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> None:
     sparse = result.assign(kind=NA, reasons=NA, message=NA, name=None, tenure=NAN)
-    (layer,) = facilities(explore(sparse, zones=zones))
-    assert len(layer.markers) == LOCATED and not any(row[2] for row in layer.markers)
+    markers = items(drawing(explore(sparse, zones=zones)), "marker")
+    assert len(markers) == LOCATED and {marker.options["radius"] for marker in markers} == {5}
+    assert {marker.popup.split("\n")[0] for marker in markers} == {""}
 
 
 # --- offline ---------------------------------------------------------------------------------
@@ -607,12 +680,12 @@ def test_ten_thousand_facilities(
     with caplog.at_level("INFO", logger="pilotzone.maps"):
         m = explore(gpd.GeoDataFrame(frame, geometry=points, crs=4326), zones=zones)
     page = m.get_root().render()
-    assert len(marker_rows_in(page)) == n
+    (data,) = map_data(page)
+    assert len(items(data, "marker")) == n
     per_facility = len(page.encode()) / n
     record_property("html_bytes_per_facility", round(per_facility))
     assert per_facility < 2048
-    (layer,) = facilities(m)
-    assert len(layer.operator_groups) == maps.MAX_OPERATOR_LAYERS
+    assert len(data["switches"]) == maps.MAX_OPERATOR_LAYERS
     assert "100 operators have no layer of their own" in caplog.text
     assert "Operators without a layer of their own (layer limit): 100" in legend_text(page)
 
@@ -624,7 +697,5 @@ def test_with_the_shipped_zones(result: gpd.GeoDataFrame) -> None:
     zones_module = pytest.importorskip("pilotzone.zones", reason="pilotzone.zones not written yet")
     zones = zones_module.load_zones()
     page = explore(result).get_root().render()  # zones=None loads the shipped zones
-    assert len(re.findall(r"\"className\": \"pilotzone-zone\"", page)) == len(zones)
-    for name in zones["short_name_en"]:
-        assert in_page(html.escape(name), page)
+    assert zone_labels(map_data(page)[0]) == zones["short_name_en"].tolist()
     assert remote_assets(page) == []

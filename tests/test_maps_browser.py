@@ -8,11 +8,14 @@ people to look at.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import pytest
+import shapely
 from test_maps import (
     HOSTILE,
     HOSTILE_OPERATOR,
@@ -23,6 +26,8 @@ from test_maps import (
     sample_result,
     synthetic_zones,
 )
+
+from test_template_injection import PAYLOADS
 
 from pilotzone.maps import explore, save_map
 from pilotzone.rules import describe
@@ -86,10 +91,15 @@ class Page:
         self.page = browser.new_page(viewport={"width": 1280, "height": 860})
         self.page.set_default_timeout(5000)
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", self._console)
         self.page.on("dialog", self._dialog)
         self.page.route("**/*", self._route)
         self.page.goto(path.as_uri())
         self.page.wait_for_selector(".leaflet-container")
+
+    def _console(self, message: Any) -> None:
+        if message.type in ("error", "warning"):
+            self.errors.append(f"console {message.type}: {message.text}")
 
     def _dialog(self, dialog: Any) -> None:
         self.dialogs.append(dialog.message)
@@ -115,6 +125,15 @@ class Page:
         content = self.page.locator(".leaflet-popup-content")
         content.wait_for(state="visible")
         return str(content.inner_text())
+
+    def hover_tooltip(self, lon: float, lat: float) -> str:
+        """The text of the tooltip shown while the mouse is on the marker at lon/lat."""
+        self.page.mouse.move(0, 0)
+        x, y = self.page.evaluate(ZOOM_TO, [lat, lon])
+        self.page.mouse.move(x, y)
+        tooltip = self.page.locator(".leaflet-tooltip:not(.pilotzone-zone)")
+        tooltip.wait_for(state="visible")
+        return str(tooltip.text_content())
 
     def clean(self) -> None:
         assert self.errors == []
@@ -181,3 +200,68 @@ def test_hostile_names_are_text(page: Page, lon: float, lat: float, name: str) -
     assert HOSTILE_OPERATOR in control.inner_text()
     assert control.locator("script").count() == 0
     page.clean()
+
+
+# --------------------------------------------------------------------------- hostile names
+
+VIEW = """() => {
+    const map = window[Object.keys(window).find((k) => k.startsWith("map_"))];
+    const c = map.getCenter();
+    return {zoom: map.getZoom(), lat: c.lat, lng: c.lng};
+}"""
+
+CLOSE = """() => window[Object.keys(window).find((k) => k.startsWith("map_"))].closePopup()"""
+
+
+def payload_at(i: int) -> tuple[float, float]:
+    return 121.45 + 0.01 * (i % 6), 31.15 + 0.01 * (i // 6)
+
+
+@pytest.fixture(scope="module")
+def hostile_map(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One compliant facility per template payload, the payload as its name and operator."""
+    result = sample_result().iloc[:1]
+    rows = result.loc[result.index.repeat(len(PAYLOADS))].reset_index(drop=True)
+    rows["name"] = rows["operator_id"] = rows["facility_id"] = PAYLOADS
+    points = [shapely.Point(payload_at(i)) for i in range(len(PAYLOADS))]
+    hostile = gpd.GeoDataFrame(rows.drop(columns="geometry"), geometry=points, crs=4326)
+    return save_map(explore(hostile, zones=synthetic_zones()), tmp_path_factory.mktemp("h") / "m.html")
+
+
+@pytest.fixture
+def hostile_page(browser: Any, hostile_map: Path) -> Iterator[Page]:
+    page = Page(browser, hostile_map)
+    yield page
+    page.page.close()
+
+
+def test_template_payloads_are_text_in_the_browser(hostile_page: Page) -> None:
+    page = hostile_page
+    assert page.count()["markers"] == len(PAYLOADS)
+    control = page.page.locator(".leaflet-control-layers-overlays").text_content() or ""
+    for i, payload in enumerate(PAYLOADS):
+        assert f" Operator {payload} (1)" in control
+        popup = page.open_popup(*payload_at(i))
+        heading = page.page.locator(".leaflet-popup-content b").first.text_content()
+        assert heading == payload and f"Operator: {payload} · Facility: {payload}" in popup
+        page.page.evaluate(CLOSE)
+        page.page.locator(".leaflet-popup").wait_for(state="detached")
+        assert page.hover_tooltip(*payload_at(i)) == f"{payload} · Compliant"
+    page.clean()
+
+
+@pytest.mark.parametrize("rows", [1, 5], ids=["one facility", "five at one point"])
+def test_one_point_opens_with_a_finite_zoom_and_its_legend(
+    browser: Any, tmp_path: Path, rows: int
+) -> None:
+    located = sample_result().iloc[:rows]
+    at_one_point = located.set_geometry([shapely.Point(121.5, 31.2)] * rows, crs=4326)
+    path = save_map(explore(at_one_point, zones=synthetic_zones()), tmp_path / "one.html")
+    page = Page(browser, path)
+    view = page.page.evaluate(VIEW)
+    assert math.isfinite(view["zoom"]) and 10 <= view["zoom"] <= 18
+    assert (view["lat"], view["lng"]) == pytest.approx((31.2, 121.5), abs=1e-3)
+    assert page.count()["markers"] == rows
+    assert "pilotzone check" in (page.page.locator(".pilotzone-legend").text_content() or "")
+    page.clean()
+    page.page.close()

@@ -421,6 +421,15 @@ def test_map_ids_are_renumbered(written: dict[str, Path]) -> None:
     assert ids == {f"{i:032x}" for i in range(len(ids))}
 
 
+def test_map_ids_in_the_data_are_text(result: Any, zones: Any, tmp_path: Path) -> None:
+    """A name that looks like a folium id is data: it is not renumbered with the ids."""
+    name = "x_" + "ab" * 16
+    named = result.assign(name=[name] * len(result))
+    page = write_report(named, tmp_path, zones=zones)["map.html"].read_text(encoding="utf-8")
+    assert "map_00000000000000000000000000000000" in page
+    assert page.count(f'"{name}"') == len(named[named.geometry.notna()])  # popup headings
+
+
 def test_map_with_a_basemap_is_reproducible_too(result: Any, zones: Any, tmp_path: Path) -> None:
     pages = [
         write_report(result, tmp_path / str(i), zones=zones, basemap="osm")["map.html"].read_bytes()

@@ -11,7 +11,7 @@ of the area may be nearer to a candidate than the one ``site`` proposes.
 from __future__ import annotations
 
 import functools
-import html
+import json
 import math
 import os
 import re
@@ -602,25 +602,52 @@ def test_site_map(shipped: gpd.GeoDataFrame, feasible: dict[str, Any], tmp_path:
     result = site(candidates_of(lon, lat, name=names), zone="shenzhen", crs="wgs84", zones=shipped)
     m = maps.explore_sites(result, feasible["shenzhen"], zones=shipped)
     page = m.get_root().render()
-    assert "<img src=x" not in page and html.escape("<img src=x onerror=alert(1)>") in page
-    assert "${x}" not in page
+    (data,) = map_data(page)
+    markup = MAP_DATA.sub("", page)
+    assert "<img src=x" not in page and "<img" not in markup and "${x}" not in markup
+    popups = {
+        "".join(p if isinstance(p, str) else p[0] for p in item[5][0]): item
+        for item in data["items"]
+        if len(item) > 5
+    }
+    assert set(popups) == set(names[:3])  # the texts whole, as filed
+    assert popups["Lujiazui `${x}`"][4].startswith("Lujiazui `${x}` · -")
+    assert data["overlays"][-3:] == ["Compliant", "In the review band", "Outside the zone"]
+    legend = legend_of(data)
     for label in (
         "Compliant (1)",
         "In the review band (1)",
         "Outside the zone (1)",
         "Candidates without a location (not drawn): 1",
     ):
-        assert label in page
-    assert page.count("L.polyline(") == 2  # one move for each candidate that is not compliant
-    assert page.count("L.circleMarker(") == 3 + 2  # candidates and their nearest points
-    assert "+" + f"{result['margin_m'].iloc[0]:,.0f} m" in page
+        assert label in legend
+    kinds = [data["kinds"][item[0]]["type"] for item in data["items"]]
+    assert kinds.count("line") == 2  # one move for each candidate that is not compliant
+    assert kinds.count("marker") == 3 + 2  # candidates and their nearest points
+    assert "+" + f"{result['margin_m'].iloc[0]:,.0f} m" in popups["Futian DC"][4]
     saved = maps.save_map(m, tmp_path / "sites.html")
     assert "https://" not in re.sub(
         r"https://(leafletjs|openstreetmap)[^\"']*", "", saved.read_text()
     )
     zh = maps.explore_sites(result, feasible["shenzhen"], zones=shipped, lang="zh", basemap="gaode")
-    (legend,) = [c for c in zh._children.values() if isinstance(c, maps._Legend)]
-    assert "合规 (1)" in legend.html and "GCJ-02" in legend.html
+    legend = legend_of(map_data(zh.get_root().render())[0])
+    assert "合规 (1)" in legend and "GCJ-02" in legend
+
+
+MAP_DATA = re.compile(
+    r'<script type="application/json" id="pilotzone_data_[0-9a-f]{32}">(.*?)</script>', re.S
+)
+
+
+def map_data(page: str) -> list[dict[str, Any]]:
+    """The data of the pilotzone drawings in a map page, parsed back from their JSON."""
+    return [json.loads(text) for text in MAP_DATA.findall(page)]
+
+
+def legend_of(data: dict[str, Any]) -> str:
+    return "\n".join(
+        "".join(p if isinstance(p, str) else p[0] for p in line) for _, line in data["legend"]
+    )
 
 
 def test_site_map_needs_site_columns(shipped: gpd.GeoDataFrame, feasible: dict[str, Any]) -> None:

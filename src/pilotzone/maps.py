@@ -32,6 +32,17 @@ Basemap tiles are images requested while the map is viewed, not page assets:
 a map with a basemap saves offline but shows tiles only where their server is
 reachable.
 
+Filing text is data
+-------------------
+folium renders each element's output a second time as a Jinja2 template, so a
+name such as ``NAME{{7*7}}END`` would be evaluated there. No text from a filing
+or a boundary file is ever given to folium: each map's layers, popups,
+tooltips, labels, legend and layer names are JSON inside a ``<script
+type="application/json">`` element (``<``, ``>``, ``&``, U+2028 and U+2029
+written as ``\\u`` escapes), attached to the page without a template, and one
+constant script builds them with DOM nodes and ``textContent``. folium draws
+the map itself, its tiles and its assets.
+
 Display only
 ------------
 Zone outlines are simplified (about 50 m) and, over a GCJ-02 basemap (AMap /
@@ -44,12 +55,13 @@ from __future__ import annotations
 
 import base64
 import functools
-import html
 import importlib
+import json
 import logging
 import os
 import re
 import secrets
+from collections import Counter
 from collections.abc import Mapping
 from html.parser import HTMLParser
 from pathlib import Path
@@ -60,8 +72,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
-from jinja2 import Template
+from branca.element import Element, Figure, MacroElement
 from numpy.typing import NDArray
 
 from pilotzone.crs import from_wgs84, geometry_from_wgs84, to_wgs84
@@ -97,6 +108,8 @@ _SITE_COLUMNS = (
 )  # fmt: skip
 _SITE_COLORS = {"compliant": "#2ca02c", "band": "#ff7f0e", "outside": "#d62728"}
 _PERMANENT_LABELS = 30  # up to this many candidates show their margin without hovering
+#: A map fitted to less than this many degrees (about 1 km) each way is widened to it.
+_MIN_EXTENT_DEG = 0.01
 _BAND_COLOR = "#ff7f0e"
 _TEXT = {
     "en": {
@@ -272,8 +285,14 @@ def explore(
     function creates, so tens of thousands pan smoothly. The layer control
     has one layer per status and one per operator (the
     :data:`MAX_OPERATOR_LAYERS` operators with most findings); a facility is
-    shown when both its status and its operator layer are on. Every text
-    taken from the data is HTML-escaped.
+    shown when both its status and its operator layer are on. The control is
+    pilotzone's own, shared by everything pilotzone draws on ``m``; a
+    ``folium.LayerControl`` lists only folium's layers. One facility, or all
+    at one point, is shown in a box of at least 0.01° each way.
+
+    Text from the data never passes through a template engine: it is JSON in
+    the page and the page's script writes it with ``textContent`` (see the
+    module notes).
 
     Examples
     --------
@@ -296,28 +315,22 @@ def explore(
     lon, lat = from_wgs84(lon, lat, display_crs)
     lat, lon = np.round(lat, 6), np.round(lon, 6)
 
+    m = _base_map(m, tiles, offline)
+    drawing = _Drawing(tiles)
+    band = drawing.overlay(text["band"])
+    drawing.shape(band, _band_shape(zones, display_crs), _BAND_KIND)
+    _draw_zones(drawing, zones, display_crs, lang)
+    names = dict(zip(zones["zone_id"], zones[f"short_name_{lang}"], strict=True))
+    capped = _draw_facilities(drawing, result, located, lat, lon, text, lang, names)
+    drawing.collapsed = len(drawing.switches) > 8
+    drawing.legend = _legend_rows(result, located, zones, capped, display_crs, text, lang)
+    m.add_child(drawing)
     if located.any():
-        bounds = [
-            [lat[located].min(), lon[located].min()],
-            [lat[located].max(), lon[located].max()],
-        ]
+        _fit(m, lat[located].min(), lon[located].min(), lat[located].max(), lon[located].max())
     else:
         shapes = geometry_from_wgs84(np.asarray(zones.geometry.values), display_crs)
         west, south, east, north = shapely.total_bounds(shapes)
-        bounds = [[south, west], [north, east]]
-
-    m = _base_map(m, tiles, offline)
-    _band_layer(zones, display_crs, text).add_to(m)
-    _zone_layers(zones, display_crs, lang).add_to(m)
-    names = dict(zip(zones["zone_id"], zones[f"short_name_{lang}"], strict=True))
-    facilities = _Facilities(result, located, lat, lon, text, lang, names)
-    for group in [*facilities.status_groups, *facilities.operator_groups]:
-        group.add_to(m)
-    m.add_child(facilities)
-    m.fit_bounds(bounds)
-    _layer_control_last(m, collapsed=len(facilities.operator_groups) > 8)
-    legend = _legend_html(result, located, zones, facilities.capped, display_crs, text, lang)
-    m.add_child(_Legend(legend))
+        _fit(m, south, west, north, east)
     log.info(
         "map: %d facilities drawn, %d without location, %d zones",
         located.sum(), (~located).sum(), len(zones),
@@ -466,22 +479,15 @@ def explore_sites(
     band = shapely.difference(outline, area)
 
     m = _base_map(m, tiles, offline)
-    label = _text(zone.get(f"short_name_{lang}")) or _text(zone_id)
-    zone_style = {"color": _ZONE_COLOR, "weight": 2, "fill": False}
-    folium.GeoJson(
-        _feature(outline, display_crs, zone_style),
-        name=f"{label}: {text['zone']}",
-        interactive=False,
-    ).add_to(m)
-    band_style = {"stroke": False, "fillColor": _BAND_COLOR, "fillOpacity": 0.35}
-    folium.GeoJson(
-        _feature(band, display_crs, band_style), name=text["band_area"], interactive=False
-    ).add_to(m)
+    drawing = _Drawing(tiles)
+    label = _str(zone.get(f"short_name_{lang}")) or zone_id
+    zone_kind = _shape_kind({"color": _ZONE_COLOR, "weight": 2, "fill": False})
+    drawing.shape(drawing.overlay(f"{label}: {text['zone']}"), _geometry(outline, display_crs),
+                  zone_kind)  # fmt: skip
+    drawing.shape(drawing.overlay(text["band_area"]), _geometry(band, display_crs), _BAND_KIND)
     green = _STATUS_COLORS["compliant"]
-    area_style = {"color": green, "weight": 1, "fillColor": green, "fillOpacity": 0.12}
-    folium.GeoJson(
-        _feature(area, display_crs, area_style), name=text["feasible"], interactive=False
-    ).add_to(m)
+    area_kind = _shape_kind({"color": green, "weight": 1, "fillColor": green, "fillOpacity": 0.12})
+    drawing.shape(drawing.overlay(text["feasible"]), _geometry(area, display_crs), area_kind)
 
     lon, lat = shapely.get_x(sites.geometry.values), shapely.get_y(sites.geometry.values)
     located = np.isfinite(lon) & np.isfinite(lat)
@@ -494,75 +500,48 @@ def explore_sites(
     compliant = sites["compliant"].to_numpy(bool)
     inside = sites["margin_m"].to_numpy(float) >= 0  # in the target zone
     verdict = np.where(compliant, "compliant", np.where(inside, "band", "outside"))
-    groups = {v: folium.FeatureGroup(name=text[v]) for v in ("compliant", "band", "outside")}
-    moves = folium.FeatureGroup(name=text["move"])
+    moves = drawing.overlay(text["move"])
+    groups = {v: drawing.overlay(text[v]) for v in ("compliant", "band", "outside")}
+    permanent = bool(located.sum() <= _PERMANENT_LABELS)
+    label_tip = {"permanent": True, "direction": "right", "offset": [8, 0]}
     names = sites["name"] if "name" in sites.columns else pd.Series(sites.index, index=sites.index)
+    nearest_kind = _marker_kind(4, _STATUS_COLORS["compliant"], 2, "#ffffff", 1.0)
     for k in np.flatnonzero(located):
         row = sites.iloc[k]
         color = _SITE_COLORS[verdict[k]]
         margin = f"{float(row['margin_m']):+,.0f} m"
-        tip = f"{_text(names.iloc[k])} · {margin}"
-        lines = [
-            f"<b>{_text(names.iloc[k])}</b>",
-            f"{text['verdict']}: <b style='color:{color}'>{text[verdict[k]]}</b>",
-            f"{text['margin']} ({label}): {margin}",
-            f"{text['located']}: {_text(row['zone_id']) or '-'}",
+        name = _str(names.iloc[k])
+        lines: list[_Line] = [
+            [(name, "b")],
+            [f"{text['verdict']}: ", (text[verdict[k]], color)],
+            [f"{text['margin']} ({label}): {margin}"],
+            [f"{text['located']}: {_str(row['zone_id']) or '-'}"],
         ]
         if np.isfinite(nearest[k]).all():
             move = f"{float(row['distance_to_zone_m']):,.0f} m"
             lines.append(
-                f"{text['nearest']}: {row['nearest_lon']:.6f}, {row['nearest_lat']:.6f} ({move})"
+                [f"{text['nearest']}: {row['nearest_lon']:.6f}, {row['nearest_lat']:.6f} ({move})"]
             )
-            folium.PolyLine(
-                [[lat[k], lon[k]], [nearest[k, 1], nearest[k, 0]]],
-                color=color,
-                weight=2,
-                opacity=0.8,
-                dash_array="6 4",
-                interactive=False,
-            ).add_to(moves)
-            folium.CircleMarker(
-                [nearest[k, 1], nearest[k, 0]],
-                radius=4,
-                color=_STATUS_COLORS["compliant"],
-                weight=2,
-                fill=True,
-                fill_color="#ffffff",
-                fill_opacity=1.0,
-                tooltip=folium.Tooltip(f"{text['nearest']} · {move}"),
-            ).add_to(moves)
-        folium.CircleMarker(
-            [lat[k], lon[k]],
-            radius=7,
-            color="#222222",
-            weight=1,
-            fill=True,
-            fill_color=color,
-            fill_opacity=0.9,
-            popup=folium.Popup("<br>".join(lines), max_width=320),
-            tooltip=folium.Tooltip(
-                tip,
-                permanent=bool(located.sum() <= _PERMANENT_LABELS),
-                direction="right",
-                offset=(8, 0),
-            ),
-        ).add_to(groups[verdict[k]])
-    for layer in [moves, *groups.values()]:
-        layer.add_to(m)
+            drawing.line(moves, [[lat[k], lon[k]], [nearest[k, 1], nearest[k, 0]]],
+                         _line_kind(color, 0.8))  # fmt: skip
+            drawing.marker(moves, nearest[k, 1], nearest[k, 0], nearest_kind,
+                           tooltip=f"{text['nearest']} · {move}")  # fmt: skip
+        kind = _marker_kind(7, "#222222", 1, color, 0.9, label_tip if permanent else None)
+        drawing.marker(groups[verdict[k]], lat[k], lon[k], kind, tooltip=f"{name} · {margin}",
+                       popup=lines)  # fmt: skip
+    drawing.legend = _sites_legend(
+        verdict[located], int((~located).sum()), label, feasible, display_crs, lang
+    )
+    m.add_child(drawing)
 
     points = [np.column_stack([lat[located], lon[located]])]
     points.append(nearest[np.isfinite(nearest).all(axis=1)][:, ::-1])
     stacked = np.concatenate(points)
     if len(stacked):
-        m.fit_bounds([stacked.min(axis=0).tolist(), stacked.max(axis=0).tolist()])
+        (south, west), (north, east) = stacked.min(axis=0), stacked.max(axis=0)
     else:
         west, south, east, north = geometry_from_wgs84(outline, display_crs).bounds
-        m.fit_bounds([[south, west], [north, east]])
-    _layer_control_last(m, collapsed=False)
-    legend = _sites_legend(
-        verdict[located], int((~located).sum()), label, feasible, display_crs, lang
-    )
-    m.add_child(_Legend(legend))
+    _fit(m, south, west, north, east)
     log.info("site map: %d candidates drawn, %d without location", located.sum(), (~located).sum())
     return m
 
@@ -636,11 +615,12 @@ def explore_changes(
         ])  # fmt: skip
     zones = _checked(_zones_or_shipped(zones), "zones")
     m = _base_map(m, tiles, offline)
-    _zone_layers(zones, display_crs, lang).add_to(m)
+    drawing = _Drawing(tiles)
+    _draw_zones(drawing, zones, display_crs, lang)
 
     def shown(lon: pd.Series, lat: pd.Series) -> NDArray[np.float64]:
         x, y = from_wgs84(lon.to_numpy(float), lat.to_numpy(float), display_crs)
-        return np.round(np.column_stack([y, x]), 6)  # folium's (lat, lon)
+        return np.round(np.column_stack([y, x]), 6)  # Leaflet's (lat, lon)
 
     gone = changes["change"].isin(["resolved_finding", "facility_removed"]).to_numpy()
     new_at = shown(changes["new_lon"], changes["new_lat"])
@@ -649,71 +629,55 @@ def explore_changes(
     keys = ["change", "operator_id", "facility_id"]
     numbered = changes.assign(_row=np.arange(len(changes)))
     marks = numbered.groupby(keys, sort=False, dropna=False)["_row"]
-    drawn: dict[str, int] = {}
-    groups: dict[str, folium.FeatureGroup] = {}
-    unlocated, points = 0, []
-    for (change, operator, facility), rows in marks:
-        first = int(rows.iloc[0])
-        if not np.isfinite(at[first]).all():
-            unlocated += 1
-            continue
-        drawn[change] = drawn.get(change, 0) + 1
-        group = groups.setdefault(change, folium.FeatureGroup(name=text[change]))
+    located = [
+        (change, operator, facility, rows.to_numpy(), int(rows.iloc[0]))
+        for (change, operator, facility), rows in marks
+        if np.isfinite(at[int(rows.iloc[0])]).all()
+    ]
+    unlocated, points = marks.ngroups - len(located), []
+    drawn = Counter(change for change, *_ in located)
+    layers = {c: drawing.overlay(f"{text[c]} ({drawn[c]})") for c in CHANGES if drawn[c]}
+    for change, operator, facility, rows, first in located:
         color = _CHANGE_COLORS[change]
         record = changes.iloc[first]
-        lines = [f"<b>{_text(record['name'])}</b>"] if _text(record["name"]) else []
-        lines.append(
-            f"{text['operator']}: {_text(operator)} · "
-            f"{text['facility']}: {_text(facility) or text['none']}"
-        )
-        described = changes["description"].to_numpy()[rows.to_numpy()]
-        lines += [f"<b style='color:{color}'>{_text(d)}</b>" for d in described]
-        if _text(record["message"]):
-            lines.append(f"<i>{_text(record['message'])}</i>")
+        facility_text = _str(facility)
+        lines: list[_Line] = [[(_str(record["name"]), "b")]] if _str(record["name"]) else []
+        lines.append([
+            f"{text['operator']}: {_str(operator)} · "
+            f"{text['facility']}: {facility_text or text['none']}"
+        ])  # fmt: skip
+        described = changes["description"].to_numpy()[rows]
+        lines += [[(_str(d), color)] for d in described]
+        if _str(record["message"]):
+            lines.append([(_str(record["message"]), "i")])
         if change == "facility_moved" and np.isfinite(old_at[first]).all():
-            folium.PolyLine(
-                [old_at[first].tolist(), new_at[first].tolist()], color=color, weight=2,
-                opacity=0.9, dash_array="6 4", interactive=False,
-            ).add_to(group)  # fmt: skip
-            folium.CircleMarker(
-                old_at[first].tolist(), radius=5, color=color, weight=2, fill=True,
-                fill_color="#ffffff", fill_opacity=1.0,
-                tooltip=folium.Tooltip(f"{text['old']} · {_text(facility)}"),
-            ).add_to(group)  # fmt: skip
+            drawing.line(layers[change], [old_at[first], new_at[first]], _line_kind(color, 0.9))
+            drawing.marker(
+                layers[change], *old_at[first], _marker_kind(5, color, 2, "#ffffff", 1.0),
+                tooltip=f"{text['old']} · {facility_text}",
+            )  # fmt: skip
             points.append(old_at[first])
-        folium.CircleMarker(
-            at[first].tolist(), radius=7, color="#222222", weight=1, fill=True, fill_color=color,
-            fill_opacity=0.9, popup=folium.Popup("<br>".join(lines), max_width=320),
-            tooltip=folium.Tooltip(f"{_text(facility) or _text(operator)} · {text[change]}"),
-        ).add_to(group)  # fmt: skip
+        drawing.marker(
+            layers[change], *at[first], _marker_kind(7, "#222222", 1, color, 0.9),
+            tooltip=f"{facility_text or _str(operator)} · {text[change]}", popup=lines,
+        )  # fmt: skip
         points.append(at[first])
-    for change in CHANGES:
-        if change in groups:
-            groups[change].layer_name = f"{text[change]} ({drawn[change]})"
-            groups[change].add_to(m)
+
+    legend: list[_Row] = [(None, [(text["title"], "b")])]
+    legend += [(_dot(_CHANGE_COLORS[c]), [f"{text[c]} ({drawn[c]})"]) for c in CHANGES]
+    if unlocated:
+        legend.append((None, [f"{text['unlocated']}: {unlocated}"]))
+    if display_crs == "gcj02":
+        legend.append((None, [(_TEXT[lang]["gcj02"], "#b00")]))
+    drawing.legend = legend
+    m.add_child(drawing)
     if points:
-        stacked = np.vstack(points)
-        m.fit_bounds([stacked.min(axis=0).tolist(), stacked.max(axis=0).tolist()])
+        (south, west), (north, east) = np.min(points, axis=0), np.max(points, axis=0)
     else:
         west, south, east, north = shapely.total_bounds(
             geometry_from_wgs84(np.asarray(zones.geometry.values), display_crs)
         )
-        m.fit_bounds([[south, west], [north, east]])
-    _layer_control_last(m, collapsed=False)
-
-    def swatch(color: str) -> str:
-        return (
-            "<span style='display:inline-block;width:12px;height:12px;border-radius:50%;"
-            f"background:{color};border:1px solid #222'></span> "
-        )
-
-    legend = [f"<b>{text['title']}</b>"]
-    legend += [f"{swatch(_CHANGE_COLORS[c])}{text[c]} ({drawn.get(c, 0)})" for c in CHANGES]
-    if unlocated:
-        legend.append(f"{text['unlocated']}: {unlocated}")
-    if display_crs == "gcj02":
-        legend.append(f"<b style='color:#b00'>{_TEXT[lang]['gcj02']}</b>")
-    m.add_child(_Legend("<br>".join(legend)))
+    _fit(m, south, west, north, east)
     log.info("change map: %d markers, %d changes without location", sum(drawn.values()), unlocated)
     return m
 
@@ -725,34 +689,44 @@ def _sites_legend(
     feasible: gpd.GeoDataFrame,
     display_crs: str,
     lang: Lang,
-) -> str:
+) -> list[_Row]:
     text = _SITE_TEXT[lang]
-
-    def swatch(style: str) -> str:
-        return f"<span style='display:inline-block;width:12px;height:12px;{style}'></span> "
-
-    rows = [f"<b>{text['title']}: {label}</b>"]
+    rows: list[_Row] = [(None, [(f"{text['title']}: {label}", "b")])]
     rows += [
-        swatch(f"border-radius:50%;background:{_SITE_COLORS[v]};border:1px solid #222")
-        + f"{text[v]} ({int((verdict == v).sum())})"
+        (_dot(_SITE_COLORS[v]), [f"{text[v]} ({int((verdict == v).sum())})"])
         for v in ("compliant", "band", "outside")
     ]
     band, widest = float(feasible["band_m"].iloc[0]), float(feasible["widest_band_m"].iloc[0])
     wider = f"; {text['approximate']} ±{widest:g} m" if widest > band else ""
+    green = _SITE_COLORS["compliant"]
     rows += [
-        swatch(f"border-top:2px dashed {_SITE_COLORS['outside']};height:0") + text["move"],
-        swatch(f"border:2px solid {_ZONE_COLOR}") + text["zone"],
-        swatch(f"background:{_BAND_COLOR};opacity:.5") + f"{text['band_area']} ±{band:g} m{wider}",
-        swatch(
-            f"background:{_SITE_COLORS['compliant']}33;border:1px solid {_SITE_COLORS['compliant']}"
-        )
-        + text["feasible"],
+        (f"border-top:2px dashed {_SITE_COLORS['outside']};height:0", [text["move"]]),
+        (f"border:2px solid {_ZONE_COLOR}", [text["zone"]]),
+        (f"background:{_BAND_COLOR};opacity:.5", [f"{text['band_area']} ±{band:g} m{wider}"]),
+        (f"background:{green}33;border:1px solid {green}", [text["feasible"]]),
     ]
     if unlocated:
-        rows.append(f"{text['unlocated']}: {unlocated}")
+        rows.append((None, [f"{text['unlocated']}: {unlocated}"]))
     if display_crs == "gcj02":
-        rows.append(f"<b style='color:#b00'>{_TEXT[lang]['gcj02']}</b>")
-    return "<br>".join(rows)
+        rows.append((None, [(_TEXT[lang]["gcj02"], "#b00")]))
+    return rows
+
+
+def _dot(color: str) -> str:
+    """The legend swatch of a circle marker filled with ``color``."""
+    return f"border-radius:50%;background:{color};border:1px solid #222"
+
+
+def _fit(m: folium.Map, south: float, west: float, north: float, east: float) -> None:
+    """Fit ``m`` to a box, widened about its centre to at least ``_MIN_EXTENT_DEG`` each way.
+
+    A box of one point (a single facility, or all at one place) would make
+    Leaflet zoom to infinity and place the map at NaN.
+    """
+    grow_lat = max(_MIN_EXTENT_DEG - (north - south), 0.0) / 2
+    grow_lon = max(_MIN_EXTENT_DEG - (east - west), 0.0) / 2
+    corners = [[south - grow_lat, west - grow_lon], [north + grow_lat, east + grow_lon]]
+    m.fit_bounds([[round(float(v), 6) for v in corner] for corner in corners])
 
 
 def _base_map(m: folium.Map | None, tiles: list[folium.TileLayer], offline: bool) -> folium.Map:
@@ -764,15 +738,6 @@ def _base_map(m: folium.Map | None, tiles: list[folium.TileLayer], offline: bool
     for tile in tiles:
         tile.add_to(m)
     return m
-
-
-def _layer_control_last(m: folium.Map, *, collapsed: bool) -> None:
-    """One layer control, after every layer: it lists the layers present when it renders."""
-    controls = [k for k, v in m._children.items() if isinstance(v, folium.LayerControl)]
-    for key in controls:
-        m._children.move_to_end(key)
-    if not controls:
-        folium.LayerControl(collapsed=collapsed).add_to(m)
 
 
 def _zones_or_shipped(zones: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
@@ -847,38 +812,34 @@ def _basemap(spec: Any) -> tuple[list[folium.TileLayer], str]:
     )
 
 
-def _text(value: Any) -> str:
-    """Escape data for HTML *and* for the JS template literals folium pastes it into."""
+def _str(value: Any) -> str:
+    """A value from the data as text ("" where it is missing)."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
-    escaped = html.escape(str(value))
-    return escaped.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+    return str(value)
 
 
-def _zone_layers(zones: gpd.GeoDataFrame, display_crs: str, lang: Lang) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=_TEXT[lang]["zones_short"])
+def _draw_zones(drawing: _Drawing, zones: gpd.GeoDataFrame, display_crs: str, lang: Lang) -> None:
+    """Each zone's outline with its name as a permanent label, and a popup with its full name."""
+    layer = drawing.overlay(_TEXT[lang]["zones_short"])
     shapes = shapely.simplify(
         np.asarray(zones.geometry.values), SIMPLIFY_DEG, preserve_topology=True
     )
     for zone, shape in zip(zones.itertuples(index=False), shapes, strict=True):
         active = bool(zone.active)
         color = _ZONE_COLOR if active else "#666666"
-        style = {"color": color, "weight": 2, "fillColor": color, "fillOpacity": 0.06}
-        label = _text(getattr(zone, f"short_name_{lang}")) or _text(zone.zone_id)
+        style: dict[str, Any] = {"color": color, "weight": 2, "fillColor": color,
+                                 "fillOpacity": 0.06}  # fmt: skip
+        label = _str(getattr(zone, f"short_name_{lang}")) or _str(zone.zone_id)
         if not active:
             style["dashArray"] = "6 4"
             label += f" ({_TEXT[lang]['inactive']})"
-        # folium's Popup and Tooltip paste their text as is: it was escaped above.
-        tooltip = folium.Tooltip(
-            label, permanent=True, direction="top", offset=(0, -8), className="pilotzone-zone"
-        )
-        popup = folium.Popup(f"<b>{label}</b><br>{_text(getattr(zone, f'name_{lang}'))}")
-        layer = folium.GeoJson(_feature(shape, display_crs, style), tooltip=tooltip)
-        layer.add_child(popup).add_to(group)
-    return group
+        kind = _shape_kind(style, tooltip=_ZONE_LABEL)
+        popup: list[_Line] = [[(label, "b")], [_str(getattr(zone, f"name_{lang}"))]]
+        drawing.shape(layer, _geometry(shape, display_crs), kind, label=label, popup=popup)
 
 
-def _band_layer(zones: gpd.GeoDataFrame, display_crs: str, text: dict[str, str]) -> folium.GeoJson:
+def _band_shape(zones: gpd.GeoDataFrame, display_crs: str) -> dict[str, Any]:
     """Everything within a border's accuracy of it, as :func:`pilotzone.locate` flags it.
 
     That is the ring within the zone's ``accuracy_m`` of its border, plus the
@@ -897,52 +858,45 @@ def _band_layer(zones: gpd.GeoDataFrame, display_crs: str, text: dict[str, str])
         parts += [geometry_from_wgs84(p.geometry, local).buffer(p.accuracy_m) for p in stretches]
         band = shapely.simplify(shapely.union_all(parts), accuracy / 10, preserve_topology=True)
         bands.append(shapely.transform(band, functools.partial(_to_wgs84_xy, crs=local)))
-    style = {"stroke": False, "fillColor": _BAND_COLOR, "fillOpacity": 0.35}
-    feature = _feature(shapely.union_all(bands), display_crs, style)
-    return folium.GeoJson(feature, name=text["band"], interactive=False)
+    return _geometry(shapely.union_all(bands), display_crs)
 
 
-def _feature(shape: Any, display_crs: str, style: dict[str, Any]) -> dict[str, Any]:
-    """A GeoJSON feature of a WGS-84 shape in the display CRS, to 6 decimals (0.1 m)."""
+def _geometry(shape: Any, display_crs: str) -> dict[str, Any]:
+    """A GeoJSON geometry of a WGS-84 shape in the display CRS, to 6 decimals (0.1 m)."""
     shown = shapely.transform(
         geometry_from_wgs84(shape, display_crs), functools.partial(np.round, decimals=6)
     )
-    return {"type": "Feature", "properties": {"style": style}, "geometry": shown.__geo_interface__}
+    return dict(shown.__geo_interface__)
 
 
 def _to_wgs84_xy(xy: NDArray[np.float64], crs: str) -> NDArray[np.float64]:
     return np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], crs))
 
 
-def _popup(row: Any, text: dict[str, str], lang: Lang, names: dict[str, str]) -> str:
+def _popup(row: Any, text: dict[str, str], lang: Lang, names: dict[str, str]) -> list[_Line]:
     distance = row.border_distance_m
     shown = text["beyond_band"] if pd.isna(distance) else f"{float(distance):,.0f} m"
     codes = [c for c in row.reasons.split(";") if c] if isinstance(row.reasons, str) else []
-    reasons = "<br>".join(f"• {_text(describe(c, lang))}" for c in codes) or text["none"]
+    reasons: list[_Line] = [[f"• {describe(c, lang)}"] for c in codes] or [[text["none"]]]
     color = _STATUS_COLORS.get(str(row.status), "#7f7f7f")
-    lines = [
-        f"<b>{_text(row.name)}</b>",
-        (
-            f"{text['operator']}: {_text(row.operator_id)} · "
-            f"{text['facility']}: {_text(row.facility_id)}"
-        ),
-        f"{text['address']}: {_text(row.address)}",
-        (
-            f"{text['kind']}: {_text(_word(row.kind, text))} · "
-            f"{text['tenure']}: {_text(_word(row.tenure, text))}"
-        ),
-        (
-            f"{text['zone']}: {_text(_zone_name(row.zone_id, names, lang)) or '-'} · "
-            f"{text['registration_zone']}: "
-            f"{_text(_zone_name(row.registration_zone, names, lang)) or '-'}"
-        ),
-        f"{text['distance']}: {_text(shown)}",
-        f"{text['status']}: <b style='color:{color}'>{_text(text.get(row.status, row.status))}</b>",
-        f"{text['reasons']}:<br>{reasons}",
-    ]
-    if _text(row.message):
-        lines.append(f"<i>{_text(row.message)}</i>")
-    return "<br>".join(lines)
+    zone = _str(_zone_name(row.zone_id, names, lang)) or "-"
+    registration = _str(_zone_name(row.registration_zone, names, lang)) or "-"
+    lines: list[_Line] = [
+        [(_str(row.name), "b")],
+        [f"{text['operator']}: {_str(row.operator_id)} · {text['facility']}: "
+         f"{_str(row.facility_id)}"],
+        [f"{text['address']}: {_str(row.address)}"],
+        [f"{text['kind']}: {_str(_word(row.kind, text))} · "
+         f"{text['tenure']}: {_str(_word(row.tenure, text))}"],
+        [f"{text['zone']}: {zone} · {text['registration_zone']}: {registration}"],
+        [f"{text['distance']}: {shown}"],
+        [f"{text['status']}: ", (_str(text.get(row.status, row.status)), color)],
+        [f"{text['reasons']}:"],
+        *reasons,
+    ]  # fmt: skip
+    if _str(row.message):
+        lines.append([(_str(row.message), "i")])
+    return lines
 
 
 def _word(code: Any, text: dict[str, str]) -> Any:
@@ -957,7 +911,7 @@ def _zone_name(zone: Any, names: dict[str, str], lang: Lang) -> Any:
     return names.get(zone, zone) if lang == "zh" and isinstance(zone, str) else zone
 
 
-def _legend_html(
+def _legend_rows(
     result: gpd.GeoDataFrame,
     located: np.ndarray,
     zones: gpd.GeoDataFrame,
@@ -965,182 +919,373 @@ def _legend_html(
     display_crs: str,
     text: dict[str, str],
     lang: Lang,
-) -> str:
-    def swatch(style: str) -> str:
-        return f"<span style='display:inline-block;width:12px;height:12px;{style}'></span> "
-
+) -> list[_Row]:
     counts = result["status"][located].astype(str).value_counts()
-    rows = [f"<b>{text['title']}</b>"]
+    rows: list[_Row] = [(None, [(text["title"], "b")])]
     rows += [
-        swatch(f"border-radius:50%;background:{color};border:1px solid #222")
-        + f"{text[status]} ({counts.get(status, 0)})"
+        (_dot(color), [f"{text[status]} ({counts.get(status, 0)})"])
         for status, color in _STATUS_COLORS.items()
     ]
     rows += [
-        swatch("border-radius:50%;border:3px solid #222;width:10px;height:10px")
-        + text["registration"],
-        swatch(f"border-top:2px dashed {_STATUS_COLORS['violation']};height:0") + text["line"],
-        swatch(f"border:2px solid {_ZONE_COLOR};background:{_ZONE_COLOR}22") + text["zones"],
-        swatch(f"background:{_BAND_COLOR};opacity:.5") + text["band"],
+        ("border-radius:50%;border:3px solid #222;width:10px;height:10px", [text["registration"]]),
+        (f"border-top:2px dashed {_STATUS_COLORS['violation']};height:0", [text["line"]]),
+        (f"border:2px solid {_ZONE_COLOR};background:{_ZONE_COLOR}22", [text["zones"]]),
+        (f"background:{_BAND_COLOR};opacity:.5", [text["band"]]),
     ]
     for zone in zones.itertuples(index=False):
         wider = [p.accuracy_m for p in getattr(zone, "approximate_borders", ())]
         note = f"; {text['approximate']} ±{max(wider):g} m" if wider else ""
-        name = _text(getattr(zone, f"short_name_{lang}")) or _text(zone.zone_id)
-        rows.append(f"<small>{name} ±{float(zone.accuracy_m):g} m{note}</small>")
+        name = _str(getattr(zone, f"short_name_{lang}")) or _str(zone.zone_id)
+        rows.append((None, [(f"{name} ±{float(zone.accuracy_m):g} m{note}", "s")]))
     if (~located).any():
-        rows.append(f"{text['unlocated']}: {(~located).sum()}")
+        rows.append((None, [f"{text['unlocated']}: {(~located).sum()}"]))
     if capped:
-        rows.append(f"{text['capped']}: {capped}")
+        rows.append((None, [f"{text['capped']}: {capped}"]))
     if display_crs == "gcj02":
-        rows.append(f"<b style='color:#b00'>{text['gcj02']}</b>")
-    return "<br>".join(rows)
+        rows.append((None, [(text["gcj02"], "#b00")]))
+    return rows
 
 
-class _Legend(MacroElement):
-    """A fixed legend box in the map's lower left corner."""
-
-    _template = Template("""
-        {% macro header(this, kwargs) %}
-        <style>.pilotzone-legend{background:#fff;padding:6px 8px;font:12px/1.5 sans-serif;
-        max-width:340px;border-radius:4px;box-shadow:0 0 6px rgba(0,0,0,.3)}
-        .leaflet-tooltip.pilotzone-zone{background:none;border:none;box-shadow:none;
-        color:#1f5fbf;font-weight:bold;text-shadow:0 0 3px #fff,0 0 3px #fff}
-        .leaflet-tooltip.pilotzone-zone:before{display:none}</style>
-        {% endmacro %}
-        {% macro script(this, kwargs) %}
-        (function (map) {
-            var legend = L.control({position: "bottomleft"});
-            legend.onAdd = function () {
-                var div = L.DomUtil.create("div", "pilotzone-legend");
-                div.innerHTML = {{ this.html|tojson }};
-                L.DomEvent.disableClickPropagation(div);
-                return div;
-            };
-            legend.addTo(map);
-        })({{ this._parent.get_name() }});
-        {% endmacro %}
-    """)
-
-    def __init__(self, legend_html: str) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self._name = "PilotzoneLegend"
-        self.html = legend_html
-
-
-class _Facilities(MacroElement):
-    """Every located facility as a canvas circle marker, and the violation lines.
-
-    folium's own CircleMarker with a Popup and a Tooltip costs about 1.7 kB of
-    page and 2.5 ms of rendering per facility; here each facility is one row of
-    a JSON array that a short script turns into markers: a third of the size,
-    rendered at once. Popup and tooltip texts are built (and escaped) in Python.
+def _draw_facilities(
+    drawing: _Drawing,
+    result: gpd.GeoDataFrame,
+    located: NDArray[np.bool_],
+    lat: NDArray[np.float64],
+    lon: NDArray[np.float64],
+    text: dict[str, str],
+    lang: Lang,
+    names: dict[str, str],
+) -> int:
+    """Every located facility as a circle marker, and the violation lines.
 
     The layer control has one layer per status and one per operator (the
     :data:`MAX_OPERATOR_LAYERS` operators with most findings). A facility is
-    shown while both are on: its marker sits in a group per (status, operator)
-    inside the status layer, and the operator layers are empty switches that
-    move those groups in and out of their status layers.
+    shown while both are on: the page's script puts its marker in a group per
+    (status, operator) inside the status layer, and the operator layers are
+    switches that move those groups in and out of their status layers.
+
+    Returns the number of operators left without a layer of their own.
+    """
+    frame = pd.DataFrame({c: result[c].to_numpy() for c in _COLUMNS})
+    frame["lat"], frame["lon"] = lat, lon
+    frame["operator_id"] = frame["operator_id"].map(_str)
+    frame["status"] = frame["status"].astype(str)
+    frame["registration"] = frame["kind"].astype(str).eq("registration")
+    frame = frame[located]
+
+    statuses = [s for s in _STATUS_COLORS if (frame["status"] == s).any()]
+    statuses += sorted(set(frame["status"]) - set(statuses))
+    counts = frame["status"].value_counts()
+    layers = {s: drawing.overlay(f"{text.get(s, s)} ({counts[s]})") for s in statuses}
+
+    findings = (frame["status"] != "compliant").groupby(frame["operator_id"]).sum()
+    ranked = sorted(findings.index, key=lambda op: (-findings[op], op))
+    operators = sorted(ranked[:MAX_OPERATOR_LAYERS])
+    capped = len(ranked) - len(operators)
+    if capped:
+        log.info(
+            "%d operators have no layer of their own (limit %d; those with most findings kept)",
+            capped, MAX_OPERATOR_LAYERS,
+        )  # fmt: skip
+    sizes = frame["operator_id"].value_counts()
+    switches = {op: drawing.switch(f"{text['operator']} {op} ({sizes[op]})") for op in operators}
+
+    registrations = frame[frame["registration"]].groupby("operator_id")
+    home = {op: (g["lat"].iat[0], g["lon"].iat[0]) for op, g in registrations if len(g) == 1}
+    # Drawn in this order: violations last, on top.
+    frame = frame.assign(_rank=frame["status"].map(_DRAW_ORDER).fillna(1))
+    for row in frame.sort_values(["_rank", "registration"], kind="stable").itertuples():
+        color = _STATUS_COLORS.get(row.status, _STATUS_COLORS["invalid"])
+        layer, switch = layers[row.status], switches.get(row.operator_id, -1)
+        kind = _marker_kind(8 if row.registration else 5, "#222222",
+                            3 if row.registration else 1, color, 0.85)  # fmt: skip
+        tooltip = f"{_str(row.name)} · {text.get(row.status, row.status)}"
+        popup = _popup(row, text, lang, names)
+        drawing.marker(layer, row.lat, row.lon, kind, tooltip=tooltip, popup=popup, switch=switch)
+    for row in frame[frame["status"].eq("violation") & ~frame["registration"]].itertuples():
+        if row.operator_id in home:
+            path = [home[row.operator_id], (row.lat, row.lon)]
+            drawing.line(layers[row.status], path, _line_kind(_STATUS_COLORS["violation"], 0.8),
+                         switch=switches.get(row.operator_id, -1))  # fmt: skip
+    return capped
+
+
+# --------------------------------------------------------------------------- the page's data
+
+#: Text of a popup or legend line: plain pieces, and (text, format) pieces, format "b" bold,
+#: "i" italic, "s" small or a "#rgb" colour (bold in that colour).
+_Line = list[str | tuple[str, str]]
+#: A legend row: the CSS of its swatch (None: no swatch), and its text.
+_Row = tuple[str | None, _Line]
+
+_ZONE_LABEL = {"permanent": True, "direction": "top", "offset": [0, -8],
+               "className": "pilotzone-zone"}  # fmt: skip
+_IDENTIFIER = re.compile(r"[a-z0-9_]+")
+# Characters that could end the data's <script> element or that JavaScript once read as
+# line ends; JSON lets every one of them be written as a \u escape.
+_JSON_ESCAPES = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+def _marker_kind(
+    radius: int,
+    color: str,
+    weight: int,
+    fill: str,
+    opacity: float,
+    tooltip: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    options = {"radius": radius, "color": color, "weight": weight, "fillColor": fill,
+               "fillOpacity": opacity}  # fmt: skip
+    return {"type": "marker", "options": options, "tooltip": tooltip or {"sticky": True}}
+
+
+def _line_kind(color: str, opacity: float) -> dict[str, Any]:
+    options = {"color": color, "weight": 2, "opacity": opacity, "dashArray": "6 4",
+               "interactive": False}  # fmt: skip
+    return {"type": "line", "options": options}
+
+
+def _shape_kind(style: dict[str, Any], tooltip: dict[str, Any] | None = None) -> dict[str, Any]:
+    options = style if tooltip else {**style, "interactive": False}
+    return {"type": "shape", "options": options, "tooltip": tooltip}
+
+
+_BAND_KIND = _shape_kind({"stroke": False, "fillColor": _BAND_COLOR, "fillOpacity": 0.35})
+
+
+def _json_for_html(data: Any) -> str:
+    """JSON that can stand inside an HTML ``<script>`` element: no ``<``, ``>``, ``&``, U+2028/9."""
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return text.translate(_JSON_ESCAPES)
+
+
+class _Raw(Element):
+    """Text put into the page as it is: never compiled or rendered as a template."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
+
+
+class _Drawing(MacroElement):
+    """Everything pilotzone draws on a map, carried into the page as data.
+
+    folium renders an element's output a second time as a Jinja2 template
+    (``MacroElement.render`` wraps it in ``Element(text)``), so text from a
+    filing or a boundary file must never be part of a folium element. Here it
+    is JSON in a ``<script type="application/json">`` element, attached to the
+    page by :class:`_Raw` elements, and :data:`_SCRIPT`, which holds no data,
+    builds the layers, popups, tooltips, labels, legend and layer control from
+    it with DOM nodes and ``textContent``.
+
+    Items are drawn in the order they were added. Each goes into an overlay
+    (a layer of the layer control) and optionally a switch (an operator
+    layer: the item shows while both its overlay and its switch are on).
     """
 
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        (function (map, statuses, colors, operators, markers, lines) {
-            var pairs = {};
-            function group(s, o) {
-                if (o < 0) { return statuses[s]; }
-                var key = s + "/" + o;
-                return pairs[key] || (pairs[key] = L.featureGroup().addTo(statuses[s]));
-            }
-            markers.forEach(function (r) {
-                L.circleMarker([r[0], r[1]], {
-                    radius: r[2] ? 8 : 5, weight: r[2] ? 3 : 1, color: "#222222",
-                    fillColor: colors[r[3]], fillOpacity: 0.85
-                }).bindPopup(r[5], {maxWidth: 320}).bindTooltip(r[6], {sticky: true})
-                    .addTo(group(r[3], r[4]));
-            });
-            lines.forEach(function (r) {
-                L.polyline([[r[0], r[1]], [r[2], r[3]]], {
-                    color: colors[r[4]], weight: 2, opacity: 0.8, dashArray: "6 4",
-                    interactive: false
-                }).addTo(group(r[4], r[5]));
-            });
-            map.on("overlayadd overlayremove", function (e) {
-                var o = operators.indexOf(e.layer);
-                statuses.forEach(function (layer, s) {
-                    var pair = o < 0 ? null : pairs[s + "/" + o];
-                    if (pair && e.type === "overlayadd") { layer.addLayer(pair); }
-                    if (pair && e.type === "overlayremove") { layer.removeLayer(pair); }
-                });
-            });
-        })(
-            {{ this._parent.get_name() }},
-            [{% for g in this.status_groups %}{{ g.get_name() }}, {% endfor %}],
-            {{ this.colors|tojson }},
-            [{% for g in this.operator_groups %}{{ g.get_name() }}, {% endfor %}],
-            {{ this.markers|tojson }},
-            {{ this.lines|tojson }}
-        );
-        {% endmacro %}
-    """)
-
-    def __init__(
-        self,
-        result: gpd.GeoDataFrame,
-        located: NDArray[np.bool_],
-        lat: NDArray[np.float64],
-        lon: NDArray[np.float64],
-        text: dict[str, str],
-        lang: Lang,
-        names: dict[str, str],
-    ) -> None:
+    def __init__(self, tiles: list[folium.TileLayer]) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
-        self._name = "PilotzoneFacilities"
-        frame = pd.DataFrame({c: result[c].to_numpy() for c in _COLUMNS})
-        frame["lat"], frame["lon"] = lat, lon
-        frame["operator_id"] = frame["operator_id"].astype(str)
-        frame["status"] = frame["status"].astype(str)
-        frame["registration"] = frame["kind"].astype(str).eq("registration")
-        frame = frame[located]
+        self._name = "PilotzoneData"
+        self.overlays: list[str] = []
+        self.switches: list[str] = []
+        self.kinds: list[dict[str, Any]] = []
+        self.items: list[list[Any]] = []
+        self.legend: list[_Row] = []
+        self.collapsed = False
+        self._tiles = tiles
+        self._kind_index: dict[str, int] = {}
 
-        statuses = [s for s in _STATUS_COLORS if (frame["status"] == s).any()]
-        statuses += sorted(set(frame["status"]) - set(statuses))
-        counts = frame["status"].value_counts()
-        self.status_groups = [
-            folium.FeatureGroup(name=f"{_text(text.get(s, s))} ({counts[s]})") for s in statuses
-        ]
-        self.colors = [_STATUS_COLORS.get(s, _STATUS_COLORS["invalid"]) for s in statuses]
+    def overlay(self, name: str) -> int:
+        self.overlays.append(name)
+        return len(self.overlays) - 1
 
-        findings = (frame["status"] != "compliant").groupby(frame["operator_id"]).sum()
-        ranked = sorted(findings.index, key=lambda op: (-findings[op], op))
-        operators = sorted(ranked[:MAX_OPERATOR_LAYERS])
-        self.capped = len(ranked) - len(operators)
-        if self.capped:
-            log.info(
-                "%d operators have no layer of their own (limit %d; those with most findings kept)",
-                self.capped, MAX_OPERATOR_LAYERS,
-            )  # fmt: skip
-        sizes = frame["operator_id"].value_counts()
-        self.operator_groups = [
-            folium.FeatureGroup(name=f"{text['operator']} {_text(op)} ({sizes[op]})")
-            for op in operators
-        ]  # fmt: skip
+    def switch(self, name: str) -> int:
+        self.switches.append(name)
+        return len(self.switches) - 1
 
-        status_index = {s: i for i, s in enumerate(statuses)}
-        operator_index = {op: i for i, op in enumerate(operators)}
-        registrations = frame[frame["registration"]].groupby("operator_id")
-        home = {op: (g["lat"].iat[0], g["lon"].iat[0]) for op, g in registrations if len(g) == 1}
-        # Drawn in this order: violations last, on top.
-        frame = frame.assign(_rank=frame["status"].map(_DRAW_ORDER).fillna(1))
-        self.markers: list[list[Any]] = []
-        self.lines: list[list[Any]] = []
-        for row in frame.sort_values(["_rank", "registration"], kind="stable").itertuples():
-            s, o = status_index[row.status], operator_index.get(row.operator_id, -1)
-            tooltip = f"{_text(row.name)} · {_text(text.get(row.status, row.status))}"
-            popup = _popup(row, text, lang, names)
-            self.markers.append([row.lat, row.lon, int(row.registration), s, o, popup, tooltip])
-            if row.status == "violation" and not row.registration and row.operator_id in home:
-                self.lines.append([*home[row.operator_id], row.lat, row.lon, s, o])
+    def marker(
+        self,
+        overlay: int,
+        lat: float,
+        lon: float,
+        kind: dict[str, Any],
+        *,
+        tooltip: str,
+        popup: list[_Line] | None = None,
+        switch: int = -1,
+    ) -> None:
+        self._add(kind, overlay, switch, [float(lat), float(lon)], tooltip, popup)
+
+    def line(
+        self, overlay: int, path: Any, kind: dict[str, Any], *, switch: int = -1
+    ) -> None:
+        self._add(kind, overlay, switch, [[float(lat), float(lon)] for lat, lon in path])
+
+    def shape(
+        self,
+        overlay: int,
+        geometry: dict[str, Any],
+        kind: dict[str, Any],
+        *,
+        label: str | None = None,
+        popup: list[_Line] | None = None,
+    ) -> None:
+        self._add(kind, overlay, -1, geometry, label, popup)
+
+    def _add(self, kind: dict[str, Any], *item: Any) -> None:
+        key = json.dumps(kind, sort_keys=True)
+        index = self._kind_index.setdefault(key, len(self.kinds))
+        if index == len(self.kinds):
+            self.kinds.append(kind)
+        while item[-1] is None:
+            item = item[:-1]
+        self.items.append([index, *item])
+
+    def data(self) -> dict[str, Any]:
+        """What the page's script reads."""
+        tiles = [[t.get_name(), t.layer_name, bool(t.overlay)] for t in self._tiles if t.control]
+        return {
+            "tiles": tiles, "overlays": self.overlays, "switches": self.switches,
+            "collapsed": self.collapsed, "kinds": self.kinds, "items": self.items,
+            "legend": [[swatch, line] for swatch, line in self.legend],
+        }  # fmt: skip
+
+    def render(self, **kwargs: Any) -> None:
+        figure = self.get_root()
+        if not isinstance(figure, Figure):
+            raise TypeError("a pilotzone drawing renders only on a folium map in a figure")
+        data_id, map_id = self.get_name(), self._parent.get_name()
+        names = [data_id, map_id, *(t.get_name() for t in self._tiles)]
+        wrong = [name for name in names if not _IDENTIFIER.fullmatch(name)]
+        if wrong:
+            raise ValueError(f"element names must be [a-z0-9_]: {wrong}")
+        payload = _json_for_html(self.data())
+        figure.header.add_child(_Raw(_STYLE), name="pilotzone_style")
+        figure.header.add_child(_Raw(f"<script>{_SCRIPT}</script>"), name="pilotzone_script")
+        figure.html.add_child(
+            _Raw(f'<script type="application/json" id="{data_id}">{payload}</script>'),
+            name=data_id,
+        )
+        figure.script.add_child(_Raw(f'pilotzone_draw({map_id}, "{data_id}");'), name=data_id)
+
+
+_STYLE = """<style>.pilotzone-legend{background:#fff;padding:6px 8px;font:12px/1.5 sans-serif;
+max-width:340px;border-radius:4px;box-shadow:0 0 6px rgba(0,0,0,.3)}
+.leaflet-tooltip.pilotzone-zone{background:none;border:none;box-shadow:none;
+color:#1f5fbf;font-weight:bold;text-shadow:0 0 3px #fff,0 0 3px #fff}
+.leaflet-tooltip.pilotzone-zone:before{display:none}</style>"""
+
+# Constant: the page's data reaches the DOM only as text nodes and textContent.
+_SCRIPT = """
+function pilotzone_draw(map, id) {
+    "use strict";
+    var data = JSON.parse(document.getElementById(id).textContent);
+    function write(parent, line) {
+        line.forEach(function (piece) {
+            if (typeof piece === "string") {
+                parent.appendChild(document.createTextNode(piece));
+                return;
+            }
+            var format = piece[1];
+            var tag = {i: "i", s: "small"}[format] || "b";
+            var node = parent.appendChild(document.createElement(tag));
+            node.textContent = piece[0];
+            if (format.charAt(0) === "#") { node.style.color = format; }
+        });
+    }
+    function box(lines) {
+        var div = document.createElement("div");
+        lines.forEach(function (line, i) {
+            if (i) { div.appendChild(document.createElement("br")); }
+            write(div, line);
+        });
+        return div;
+    }
+    function label(text) {
+        var span = document.createElement("span");
+        span.textContent = text;
+        return span;
+    }
+    var Layers = L.Control.Layers.extend({
+        _addItem: function (entry) {
+            var item = L.Control.Layers.prototype._addItem.call(
+                this, {layer: entry.layer, overlay: entry.overlay, name: ""});
+            item.firstChild.lastChild.textContent = " " + entry.name;
+            return item;
+        }
+    });
+    var control = map.pilotzoneLayers;
+    if (!control) {
+        control = map.pilotzoneLayers = new Layers({}, {}, {collapsed: data.collapsed});
+        control.addTo(map);
+    }
+    data.tiles.forEach(function (tile) {
+        var layer = window[tile[0]];
+        if (tile[2]) { control.addOverlay(layer, tile[1]); }
+        else { control.addBaseLayer(layer, tile[1]); }
+    });
+    var overlays = data.overlays.map(function (name) {
+        var layer = L.featureGroup().addTo(map);
+        control.addOverlay(layer, name);
+        return layer;
+    });
+    var switches = data.switches.map(function (name) {
+        var layer = L.featureGroup().addTo(map);
+        control.addOverlay(layer, name);
+        return layer;
+    });
+    var pairs = {};
+    function group(o, s) {
+        if (s < 0) { return overlays[o]; }
+        var key = o + "/" + s;
+        return pairs[key] || (pairs[key] = L.featureGroup().addTo(overlays[o]));
+    }
+    data.items.forEach(function (item) {
+        var kind = data.kinds[item[0]], layer;
+        if (kind.type === "marker") { layer = L.circleMarker(item[3], kind.options); }
+        else if (kind.type === "line") { layer = L.polyline(item[3], kind.options); }
+        else { layer = L.geoJSON(item[3], L.extend({style: kind.options}, kind.options)); }
+        var tooltip = item[4], popup = item[5];
+        if (typeof tooltip === "string") {
+            layer.bindTooltip(function () { return label(tooltip); }, kind.tooltip);
+        }
+        if (popup) {
+            layer.bindPopup(function () { return box(popup); }, {maxWidth: 320});
+        }
+        layer.addTo(group(item[1], item[2]));
+    });
+    map.on("overlayadd overlayremove", function (e) {
+        var s = switches.indexOf(e.layer);
+        if (s < 0) { return; }
+        overlays.forEach(function (layer, o) {
+            var pair = pairs[o + "/" + s];
+            if (pair && e.type === "overlayadd") { layer.addLayer(pair); }
+            if (pair && e.type === "overlayremove") { layer.removeLayer(pair); }
+        });
+    });
+    var legend = L.control({position: "bottomleft"});
+    legend.onAdd = function () {
+        var div = L.DomUtil.create("div", "pilotzone-legend");
+        data.legend.forEach(function (row, i) {
+            if (i) { div.appendChild(document.createElement("br")); }
+            if (row[0] !== null) {
+                var swatch = div.appendChild(document.createElement("span"));
+                swatch.style.cssText = "display:inline-block;width:12px;height:12px;" + row[0];
+                div.appendChild(document.createTextNode(" "));
+            }
+            write(div, row[1]);
+        });
+        L.DomEvent.disableClickPropagation(div);
+        return div;
+    };
+    legend.addTo(map);
+}
+"""
 
 
 @functools.cache

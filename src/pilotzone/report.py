@@ -769,10 +769,27 @@ def _summary(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, stamp: str) -> d
 # --------------------------------------------------------------------------- map.html
 
 
-def _stable_ids(page: str) -> str:
-    """Renumber folium's random element ids (``map_<32 hex>``) in order of first appearance."""
+def _stable_ids(page: str, ids: set[str]) -> str:
+    """Renumber folium's random element ids (``map_<32 hex>``) in order of first appearance.
+
+    Only ``ids``, those of the map's elements, are renumbered: the same pattern
+    in the map's data (a facility named ``x_<32 hex>``) is text and stays as it is.
+    """
     seen: dict[str, str] = {}
-    return _FOLIUM_ID.sub(lambda m: seen.setdefault(m.group(0), f"{len(seen):032x}"), page)
+
+    def renumbered(match: re.Match[str]) -> str:
+        found = match.group(0)
+        return seen.setdefault(found, f"{len(seen):032x}") if found in ids else found
+
+    return _FOLIUM_ID.sub(renumbered, page)
+
+
+def _element_ids(element: Any) -> set[str]:
+    """The ids of a branca element and of every element under it."""
+    ids = {element._id}
+    for child in element._children.values():
+        ids |= _element_ids(child)
+    return ids
 
 
 def _map_page(
@@ -795,7 +812,7 @@ def _rendered(m: Any, folder: Path, name: str) -> str:
         page = rendered.read_text(encoding="utf-8")
     finally:
         rendered.unlink(missing_ok=True)
-    return _stable_ids(page)
+    return _stable_ids(page, _element_ids(m.get_root()))
 
 
 # --------------------------------------------------------------------------- report.html
