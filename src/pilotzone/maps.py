@@ -1360,18 +1360,18 @@ def _offline_page(m: folium.Map) -> tuple[str, list[str]]:
     figure = m.get_root()
     if not isinstance(figure, Figure):
         raise TypeError("only a folium map in a figure can be saved")
-    elements = list(_elements(figure))
+    elements = list({id(e): e for e in _elements(figure)}.values())  # each once
     listing = [e for e in elements if isinstance(e, JSCSSMixin)]
     own = [{k: vars(e)[k] for k in ("default_js", "default_css") if k in vars(e)} for e in listing]
     header = figure.header._children
-    local, icons = _cdn_assets()
     links: dict[str, Element] = {}
     for name, child in header.items():
-        if isinstance(child, Link) and child.url in icons:
-            continue
-        if isinstance(child, Link) and child.url in local:
+        if isinstance(child, Link):
+            kept = _offline_assets([(name, child.url)])
+            if not kept:
+                continue
             child = copy.copy(child)
-            child.url = local[child.url]
+            child.url = kept[0][1]
         links[name] = child
     try:
         for element in listing:
