@@ -39,6 +39,15 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 # Closes folium's JS template literals, or is an invalid escape inside one.
 TEMPLATE_BREAKER = "Gamma `${alert(2)}` \\u{zz} back"
 HOSTILE_OPERATOR = "OP-C <script>alert(3)</script>"
+# Text that save_map once rewrote or refused: the URL of each CDN asset folium uses that is
+# saved from a local copy (rewritten into a data: URI wherever it stood), and the icon
+# library's script name (refused as a folium.Icon marker).
+LOCAL_ASSETS = [(name, url) for name, url in [*folium.Map.default_js, *folium.Map.default_css]
+                if name in ("leaflet", "jquery", "leaflet_css")]  # fmt: skip
+ASSET_TEXTS = [url for _, url in LOCAL_ASSETS] + [
+    "L.AwesomeMarkers", "Rack 7 var i = L.AwesomeMarkers.icon({icon: 'cloud'});",
+]  # fmt: skip
+ASSET_IDS = [name for name, _ in LOCAL_ASSETS] + ["icon_name", "icon_call"]
 STATUS_COLORS = {
     "violation": "#d62728",
     "review": "#ff7f0e",
@@ -599,13 +608,21 @@ def add_icon_marker(m: folium.Map) -> None:
     folium.Marker([31.2, 121.5], icon=folium.Icon(color="red")).add_to(m)
 
 
+def add_geojson_icon_points(m: folium.Map) -> None:
+    point = {"type": "Point", "coordinates": [121.5, 31.2]}
+    marker = folium.Marker(icon=folium.Icon(color="red"))  # draws the layer's points
+    folium.GeoJson(point, marker=marker).add_to(m)
+
+
 def add_fullscreen_button(m: folium.Map) -> None:
     folium.plugins.Fullscreen().add_to(m)  # type: ignore[no-untyped-call]
 
 
 @pytest.mark.parametrize(
-    ("add", "match"), [(add_icon_marker, "Icon"), (add_fullscreen_button, "fullscreen")]
-)
+    ("add", "match"),
+    [(add_icon_marker, "Icon"), (add_geojson_icon_points, "Icon"),
+     (add_fullscreen_button, "fullscreen")],
+)  # fmt: skip
 def test_save_refuses_remote_assets(tmp_path: Path, add: Any, match: str) -> None:
     m = explore(sample_result(), zones=synthetic_zones())
     add(m)
@@ -613,6 +630,25 @@ def test_save_refuses_remote_assets(tmp_path: Path, add: Any, match: str) -> Non
         save_map(m, tmp_path / "map.html")
     assert list(tmp_path.iterdir()) == []
     save_map(m, tmp_path / "online.html", offline=False)
+
+
+@pytest.mark.parametrize("text", ASSET_TEXTS, ids=ASSET_IDS)
+def test_save_keeps_text_shaped_like_an_asset(tmp_path: Path, text: str) -> None:
+    """A name, an operator id and zone names equal to an asset URL, or naming the icon library,
+    are data: the saved page holds them exactly, fetches nothing and is not refused."""
+    result, zones = sample_result(), synthetic_zones()
+    result.loc[result["facility_id"] == "B-IDC", "name"] = text
+    result.loc[result["operator_id"] == "OP-B", "operator_id"] = text
+    zones.loc[zones["zone_id"] == "beta", ["name_en", "short_name_en"]] = text
+    saved = save_map(explore(result, zones=zones), tmp_path / "map.html").read_text("utf-8")
+    assert remote_assets(saved) == []
+    (data,) = map_data(saved)
+    (marker,) = [m for m in items(data, "marker") if m.tooltip == f"{text} · Compliant"]
+    assert marker.popup.split("\n")[:2] == [text, f"Operator: {text} · Facility: B-IDC"]
+    assert marker.switch == f"Operator {text} (4)"
+    (zone,) = [s for s in items(data, "shape") if s.tooltip == text]
+    assert zone.popup == f"{text}\n{text}"
+    assert f"{text} ±100 m" in legend_text(saved).split("\n")
 
 
 def test_tiles_are_not_page_assets(

@@ -29,6 +29,7 @@ import pytest
 
 import pilotzone as pz
 from pilotzone.cli import main
+from test_maps import ASSET_IDS, ASSET_TEXTS
 
 AS_OF = "2025-01-01"
 MARKER_VARIABLE = "PILOTZONE_TEST_EVALUATED"
@@ -120,11 +121,11 @@ def no_evaluation_anywhere(folder: Path) -> None:
 # --------------------------------------------------------------------------- filings
 
 
-def filing() -> pd.DataFrame:
-    """Per payload an operator of that id, registered in Pudong, with one compliant IDC whose
-    id, name and address are the payload too."""
+def filing(texts: list[str] = PAYLOADS) -> pd.DataFrame:
+    """Per text an operator of that id, registered in Pudong, with one compliant IDC whose
+    id, name and address are the text too."""
     rows = []
-    for i, text in enumerate(PAYLOADS):
+    for i, text in enumerate(texts):
         rows.append((text, f"R{i}", f"R{i}", f"R{i}", "registration", *LUJIAZUI))
         rows.append((text, text, text, text, "idc", LUJIAZUI[0] + 0.002 * (i + 1), LUJIAZUI[1]))
     columns = ["operator_id", "facility_id", "name", "address", "kind", "lon", "lat"]
@@ -245,7 +246,12 @@ def test_a_payload_alone_does_not_crash_verify(tmp_path: Path, payload: str) -> 
 @pytest.fixture(scope="module")
 def sited(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("site")
-    rows = [(text, LUJIAZUI[0] + 0.002 * i, LUJIAZUI[1]) for i, text in enumerate(PAYLOADS)]
+    return site_map(folder, PAYLOADS)
+
+
+def site_map(folder: Path, texts: list[str]) -> dict[str, Any]:
+    """``pilotzone site --out`` of candidates in Pudong named by the texts: its map's data."""
+    rows = [(text, LUJIAZUI[0] + 0.002 * i, LUJIAZUI[1]) for i, text in enumerate(texts)]
     path = folder / "candidates.csv"
     pd.DataFrame(rows, columns=["name", "lon", "lat"]).to_csv(path, index=False)
     out = folder / "out"
@@ -289,17 +295,7 @@ def test_diff_out(diffed: dict[str, Any], payload: str) -> None:
 def bounded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A boundary file adding one zone per payload, every name of it the payload."""
     folder = tmp_path_factory.mktemp("boundaries")
-    features = []
-    for i, text in enumerate(PAYLOADS):
-        x, y = 100 + i * 0.2, 40.0
-        square = [[x, y], [x + 0.1, y], [x + 0.1, y + 0.1], [x, y + 0.1], [x, y]]
-        names = dict.fromkeys(("name_en", "name_zh", "short_name_en", "short_name_zh"), text)
-        features.append({
-            "type": "Feature", "properties": {"zone_id": f"zone{i}", **names, "accuracy_m": 100},
-            "geometry": {"type": "Polygon", "coordinates": [square]},
-        })  # fmt: skip
-    boundaries = folder / "zones.geojson"
-    boundaries.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    boundaries = write_boundaries(folder, PAYLOADS)
     path = folder / "filing.csv"
     pd.DataFrame(
         [("OP", "R", "HQ", "registration", *LUJIAZUI)],
@@ -313,6 +309,23 @@ def bounded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     no_evaluation_anywhere(out)
     no_evaluation_anywhere(folder / "site")
     return folder
+
+
+def write_boundaries(folder: Path, texts: list[str]) -> Path:
+    """A boundary file adding one zone per text, west of the shipped zones, every name of it
+    the text."""
+    features = []
+    for i, text in enumerate(texts):
+        x, y = 100 + i * 0.2, 40.0
+        square = [[x, y], [x + 0.1, y], [x + 0.1, y + 0.1], [x, y + 0.1], [x, y]]
+        names = dict.fromkeys(("name_en", "name_zh", "short_name_en", "short_name_zh"), text)
+        features.append({
+            "type": "Feature", "properties": {"zone_id": f"zone{i}", **names, "accuracy_m": 100},
+            "geometry": {"type": "Polygon", "coordinates": [square]},
+        })  # fmt: skip
+    boundaries = folder / "zones.geojson"
+    boundaries.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return boundaries
 
 
 @pytest.mark.parametrize("payload", PAYLOADS, ids=IDS)
@@ -331,3 +344,31 @@ def test_a_zone_name_as_the_site_maps_target(bounded: Path) -> None:
     title = lines([data["legend"][0][1]])[0]
     assert title == f"pilotzone siting: {PAYLOADS[0]}"
 
+
+# --------------------------------------------------------------------------- text shaped like assets
+
+
+@pytest.mark.parametrize("text", ASSET_TEXTS, ids=ASSET_IDS)
+def test_text_shaped_like_an_asset_through_verify_and_site_out(
+    tmp_path: Path, text: str
+) -> None:
+    """A CDN asset URL or the icon library's name as operator, facility, name, address, zone name
+    from a boundaries file and candidate name: saving the maps offline once rewrote such text
+    in their data into a data: URI, or refused the run; now each comes back exactly."""
+    path = tmp_path / "filing.csv"
+    filing([text]).to_csv(path, index=False)
+    boundaries = write_boundaries(tmp_path, [text])
+    out = tmp_path / "out"
+    argv = ["verify", str(path), "--crs", "wgs84", "--boundaries", str(boundaries)]
+    assert run(*argv, "--out", str(out)) == 0
+    page = (out / "map.html").read_text(encoding="utf-8")
+    data = map_data(page)
+    assert_facility(data, text)
+    shapes = [item for item in data["items"] if len(item) > 5 and item[4] == text]
+    assert len(shapes) == 1 and lines(shapes[0][5]) == [text, text]  # the zone: label and popup
+    assert embedded_map((out / "report.html").read_text(encoding="utf-8")) == page
+
+    (tmp_path / "site").mkdir()
+    sites = site_map(tmp_path / "site", [text])
+    (candidate,) = [item for item in sites["items"] if len(item) > 5]
+    assert lines(candidate[5])[0] == text and candidate[4].startswith(f"{text} · +")

@@ -23,10 +23,13 @@ jQuery, Bootstrap and Font Awesome from CDNs. With ``offline=True``:
   ``xstatic-jquery`` packages; Bootstrap, awesome-markers and Font Awesome are
   dropped, as the map draws canvas circle markers and needs no icons. The map
   then also works when displayed in an air-gapped notebook.
-* :func:`save_map` renders the page, replaces any remaining CDN copy of those
-  assets the same way, drops the icon assets, and raises :class:`OfflineError`
-  naming every script or stylesheet that would still be fetched from the
-  network, and ``folium.Icon`` markers, which need the dropped icon assets.
+* :func:`save_map` renders the page with every asset list of the map's
+  elements, and every asset link in its header, treated the same way (for
+  that render only), and raises :class:`OfflineError` naming every script or
+  stylesheet that would still be fetched from the network, and
+  ``folium.Icon`` markers, which need the dropped icon assets. It changes
+  asset elements, never the page's text: a name in the map's data that equals
+  an asset's URL, or mentions ``L.AwesomeMarkers``, is saved as it is.
 
 Basemap tiles are images requested while the map is viewed, not page assets:
 a map with a basemap saves offline but shows tiles only where their server is
@@ -54,6 +57,7 @@ reports keep WGS-84 coordinates.
 from __future__ import annotations
 
 import base64
+import copy
 import functools
 import importlib
 import json
@@ -61,8 +65,8 @@ import logging
 import os
 import re
 import secrets
-from collections import Counter
-from collections.abc import Mapping
+from collections import Counter, OrderedDict
+from collections.abc import Iterator, Mapping
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Literal
@@ -72,7 +76,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, Figure, MacroElement
+from branca.element import Element, Figure, Link, MacroElement
+from folium.elements import JSCSSMixin
 from numpy.typing import NDArray
 
 from pilotzone.crs import from_wgs84, geometry_from_wgs84, to_wgs84
@@ -371,15 +376,16 @@ def save_map(m: folium.Map, path: str | os.PathLike[str], *, offline: bool = Tru
     ``path`` with :func:`os.replace`, so a reader never sees half a map.
     """
     path = Path(path)
-    page = m.get_root().render()
     if offline:
-        page, needs = _offline_page(page)
+        page, needs = _offline_page(m)
         if needs:
             raise OfflineError(
                 f"the map would not work offline: it needs {len(needs)} asset(s) from the "
                 f"network with no local copy: {'; '.join(needs)}. Leave out the folium plugins "
                 "or icons they come from (draw CircleMarkers), or save with offline=False."
             )
+    else:
+        page = m.get_root().render()
     # Not tempfile.mkstemp: its files are private (0600); this one gets the usual mode.
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
@@ -1305,35 +1311,94 @@ def _data_uri(name: str) -> str:
     return "data:text/javascript;base64," + base64.b64encode(content).decode()
 
 
+def _offline_assets(assets: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """An asset list (``default_js``/``default_css``) as it is saved offline.
+
+    Each of folium's CDN assets that has a local copy becomes that copy's ``data:`` URI, each
+    icon asset is dropped, anything else is kept. Assets are matched by URL, so another
+    version of Leaflet under the same name stays what it is.
+    """
+    local, icons = _cdn_assets()
+    return [(name, local.get(url, url)) for name, url in assets if url not in icons]
+
+
+def _cdn_assets() -> tuple[dict[str, str], set[str]]:
+    """folium's CDN URLs with a local copy (and that copy's ``data:`` URI), and its icon URLs."""
+    assets = [*folium.Map.default_js, *folium.Map.default_css]
+    local = {url: _data_uri(name) for name, url in assets if name in _LOCAL_ASSETS}
+    return local, {url for name, url in assets if name in _ICON_ASSETS}
+
+
 def _use_local_assets(m: folium.Map) -> None:
     """Give ``m`` its own asset lists with local copies, leaving folium's class lists alone."""
-    m.default_js = [
-        (name, _data_uri(name) if name in _LOCAL_ASSETS else url)
-        for name, url in m.default_js
-        if name not in _ICON_ASSETS
-    ]  # fmt: skip
-    m.default_css = [
-        (name, _data_uri(name) if name in _LOCAL_ASSETS else url)
-        for name, url in m.default_css
-        if name not in _ICON_ASSETS
-    ]  # fmt: skip
+    m.default_js = _offline_assets(m.default_js)
+    m.default_css = _offline_assets(m.default_css)
 
 
-def _offline_page(page: str) -> tuple[str, list[str]]:
-    """Put local copies of folium's CDN assets into a rendered page, drop its icon assets.
+def _offline_page(m: folium.Map) -> tuple[str, list[str]]:
+    """Render ``m`` with local copies of folium's CDN assets and without its icon assets.
 
-    Returns the page and what in it would still need the network.
+    Returns the page and what it would still need from the network.
+
+    Notes
+    -----
+    Only asset elements are changed, never the page's text: for this render
+    every element of the map that lists assets (folium's ``JSCSSMixin``) gets
+    its lists through :func:`_offline_assets`, and the figure's header, which
+    keeps the asset links of earlier renders and any a caller added, gets the
+    same treatment of its links. Both are restored afterwards. Text from a
+    filing, JSON data in the page, is never searched or rewritten, so a name
+    equal to an asset's URL stays as filed.
+
+    What still needs the network is read from the rendered markup: an HTML
+    parser sees the URLs of script, stylesheet, image and frame tags, while
+    the page's data, the raw text of a ``<script type="application/json">``
+    element with ``<`` written as ``\\u003c``, can hold no tag. ``folium.Icon``
+    markers are found as elements of the map, also those a ``GeoJson`` layer
+    draws its points with.
     """
-    for name, url in [*folium.Map.default_js, *folium.Map.default_css]:
-        if name in _LOCAL_ASSETS:
-            page = page.replace(f'"{url}"', f'"{_data_uri(name)}"')
-        elif name in _ICON_ASSETS:
-            tag = rf'[ \t]*<(script|link)\b[^>]*"{re.escape(url)}"[^>]*>(</script>)?\n?'
-            page = re.sub(tag, "", page)
+    figure = m.get_root()
+    if not isinstance(figure, Figure):
+        raise TypeError("only a folium map in a figure can be saved")
+    elements = list({id(e): e for e in _elements(figure)}.values())  # each once
+    listing = [e for e in elements if isinstance(e, JSCSSMixin)]
+    own = [{k: vars(e)[k] for k in ("default_js", "default_css") if k in vars(e)} for e in listing]
+    header = figure.header._children
+    links: dict[str, Element] = {}
+    for name, child in header.items():
+        if isinstance(child, Link):
+            kept = _offline_assets([(name, child.url)])
+            if not kept:
+                continue
+            child = copy.copy(child)
+            child.url = kept[0][1]
+        links[name] = child
+    try:
+        for element in listing:
+            element.default_js = _offline_assets(element.default_js)
+            element.default_css = _offline_assets(element.default_css)
+        figure.header._children = OrderedDict(links)
+        page = figure.render()
+    finally:
+        figure.header._children = header
+        for element, lists in zip(listing, own, strict=True):
+            for key in ("default_js", "default_css"):
+                if key in lists:
+                    setattr(element, key, lists[key])
+                else:
+                    delattr(element, key)
     needs = _remote_assets(page)
-    if "L.AwesomeMarkers" in page:
+    if any(isinstance(e, folium.Icon) for e in elements):
         needs.append("folium.Icon markers (Bootstrap, awesome-markers and Font Awesome)")
     return page, needs
+
+
+def _elements(element: Element) -> Iterator[Element]:
+    """An element and every element under it, with the marker a ``GeoJson`` draws points with."""
+    yield element
+    marker = getattr(element, "marker", None)
+    for child in [*element._children.values(), *([marker] if isinstance(marker, Element) else [])]:
+        yield from _elements(child)
 
 
 class _AssetFinder(HTMLParser):
