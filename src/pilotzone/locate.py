@@ -74,6 +74,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from pilotzone import _geodesy as geodesy
+from pilotzone._compat import is_dask_collection
 from pilotzone.crs import is_lonlat, normalize_crs, to_wgs84
 
 __all__ = ["COORDINATE_ISSUES", "locate"]
@@ -100,6 +101,7 @@ _BUCKETS_PER_ZONE = 1 << 20
 _PLANAR_TOLERANCE_M = 0.5  # a planar distance is given when it is surely this close to the true one
 _Nearest = tuple[NDArray[np.intp], NDArray[np.float64]]  # segment per point (-1: none), distance (inf: none)
 _PAIRS_AT_BUILD = 1 << 21  # (bucket, segment) pairs examined per zone while bucketing
+_is_dask = is_dask_collection  # verify.py imports it by this name until its Dask dispatch moves
 
 
 def locate(
@@ -116,8 +118,8 @@ def locate(
     ----------
     lon, lat : array_like
         Longitude and latitude (x first), in ``crs``; eastings and northings
-        for a projected system. Pandas Series keep their index in the result;
-        Dask Series give a lazy result (:mod:`pilotzone.parallel`).
+        for a projected system. Pandas Series keep their index in the result.
+        In memory only: :func:`pilotzone.locate` also takes Dask Series.
     crs : str, int or pyproj.CRS
         Coordinate system of the points: ``"wgs84"``, ``"gcj02"``, ``"bd09"``,
         ``"cgcs2000"`` or anything pyproj accepts. Required: nothing is assumed.
@@ -145,10 +147,6 @@ def locate(
     >>> pz.locate([116.3975, 121.4737], [39.9087, 31.2304], crs="wgs84")["zone_id"].tolist()
     ['beijing', nan]
     """
-    if _is_dask(lon):
-        from pilotzone import parallel
-
-        return parallel.locate(lon, lat, crs=crs, zones=zones, distance_limit_m=distance_limit_m)
     index = lon.index if isinstance(lon, pd.Series) else None
     x = np.asarray(lon, dtype=np.float64).ravel()
     y = np.asarray(lat, dtype=np.float64).ravel()
@@ -176,11 +174,6 @@ def locate(
     issues = pd.Categorical.from_codes(issue - 1, dtype=pd.CategoricalDtype(COORDINATE_ISSUES), validate=False)
     columns = {"zone_id": zone_ids, "border_distance_m": distance, "near_border": near, "coordinate_issue": issues}
     return pd.DataFrame(columns, index=index, copy=False)  # every column is freshly made: no need to copy
-
-
-def _is_dask(data: Any) -> bool:
-    """Whether ``data`` is a Dask collection, told without importing dask (an optional extra)."""
-    return type(data).__module__.startswith(("dask.", "dask_geopandas"))
 
 
 def _coordinate_issues(x: NDArray[np.float64], y: NDArray[np.float64], *, lonlat: bool) -> NDArray[np.int8]:
