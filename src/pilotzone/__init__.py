@@ -19,12 +19,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from pilotzone._compat import is_dask_collection as _is_dask
 from pilotzone.address import address_check
 from pilotzone.audit import compare, sample
 from pilotzone.crs import from_wgs84, normalize_crs, to_wgs84
 from pilotzone.errors import BoundaryDataError, CRSError, InputError, PilotzoneError, Problem
 from pilotzone.facilities import read_facilities
-from pilotzone.locate import locate
+from pilotzone.locate import locate as _locate_in_memory
 from pilotzone.report import write_report
 from pilotzone.siting import feasible_area, site
 from pilotzone.verify import findings, summarize, verify
@@ -57,6 +58,46 @@ __all__ = [
     "verify",
     "write_report",
 ]
+
+
+def locate(
+    lon: Any, lat: Any, *, crs: Any, zones: Any = None, distance_limit_m: float | None = None
+) -> Any:
+    """Find the zone of every point and its distance to the nearest zone border.
+
+    Arrays and pandas Series go to the engine, :func:`pilotzone.locate.locate`,
+    which documents the parameters and the result; Dask Series go to
+    :func:`pilotzone.parallel.locate` (``pip install pilotzone[dask]``), which
+    gives the same columns lazily.
+
+    Parameters
+    ----------
+    lon, lat : array_like, pandas.Series or dask.dataframe.Series
+        Longitude and latitude (x first), in ``crs``.
+    crs : str, int or pyproj.CRS
+        Coordinate system of the points. Required: nothing is assumed.
+    zones : GeoDataFrame, optional
+        Zones as returned by :func:`load_zones`; default the shipped zones in force today.
+    distance_limit_m : float, optional
+        Distance horizon for ``border_distance_m``; by default each border's own review band.
+
+    Returns
+    -------
+    pandas.DataFrame or dask.dataframe.DataFrame
+        One row per point: ``zone_id``, ``border_distance_m``, ``near_border``
+        and ``coordinate_issue``.
+
+    Examples
+    --------
+    >>> import pilotzone as pz
+    >>> pz.locate([116.3975, 121.4737], [39.9087, 31.2304], crs="wgs84")["zone_id"].tolist()
+    ['beijing', nan]
+    """
+    if _is_dask(lon):
+        from pilotzone import parallel
+
+        return parallel.locate(lon, lat, crs=crs, zones=zones, distance_limit_m=distance_limit_m)
+    return _locate_in_memory(lon, lat, crs=crs, zones=zones, distance_limit_m=distance_limit_m)
 
 
 def __getattr__(name: str) -> Any:

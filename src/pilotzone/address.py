@@ -56,9 +56,9 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 
+from pilotzone._geodesy import to_local, to_local_geometry
 from pilotzone.crs import to_wgs84
 from pilotzone.errors import BoundaryDataError, InputError, Problem
 from pilotzone.facilities import _category
@@ -486,12 +486,10 @@ def _distance_m(divisions: _Divisions, unit: np.ndarray, lon: np.ndarray, lat: n
     for row in np.unique(unit):
         rows = np.flatnonzero(unit == row)
         polygon = divisions.polygon(int(row))
-        centre = shapely.centroid(polygon)
-        plane = pyproj.Transformer.from_crs(
-            "EPSG:4326", f"+proj=aeqd +lat_0={centre.y} +lon_0={centre.x} +datum=WGS84", always_xy=True
-        )
-        local = shapely.transform(polygon, lambda xy: np.column_stack(plane.transform(xy[:, 0], xy[:, 1])))
-        x, y = plane.transform(lon[rows], lat[rows])
+        centroid = shapely.centroid(polygon)
+        centre = (centroid.x, centroid.y)
+        local = to_local_geometry(centre, polygon)
+        x, y = to_local(centre, lon[rows], lat[rows])
         distance[rows] = shapely.distance(local, shapely.points(x, y))
     return distance
 

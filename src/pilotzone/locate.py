@@ -36,16 +36,14 @@ Border distances
 ----------------
 ``border_distance_m`` is the distance on the WGS-84 ellipsoid to the nearest
 point of any zone's border, within 0.5 m of the geodesic one. The border
-segments live in an azimuthal equidistant projection centred on the zone
-(geodesic distance and azimuth from the centre), bucketed on a square grid
-in that plane; each bucket keeps only the segments that can be nearest for
+segments live in the zone's local plane (:mod:`pilotzone._geodesy`: an
+azimuthal equidistant projection centred on the zone), bucketed on a square
+grid in that plane; each bucket keeps only the segments that can be nearest for
 some point in it, so finding a point's nearest segment is a vectorised
 minimum over a few candidates. Points reach that plane through a table of the
-projection over the zone, interpolated bilinearly (tabulated in GCJ-02 or
-BD-09 for points in those systems), whose interpolation error is bounded from
-the table's own second differences. The planar distance d then bounds the
-true one: it lies within ``[(d - e) / k, (d + e) * k]`` for the projection's
-distortion k and the table's error e. Where d is surely within 0.5 m and
+projection over the zone (in the points' own system), whose error e is bounded;
+the planar distance d then lies within ``[(d - e) / k, (d + e) * k]`` of the
+true one, k the projection's distortion. Where d is surely within 0.5 m and
 those bounds do not straddle a stretch's accuracy or the horizon, d is
 given; elsewhere the point is converted to WGS-84 and measured with
 :meth:`pyproj.Geod.inv` to the nearest point of that segment. So
@@ -72,11 +70,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
-from pilotzone.crs import geometry_from_wgs84, is_lonlat, normalize_crs, to_wgs84
+from pilotzone import _geodesy as geodesy
+from pilotzone._compat import is_dask_collection
+from pilotzone.crs import is_lonlat, normalize_crs, to_wgs84
 
 __all__ = ["COORDINATE_ISSUES", "locate"]
 
@@ -94,22 +93,15 @@ _ALL_CELLS = 1 << 24
 _OVERVIEW_CELLS = 1 << 22
 _ASK = np.uint8(255)  # overview code: consult the zones' own grids
 _MIN_CELL_DEG = 0.0002
-_METRES_PER_DEGREE_AT_60 = 111_320.0 * 0.5  # an angle this wide spans that many metres anywhere below 60 N
 _CHUNK = 1 << 16
-_SHIFT_DEG = 0.03  # more than GCJ-02 or BD-09 moves any point in China from its WGS-84 position
-_SEGMENTIZE_DEG = 0.005  # before converting zones into GCJ-02/BD-09: bends stay under 1 cm
-_GEOD = pyproj.Geod(ellps="WGS84")
 _INDEX_CACHE: OrderedDict[tuple[str, float], _ZoneIndex] = OrderedDict()
 _INDEX_CACHE_SIZE = 8
 _FINGERPRINTS: OrderedDict[tuple[Any, ...], tuple[str, list[Any]]] = OrderedDict()
 _BUCKETS_PER_ZONE = 1 << 20
-# lattice nodes of a zone's tabulated local projection (see _LocalTable); GCJ-02's and BD-09's offsets bend
-# more, so their tables are finer to keep the interpolation within a few tens of centimetres
-_LOCAL_NODES = {"wgs84": 20_000, "gcj02": 100_000, "bd09": 100_000}
-_LOCAL_STEP_DEG = 0.002
 _PLANAR_TOLERANCE_M = 0.5  # a planar distance is given when it is surely this close to the true one
 _Nearest = tuple[NDArray[np.intp], NDArray[np.float64]]  # segment per point (-1: none), distance (inf: none)
 _PAIRS_AT_BUILD = 1 << 21  # (bucket, segment) pairs examined per zone while bucketing
+_is_dask = is_dask_collection  # verify.py imports it by this name until its Dask dispatch moves
 
 
 def locate(
@@ -126,8 +118,8 @@ def locate(
     ----------
     lon, lat : array_like
         Longitude and latitude (x first), in ``crs``; eastings and northings
-        for a projected system. Pandas Series keep their index in the result;
-        Dask Series give a lazy result (:mod:`pilotzone.parallel`).
+        for a projected system. Pandas Series keep their index in the result.
+        In memory only: :func:`pilotzone.locate` also takes Dask Series.
     crs : str, int or pyproj.CRS
         Coordinate system of the points: ``"wgs84"``, ``"gcj02"``, ``"bd09"``,
         ``"cgcs2000"`` or anything pyproj accepts. Required: nothing is assumed.
@@ -155,10 +147,6 @@ def locate(
     >>> pz.locate([116.3975, 121.4737], [39.9087, 31.2304], crs="wgs84")["zone_id"].tolist()
     ['beijing', nan]
     """
-    if _is_dask(lon):
-        from pilotzone import parallel
-
-        return parallel.locate(lon, lat, crs=crs, zones=zones, distance_limit_m=distance_limit_m)
     index = lon.index if isinstance(lon, pd.Series) else None
     x = np.asarray(lon, dtype=np.float64).ravel()
     y = np.asarray(lat, dtype=np.float64).ravel()
@@ -186,11 +174,6 @@ def locate(
     issues = pd.Categorical.from_codes(issue - 1, dtype=pd.CategoricalDtype(COORDINATE_ISSUES), validate=False)
     columns = {"zone_id": zone_ids, "border_distance_m": distance, "near_border": near, "coordinate_issue": issues}
     return pd.DataFrame(columns, index=index, copy=False)  # every column is freshly made: no need to copy
-
-
-def _is_dask(data: Any) -> bool:
-    """Whether ``data`` is a Dask collection, told without importing dask (an optional extra)."""
-    return type(data).__module__.startswith(("dask.", "dask_geopandas"))
 
 
 def _coordinate_issues(x: NDArray[np.float64], y: NDArray[np.float64], *, lonlat: bool) -> NDArray[np.int8]:
@@ -265,14 +248,11 @@ def _fingerprint(zones: Any) -> str:
 
 @dataclass
 class _Zone:
-    """One zone's exact geometry and its border segments in a local metric projection.
+    """One zone's exact geometry and its border segments in its local plane (see ``_geodesy``).
 
-    The projection is the azimuthal equidistant one centred on the zone,
-    computed with geodesics (as PROJ does): a point's local coordinates are
-    its geodesic distance and azimuth from the centre. Segments are bucketed
-    on a square grid in that plane so that a point's candidate segments are
-    one slice of an array (see :class:`_Buckets`), each accuracy class as far
-    as its own reach. Where a point's nearest segment found lies beyond some
+    Segments are bucketed on a square grid in that plane so that a point's
+    candidate segments are one slice of an array (see :class:`_Buckets`), each
+    accuracy class as far as its own reach. Where a point's nearest segment found lies beyond some
     class's reach, a nearer segment of that class may have gone unseen: those
     few points (and, for an unbounded horizon, points beyond every reach) ask
     a tree of all segments.
@@ -291,7 +271,7 @@ class _Zone:
     buckets: _Buckets
     tree: shapely.STRtree | None
     stretches: list[tuple[Any, float]]
-    locals: dict[str, _LocalTable] = field(default_factory=dict)
+    locals: dict[str, geodesy.LocalTable] = field(default_factory=dict)
 
     @classmethod
     def build(cls, row: Any, limit_m: float) -> _Zone:
@@ -301,21 +281,17 @@ class _Zone:
         pieces = [(piece.geometry, float(piece.accuracy_m)) for piece in row.approximate_borders]
         centroid = geometry.centroid
         centre = (centroid.x, centroid.y)
-        starts, stops, accuracy = _border_segments(geometry, admin_accuracy, pieces)
-        sx, sy = _to_local(centre, starts[:, 0], starts[:, 1])
-        ex, ey = _to_local(centre, stops[:, 0], stops[:, 1])
-        ends = np.column_stack([sx, sy, ex, ey])
+        ends, accuracy = geodesy.local_border(centre, geometry, admin_accuracy, pieces)
         horizon = max(limit_m, admin_accuracy)
         band = float(accuracy.max())
         span = band if math.isinf(horizon) else max(horizon, band)  # farthest a measured point needs its segment
-        # Local lengths are true lengths within a factor ``distortion`` either way, out to ``span`` beyond the
-        # border: the transverse scale of the projection, 1 + (rho/R)^2/6 on a sphere, doubled for margin.
+        # local lengths are true ones within a factor ``distortion``, to ``span`` past the border
         rho = float(np.hypot(ends[:, 0::2], ends[:, 1::2]).max()) + 2 * span
-        distortion = 1.0 + (rho / 6_356_752.0) ** 2 / 3.0
+        distortion = geodesy.local_distortion(rho)
         # each accuracy class is searched as far as its own band or the horizon reaches, whichever is wider
         levels, classes = np.unique(accuracy, return_inverse=True)
         reach = (levels if math.isinf(horizon) else np.maximum(levels, horizon)) * distortion * 1.01 + 10.0
-        margin = span * distortion * 1.01 / _METRES_PER_DEGREE_AT_60
+        margin = span * distortion * 1.01 / geodesy.METRES_PER_DEGREE_AT_60
         west, south, east, north = geometry.bounds
         return cls(
             zone_id=str(row.zone_id),
@@ -334,13 +310,10 @@ class _Zone:
             stretches=[(shapely.boundary(geometry), horizon)] + pieces,
         )
 
-    def local(self, space: str) -> _LocalTable:
+    def local(self, space: str) -> geodesy.LocalTable:
         """The local projection of points given in ``space``, tabulated over the zone's box (cached)."""
         if space not in self.locals:
-            west, south, east, north = self.box
-            grow = 0.0 if space == "wgs84" else _SHIFT_DEG
-            box = (west - grow, south - grow, east + grow, north + grow)
-            self.locals[space] = _LocalTable.build(self.centre, box, space)
+            self.locals[space] = geodesy.LocalTable.build(self.centre, self.box, space)
         return self.locals[space]
 
     def measure(
@@ -373,76 +346,32 @@ class _Zone:
         found = nearest >= 0
         own = np.zeros(x.shape)
         own[found] = self.accuracy[nearest[found]]
-        low, high = self._bounds(planar, local.error)
+        low, high = geodesy.true_bounds(planar, local.error, self.distortion)
         with np.errstate(invalid="ignore"):  # inf - inf where no segment was found: not settled anyway
             wide = np.maximum(high - planar, planar - low) > _PLANAR_TOLERANCE_M
         settle = found & (wide | _straddles(low, high, own) | _straddles(low, high, self.horizon_m))
         distance = np.where(found, planar, np.nan)
         ask = np.flatnonzero(settle)
-        distance[ask] = self._metres(*_wgs84(x[ask], y[ask], space), px[ask], py[ask], nearest[ask])
+        distance[ask] = geodesy.metres_to_segment(
+            self.centre, x[ask], y[ask], space, px[ask], py[ask], self.ends[nearest[ask]]
+        )
         near = distance < own
         for segment, planar_c in by_class:
             accuracy = np.zeros(x.shape)
             accuracy[segment >= 0] = self.accuracy[segment[segment >= 0]]
-            low, high = self._bounds(planar_c, local.error)
+            low, high = geodesy.true_bounds(planar_c, local.error, self.distortion)
             other = ~near & (segment >= 0) & (segment != nearest)
             near |= other & (high < accuracy)
             ask = np.flatnonzero(other & _straddles(low, high, accuracy))
             if ask.size:
-                metres = self._metres(*_wgs84(x[ask], y[ask], space), px[ask], py[ask], segment[ask])
+                metres = geodesy.metres_to_segment(
+                    self.centre, x[ask], y[ask], space, px[ask], py[ask], self.ends[segment[ask]]
+                )
                 near[ask] = metres < accuracy[ask]
         with np.errstate(invalid="ignore"):
             distance[~near & ~(distance <= self.horizon_m)] = np.nan  # inside a wider stretch's band: kept
         return distance, near
 
-    def _bounds(
-        self, planar: NDArray[np.float64], error: float
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Bounds of the true distance to a segment ``planar`` metres away in the tabulated plane."""
-        return (planar - error) / self.distortion, (planar + error) * self.distortion
-
-    def _metres(
-        self,
-        lon: NDArray[np.float64],
-        lat: NDArray[np.float64],
-        px: NDArray[np.float64],
-        py: NDArray[np.float64],
-        segment: NDArray[np.intp],
-    ) -> NDArray[np.float64]:
-        """Geodesic metres from each point to the nearest point of its local ``segment``."""
-        ax, ay, bx, by = self.ends[segment].T
-        t = _projection_factor(px, py, ax, ay, bx, by)
-        nlon, nlat = _from_local(self.centre, ax + t * (bx - ax), ay + t * (by - ay))
-        return _GEOD.inv(lon, lat, nlon, nlat)[2]
-
-
-def _border_segments(
-    geometry: Any, admin_accuracy: float, pieces: Any
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """A zone's border as short lon/lat segments (start and stop points) and each one's accuracy.
-
-    Segments are cut short in lon/lat, so that a straight segment in the local
-    projection stays within millimetres of the lon/lat edge that ``covers()``
-    decides membership with. A segment whose midpoint lies on an approximate
-    stretch (within 1e-6 degree) has that stretch's accuracy, every other one
-    ``admin_accuracy``; ``pieces`` are (geometry, accuracy in metres) pairs.
-    """
-    border = shapely.segmentize(shapely.boundary(geometry), _SEGMENTIZE_DEG)
-    coords = [shapely.get_coordinates(ring) for ring in shapely.get_parts(border)]
-    starts = np.concatenate([c[:-1] for c in coords])
-    stops = np.concatenate([c[1:] for c in coords])
-    accuracy = np.full(len(starts), admin_accuracy)
-    midpoints = shapely.points((starts + stops) / 2)
-    for piece_geometry, piece_accuracy in pieces:
-        accuracy[shapely.dwithin(midpoints, piece_geometry, 1e-6)] = piece_accuracy
-    return starts, stops, accuracy
-
-
-def _wgs84(
-    x: NDArray[np.float64], y: NDArray[np.float64], space: str
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """The points in WGS-84 (converted only if they are not already)."""
-    return (x, y) if space == "wgs84" else to_wgs84(x, y, space)
 
 
 def _straddles(
@@ -450,22 +379,6 @@ def _straddles(
 ) -> NDArray[np.bool_]:
     """Whether a distance known to lie in [low, high] may be on either side of ``threshold``."""
     return (low < threshold) & (high >= threshold)
-
-
-def _projection_factor(
-    px: NDArray[np.float64],
-    py: NDArray[np.float64],
-    ax: NDArray[np.float64],
-    ay: NDArray[np.float64],
-    bx: NDArray[np.float64],
-    by: NDArray[np.float64],
-) -> NDArray[np.float64]:
-    """Where along each segment a to b the nearest point to p lies, from 0 (at a) to 1 (at b)."""
-    dx, dy = bx - ax, by - ay
-    squared = dx * dx + dy * dy
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = ((px - ax) * dx + (py - ay) * dy) / squared
-    return np.clip(np.nan_to_num(t, nan=0.0), 0.0, 1.0)
 
 
 @dataclass
@@ -518,7 +431,7 @@ class _Buckets:
         row = r0.astype(np.int64)[segment] + step // width[segment]
         cx, cy = west + (col + 0.5) * size, south + (row + 0.5) * size
         ax, ay, bx, by = ends[segment].T
-        t = _projection_factor(cx, cy, ax, ay, bx, by)
+        t = geodesy.projection_factor(cx, cy, ax, ay, bx, by)
         d = np.hypot(ax + t * (bx - ax) - cx, ay + t * (by - ay) - cy)
         keep = d <= grow[segment]
         segment, bucket, d = segment[keep], (row * ncols + col)[keep], d[keep]
@@ -551,7 +464,7 @@ class _Buckets:
         segment = self.members[np.arange(point.size) - np.repeat(first - start, count)].astype(np.intp)
         ax, ay, bx, by = self.ends[segment].T
         qx, qy = px[point], py[point]
-        t = _projection_factor(qx, qy, ax, ay, bx, by)
+        t = geodesy.projection_factor(qx, qy, ax, ay, bx, by)
         d = np.hypot(ax + t * (bx - ax) - qx, ay + t * (by - ay) - qy)
         of_class = self.classes[segment]
         d[d > self.reach[of_class]] = np.inf
@@ -586,84 +499,6 @@ def _argmin_per_point(
 
 
 @dataclass
-class _LocalTable:
-    """The local projection tabulated on a lon/lat lattice over a box and interpolated bilinearly.
-
-    Bilinear interpolation errs by at most ``h^2 / 8`` times the second
-    derivative along each axis; the table measures those from its own second
-    differences and keeps twice their sum (plus a millimetre) as ``error``.
-    Points outside the box are projected exactly. Points in GCJ-02 or BD-09
-    are tabulated in that system (its nodes converted to WGS-84 once), so
-    projecting them converts nothing.
-    """
-
-    centre: tuple[float, float]
-    space: str
-    x0: float
-    y0: float
-    inverse_step: float
-    ncols: int
-    nrows: int
-    px: NDArray[np.float64]
-    py: NDArray[np.float64]
-    error: float
-
-    @classmethod
-    def build(cls, centre: tuple[float, float], box: tuple[float, float, float, float], space: str) -> _LocalTable:
-        west, south, east, north = box
-        step = max(_LOCAL_STEP_DEG, math.sqrt((east - west) * (north - south) / _LOCAL_NODES[space]))
-        ncols, nrows = int(math.ceil((east - west) / step)) + 1, int(math.ceil((north - south) / step)) + 1
-        lon, lat = np.meshgrid(west + step * np.arange(ncols + 1), south + step * np.arange(nrows + 1))
-        px, py = _to_local(centre, *_wgs84(lon.ravel(), lat.ravel(), space))
-        px, py = px.reshape(lon.shape), py.reshape(lon.shape)
-        error = 0.001
-        for node in (px, py):
-            bend = np.abs(np.diff(node, 2, axis=1)).max() + np.abs(np.diff(node, 2, axis=0)).max()
-            error += 2 * bend / 8
-        return cls(centre, space, west, south, 1.0 / step, ncols + 1, nrows + 1, px.ravel(), py.ravel(), error)
-
-    def project(
-        self, x: NDArray[np.float64], y: NDArray[np.float64]
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Local coordinates (metres) of points in the table's system, within ``error`` of the exact ones."""
-        fx = (x - self.x0) * self.inverse_step
-        fy = (y - self.y0) * self.inverse_step
-        with np.errstate(invalid="ignore"):
-            inside = (fx >= 0) & (fx < self.ncols - 1) & (fy >= 0) & (fy < self.nrows - 1)
-        col = np.where(inside, fx, 0.0).astype(np.intp)
-        row = np.where(inside, fy, 0.0).astype(np.intp)
-        tx, ty = fx - col, fy - row
-        node = row * self.ncols + col
-        px, py = [], []
-        for table, out in ((self.px, px), (self.py, py)):
-            south = table[node] + tx * (table[node + 1] - table[node])
-            north = table[node + self.ncols] + tx * (table[node + self.ncols + 1] - table[node + self.ncols])
-            out.append(south + ty * (north - south))
-        outside = np.flatnonzero(~inside)
-        if outside.size:
-            px[0][outside], py[0][outside] = _to_local(self.centre, *_wgs84(x[outside], y[outside], self.space))
-        return px[0], py[0]
-
-
-def _to_local(
-    centre: tuple[float, float], lon: NDArray[np.float64], lat: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Azimuthal equidistant coordinates (metres) around ``centre``, from geodesic distance and azimuth."""
-    azimuth, _, metres = _GEOD.inv(np.full(lon.shape, centre[0]), np.full(lon.shape, centre[1]), lon, lat)
-    azimuth = np.radians(azimuth)
-    return metres * np.sin(azimuth), metres * np.cos(azimuth)
-
-
-def _from_local(
-    centre: tuple[float, float], x: NDArray[np.float64], y: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    lon, lat, _ = _GEOD.fwd(
-        np.full(x.shape, centre[0]), np.full(x.shape, centre[1]), np.degrees(np.arctan2(x, y)), np.hypot(x, y)
-    )
-    return lon, lat
-
-
-@dataclass
 class _Grid:
     """One zone's cells in one coordinate system, coded ``_OUT`` ... ``_BORDER``.
 
@@ -687,13 +522,11 @@ class _Grid:
     def build(cls, shape: Any, stretches: list[tuple[Any, float]], cells: int) -> _Grid:
         """The grid of one zone (``shape`` and its ``stretches`` already in the input's system)."""
         west, south, east, north = shape.bounds
-        lon_metres, lat_metres = _metres_per_degree(south, north)
-        reach = max(radius for _, radius in stretches)
         cell = max(_MIN_CELL_DEG, math.sqrt((east - west + 0.02) * (north - south + 0.02) / cells))
-        x0 = west - reach / lon_metres - 3 * cell
-        y0 = south - reach / lat_metres - 3 * cell
-        ncols = int(math.ceil((east + reach / lon_metres + 3 * cell - x0) / cell))
-        nrows = int(math.ceil((north + reach / lat_metres + 3 * cell - y0) / cell))
+        west, south, east, north = geodesy.grown_box(shape.bounds, max(r for _, r in stretches))
+        x0, y0 = west - 3 * cell, south - 3 * cell
+        ncols = int(math.ceil((east + 3 * cell - x0) / cell))
+        nrows = int(math.ceil((north + 3 * cell - y0) / cell))
         codes = _classify(shape, stretches, x0, y0, cell, (nrows, ncols))
         log.debug("grid: %d x %d cells of %.5f deg", ncols, nrows, cell)
         return cls(x0, y0, x0 + ncols * cell, y0 + nrows * cell, 1.0 / cell, ncols, codes.ravel())
@@ -715,17 +548,6 @@ class _Grid:
         return where, self.codes[flat]
 
 
-def _in_space(geometry: Any, space: str) -> Any:
-    if space == "wgs84":
-        return geometry
-    return geometry_from_wgs84(shapely.segmentize(geometry, _SEGMENTIZE_DEG), space)
-
-
-def _metres_per_degree(south: float, north: float) -> tuple[float, float]:
-    """Fewest metres a degree of longitude and of latitude spans from ``south`` to ``north``, one degree beyond."""
-    return 111_320.0 * math.cos(math.radians(min(max(abs(south), abs(north)) + 1.0, 89.0))), 110_574.0
-
-
 def _classify(
     shape: Any, stretches: list[tuple[Any, float]], x0: float, y0: float, cell: float, size: tuple[int, int]
 ) -> NDArray[np.uint8]:
@@ -736,7 +558,7 @@ def _classify(
     a cell of it. Every other cell lies wholly on one side of the boundary.
     """
     west, south, east, north = shape.bounds
-    lon_metres, lat_metres = _metres_per_degree(south, north)
+    lon_metres, lat_metres = geodesy.metres_per_degree(south, north)
     near = np.zeros(size, dtype=bool)
     border = near
     for k, (line, radius) in enumerate(stretches):
@@ -829,13 +651,7 @@ class _Overview:
 
     @classmethod
     def build(cls, shapes: list[tuple[Any, list[tuple[Any, float]]]], cells: int) -> _Overview:
-        windows = []
-        for shape, stretches in shapes:
-            west, south, east, north = shape.bounds
-            lon_metres, lat_metres = _metres_per_degree(south, north)
-            reach = max(radius for _, radius in stretches)
-            windows.append((west - reach / lon_metres, south - reach / lat_metres,
-                            east + reach / lon_metres, north + reach / lat_metres))
+        windows = [geodesy.grown_box(shape.bounds, max(r for _, r in s)) for shape, s in shapes]
         west, south = min(w[0] for w in windows), min(w[1] for w in windows)
         east, north = max(w[2] for w in windows), max(w[3] for w in windows)
         cell = math.sqrt((east - west) * (north - south) / cells)
@@ -885,7 +701,10 @@ class _ZoneIndex:
     def grids_for(self, space: str) -> tuple[_Overview, list[_Grid]]:
         if space not in self.grids:
             shapes = [
-                (_in_space(zone.geometry, space), [(_in_space(line, space), r) for line, r in zone.stretches])
+                (
+                    geodesy.geometry_in(zone.geometry, space),
+                    [(geodesy.geometry_in(line, space), r) for line, r in zone.stretches],
+                )
                 for zone in self.zones
             ]
             cells = min(_CELLS_PER_ZONE, _ALL_CELLS // max(len(self.zones), 1))
@@ -956,15 +775,16 @@ class _ZoneIndex:
         """Zones by exact test where ``test``, and distances, of points in ``space``."""
         code[test] = 0
         tested = np.flatnonzero(test)
-        lon, lat = _wgs84(x[tested], y[tested], space)
+        lon, lat = geodesy.in_wgs84(x[tested], y[tested], space)
         distance = np.full(x.shape, np.inf)
         near = np.zeros(x.shape, dtype=bool)
         for k, zone in enumerate(self.zones, start=1):
-            reach = max(zone.horizon_m, zone.band_m) / _METRES_PER_DEGREE_AT_60 * 1.01
+            reach = max(zone.horizon_m, zone.band_m) / geodesy.METRES_PER_DEGREE_AT_60 * 1.01
             open_ = np.flatnonzero((code[tested] == 0) & _in_box(lon, lat, zone.bounds, reach))
             hit = shapely.intersects_xy(zone.geometry, lon[open_], lat[open_])
             code[tested[open_[hit]]] = k
-            candidates = np.flatnonzero(_in_box(x, y, zone.bounds, reach + (space != "wgs84") * _SHIFT_DEG))
+            shift = geodesy.SHIFT_DEG if space != "wgs84" else 0.0
+            candidates = np.flatnonzero(_in_box(x, y, zone.bounds, reach + shift))
             if candidates.size:
                 zone_distance, zone_near = zone.measure(x[candidates], y[candidates], space)
                 distance[candidates] = np.fmin(distance[candidates], zone_distance)

@@ -60,13 +60,13 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 from numpy.typing import NDArray
 
+from pilotzone import _geodesy as geodesy
 from pilotzone.crs import to_wgs84
 from pilotzone.errors import InputError, Problem
-from pilotzone.locate import _SEGMENTIZE_DEG, _border_segments, _from_local, _to_local, locate
+from pilotzone.locate import locate
 
 __all__ = ["SITE_COLUMNS", "feasible_area", "site"]
 
@@ -92,8 +92,6 @@ INSET_M = 0.1
 _QUAD_SEGS = 16  # buffer arcs: 16 chords per quarter circle
 _CHORD = math.cos(math.pi / (4 * _QUAD_SEGS))  # chord midpoints lie this fraction of the radius out
 _DENSIFY_M = 200.0  # edges of the feasible area before it leaves the projection: bends under 1 mm
-_POLAR_RADIUS_M = 6_356_752.0
-_GEOD = pyproj.Geod(ellps="WGS84")
 _CACHE: OrderedDict[str, _Feasible] = OrderedDict()
 _CACHE_SIZE = 8
 
@@ -233,7 +231,9 @@ def site(
     move = np.full(len(frame), np.nan)
     found = np.isfinite(nearest_lon)
     if found.any():
-        _, _, metres = _GEOD.inv(lon84[found], lat84[found], nearest_lon[found], nearest_lat[found])
+        _, _, metres = geodesy.GEOD.inv(
+            lon84[found], lat84[found], nearest_lon[found], nearest_lat[found]
+        )
         move[found] = metres
 
     result = frame.drop(columns=[c for c in (*SITE_COLUMNS, "geometry") if c in frame.columns])
@@ -315,7 +315,7 @@ def feasible_area(
 
         zones = load_zones()
     feasible = _feasible(zones.iloc[_zone_position(zones, zone)], band=band)
-    area, _ = _GEOD.geometry_area_perimeter(feasible.wgs84)
+    area, _ = geodesy.GEOD.geometry_area_perimeter(feasible.wgs84)
     return gpd.GeoDataFrame(
         {
             "zone_id": [feasible.zone_id],
@@ -554,7 +554,7 @@ class _Feasible:
         """
         if self.local.is_empty:
             return np.full(lon.shape, np.nan), np.full(lon.shape, np.nan)
-        x, y = _to_local(self.centre, lon, lat)
+        x, y = geodesy.to_local(self.centre, lon, lat)
         start = np.column_stack([x, y])
         lines = shapely.shortest_line(shapely.points(start), self.local)
         edge = shapely.get_coordinates(shapely.get_point(lines, 1))
@@ -569,7 +569,7 @@ class _Feasible:
         if not clear.all() and not self.inset.is_empty:
             lines = shapely.shortest_line(shapely.points(start[~clear]), self.inset)
             inward[~clear] = shapely.get_coordinates(shapely.get_point(lines, 1))
-        return _from_local(self.centre, inward[:, 0], inward[:, 1])
+        return geodesy.from_local(self.centre, inward[:, 0], inward[:, 1])
 
 
 def _feasible(row: Any, *, band: bool) -> _Feasible:
@@ -607,34 +607,31 @@ def _pieces(row: Any) -> tuple[Any, ...]:
 def _build(row: Any, band: bool) -> _Feasible:
     """Buffer each class of border segments by its accuracy in the zone's projection; take them off.
 
-    Segments are classed as :func:`pilotzone.locate` classes them: one lying
-    on an approximate stretch (midpoint within 1e-6 degree) has its accuracy,
-    every other one the zone's.
+    The segments are those :func:`pilotzone.locate` measures to
+    (:func:`pilotzone._geodesy.local_border`): one lying on an approximate
+    stretch (midpoint within 1e-6 degree) has its accuracy, every other one
+    the zone's.
     """
     zone_id, geometry = str(row["zone_id"]), row["geometry"]
     admin = float(row["accuracy_m"])
     pieces = _pieces(row)
     centroid = geometry.centroid
     centre = (centroid.x, centroid.y)
-    local = shapely.transform(
-        shapely.segmentize(geometry, _SEGMENTIZE_DEG),
-        lambda xy: np.column_stack(_to_local(centre, xy[:, 0], xy[:, 1])),
-    )
+    local = geodesy.to_local_geometry(centre, shapely.segmentize(geometry, geodesy.SEGMENTIZE_DEG))
     if not band:
         return _Feasible(
             zone_id, 0.0, 0.0, centre, local, shapely.buffer(local, -INSET_M), geometry
         )
 
     # The border in the segments locate measures to, then projected.
-    starts, stops, accuracy = _border_segments(
-        geometry, admin, [(piece.geometry, float(piece.accuracy_m)) for piece in pieces]
+    ends, accuracy = geodesy.local_border(
+        centre, geometry, admin, [(piece.geometry, float(piece.accuracy_m)) for piece in pieces]
     )
-    local_starts = np.column_stack(_to_local(centre, starts[:, 0], starts[:, 1]))
-    local_stops = np.column_stack(_to_local(centre, stops[:, 0], stops[:, 1]))
+    local_starts, local_stops = ends[:, :2], ends[:, 2:]
     widest = float(accuracy.max())
     # The projection's scale error out to the widest band beyond the border, as locate bounds it.
     rho = float(np.hypot(local_starts[:, 0], local_starts[:, 1]).max()) + widest
-    distortion = 1.0 + (rho / _POLAR_RADIUS_M) ** 2 / 3.0
+    distortion = geodesy.local_distortion(rho)
     strips = []
     for value in np.unique(accuracy):
         mine = accuracy == value
@@ -644,10 +641,7 @@ def _build(row: Any, band: bool) -> _Feasible:
         strips.append(shapely.buffer(lines, radius, quad_segs=_QUAD_SEGS))
     feasible = shapely.difference(local, shapely.union_all(strips))
     feasible = _polygonal(shapely.make_valid(feasible))
-    back = shapely.transform(
-        shapely.segmentize(feasible, _DENSIFY_M),
-        lambda xy: np.column_stack(_from_local(centre, xy[:, 0], xy[:, 1])),
-    )
+    back = geodesy.from_local_geometry(centre, shapely.segmentize(feasible, _DENSIFY_M))
     back = _polygonal(shapely.make_valid(back))
     if back.is_empty:
         log.warning(

@@ -43,11 +43,11 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 from shapely.errors import GEOSException
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
 
+from pilotzone._geodesy import GEOD
 from pilotzone.errors import BoundaryDataError, InputError, Problem
 
 __all__ = ["BorderPiece", "load_zones"]
@@ -115,7 +115,6 @@ _REQUIRED_KEYS = (
 )
 _TEXT_COLUMNS = ("name_en", "name_zh", "short_name_en", "short_name_zh", "status", "source")
 _MAX_LISTED = 50
-_GEOD = pyproj.Geod(ellps="WGS84")
 
 
 @dataclass(frozen=True)
@@ -1091,7 +1090,7 @@ def _user_zone(
             return str(texts[column])
         return getattr(shipped, column) if shipped is not None else fallback
 
-    area, _ = _GEOD.geometry_area_perimeter(geometry)
+    area, _ = GEOD.geometry_area_perimeter(geometry)
     return _Zone(
         zone_id=zone_id,
         name_en=named("name_en", zone_id),
