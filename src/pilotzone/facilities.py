@@ -199,7 +199,10 @@ def read_facilities(
     max_bytes : int, optional
         The largest file, in bytes, that is read; also the most that the
         contents of an ``.xlsx``/``.kmz`` archive or the data of a Parquet
-        file may unpack to, and, divided by 8, the most cells a worksheet
+        file may unpack to, that the text of a worksheet may add up to (a
+        shared string counted at every cell that uses it), and that the
+        columns of a Parquet file may decode to (a dictionary value counted
+        at every row that uses it); divided by 8, the most cells a worksheet
         may hold. Default: the memory available now (``MemAvailable`` in
         ``/proc/meminfo``, else ``os.sysconf``) divided by
         :data:`MEMORY_PER_FILE_BYTE`, or :data:`FALLBACK_MAX_BYTES` where it
@@ -421,7 +424,7 @@ def _read(source: Any, sheet: str | int | None, limit: int) -> _Raw:
         if suffix in (".kml", ".kmz"):
             return _read_kml(data, name, sha256, zipped=suffix == ".kmz")
         if suffix in (".parquet", ".geoparquet"):
-            return _read_parquet(data, name, sha256)
+            return _read_parquet(data, name, sha256, limit)
         unsafe = gdal_format_problem(data[:16], suffix)
         if unsafe is not None:
             raise _whole(name, unsafe)
@@ -504,10 +507,17 @@ def _read_excel(
         worksheet.reset_dimensions()
         rows: list[list[Any]] = []
         width = 1
+        text = 0  # characters of text, each shared string counted at every cell that uses it
         for row in worksheet.iter_rows(values_only=True):
             rows.append(list(row))
             width = max(width, len(row))
             _check_cells(len(rows), width, name, limit)
+            # The cells of a shared string are one str object until they are copied into
+            # columns, so the text is counted here, before anything copies it.
+            text += sum(len(cell) for cell in row if isinstance(cell, str))
+            if text > limit:
+                what = f"the text of worksheet {worksheet.title!r} is at least"
+                raise _too_large(name, what, text, limit)
     finally:
         book.close()
     return _from_rows([row + [None] * (width - len(row)) for row in rows], name, sha256, text=False)
@@ -635,12 +645,23 @@ def _cells(column: Sequence[Any] | pa.ChunkedArray, *, text: bool) -> Any:
     return pd.Series(list(column)).array
 
 
-def _read_parquet(data: bytes, name: str, sha256: str) -> _Raw:
+def _read_parquet(data: bytes, name: str, sha256: str, limit: int) -> _Raw:
     try:
         import pyarrow.parquet as pq
     except ImportError as error:  # pragma: no cover - depends on the environment
         raise ImportError("reading Parquet needs pyarrow: pip install pyarrow") from error
-    metadata = pq.read_schema(io.BytesIO(data)).metadata or {}
+    schema = pq.read_schema(io.BytesIO(data))
+    repeated = [label for label, count in Counter(schema.names).items() if count > 1]
+    if repeated:
+        raise InputError(
+            [
+                Problem(name, None, label, None, "more than one column has this name; "
+                        "rename the others, since a column is found by its name")
+                for label in repeated
+            ]
+        )
+    _check_parquet_data(data, name, limit)
+    metadata = schema.metadata or {}
     if b"geo" in metadata:
         frame: pd.DataFrame = gpd.read_parquet(io.BytesIO(data))
     else:
@@ -648,6 +669,43 @@ def _read_parquet(data: bytes, name: str, sha256: str) -> _Raw:
     if not isinstance(frame.index, pd.RangeIndex):  # a stored index is data: keep it as columns
         frame = frame.reset_index()
     return _from_frame(frame, name, sha256, pd.RangeIndex(len(frame)), implied_crs=False)
+
+
+def _check_parquet_data(data: bytes, name: str, limit: int) -> None:
+    """Refuse a Parquet file whose columns decode to more than ``limit`` bytes.
+
+    Text and binary columns are read as dictionaries, one column of one row
+    group at a time, so a value stored once and used by many rows is counted
+    at every use without being copied. The file's own metadata is not trusted.
+    """
+    import pyarrow.parquet as pq
+
+    layout = pq.ParquetFile(io.BytesIO(data)).schema
+    leaves = [layout.column(i) for i in range(len(layout))]
+    text = [leaf.path for leaf in leaves if leaf.physical_type == "BYTE_ARRAY"]
+    file = pq.ParquetFile(io.BytesIO(data), read_dictionary=text)
+    sizes: Counter[str] = Counter()
+    for group in range(file.num_row_groups):
+        for label in file.schema_arrow.names:
+            column = file.read_row_group(group, columns=[label]).column(0)
+            sizes[label] += sum(_decoded_bytes(chunk) for chunk in column.chunks)
+            total = sum(sizes.values())
+            if total > limit:
+                largest = sizes.most_common(1)[0][0]
+                what = f"its data (most of it in column {largest!r}) decodes to at least"
+                raise _too_large(name, what, total, limit)
+
+
+def _decoded_bytes(array: pa.Array) -> int:
+    """Bytes ``array`` takes once every dictionary value is copied to each row using it."""
+    if isinstance(array, pa.DictionaryArray):
+        used = pc.take(pc.binary_length(array.dictionary), array.indices)
+        return int(pc.sum(used).as_py() or 0) + array.indices.nbytes
+    if isinstance(array, (pa.ListArray, pa.LargeListArray, pa.FixedSizeListArray)):
+        return array.offsets.nbytes + _decoded_bytes(array.flatten())
+    if isinstance(array, pa.StructArray):
+        return sum(_decoded_bytes(child) for child in array.flatten())
+    return array.nbytes
 
 
 def _from_frame(
