@@ -4,6 +4,8 @@ for files that are broken in one place (issue #17)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 from pathlib import Path
 
@@ -58,3 +60,73 @@ def test_an_xlsx_with_shared_strings_within_the_limit_is_read(tmp_path: Path) ->
     path = xlsx_shared_strings_bomb(tmp_path / "fine.xlsx", length=100, uses=100)
     sites = read_facilities(path, max_bytes=LIMIT)
     assert len(sites) == 100 and sites.loc[99, "name"] == "x" * 100
+
+
+# --------------------------------------------------------------------------- GeoPackage layers
+
+
+def test_a_geopackage_view_is_refused_without_being_read(tmp_path: Path) -> None:
+    # A view of 5 rows: were views read, this test would get 5 rows, not hang.
+    path = view_geopackage(tmp_path / "view.gpkg", rows=5)
+    message = refusal(path, sheet="endless")
+    assert "layer 'endless' is an SQL view, not a table" in message
+
+
+def test_an_endless_recursive_view_is_refused(tmp_path: Path) -> None:
+    path = view_geopackage(tmp_path / "endless.gpkg", rows=None)
+    assert "layer 'endless' is an SQL view" in refusal(path, sheet=1)
+
+
+def test_boundaries_with_a_view_are_refused(tmp_path: Path) -> None:
+    from pilotzone.errors import BoundaryDataError
+    from pilotzone.zones import load_zones
+
+    path = view_geopackage(tmp_path / "zones.gpkg", rows=5)
+    with pytest.raises(BoundaryDataError, match="zones.gpkg: layer 'endless' is an SQL view"):
+        load_zones(boundaries=path, accuracy_m=10)
+
+
+def test_a_geopackage_of_several_layers_needs_the_layer_named(tmp_path: Path) -> None:
+    path = view_geopackage(tmp_path / "two.gpkg", rows=5)
+    message = refusal(path)
+    assert "the GeoPackage has 2 layers, ['sites', 'endless']" in message
+    assert "--sheet NAME" in message
+    assert read_facilities(path, sheet="sites", crs="wgs84")["operator_id"].tolist() == ["A"]
+    assert read_facilities(path, sheet=0, crs="wgs84")["operator_id"].tolist() == ["A"]
+
+
+# --------------------------------------------------------------------------- sheet names
+
+
+def two_sheets(path: Path, titles: tuple[str, str]) -> Path:
+    """A workbook of two sheets, each with one row whose operator_id is the sheet's title."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title in titles:
+        sheet = book.create_sheet(title)
+        sheet.append(["operator_id", "kind", "lon", "lat", "crs"])
+        sheet.append([f"on {title}", "idc", 121.5, 31.2, "wgs84"])
+    book.save(path)
+    return path
+
+
+def test_a_sheet_name_wins_over_a_position(tmp_path: Path) -> None:
+    from pilotzone.cli import main
+
+    path = two_sheets(tmp_path / "book.xlsx", ("1", "other"))
+    assert read_facilities(path, sheet="1")["operator_id"].tolist() == ["on 1"]
+    assert read_facilities(path, sheet=1)["operator_id"].tolist() == ["on other"]  # an int
+    out = tmp_path / "out"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["verify", str(path), "--sheet", "1", "--out", str(out)]) in (0, 1)
+    results = (out / "facilities.geojson").read_text(encoding="utf-8")
+    assert "on 1" in results and "on other" not in results
+
+
+def test_a_number_names_a_position_where_no_sheet_has_it_as_name(tmp_path: Path) -> None:
+    path = two_sheets(tmp_path / "book.xlsx", ("first", "second"))
+    assert read_facilities(path, sheet="1")["operator_id"].tolist() == ["on second"]
+    with pytest.raises(InputError, match="no such worksheet"):
+        read_facilities(path, sheet="2")

@@ -51,7 +51,7 @@ from numpy.typing import NDArray
 from pilotzone.crs import is_lonlat, normalize_crs, to_wgs84
 from pilotzone.rules import FACILITY_KINDS
 from pilotzone.errors import InputError, Problem
-from pilotzone.zones import gdal_format_problem
+from pilotzone.zones import gdal_format_problem, geopackage_layer_problem, geopackage_layers
 
 __all__ = ["read_facilities"]
 
@@ -190,8 +190,11 @@ def read_facilities(
         column, this argument or a CRS declared by the file, the input is
         rejected.
     sheet : str or int, optional
-        Excel worksheet (name or 0-based index) or GeoPackage layer; the first
-        one by default. Not accepted for other sources.
+        Excel worksheet or GeoPackage layer: its name, or its 0-based
+        position. A name wins: ``"1"`` is the sheet named "1" where there is
+        one, else the second; an int is always a position. By default the
+        first worksheet, or a GeoPackage's only layer (a GeoPackage of
+        several layers needs it). Not accepted for other sources.
     errors : {"mark", "raise"}, default "mark"
         ``"mark"`` keeps rows with problems and describes them in
         ``problems``; ``"raise"`` raises one :class:`InputError` listing every
@@ -428,7 +431,8 @@ def _read(source: Any, sheet: str | int | None, limit: int) -> _Raw:
         unsafe = gdal_format_problem(data[:16], suffix)
         if unsafe is not None:
             raise _whole(name, unsafe)
-        frame = gpd.read_file(path, layer=sheet, engine="pyogrio")
+        layer = _layer(path, name, sheet) if suffix == ".gpkg" else None
+        frame = gpd.read_file(path, layer=layer, engine="pyogrio")
         implied = suffix in (".geojson", ".json")
         return _from_frame(frame, name, sha256, pd.RangeIndex(len(frame)), implied_crs=implied)
     except InputError:
@@ -488,20 +492,7 @@ def _read_excel(
     try:
         sheets = book.worksheets
         names = [ws.title for ws in sheets]
-        if sheet is None:
-            sheet = 0
-        if (
-            isinstance(sheet, int)
-            and not isinstance(sheet, bool)
-            and -len(sheets) <= sheet < len(sheets)
-        ):
-            worksheet = sheets[sheet]
-        elif isinstance(sheet, str) and sheet in names:
-            worksheet = sheets[names.index(sheet)]
-        else:
-            raise InputError(
-                Problem(name, None, None, sheet, f"no such worksheet; the workbook has {names}")
-            )
+        worksheet = sheets[0 if sheet is None else _position(names, sheet, name, "worksheet")]
         # The sheet's declared dimension is not trusted: openpyxl would pad every row to
         # it, and "A1:XFD1048576" in a file of a few kB means 17 billion cells.
         worksheet.reset_dimensions()
@@ -521,6 +512,43 @@ def _read_excel(
     finally:
         book.close()
     return _from_rows([row + [None] * (width - len(row)) for row in rows], name, sha256, text=False)
+
+
+def _position(names: list[str], sheet: str | int, name: str, what: str) -> int:
+    """Where the worksheet or layer ``sheet`` is in ``names``.
+
+    A name wins over a position: ``"1"`` is the one named "1" where there is
+    one, else the second; an int is always a position.
+    """
+    if isinstance(sheet, str) and sheet in names:
+        return names.index(sheet)
+    position = int(sheet) if isinstance(sheet, str) and re.fullmatch("[0-9]+", sheet) else sheet
+    if isinstance(position, int) and not isinstance(position, bool):
+        if -len(names) <= position < len(names):
+            return position % len(names)
+    raise InputError(Problem(name, None, None, sheet, f"no such {what}; the file has {names}"))
+
+
+def _layer(path: Path, name: str, sheet: str | int | None) -> str:
+    """The GeoPackage layer to read: ``sheet``, or the only one; never an SQL view."""
+    try:
+        layers = geopackage_layers(path)
+    except ValueError as error:
+        raise _whole(name, f"cannot read the file as .gpkg: {error}") from error
+    names = [layer for layer, _ in layers]
+    if not names:
+        raise _whole(name, "the GeoPackage has no feature or attribute layer")
+    if sheet is None and len(names) > 1:
+        raise _whole(
+            name,
+            f"the GeoPackage has {len(names)} layers, {names}; say which one holds the "
+            "filing: read_facilities(..., sheet=NAME) or pilotzone verify FILE --sheet NAME",
+        )
+    layer, kind = layers[0 if sheet is None else _position(names, sheet, name, "layer")]
+    problem = geopackage_layer_problem(layer, kind)
+    if problem is not None:
+        raise _whole(name, problem)
+    return layer
 
 
 def _is_blank(value: Any) -> bool:
