@@ -130,3 +130,39 @@ def test_a_number_names_a_position_where_no_sheet_has_it_as_name(tmp_path: Path)
     assert read_facilities(path, sheet="1")["operator_id"].tolist() == ["on second"]
     with pytest.raises(InputError, match="no such worksheet"):
         read_facilities(path, sheet="2")
+
+
+# --------------------------------------------------------------------------- text encodings
+
+BIG5_HEADER = "operator_id,name,address,kind,lon,lat,crs\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "address"),
+    [
+        ("中華電信機房", "台北市"),  # decodes to private-use characters, kana and box drawing
+        ("資料中心", "中心"),  # decodes to kana alone: 戈いみ, いみ
+    ],
+)
+def test_big5_text_decoded_as_gb18030_is_refused(tmp_path: Path, name: str, address: str) -> None:
+    body = f"{BIG5_HEADER}中華電信,{name},{address},idc,121.5,25.0,wgs84\n".encode("big5")
+    body.decode("gb18030")  # it does decode: only its meaning is wrong
+    path = tmp_path / "big5.csv"
+    path.write_bytes(body)
+    message = refusal(path)
+    assert "does not read as Chinese in GBK/GB18030: line 2" in message
+    assert "Big5" in message and "save it as UTF-8" in message
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "gbk", "utf-8"])
+@pytest.mark.parametrize(
+    "text",
+    ["中華電信機房,台北市信義區", "中国电信数据中心,上海市浦东新区", "αの机房,北京市海淀区"]  # one kana, one Greek letter,
+)
+def test_legitimate_chinese_in_gbk_gb18030_and_utf8_is_read(
+    tmp_path: Path, encoding: str, text: str
+) -> None:
+    path = tmp_path / "good.csv"
+    path.write_bytes(f"{BIG5_HEADER}A,{text},idc,121.5,31.2,wgs84\n".encode(encoding))
+    sites = read_facilities(path)
+    assert sites.loc[0, "name"] == text.split(",")[0]

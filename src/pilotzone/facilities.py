@@ -118,6 +118,10 @@ _MAX_KML_BYTES = 256 * 1024 * 1024
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _NOT_FINITE = re.compile(r"[+-]?(?:inf(?:inity)?|nan)", re.IGNORECASE)
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20)])
+# Private use (where GBK decodes Big5's lead bytes 0xAA-0xAF, 0xF8-0xFE) and U+FFFD.
+_NEVER_CHINESE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff\ufffd]")
+# Box drawing, kana and bopomofo: where GBK decodes Big5's commonest characters.
+_RARELY_CHINESE = re.compile("[\u2500-\u257f\u3040-\u30ff\u3100-\u312f]")
 _SERVICE_SEPARATORS = re.compile(r"[;,、/]+")  # after NFKC has folded the full-width forms
 
 
@@ -466,6 +470,9 @@ def _read_csv(data: bytes, name: str, sha256: str) -> _Raw:
             continue
     else:
         raise _whole(name, "not UTF-8 or GBK/GB18030 text")
+    misdecoded = _misdecoded(text) if encoding == "gb18030" else None
+    if misdecoded is not None:
+        raise _whole(name, misdecoded)
     # Control bytes mean the same in UTF-8 and GB18030, whose multi-byte sequences never use them.
     if len(data.translate(None, _CONTROL_BYTES)) != len(data):
         raise _binary_problem(data, name)
@@ -481,6 +488,34 @@ def _read_csv(data: bytes, name: str, sha256: str) -> _Raw:
         reason = f"malformed or truncated CSV (line {reader.line_num}): {error}"
         raise _whole(name, reason) from error
     return _from_rows(rows, name, sha256, text=True)
+
+
+def _misdecoded(text: str) -> str | None:
+    """Why text decoded as GB18030 is not plausibly what was written, or None.
+
+    Any byte pairs decode as GB18030, so a file in another encoding passes
+    as text. Big5 (Traditional Chinese) decodes to private-use characters
+    and to kana, bopomofo and box drawing in place of the commonest
+    characters; legitimate GBK/GB18030 Chinese has no private-use or
+    replacement characters, and those others are rare in it.
+    """
+    found = _NEVER_CHINESE.search(text)
+    if found is None:
+        foreign = len(_RARELY_CHINESE.findall(text))
+        non_ascii = len(text) - len(text.encode("ascii", "ignore"))
+        if foreign >= 2 and foreign * 20 >= non_ascii:
+            found = _RARELY_CHINESE.search(text)
+    if found is None:
+        return None
+    start = text.rfind("\n", 0, found.start()) + 1
+    end = text.find("\n", found.start())
+    line = text[start : end if end >= 0 else len(text)].strip()
+    number = text.count("\n", 0, start) + 1
+    return (
+        f"the text does not read as Chinese in GBK/GB18030: line {number} reads {line[:40]!r}. "
+        "The file is probably in another encoding, such as Big5 (Traditional Chinese): save it "
+        "as UTF-8 (in Excel: Save As, CSV UTF-8) and read it again"
+    )
 
 
 def _read_excel(
