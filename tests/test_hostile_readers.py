@@ -166,3 +166,94 @@ def test_legitimate_chinese_in_gbk_gb18030_and_utf8_is_read(
     path.write_bytes(f"{BIG5_HEADER}A,{text},idc,121.5,31.2,wgs84\n".encode(encoding))
     sites = read_facilities(path)
     assert sites.loc[0, "name"] == text.split(",")[0]
+
+
+# --------------------------------------------------------------------------- messages
+
+HEADER = b"operator_id,kind,lon,lat,crs,name\n"
+ROW = b"A,idc,121.5,31.2,wgs84,fine\n"
+
+
+@pytest.mark.parametrize(("byte", "shown"), [(b"\x00", "U+0000 (NUL)"), (b"\x1b[2K", "U+001B (ESC)")])
+def test_a_control_byte_in_one_cell_names_its_row_and_column(
+    tmp_path: Path, byte: bytes, shown: str
+) -> None:
+    path = tmp_path / "control.csv"
+    path.write_bytes(HEADER + ROW + b"B,idc,121.5,31.2,wgs84,bad" + byte + b"name\n" + ROW)
+    message = refusal(path)
+    assert f"control.csv, row 2, column 'name': the cell holds the control character {shown}" in message
+    assert "binary" not in message
+
+
+def test_a_cell_over_the_csv_field_limit_names_its_row_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    path.write_bytes(HEADER + ROW + b'B,idc,121.5,31.2,wgs84,"' + b"y" * 200_000 + b'"\n')
+    message = refusal(path)
+    assert "long.csv, row 2, column 'name': a cell is longer than 131,072 characters" in message
+    assert "malformed" not in message
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_a_csv_split_by_semicolons_or_tabs_says_so(tmp_path: Path, separator: str) -> None:
+    path = tmp_path / "semi.csv"
+    text = "operator_id,kind,lon,lat,crs\nA,idc,121.5,31.2,wgs84\n".replace(",", separator)
+    path.write_text(text, encoding="utf-8")
+    message = refusal(path)
+    assert f"has no commas but is split by {separator!r}" in message
+    assert "Save it as CSV UTF-8 (comma delimited)" in message
+
+
+def test_an_empty_first_sheet_names_the_sheet_with_the_data(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "cover"
+    data = book.create_sheet("sites")
+    data.append(["operator_id", "kind", "lon", "lat", "crs"])
+    data.append(["A", "idc", 121.5, 31.2, "wgs84"])
+    path = tmp_path / "book.xlsx"
+    book.save(path)
+    message = refusal(path)
+    assert "the first worksheet, 'cover', is empty; worksheet 'sites' holds data" in message
+    assert "--sheet 'sites'" in message
+    assert len(read_facilities(path, sheet="sites")) == 1
+
+
+def test_a_gbk_declared_kml_says_how_to_save_it(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.kml"
+    path.write_bytes(
+        '<?xml version="1.0" encoding="GBK"?><kml xmlns="http://www.opengis.net/kml/2.2">'
+        "<Placemark><name>机房</name><Point><coordinates>121.5,31.2</coordinates></Point>"
+        "</Placemark></kml>".encode("gbk")
+    )
+    message = refusal(path)
+    assert "the KML is in the GBK encoding" in message and "iconv -f GBK -t UTF-8" in message
+
+
+def test_kml_multigeometry_and_geometry_less_placemarks_say_what_to_do(tmp_path: Path) -> None:
+    data = '<Data name="operator_id"><value>A</value></Data><Data name="kind"><value>idc</value></Data>'
+    point = "<Point><coordinates>121.5,31.2</coordinates></Point>"
+    path = tmp_path / "shapes.kml"
+    path.write_text(
+        f'<kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+        f"<Placemark><ExtendedData>{data}</ExtendedData><MultiGeometry>{point}{point}"
+        f"</MultiGeometry></Placemark><Placemark><ExtendedData>{data}</ExtendedData></Placemark>"
+        "</Document></kml>",
+        encoding="utf-8",
+    )
+    problems = read_facilities(path)["problems"].tolist()
+    assert "not a single Point (MultiGeometry, Point, Point): give each facility a Placemark" in problems[0]
+    assert "the Placemark has no geometry: give it a <Point>" in problems[1]
+
+
+def test_a_parquet_file_with_repeated_column_names_names_them(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "twice.parquet"
+    columns = [pa.array(["A"]), pa.array(["B"]), pa.array(["idc"]), pa.array([121.5]), pa.array([31.2])]
+    names = ["operator_id", "operator_id", "kind", "lon", "lat"]
+    pq.write_table(pa.Table.from_arrays(columns, names=names), path)
+    message = refusal(path, crs="wgs84")
+    assert "twice.parquet, column 'operator_id': more than one column has this name" in message
+    assert "FieldRef" not in message

@@ -118,6 +118,8 @@ _MAX_KML_BYTES = 256 * 1024 * 1024
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _NOT_FINITE = re.compile(r"[+-]?(?:inf(?:inity)?|nan)", re.IGNORECASE)
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20)])
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f]")
+_CONTROL_NAMES = {0x00: " (NUL)", 0x07: " (BEL)", 0x08: " (backspace)", 0x1B: " (ESC)"}
 # Private use (where GBK decodes Big5's lead bytes 0xAA-0xAF, 0xF8-0xFE) and U+FFFD.
 _NEVER_CHINESE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff\ufffd]")
 # Box drawing, kana and bopomofo: where GBK decodes Big5's commonest characters.
@@ -450,7 +452,11 @@ def _whole(name: str, reason: str) -> InputError:
     return InputError(Problem(name, None, None, None, reason))
 
 
+_BINARY_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # ZIP (.xlsx, .kmz), old .xls
+
+
 def _binary_problem(data: bytes, name: str) -> InputError:
+    """Not text: many control bytes (a few are named cell by cell), or a ZIP or .xls archive."""
     hint = ""
     if data.startswith(b"PK\x03\x04"):
         hint = " (it looks like a ZIP archive: an .xlsx workbook or a .kmz?)"
@@ -460,7 +466,8 @@ def _binary_problem(data: bytes, name: str) -> InputError:
 
 
 def _read_csv(data: bytes, name: str, sha256: str) -> _Raw:
-    if b"\x00" in data:
+    controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
+    if controls > max(16, len(data) // 100) or data.startswith(_BINARY_MAGIC):
         raise _binary_problem(data, name)
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -473,21 +480,92 @@ def _read_csv(data: bytes, name: str, sha256: str) -> _Raw:
     misdecoded = _misdecoded(text) if encoding == "gb18030" else None
     if misdecoded is not None:
         raise _whole(name, misdecoded)
-    # Control bytes mean the same in UTF-8 and GB18030, whose multi-byte sequences never use them.
-    if len(data.translate(None, _CONTROL_BYTES)) != len(data):
-        raise _binary_problem(data, name)
+    first = text[: min((at for at in (text.find("\n"), text.find("\r")) if at >= 0), default=None)]
+    separator = next((s for s in (";", "\t") if s in first and "," not in first), None)
+    if separator is not None:
+        raise _whole(
+            name,
+            f"the header {first[:60]!r} has no commas but is split by {separator!r}: the file "
+            "is not comma-separated (Excel saves so in some locales). Save it as CSV UTF-8 "
+            "(comma delimited), or in LibreOffice choose ',' as the field delimiter",
+        )
     logger.debug("%s: decoded as %s", name, encoding)
+    # Control bytes mean the same in UTF-8 and GB18030, whose multi-byte sequences never use them.
     utf8 = data.removeprefix(codecs.BOM_UTF8) if encoding == "utf-8-sig" else text.encode("utf-8")
-    table = _plain_csv(utf8)
+    table = None if controls else _plain_csv(utf8)
     if table is not None:
         return _from_table(table, name, sha256)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[list[Any]] = []
     try:
-        rows: list[list[Any]] = list(reader)
+        for row in reader:
+            rows.append(row)
     except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            raise _long_cell(utf8, name, len(rows)) from error
         reason = f"malformed or truncated CSV (line {reader.line_num}): {error}"
         raise _whole(name, reason) from error
+    if controls:
+        raise _control_cells(rows, name)
     return _from_rows(rows, name, sha256, text=True)
+
+
+def _control_cells(rows: list[list[str]], name: str) -> InputError:
+    """One problem for each cell of a CSV that holds a control character (NUL, ESC, ...)."""
+    header = rows[0] if rows else []
+    problems = []
+    for number, row in enumerate(rows):
+        for position, cell in enumerate(row):
+            found = _CONTROL.search(cell)
+            if found is None:
+                continue
+            code = ord(found[0])
+            label = header[position] if position < len(header) else f"column_{position + 1}"
+            problems.append(
+                Problem(
+                    name,
+                    number,
+                    label,
+                    None,
+                    f"the cell holds the control character U+{code:04X}"
+                    f"{_CONTROL_NAMES.get(code, '')}, which no filing needs and a terminal "
+                    "would act on; remove it",
+                )
+            )
+    return InputError(problems)
+
+
+def _long_cell(utf8: bytes, name: str, row: int) -> InputError:
+    """The problem of a CSV whose row ``row`` (0: the header) has a cell over the csv module's
+    limit; pyarrow, which has no such limit, finds the cell's column where it can."""
+    import pyarrow.csv as pa_csv
+
+    limit = csv.field_size_limit()
+    column = None
+    with contextlib.suppress(pa.ArrowInvalid):
+        table = pa_csv.read_csv(
+            io.BytesIO(utf8),
+            read_options=pa_csv.ReadOptions(
+                autogenerate_column_names=True, block_size=len(utf8) + 1
+            ),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={}, strings_can_be_null=False, auto_dict_encode=False
+            ),
+        )
+        header = table.slice(0, 1).to_pylist()[0]
+        cells = table.slice(row, 1).to_pylist()[0]
+        column = next((str(header[k]) for k, v in cells.items() if len(str(v)) > limit), None)
+    return InputError(
+        Problem(
+            name,
+            row,
+            column,
+            None,
+            f"a cell is longer than {limit:,} characters, the most a CSV cell may hold; no "
+            "filing text needs so much: check that its quotes are balanced",
+        )
+    )
 
 
 def _misdecoded(text: str) -> str | None:
@@ -544,9 +622,24 @@ def _read_excel(
             if text > limit:
                 what = f"the text of worksheet {worksheet.title!r} is at least"
                 raise _too_large(name, what, text, limit)
+        if sheet is None and all(_is_blank(cell) for row in rows for cell in row):
+            filled = next((ws.title for ws in sheets[1:] if _holds_data(ws)), None)
+            if filled is not None:
+                raise _whole(
+                    name,
+                    f"the first worksheet, {names[0]!r}, is empty; worksheet {filled!r} holds "
+                    f"data: read it with read_facilities(..., sheet={filled!r}) or pilotzone "
+                    f"verify FILE --sheet {filled!r}",
+                )
     finally:
         book.close()
     return _from_rows([row + [None] * (width - len(row)) for row in rows], name, sha256, text=False)
+
+
+def _holds_data(worksheet: Any) -> bool:
+    """Whether a read-only worksheet has a cell that is not blank (read up to the first)."""
+    worksheet.reset_dimensions()
+    return any(not _is_blank(c) for row in worksheet.iter_rows(values_only=True) for c in row)
 
 
 def _position(names: list[str], sheet: str | int, name: str, what: str) -> int:
@@ -840,6 +933,15 @@ def _read_kml(data: bytes, name: str, sha256: str, *, zipped: bool) -> _Raw:
         raise _whole(name, "the KML has a DOCTYPE, which pilotzone refuses to read") from None
     except ET.ParseError as error:
         raise _whole(name, f"not well-formed XML (truncated?): {error}") from error
+    except ValueError as error:  # expat reads UTF-8, UTF-16 and Latin-1 only
+        declared = re.match(rb"\s*<\?xml[^>]*?encoding=[\"']([^\"']{1,40})", data)
+        encoding = declared[1].decode("ascii", "replace") if declared else "unknown"
+        raise _whole(
+            name,
+            f"the KML is in the {encoding} encoding, which pilotzone does not read: KML is UTF-8. "
+            f"Save it as UTF-8 (e.g. iconv -f {encoding} -t UTF-8) and change "
+            f"encoding=\"{encoding}\" to encoding=\"UTF-8\" in its first line",
+        ) from error
     placemarks: list[tuple[dict[str, str], dict[str, str]]] = []
     xs: list[Any] = []
     ys: list[Any] = []
@@ -885,11 +987,17 @@ def _kml_point(placemark: ET.Element) -> tuple[Any, Any, str | None]:
     geometries = [
         _local(e.tag)
         for e in placemark.iter()
-        if _local(e.tag) in ("Point", "LineString", "LinearRing", "Polygon", "Model", "Track")
+        if _local(e.tag)
+        in ("MultiGeometry", "Point", "LineString", "LinearRing", "Polygon", "Model", "Track")
     ]
+    if not geometries:
+        return None, None, "the Placemark has no geometry: give it a <Point> with lon,lat"
     if geometries != ["Point"]:
-        found = ", ".join(geometries) if geometries else "no geometry"
-        return None, None, f"the Placemark is not a single Point ({found})"
+        found = ", ".join(geometries)
+        return None, None, (
+            f"the Placemark is not a single Point ({found}): give each facility a Placemark of "
+            "its own, with one <Point>"
+        )
     point = next(e for e in placemark.iter() if _local(e.tag) == "Point")
     element = next((e for e in point if _local(e.tag) == "coordinates"), None)
     text = re.sub(r"\s*,\s*", ",", (element.text or "") if element is not None else "").strip()
