@@ -452,7 +452,8 @@ def _whole(name: str, reason: str) -> InputError:
     return InputError(Problem(name, None, None, None, reason))
 
 
-_BINARY_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # ZIP (.xlsx, .kmz), old .xls
+# ZIP (.xlsx, .kmz), old .xls, UTF-16 text
+_BINARY_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 def _binary_problem(data: bytes, name: str) -> InputError:
@@ -462,12 +463,16 @@ def _binary_problem(data: bytes, name: str) -> InputError:
         hint = " (it looks like a ZIP archive: an .xlsx workbook or a .kmz?)"
     elif data.startswith(b"\xd0\xcf\x11\xe0"):
         hint = " (it looks like an old .xls workbook: save it as .xlsx)"
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        hint = " (it looks like UTF-16 text: save it as UTF-8)"
     return _whole(name, f"binary data, not CSV text{hint}")
 
 
 def _read_csv(data: bytes, name: str, sha256: str) -> _Raw:
     controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
-    if controls > max(16, len(data) // 100) or data.startswith(_BINARY_MAGIC):
+    # Not text with a few stray control bytes, each named by its cell below.
+    many = controls > max(16, len(data) // 100) or controls * 10 > len(data)
+    if many or data.startswith(_BINARY_MAGIC):
         raise _binary_problem(data, name)
     for encoding in ("utf-8-sig", "gb18030"):
         try:
