@@ -353,7 +353,7 @@ def _verify(
     progress.stage("loading zones")
     zones = pilotzone.load_zones(as_of=as_of, boundaries=boundaries)
     progress.stage(f"reading {path.name}")
-    sites = pilotzone.read_facilities(path, crs=crs, max_crs=max_crs, sheet=_sheet(sheet))
+    sites = pilotzone.read_facilities(path, crs=crs, max_crs=max_crs, sheet=sheet)
     progress.stage(f"locating {len(sites):,} rows and applying the rules")
     try:
         result = verify(sites, operators=operators, zones=zones, lang=lang)  # type: ignore[arg-type]
@@ -364,11 +364,6 @@ def _verify(
         reason = f"cannot read the operators file as UTF-8 CSV: {error}"
         raise InputError(Problem(Path(operators).name, None, None, None, reason)) from error
     return result, zones
-
-
-def _sheet(sheet: str | None) -> str | int | None:
-    # A bare number is a sheet index (0-based), as read_facilities takes it.
-    return int(sheet) if sheet is not None and sheet.isdigit() else sheet
 
 
 def _print_summary(result: Any, zones: Any, lang: str) -> None:
@@ -922,7 +917,8 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--sheet",
         metavar="NAME",
-        help="Excel worksheet or GeoPackage layer (name, or 0-based number)",
+        help="Excel worksheet or GeoPackage layer: its name, or its 0-based number where none "
+        "has that name (a name wins); needed for a GeoPackage of several layers",
     )
     verify.add_argument(
         "--scheduler",

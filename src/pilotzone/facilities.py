@@ -51,7 +51,7 @@ from numpy.typing import NDArray
 from pilotzone.crs import is_lonlat, normalize_crs, to_wgs84
 from pilotzone.rules import FACILITY_KINDS
 from pilotzone.errors import InputError, Problem
-from pilotzone.zones import gdal_format_problem
+from pilotzone.zones import gdal_format_problem, geopackage_layer_problem, geopackage_layers
 
 __all__ = ["read_facilities"]
 
@@ -122,6 +122,12 @@ _MAX_KML_BYTES = 256 * 1024 * 1024
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _NOT_FINITE = re.compile(r"[+-]?(?:inf(?:inity)?|nan)", re.IGNORECASE)
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20)])
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f]")
+_CONTROL_NAMES = {0x00: " (NUL)", 0x07: " (BEL)", 0x08: " (backspace)", 0x1B: " (ESC)"}
+# Private use (where GBK decodes Big5's lead bytes 0xAA-0xAF, 0xF8-0xFE) and U+FFFD.
+_NEVER_CHINESE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff\ufffd]")
+# Box drawing, kana and bopomofo: where GBK decodes Big5's commonest characters.
+_RARELY_CHINESE = re.compile("[\u2500-\u257f\u3040-\u30ff\u3100-\u312f]")
 _SERVICE_SEPARATORS = re.compile(r"[;,、/]+")  # after NFKC has folded the full-width forms
 
 
@@ -195,8 +201,11 @@ def read_facilities(
         column, this argument or a CRS declared by the file, the input is
         rejected.
     sheet : str or int, optional
-        Excel worksheet (name or 0-based index) or GeoPackage layer; the first
-        one by default. Not accepted for other sources.
+        Excel worksheet or GeoPackage layer: its name, or its 0-based
+        position. A name wins: ``"1"`` is the sheet named "1" where there is
+        one, else the second; an int is always a position. By default the
+        first worksheet, or a GeoPackage's only layer (a GeoPackage of
+        several layers needs it). Not accepted for other sources.
     errors : {"mark", "raise"}, default "mark"
         ``"mark"`` keeps rows with problems and describes them in
         ``problems``; ``"raise"`` raises one :class:`InputError` listing every
@@ -204,7 +213,10 @@ def read_facilities(
     max_bytes : int, optional
         The largest file, in bytes, that is read; also the most that the
         contents of an ``.xlsx``/``.kmz`` archive or the data of a Parquet
-        file may unpack to, and, divided by 8, the most cells a worksheet
+        file may unpack to, that the text of a worksheet may add up to (a
+        shared string counted at every cell that uses it), and that the
+        columns of a Parquet file may decode to (a dictionary value counted
+        at every row that uses it); divided by 8, the most cells a worksheet
         may hold. Default: the memory available now (``MemAvailable`` in
         ``/proc/meminfo``, else ``os.sysconf``) divided by
         :data:`MEMORY_PER_FILE_BYTE`, or :data:`FALLBACK_MAX_BYTES` where it
@@ -434,11 +446,12 @@ def _read(source: Any, sheet: str | int | None, limit: int) -> _Raw:
         if suffix in (".kml", ".kmz"):
             return _read_kml(data, name, sha256, zipped=suffix == ".kmz")
         if suffix in (".parquet", ".geoparquet"):
-            return _read_parquet(data, name, sha256)
+            return _read_parquet(data, name, sha256, limit)
         unsafe = gdal_format_problem(data[:16], suffix)
         if unsafe is not None:
             raise _whole(name, unsafe)
-        frame = gpd.read_file(path, layer=sheet, engine="pyogrio")
+        layer = _layer(path, name, sheet) if suffix == ".gpkg" else None
+        frame = gpd.read_file(path, layer=layer, engine="pyogrio")
         implied = suffix in (".geojson", ".json")
         return _from_frame(frame, name, sha256, pd.RangeIndex(len(frame)), implied_crs=implied)
     except InputError:
@@ -452,17 +465,27 @@ def _whole(name: str, reason: str) -> InputError:
     return InputError(Problem(name, None, None, None, reason))
 
 
+# ZIP (.xlsx, .kmz), old .xls, UTF-16 text
+_BINARY_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
 def _binary_problem(data: bytes, name: str) -> InputError:
+    """Not text: many control bytes (a few are named cell by cell), or a ZIP or .xls archive."""
     hint = ""
     if data.startswith(b"PK\x03\x04"):
         hint = " (it looks like a ZIP archive: an .xlsx workbook or a .kmz?)"
     elif data.startswith(b"\xd0\xcf\x11\xe0"):
         hint = " (it looks like an old .xls workbook: save it as .xlsx)"
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        hint = " (it looks like UTF-16 text: save it as UTF-8)"
     return _whole(name, f"binary data, not CSV text{hint}")
 
 
 def _read_csv(data: bytes, name: str, sha256: str) -> _Raw:
-    if b"\x00" in data:
+    controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
+    # Not text with a few stray control bytes, each named by its cell below.
+    many = controls > max(16, len(data) // 100) or controls * 10 > len(data)
+    if many or data.startswith(_BINARY_MAGIC):
         raise _binary_problem(data, name)
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -472,21 +495,123 @@ def _read_csv(data: bytes, name: str, sha256: str) -> _Raw:
             continue
     else:
         raise _whole(name, "not UTF-8 or GBK/GB18030 text")
-    # Control bytes mean the same in UTF-8 and GB18030, whose multi-byte sequences never use them.
-    if len(data.translate(None, _CONTROL_BYTES)) != len(data):
-        raise _binary_problem(data, name)
+    misdecoded = _misdecoded(text) if encoding == "gb18030" else None
+    if misdecoded is not None:
+        raise _whole(name, misdecoded)
+    first = text[: min((at for at in (text.find("\n"), text.find("\r")) if at >= 0), default=None)]
+    separator = next((s for s in (";", "\t") if s in first and "," not in first), None)
+    if separator is not None:
+        raise _whole(
+            name,
+            f"the header {first[:60]!r} has no commas but is split by {separator!r}: the file "
+            "is not comma-separated (Excel saves so in some locales). Save it as CSV UTF-8 "
+            "(comma delimited), or in LibreOffice choose ',' as the field delimiter",
+        )
     logger.debug("%s: decoded as %s", name, encoding)
+    # Control bytes mean the same in UTF-8 and GB18030, whose multi-byte sequences never use them.
     utf8 = data.removeprefix(codecs.BOM_UTF8) if encoding == "utf-8-sig" else text.encode("utf-8")
-    table = _plain_csv(utf8)
+    table = None if controls else _plain_csv(utf8)
     if table is not None:
         return _from_table(table, name, sha256)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[list[Any]] = []
     try:
-        rows: list[list[Any]] = list(reader)
+        for row in reader:
+            rows.append(row)
     except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            raise _long_cell(utf8, name, len(rows)) from error
         reason = f"malformed or truncated CSV (line {reader.line_num}): {error}"
         raise _whole(name, reason) from error
+    if controls:
+        raise _control_cells(rows, name)
     return _from_rows(rows, name, sha256, text=True)
+
+
+def _control_cells(rows: list[list[str]], name: str) -> InputError:
+    """One problem for each cell of a CSV that holds a control character (NUL, ESC, ...)."""
+    header = rows[0] if rows else []
+    problems = []
+    for number, row in enumerate(rows):
+        for position, cell in enumerate(row):
+            found = _CONTROL.search(cell)
+            if found is None:
+                continue
+            code = ord(found[0])
+            label = header[position] if position < len(header) else f"column_{position + 1}"
+            problems.append(
+                Problem(
+                    name,
+                    number,
+                    label,
+                    None,
+                    f"the cell holds the control character U+{code:04X}"
+                    f"{_CONTROL_NAMES.get(code, '')}, which no filing needs and a terminal "
+                    "would act on; remove it",
+                )
+            )
+    return InputError(problems)
+
+
+def _long_cell(utf8: bytes, name: str, row: int) -> InputError:
+    """The problem of a CSV whose row ``row`` (0: the header) has a cell over the csv module's
+    limit; pyarrow, which has no such limit, finds the cell's column where it can."""
+    import pyarrow.csv as pa_csv
+
+    limit = csv.field_size_limit()
+    column = None
+    with contextlib.suppress(pa.ArrowInvalid):
+        table = pa_csv.read_csv(
+            io.BytesIO(utf8),
+            read_options=pa_csv.ReadOptions(
+                autogenerate_column_names=True, block_size=len(utf8) + 1
+            ),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={}, strings_can_be_null=False, auto_dict_encode=False
+            ),
+        )
+        header = table.slice(0, 1).to_pylist()[0]
+        cells = table.slice(row, 1).to_pylist()[0]
+        column = next((str(header[k]) for k, v in cells.items() if len(str(v)) > limit), None)
+    return InputError(
+        Problem(
+            name,
+            row,
+            column,
+            None,
+            f"a cell is longer than {limit:,} characters, the most a CSV cell may hold; no "
+            "filing text needs so much: check that its quotes are balanced",
+        )
+    )
+
+
+def _misdecoded(text: str) -> str | None:
+    """Why text decoded as GB18030 is not plausibly what was written, or None.
+
+    Any byte pairs decode as GB18030, so a file in another encoding passes
+    as text. Big5 (Traditional Chinese) decodes to private-use characters
+    and to kana, bopomofo and box drawing in place of the commonest
+    characters; legitimate GBK/GB18030 Chinese has no private-use or
+    replacement characters, and those others are rare in it.
+    """
+    found = _NEVER_CHINESE.search(text)
+    if found is None:
+        foreign = len(_RARELY_CHINESE.findall(text))
+        non_ascii = len(text) - len(text.encode("ascii", "ignore"))
+        if foreign >= 2 and foreign * 20 >= non_ascii:
+            found = _RARELY_CHINESE.search(text)
+    if found is None:
+        return None
+    start = text.rfind("\n", 0, found.start()) + 1
+    end = text.find("\n", found.start())
+    line = text[start : end if end >= 0 else len(text)].strip()
+    number = text.count("\n", 0, start) + 1
+    return (
+        f"the text does not read as Chinese in GBK/GB18030: line {number} reads {line[:40]!r}. "
+        "The file is probably in another encoding, such as Big5 (Traditional Chinese): save it "
+        "as UTF-8 (in Excel: Save As, CSV UTF-8) and read it again"
+    )
 
 
 def _read_excel(
@@ -498,32 +623,78 @@ def _read_excel(
     try:
         sheets = book.worksheets
         names = [ws.title for ws in sheets]
-        if sheet is None:
-            sheet = 0
-        if (
-            isinstance(sheet, int)
-            and not isinstance(sheet, bool)
-            and -len(sheets) <= sheet < len(sheets)
-        ):
-            worksheet = sheets[sheet]
-        elif isinstance(sheet, str) and sheet in names:
-            worksheet = sheets[names.index(sheet)]
-        else:
-            raise InputError(
-                Problem(name, None, None, sheet, f"no such worksheet; the workbook has {names}")
-            )
+        worksheet = sheets[0 if sheet is None else _position(names, sheet, name, "worksheet")]
         # The sheet's declared dimension is not trusted: openpyxl would pad every row to
         # it, and "A1:XFD1048576" in a file of a few kB means 17 billion cells.
         worksheet.reset_dimensions()
         rows: list[list[Any]] = []
         width = 1
+        text = 0  # characters of text, each shared string counted at every cell that uses it
         for row in worksheet.iter_rows(values_only=True):
             rows.append(list(row))
             width = max(width, len(row))
             _check_cells(len(rows), width, name, limit)
+            # The cells of a shared string are one str object until they are copied into
+            # columns, so the text is counted here, before anything copies it.
+            text += sum(len(cell) for cell in row if isinstance(cell, str))
+            if text > limit:
+                what = f"the text of worksheet {worksheet.title!r} is at least"
+                raise _too_large(name, what, text, limit)
+        if sheet is None and all(_is_blank(cell) for row in rows for cell in row):
+            filled = next((ws.title for ws in sheets[1:] if _holds_data(ws)), None)
+            if filled is not None:
+                raise _whole(
+                    name,
+                    f"the first worksheet, {names[0]!r}, is empty; worksheet {filled!r} holds "
+                    f"data: read it with read_facilities(..., sheet={filled!r}) or pilotzone "
+                    f"verify FILE --sheet {filled!r}",
+                )
     finally:
         book.close()
     return _from_rows([row + [None] * (width - len(row)) for row in rows], name, sha256, text=False)
+
+
+def _holds_data(worksheet: Any) -> bool:
+    """Whether a read-only worksheet has a cell that is not blank (read up to the first)."""
+    worksheet.reset_dimensions()
+    return any(not _is_blank(c) for row in worksheet.iter_rows(values_only=True) for c in row)
+
+
+def _position(names: list[str], sheet: str | int, name: str, what: str) -> int:
+    """Where the worksheet or layer ``sheet`` is in ``names``.
+
+    A name wins over a position: ``"1"`` is the one named "1" where there is
+    one, else the second; an int is always a position.
+    """
+    if isinstance(sheet, str) and sheet in names:
+        return names.index(sheet)
+    position = int(sheet) if isinstance(sheet, str) and re.fullmatch("[0-9]+", sheet) else sheet
+    if isinstance(position, int) and not isinstance(position, bool):
+        if -len(names) <= position < len(names):
+            return position % len(names)
+    raise InputError(Problem(name, None, None, sheet, f"no such {what}; the file has {names}"))
+
+
+def _layer(path: Path, name: str, sheet: str | int | None) -> str:
+    """The GeoPackage layer to read: ``sheet``, or the only one; never an SQL view."""
+    try:
+        layers = geopackage_layers(path)
+    except ValueError as error:
+        raise _whole(name, f"cannot read the file as .gpkg: {error}") from error
+    names = [layer for layer, _ in layers]
+    if not names:
+        raise _whole(name, "the GeoPackage has no feature or attribute layer")
+    if sheet is None and len(names) > 1:
+        raise _whole(
+            name,
+            f"the GeoPackage has {len(names)} layers, {names}; say which one holds the "
+            "filing: read_facilities(..., sheet=NAME) or pilotzone verify FILE --sheet NAME",
+        )
+    layer, kind = layers[0 if sheet is None else _position(names, sheet, name, "layer")]
+    problem = geopackage_layer_problem(layer, kind)
+    if problem is not None:
+        raise _whole(name, problem)
+    return layer
 
 
 def _is_blank(value: Any) -> bool:
@@ -648,12 +819,23 @@ def _cells(column: Sequence[Any] | pa.ChunkedArray, *, text: bool) -> Any:
     return pd.Series(list(column)).array
 
 
-def _read_parquet(data: bytes, name: str, sha256: str) -> _Raw:
+def _read_parquet(data: bytes, name: str, sha256: str, limit: int) -> _Raw:
     try:
         import pyarrow.parquet as pq
     except ImportError as error:  # pragma: no cover - depends on the environment
         raise ImportError("reading Parquet needs pyarrow: pip install pyarrow") from error
-    metadata = pq.read_schema(io.BytesIO(data)).metadata or {}
+    schema = pq.read_schema(io.BytesIO(data))
+    repeated = [label for label, count in Counter(schema.names).items() if count > 1]
+    if repeated:
+        raise InputError(
+            [
+                Problem(name, None, label, None, "more than one column has this name; "
+                        "rename the others, since a column is found by its name")
+                for label in repeated
+            ]
+        )
+    _check_parquet_data(data, name, limit)
+    metadata = schema.metadata or {}
     if b"geo" in metadata:
         frame: pd.DataFrame = gpd.read_parquet(io.BytesIO(data))
     else:
@@ -661,6 +843,43 @@ def _read_parquet(data: bytes, name: str, sha256: str) -> _Raw:
     if not isinstance(frame.index, pd.RangeIndex):  # a stored index is data: keep it as columns
         frame = frame.reset_index()
     return _from_frame(frame, name, sha256, pd.RangeIndex(len(frame)), implied_crs=False)
+
+
+def _check_parquet_data(data: bytes, name: str, limit: int) -> None:
+    """Refuse a Parquet file whose columns decode to more than ``limit`` bytes.
+
+    Text and binary columns are read as dictionaries, one column of one row
+    group at a time, so a value stored once and used by many rows is counted
+    at every use without being copied. The file's own metadata is not trusted.
+    """
+    import pyarrow.parquet as pq
+
+    layout = pq.ParquetFile(io.BytesIO(data)).schema
+    leaves = [layout.column(i) for i in range(len(layout))]
+    text = [leaf.path for leaf in leaves if leaf.physical_type == "BYTE_ARRAY"]
+    file = pq.ParquetFile(io.BytesIO(data), read_dictionary=text)
+    sizes: Counter[str] = Counter()
+    for group in range(file.num_row_groups):
+        for label in file.schema_arrow.names:
+            column = file.read_row_group(group, columns=[label]).column(0)
+            sizes[label] += sum(_decoded_bytes(chunk) for chunk in column.chunks)
+            total = sum(sizes.values())
+            if total > limit:
+                largest = sizes.most_common(1)[0][0]
+                what = f"its data (most of it in column {largest!r}) decodes to at least"
+                raise _too_large(name, what, total, limit)
+
+
+def _decoded_bytes(array: pa.Array) -> int:
+    """Bytes ``array`` takes once every dictionary value is copied to each row using it."""
+    if isinstance(array, pa.DictionaryArray):
+        used = pc.take(pc.binary_length(array.dictionary), array.indices)
+        return int(pc.sum(used).as_py() or 0) + array.indices.nbytes
+    if isinstance(array, (pa.ListArray, pa.LargeListArray, pa.FixedSizeListArray)):
+        return array.offsets.nbytes + _decoded_bytes(array.flatten())
+    if isinstance(array, pa.StructArray):
+        return sum(_decoded_bytes(child) for child in array.flatten())
+    return array.nbytes
 
 
 def _from_frame(
@@ -732,6 +951,15 @@ def _read_kml(data: bytes, name: str, sha256: str, *, zipped: bool) -> _Raw:
         raise _whole(name, "the KML has a DOCTYPE, which pilotzone refuses to read") from None
     except ET.ParseError as error:
         raise _whole(name, f"not well-formed XML (truncated?): {error}") from error
+    except ValueError as error:  # expat reads UTF-8, UTF-16 and Latin-1 only
+        declared = re.match(rb"\s*<\?xml[^>]*?encoding=[\"']([^\"']{1,40})", data)
+        encoding = declared[1].decode("ascii", "replace") if declared else "unknown"
+        raise _whole(
+            name,
+            f"the KML is in the {encoding} encoding, which pilotzone does not read: KML is UTF-8. "
+            f"Save it as UTF-8 (e.g. iconv -f {encoding} -t UTF-8) and change "
+            f"encoding=\"{encoding}\" to encoding=\"UTF-8\" in its first line",
+        ) from error
     placemarks: list[tuple[dict[str, str], dict[str, str]]] = []
     xs: list[Any] = []
     ys: list[Any] = []
@@ -777,11 +1005,17 @@ def _kml_point(placemark: ET.Element) -> tuple[Any, Any, str | None]:
     geometries = [
         _local(e.tag)
         for e in placemark.iter()
-        if _local(e.tag) in ("Point", "LineString", "LinearRing", "Polygon", "Model", "Track")
+        if _local(e.tag)
+        in ("MultiGeometry", "Point", "LineString", "LinearRing", "Polygon", "Model", "Track")
     ]
+    if not geometries:
+        return None, None, "the Placemark has no geometry: give it a <Point> with lon,lat"
     if geometries != ["Point"]:
-        found = ", ".join(geometries) if geometries else "no geometry"
-        return None, None, f"the Placemark is not a single Point ({found})"
+        found = ", ".join(geometries)
+        return None, None, (
+            f"the Placemark is not a single Point ({found}): give each facility a Placemark of "
+            "its own, with one <Point>"
+        )
     point = next(e for e in placemark.iter() if _local(e.tag) == "Point")
     element = next((e for e in point if _local(e.tag) == "coordinates"), None)
     text = re.sub(r"\s*,\s*", ",", (element.text or "") if element is not None else "").strip()

@@ -32,9 +32,11 @@ import logging
 import math
 import os
 import re
+import sqlite3
 import stat
 import warnings
 from collections.abc import Iterable
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -792,6 +794,55 @@ def gdal_format_problem(head: bytes, suffix: str) -> str | None:
     )
 
 
+def geopackage_layers(path: Path) -> list[tuple[str, str | None]]:
+    """The feature and attribute layers of a GeoPackage, each with the SQLite object holding it.
+
+    Read with :mod:`sqlite3`, read-only and without locks, before GDAL opens
+    the file: a layer may be an SQL view, whose rows are computed as they
+    are read and, from a recursive query, may never end.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The GeoPackage.
+
+    Returns
+    -------
+    list of (str, str or None)
+        Each layer's name, in the order ``gpkg_contents`` lists them, and
+        ``"table"``, ``"view"`` (or another ``sqlite_master`` type), or
+        ``None`` where no such object exists.
+
+    Raises
+    ------
+    ValueError
+        If the file is not an SQLite database with a ``gpkg_contents`` table.
+    """
+    uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+    try:
+        with closing(sqlite3.connect(uri, uri=True)) as db:
+            rows = db.execute(
+                "SELECT c.table_name, m.type FROM gpkg_contents AS c LEFT JOIN sqlite_master AS m "
+                "ON m.name = c.table_name WHERE c.data_type IN ('features', 'attributes') "
+                "ORDER BY c.rowid"
+            ).fetchall()
+    except sqlite3.Error as error:
+        raise ValueError(f"not a readable GeoPackage: {error}") from error
+    return [(str(layer), kind) for layer, kind in rows]
+
+
+def geopackage_layer_problem(layer: str, kind: str | None) -> str | None:
+    """Why a GeoPackage layer (see :func:`geopackage_layers`) must not be read, or None."""
+    if kind == "table":
+        return None
+    what = f"an SQL {kind}" if kind else "a name with no table behind it"
+    return (
+        f"layer {layer!r} is {what}, not a table. pilotzone reads tables only: the rows of a "
+        "view are computed as they are read and may never end. Save the layer as a table "
+        "(e.g. ogr2ogr -f GPKG out.gpkg in.gpkg LAYER)"
+    )
+
+
 def _check_boundary_file(path: Path) -> None:
     """Refuse a boundary file too large to parse, or whose contents are not its format."""
     try:
@@ -810,6 +861,14 @@ def _check_boundary_file(path: Path) -> None:
             "under its accuracy)."
         )
     problem = gdal_format_problem(head, path.suffix.lower())
+    if problem is None and path.suffix.lower() == ".gpkg":
+        try:
+            layers = geopackage_layers(path)
+        except ValueError as error:
+            raise BoundaryDataError(f"{path.name}: {error}") from error
+        problem = next(
+            (p for p in (geopackage_layer_problem(*layer) for layer in layers) if p), None
+        )
     if problem is not None:
         raise BoundaryDataError(f"{path.name}: {problem}")
 
