@@ -30,6 +30,7 @@ import pytest
 import shapely
 
 from pilotzone import maps
+from pilotzone._messages import MAP
 from pilotzone.crs import from_wgs84, geometry_from_wgs84
 from pilotzone.errors import CRSError, InputError, PilotzoneError
 from pilotzone.maps import explore, save_map
@@ -240,7 +241,7 @@ def test_draws_zones_band_markers_and_lines(page: str) -> None:
 def test_markers_coloured_by_status(result: gpd.GeoDataFrame, facility: str, status: str) -> None:
     marker = markers_by_facility(explore(result, zones=synthetic_zones()))[facility]
     assert marker.options["fillColor"] == STATUS_COLORS[status]
-    assert marker.overlay.startswith(maps._TEXT["en"][status] + " (")
+    assert marker.overlay.startswith(MAP["en"][status] + " (")
 
 
 def test_registrations_drawn_distinctly(result: gpd.GeoDataFrame) -> None:

@@ -58,7 +58,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from pilotzone._codes import ADDRESS_CHECKS
 from pilotzone._geodesy import to_local, to_local_geometry
+from pilotzone._messages import ADDRESS, check_lang
 from pilotzone.crs import to_wgs84
 from pilotzone.errors import BoundaryDataError, InputError, Problem
 from pilotzone.facilities import _category
@@ -68,17 +70,6 @@ __all__ = ["ADDRESS_CHECKS", "ADDRESS_COLUMNS", "address_check"]
 
 log = logging.getLogger(__name__)
 
-#: Outcomes in the ``address_check`` column.
-ADDRESS_CHECKS = (
-    "agrees",
-    "mismatch",
-    "near_district_border",
-    "ambiguous",
-    "inconsistent",
-    "not_found",
-    "no_address",
-    "not_located",
-)
 _CHECK = {name: np.int8(i) for i, name in enumerate(ADDRESS_CHECKS)} | {"found": np.int8(len(ADDRESS_CHECKS))}
 _FOUND = _CHECK["found"]  # the address names a unit: agrees, mismatch or near_district_border once located
 #: Columns :func:`address_check` adds, in order.
@@ -351,8 +342,7 @@ def address_check(
     >>> pz.address_check(rows)["address_check"].tolist()
     ['mismatch']
     """
-    if lang not in _MESSAGES:
-        raise ValueError(f"lang must be 'en' or 'zh', not {lang!r}")
+    check_lang(lang)
     if "address" not in facilities.columns:
         raise InputError(Problem("<facilities>", None, "address", None, "required column is missing"))
     divisions = _load()
@@ -369,7 +359,7 @@ def address_check(
         [_common(divisions, x.rows if x.outcome in ("found", "ambiguous") else ()) for x in parsed],
         dtype=object,
     ).reshape(-1, 3)
-    either = _MESSAGES[lang]["or"]
+    either = ADDRESS[lang]["or"]
     said = np.array([either.join(divisions.full_names[list(x.rows)]) for x in parsed], dtype=object)
 
     county = np.full(n, -1)
@@ -534,48 +524,11 @@ def _common(divisions: _Divisions, rows: tuple[int, ...]) -> tuple[str | None, s
     return same("province_name"), same("city_name"), same("name") if counties else None
 
 
-#: address_message's sentences; ``{said}`` is what the address names, ``{lies}`` where the point is.
-_MESSAGES = {
-    "en": {
-        "or": " or ",
-        "inside": " The address implies zone {zone}.",
-        "outside": " The address implies no pilot zone.",
-        "partial": " A zone covers only part of the district it names: the zone cannot be decided "
-        "from the address alone.",
-        "agrees": "The coordinate lies in {lies}, as the address says.",
-        "mismatch": "The address names {said} but the coordinate lies in {lies}, {distance:,.0f} m from "
-        "it: check the coordinate and its coordinate system.",
-        "near_district_border": "The address names {said}; the coordinate lies in {lies}, {distance:,.0f} m "
-        "from it, within the divisions' accuracy ({band:,.0f} m): neither agreement nor mismatch can be told.",
-        "ambiguous": "The address names a district without its province or city: {said}.",
-        "inconsistent": "The address names {said}, but not under the province or city it gives.",
-        "not_located": "The coordinate lies in no division (missing, unusable or outside China).",
-        "no_address": "No address.",
-        "not_found": "The address names no province, city or district pilotzone knows.",
-    },
-    "zh": {
-        "or": "或",
-        "inside": "按地址应属{zone}试点地区。",
-        "outside": "按地址不属于任何试点地区。",
-        "partial": "试点地区仅覆盖地址所写区县的一部分，无法仅凭地址判断所属试点地区。",
-        "agrees": "坐标位于{lies}，与地址一致。",
-        "mismatch": "地址写明{said}，但坐标位于{lies}，距其{distance:,.0f}米：请核实坐标及其坐标系。",
-        "near_district_border": "地址写明{said}；坐标位于{lies}，距其{distance:,.0f}米，"
-        "在区划数据精度（{band:,.0f}米）以内：无法判断是否一致。",
-        "ambiguous": "地址所写区县未注明所属省或市，无法唯一确定：{said}。",
-        "inconsistent": "地址写明{said}，但该区县不属于地址所写的省或市。",
-        "not_located": "坐标不在任何行政区划内（缺失、不可用或位于中国境外）。",
-        "no_address": "未填写地址。",
-        "not_found": "地址中未识别出已知的省、市或区县名称。",
-    },
-}
-
-
 def _message(
     check: str, said: str, lies: str, distance: float, band: float, zone_status: Any, zone: Any, *, lang: str
 ) -> str:
     """One sentence on a row: ``said`` is what the address names, ``lies`` where the point is."""
-    text = _MESSAGES[lang]
+    text = ADDRESS[lang]
     zone_note = text[zone_status].format(zone=zone) if zone_status in ("inside", "outside", "partial") else ""
     sentence = text.get(check, text["not_found"]).format(said=said, lies=lies, distance=distance, band=band)
     return sentence + zone_note if check in ("agrees", "mismatch", "near_district_border") else sentence

@@ -59,6 +59,8 @@ import pandas as pd
 import pyproj
 import shapely
 
+from pilotzone._codes import CHANGES, NO_ZONE
+from pilotzone._messages import AUDIT, check_lang
 from pilotzone.errors import InputError, Problem
 from pilotzone.report import check_folder
 from pilotzone.rules import describe
@@ -72,18 +74,6 @@ Lang = Literal["en", "zh"]
 
 #: A facility whose position changed by more than this many metres has moved.
 MOVE_THRESHOLD_M = 1.0
-#: The stratum of operators that have no registration zone.
-NO_ZONE = "(none)"
-#: The kinds of change :func:`compare` reports, in the order it lists them.
-CHANGES = (
-    "new_finding",
-    "resolved_finding",
-    "unchanged_finding",
-    "facility_added",
-    "facility_removed",
-    "facility_moved",
-    "eligibility_changed",
-)
 METHOD = (
     "simple random sampling without replacement of operators sorted by operator_id: one key per "
     "operator from numpy.random.Generator(PCG64(seed)).bit_generator.random_raw, smallest keys "
@@ -92,22 +82,6 @@ METHOD = (
     "proportion to N_h)"
 )
 _GEOD = pyproj.Geod(ellps="WGS84")
-_DESCRIPTION = {
-    "en": {
-        "new_finding": "New finding: {title}", "resolved_finding": "Resolved: {title}",
-        "unchanged_finding": "Unchanged: {title}", "facility_added": "Facility added",
-        "facility_removed": "Facility removed", "facility_moved": "Moved {metres:,.0f} m",
-        "eligibility_changed": "Eligibility: {old} → {new}",
-        True: "eligible", False: "not eligible",
-    },
-    "zh": {
-        "new_finding": "新增问题：{title}", "resolved_finding": "已整改：{title}",
-        "unchanged_finding": "仍存在：{title}", "facility_added": "新增设施",
-        "facility_removed": "设施已撤销", "facility_moved": "位置移动 {metres:,.0f} 米",
-        "eligibility_changed": "试点资格：{old} → {new}",
-        True: "符合条件", False: "不符合条件",
-    },
-}  # fmt: skip
 
 
 def sample(
@@ -379,8 +353,7 @@ def compare(
     >>> changes["change"].tolist()
     ['new_finding', 'facility_moved', 'eligibility_changed']
     """
-    if lang not in _DESCRIPTION:
-        raise ValueError(f"lang must be 'en' or 'zh', not {lang!r}")
+    check_lang(lang)
     old_result, old_info = _result(old, zones, lang)
     new_result, new_info = _result(new, zones, lang)
     old_rows, new_rows = _facilities(old_result), _facilities(new_result)
@@ -531,7 +504,7 @@ def _eligibility_changes(
 
 
 def _describe(row: Any, lang: Lang) -> str:
-    text = _DESCRIPTION[lang]
+    text = AUDIT[lang]
     template = text[row.change]
     if row.change.endswith("_finding"):
         return template.format(title=describe(row.rule, lang))

@@ -59,6 +59,7 @@ from urllib.parse import urlsplit
 from pyproj.exceptions import ProjError
 
 import pilotzone
+from pilotzone._messages import CLI, ZONE_STATUS
 from pilotzone.errors import InputError, PilotzoneError, Problem
 from pilotzone.facilities import MAX_CRS
 from pilotzone.report import SITE_FILES, write_sites
@@ -79,70 +80,6 @@ _TOP_FINDINGS = 10
 _MAX_OPERATORS_SHOWN = 20
 _BASEMAP_NAMES = ("osm", "gaode", "amap")
 _MAX_SITES_SHOWN = 20
-
-_TEXT = {
-    "en": {
-        "checked": "Checked", "rows": "rows", "as_of": "as of", "status": "Status",
-        "operators": "Operators", "eligible": "eligible", "not_eligible": "not eligible",
-        "needs_review": "needing review", "operator": "operator",
-        "registration_zone": "registration zone", "counts": "rows (violation/review/invalid)",
-        "top": "Top findings", "rule": "rule", "severity": "severity", "count": "count",
-        "none": "none", "no_findings": "No findings: every row is compliant.",
-        "more_operators": "more operators (see summary.json)", "written": "Report written to",
-        "cannot_check": "Rows that cannot be checked", "row": "row {}",
-        "more_rows": "more (see findings.csv)", "open": "Open", "yes": "yes", "no": "no",
-        "compliant": "compliant", "violation": "violation", "review": "review",
-        "invalid": "invalid", "sited": "Sited", "candidates": "candidates", "for_zone": "for",
-        "rank": "rank", "candidate": "candidate", "verdict": "verdict", "margin": "margin m",
-        "move": "move m", "in_band": "in the review band", "outside": "outside the zone",
-        "not_placed": "not placed", "more_sites": "more (see sites.csv)",
-        "files": "Files written to",
-        "sampled": "Inspection sample", "of": "of", "seed": "seed", "by_zone": "stratified by zone",
-        "unstratified": "not stratified", "stratum": "stratum", "drawn": "drawn", "all": "all",
-        "population_sha256": "population SHA-256", "compared": "Compared",
-        "with": "with", "change": "change", "new_violations": "New violations",
-        "new_finding": "new findings", "resolved_finding": "resolved findings",
-        "unchanged_finding": "unchanged findings", "facility_added": "facilities added",
-        "facility_removed": "facilities removed", "facility_moved": "facilities moved",
-        "eligibility_changed": "operators whose eligibility changed",
-        "new_list": "New findings", "facility": "facility",
-        "zone": "zone", "border_distance": "border distance", "near_border": "near border",
-        "coordinate_issue": "coordinate issue", "outside_zones": "none (outside every zone)",
-        "unplaced": "none (not placed)", "beyond_band": "beyond the review band",
-        "needs_check": "yes: needs review",
-    },
-    "zh": {
-        "checked": "已核查", "rows": "行", "as_of": "核查日期", "status": "状态",
-        "operators": "运营者", "eligible": "符合条件", "not_eligible": "不符合条件",
-        "needs_review": "需复核", "operator": "运营者", "registration_zone": "注册地区",
-        "counts": "行数（违规/复核/无效）", "top": "主要问题", "rule": "规则",
-        "severity": "严重程度", "count": "数量", "none": "无",
-        "no_findings": "未发现问题：所有行均合规。",
-        "more_operators": "个运营者未列出（见 summary.json）",
-        "cannot_check": "无法核查的行", "row": "第 {} 行",
-        "more_rows": "行未列出（见 findings.csv）",
-        "written": "报告已写入", "open": "打开", "yes": "是", "no": "否", "compliant": "合规",
-        "violation": "违规", "review": "需复核", "invalid": "无效", "sited": "已选址",
-        "candidates": "个候选点", "for_zone": "目标地区", "rank": "排名", "candidate": "候选点",
-        "verdict": "结论", "margin": "距边界 米", "move": "移动 米", "in_band": "位于复核带",
-        "outside": "区域外", "not_placed": "无法定位", "more_sites": "个未列出（见 sites.csv）",
-        "files": "文件已写入",
-        "sampled": "抽查样本", "of": "/", "seed": "随机种子", "by_zone": "按注册地区分层",
-        "unstratified": "不分层", "stratum": "抽样层", "drawn": "抽取", "all": "全部",
-        "population_sha256": "抽样总体 SHA-256", "compared": "比对", "with": "与",
-        "change": "变化", "new_violations": "新增违规",
-        "new_finding": "新增问题", "resolved_finding": "已整改问题",
-        "unchanged_finding": "仍存在的问题", "facility_added": "新增设施",
-        "facility_removed": "已撤销设施", "facility_moved": "位置变动的设施",
-        "eligibility_changed": "试点资格变化的运营者",
-        "new_list": "新增问题", "facility": "设施",
-        "zone": "所在地区", "border_distance": "距边界", "near_border": "靠近边界",
-        "coordinate_issue": "坐标问题", "outside_zones": "无（不在任何试点地区内）",
-        "unplaced": "无（无法定位）", "beyond_band": "超出复核带", "needs_check": "是：需复核",
-        "active": "有效", "suspended": "暂停", "terminated": "终止",
-        "not_yet_effective": "尚未生效", "expired": "已到期",
-    },
-}  # fmt: skip
 
 
 class _UsageError(Exception):
@@ -279,13 +216,15 @@ def _cmd_locate(args: argparse.Namespace) -> int:
     near = bool(found["near_border"])
     row = zones[zones["zone_id"] == zone]
     active = bool(row["active"].iloc[0]) if len(row) else False
-    t = _TEXT[args.lang]
+    t = CLI[args.lang]
     if zone is None:
         where = t["outside_zones"] if issue is None else t["unplaced"]
     else:
         status = str(row["status"].iloc[0]) if len(row) else "unknown"
         name = row[f"short_name_{args.lang}"].iloc[0] if len(row) else None
-        where = f"{zone} ({name}, {t.get(status, status)})" if len(row) else zone
+        # English shows the zone status code itself.
+        shown = ZONE_STATUS["zh"].get(status, status) if args.lang == "zh" else status
+        where = f"{zone} ({name}, {shown})" if len(row) else zone
     if _missing(distance):
         border = t["beyond_band"] if issue is None else "-"
     else:
@@ -370,7 +309,7 @@ def _print_summary(result: Any, zones: Any, lang: str) -> None:
     from pilotzone.rules import RULES, describe
     from pilotzone.verify import STATUSES, findings, summarize
 
-    t = _TEXT[lang]
+    t = CLI[lang]
     out = sys.stdout
     names = dict(zip(zones["zone_id"], zones[f"short_name_{lang}"], strict=True))
     source = result.attrs.get("source") or "<input>"
@@ -454,7 +393,7 @@ def _write(
 
     progress.stage(f"writing the report to {out}")
     paths = write_report(result, out, zones=zones, lang=lang, basemap=basemap)  # type: ignore[arg-type]
-    t = _TEXT[lang]
+    t = CLI[lang]
     print(f"\n{t['written']} {Path(out)}:", file=sys.stdout)
     for path in paths.values():
         print(f"  {path}", file=sys.stdout)
@@ -519,7 +458,7 @@ def _verify_on_dask(args: argparse.Namespace) -> int:
         zones=zones,
         lang=args.lang,
     )
-    t = _TEXT[args.lang]
+    t = CLI[args.lang]
     counts = summary["by_status"]
     print(
         f"{t['checked']} {args.file}: {summary['rows']:,} {t['rows']}, "
@@ -569,7 +508,7 @@ def _cmd_site(args: argparse.Namespace) -> int:
     target = result.attrs["target_zone"]
     table = _ranked(result)
 
-    t = _TEXT[args.lang]
+    t = CLI[args.lang]
     names = dict(zip(zones["zone_id"], zones[f"short_name_{args.lang}"], strict=True))
     compliant = int(result["compliant"].sum())
     print(
@@ -640,7 +579,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     )  # fmt: skip
     _print_summary(result, zones, args.lang)
     _write(result, zones, out, None, args.lang, progress)
-    t = _TEXT[args.lang]
+    t = CLI[args.lang]
     print(f"\n{t['open']} {out / 'map.html'}\n{t['open']} {out / 'report.html'}", file=sys.stdout)
     progress.done()
     return EXIT_OK
@@ -665,7 +604,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         _audit_input(args.file, args), args.n, seed=args.seed, by=args.by, zones=zones
     )
     record = drawn.attrs["sample"]
-    t = _TEXT[args.lang]
+    t = CLI[args.lang]
     names = dict(zip(zones["zone_id"], zones[f"short_name_{args.lang}"], strict=True))
     how = t["by_zone"] if args.by else t["unstratified"]
     print(
@@ -716,7 +655,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         lang=args.lang,
     )  # fmt: skip
     record = changes.attrs["compare"]
-    t = _TEXT[args.lang]
+    t = CLI[args.lang]
     print(f"{t['compared']} {args.old} {t['with']} {args.new}", file=sys.stdout)
     rows = [[t["count"], t["change"]]]
     rows += [[f"{record['counts'][c]:,}", t[c]] for c in CHANGES]

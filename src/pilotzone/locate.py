@@ -74,6 +74,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from pilotzone import _geodesy as geodesy
+from pilotzone._codes import COORDINATE_ISSUES
 from pilotzone._compat import is_dask_collection
 from pilotzone.crs import is_lonlat, normalize_crs, to_wgs84
 
@@ -81,8 +82,6 @@ __all__ = ["COORDINATE_ISSUES", "locate"]
 
 log = logging.getLogger(__name__)
 
-#: Reasons a coordinate could not be placed, in the ``coordinate_issue`` column.
-COORDINATE_ISSUES = ("missing", "not_finite", "out_of_range", "probably_swapped", "transform_failed")
 _MISSING, _NOT_FINITE, _OUT_OF_RANGE, _SWAPPED, _TRANSFORM_FAILED = range(1, 6)
 _CHINA = (73.4, 3.8, 135.1, 53.6)  # lon/lat box that holds China, Sansha's reefs included
 _OUT, _IN, _NEAR_OUT, _NEAR_IN, _BORDER = (np.uint8(code) for code in range(5))  # grid cell codes

@@ -80,6 +80,8 @@ from branca.element import Element, Figure, Link, MacroElement
 from folium.elements import JSCSSMixin
 from numpy.typing import NDArray
 
+from pilotzone._codes import CHANGES
+from pilotzone._messages import FILING, MAP, MAP_CHANGES, MAP_SITES
 from pilotzone.crs import from_wgs84, geometry_from_wgs84, to_wgs84
 from pilotzone.errors import CRSError, InputError, PilotzoneError, Problem
 from pilotzone.rules import describe
@@ -116,91 +118,13 @@ _PERMANENT_LABELS = 30  # up to this many candidates show their margin without h
 #: A map fitted to less than this many degrees (about 1 km) each way is widened to it.
 _MIN_EXTENT_DEG = 0.01
 _BAND_COLOR = "#ff7f0e"
-_TEXT = {
-    "en": {
-        "violation": "Violation", "review": "Needs review", "invalid": "Invalid",
-        "compliant": "Compliant", "status": "Status", "operator": "Operator",
-        "facility": "Facility", "address": "Address", "kind": "Kind", "tenure": "Tenure",
-        "zone": "Zone", "registration_zone": "Registration zone", "distance": "Distance to border",
-        "beyond_band": "> review band", "reasons": "Reasons", "none": "none",
-        "title": "pilotzone check", "registration": "Registration address (large ring)",
-        "line": "Registration → violating facility",
-        "zones": "Pilot zones (outline simplified ~50 m for display; "
-        "the check used the full boundary)",
-        "zones_short": "Pilot zones (display simplified; check used full boundary)",
-        "band": "Review band (± boundary accuracy along each border)",
-        "approximate": "approximate stretches up to",
-        "inactive": "not active", "unlocated": "Rows without a location (not drawn)",
-        "capped": "Operators without a layer of their own (layer limit)",
-        "gcj02": "Overlays shifted to GCJ-02 to match the AMap tiles (display only; the check "
-        "and all reports use WGS-84).",
-    },
-    "zh": {
-        "violation": "违规", "review": "需复核", "invalid": "无效", "compliant": "合规",
-        "status": "状态", "operator": "运营者", "facility": "设施", "address": "地址",
-        "kind": "类型", "tenure": "使用方式", "zone": "所在地区", "registration_zone": "注册地区",
-        "distance": "距边界", "beyond_band": "> 复核带", "reasons": "原因", "none": "无",
-        "title": "pilotzone 核查", "registration": "注册地址（大圆环）",
-        "line": "注册地址 → 违规设施",
-        "zones": "试点地区（显示时简化约50米；核查使用完整边界）",
-        "zones_short": "试点地区（显示简化；核查用完整边界）",
-        "band": "复核带（各边界两侧 ± 边界精度）",
-        "approximate": "近似边界段最大",
-        "inactive": "未生效", "unlocated": "无位置的行（未绘制）",
-        "capped": "未单独分层的运营者（图层数量上限）",
-        "gcj02": "叠加图层已转换为GCJ-02坐标以匹配高德底图（仅用于显示；核查与报告均使用WGS-84）。",
-        # Codes from the filing, shown in words (English shows the codes as filed).
-        "registration_kind": "注册地址", "idc": "互联网数据中心（IDC）", "cdn": "CDN节点",
-        "isp": "ISP服务点", "server": "服务器机房", "other": "其他设施",
-        "owned": "自有", "rented": "租用", "purchased": "购买",
-    },
-}  # fmt: skip
 
 _CHANGE_COLORS = {
     "new_finding": "#d62728", "resolved_finding": "#2ca02c", "unchanged_finding": "#7f7f7f",
     "facility_added": "#1f77b4", "facility_removed": "#222222", "facility_moved": "#9467bd",
     "eligibility_changed": "#ff7f0e",
 }  # fmt: skip
-_CHANGE_TEXT = {
-    "en": {
-        "title": "pilotzone audit comparison", "new_finding": "New findings",
-        "resolved_finding": "Resolved findings", "unchanged_finding": "Unchanged findings",
-        "facility_added": "Facilities added", "facility_removed": "Facilities removed",
-        "facility_moved": "Facilities moved (line: old → new position)",
-        "eligibility_changed": "Eligibility changed (at the registration)",
-        "old": "Old position", "unlocated": "Changes without a location (not drawn)",
-        "operator": "Operator", "facility": "Facility", "rule": "Rule", "status": "Status",
-        "moved": "Moved", "none": "-",
-    },
-    "zh": {
-        "title": "pilotzone 核查比对", "new_finding": "新增问题", "resolved_finding": "已整改问题",
-        "unchanged_finding": "仍存在的问题", "facility_added": "新增设施",
-        "facility_removed": "已撤销设施",
-        "facility_moved": "位置变动的设施（连线：原位置 → 新位置）",
-        "eligibility_changed": "试点资格变化（标于注册地址）", "old": "原位置",
-        "unlocated": "无位置的变化（未绘制）", "operator": "运营者", "facility": "设施",
-        "rule": "规则", "status": "状态", "moved": "移动距离", "none": "-",
-    },
-}  # fmt: skip
 
-_SITE_TEXT = {
-    "en": {
-        "title": "pilotzone siting", "compliant": "Compliant", "band": "In the review band",
-        "outside": "Outside the zone", "verdict": "Verdict", "margin": "Margin to the border",
-        "located": "Lies in zone", "nearest": "Nearest admissible point",
-        "move": "Move to the nearest admissible point", "zone": "Target zone",
-        "band_area": "Review band inside the zone",
-        "approximate": "approximate stretches", "feasible": "Feasible area (zone less band)",
-        "unlocated": "Candidates without a location (not drawn)",
-    },
-    "zh": {
-        "title": "pilotzone 选址", "compliant": "合规", "band": "位于复核带", "outside": "区域外",
-        "verdict": "结论", "margin": "距边界", "located": "所在地区", "nearest": "最近可选位置",
-        "move": "移至最近可选位置", "zone": "目标地区", "band_area": "区域内复核带",
-        "approximate": "近似边界段", "feasible": "可选区域（扣除复核带）",
-        "unlocated": "无位置的候选点（未绘制）",
-    },
-}  # fmt: skip
 
 _GAODE = (
     "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
@@ -304,7 +228,7 @@ def explore(
     >>> m = explore(result, zones=zones)  # doctest: +SKIP
     >>> save_map(m, "out/map.html")  # doctest: +SKIP
     """
-    text = _TEXT[lang]
+    text = MAP[lang]
     tiles, display_crs = _basemap(basemap)
     result = _checked(result, "result")
     missing = [c for c in _COLUMNS if c not in result.columns]
@@ -460,7 +384,7 @@ def explore_sites(
     >>> m = explore_sites(sites, pz.feasible_area("shenzhen"))  # doctest: +SKIP
     >>> save_map(m, "out/sites.html")  # doctest: +SKIP
     """
-    text = _SITE_TEXT[lang]
+    text = MAP_SITES[lang]
     tiles, display_crs = _basemap(basemap)
     sites = _checked(sites, "sites")
     feasible = _checked(feasible, "feasible")
@@ -607,9 +531,7 @@ def explore_changes(
     >>> m = explore_changes(pz.compare("audit-2024/", "audit-2025/"))  # doctest: +SKIP
     >>> save_map(m, "out/changes_map.html")  # doctest: +SKIP
     """
-    from pilotzone.audit import CHANGES
-
-    text = _CHANGE_TEXT[lang]
+    text = MAP_CHANGES[lang]
     tiles, display_crs = _basemap(basemap)
     needed = ("change", "operator_id", "facility_id", "name", "old_lon", "old_lat", "new_lon",
               "new_lat", "moved_m", "message", "description")  # fmt: skip
@@ -674,7 +596,7 @@ def explore_changes(
     if unlocated:
         legend.append((None, [f"{text['unlocated']}: {unlocated}"]))
     if display_crs == "gcj02":
-        legend.append((None, [(_TEXT[lang]["gcj02"], "#b00")]))
+        legend.append((None, [(MAP[lang]["gcj02"], "#b00")]))
     drawing.legend = legend
     m.add_child(drawing)
     if points:
@@ -696,7 +618,7 @@ def _sites_legend(
     display_crs: str,
     lang: Lang,
 ) -> list[_Row]:
-    text = _SITE_TEXT[lang]
+    text = MAP_SITES[lang]
     rows: list[_Row] = [(None, [(f"{text['title']}: {label}", "b")])]
     rows += [
         (_dot(_SITE_COLORS[v]), [f"{text[v]} ({int((verdict == v).sum())})"])
@@ -714,7 +636,7 @@ def _sites_legend(
     if unlocated:
         rows.append((None, [f"{text['unlocated']}: {unlocated}"]))
     if display_crs == "gcj02":
-        rows.append((None, [(_TEXT[lang]["gcj02"], "#b00")]))
+        rows.append((None, [(MAP[lang]["gcj02"], "#b00")]))
     return rows
 
 
@@ -827,7 +749,7 @@ def _str(value: Any) -> str:
 
 def _draw_zones(drawing: _Drawing, zones: gpd.GeoDataFrame, display_crs: str, lang: Lang) -> None:
     """Each zone's outline with its name as a permanent label, and a popup with its full name."""
-    layer = drawing.overlay(_TEXT[lang]["zones_short"])
+    layer = drawing.overlay(MAP[lang]["zones_short"])
     shapes = shapely.simplify(
         np.asarray(zones.geometry.values), SIMPLIFY_DEG, preserve_topology=True
     )
@@ -839,7 +761,7 @@ def _draw_zones(drawing: _Drawing, zones: gpd.GeoDataFrame, display_crs: str, la
         label = _str(getattr(zone, f"short_name_{lang}")) or _str(zone.zone_id)
         if not active:
             style["dashArray"] = "6 4"
-            label += f" ({_TEXT[lang]['inactive']})"
+            label += f" ({MAP[lang]['inactive']})"
         kind = _shape_kind(style, tooltip=_ZONE_LABEL)
         popup: list[_Line] = [[(label, "b")], [_str(getattr(zone, f"name_{lang}"))]]
         drawing.shape(layer, _geometry(shape, display_crs), kind, label=label, popup=popup)
@@ -892,8 +814,8 @@ def _popup(row: Any, text: dict[str, str], lang: Lang, names: dict[str, str]) ->
         [f"{text['operator']}: {_str(row.operator_id)} · {text['facility']}: "
          f"{_str(row.facility_id)}"],
         [f"{text['address']}: {_str(row.address)}"],
-        [f"{text['kind']}: {_str(_word(row.kind, text))} · "
-         f"{text['tenure']}: {_str(_word(row.tenure, text))}"],
+        [f"{text['kind']}: {_str(_word(row.kind, lang))} · "
+         f"{text['tenure']}: {_str(_word(row.tenure, lang))}"],
         [f"{text['zone']}: {zone} · {text['registration_zone']}: {registration}"],
         [f"{text['distance']}: {shown}"],
         [f"{text['status']}: ", (_str(text.get(row.status, row.status)), color)],
@@ -905,11 +827,11 @@ def _popup(row: Any, text: dict[str, str], lang: Lang, names: dict[str, str]) ->
     return lines
 
 
-def _word(code: Any, text: dict[str, str]) -> Any:
+def _word(code: Any, lang: Lang) -> Any:
     """A kind or tenure code from the filing in words, where the language has them."""
     if not isinstance(code, str):
         return code
-    return text.get("registration_kind" if code == "registration" else code, code)
+    return FILING[lang].get(code, code)
 
 
 def _zone_name(zone: Any, names: dict[str, str], lang: Lang) -> Any:

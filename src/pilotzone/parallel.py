@@ -48,13 +48,12 @@ import pandas as pd
 import pyarrow as pa
 from dask.dataframe.utils import clear_known_categories
 
+from pilotzone._codes import NOT_CHECKED, OUTSIDE_ZONES
 from pilotzone.errors import InputError, Problem
 from pilotzone.facilities import read_facilities as _read_frame
 from pilotzone.locate import COORDINATE_ISSUES
 from pilotzone.locate import locate as _locate_frame
 from pilotzone.report import (
-    _OUTSIDE,
-    _UNCHECKED,
     OutputRun,
     _json_bytes,
     _plain,
@@ -494,7 +493,7 @@ def _summary(
 
     by_status = {s: tally("status").get(s, 0) for s in STATUSES}
     zone_counts = tally("zone")
-    order = [*zones["zone_id"].tolist(), _OUTSIDE, _UNCHECKED]
+    order = [*zones["zone_id"].tolist(), OUTSIDE_ZONES, NOT_CHECKED]
     order += sorted(set(zone_counts) - set(order))
     rows = sum(by_status.values())
     operators = per_operator.groupby(level=0, sort=True).agg(

@@ -85,6 +85,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from pilotzone._codes import NOT_CHECKED, OUTSIDE_ZONES
+from pilotzone._messages import HEADERS_ZH, REPORT, check_lang
 from pilotzone.errors import CRSError, InputError, OutputError, Problem
 from pilotzone.rules import RULES, cite, describe
 from pilotzone.verify import STATUSES, findings, summarize
@@ -139,67 +141,6 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FOLIUM_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9A-Za-z])")
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_OUTSIDE = "(outside every zone)"
-_UNCHECKED = "(not checked)"
-
-_TEXT = {
-    "en": {
-        "title": "Pilot zone compliance report",
-        "subtitle": "MIIT Gong Xin Bu Tong Han [2024] No. 107: value-added telecom opening pilot",
-        "as_of": "Audit date", "input": "Input file", "sha256": "SHA-256",
-        "version": "pilotzone version", "generated": "Generated", "zone_data": "Zone data",
-        "zone": "Zone", "boundaries": "Boundary data", "override": "Boundaries supplied",
-        "summary": "Summary", "rows": "Rows", "status": "Status", "count": "Count",
-        "rules": "Findings by rule", "rule": "Rule", "article": "Article",
-        "severity": "Severity", "operators": "Operators", "operator": "Operator",
-        "registration_zone": "Registration zone", "eligible": "Eligible", "yes": "yes",
-        "no": "no", "facility": "Facility", "message": "Message",
-        "no_findings": "No findings.", "more": "more findings, listed in findings.csv",
-        "map": "Map", "map_link": "Open the map on its own (map.html)",
-        "map_too_large": "The map is too large to embed here: open map.html beside this file.",
-        "by_zone": "Rows by zone", "none": "none",
-        "compliant": "compliant", "violation": "violation", "review": "review",
-        "invalid": "invalid",
-        "active": "active", "suspended": "suspended", "terminated": "terminated",
-        "not_yet_effective": "not yet effective", "expired": "expired",
-        _OUTSIDE: "outside every zone", _UNCHECKED: "not checked (invalid rows)",
-        "note": "Boundaries are screening data, not legal lines: a facility closer to a border "
-        "than the boundary's accuracy is listed for review, not judged.",
-    },
-    "zh": {
-        "title": "试点地区合规核查报告",
-        "subtitle": "工信部通函〔2024〕107号：增值电信业务扩大对外开放试点",
-        "as_of": "核查日期", "input": "输入文件", "sha256": "SHA-256",
-        "version": "pilotzone 版本", "generated": "生成时间", "zone_data": "地区数据",
-        "zone": "地区", "boundaries": "边界数据", "override": "用户提供的边界",
-        "summary": "汇总", "rows": "行数", "status": "状态", "count": "数量",
-        "rules": "按规则统计的问题", "rule": "规则", "article": "条款",
-        "severity": "严重程度", "operators": "运营者", "operator": "运营者",
-        "registration_zone": "注册地区", "eligible": "符合条件", "yes": "是",
-        "no": "否", "facility": "设施", "message": "说明",
-        "no_findings": "无问题。", "more": "条问题未列出，见 findings.csv",
-        "map": "地图", "map_link": "单独打开地图（map.html）",
-        "map_too_large": "地图过大，未嵌入本报告：请打开同一文件夹中的 map.html。",
-        "by_zone": "按地区统计的行数", "none": "无",
-        "compliant": "合规", "violation": "违规", "review": "需复核", "invalid": "无效",
-        "active": "有效", "suspended": "暂停", "terminated": "终止",
-        "not_yet_effective": "尚未生效", "expired": "已到期",
-        _OUTSIDE: "不在任何试点地区", _UNCHECKED: "未核查（无效行）",
-        "note": "边界为筛查数据，并非法定界线：距边界小于边界精度的设施列为需复核，不作判定。",
-    },
-}  # fmt: skip
-#: Column headers of the tables written as CSV / Excel, in Chinese (English keeps the codes).
-_HEADERS_ZH = {
-    "row": "行号", "operator_id": "运营者", "facility_id": "设施编号", "name": "名称",
-    "kind": "类型", "tenure": "使用方式", "zone_id": "所在地区", "registration_zone": "注册地区",
-    "border_distance_m": "距边界（米）", "rule": "规则代码", "severity": "严重程度",
-    "article": "条款", "title": "问题", "message": "说明", "change": "变化代码",
-    "old_status": "原状态", "new_status": "新状态", "old_eligible": "原是否符合条件",
-    "new_eligible": "现是否符合条件", "moved_m": "移动距离（米）", "old_lon": "原经度",
-    "old_lat": "原纬度", "new_lon": "新经度", "new_lat": "新纬度", "description": "变化说明",
-    "stratum": "抽样层", "eligible": "符合条件", "rows": "行数", "violation": "违规",
-    "review": "需复核", "invalid": "无效",
-}  # fmt: skip
 
 
 def write_report(
@@ -266,8 +207,7 @@ def write_report(
     >>> paths["report.html"]  # doctest: +SKIP
     PosixPath('audit-2025/report.html')
     """
-    if lang not in _TEXT:
-        raise ValueError(f"lang must be 'en' or 'zh', not {lang!r}")
+    check_lang(lang)
     if result.crs is None:
         raise CRSError("result has no CRS; pass what pilotzone.verify returns (WGS-84, EPSG:4326)")
     folder = Path(out_dir)
@@ -652,7 +592,7 @@ def _xlsx_bytes(table: pd.DataFrame, as_of: str | None) -> bytes:
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("findings")
     widths = {"message": 80, "title": 50, "name": 24, "rule": 30, "article": 16}
-    widths |= {_HEADERS_ZH[c]: w for c, w in widths.items()}
+    widths |= {HEADERS_ZH[c]: w for c, w in widths.items()}
     for position, column in enumerate(table.columns, start=1):
         letter = openpyxl.utils.get_column_letter(position)
         sheet.column_dimensions[letter].width = widths.get(column, 14)
@@ -717,7 +657,7 @@ def _zone_data(zones: gpd.GeoDataFrame) -> dict[str, Any]:
 def _zone_key(zone: Any, status: str) -> str:
     if isinstance(zone, str) and zone:
         return zone
-    return _UNCHECKED if status == "invalid" else _OUTSIDE
+    return NOT_CHECKED if status == "invalid" else OUTSIDE_ZONES
 
 
 def _summary(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, stamp: str) -> dict[str, Any]:
@@ -729,7 +669,7 @@ def _summary(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, stamp: str) -> d
         _zone_key(z, s) for z, s in zip(result["zone_id"].tolist(), status.tolist(), strict=True)
     ]
     counted = pd.Series(keys, dtype=object).value_counts()
-    order = [*zones["zone_id"].tolist(), _OUTSIDE, _UNCHECKED]
+    order = [*zones["zone_id"].tolist(), OUTSIDE_ZONES, NOT_CHECKED]
     order += sorted(set(counted.index) - set(order))
     by_zone = {key: int(counted.get(key, 0)) for key in order}
     codes = result["reasons"].str.split(";").explode()
@@ -865,7 +805,7 @@ def _report_html(
     page: str,
     lang: Lang,
 ) -> str:
-    t = _TEXT[lang]
+    t = REPORT[lang]
     names = _zone_names(zones, lang)
     parts: list[str] = []
     add = parts.append
@@ -924,7 +864,8 @@ def _report_html(
         f"<th>{_e(t['rows'])}</th></tr>"
     )
     for zone_id, count in summary["by_zone"].items():
-        shown = t[zone_id] if zone_id in (_OUTSIDE, _UNCHECKED) else names.get(zone_id, zone_id)
+        placed = zone_id not in (OUTSIDE_ZONES, NOT_CHECKED)
+        shown = names.get(zone_id, zone_id) if placed else t[zone_id]
         add(f"<tr><td>{_e(shown)}</td>{_number(count)}</tr>")
     add("</table>")
 
@@ -1016,14 +957,14 @@ def _localised(table: pd.DataFrame, lang: Lang) -> pd.DataFrame:
     """
     if lang == "en":
         return table
-    t = _TEXT[lang]
+    t = REPORT[lang]
     out = table.copy()
     for column in ("severity", "old_status", "new_status"):
         if column in out:
             out[column] = out[column].map(lambda v: t.get(v, v) if isinstance(v, str) else v)
     if "article" in out and "rule" in out:
         out["article"] = [cite(code, lang) for code in out["rule"]]
-    return out.rename(columns=_HEADERS_ZH)
+    return out.rename(columns=HEADERS_ZH)
 
 
 def write_changes(
@@ -1062,8 +1003,7 @@ def write_changes(
         their SHA-256 (:class:`OutputRun`; removed first, so a run that stops
         half way leaves none).
     """
-    if lang not in _TEXT:
-        raise ValueError(f"lang must be 'en' or 'zh', not {lang!r}")
+    check_lang(lang)
     from pilotzone.maps import explore_changes
 
     record = changes.attrs.get("compare", {})

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from pilotzone._codes import FACILITY_KINDS
+
 __all__ = [
     "EXCLUDED_SERVICES",
     "FACILITY_KINDS",
@@ -43,8 +45,6 @@ _ARTICLE_ZH = {
     "Annex IV": "《试点方案》四",
     "Annex V": "《试点方案》五",
 }
-#: Facility kinds; ``registration`` is the operator's registration address.
-FACILITY_KINDS = ("registration", "idc", "cdn", "isp", "server", "other")
 
 
 @dataclass(frozen=True)

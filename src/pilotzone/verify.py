@@ -50,6 +50,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
+from pilotzone._codes import STATUSES
+from pilotzone._messages import VERIFY, VERIFY_ISSUES, VERIFY_KINDS, check_lang
 from pilotzone.address import ADDRESS_COLUMNS, address_check
 from pilotzone.errors import InputError, Problem
 from pilotzone.facilities import _arrow, _category, _distinct, _services, _text, read_facilities
@@ -63,8 +65,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Statuses, from the most serious down.
-STATUSES = ("invalid", "violation", "review", "compliant")
 #: Columns that :func:`verify` adds to the filing's own.
 RESULT_COLUMNS = ("zone_id", "registration_zone", "border_distance_m", "near_border", "status", "reasons", "message")
 #: Every column :func:`verify` may add: its own, then :func:`pilotzone.address_check`'s. A filed
@@ -78,74 +78,6 @@ _FACILITY_GEOMETRIC = sum(
 _NO = {"no", "n", "false", "0", "否", "不是", "无"}
 _GAP = "\x00"  # where a near-border message's distance goes
 Lang = Literal["en", "zh"]
-# Every sentence verify writes, by language. The Chinese follows the wording of the notice
-# (工信部通函〔2024〕107号) and its Annex: 注册地, 服务设施所在地, 同一试点地区, 加速服务.
-_ISSUE_TEXT = {
-    "en": {
-        "missing": "a coordinate is missing",
-        "not_finite": "a coordinate is not a finite number",
-        "out_of_range": "the coordinates are outside the valid range of longitude and latitude",
-        "probably_swapped": "longitude and latitude look swapped (the point lands in China only when swapped)",
-        "transform_failed": "the coordinates cannot be converted from their coordinate system",
-        None: "the coordinates cannot be placed on the map",
-    },
-    "zh": {
-        "missing": "缺少坐标",
-        "not_finite": "坐标不是有限数值",
-        "out_of_range": "坐标超出经纬度的有效范围",
-        "probably_swapped": "经度与纬度疑似填反（互换后该点才位于中国境内）",
-        "transform_failed": "坐标无法从其坐标系转换",
-        None: "坐标无法在地图上定位",
-    },
-}
-_TEMPLATES = {
-    "en": {
-        "no_region": "no pilot region",
-        "outside_registration": "This {kind} facility is in {where}, but the operator is registered in {home}; "
-        "registration and every facility must be in the same pilot region",
-        "registration_outside_facility": "The operator's registration address is outside every pilot region, "
-        "so none of its facilities can qualify",
-        "registration_outside": "The registration address is outside every pilot region",
-        "not_active": "{where} is not an active pilot region on the audit date",
-        "sentence": "{text} ({article}).",
-        "join": " ",
-        "compliant_registration": "Registration address in {where}, an active pilot region.",
-        "compliant": "In {where}, the operator's registration region.",
-        "invalid": "Cannot be checked: {why}.",
-        "inside": "inside {where}",
-        "outside_all": "outside every zone",
-        "metres": "{m:,.0f} m",
-        "in_band": "within the review band",
-        "accuracy": " (boundary accuracy {m:,.0f} m)",
-        "near": "{message} Located {side}, {metres} from a zone border{extra}: confirm on the ground.",
-    },
-    "zh": {
-        "no_region": "试点地区以外",
-        "outside_registration": "该{kind}位于{where}，而运营者注册地在{home}；"
-        "注册地与服务设施所在地（含租用、购买的设施）应在同一试点地区内",
-        "registration_outside_facility": "运营者注册地不在任何试点地区内，其服务设施均不符合试点要求",
-        "registration_outside": "注册地不在任何试点地区内",
-        "not_active": "{where}在核查日不是有效的试点地区（已暂停、终止或尚未生效）",
-        "sentence": "{text}（{article}）。",
-        "join": "",
-        "compliant_registration": "注册地位于{where}，为有效的试点地区。",
-        "compliant": "位于{where}，与运营者注册地属同一试点地区。",
-        "invalid": "无法核查：{why}。",
-        "inside": "位于{where}范围内",
-        "outside_all": "不在任何试点地区内",
-        "metres": "{m:,.0f} 米",
-        "in_band": "在复核带内",
-        "accuracy": "（边界精度 {m:,.0f} 米）",
-        "near": "{message}该点{side}，距试点地区边界 {metres}{extra}，请现场核实。",
-    },
-}
-_KIND_TEXT = {
-    "en": {},
-    "zh": {
-        "registration": "注册地址", "idc": "互联网数据中心（IDC）设施", "cdn": "CDN节点",
-        "isp": "ISP服务点", "server": "服务器机房", "other": "服务设施",
-    },
-}  # fmt: skip
 
 
 def verify(
@@ -207,8 +139,7 @@ def verify(
     >>> pz.verify(filing)["status"].tolist()
     ['compliant', 'violation']
     """
-    if lang not in _TEMPLATES:
-        raise ValueError(f"lang must be 'en' or 'zh', not {lang!r}")
+    check_lang(lang)
     if _is_dask(facilities):
         from pilotzone import parallel
 
@@ -549,7 +480,7 @@ def _explain(
     rounded distance to it, invalid rows their problems, ``mismatch`` rows their
     ``address_message``. All three come out categorical: each distinct text is stored once.
     """
-    t = _TEMPLATES[lang]
+    t = VERIFY[lang]
     names = dict(zip(zones["zone_id"], zones[f"short_name_{lang}"], strict=True))
     accuracy = dict(zip(zones["zone_id"], zones["accuracy_m"], strict=True))
     zone_of = ["", *codes.zone_ids]  # codes are shifted by one: -1 (no zone) reads ""
@@ -583,7 +514,7 @@ def _explain(
         message[invalid] = len(messages) + which
         for problem, issue in distinct:
             issue_name = COORDINATE_ISSUES[issue] if issue >= 0 else None
-            why = problem or _ISSUE_TEXT[lang].get(issue_name, _ISSUE_TEXT[lang][None])
+            why = problem or VERIFY_ISSUES[lang].get(issue_name, VERIFY_ISSUES[lang][None])
             messages.append(t["invalid"].format(why=why))
     near = np.flatnonzero(bits & _BIT["near_border"])
     if len(near):
@@ -635,10 +566,10 @@ def _combinations(first: Any, second: Any) -> tuple[NDArray[np.intp], list[tuple
 
 
 def _sentence(code: str, zone: str, reg: str, kind: str, names: dict[str, str], lang: Lang) -> str:
-    t = _TEMPLATES[lang]
+    t = VERIFY[lang]
     where = names.get(zone, zone) if zone else t["no_region"]
     home = names.get(reg, reg)
-    shown_kind = _KIND_TEXT[lang].get(kind, kind)
+    shown_kind = VERIFY_KINDS[lang].get(kind, kind)
     specific = {
         "facility_outside_registration_zone": t["outside_registration"].format(kind=shown_kind, where=where, home=home),
         "registration_outside_zones": t["registration_outside_facility"]
@@ -650,7 +581,7 @@ def _sentence(code: str, zone: str, reg: str, kind: str, names: dict[str, str], 
 
 
 def _compliant(zone: str, kind: str, names: dict[str, str], lang: Lang) -> str:
-    t = _TEMPLATES[lang]
+    t = VERIFY[lang]
     where = names.get(zone, zone)
     return t["compliant_registration" if kind == "registration" else "compliant"].format(where=where)
 

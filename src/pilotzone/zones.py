@@ -49,6 +49,7 @@ import shapely
 from shapely.errors import GEOSException
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
 
+from pilotzone._codes import ZONE_STATUSES as STATUSES
 from pilotzone._geodesy import GEOD
 from pilotzone.errors import BoundaryDataError, InputError, Problem
 
@@ -73,9 +74,6 @@ COLUMNS = (
     "approximate_borders",
     "geometry",
 )
-#: Statuses that zone data may record. ``load_zones`` adds ``not_yet_effective``
-#: (before ``effective_from``) and ``expired`` (on or after ``effective_to``).
-STATUSES = ("active", "suspended", "terminated")
 #: A boundary file with more vertices than this is refused (simplify it first).
 MAX_VERTICES = 5_000_000
 #: A boundary file larger than this is refused before it is parsed: even as

@@ -1,0 +1,66 @@
+"""The codes pilotzone writes into its results, in one place.
+
+Codes are stable: results, reports, audit folders and users' scripts compare
+against them, and :mod:`pilotzone._messages` keys its text by them. The
+modules that give each family its meaning re-export it under its public name
+(``verify.STATUSES``, ``zones.STATUSES``, ``audit.CHANGES``, ...). The reason
+codes stay the keys of :data:`pilotzone.rules.RULES`, where each is written
+next to its article.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ADDRESS_CHECKS",
+    "CHANGES",
+    "COORDINATE_ISSUES",
+    "FACILITY_KINDS",
+    "NOT_CHECKED",
+    "NO_ZONE",
+    "OUTSIDE_ZONES",
+    "STATUSES",
+    "ZONE_STATUSES",
+]
+
+#: A row's status (``verify.STATUSES``), from the most serious down.
+STATUSES = ("invalid", "violation", "review", "compliant")
+#: Statuses that zone data may record (``zones.STATUSES``). ``load_zones`` adds
+#: ``not_yet_effective`` (before ``effective_from``) and ``expired`` (on or after ``effective_to``).
+ZONE_STATUSES = ("active", "suspended", "terminated")
+#: Reasons a coordinate could not be placed, in the ``coordinate_issue`` column.
+COORDINATE_ISSUES = (
+    "missing",
+    "not_finite",
+    "out_of_range",
+    "probably_swapped",
+    "transform_failed",
+)
+#: Outcomes in the ``address_check`` column.
+ADDRESS_CHECKS = (
+    "agrees",
+    "mismatch",
+    "near_district_border",
+    "ambiguous",
+    "inconsistent",
+    "not_found",
+    "no_address",
+    "not_located",
+)
+#: The kinds of change :func:`pilotzone.audit.compare` reports, in the order it lists them.
+CHANGES = (
+    "new_finding",
+    "resolved_finding",
+    "unchanged_finding",
+    "facility_added",
+    "facility_removed",
+    "facility_moved",
+    "eligibility_changed",
+)
+#: Facility kinds; ``registration`` is the operator's registration address.
+FACILITY_KINDS = ("registration", "idc", "cdn", "isp", "server", "other")
+#: The audit sample's stratum of operators that have no registration zone.
+NO_ZONE = "(none)"
+#: summary.json's zone key for located rows outside every zone.
+OUTSIDE_ZONES = "(outside every zone)"
+#: summary.json's zone key for invalid rows, which are not placed.
+NOT_CHECKED = "(not checked)"

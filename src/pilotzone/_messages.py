@@ -1,0 +1,431 @@
+"""Every sentence and word pilotzone shows, in English and Chinese, in one catalogue.
+
+Each topic is a dict ``{"en": {...}, "zh": {...}}`` keyed by a code or a short
+name, and both languages have the same keys (tests/test_messages.py). Words
+shared by several outputs are written once: :data:`STATUS` (a row's status)
+and :data:`ZONE_STATUS` (a zone's). The one exception is :data:`HEADERS_ZH`:
+English tables keep the column codes as their headers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pilotzone._codes import FACILITY_KINDS, NOT_CHECKED, OUTSIDE_ZONES
+
+__all__ = [
+    "ADDRESS",
+    "AUDIT",
+    "CLI",
+    "FILING",
+    "HEADERS_ZH",
+    "LANGS",
+    "MAP",
+    "MAP_CHANGES",
+    "MAP_SITES",
+    "REPORT",
+    "STATUS",
+    "TOPICS",
+    "VERIFY",
+    "VERIFY_ISSUES",
+    "VERIFY_KINDS",
+    "ZONE_STATUS",
+    "check_lang",
+]
+
+#: The languages every topic has.
+LANGS = ("en", "zh")
+
+
+def check_lang(lang: Any) -> None:
+    """Raise unless ``lang`` is one of :data:`LANGS`.
+
+    Parameters
+    ----------
+    lang : object
+        The language a caller asked for.
+
+    Raises
+    ------
+    ValueError
+        ``lang`` is not ``"en"`` or ``"zh"``.
+    """
+    if lang not in LANGS:
+        raise ValueError(f"lang must be 'en' or 'zh', not {lang!r}")
+
+
+#: A row's status in words (English: the codes themselves).
+STATUS = {
+    "en": {
+        "compliant": "compliant",
+        "violation": "violation",
+        "review": "review",
+        "invalid": "invalid",
+    },
+    "zh": {"compliant": "合规", "violation": "违规", "review": "需复核", "invalid": "无效"},
+}
+#: A zone's status on the audit date in words.
+ZONE_STATUS = {
+    "en": {
+        "active": "active", "suspended": "suspended", "terminated": "terminated",
+        "not_yet_effective": "not yet effective", "expired": "expired",
+    },
+    "zh": {
+        "active": "有效", "suspended": "暂停", "terminated": "终止",
+        "not_yet_effective": "尚未生效", "expired": "已到期",
+    },
+}  # fmt: skip
+
+#: The command line's words (``pilotzone ...``).
+CLI = {
+    "en": {
+        **STATUS["en"],
+        "checked": "Checked", "rows": "rows", "as_of": "as of", "status": "Status",
+        "operators": "Operators", "eligible": "eligible", "not_eligible": "not eligible",
+        "needs_review": "needing review", "operator": "operator",
+        "registration_zone": "registration zone", "counts": "rows (violation/review/invalid)",
+        "top": "Top findings", "rule": "rule", "severity": "severity", "count": "count",
+        "none": "none", "no_findings": "No findings: every row is compliant.",
+        "more_operators": "more operators (see summary.json)", "written": "Report written to",
+        "cannot_check": "Rows that cannot be checked", "row": "row {}",
+        "more_rows": "more (see findings.csv)", "open": "Open", "yes": "yes", "no": "no",
+        "sited": "Sited", "candidates": "candidates", "for_zone": "for",
+        "rank": "rank", "candidate": "candidate", "verdict": "verdict", "margin": "margin m",
+        "move": "move m", "in_band": "in the review band", "outside": "outside the zone",
+        "not_placed": "not placed", "more_sites": "more (see sites.csv)",
+        "files": "Files written to",
+        "sampled": "Inspection sample", "of": "of", "seed": "seed", "by_zone": "stratified by zone",
+        "unstratified": "not stratified", "stratum": "stratum", "drawn": "drawn", "all": "all",
+        "population_sha256": "population SHA-256", "compared": "Compared",
+        "with": "with", "change": "change", "new_violations": "New violations",
+        "new_finding": "new findings", "resolved_finding": "resolved findings",
+        "unchanged_finding": "unchanged findings", "facility_added": "facilities added",
+        "facility_removed": "facilities removed", "facility_moved": "facilities moved",
+        "eligibility_changed": "operators whose eligibility changed",
+        "new_list": "New findings", "facility": "facility",
+        "zone": "zone", "border_distance": "border distance", "near_border": "near border",
+        "coordinate_issue": "coordinate issue", "outside_zones": "none (outside every zone)",
+        "unplaced": "none (not placed)", "beyond_band": "beyond the review band",
+        "needs_check": "yes: needs review",
+    },
+    "zh": {
+        **STATUS["zh"],
+        "checked": "已核查", "rows": "行", "as_of": "核查日期", "status": "状态",
+        "operators": "运营者", "eligible": "符合条件", "not_eligible": "不符合条件",
+        "needs_review": "需复核", "operator": "运营者", "registration_zone": "注册地区",
+        "counts": "行数（违规/复核/无效）", "top": "主要问题", "rule": "规则",
+        "severity": "严重程度", "count": "数量", "none": "无",
+        "no_findings": "未发现问题：所有行均合规。",
+        "more_operators": "个运营者未列出（见 summary.json）",
+        "cannot_check": "无法核查的行", "row": "第 {} 行",
+        "more_rows": "行未列出（见 findings.csv）",
+        "written": "报告已写入", "open": "打开", "yes": "是", "no": "否", "sited": "已选址",
+        "candidates": "个候选点", "for_zone": "目标地区", "rank": "排名", "candidate": "候选点",
+        "verdict": "结论", "margin": "距边界 米", "move": "移动 米", "in_band": "位于复核带",
+        "outside": "区域外", "not_placed": "无法定位", "more_sites": "个未列出（见 sites.csv）",
+        "files": "文件已写入",
+        "sampled": "抽查样本", "of": "/", "seed": "随机种子", "by_zone": "按注册地区分层",
+        "unstratified": "不分层", "stratum": "抽样层", "drawn": "抽取", "all": "全部",
+        "population_sha256": "抽样总体 SHA-256", "compared": "比对", "with": "与",
+        "change": "变化", "new_violations": "新增违规",
+        "new_finding": "新增问题", "resolved_finding": "已整改问题",
+        "unchanged_finding": "仍存在的问题", "facility_added": "新增设施",
+        "facility_removed": "已撤销设施", "facility_moved": "位置变动的设施",
+        "eligibility_changed": "试点资格变化的运营者",
+        "new_list": "新增问题", "facility": "设施",
+        "zone": "所在地区", "border_distance": "距边界", "near_border": "靠近边界",
+        "coordinate_issue": "坐标问题", "outside_zones": "无（不在任何试点地区内）",
+        "unplaced": "无（无法定位）", "beyond_band": "超出复核带", "needs_check": "是：需复核",
+    },
+}  # fmt: skip
+
+#: The verification map's legend, layers and popups.
+MAP = {
+    "en": {
+        "violation": "Violation", "review": "Needs review", "invalid": "Invalid",
+        "compliant": "Compliant", "status": "Status", "operator": "Operator",
+        "facility": "Facility", "address": "Address", "kind": "Kind", "tenure": "Tenure",
+        "zone": "Zone", "registration_zone": "Registration zone", "distance": "Distance to border",
+        "beyond_band": "> review band", "reasons": "Reasons", "none": "none",
+        "title": "pilotzone check", "registration": "Registration address (large ring)",
+        "line": "Registration → violating facility",
+        "zones": "Pilot zones (outline simplified ~50 m for display; "
+        "the check used the full boundary)",
+        "zones_short": "Pilot zones (display simplified; check used full boundary)",
+        "band": "Review band (± boundary accuracy along each border)",
+        "approximate": "approximate stretches up to",
+        "inactive": "not active", "unlocated": "Rows without a location (not drawn)",
+        "capped": "Operators without a layer of their own (layer limit)",
+        "gcj02": "Overlays shifted to GCJ-02 to match the AMap tiles (display only; the check "
+        "and all reports use WGS-84).",
+    },
+    "zh": {
+        **STATUS["zh"],
+        "status": "状态", "operator": "运营者", "facility": "设施", "address": "地址",
+        "kind": "类型", "tenure": "使用方式", "zone": "所在地区", "registration_zone": "注册地区",
+        "distance": "距边界", "beyond_band": "> 复核带", "reasons": "原因", "none": "无",
+        "title": "pilotzone 核查", "registration": "注册地址（大圆环）",
+        "line": "注册地址 → 违规设施",
+        "zones": "试点地区（显示时简化约50米；核查使用完整边界）",
+        "zones_short": "试点地区（显示简化；核查用完整边界）",
+        "band": "复核带（各边界两侧 ± 边界精度）",
+        "approximate": "近似边界段最大",
+        "inactive": "未生效", "unlocated": "无位置的行（未绘制）",
+        "capped": "未单独分层的运营者（图层数量上限）",
+        "gcj02": "叠加图层已转换为GCJ-02坐标以匹配高德底图（仅用于显示；核查与报告均使用WGS-84）。",
+    },
+}  # fmt: skip
+
+#: The audit comparison map's words.
+MAP_CHANGES = {
+    "en": {
+        "title": "pilotzone audit comparison", "new_finding": "New findings",
+        "resolved_finding": "Resolved findings", "unchanged_finding": "Unchanged findings",
+        "facility_added": "Facilities added", "facility_removed": "Facilities removed",
+        "facility_moved": "Facilities moved (line: old → new position)",
+        "eligibility_changed": "Eligibility changed (at the registration)",
+        "old": "Old position", "unlocated": "Changes without a location (not drawn)",
+        "operator": "Operator", "facility": "Facility", "rule": "Rule", "status": "Status",
+        "moved": "Moved", "none": "-",
+    },
+    "zh": {
+        "title": "pilotzone 核查比对", "new_finding": "新增问题", "resolved_finding": "已整改问题",
+        "unchanged_finding": "仍存在的问题", "facility_added": "新增设施",
+        "facility_removed": "已撤销设施",
+        "facility_moved": "位置变动的设施（连线：原位置 → 新位置）",
+        "eligibility_changed": "试点资格变化（标于注册地址）", "old": "原位置",
+        "unlocated": "无位置的变化（未绘制）", "operator": "运营者", "facility": "设施",
+        "rule": "规则", "status": "状态", "moved": "移动距离", "none": "-",
+    },
+}  # fmt: skip
+
+#: The siting map's words.
+MAP_SITES = {
+    "en": {
+        "title": "pilotzone siting", "compliant": "Compliant", "band": "In the review band",
+        "outside": "Outside the zone", "verdict": "Verdict", "margin": "Margin to the border",
+        "located": "Lies in zone", "nearest": "Nearest admissible point",
+        "move": "Move to the nearest admissible point", "zone": "Target zone",
+        "band_area": "Review band inside the zone",
+        "approximate": "approximate stretches", "feasible": "Feasible area (zone less band)",
+        "unlocated": "Candidates without a location (not drawn)",
+    },
+    "zh": {
+        "title": "pilotzone 选址", "compliant": "合规", "band": "位于复核带", "outside": "区域外",
+        "verdict": "结论", "margin": "距边界", "located": "所在地区", "nearest": "最近可选位置",
+        "move": "移至最近可选位置", "zone": "目标地区", "band_area": "区域内复核带",
+        "approximate": "近似边界段", "feasible": "可选区域（扣除复核带）",
+        "unlocated": "无位置的候选点（未绘制）",
+    },
+}  # fmt: skip
+
+#: The HTML report's headings and words.
+REPORT = {
+    "en": {
+        **STATUS["en"],
+        **ZONE_STATUS["en"],
+        "title": "Pilot zone compliance report",
+        "subtitle": "MIIT Gong Xin Bu Tong Han [2024] No. 107: value-added telecom opening pilot",
+        "as_of": "Audit date", "input": "Input file", "sha256": "SHA-256",
+        "version": "pilotzone version", "generated": "Generated", "zone_data": "Zone data",
+        "zone": "Zone", "boundaries": "Boundary data", "override": "Boundaries supplied",
+        "summary": "Summary", "rows": "Rows", "status": "Status", "count": "Count",
+        "rules": "Findings by rule", "rule": "Rule", "article": "Article",
+        "severity": "Severity", "operators": "Operators", "operator": "Operator",
+        "registration_zone": "Registration zone", "eligible": "Eligible", "yes": "yes",
+        "no": "no", "facility": "Facility", "message": "Message",
+        "no_findings": "No findings.", "more": "more findings, listed in findings.csv",
+        "map": "Map", "map_link": "Open the map on its own (map.html)",
+        "map_too_large": "The map is too large to embed here: open map.html beside this file.",
+        "by_zone": "Rows by zone", "none": "none",
+        OUTSIDE_ZONES: "outside every zone", NOT_CHECKED: "not checked (invalid rows)",
+        "note": "Boundaries are screening data, not legal lines: a facility closer to a border "
+        "than the boundary's accuracy is listed for review, not judged.",
+    },
+    "zh": {
+        **STATUS["zh"],
+        **ZONE_STATUS["zh"],
+        "title": "试点地区合规核查报告",
+        "subtitle": "工信部通函〔2024〕107号：增值电信业务扩大对外开放试点",
+        "as_of": "核查日期", "input": "输入文件", "sha256": "SHA-256",
+        "version": "pilotzone 版本", "generated": "生成时间", "zone_data": "地区数据",
+        "zone": "地区", "boundaries": "边界数据", "override": "用户提供的边界",
+        "summary": "汇总", "rows": "行数", "status": "状态", "count": "数量",
+        "rules": "按规则统计的问题", "rule": "规则", "article": "条款",
+        "severity": "严重程度", "operators": "运营者", "operator": "运营者",
+        "registration_zone": "注册地区", "eligible": "符合条件", "yes": "是",
+        "no": "否", "facility": "设施", "message": "说明",
+        "no_findings": "无问题。", "more": "条问题未列出，见 findings.csv",
+        "map": "地图", "map_link": "单独打开地图（map.html）",
+        "map_too_large": "地图过大，未嵌入本报告：请打开同一文件夹中的 map.html。",
+        "by_zone": "按地区统计的行数", "none": "无",
+        OUTSIDE_ZONES: "不在任何试点地区", NOT_CHECKED: "未核查（无效行）",
+        "note": "边界为筛查数据，并非法定界线：距边界小于边界精度的设施列为需复核，不作判定。",
+    },
+}  # fmt: skip
+
+#: Column headers of the tables written as CSV / Excel, in Chinese (English keeps the codes).
+HEADERS_ZH = {
+    "row": "行号", "operator_id": "运营者", "facility_id": "设施编号", "name": "名称",
+    "kind": "类型", "tenure": "使用方式", "zone_id": "所在地区", "registration_zone": "注册地区",
+    "border_distance_m": "距边界（米）", "rule": "规则代码", "severity": "严重程度",
+    "article": "条款", "title": "问题", "message": "说明", "change": "变化代码",
+    "old_status": "原状态", "new_status": "新状态", "old_eligible": "原是否符合条件",
+    "new_eligible": "现是否符合条件", "moved_m": "移动距离（米）", "old_lon": "原经度",
+    "old_lat": "原纬度", "new_lon": "新经度", "new_lat": "新纬度", "description": "变化说明",
+    "stratum": "抽样层", "eligible": "符合条件", "rows": "行数",
+    **{status: STATUS["zh"][status] for status in ("violation", "review", "invalid")},
+}  # fmt: skip
+
+#: Why verify could not place a row, by coordinate issue (None: any other reason).
+VERIFY_ISSUES = {
+    "en": {
+        "missing": "a coordinate is missing",
+        "not_finite": "a coordinate is not a finite number",
+        "out_of_range": "the coordinates are outside the valid range of longitude and latitude",
+        "probably_swapped": "longitude and latitude look swapped "
+        "(the point lands in China only when swapped)",
+        "transform_failed": "the coordinates cannot be converted from their coordinate system",
+        None: "the coordinates cannot be placed on the map",
+    },
+    "zh": {
+        "missing": "缺少坐标",
+        "not_finite": "坐标不是有限数值",
+        "out_of_range": "坐标超出经纬度的有效范围",
+        "probably_swapped": "经度与纬度疑似填反（互换后该点才位于中国境内）",
+        "transform_failed": "坐标无法从其坐标系转换",
+        None: "坐标无法在地图上定位",
+    },
+}
+
+#: Every sentence verify writes. The Chinese follows the wording of the notice
+#: (工信部通函〔2024〕107号) and its Annex: 注册地, 服务设施所在地, 同一试点地区, 加速服务.
+VERIFY = {
+    "en": {
+        "no_region": "no pilot region",
+        "outside_registration": "This {kind} facility is in {where}, "
+        "but the operator is registered in {home}; "
+        "registration and every facility must be in the same pilot region",
+        "registration_outside_facility": "The operator's registration address "
+        "is outside every pilot region, "
+        "so none of its facilities can qualify",
+        "registration_outside": "The registration address is outside every pilot region",
+        "not_active": "{where} is not an active pilot region on the audit date",
+        "sentence": "{text} ({article}).",
+        "join": " ",
+        "compliant_registration": "Registration address in {where}, an active pilot region.",
+        "compliant": "In {where}, the operator's registration region.",
+        "invalid": "Cannot be checked: {why}.",
+        "inside": "inside {where}",
+        "outside_all": "outside every zone",
+        "metres": "{m:,.0f} m",
+        "in_band": "within the review band",
+        "accuracy": " (boundary accuracy {m:,.0f} m)",
+        "near": "{message} Located {side}, {metres} from a zone border{extra}: "
+        "confirm on the ground.",
+    },
+    "zh": {
+        "no_region": "试点地区以外",
+        "outside_registration": "该{kind}位于{where}，而运营者注册地在{home}；"
+        "注册地与服务设施所在地（含租用、购买的设施）应在同一试点地区内",
+        "registration_outside_facility": "运营者注册地不在任何试点地区内，其服务设施均不符合试点要求",
+        "registration_outside": "注册地不在任何试点地区内",
+        "not_active": "{where}在核查日不是有效的试点地区（已暂停、终止或尚未生效）",
+        "sentence": "{text}（{article}）。",
+        "join": "",
+        "compliant_registration": "注册地位于{where}，为有效的试点地区。",
+        "compliant": "位于{where}，与运营者注册地属同一试点地区。",
+        "invalid": "无法核查：{why}。",
+        "inside": "位于{where}范围内",
+        "outside_all": "不在任何试点地区内",
+        "metres": "{m:,.0f} 米",
+        "in_band": "在复核带内",
+        "accuracy": "（边界精度 {m:,.0f} 米）",
+        "near": "{message}该点{side}，距试点地区边界 {metres}{extra}，请现场核实。",
+    },
+}
+
+#: Facility kinds in verify's messages (English: the codes as filed).
+VERIFY_KINDS = {
+    "en": {kind: kind for kind in FACILITY_KINDS},
+    "zh": {
+        "registration": "注册地址", "idc": "互联网数据中心（IDC）设施", "cdn": "CDN节点",
+        "isp": "ISP服务点", "server": "服务器机房", "other": "服务设施",
+    },
+}  # fmt: skip
+
+#: address_message's sentences; ``{said}`` is what the address names, ``{lies}`` where the point is.
+ADDRESS = {
+    "en": {
+        "or": " or ",
+        "inside": " The address implies zone {zone}.",
+        "outside": " The address implies no pilot zone.",
+        "partial": " A zone covers only part of the district it names: the zone cannot be decided "
+        "from the address alone.",
+        "agrees": "The coordinate lies in {lies}, as the address says.",
+        "mismatch": "The address names {said} but the coordinate lies in {lies}, "
+        "{distance:,.0f} m from "
+        "it: check the coordinate and its coordinate system.",
+        "near_district_border": "The address names {said}; the coordinate lies in {lies}, "
+        "{distance:,.0f} m from it, within the divisions' accuracy ({band:,.0f} m): "
+        "neither agreement nor mismatch can be told.",
+        "ambiguous": "The address names a district without its province or city: {said}.",
+        "inconsistent": "The address names {said}, but not under the province or city it gives.",
+        "not_located": "The coordinate lies in no division (missing, unusable or outside China).",
+        "no_address": "No address.",
+        "not_found": "The address names no province, city or district pilotzone knows.",
+    },
+    "zh": {
+        "or": "或",
+        "inside": "按地址应属{zone}试点地区。",
+        "outside": "按地址不属于任何试点地区。",
+        "partial": "试点地区仅覆盖地址所写区县的一部分，无法仅凭地址判断所属试点地区。",
+        "agrees": "坐标位于{lies}，与地址一致。",
+        "mismatch": "地址写明{said}，但坐标位于{lies}，距其{distance:,.0f}米：请核实坐标及其坐标系。",
+        "near_district_border": "地址写明{said}；坐标位于{lies}，距其{distance:,.0f}米，"
+        "在区划数据精度（{band:,.0f}米）以内：无法判断是否一致。",
+        "ambiguous": "地址所写区县未注明所属省或市，无法唯一确定：{said}。",
+        "inconsistent": "地址写明{said}，但该区县不属于地址所写的省或市。",
+        "not_located": "坐标不在任何行政区划内（缺失、不可用或位于中国境外）。",
+        "no_address": "未填写地址。",
+        "not_found": "地址中未识别出已知的省、市或区县名称。",
+    },
+}
+
+#: audit.compare's change descriptions, and eligibility (True / False) in words.
+AUDIT = {
+    "en": {
+        "new_finding": "New finding: {title}", "resolved_finding": "Resolved: {title}",
+        "unchanged_finding": "Unchanged: {title}", "facility_added": "Facility added",
+        "facility_removed": "Facility removed", "facility_moved": "Moved {metres:,.0f} m",
+        "eligibility_changed": "Eligibility: {old} → {new}",
+        True: "eligible", False: "not eligible",
+    },
+    "zh": {
+        "new_finding": "新增问题：{title}", "resolved_finding": "已整改：{title}",
+        "unchanged_finding": "仍存在：{title}", "facility_added": "新增设施",
+        "facility_removed": "设施已撤销", "facility_moved": "位置移动 {metres:,.0f} 米",
+        "eligibility_changed": "试点资格：{old} → {new}",
+        True: "符合条件", False: "不符合条件",
+    },
+}  # fmt: skip
+#: Kind and tenure codes from the filing, in the verification map's popups (English: as filed).
+FILING = {
+    "en": {
+        **{kind: kind for kind in FACILITY_KINDS},
+        "owned": "owned", "rented": "rented", "purchased": "purchased",
+    },
+    "zh": {
+        "registration": "注册地址", "idc": "互联网数据中心（IDC）", "cdn": "CDN节点",
+        "isp": "ISP服务点", "server": "服务器机房", "other": "其他设施",
+        "owned": "自有", "rented": "租用", "purchased": "购买",
+    },
+}  # fmt: skip
+
+#: Every topic with both languages, by name (:data:`HEADERS_ZH` has Chinese only).
+TOPICS: dict[str, dict[str, dict[Any, str]]] = {
+    "STATUS": STATUS, "ZONE_STATUS": ZONE_STATUS, "CLI": CLI, "MAP": MAP,
+    "MAP_CHANGES": MAP_CHANGES, "MAP_SITES": MAP_SITES, "FILING": FILING, "REPORT": REPORT,
+    "VERIFY": VERIFY, "VERIFY_ISSUES": VERIFY_ISSUES, "VERIFY_KINDS": VERIFY_KINDS,
+    "ADDRESS": ADDRESS, "AUDIT": AUDIT,
+}  # fmt: skip
