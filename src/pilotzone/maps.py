@@ -80,6 +80,7 @@ from branca.element import Element, Figure, Link, MacroElement
 from folium.elements import JSCSSMixin
 from numpy.typing import NDArray
 
+from pilotzone._codes import CHANGES
 from pilotzone.crs import from_wgs84, geometry_from_wgs84, to_wgs84
 from pilotzone.errors import CRSError, InputError, PilotzoneError, Problem
 from pilotzone.rules import describe
@@ -607,8 +608,6 @@ def explore_changes(
     >>> m = explore_changes(pz.compare("audit-2024/", "audit-2025/"))  # doctest: +SKIP
     >>> save_map(m, "out/changes_map.html")  # doctest: +SKIP
     """
-    from pilotzone.audit import CHANGES
-
     text = _CHANGE_TEXT[lang]
     tiles, display_crs = _basemap(basemap)
     needed = ("change", "operator_id", "facility_id", "name", "old_lon", "old_lat", "new_lon",
