@@ -96,7 +96,9 @@ def locate(
     if _is_dask(lon):
         from pilotzone import parallel
 
-        return parallel.locate_dask(lon, lat, crs=crs, zones=zones, distance_limit_m=distance_limit_m)
+        return parallel.locate_dask(
+            lon, lat, crs=crs, zones=zones, distance_limit_m=distance_limit_m
+        )
     return _locate_in_memory(lon, lat, crs=crs, zones=zones, distance_limit_m=distance_limit_m)
 
 
