@@ -213,14 +213,15 @@ def verify_dask(
         table = (
             operators if isinstance(operators, pd.DataFrame) else pd.read_csv(operators, dtype=str)
         )
+    # On the empty frame first: a wrong ``lang`` is refused before the pass over the data.
+    sample = verify(_without_attrs(sites._meta_nonempty), operators=table, zones=zones, lang=lang)
+    meta = _unknown_categories(sample.iloc[:0])
     registrations = _without_attrs(
         sites[(sites["kind"] == "registration") & (sites["problems"] == "")].compute()
     )
     log.debug(
         "%d registration rows resolved across %d partitions", len(registrations), sites.npartitions
     )
-    sample = verify(_without_attrs(sites._meta_nonempty), operators=table, zones=zones, lang=lang)
-    meta = _unknown_categories(sample.iloc[:0])
     return sites.map_partitions(
         _verify_partition, _once(registrations), _once(zones), _once(table), lang, meta=meta
     )
