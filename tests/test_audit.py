@@ -450,7 +450,7 @@ def test_compare_refuses_a_folder_that_is_not_one_run(
 def test_write_changes_writes_a_manifest_last(
     results: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame], tmp_path: Path, zones: gpd.GeoDataFrame
 ) -> None:
-    from pilotzone.report import check_folder
+    from pilotzone.audit import check_folder
 
     paths = write_changes(pz.compare(*results), tmp_path, zones=zones)
     manifest = check_folder(tmp_path, manifest=CHANGE_FILES[-1], required=CHANGE_FILES[:-1])

@@ -600,6 +600,7 @@ def test_a_failed_write_leaves_the_previous_report_whole(
     reports: dict[str, dict[str, Path]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from pilotzone import report
+    from pilotzone.audit import check_folder
 
     folder = tmp_path / "out"
     folder.mkdir()
@@ -618,7 +619,7 @@ def test_a_failed_write_leaves_the_previous_report_whole(
     # No temporary file left behind; the manifest is gone, so the folder reads as unfinished.
     assert sorted(after) == sorted(set(before) - {"manifest.json"})
     with pytest.raises(InputError, match="manifest.json: missing"):
-        report.check_folder(folder)
+        check_folder(folder)
     assert after["findings.xlsx"] == before["findings.xlsx"]
     assert after["map.html"] == before["map.html"]  # not reached: the old one stays
 

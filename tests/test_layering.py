@@ -142,12 +142,6 @@ KNOWN_PRIVATE = {
     ("pilotzone.verify", "pilotzone.facilities"): (
         "verify imports _arrow, _category, _distinct, _services, _text from facilities (#17/#18)"
     ),
-    ("pilotzone.verify", "pilotzone.locate"): (
-        "verify imports locate._is_dask until its Dask dispatch moves to the public __init__"
-    ),
-    ("pilotzone.parallel", "pilotzone.report"): (
-        "parallel imports report's private writers: summary.json gets one owner (issue #18)"
-    ),
 }
 
 
@@ -202,18 +196,8 @@ def _path_back(start: str, goal: str) -> list[str] | None:
     return None
 
 
-_CYCLE = "verify -> parallel -> report -> verify"
 #: Modules still on an import cycle, and the imports that close it.
-KNOWN_CYCLES = {
-    "pilotzone": (
-        "audit and parallel import the package itself (for __version__); the version moves to "
-        "the ground layer (issue #18)"
-    ),
-    "pilotzone.audit": "audit imports the package itself (for __version__)",
-    "pilotzone.parallel": f"{_CYCLE}; parallel also imports the package itself",
-    "pilotzone.report": f"{_CYCLE}: report imports verify",
-    "pilotzone.verify": f"{_CYCLE}: verify hands Dask input to parallel",
-}
+KNOWN_CYCLES: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("module", _marked(sorted(SOURCES), KNOWN_CYCLES))
@@ -255,11 +239,7 @@ UPPER = [
     "dask_geopandas",
     "distributed",
 ]
-KNOWN_UPWARD = {
-    ("pilotzone.verify", "pilotzone.parallel"): (
-        "verify still hands Dask input to parallel; that dispatch moves to the public __init__"
-    ),
-}
+KNOWN_UPWARD: dict[tuple[str, str], str] = {}
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,7 @@ import pytest
 import shapely
 
 from pilotzone import maps
+from pilotzone._map_drawing import Drawing, band_shape, json_for_html
 from pilotzone._messages import MAP
 from pilotzone.crs import from_wgs84, geometry_from_wgs84
 from pilotzone.errors import CRSError, InputError, PilotzoneError
@@ -338,7 +339,7 @@ def test_changes_map_in_chinese_and_english(zones: gpd.GeoDataFrame) -> None:
     [HOSTILE, TEMPLATE_BREAKER, HOSTILE_OPERATOR, "</script><!--", "a & b \u2028 \u2029 {{ x }}"],
 )
 def test_json_data_cannot_end_its_script_element(text: str) -> None:
-    encoded = maps._json_for_html({"name": text})
+    encoded = json_for_html({"name": text})
     assert not set(encoded) & set("<>&\u2028\u2029")
     assert json.loads(encoded) == {"name": text}
 
@@ -355,7 +356,7 @@ def test_hostile_text_never_reaches_the_page_raw(page: str) -> None:
 
 
 def band_of(zones: gpd.GeoDataFrame, crs: str = "wgs84") -> Any:
-    return shapely.geometry.shape(maps._band_shape(zones, crs))
+    return shapely.geometry.shape(band_shape(zones, crs))
 
 
 def moved(lon: float, lat: float, azimuth: float, metres: float) -> shapely.Point:
@@ -394,7 +395,7 @@ def test_zones_simplified_for_display_only() -> None:
     )
     zones = synthetic_zones()
     zones.loc[0, "geometry"] = shapely.MultiPolygon([wiggly])
-    drawn = maps._Drawing([])
+    drawn = Drawing([])
     maps._draw_zones(drawn, zones, "wgs84", "en")
     (alpha, *_) = items(drawn.data(), "shape")
     shown = shapely.geometry.shape(alpha.at)

@@ -174,7 +174,7 @@ def test_read_facilities_numbers_rows_across_partitions(filing: pd.DataFrame) ->
     from pilotzone import parallel
 
     data = dd.from_pandas(filing, npartitions=PARTITIONS, sort=False)
-    got = parallel.read_facilities(data).compute(scheduler="sync")
+    got = parallel.read_facilities_dask(data).compute(scheduler="sync")
     expected = pz.read_facilities(filing)
     same(got, expected)
     assert got["problems"].str.contains("duplicate of row").sum() == 1  # in the last partition
@@ -192,7 +192,7 @@ def test_verify_of_dask_geopandas_input(client: Any, filing: pd.DataFrame, zones
 def test_verify_of_already_read_input(client: Any, filing: pd.DataFrame, zones: Any) -> None:
     from pilotzone import parallel
 
-    sites = parallel.read_facilities(
+    sites = parallel.read_facilities_dask(
         dd.from_pandas(filing, npartitions=PARTITIONS, sort=False)
     ).persist()
     same(pz.verify(sites, zones=zones).compute(), pz.verify(filing, zones=zones))
@@ -378,7 +378,7 @@ def test_verify_files_writes_one_run_under_a_manifest(
     written = gpd.read_parquet(out / "facilities")
     assert len(written) == len(filing) and set(written["filed_status"]) == {"approved"}
     assert len(pd.read_parquet(out / "findings")) == len(pz.findings(pz.verify(filed, zones=zones)))
-    from pilotzone.report import check_folder
+    from pilotzone.audit import check_folder
 
     manifest = check_folder(out, required=("summary.json",))
     parts = sorted(

@@ -27,6 +27,8 @@ import pytest
 import pilotzone
 from pilotzone import report
 from pilotzone import errors
+from pilotzone._files import write_atomic
+from pilotzone.audit import check_folder
 from pilotzone.errors import CRSError
 from pilotzone.facilities import read_facilities
 from pilotzone.report import FILES, write_report
@@ -290,7 +292,7 @@ def test_neutralised(value: Any, expected: Any) -> None:
 def test_negative_numbers_stay_numbers_in_csv_and_xlsx(tmp_path: Path) -> None:
     table = pd.DataFrame({"text": ["-3.5", "=A1", "\tx"], "number": [-3.5, 2.0, float("nan")]})
     path = tmp_path / "t.csv"
-    report._write_atomic(path, lambda f: report._write_csv(table, f))
+    write_atomic(path, lambda f: report._write_csv(table, f))
     assert path.read_text("utf-8-sig").splitlines() == [
         "text,number",
         "'-3.5,-3.5",
@@ -469,7 +471,7 @@ def test_a_crash_keeps_the_previous_file(tmp_path: Path) -> None:
         raise OSError(28, "No space left on device")
 
     with pytest.raises(OSError, match="No space left"):
-        report._write_atomic(path, half_then_crash)
+        write_atomic(path, half_then_crash)
     assert path.read_bytes() == b"previous run\n"
     assert leftovers(tmp_path) == []
 
@@ -555,7 +557,7 @@ def test_the_manifest_names_every_file_with_its_sha256(written: dict[str, Path])
         data = written[name].read_bytes()
         assert entry == {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}, name
     assert manifest["writer"] == "write_report" and manifest["run_id"]
-    assert report.check_folder(written[report.MANIFEST].parent)["run_id"] == manifest["run_id"]
+    assert check_folder(written[report.MANIFEST].parent)["run_id"] == manifest["run_id"]
 
 
 def test_a_run_that_stops_half_way_leaves_no_manifest(
@@ -574,7 +576,7 @@ def test_a_run_that_stops_half_way_leaves_no_manifest(
         write_report(result, tmp_path, zones=zones)  # new summary.json, old map.html
     assert not (tmp_path / report.MANIFEST).exists()
     with pytest.raises(pilotzone.InputError, match=r"manifest\.json: missing"):
-        report.check_folder(tmp_path)
+        check_folder(tmp_path)
 
 
 def test_a_file_from_another_run_is_refused_by_name(
@@ -584,10 +586,10 @@ def test_a_file_from_another_run_is_refused_by_name(
     two = write_report(result.iloc[:3], tmp_path / "two", zones=zones)
     one["summary.json"].write_bytes(two["summary.json"].read_bytes())
     with pytest.raises(pilotzone.InputError, match=r"summary\.json: differs from"):
-        report.check_folder(tmp_path / "one")
+        check_folder(tmp_path / "one")
     one["summary.json"].unlink()
     with pytest.raises(pilotzone.InputError, match=r"summary\.json: missing, though"):
-        report.check_folder(tmp_path / "one")
+        check_folder(tmp_path / "one")
 
 
 @pytest.mark.parametrize(
@@ -597,7 +599,7 @@ def test_a_file_from_another_run_is_refused_by_name(
 def test_a_broken_manifest_is_refused(tmp_path: Path, manifest: bytes) -> None:
     (tmp_path / report.MANIFEST).write_bytes(manifest)
     with pytest.raises(pilotzone.InputError, match=r"manifest\.json: (not a pilot|names a file)"):
-        report.check_folder(tmp_path)
+        check_folder(tmp_path)
 
 
 def test_stale_temporaries_are_removed_and_nothing_else(
@@ -648,7 +650,7 @@ def test_a_full_disk_says_how_many_bytes_were_to_be_written(
 
     monkeypatch.setattr(report.os, "fsync", full)
     with pytest.raises(errors.OutputError, match=r"summary\.json: No space left.*\(1,234 bytes"):
-        report._write_atomic(tmp_path / "summary.json", b"x" * 1234)
+        write_atomic(tmp_path / "summary.json", b"x" * 1234)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -682,7 +684,7 @@ def test_write_sites_writes_a_manifest_last(zones: Any, tmp_path: Path) -> None:
         pd.DataFrame(sites.drop(columns="geometry")), sites, feasible, tmp_path, zones=zones
     )
     assert [p.name for p in paths] == list(report.SITE_FILES)
-    manifest = report.check_folder(
+    manifest = check_folder(
         tmp_path, manifest="sites_manifest.json", required=report.SITE_FILES[:-1]
     )
     assert list(manifest["files"]) == list(report.SITE_FILES[:-1])

@@ -17,7 +17,7 @@ The public API, in the order a coordinate travels::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pilotzone._compat import is_dask_collection as _is_dask
 from pilotzone.address import address_check
@@ -28,10 +28,10 @@ from pilotzone.facilities import read_facilities
 from pilotzone.locate import locate as _locate_in_memory
 from pilotzone.report import write_report
 from pilotzone.siting import feasible_area, site
-from pilotzone.verify import findings, summarize, verify
+from pilotzone._version import __version__
+from pilotzone.verify import findings, summarize
+from pilotzone.verify import verify as _verify_in_memory
 from pilotzone.zones import load_zones
-
-__version__ = "0.1.0"
 
 __all__ = [
     "BoundaryDataError",
@@ -67,7 +67,7 @@ def locate(
 
     Arrays and pandas Series go to the engine, :func:`pilotzone.locate.locate`,
     which documents the parameters and the result; Dask Series go to
-    :func:`pilotzone.parallel.locate` (``pip install pilotzone[dask]``), which
+    :func:`pilotzone.parallel.locate_dask` (``pip install pilotzone[dask]``), which
     gives the same columns lazily.
 
     Parameters
@@ -96,8 +96,63 @@ def locate(
     if _is_dask(lon):
         from pilotzone import parallel
 
-        return parallel.locate(lon, lat, crs=crs, zones=zones, distance_limit_m=distance_limit_m)
+        return parallel.locate_dask(
+            lon, lat, crs=crs, zones=zones, distance_limit_m=distance_limit_m
+        )
     return _locate_in_memory(lon, lat, crs=crs, zones=zones, distance_limit_m=distance_limit_m)
+
+
+def verify(
+    facilities: Any,
+    *,
+    operators: Any = None,
+    as_of: Any = None,
+    zones: Any = None,
+    lang: Literal["en", "zh"] = "en",
+) -> Any:
+    """Check every row of a filing against the pilot program's siting rules.
+
+    Filings in memory (or paths) go to :func:`pilotzone.verify.verify`, which
+    documents the parameters, the result and the rules; a Dask (Geo)DataFrame
+    goes to :func:`pilotzone.parallel.verify_dask` (``pip install
+    pilotzone[dask]``), which gives the same result lazily.
+
+    Parameters
+    ----------
+    facilities : GeoDataFrame, DataFrame, path or dask.dataframe.DataFrame
+        A filing as returned by :func:`read_facilities`; anything else is read
+        with it first (so it must say its coordinate system).
+    operators : DataFrame or path, optional
+        One row per operator with ``operator_id`` and ``services``.
+    as_of : str or datetime.date, optional
+        Audit date; default today.
+    zones : GeoDataFrame, optional
+        Zones as returned by :func:`load_zones`; default those in force on ``as_of``.
+    lang : {"en", "zh"}, default "en"
+        Language of ``message``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or dask_geopandas.GeoDataFrame
+        The filing with ``zone_id``, ``status``, ``reasons``, ``message`` and
+        the other columns of :func:`pilotzone.verify.verify`.
+
+    Examples
+    --------
+    >>> import pandas as pd, pilotzone as pz
+    >>> filing = pd.DataFrame({
+    ...     "operator_id": ["A", "A"], "kind": ["registration", "cdn"],
+    ...     "lon": [121.5044, 114.0579], "lat": [31.2397, 22.5431], "crs": "wgs84"})
+    >>> pz.verify(filing)["status"].tolist()
+    ['compliant', 'violation']
+    """
+    if _is_dask(facilities):
+        from pilotzone import parallel
+
+        return parallel.verify_dask(
+            facilities, operators=operators, as_of=as_of, zones=zones, lang=lang
+        )
+    return _verify_in_memory(facilities, operators=operators, as_of=as_of, zones=zones, lang=lang)
 
 
 def __getattr__(name: str) -> Any:

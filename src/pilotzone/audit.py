@@ -60,13 +60,14 @@ import pyproj
 import shapely
 
 from pilotzone._codes import CHANGES, NO_ZONE
+from pilotzone._files import check_folder
 from pilotzone._messages import AUDIT, check_lang
+from pilotzone._version import __version__
 from pilotzone.errors import InputError, Problem
-from pilotzone.report import check_folder
 from pilotzone.rules import describe
 from pilotzone.verify import findings, summarize, verify
 
-__all__ = ["CHANGES", "MOVE_THRESHOLD_M", "NO_ZONE", "compare", "sample"]
+__all__ = ["CHANGES", "MOVE_THRESHOLD_M", "NO_ZONE", "check_folder", "compare", "sample"]
 
 log = logging.getLogger(__name__)
 
@@ -162,8 +163,6 @@ def sample(
     drawn = table.loc[chosen["operator_id"]].reset_index()
     drawn.insert(1, "stratum", chosen["stratum"].to_numpy())
     population_text = "".join(f"{i}\t{s}\n" for i, s in zip(ids, strata, strict=True))
-    import pilotzone
-
     drawn.attrs["sample"] = {
         "method": METHOD,
         "seed": seed,
@@ -176,7 +175,7 @@ def sample(
         },
         **info,
         "population_sha256": hashlib.sha256(population_text.encode("utf-8")).hexdigest(),
-        "pilotzone_version": pilotzone.__version__,
+        "pilotzone_version": __version__,
         "numpy_version": np.__version__,
     }
     if count > len(ids):
@@ -251,7 +250,7 @@ def _result(
 
 def _read_folder(folder: Path) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     """The result a ``pilotzone verify --out`` folder holds (facilities.geojson, summary.json),
-    once :func:`pilotzone.report.check_folder` finds the folder is one whole run."""
+    once :func:`check_folder` finds the folder is one whole run."""
     geojson, summary_path = folder / "facilities.geojson", folder / "summary.json"
     missing = [p.name for p in (geojson, summary_path) if not p.is_file()]
     if missing:
@@ -306,7 +305,7 @@ def compare(
         --out`` folder, or a filing (verified first, against ``zones``). A
         folder is read only when it is one whole run: its ``manifest.json``
         present and every file it names unchanged
-        (:func:`pilotzone.report.check_folder`).
+        (:func:`check_folder`).
     zones : GeoDataFrame, optional
         The zones to verify filings against; by default today's shipped zones.
     lang : {"en", "zh"}, default "en"

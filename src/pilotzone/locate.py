@@ -75,7 +75,6 @@ from numpy.typing import ArrayLike, NDArray
 
 from pilotzone import _geodesy as geodesy
 from pilotzone._codes import COORDINATE_ISSUES
-from pilotzone._compat import is_dask_collection
 from pilotzone.crs import is_lonlat, normalize_crs, to_wgs84
 
 __all__ = ["COORDINATE_ISSUES", "locate"]
@@ -100,7 +99,6 @@ _BUCKETS_PER_ZONE = 1 << 20
 _PLANAR_TOLERANCE_M = 0.5  # a planar distance is given when it is surely this close to the true one
 _Nearest = tuple[NDArray[np.intp], NDArray[np.float64]]  # segment per point (-1: none), distance (inf: none)
 _PAIRS_AT_BUILD = 1 << 21  # (bucket, segment) pairs examined per zone while bucketing
-_is_dask = is_dask_collection  # verify.py imports it by this name until its Dask dispatch moves
 
 
 def locate(

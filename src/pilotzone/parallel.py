@@ -5,13 +5,13 @@ this module (it is the only one that imports dask; ``pip install
 pilotzone[dask]``). Each function returns a lazy collection whose computed
 values equal those of the in-memory function on the computed input:
 
-* :func:`locate` maps :func:`pilotzone.locate.locate` over the partitions of
+* :func:`locate_dask` maps :func:`pilotzone.locate.locate` over the partitions of
   two aligned Dask Series.
-* :func:`read_facilities` validates every partition with
+* :func:`read_facilities_dask` validates every partition with
   :func:`pilotzone.read_facilities`; rows with problems are kept and marked.
   ``source_row`` counts across partitions (so it equals the in-memory
   reader's), which costs one pass over the data to learn partition lengths.
-* :func:`verify` first computes the small table of every operator's
+* :func:`verify_dask` first computes the small table of every operator's
   registration rows (one pass), then checks each partition together with the
   registration rows of the operators it holds, so an operator's registration
   and facilities may sit in different partitions.
@@ -48,25 +48,15 @@ import pandas as pd
 import pyarrow as pa
 from dask.dataframe.utils import clear_known_categories
 
-from pilotzone._codes import NOT_CHECKED, OUTSIDE_ZONES
+from pilotzone._files import OutputRun, json_bytes, sha256
 from pilotzone.errors import InputError, Problem
-from pilotzone.facilities import read_facilities as _read_frame
-from pilotzone.locate import COORDINATE_ISSUES
-from pilotzone.locate import locate as _locate_frame
-from pilotzone.report import (
-    OutputRun,
-    _json_bytes,
-    _plain,
-    _sha256,
-    _zone_data,
-    _zone_key,
-)
-from pilotzone.rules import RULES
-from pilotzone.verify import STATUSES, filed_names, findings, keep_filed, summarize
-from pilotzone.verify import verify as _verify_frame
+from pilotzone.facilities import read_facilities
+from pilotzone.locate import COORDINATE_ISSUES, locate
+from pilotzone.report import build_summary, tally
+from pilotzone.verify import STATUSES, filed_names, findings, keep_filed, summarize, verify
 from pilotzone.zones import load_zones
 
-__all__ = ["locate", "read_facilities", "verify", "verify_files"]
+__all__ = ["locate_dask", "read_facilities_dask", "verify_dask", "verify_files"]
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +65,7 @@ _PARTS = ("facilities", "findings")  # the folders of verify_files' Parquet outp
 _PART = re.compile(r"part\.[0-9]+\.parquet")  # how Dask names the files it writes there
 
 
-def locate(
+def locate_dask(
     lon: dd.Series,
     lat: dd.Series,
     *,
@@ -133,7 +123,7 @@ def _locate_partition(
     crs: Any,
     distance_limit_m: float | None,
 ) -> pd.DataFrame:
-    return _locate_frame(lon, lat, crs=crs, zones=zones, distance_limit_m=distance_limit_m)
+    return locate(lon, lat, crs=crs, zones=zones, distance_limit_m=distance_limit_m)
 
 
 def _once(value: Any) -> Any:
@@ -141,7 +131,7 @@ def _once(value: Any) -> Any:
     return dask.delayed(value, pure=True, traverse=False)
 
 
-def read_facilities(data: dd.DataFrame, *, crs: Any = None) -> dask_geopandas.GeoDataFrame:
+def read_facilities_dask(data: dd.DataFrame, *, crs: Any = None) -> dask_geopandas.GeoDataFrame:
     """:func:`pilotzone.read_facilities` for every partition of a Dask (Geo)DataFrame.
 
     Parameters
@@ -181,10 +171,10 @@ def _read_partition(
     offset = offsets[partition_info["number"]] if partition_info else 0
     if len(part) == 0:  # read_facilities refuses an empty filing; an empty partition is no error
         return _read_partition(part.iloc[:0].reindex([0]), crs=crs, offsets=[0]).iloc[:0]
-    return _read_frame(part, crs=crs, first_row=offset + 1)
+    return read_facilities(part, crs=crs, first_row=offset + 1)
 
 
-def verify(
+def verify_dask(
     facilities: dd.DataFrame,
     *,
     operators: Any = None,
@@ -197,7 +187,7 @@ def verify(
     Parameters
     ----------
     facilities : dask.dataframe.DataFrame or dask_geopandas.GeoDataFrame
-        A filing, raw (read here with :func:`read_facilities`) or already
+        A filing, raw (read here with :func:`read_facilities_dask`) or already
         read. Persist a read filing to spare the second reading.
     operators : DataFrame or path, optional
         As for :func:`pilotzone.verify`; a file is read here, on the client.
@@ -216,21 +206,22 @@ def verify(
     over the data, whose result is one row per registration.
     """
     zones = load_zones(as_of=as_of) if zones is None else zones
-    sites = facilities if _is_read(facilities) else read_facilities(facilities)
+    sites = facilities if _is_read(facilities) else read_facilities_dask(facilities)
     sites, _ = keep_filed(sites)  # renamed here, once, so no partition needs to
     table = None
     if operators is not None:
         table = (
             operators if isinstance(operators, pd.DataFrame) else pd.read_csv(operators, dtype=str)
         )
+    # On the empty frame first: a wrong ``lang`` is refused before the pass over the data.
+    sample = verify(_without_attrs(sites._meta_nonempty), operators=table, zones=zones, lang=lang)
+    meta = _unknown_categories(sample.iloc[:0])
     registrations = _without_attrs(
         sites[(sites["kind"] == "registration") & (sites["problems"] == "")].compute()
     )
     log.debug(
         "%d registration rows resolved across %d partitions", len(registrations), sites.npartitions
     )
-    sample = _verify_frame(_without_attrs(sites._meta_nonempty), operators=table, zones=zones, lang=lang)
-    meta = _unknown_categories(sample.iloc[:0])
     return sites.map_partitions(
         _verify_partition, _once(registrations), _once(zones), _once(table), lang, meta=meta
     )
@@ -283,7 +274,7 @@ def _verify_partition(
     part = _without_attrs(part)
     theirs = registrations[registrations["operator_id"].isin(part["operator_id"].unique())]
     both = _concat(part, theirs) if len(theirs) else part
-    return _verify_frame(both, operators=operators, zones=zones, lang=lang).iloc[: len(part)]
+    return verify(both, operators=operators, zones=zones, lang=lang).iloc[: len(part)]
 
 
 def _concat(first: gpd.GeoDataFrame, second: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -368,10 +359,10 @@ def verify_files(
         log.info("verifying %d files on %s", len(files), client.scheduler.address)
         # Validation is the costly part: validate once into a scratch copy that both of
         # verify's passes read back, rather than validating every row twice.
-        read = read_facilities(_read_parquet(files), crs=crs)
+        read = read_facilities_dask(_read_parquet(files), crs=crs)
         read.to_parquet(scratch, write_index=True, schema=_dictionaries(read._meta))
         sites = dask_geopandas.read_parquet(scratch)
-        result = verify(sites, operators=operators, zones=zones, lang=lang)
+        result = verify_dask(sites, operators=operators, zones=zones, lang=lang)
         found = result.map_partitions(_findings, meta=_findings(result._meta))
         _, _, counts, per_operator = dask.compute(
             result.to_parquet(
@@ -380,7 +371,7 @@ def verify_files(
             found.to_parquet(
                 folder / "findings", compute=False, write_index=False, schema=_dictionaries(found._meta)
             ),
-            result.map_partitions(_counts, meta=_counts(result._meta)),
+            result.map_partitions(tally, meta=tally(result._meta)),
             result.map_partitions(summarize, meta=summarize(result._meta)),
         )
     finally:
@@ -392,7 +383,7 @@ def verify_files(
     for part in _PARTS:
         for path in sorted((folder / part).iterdir(), key=lambda p: p.name):
             run.add(f"{part}/{path.name}")
-    run.write("summary.json", _json_bytes(summary))
+    run.write("summary.json", json_bytes(summary))
     run.finish()
     return summary
 
@@ -452,24 +443,6 @@ def _findings(result: gpd.GeoDataFrame) -> pd.DataFrame:
     )
 
 
-def _counts(result: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Rows by status, by zone (as ``summary.json`` keys them) and by rule, in one long table."""
-    status = result["status"].astype(str)
-    zone = pd.Series(
-        [_zone_key(z, s) for z, s in zip(result["zone_id"].tolist(), status.tolist(), strict=True)],
-        dtype=object,
-    )
-    codes = result["reasons"].astype(object).str.split(";").explode()
-    tables = {"status": status, "zone": zone, "rule": codes[codes != ""]}
-    frames = [
-        pd.DataFrame({"what": what, "key": values.astype(object).to_numpy()})
-        for what, values in tables.items()
-    ]
-    both = pd.concat(frames, ignore_index=True)
-    counted = both.groupby(["what", "key"]).size().rename("count").reset_index()
-    return counted.astype({"what": object, "key": object, "count": "int64"})
-
-
 def _summary(
     counts: pd.DataFrame,
     per_operator: pd.DataFrame,
@@ -480,22 +453,6 @@ def _summary(
     """``summary.json`` (see :mod:`pilotzone.report`) from the partitions' tallies."""
     import datetime as dt
 
-    import pilotzone
-
-    total = counts.groupby(["what", "key"])["count"].sum()
-
-    def tally(what: str) -> dict[str, int]:
-        return (
-            {k: int(v) for k, v in total[what].items()}
-            if what in total.index.get_level_values(0)
-            else {}
-        )
-
-    by_status = {s: tally("status").get(s, 0) for s in STATUSES}
-    zone_counts = tally("zone")
-    order = [*zones["zone_id"].tolist(), OUTSIDE_ZONES, NOT_CHECKED]
-    order += sorted(set(zone_counts) - set(order))
-    rows = sum(by_status.values())
     operators = per_operator.groupby(level=0, sort=True).agg(
         registration_zone=("registration_zone", "first"),
         rows=("rows", "sum"),
@@ -503,31 +460,17 @@ def _summary(
         eligible=("eligible", "all"),
         needs_review=("needs_review", "any"),
     )
-    return {
-        "generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "pilotzone_version": pilotzone.__version__,
-        "input": {
-            "file": ", ".join(Path(f).name for f in files),
-            "sha256": None,
-            "files": [{"file": Path(f).name, "sha256": _sha256(Path(f))} for f in files],
-        },
-        "as_of": zones.attrs.get("as_of"),
-        "zone_data": _zone_data(zones),
-        "renamed_columns": renamed,
-        "rows": rows,
-        "all_compliant": by_status["compliant"] == rows,
-        "by_status": by_status,
-        "by_zone": {key: zone_counts.get(key, 0) for key in order},
-        "by_rule": {code: tally("rule").get(code, 0) for code in RULES},
-        "operators": [
-            {
-                "operator_id": _plain(operator_id),
-                "registration_zone": _plain(row["registration_zone"]),
-                "eligible": bool(row["eligible"]),
-                "needs_review": bool(row["needs_review"]),
-                "rows": int(row["rows"]),
-                **{s: int(row[s]) for s in STATUSES},
-            }
-            for operator_id, row in operators.iterrows()
-        ],
+    source = {
+        "file": ", ".join(Path(f).name for f in files),
+        "sha256": None,
+        "files": [{"file": Path(f).name, "sha256": sha256(Path(f))} for f in files],
     }
+    return build_summary(
+        counts,
+        operators,
+        zones,
+        generated_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        source=source,
+        as_of=zones.attrs.get("as_of"),
+        renamed=renamed,
+    )

@@ -35,7 +35,7 @@ file or the new one, never half of one, and no temporary file.
 first, the files are written, and the manifest naming them with their SHA-256
 is written last. A folder without its manifest is from a run that did not
 finish; a file whose SHA-256 differs from the manifest's is from another run
-or was edited. :func:`check_folder` tells which, and ``pilotzone diff`` and
+or was edited. :func:`pilotzone.audit.check_folder` tells which, and ``pilotzone diff`` and
 :func:`pilotzone.compare` refuse such a folder. Temporary files that a killed
 run left (hidden, named ``.<file>.<pid>.<random>.tmp`` after one of the output
 names, from a process that no longer runs) are removed at the start of the
@@ -61,23 +61,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import decimal
-import errno
 import hashlib
-import html
 import io
 import json
 import logging
-import math
 import os
 import re
-import secrets
-import shutil
-import stat
-import time
 import zipfile
-from collections.abc import Callable, Iterator
-from pathlib import Path, PurePosixPath
+from collections.abc import Iterator
+from pathlib import Path
 from typing import IO, Any, Literal
 
 import geopandas as gpd
@@ -86,8 +78,23 @@ import pandas as pd
 import shapely
 
 from pilotzone._codes import NOT_CHECKED, OUTSIDE_ZONES
+from pilotzone._files import (
+    CHANGE_FILES,
+    FILES,
+    MANIFEST,
+    SITE_FILES,
+    OutputRun,
+    json_bytes,
+    plain,
+    sha256,
+    sweep,
+    temporary,
+    write_atomic,
+)
 from pilotzone._messages import HEADERS_ZH, REPORT, check_lang
-from pilotzone.errors import CRSError, InputError, OutputError, Problem
+from pilotzone._report_html import report_html
+from pilotzone._version import __version__
+from pilotzone.errors import CRSError
 from pilotzone.rules import RULES, cite, describe
 from pilotzone.verify import STATUSES, findings, summarize
 
@@ -99,7 +106,8 @@ __all__ = [
     "MAX_FINDINGS_PER_OPERATOR",
     "SITE_FILES",
     "OutputRun",
-    "check_folder",
+    "build_summary",
+    "tally",
     "write_changes",
     "write_report",
     "write_sample",
@@ -110,22 +118,6 @@ log = logging.getLogger(__name__)
 
 Lang = Literal["en", "zh"]
 
-#: The manifest of a ``verify --out`` folder: written last, naming the run's files.
-MANIFEST = "manifest.json"
-#: The files :func:`write_report` writes, in the order it writes them (the manifest last).
-FILES = (
-    "facilities.geojson",
-    "findings.csv",
-    "findings.xlsx",
-    "summary.json",
-    "map.html",
-    "report.html",
-    MANIFEST,
-)
-#: The files :func:`write_changes` writes, in the order it writes them (the manifest last).
-CHANGE_FILES = ("changes.csv", "changes.json", "changes_map.html", "changes_manifest.json")
-#: The files :func:`write_sites` writes, in the order it writes them (the manifest last).
-SITE_FILES = ("sites.csv", "feasible_area.geojson", "sites_map.html", "sites_manifest.json")
 #: At most this many findings of one operator are listed in report.html
 #: (all of them are in findings.csv and findings.xlsx).
 MAX_FINDINGS_PER_OPERATOR = 200
@@ -133,11 +125,6 @@ MAX_FINDINGS_PER_OPERATOR = 200
 #: the report would double its size and print no better.
 MAX_EMBEDDED_MAP_CHARS = 10_000_000
 
-#: How large a manifest may be read (a Dask run lists one entry per partition file).
-_MAX_MANIFEST_BYTES = 64 * 1024 * 1024
-_TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[0-9a-f]{8}\.tmp")
-_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FOLIUM_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9A-Za-z])")
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -222,285 +209,39 @@ def write_report(
     table = findings(result)
     if lang != "en":
         table["title"] = [describe(code, lang) for code in table["rule"]]
-    summary = _summary(result, zones, stamp)
+    summary = build_summary(
+        tally(result),
+        summarize(result),
+        zones,
+        generated_at=stamp,
+        source={"file": result.attrs.get("source"), "sha256": result.attrs.get("source_sha256")},
+        as_of=result.attrs.get("as_of") or zones.attrs.get("as_of"),
+        renamed=result.attrs.get("renamed_columns", {}),
+    )
     run = OutputRun(folder, writer="write_report")
     geojson = run.write("facilities.geojson", lambda f: _write_geojson(result, f))
     paths = {"facilities.geojson": geojson}
     shown = _localised(table, lang)
     paths["findings.csv"] = run.write("findings.csv", lambda f: _write_csv(shown, f))
     paths["findings.xlsx"] = run.write("findings.xlsx", _xlsx_bytes(shown, summary["as_of"]))
-    paths["summary.json"] = run.write("summary.json", _json_bytes(summary))
+    paths["summary.json"] = run.write("summary.json", json_bytes(summary))
     page = _map_page(result, zones, folder, basemap, lang)
     paths["map.html"] = run.write("map.html", page.encode("utf-8"))
-    report = _report_html(result, table, summary, zones, page, lang)
+    report = report_html(
+        table,
+        summary,
+        zones,
+        page,
+        lang,
+        text=REPORT[lang],
+        unzoned=(OUTSIDE_ZONES, NOT_CHECKED),
+        max_findings=MAX_FINDINGS_PER_OPERATOR,
+        max_map_chars=MAX_EMBEDDED_MAP_CHARS,
+    )
     paths["report.html"] = run.write("report.html", report.encode("utf-8"))
     paths[MANIFEST] = run.finish()
     log.info("report written to %s (%d files)", folder, len(paths))
     return paths
-
-
-# --------------------------------------------------------------------------- writing
-
-
-def _temporary(path: Path) -> Path:
-    # Hidden, in the same folder (os.replace is atomic only within a file system),
-    # and unique, so two runs writing the same folder never share a temporary file.
-    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-
-
-def _write_atomic(path: Path, content: bytes | Callable[[IO[bytes]], Any]) -> dict[str, Any]:
-    """Write ``path`` through a temporary file in its folder, then :func:`os.replace` it.
-
-    ``content`` is the bytes, or a function that writes them to a binary file.
-    On any exception, KeyboardInterrupt included, the temporary file is removed
-    and ``path`` is left as it was; a full disk raises :class:`OutputError`.
-    Returns the file's manifest entry: its ``sha256`` and size in ``bytes``.
-    """
-    temporary = _temporary(path)
-    try:
-        with open(temporary, "xb") as file:
-            if isinstance(content, bytes):
-                file.write(content)
-            else:
-                content(file)
-            file.flush()
-            os.fsync(file.fileno())
-        entry = {"sha256": _sha256(temporary), "bytes": temporary.stat().st_size}
-        os.replace(temporary, path)
-    except OSError as error:
-        written = temporary.stat().st_size if temporary.exists() else 0
-        temporary.unlink(missing_ok=True)
-        if error.errno in _DISK_FULL:
-            needed = len(content) if isinstance(content, bytes) else None
-            raise _disk_full(path, error, needed, written) from error
-        raise
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return entry
-
-
-def _disk_full(path: Path, error: OSError, needed: int | None, written: int) -> OutputError:
-    try:
-        free = f"{shutil.disk_usage(path.parent).free:,} bytes free"
-    except OSError:
-        free = "free space unknown"
-    size = f"{needed:,} bytes to write" if needed is not None else f"{written:,} bytes written"
-    reason = error.strerror or os.strerror(error.errno or errno.ENOSPC)
-    full = OutputError(error.errno, f"cannot write {path}: {reason} ({size}, {free})")
-    full.filename = str(path)
-    return full
-
-
-def _sweep(folder: Path, names: set[str]) -> None:
-    """Remove the temporary files of ``names`` that runs no longer running left in ``folder``."""
-    for entry in os.scandir(folder):
-        found = _TEMPORARY.fullmatch(entry.name)
-        if found is None or found["name"] not in names or entry.is_dir(follow_symlinks=False):
-            continue
-        if not _alive(int(found["pid"]), entry):
-            log.info("removing %s, left by a run that did not finish", entry.path)
-            Path(entry.path).unlink(missing_ok=True)
-
-
-def _alive(pid: int, entry: os.DirEntry[str]) -> bool:
-    """Whether the process that made a temporary file may still be writing it."""
-    if pid == os.getpid():
-        return True
-    if os.name != "posix":  # no harmless way to ask: a day-old temporary file is abandoned
-        return time.time() - entry.stat(follow_symlinks=False).st_mtime < 86_400
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
-
-
-class OutputRun:
-    """One run's files in a folder, written as one unit under a manifest written last.
-
-    Creating it creates the folder, removes the previous manifest (so a run
-    that stops half way leaves no manifest, and readers can tell) and the
-    temporary files of pilotzone's output names that killed runs left. Each
-    :meth:`write` is atomic; :meth:`finish` writes the manifest::
-
-        {"manifest": 1, "run_id": "...", "writer": "write_report",
-         "pilotzone_version": "...", "generated_at": "2025-01-01T00:00:00Z",
-         "files": {"facilities.geojson": {"sha256": "...", "bytes": 1234}, ...}}
-
-    ``files`` maps each file's path relative to the folder (``/``-separated)
-    to its SHA-256 and size, in the order written. :func:`check_folder`
-    checks a folder against it.
-
-    Parameters
-    ----------
-    folder : str or os.PathLike
-        The folder; created if missing. Other files in it are left alone.
-    writer : str
-        What writes the run, recorded in the manifest.
-    manifest : str, default :data:`MANIFEST`
-        The manifest's name in the folder.
-    """
-
-    def __init__(
-        self, folder: str | os.PathLike[str], *, writer: str, manifest: str = MANIFEST
-    ) -> None:
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.manifest = self.folder / manifest
-        self.writer = writer
-        self.run_id = f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{secrets.token_hex(6)}"
-        self.files: dict[str, dict[str, Any]] = {}
-        self.manifest.unlink(missing_ok=True)
-        _sweep(self.folder, {*FILES, *CHANGE_FILES, *SITE_FILES})
-
-    def write(self, name: str, content: bytes | Callable[[IO[bytes]], Any]) -> Path:
-        """Write the file ``name`` of the folder atomically: the bytes, or what a function writes
-        to the binary file it is given."""
-        path = self.folder / name
-        self.files[name] = _write_atomic(path, content)
-        return path
-
-    def add(self, name: str) -> None:
-        """Enter a file written by others (a Dask worker) in the manifest.
-
-        ``name`` is its path relative to the folder, ``/``-separated."""
-        path = self.folder / name
-        self.files[name] = {"sha256": _sha256(path), "bytes": path.stat().st_size}
-
-    def finish(self) -> Path:
-        """Write the manifest, last. Returns its path."""
-        import pilotzone
-
-        record = {
-            "manifest": 1,
-            "run_id": self.run_id,
-            "writer": self.writer,
-            "pilotzone_version": pilotzone.__version__,
-            "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "files": self.files,
-        }
-        _write_atomic(self.manifest, _json_bytes(record))
-        return self.manifest
-
-
-def check_folder(
-    folder: str | os.PathLike[str], *, required: tuple[str, ...] = (), manifest: str = MANIFEST
-) -> dict[str, Any]:
-    """Check that a folder holds one whole run: its manifest, and every file it names unchanged.
-
-    Parameters
-    ----------
-    folder : str or os.PathLike
-        A folder written by :func:`write_report` (or another writer with an
-        :class:`OutputRun`).
-    required : tuple of str
-        Files the manifest must name.
-    manifest : str, default :data:`MANIFEST`
-        The manifest's name.
-
-    Returns
-    -------
-    dict
-        The manifest (see :class:`OutputRun`).
-
-    Raises
-    ------
-    pilotzone.errors.InputError
-        Naming the file: the manifest missing (the run did not finish, or an
-        older pilotzone wrote the folder), unreadable or malformed; a
-        required file not in it; a file it names missing, not a regular file,
-        or whose SHA-256 differs (the folder mixes runs or was edited).
-    """
-    root = Path(folder)
-    path = root / manifest
-
-    def refuse(where: Path, reason: str) -> InputError:
-        return InputError(Problem(str(where), None, None, None, reason))
-
-    try:
-        with open(path, "rb") as file:
-            raw = file.read(_MAX_MANIFEST_BYTES + 1)
-    except FileNotFoundError:
-        raise refuse(path, "missing: the run that wrote this folder did not finish (or a "
-                     "pilotzone without manifests wrote it); write the folder again") from None
-    except OSError as error:
-        raise refuse(path, f"unreadable: {error}") from error
-    if len(raw) > _MAX_MANIFEST_BYTES:
-        raise refuse(path, f"larger than {_MAX_MANIFEST_BYTES:,} bytes: not a pilotzone manifest")
-    try:
-        record = json.loads(raw)
-        files = record["files"]
-        entries = [(str(name), str(e["sha256"]), e["bytes"]) for name, e in files.items()]
-    except (ValueError, TypeError, KeyError, AttributeError) as error:
-        raise refuse(path, f"not a pilotzone manifest ({type(error).__name__}: {error})") from None
-    for name in required:
-        if name not in files:
-            raise refuse(root / name, f"not named in {manifest}: the folder is not one run")
-    for name, digest, size in entries:
-        relative = PurePosixPath(name)
-        if relative.is_absolute() or not relative.parts or {"..", "."} & set(relative.parts):
-            raise refuse(path, f"names a file outside the folder: {name!r}")
-        target = root.joinpath(*relative.parts)
-        try:
-            mode = os.lstat(target).st_mode
-        except OSError:
-            reason = f"missing, though {manifest} names it: the run is incomplete"
-            raise refuse(target, reason) from None
-        if not stat.S_ISREG(mode):
-            raise refuse(target, "not a regular file: the folder was altered after the run")
-        same = _SHA256.fullmatch(digest) and os.lstat(target).st_size == size
-        if not same or _sha256(target) != digest:
-            raise refuse(target, f"differs from the file {manifest} names (SHA-256): the folder "
-                         "mixes runs or was edited; write it again")
-    return record
-
-
-# --------------------------------------------------------------------------- values
-
-
-def _plain(value: Any) -> Any:
-    """A JSON value for a cell; TypeError for what JSON cannot hold."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (dt.date, dt.time)):  # datetime and Timestamp too
-        return value.isoformat()
-    if isinstance(value, np.datetime64):
-        return None if np.isnat(value) else pd.Timestamp(value).isoformat()
-    if isinstance(value, decimal.Decimal):
-        return float(value) if value.is_finite() else None
-    raise TypeError(f"{type(value).__name__} is not a JSON value")
-
-
-def _neutralised(value: Any) -> Any:
-    """A spreadsheet cell: text that a spreadsheet would run as a formula gets a leading '."""
-    value = _plain(value)
-    # A lone "-" (a common "none") cannot be a formula; it stays readable.
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and value != "-":
-        return "'" + value
-    return value
-
-
-def _json_bytes(data: Any) -> bytes:
-    return (json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n").encode("utf-8")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- facilities.geojson
@@ -540,7 +281,7 @@ def _json_column(column: pd.Series) -> list[Any]:
         texts = cells.where(cells.notna(), None).tolist()
         if all(v is None or isinstance(v, str) for v in texts):
             return texts
-    return [_plain(v) for v in column.astype(object).tolist()]
+    return [plain(v) for v in column.astype(object).tolist()]
 
 
 def _write_geojson(result: gpd.GeoDataFrame, file: IO[bytes]) -> None:
@@ -566,6 +307,15 @@ def _write_geojson(result: gpd.GeoDataFrame, file: IO[bytes]) -> None:
 
 
 # --------------------------------------------------------------------------- findings
+
+
+def _neutralised(value: Any) -> Any:
+    """A spreadsheet cell: text that a spreadsheet would run as a formula gets a leading '."""
+    value = plain(value)
+    # A lone "-" (a common "none") cannot be a formula; it stays readable.
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and value != "-":
+        return "'" + value
+    return value
 
 
 def _rows(table: pd.DataFrame) -> Iterator[list[Any]]:
@@ -649,7 +399,7 @@ def _zone_data(zones: gpd.GeoDataFrame) -> dict[str, Any]:
         path = Path(override)
         info["override"] = {
             "file": path.name if path.is_file() else override,
-            "sha256": _sha256(path) if path.is_file() else None,
+            "sha256": sha256(path) if path.is_file() else None,
         }
     return info
 
@@ -660,49 +410,106 @@ def _zone_key(zone: Any, status: str) -> str:
     return NOT_CHECKED if status == "invalid" else OUTSIDE_ZONES
 
 
-def _summary(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, stamp: str) -> dict[str, Any]:
-    import pilotzone
+def tally(result: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Rows by status, by zone (as ``summary.json`` keys them) and by rule, in one long table.
 
+    Parameters
+    ----------
+    result : geopandas.GeoDataFrame
+        What :func:`pilotzone.verify` returns, or one partition of it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``what`` (``"status"``, ``"zone"`` or ``"rule"``), ``key`` and
+        ``count``. Tallies of parts add up to the tally of the whole.
+    """
     status = result["status"].astype(str)
-    by_status = {s: int((status == s).sum()) for s in STATUSES}
-    keys = [
-        _zone_key(z, s) for z, s in zip(result["zone_id"].tolist(), status.tolist(), strict=True)
+    zone = pd.Series(
+        [_zone_key(z, s) for z, s in zip(result["zone_id"].tolist(), status.tolist(), strict=True)],
+        dtype=object,
+    )
+    codes = result["reasons"].astype(object).str.split(";").explode()
+    tables = {"status": status, "zone": zone, "rule": codes[codes != ""]}
+    frames = [
+        pd.DataFrame({"what": what, "key": values.astype(object).to_numpy()})
+        for what, values in tables.items()
     ]
-    counted = pd.Series(keys, dtype=object).value_counts()
+    both = pd.concat(frames, ignore_index=True)
+    counted = both.groupby(["what", "key"]).size().rename("count").reset_index()
+    return counted.astype({"what": object, "key": object, "count": "int64"})
+
+
+def build_summary(
+    counts: pd.DataFrame,
+    operators: pd.DataFrame,
+    zones: gpd.GeoDataFrame,
+    *,
+    generated_at: str,
+    source: dict[str, Any],
+    as_of: Any,
+    renamed: dict[str, str],
+) -> dict[str, Any]:
+    """The content of ``summary.json``.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        :func:`tally` of the result, or the tallies of its parts concatenated.
+    operators : pandas.DataFrame
+        :func:`pilotzone.summarize` of the result: one row per operator.
+    zones : geopandas.GeoDataFrame
+        The zones the result was checked against (their order and data files).
+    generated_at : str
+        The run's time, UTC, ``YYYY-MM-DDTHH:MM:SSZ``.
+    source : dict
+        The input: ``file`` and ``sha256``, and ``files`` for several.
+    as_of : str or None
+        The audit date.
+    renamed : dict of str to str
+        The filed columns kept under another name.
+
+    Returns
+    -------
+    dict
+        Counts by status, zone and rule, one entry per operator, the
+        pilotzone version, the zone data and the input (see the module docstring).
+    """
+    total = counts.groupby(["what", "key"])["count"].sum()
+
+    def count(what: str) -> dict[str, int]:
+        found = what in total.index.get_level_values(0)
+        return {k: int(v) for k, v in total[what].items()} if found else {}
+
+    by_status = {s: count("status").get(s, 0) for s in STATUSES}
+    zone_counts = count("zone")
     order = [*zones["zone_id"].tolist(), OUTSIDE_ZONES, NOT_CHECKED]
-    order += sorted(set(counted.index) - set(order))
-    by_zone = {key: int(counted.get(key, 0)) for key in order}
-    codes = result["reasons"].str.split(";").explode()
-    by_rule_counts = codes[codes != ""].value_counts()
-    by_rule = {code: int(by_rule_counts.get(code, 0)) for code in RULES}
-    operators = []
-    for operator_id, row in summarize(result).iterrows():
-        operators.append(
+    order += sorted(set(zone_counts) - set(order))
+    rule_counts = count("rule")
+    rows = sum(by_status.values())
+    return {
+        "generated_at": generated_at,
+        "pilotzone_version": __version__,
+        "input": source,
+        "as_of": as_of,
+        "zone_data": _zone_data(zones),
+        "renamed_columns": renamed,
+        "rows": rows,
+        "all_compliant": by_status["compliant"] == rows,
+        "by_status": by_status,
+        "by_zone": {key: zone_counts.get(key, 0) for key in order},
+        "by_rule": {code: rule_counts.get(code, 0) for code in RULES},
+        "operators": [
             {
-                "operator_id": _plain(operator_id),
-                "registration_zone": _plain(row["registration_zone"]),
+                "operator_id": plain(operator_id),
+                "registration_zone": plain(row["registration_zone"]),
                 "eligible": bool(row["eligible"]),
                 "needs_review": bool(row["needs_review"]),
                 "rows": int(row["rows"]),
                 **{s: int(row[s]) for s in STATUSES},
             }
-        )
-    return {
-        "generated_at": stamp,
-        "pilotzone_version": pilotzone.__version__,
-        "input": {
-            "file": result.attrs.get("source"),
-            "sha256": result.attrs.get("source_sha256"),
-        },
-        "as_of": result.attrs.get("as_of") or zones.attrs.get("as_of"),
-        "zone_data": _zone_data(zones),
-        "renamed_columns": result.attrs.get("renamed_columns", {}),
-        "rows": len(result),
-        "all_compliant": by_status["compliant"] == len(result),
-        "by_status": by_status,
-        "by_zone": by_zone,
-        "by_rule": by_rule,
-        "operators": operators,
+            for operator_id, row in operators.iterrows()
+        ],
     }
 
 
@@ -746,205 +553,13 @@ def _rendered(m: Any, folder: Path, name: str) -> str:
     from pilotzone.maps import save_map
 
     # save_map does the offline work (local assets, the network check); render through it.
-    rendered = _temporary(folder / name)
+    rendered = temporary(folder / name)
     try:
         save_map(m, rendered, offline=True)
         page = rendered.read_text(encoding="utf-8")
     finally:
         rendered.unlink(missing_ok=True)
     return _stable_ids(page, _element_ids(m.get_root()))
-
-
-# --------------------------------------------------------------------------- report.html
-
-_CSS = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei",
-sans-serif;color:#111;margin:2em auto;max-width:1100px;padding:0 1em}
-h1{font-size:1.6em;margin:0 0 .1em}h2{font-size:1.25em;margin:1.6em 0 .4em;
-border-bottom:2px solid #1f5fbf}h3{font-size:1.05em;margin:1.2em 0 .3em}
-.subtitle{color:#555;margin:0 0 1em}
-table{border-collapse:collapse;margin:.3em 0 1em;width:100%}
-th,td{border:1px solid #bbb;padding:3px 6px;text-align:left;vertical-align:top}
-th{background:#eef2f8}td.n{text-align:right;font-variant-numeric:tabular-nums}
-table.meta{width:auto}table.meta th{width:12em}
-code,.hash{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85em;word-break:break-all}
-.violation{color:#b00}.review{color:#b35900}.invalid{color:#555}.compliant{color:#1a7a1a}
-.note{color:#555;font-size:.9em}
-iframe.map{width:100%;height:640px;border:1px solid #bbb}
-@media print{
-body{margin:0;max-width:none;font-size:10pt}
-h2{break-after:avoid}h3{break-after:avoid}tr{break-inside:avoid}
-section.operator{break-inside:avoid-page}
-section.map{break-before:page}
-iframe.map{height:17cm}
-a{color:inherit;text-decoration:none}
-}
-"""
-
-
-def _e(value: Any) -> str:
-    """Escaped text of a value (empty for missing values)."""
-    value = _plain(value) if not isinstance(value, str) else value
-    return "" if value is None else html.escape(str(value), quote=True)
-
-
-def _number(value: Any) -> str:
-    return f'<td class="n">{_e(value)}</td>'
-
-
-def _zone_names(zones: gpd.GeoDataFrame, lang: Lang) -> dict[str, str]:
-    column = f"short_name_{lang}"
-    return {str(z): str(n) for z, n in zip(zones["zone_id"], zones[column], strict=True)}
-
-
-def _report_html(
-    result: gpd.GeoDataFrame,
-    table: pd.DataFrame,
-    summary: dict[str, Any],
-    zones: gpd.GeoDataFrame,
-    page: str,
-    lang: Lang,
-) -> str:
-    t = REPORT[lang]
-    names = _zone_names(zones, lang)
-    parts: list[str] = []
-    add = parts.append
-    add("<!DOCTYPE html>")
-    add(f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">')
-    add('<meta name="viewport" content="width=device-width, initial-scale=1">')
-    add(f"<title>{_e(t['title'])}: {_e(summary['input']['file'])}</title>")
-    add(f"<style>{_CSS}</style></head><body>")
-    add(f'<h1>{_e(t["title"])}</h1><p class="subtitle">{_e(t["subtitle"])}</p>')
-
-    zone_data = summary["zone_data"]
-    add('<table class="meta">')
-    add(f"<tr><th>{_e(t['as_of'])}</th><td>{_e(summary['as_of'])}</td></tr>")
-    add(f"<tr><th>{_e(t['input'])}</th><td>{_e(summary['input']['file'])}</td></tr>")
-    add(
-        f"<tr><th>{_e(t['input'])} {_e(t['sha256'])}</th>"
-        f'<td class="hash">{_e(summary["input"]["sha256"])}</td></tr>'
-    )
-    add(f"<tr><th>{_e(t['version'])}</th><td>{_e(summary['pilotzone_version'])}</td></tr>")
-    add(
-        f"<tr><th>{_e(t['generated'])}</th>"
-        f'<td><span id="generated-at">{_e(summary["generated_at"])}</span></td></tr>'
-    )
-    add("</table>")
-
-    add(
-        f"<h2>{_e(t['zone_data'])}</h2><table><tr><th>{_e(t['zone'])}</th>"
-        f"<th>{_e(t['status'])}</th><th>{_e(t['sha256'])}</th></tr>"
-    )
-    status_of = dict(zip(zones["zone_id"], zones["status"], strict=True))
-    for zone_id, sha in zone_data["zones"].items():
-        label = f"{names.get(zone_id, zone_id)} ({zone_id})"
-        add(
-            f"<tr><td>{_e(label)}</td><td>{_e(t.get(status_of.get(zone_id), ''))}</td>"
-            f'<td class="hash">{_e(sha)}</td></tr>'
-        )
-    add("</table>")
-    override = zone_data.get("override")
-    if override:
-        add(
-            f"<p>{_e(t['override'])}: {_e(override['file'])} "
-            f'<span class="hash">{_e(override["sha256"])}</span></p>'
-        )
-    add(f'<p class="note">{_e(t["note"])}</p>')
-
-    add(
-        f"<h2>{_e(t['summary'])}</h2><table><tr><th>{_e(t['status'])}</th>"
-        f"<th>{_e(t['rows'])}</th></tr>"
-    )
-    for status, count in summary["by_status"].items():
-        add(f'<tr><td class="{status}">{_e(t[status])}</td>{_number(count)}</tr>')
-    add(f"<tr><th>{_e(t['rows'])}</th>{_number(summary['rows'])}</tr></table>")
-
-    add(
-        f"<h3>{_e(t['by_zone'])}</h3><table><tr><th>{_e(t['zone'])}</th>"
-        f"<th>{_e(t['rows'])}</th></tr>"
-    )
-    for zone_id, count in summary["by_zone"].items():
-        placed = zone_id not in (OUTSIDE_ZONES, NOT_CHECKED)
-        shown = names.get(zone_id, zone_id) if placed else t[zone_id]
-        add(f"<tr><td>{_e(shown)}</td>{_number(count)}</tr>")
-    add("</table>")
-
-    add(
-        f"<h3>{_e(t['rules'])}</h3><table><tr><th>{_e(t['rule'])}</th>"
-        f"<th>{_e(t['article'])}</th><th>{_e(t['severity'])}</th><th>{_e(t['count'])}</th></tr>"
-    )
-    for code, count in summary["by_rule"].items():
-        if count:
-            rule = RULES[code]
-            add(
-                f"<tr><td>{_e(describe(code, lang))} <code>{_e(code)}</code></td>"
-                f'<td>{_e(cite(code, lang))}</td><td class="{rule.severity}">{_e(t[rule.severity])}'
-                f"</td>{_number(count)}</tr>"
-            )
-    if not any(summary["by_rule"].values()):
-        add(f'<tr><td colspan="4">{_e(t["no_findings"])}</td></tr>')
-    add("</table>")
-
-    add(
-        f"<h2>{_e(t['operators'])}</h2><table><tr><th>{_e(t['operator'])}</th>"
-        f"<th>{_e(t['registration_zone'])}</th><th>{_e(t['eligible'])}</th>"
-        f"<th>{_e(t['rows'])}</th>" + "".join(f"<th>{_e(t[s])}</th>" for s in STATUSES) + "</tr>"
-    )
-    for op in summary["operators"]:
-        zone = op["registration_zone"]
-        add(
-            f"<tr><td>{_e(op['operator_id'])}</td>"
-            f"<td>{_e(names.get(zone, zone) if zone else t['none'])}</td>"
-            f'<td class="{"compliant" if op["eligible"] else "violation"}">'
-            f"{_e(t['yes'] if op['eligible'] else t['no'])}</td>{_number(op['rows'])}"
-            + "".join(_number(op[s]) for s in STATUSES)
-            + "</tr>"
-        )
-    add("</table>")
-
-    grouped = dict(tuple(table.groupby("operator_id", sort=False))) if len(table) else {}
-    for op in summary["operators"]:
-        operator_id = op["operator_id"]
-        add(f'<section class="operator"><h3>{_e(t["operator"])} {_e(operator_id)}</h3>')
-        rows = grouped.get(operator_id)
-        if rows is None or rows.empty:
-            add(f"<p>{_e(t['no_findings'])}</p></section>")
-            continue
-        add(
-            f"<table><tr><th>{_e(t['rule'])}</th><th>{_e(t['article'])}</th>"
-            f"<th>{_e(t['severity'])}</th><th>{_e(t['facility'])}</th>"
-            f"<th>{_e(t['message'])}</th></tr>"
-        )
-        for finding in rows.head(MAX_FINDINGS_PER_OPERATOR).itertuples(index=False):
-            facility = (
-                f"{finding.facility_id} · {finding.name}" if finding.name else finding.facility_id
-            )
-            title = _e(describe(finding.rule, lang))
-            add(
-                f"<tr><td>{title}<br><code>{_e(finding.rule)}</code></td>"
-                f'<td>{_e(cite(finding.rule, lang))}</td><td class="{_e(finding.severity)}">'
-                f"{_e(t.get(finding.severity, finding.severity))}</td>"
-                f"<td>{_e(facility)}</td><td>{_e(finding.message)}</td></tr>"
-            )
-        add("</table>")
-        hidden = len(rows) - MAX_FINDINGS_PER_OPERATOR
-        if hidden > 0:
-            add(f'<p class="note">… {hidden} {_e(t["more"])}</p>')
-        add("</section>")
-
-    add(f'<section class="map"><h2>{_e(t["map"])}</h2>')
-    add(f'<p><a href="map.html">{_e(t["map_link"])}</a></p>')
-    if len(page) <= MAX_EMBEDDED_MAP_CHARS:
-        # srcdoc is an attribute: the whole page is attribute-escaped, quotes included.
-        add(
-            f'<iframe class="map" title="{_e(t["map"])}" sandbox="allow-scripts" '
-            f'srcdoc="{html.escape(page, quote=True)}"></iframe>'
-        )
-    else:
-        add(f'<p class="note">{_e(t["map_too_large"])}</p>')
-    add("</section>")
-    add("</body></html>\n")
-    return "\n".join(parts)
 
 
 # --------------------------------------------------------------------------- audit workflow
@@ -1014,7 +629,7 @@ def write_changes(
     table, json_file, map_file, manifest = CHANGE_FILES
     run = OutputRun(out_dir, writer="write_changes", manifest=manifest)
     paths = {table: run.write(table, lambda f: _write_csv(_localised(changes, lang), f))}
-    paths[json_file] = run.write(json_file, _json_bytes(record))
+    paths[json_file] = run.write(json_file, json_bytes(record))
     m = explore_changes(changes, zones=zones, basemap=basemap, lang=lang)
     page = _rendered(m, run.folder, map_file)
     paths[map_file] = run.write(map_file, page.encode("utf-8"))
@@ -1055,16 +670,16 @@ def write_sample(
     suffix = target.suffix.lower()
     if suffix not in (".json", ".csv"):
         raise ValueError(f"a sample is written as .json or .csv, not {target.name!r}")
-    operators = [{str(k): _plain(v) for k, v in row.items()} for row in drawn.to_dict("records")]
+    operators = [{str(k): plain(v) for k, v in row.items()} for row in drawn.to_dict("records")]
     record = {**drawn.attrs.get("sample", {}), "operators": operators}
     json_path = target.with_suffix(".json")
-    _sweep(target.parent, {target.name, json_path.name})
+    sweep(target.parent, {target.name, json_path.name})
     if suffix == ".json":
-        _write_atomic(target, _json_bytes(record))
+        write_atomic(target, json_bytes(record))
         return [target]
     json_path.unlink(missing_ok=True)  # the record names the CSV: until it is written, none
-    entry = _write_atomic(target, lambda f: _write_csv(_localised(drawn, lang), f))
-    _write_atomic(json_path, _json_bytes({**record, "files": {target.name: entry}}))
+    entry = write_atomic(target, lambda f: _write_csv(_localised(drawn, lang), f))
+    write_atomic(json_path, json_bytes({**record, "files": {target.name: entry}}))
     return [target, json_path]
 
 

@@ -55,7 +55,7 @@ from pilotzone._messages import VERIFY, VERIFY_ISSUES, VERIFY_KINDS, check_lang
 from pilotzone.address import ADDRESS_COLUMNS, address_check
 from pilotzone.errors import InputError, Problem
 from pilotzone.facilities import _arrow, _category, _distinct, _services, _text, read_facilities
-from pilotzone.locate import COORDINATE_ISSUES, _is_dask, locate
+from pilotzone.locate import COORDINATE_ISSUES, locate
 from pilotzone.rules import EXCLUDED_SERVICES, OPENED_SERVICES, RULES, cite, describe
 from pilotzone.zones import load_zones
 
@@ -95,7 +95,6 @@ def verify(
     facilities : GeoDataFrame, DataFrame or path
         A filing as returned by :func:`pilotzone.read_facilities`; anything
         else is read with it first (so it must say its coordinate system).
-        A Dask (Geo)DataFrame gives a lazy result (:mod:`pilotzone.parallel`).
     operators : DataFrame or path, optional
         One row per operator with ``operator_id`` and ``services``: the
         services each operator declares, added to those on its registration
@@ -140,10 +139,6 @@ def verify(
     ['compliant', 'violation']
     """
     check_lang(lang)
-    if _is_dask(facilities):
-        from pilotzone import parallel
-
-        return parallel.verify(facilities, operators=operators, as_of=as_of, zones=zones, lang=lang)
     sites = facilities if _is_read(facilities) else read_facilities(facilities)
     if zones is None:
         zones = load_zones(as_of=as_of)
