@@ -136,12 +136,6 @@ def _marked(params: list[str] | list[tuple[str, str]], known: dict) -> list:
 
 #: (importer, module) pairs that still take an underscore name, and why they are left for now.
 KNOWN_PRIVATE = {
-    ("pilotzone.address", "pilotzone.facilities"): (
-        "address imports facilities._category: the column helpers move out (issue #18)"
-    ),
-    ("pilotzone.verify", "pilotzone.facilities"): (
-        "verify imports _arrow, _category, _distinct, _services, _text from facilities (#17/#18)"
-    ),
     ("pilotzone.verify", "pilotzone.locate"): (
         "verify imports locate._is_dask until its Dask dispatch moves to the public __init__"
     ),

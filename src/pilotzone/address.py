@@ -58,10 +58,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from pilotzone._columns import category
 from pilotzone._geodesy import to_local, to_local_geometry
 from pilotzone.crs import to_wgs84
 from pilotzone.errors import BoundaryDataError, InputError, Problem
-from pilotzone.facilities import _category
 from pilotzone.zones import load_zones, shipped_folder, verified_bytes
 
 __all__ = ["ADDRESS_CHECKS", "ADDRESS_COLUMNS", "address_check"]
@@ -380,11 +380,11 @@ def address_check(
     unit = found[inverse]
     out = pd.DataFrame(index=facilities.index)
     for i, column in enumerate(("address_province", "address_city", "address_district")):
-        out[column] = _category(common[:, i], inverse)
-    out["address_adcode"] = _category(divisions.adcode, unit)
+        out[column] = category(common[:, i], inverse)
+    out["address_adcode"] = category(divisions.adcode, unit)
     located = county >= 0
-    out["coordinate_district"] = _category(divisions.full_names, county)
-    out["coordinate_adcode"] = _category(divisions.adcode, county)
+    out["coordinate_district"] = category(divisions.full_names, county)
+    out["coordinate_adcode"] = category(divisions.adcode, county)
 
     check = outcome[inverse]
     decided = (check == _FOUND) & located
@@ -406,8 +406,8 @@ def address_check(
 
     zones = load_zones() if zones is None else zones
     zone, status = _implied_zones(divisions, found, zones)  # per distinct address
-    out["address_zone"] = _category(zone, inverse)
-    out["address_zone_status"] = _category(status, inverse)
+    out["address_zone"] = category(zone, inverse)
+    out["address_zone_status"] = category(status, inverse)
     names = dict(zip(zones["zone_id"], zones.get(f"short_name_{lang}", zones["zone_id"]), strict=True))
     bands = np.full(n, np.nan)
     bands[wrong] = band
@@ -420,7 +420,7 @@ def address_check(
                  distance[r], bands[r], status[inverse[r]], names.get(zone[inverse[r]], zone[inverse[r]]), lang=lang)
         for r in first
     ]
-    out["address_message"] = _category(np.array(messages, dtype=object), situation.ravel())
+    out["address_message"] = category(np.array(messages, dtype=object), situation.ravel())
     return out
 
 
