@@ -45,7 +45,6 @@ district alone and ``address_zone_status`` says ``partial``.
 from __future__ import annotations
 
 import io
-import json
 import logging
 import re
 import unicodedata
@@ -60,9 +59,10 @@ import shapely
 
 from pilotzone._columns import category
 from pilotzone._geodesy import to_local, to_local_geometry
+from pilotzone._manifest import read_manifest, shipped_folder, verified_bytes
 from pilotzone.crs import to_wgs84
 from pilotzone.errors import BoundaryDataError, InputError, Problem
-from pilotzone.zones import load_zones, shipped_folder, verified_bytes
+from pilotzone.zones import load_zones
 
 __all__ = ["ADDRESS_CHECKS", "ADDRESS_COLUMNS", "address_check"]
 
@@ -272,10 +272,10 @@ def _skip(text: str, pos: int) -> int:
 def _load() -> _Divisions:
     """The shipped divisions table, checked against its manifest's sha256 on every call."""
     folder = shipped_folder(_PACKAGE, _CHECKOUT, "divisions table", _SCRIPT)
+    manifest = read_manifest(folder, f"the divisions table needs the manifest that {_SCRIPT} writes")
     try:
-        manifest = json.loads((folder / "manifest.json").read_bytes())
         name, sha256 = manifest["file"], manifest["sha256"]
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except (KeyError, TypeError) as error:
         raise BoundaryDataError(f"{folder / 'manifest.json'} is not a divisions manifest: {error}") from error
     data = verified_bytes(folder, name, sha256, _SCRIPT)
     if sha256 not in _PARSED:
