@@ -272,7 +272,8 @@ def _skip(text: str, pos: int) -> int:
 def _load() -> _Divisions:
     """The shipped divisions table, checked against its manifest's sha256 on every call."""
     folder = shipped_folder(_PACKAGE, _CHECKOUT, "divisions table", _SCRIPT)
-    manifest = read_manifest(folder, f"the divisions table needs the manifest that {_SCRIPT} writes")
+    needed = f"the divisions table needs the manifest that {_SCRIPT} writes"
+    manifest = read_manifest(folder, needed)
     try:
         name, sha256 = manifest["file"], manifest["sha256"]
     except (KeyError, TypeError) as error:

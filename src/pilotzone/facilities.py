@@ -15,6 +15,13 @@ Two levels of failure:
   :class:`~pilotzone.errors.InputError` instead.
 
 Every input row comes out exactly once, in input order.
+
+This module owns the public entry, its constants and the default size limit.
+Below it: ``_readers`` (the format by suffix, the checks before reading) over
+the readers per format ``_read_csv``, ``_read_excel``, ``_read_kml`` and
+``_read_geo``, which share ``_raw``; ``_validate`` (columns matched, every row
+checked); and ``_columns`` (the filing's vocabulary and the column helpers that
+:mod:`pilotzone.verify` and :mod:`pilotzone.address` use too).
 """
 
 
