@@ -18,6 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pilotzone.crs import from_wgs84, to_wgs84
+from pilotzone import _columns as column_helpers
+from pilotzone import _read_csv as csv_reader
 from pilotzone import facilities
 from pilotzone.errors import CRSError, InputError
 from pilotzone.facilities import __all__ as facilities_all
@@ -798,7 +800,7 @@ def read_both(path: Path, monkeypatch: pytest.MonkeyPatch, **kwargs: Any) -> tup
 
     fast = outcome()
     with monkeypatch.context() as patched:
-        patched.setattr(facilities, "_plain_csv", lambda data: None)
+        patched.setattr(csv_reader, "plain_csv", lambda data: None)
         slow = outcome()
     return fast, slow
 
@@ -823,7 +825,7 @@ def test_csv_fast_path_is_taken_and_equal(tmp_path: Path, monkeypatch: pytest.Mo
     path = tmp_path / "filing.csv"
     text = CSV_TEXT.replace("总部", " 总部\u3000") + ",,,,,\n"  # a blank row at the end: not data
     path.write_text(text, encoding="gb18030")
-    assert facilities._plain_csv(text.encode()) is not None
+    assert csv_reader.plain_csv(text.encode()) is not None
     fast, slow = read_both(path, monkeypatch)
     assert len(fast) == 2
     pd.testing.assert_frame_equal(fast, slow)
@@ -848,10 +850,10 @@ def test_vectorised_cells_equal_the_per_cell_functions(cells: list[Any]) -> None
         pd.Series(cells, dtype=object).astype("str"),
         pd.Series(parsable, dtype=object),
     ):
-        numbers, bad = facilities._numbers(values)
+        numbers, bad = column_helpers.cell_numbers(values)
         reasons = dict((i, (v, r)) for i, v, r in bad)
         for i, value in enumerate(values.tolist()):
-            number, reason = facilities._number(value)
+            number, reason = column_helpers.cell_number(value)
             assert (math.isnan(number) and math.isnan(numbers[i])) or number == numbers[i]
             if reason is None:
                 assert i not in reasons
@@ -859,8 +861,8 @@ def test_vectorised_cells_equal_the_per_cell_functions(cells: list[Any]) -> None
                 assert reasons[i][1] == reason
                 assert reasons[i][0] is value or reasons[i][0] == value or math.isnan(reasons[i][0])
         for fold in (True, False):
-            texts = facilities._text_column(values, fold=fold).to_pylist()
-            assert texts == [facilities._text(v, fold=fold) for v in values.tolist()]
+            texts = column_helpers.text_column(values, fold=fold).to_pylist()
+            assert texts == [column_helpers.cell_text(v, fold=fold) for v in values.tolist()]
 
 
 @given(
@@ -874,7 +876,7 @@ def test_category_holds_the_named_values_and_only_used_categories(
     codes = np.array(
         data.draw(st.lists(st.integers(-1, len(names) - 1), max_size=30)) if names else [], dtype=np.intp
     )
-    column = facilities._category(names, codes, first)
+    column = column_helpers.category(names, codes, first)
     expected = [None if c < 0 or names[c] is None else names[c] for c in codes.tolist()]
     assert [None if pd.isna(v) else v for v in column] == expected
     categories = list(column.categories)

@@ -135,14 +135,7 @@ def _marked(params: list[str] | list[tuple[str, str]], known: dict) -> list:
 # ------------------------------------------------------------------ (a) private names stay home
 
 #: (importer, module) pairs that still take an underscore name, and why they are left for now.
-KNOWN_PRIVATE = {
-    ("pilotzone.address", "pilotzone.facilities"): (
-        "address imports facilities._category: the column helpers move out (issue #18)"
-    ),
-    ("pilotzone.verify", "pilotzone.facilities"): (
-        "verify imports _arrow, _category, _distinct, _services, _text from facilities (#17/#18)"
-    ),
-}
+KNOWN_PRIVATE: dict[tuple[str, str], str] = {}
 
 
 @pytest.mark.parametrize("edge", _marked(sorted(EDGES | set(KNOWN_PRIVATE)), KNOWN_PRIVATE))

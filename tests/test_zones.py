@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 
+from pilotzone import _zone_record as zone_record
 from pilotzone import zones as zones_module
 from pilotzone.errors import BoundaryDataError, InputError
 from pilotzone.zones import COLUMNS, BorderPiece, load_zones
@@ -622,7 +623,7 @@ coordinates = st.tuples(
 def test_random_polygons_load_valid_or_are_refused(points: list[tuple[float, float]]) -> None:
     polygon = Polygon(points)  # often self-intersecting, sometimes degenerate
     user = user_frame([{"zone_id": "random_zone", "geometry": polygon}])
-    expected_area = sum(p.area for p in zones_module._polygonal_parts(shapely.make_valid(polygon)))
+    expected_area = sum(p.area for p in zone_record.polygonal_parts(shapely.make_valid(polygon)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         try:

@@ -19,6 +19,7 @@ __all__ = [
     "NO_ZONE",
     "OUTSIDE_ZONES",
     "STATUSES",
+    "TENURES",
     "ZONE_STATUSES",
 ]
 
@@ -58,6 +59,8 @@ CHANGES = (
 )
 #: Facility kinds; ``registration`` is the operator's registration address.
 FACILITY_KINDS = ("registration", "idc", "cdn", "isp", "server", "other")
+#: How a facility is held, in the ``tenure`` column (Annex II.2: owned, rented or purchased).
+TENURES = ("owned", "rented", "purchased")
 #: The audit sample's stratum of operators that have no registration zone.
 NO_ZONE = "(none)"
 #: summary.json's zone key for located rows outside every zone.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pilotzone._codes import FACILITY_KINDS, NOT_CHECKED, OUTSIDE_ZONES
+from pilotzone._codes import FACILITY_KINDS, NOT_CHECKED, OUTSIDE_ZONES, TENURES
 
 __all__ = [
     "ADDRESS",
@@ -412,8 +412,7 @@ AUDIT = {
 #: Kind and tenure codes from the filing, in the verification map's popups (English: as filed).
 FILING = {
     "en": {
-        **{kind: kind for kind in FACILITY_KINDS},
-        "owned": "owned", "rented": "rented", "purchased": "purchased",
+        **{code: code for code in (*FACILITY_KINDS, *TENURES)},
     },
     "zh": {
         "registration": "注册地址", "idc": "互联网数据中心（IDC）", "cdn": "CDN节点",

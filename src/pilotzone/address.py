@@ -45,7 +45,6 @@ district alone and ``address_zone_status`` says ``partial``.
 from __future__ import annotations
 
 import io
-import json
 import logging
 import re
 import unicodedata
@@ -59,12 +58,13 @@ import pandas as pd
 import shapely
 
 from pilotzone._codes import ADDRESS_CHECKS
+from pilotzone._columns import category
 from pilotzone._geodesy import to_local, to_local_geometry
+from pilotzone._manifest import read_manifest, shipped_folder, verified_bytes
 from pilotzone._messages import ADDRESS, check_lang
 from pilotzone.crs import to_wgs84
 from pilotzone.errors import BoundaryDataError, InputError, Problem
-from pilotzone.facilities import _category
-from pilotzone.zones import load_zones, shipped_folder, verified_bytes
+from pilotzone.zones import load_zones
 
 __all__ = ["ADDRESS_CHECKS", "ADDRESS_COLUMNS", "address_check"]
 
@@ -263,10 +263,11 @@ def _skip(text: str, pos: int) -> int:
 def _load() -> _Divisions:
     """The shipped divisions table, checked against its manifest's sha256 on every call."""
     folder = shipped_folder(_PACKAGE, _CHECKOUT, "divisions table", _SCRIPT)
+    needed = f"the divisions table needs the manifest that {_SCRIPT} writes"
+    manifest = read_manifest(folder, needed)
     try:
-        manifest = json.loads((folder / "manifest.json").read_bytes())
         name, sha256 = manifest["file"], manifest["sha256"]
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except (KeyError, TypeError) as error:
         raise BoundaryDataError(f"{folder / 'manifest.json'} is not a divisions manifest: {error}") from error
     data = verified_bytes(folder, name, sha256, _SCRIPT)
     if sha256 not in _PARSED:
@@ -370,11 +371,11 @@ def address_check(
     unit = found[inverse]
     out = pd.DataFrame(index=facilities.index)
     for i, column in enumerate(("address_province", "address_city", "address_district")):
-        out[column] = _category(common[:, i], inverse)
-    out["address_adcode"] = _category(divisions.adcode, unit)
+        out[column] = category(common[:, i], inverse)
+    out["address_adcode"] = category(divisions.adcode, unit)
     located = county >= 0
-    out["coordinate_district"] = _category(divisions.full_names, county)
-    out["coordinate_adcode"] = _category(divisions.adcode, county)
+    out["coordinate_district"] = category(divisions.full_names, county)
+    out["coordinate_adcode"] = category(divisions.adcode, county)
 
     check = outcome[inverse]
     decided = (check == _FOUND) & located
@@ -396,8 +397,8 @@ def address_check(
 
     zones = load_zones() if zones is None else zones
     zone, status = _implied_zones(divisions, found, zones)  # per distinct address
-    out["address_zone"] = _category(zone, inverse)
-    out["address_zone_status"] = _category(status, inverse)
+    out["address_zone"] = category(zone, inverse)
+    out["address_zone_status"] = category(status, inverse)
     names = dict(zip(zones["zone_id"], zones.get(f"short_name_{lang}", zones["zone_id"]), strict=True))
     bands = np.full(n, np.nan)
     bands[wrong] = band
@@ -410,7 +411,7 @@ def address_check(
                  distance[r], bands[r], status[inverse[r]], names.get(zone[inverse[r]], zone[inverse[r]]), lang=lang)
         for r in first
     ]
-    out["address_message"] = _category(np.array(messages, dtype=object), situation.ravel())
+    out["address_message"] = category(np.array(messages, dtype=object), situation.ravel())
     return out
 
 

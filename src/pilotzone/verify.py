@@ -51,10 +51,11 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from pilotzone._codes import STATUSES
+from pilotzone._columns import arrow, canonical_services, category, cell_text, distinct_cells
 from pilotzone._messages import VERIFY, VERIFY_ISSUES, VERIFY_KINDS, check_lang
 from pilotzone.address import ADDRESS_COLUMNS, address_check
 from pilotzone.errors import InputError, Problem
-from pilotzone.facilities import _arrow, _category, _distinct, _services, _text, read_facilities
+from pilotzone.facilities import read_facilities
 from pilotzone.locate import COORDINATE_ISSUES, locate
 from pilotzone.rules import EXCLUDED_SERVICES, OPENED_SERVICES, RULES, cite, describe
 from pilotzone.zones import load_zones
@@ -336,8 +337,8 @@ def _declared_services(result: gpd.GeoDataFrame, codes: _Codes, operators: Any) 
         if missing:
             name = "<operators>" if isinstance(operators, pd.DataFrame) else str(operators)
             raise InputError(Problem(name, None, ", ".join(sorted(missing)), None, "required column is missing"))
-        owner.append(codes.operators.get_indexer(table["operator_id"].map(_text)))
-        texts.append(table["services"].map(_services).to_numpy(dtype=object, na_value=None))
+        owner.append(codes.operators.get_indexer(table["operator_id"].map(cell_text)))
+        texts.append(table["services"].map(canonical_services).to_numpy(dtype=object, na_value=None))
     # Split each distinct services text once, then spread its verdicts to the operators declaring it.
     text, distinct = pd.factorize(np.concatenate(texts), use_na_sentinel=False)
     declared = [{p for p in re.split(r"[;,\s]+", str(t or "")) if p} for t in distinct]
@@ -394,7 +395,7 @@ def _judge(
     add("isp_service_outside_zone", outside & _kind_is(codes, "isp"))
     add("zone_not_active", checked & in_inactive)
     if "via_basic_carrier" in result.columns:
-        cell, values = _distinct(result["via_basic_carrier"])
+        cell, values = distinct_cells(result["via_basic_carrier"])
         said_no = np.array([not _missing(v) and str(v).strip().lower() in _NO for v in values], dtype=bool)
         add("isp_access_not_via_basic_carrier", checked & said_no[cell] & _kind_is(codes, "isp", "registration"))
     excluded, unknown = services
@@ -535,7 +536,7 @@ def _explain(
         which, distinct = pd.factorize(pair.astype(np.int64) * len(rounded) + metres)
         pair, metres = np.divmod(distinct, len(rounded))
         text = pc.binary_join_element_wise(
-            _arrow(before, pair), _arrow(measured, metres), _arrow(after, pair), pa.scalar("", pa.large_string())
+            arrow(before, pair), arrow(measured, metres), arrow(after, pair), pa.scalar("", pa.large_string())
         )
         message[near] = len(messages) + which
         messages.extend(text.to_pylist())
@@ -547,8 +548,8 @@ def _explain(
     status = _status(np.array(masks, dtype=np.uint32))[situation]
     return (
         pd.Categorical.from_codes(status, categories=STATUSES),
-        _category(reasons, situation),
-        _category(messages, message),
+        category(reasons, situation),
+        category(messages, message),
     )
 
 

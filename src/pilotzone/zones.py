@@ -21,23 +21,23 @@ a boundary file or a GeoDataFrame
 Every file listed in a manifest is checked against the manifest's SHA-256
 before it is parsed, and every zone must be a valid (Multi)Polygon in
 WGS-84 longitude/latitude (EPSG:4326, x = longitude).
+
+This module owns :func:`load_zones`, the zone manifest's schema and the zone
+table. Below it: ``_zone_record`` (a zone as read and the checks every source
+shares), ``_manifest`` (data folders, the one ``manifest.json`` parser, files
+checked against their hashes), ``_user_boundaries`` (a boundary file or
+GeoDataFrame) and ``_formats`` (what may be handed to GDAL).
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import logging
-import math
 import os
 import re
-import sqlite3
-import stat
 import warnings
 from collections.abc import Iterable
-from contextlib import closing
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -47,10 +47,25 @@ import numpy as np
 import pandas as pd
 import shapely
 from shapely.errors import GEOSException
-from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
+from shapely.geometry import MultiPolygon, Polygon
 
-from pilotzone._codes import ZONE_STATUSES as STATUSES
+from pilotzone._formats import GDAL_FORMATS as GDAL_FORMATS
 from pilotzone._geodesy import GEOD
+from pilotzone._manifest import MAX_BOUNDARY_BYTES as MAX_BOUNDARY_BYTES
+from pilotzone._manifest import manifest_bytes, parse_manifest, shipped_folder, verified_bytes
+from pilotzone._user_boundaries import read_user
+from pilotzone._zone_record import STATUSES as STATUSES
+from pilotzone._zone_record import (
+    ZONE_ID,
+    BorderPiece,
+    Zone,
+    border_piece,
+    finite,
+    listing,
+    multipolygon,
+    positive,
+    too_many_vertices,
+)
 from pilotzone.errors import BoundaryDataError, InputError, Problem
 
 __all__ = ["BorderPiece", "load_zones"]
@@ -76,25 +91,9 @@ COLUMNS = (
 )
 #: A boundary file with more vertices than this is refused (simplify it first).
 MAX_VERTICES = 5_000_000
-#: A boundary file larger than this is refused before it is parsed: even as
-#: GeoJSON, MAX_VERTICES vertices fit in a tenth of it.
-MAX_BOUNDARY_BYTES = 512 * 1024 * 1024
-#: The spatial formats handed to GDAL, by suffix, and the bytes their files
-#: start with. GDAL picks its driver from a file's contents, not its name: a
-#: "filing.geojson" holding an OGR VRT document would make it read any file the
-#: user can read, or fetch a URL. Only files that start as their suffix says
-#: reach GDAL.
-GDAL_FORMATS: dict[str, tuple[str, bytes]] = {
-    ".geojson": ("GeoJSON", b"{"),
-    ".json": ("GeoJSON", b"{"),
-    ".gpkg": ("GeoPackage", b"SQLite format 3\x00"),
-    ".shp": ("Shapefile", b"\x00\x00\x27\x0a"),
-    ".fgb": ("FlatGeobuf", b"fgb\x03"),
-}
 #: Active zones overlapping by more than this many square degrees are reported.
 OVERLAP_DEG2 = 1e-10
 
-_ZONE_ID = re.compile(r"[a-z][a-z0-9_]*")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _PACKAGE_DATA = Path(__file__).resolve().parent / "_data" / "boundaries"
 _CHECKOUT_DATA = Path(__file__).resolve().parents[2] / "data" / "boundaries"
@@ -113,58 +112,10 @@ _REQUIRED_KEYS = (
     "area_km2",
     "accuracy_m",
 )
-_TEXT_COLUMNS = ("name_en", "name_zh", "short_name_en", "short_name_zh", "status", "source")
-_MAX_LISTED = 50
 
 
-@dataclass(frozen=True)
-class BorderPiece:
-    """A stretch of a zone's border whose accuracy differs from the zone's.
-
-    Attributes
-    ----------
-    name : str
-        What the stretch is, e.g. ``"Lingang canal lines (...)"``.
-    accuracy_m : float
-        Its estimated positional accuracy in metres.
-    geometry : shapely.LineString or shapely.MultiLineString
-        The stretch in WGS-84 longitude/latitude (x = longitude).
-    """
-
-    name: str
-    accuracy_m: float
-    geometry: LineString | MultiLineString
 
 
-@dataclass(frozen=True)
-class _Zone:
-    """One zone as read, before a date is applied."""
-
-    zone_id: str
-    name_en: str
-    name_zh: str
-    short_name_en: str
-    short_name_zh: str
-    effective_from: date | None
-    effective_to: date | None
-    history: tuple[tuple[date, str], ...]  # (from date, status), ascending
-    accuracy_m: float
-    area_km2: float
-    source: str
-    approximate_borders: tuple[BorderPiece, ...]
-    geometry: MultiPolygon
-
-    def status_on(self, day: date) -> str:
-        if self.effective_from is not None and day < self.effective_from:
-            return "not_yet_effective"
-        if self.effective_to is not None and day >= self.effective_to:
-            return "expired"
-        status = "active"
-        for start, value in self.history:
-            if start > day:
-                break
-            status = value
-        return status
 
 
 def load_zones(
@@ -306,7 +257,7 @@ def load_zones(
     else:
         folder = _shipped_folder()
         merged = {zone.zone_id: zone for zone in _read_folder(folder)}
-        user, override = _read_user(boundaries, accuracy, merged)
+        user, override = read_user(boundaries, accuracy, merged, MAX_VERTICES)
         for zone in user:
             merged[zone.zone_id] = zone  # replaced ids keep their place, new ids go last
         zones = list(merged.values())
@@ -364,7 +315,7 @@ def _as_date(value: Any) -> date:
 def _accuracy_argument(value: Any) -> float | None:
     if value is None:
         return None
-    accuracy = _positive(value)
+    accuracy = positive(value)
     if accuracy is None:
         raise InputError(
             Problem("accuracy_m", None, None, value, "must be a positive number of metres")
@@ -372,15 +323,6 @@ def _accuracy_argument(value: Any) -> float | None:
     return accuracy
 
 
-def _positive(value: Any) -> float | None:
-    """A finite number > 0, or None."""
-    if isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) and number > 0 else None
 
 
 def _manifest_folder(boundaries: Any) -> Path | None:
@@ -401,51 +343,12 @@ def _shipped_folder() -> Path:
     return shipped_folder(_PACKAGE_DATA, _CHECKOUT_DATA, "zone data", "scripts/build_boundaries.py")
 
 
-def shipped_folder(package: Path, checkout: Path, what: str, script: str) -> Path:
-    """The folder of shipped data: the installed wheel's copy, else the source checkout's.
-
-    Parameters
-    ----------
-    package, checkout : pathlib.Path
-        The folder inside the installed package (``pilotzone/_data/<name>``)
-        and in a source checkout (``data/<name>``); the first holding a
-        ``manifest.json`` wins.
-    what : str
-        What the data is, for the error message (``"zone data"``).
-    script : str
-        The script that builds it, for the error message.
-
-    Returns
-    -------
-    pathlib.Path
-
-    Raises
-    ------
-    BoundaryDataError
-        If neither folder holds a ``manifest.json``.
-    """
-    for folder in (package, checkout):
-        if (folder / "manifest.json").is_file():
-            return folder
-    raise BoundaryDataError(
-        f"pilotzone's {what} is missing: no manifest.json in the installed package "
-        f"({package}) nor in a source checkout ({checkout}). Reinstall pilotzone, "
-        f"or rebuild the data with {script}."
+def _read_folder(folder: Path) -> list[Zone]:
+    raw = manifest_bytes(
+        folder,
+        "a boundaries folder needs the manifest that scripts/build_boundaries.py writes (pass "
+        "a boundary file instead to add or replace single zones)",
     )
-
-
-def _read_folder(folder: Path) -> list[_Zone]:
-    manifest_path = folder / "manifest.json"
-    try:
-        raw = manifest_path.read_bytes()
-    except FileNotFoundError:
-        raise BoundaryDataError(
-            f"no manifest.json in {folder}: a boundaries folder needs the manifest that "
-            "scripts/build_boundaries.py writes (pass a boundary file instead to add or "
-            "replace single zones)"
-        ) from None
-    except OSError as error:
-        raise BoundaryDataError(f"cannot read {manifest_path}: {error}") from error
     zones, files = _parse_folder(str(folder.resolve()), raw)
     for name, sha256 in files:  # the cache never hides a file changed since it was parsed
         verified_bytes(folder, name, sha256)
@@ -456,14 +359,11 @@ def _read_folder(folder: Path) -> list[_Zone]:
 @functools.lru_cache(maxsize=8)
 def _parse_folder(
     folder_name: str, raw: bytes
-) -> tuple[tuple[_Zone, ...], tuple[tuple[str, str], ...]]:
+) -> tuple[tuple[Zone, ...], tuple[tuple[str, str], ...]]:
     """Zones of a manifest folder, and the (file, sha256) pairs to verify."""
     folder = Path(folder_name)
     manifest_path = folder / "manifest.json"
-    try:
-        manifest = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise BoundaryDataError(f"{manifest_path} is not valid JSON: {error}") from error
+    manifest = parse_manifest(raw, manifest_path)
     entries = _manifest_entries(manifest, manifest_path)
     zones = []
     for entry in entries:
@@ -473,51 +373,6 @@ def _parse_folder(
     return tuple(zones), files
 
 
-def verified_bytes(
-    folder: Path, name: str, expected: str, script: str = "scripts/build_boundaries.py"
-) -> bytes:
-    """The bytes of ``folder / name``, refused unless their SHA-256 is ``expected``.
-
-    Parameters
-    ----------
-    folder : pathlib.Path
-        The folder holding the file and its ``manifest.json``.
-    name : str
-        The file name, as the manifest lists it.
-    expected : str
-        The manifest's SHA-256 of the file (64 lower-case hex digits).
-    script : str, optional
-        The script that builds the folder, named in the error message.
-
-    Returns
-    -------
-    bytes
-
-    Raises
-    ------
-    BoundaryDataError
-        If the file cannot be read or its hash differs.
-    """
-    path = folder / name
-    try:
-        size = path.stat().st_size
-        if size > MAX_BOUNDARY_BYTES:
-            raise BoundaryDataError(
-                f"{path}: {size:,} bytes, more than {MAX_BOUNDARY_BYTES:,}; not read"
-            )
-        data = path.read_bytes()
-    except OSError as error:
-        raise BoundaryDataError(
-            f"{name}, listed in {folder / 'manifest.json'}, cannot be read: {error}"
-        ) from error
-    actual = hashlib.sha256(data).hexdigest()
-    if actual != expected:
-        raise BoundaryDataError(
-            f"{path}: its sha256 is {actual} but manifest.json says {expected}. The data was "
-            f"changed outside {script}: restore the file or rebuild the "
-            "folder with that script."
-        )
-    return data
 
 
 def _manifest_entries(manifest: Any, manifest_path: Path) -> list[dict[str, Any]]:
@@ -541,7 +396,7 @@ def _manifest_entries(manifest: Any, manifest_path: Path) -> list[dict[str, Any]
         missing = [key for key in _REQUIRED_KEYS if key not in entry]
         for key in missing:
             bad(key, "missing")
-        if not isinstance(zone_id, str) or not _ZONE_ID.fullmatch(zone_id):
+        if not isinstance(zone_id, str) or not ZONE_ID.fullmatch(zone_id):
             if "zone_id" not in missing:
                 bad("zone_id", f"{zone_id!r} is not an id of the form ^[a-z][a-z0-9_]*$")
         elif zone_id in seen:
@@ -560,7 +415,7 @@ def _manifest_entries(manifest: Any, manifest_path: Path) -> list[dict[str, Any]
             isinstance(entry["sha256"], str) and _SHA256.fullmatch(entry["sha256"])
         ):
             bad("sha256", "must be 64 lower-case hex digits")
-        if "accuracy_m" in entry and _positive(entry["accuracy_m"]) is None:
+        if "accuracy_m" in entry and positive(entry["accuracy_m"]) is None:
             bad("accuracy_m", f"{entry['accuracy_m']!r} is not a positive number of metres")
         area = entry.get("area_km2")
         if "area_km2" in entry and (
@@ -587,7 +442,7 @@ def _manifest_entries(manifest: Any, manifest_path: Path) -> list[dict[str, Any]
             if key in entry and not isinstance(entry[key], kind):
                 bad(key, "must be a list")
     if problems:
-        raise BoundaryDataError(_listing(f"{manifest_path} breaks the manifest schema", problems))
+        raise BoundaryDataError(listing(f"{manifest_path} breaks the manifest schema", problems))
     entries: list[dict[str, Any]] = manifest["zones"]
     return entries
 
@@ -629,8 +484,8 @@ def _iso_date(value: Any) -> date | None:
 
 def _manifest_zone(
     entry: dict[str, Any], manifest: dict[str, Any], path: Path, data: bytes
-) -> _Zone:
-    """Parse one zone's GeoJSON file (already hash-checked) into a _Zone."""
+) -> Zone:
+    """Parse one zone's GeoJSON file (already hash-checked) into a Zone."""
     zone_id = entry["zone_id"]
     try:
         collection = json.loads(data.decode("utf-8"))
@@ -671,7 +526,7 @@ def _manifest_zone(
             else:
                 polygons.append(geometry)
         elif role == "approximate_border":
-            piece = _border_piece(properties, geometry)
+            piece = border_piece(properties, geometry)
             if isinstance(piece, str):
                 problems.append(f"{where} (role 'approximate_border'): {piece}")
             else:
@@ -679,12 +534,12 @@ def _manifest_zone(
         else:
             problems.append(f"{where}: role {role!r} is neither 'zone' nor 'approximate_border'")
     if vertices > MAX_VERTICES:
-        raise _too_large(path.name, vertices)
+        raise too_many_vertices(path.name, vertices, MAX_VERTICES)
     if len(polygons) != 1 and not problems:
         problems.append(f"has {len(polygons)} features with role 'zone', expected exactly 1")
     if problems:
-        raise BoundaryDataError(_listing(f"{path.name} (zone {zone_id!r})", problems))
-    return _Zone(
+        raise BoundaryDataError(listing(f"{path.name} (zone {zone_id!r})", problems))
+    return Zone(
         zone_id=zone_id,
         name_en=entry["name_en"],
         name_zh=entry["name_zh"],
@@ -699,7 +554,7 @@ def _manifest_zone(
         area_km2=float(entry["area_km2"]),
         source=_manifest_source(entry, manifest),
         approximate_borders=tuple(pieces),
-        geometry=_multipolygon(polygons[0]),
+        geometry=multipolygon(polygons[0]),
     )
 
 
@@ -743,453 +598,52 @@ def _polygon_problem(geometry: Any) -> str | None:
         return "empty geometry"
     if not isinstance(geometry, (Polygon, MultiPolygon)):
         return f"a {geometry.geom_type}, not a Polygon or MultiPolygon"
-    if not _finite(geometry):
+    if not finite(geometry):
         return "NaN or infinite coordinates"
     if not shapely.is_valid(geometry):
         return f"invalid polygon: {shapely.is_valid_reason(geometry)}"
     return None
 
 
-def _border_piece(properties: dict[str, Any], geometry: Any) -> BorderPiece | str:
-    if not isinstance(geometry, (LineString, MultiLineString)) or shapely.is_empty(geometry):
-        return f"a {geometry.geom_type}, not a LineString or MultiLineString"
-    if not _finite(geometry):
-        return "NaN or infinite coordinates"
-    name = properties.get("name")
-    accuracy = _positive(properties.get("accuracy_m"))
-    if not isinstance(name, str) or not name.strip():
-        return "needs a 'name'"
-    if accuracy is None:
-        return f"accuracy_m {properties.get('accuracy_m')!r} is not a positive number of metres"
-    return BorderPiece(name.strip(), accuracy, geometry)
 
 
-def _finite(geometry: Any) -> bool:
-    """Whether every coordinate is a finite number (GEOS fails on NaN and infinity)."""
-    return bool(np.isfinite(shapely.get_coordinates(geometry)).all())
 
 
-def gdal_format_problem(head: bytes, suffix: str) -> str | None:
-    """Why a file must not be handed to GDAL, or None; see :data:`GDAL_FORMATS`.
-
-    Parameters
-    ----------
-    head : bytes
-        The file's first bytes (16 are enough).
-    suffix : str
-        Its suffix, lower case, with the dot.
-    """
-    if suffix not in GDAL_FORMATS:
-        return f"unknown file type {suffix or '(no suffix)'!r}; accepted: {', '.join(GDAL_FORMATS)}"
-    kind, signature = GDAL_FORMATS[suffix]
-    if kind == "GeoJSON":
-        head = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
-    if head.startswith(signature):
-        return None
-    return (
-        f"its contents are not {kind}, as its suffix {suffix} says (a {kind} file starts with "
-        f"{signature!r}); it is not read, since GDAL would pick a reader from the contents"
-    )
 
 
-def geopackage_layers(path: Path) -> list[tuple[str, str | None]]:
-    """The feature and attribute layers of a GeoPackage, each with the SQLite object holding it.
-
-    Read with :mod:`sqlite3`, read-only and without locks, before GDAL opens
-    the file: a layer may be an SQL view, whose rows are computed as they
-    are read and, from a recursive query, may never end.
-
-    Parameters
-    ----------
-    path : pathlib.Path
-        The GeoPackage.
-
-    Returns
-    -------
-    list of (str, str or None)
-        Each layer's name, in the order ``gpkg_contents`` lists them, and
-        ``"table"``, ``"view"`` (or another ``sqlite_master`` type), or
-        ``None`` where no such object exists.
-
-    Raises
-    ------
-    ValueError
-        If the file is not an SQLite database with a ``gpkg_contents`` table.
-    """
-    uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
-    try:
-        with closing(sqlite3.connect(uri, uri=True)) as db:
-            rows = db.execute(
-                "SELECT c.table_name, m.type FROM gpkg_contents AS c LEFT JOIN sqlite_master AS m "
-                "ON m.name = c.table_name WHERE c.data_type IN ('features', 'attributes') "
-                "ORDER BY c.rowid"
-            ).fetchall()
-    except sqlite3.Error as error:
-        raise ValueError(f"not a readable GeoPackage: {error}") from error
-    return [(str(layer), kind) for layer, kind in rows]
 
 
-def geopackage_layer_problem(layer: str, kind: str | None) -> str | None:
-    """Why a GeoPackage layer (see :func:`geopackage_layers`) must not be read, or None."""
-    if kind == "table":
-        return None
-    what = f"an SQL {kind}" if kind else "a name with no table behind it"
-    return (
-        f"layer {layer!r} is {what}, not a table. pilotzone reads tables only: the rows of a "
-        "view are computed as they are read and may never end. Save the layer as a table "
-        "(e.g. ogr2ogr -f GPKG out.gpkg in.gpkg LAYER)"
-    )
 
 
-def _check_boundary_file(path: Path) -> None:
-    """Refuse a boundary file too large to parse, or whose contents are not its format."""
-    try:
-        status = path.stat()
-        if not stat.S_ISREG(status.st_mode):  # /dev/zero or a FIFO has no size and no end
-            raise BoundaryDataError(f"{path.name}: not a regular file (a device or a pipe)")
-        size = status.st_size
-        with open(path, "rb") as file:
-            head = file.read(16)
-    except OSError as error:
-        raise BoundaryDataError(f"{path.name}: cannot read it: {error}") from error
-    if size > MAX_BOUNDARY_BYTES:
-        raise BoundaryDataError(
-            f"{path.name} is too large: {size:,} bytes, more than {MAX_BOUNDARY_BYTES:,}. "
-            "Simplify it first (e.g. shapely.simplify in a metric CRS, with a tolerance well "
-            "under its accuracy)."
-        )
-    problem = gdal_format_problem(head, path.suffix.lower())
-    if problem is None and path.suffix.lower() == ".gpkg":
-        try:
-            layers = geopackage_layers(path)
-        except ValueError as error:
-            raise BoundaryDataError(f"{path.name}: {error}") from error
-        problem = next(
-            (p for p in (geopackage_layer_problem(*layer) for layer in layers) if p), None
-        )
-    if problem is not None:
-        raise BoundaryDataError(f"{path.name}: {problem}")
 
 
-def _polygonal_parts(geometry: Any) -> list[Polygon]:
-    if isinstance(geometry, Polygon):
-        return [] if geometry.is_empty else [geometry]
-    if isinstance(geometry, (MultiPolygon, shapely.GeometryCollection)):
-        return [p for part in shapely.get_parts(geometry) for p in _polygonal_parts(part)]
-    return []
 
 
-def _multipolygon(geometry: Any) -> MultiPolygon:
-    return (
-        geometry if isinstance(geometry, MultiPolygon) else MultiPolygon(_polygonal_parts(geometry))
-    )
 
 
-def _too_large(name: str, vertices: int) -> BoundaryDataError:
-    return BoundaryDataError(
-        f"{name} is too large: {vertices:,} vertices, more than {MAX_VERTICES:,}. Simplify it "
-        "first (e.g. shapely.simplify or GeoSeries.simplify in a metric CRS, with a tolerance "
-        "well under its accuracy)."
-    )
 
 
-def _listing(head: str, problems: list[str]) -> str:
-    shown = "\n".join(f"  - {p}" for p in problems[:_MAX_LISTED])
-    more = len(problems) - _MAX_LISTED
-    tail = f"\n  ... and {more} more" if more > 0 else ""
-    count = len(problems)
-    return f"{head}: {count} problem{'s' if count != 1 else ''}\n{shown}{tail}"
 
 
 # --------------------------------------------------------------------------- user boundaries
 
 
-def _read_user(
-    boundaries: Any, accuracy: float | None, shipped: dict[str, _Zone]
-) -> tuple[list[_Zone], str]:
-    """Zones from a boundary file or GeoDataFrame; warnings point at load_zones' caller."""
-    if isinstance(boundaries, gpd.GeoDataFrame):
-        name, frame, is_file = "<GeoDataFrame>", boundaries, False
-    elif isinstance(boundaries, (str, os.PathLike)):
-        path = Path(boundaries)
-        name, is_file = path.name, True
-        if not path.exists():
-            raise BoundaryDataError(f"boundaries file not found: {path}")
-        _check_boundary_file(path)
-        try:
-            frame = gpd.read_file(path, engine="pyogrio")
-        except Exception as error:  # pyogrio raises a zoo of types on unreadable files
-            raise BoundaryDataError(
-                f"{name}: cannot read it as a boundary file: {error}"
-            ) from error
-        logger.debug("read user boundaries from %s (%d features)", path, len(frame))
-    else:
-        raise TypeError(
-            "boundaries must be None, a folder or file path, or a GeoDataFrame, not "
-            f"{type(boundaries).__name__}"
-        )
-    try:
-        geometries = frame.geometry
-    except AttributeError:
-        raise BoundaryDataError(f"{name}: has no active geometry column") from None
-    if "zone_id" not in frame.columns:
-        raise BoundaryDataError(
-            f"{name}: no 'zone_id' column. Each feature needs the id of the zone it draws "
-            f"(e.g. 'shanghai'); columns found: {', '.join(map(str, frame.columns))}"
-        )
-    if geometries.crs is None:
-        fix = (
-            "add a .prj file beside it, or save it as GeoPackage or GeoJSON with its CRS"
-            if is_file
-            else "set the CRS you know it is in with GeoDataFrame.set_crs(...)"
-        )
-        raise BoundaryDataError(f"{name}: has no coordinate system, and none is assumed: {fix}")
-    values = np.asarray(geometries.array, dtype=object)
-    vertices = int(shapely.get_num_coordinates(values).sum())
-    if vertices > MAX_VERTICES:
-        raise _too_large(name, vertices)
-    try:
-        wgs84 = np.asarray(geometries.to_crs("EPSG:4326").array, dtype=object)
-    except Exception as error:  # pyproj errors on odd CRSs
-        raise BoundaryDataError(
-            f"{name}: cannot reproject from {geometries.crs} to EPSG:4326: {error}"
-        ) from error
-
-    long_names = ("effective_from", "effective_to", "short_name_en", "short_name_zh")
-    for column in map(str, frame.columns):
-        cut = [k for k in long_names if k != column and len(column) <= 10 and k[:8] == column[:8]]
-        if cut:
-            warnings.warn(
-                f"{name}: column {column!r} is ignored; if it is a cut-down "
-                f"{' or '.join(map(repr, cut))} (Shapefile keeps 10 characters of a column "
-                "name), save the boundaries as GeoPackage or GeoJSON instead",
-                UserWarning,
-                stacklevel=3,
-            )
-    problems: list[str] = []
-    roles = frame["role"].tolist() if "role" in frame.columns else [None] * len(frame)
-    rows: dict[str, list[int]] = {}
-    polygons: dict[str, list[Any]] = {}
-    pieces: dict[str, list[BorderPiece]] = {}
-    for position, (label, zone_id, role) in enumerate(
-        zip(frame.index, frame["zone_id"].tolist(), roles, strict=True)
-    ):
-        where = f"feature {position + 1}" + ("" if is_file else f" (index {label!r})")
-        if not isinstance(zone_id, str) or not _ZONE_ID.fullmatch(zone_id):
-            problems.append(
-                f"{where}: zone_id {zone_id!r} is not an id of the form ^[a-z][a-z0-9_]*$"
-            )
-            continue
-        where += f", zone_id {zone_id!r}"
-        original, geometry = values[position], wgs84[position]
-        role = None if _blank(role) else role
-        if role == "approximate_border":
-            piece = (
-                _border_piece(_row(frame, position), geometry)
-                if geometry is not None
-                else "no geometry"
-            )
-            if isinstance(piece, str):
-                problems.append(f"{where} (role 'approximate_border'): {piece}")
-            else:
-                pieces.setdefault(zone_id, []).append(piece)
-            continue
-        if role not in (None, "zone"):
-            problems.append(f"{where}: role {role!r} is neither 'zone' nor 'approximate_border'")
-            continue
-        if original is None or shapely.is_empty(original):
-            problems.append(f"{where}: empty or missing geometry")
-            continue
-        if not isinstance(original, (Polygon, MultiPolygon)):
-            problems.append(f"{where}: a {original.geom_type}, not a Polygon or MultiPolygon")
-            continue
-        if not _finite(original):
-            problems.append(f"{where}: NaN or infinite coordinates")
-            continue
-        lon0, lat0, lon1, lat1 = shapely.bounds(geometry)
-        if not (-180 <= lon0 <= lon1 <= 180 and -90 <= lat0 <= lat1 <= 90):
-            problems.append(
-                f"{where}: coordinates outside longitude/latitude range after conversion from "
-                f"{geometries.crs.to_string()}; is that the right CRS?"
-            )
-            continue
-        if not shapely.is_valid(geometry):
-            reason = shapely.is_valid_reason(geometry)
-            parts = _polygonal_parts(shapely.make_valid(geometry))
-            if not parts:
-                problems.append(
-                    f"{where}: invalid polygon ({reason}) with no area left once repaired"
-                )
-                continue
-            geometry = MultiPolygon(parts)
-            warnings.warn(
-                f"{name}, {where}: invalid polygon ({reason}) repaired with shapely.make_valid, "
-                "keeping its polygonal parts",
-                UserWarning,
-                stacklevel=3,
-            )
-        rows.setdefault(zone_id, []).append(position)
-        polygons.setdefault(zone_id, []).append(geometry)
-    for zone_id in pieces.keys() - polygons.keys():
-        problems.append(f"zone_id {zone_id!r}: has approximate_border rows but no polygon")
-    zones = []
-    for zone_id, positions in rows.items():
-        zone = _user_zone(
-            zone_id,
-            frame,
-            positions,
-            polygons[zone_id],
-            tuple(pieces.get(zone_id, ())),
-            name,
-            accuracy,
-            shipped.get(zone_id),
-            problems,
-        )
-        if zone is not None:
-            zones.append(zone)
-    if not problems and not zones:
-        problems.append("no zone polygons")
-    if problems:
-        raise BoundaryDataError(_listing(f"{name}: unusable boundaries", problems))
-    return zones, str(boundaries) if is_file else name
 
 
-def _row(frame: pd.DataFrame, position: int) -> dict[str, Any]:
-    return {k: v for k, v in frame.iloc[position].items() if not _blank(v)}
 
 
-def _blank(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
-def _user_zone(
-    zone_id: str,
-    frame: pd.DataFrame,
-    positions: list[int],
-    polygons: list[Any],
-    pieces: tuple[BorderPiece, ...],
-    name: str,
-    accuracy: float | None,
-    shipped: _Zone | None,
-    problems: list[str],
-) -> _Zone | None:
-    """One zone from its rows; appends to problems and returns None if unusable."""
-    count = len(problems)
-    where = (
-        f"zone_id {zone_id!r} (feature{'s' if len(positions) > 1 else ''} "
-        + ", ".join(str(p + 1) for p in positions)
-        + ")"
-    )
-
-    def values(column: str) -> list[Any]:
-        if column not in frame.columns:
-            return []
-        return [v for v in frame[column].iloc[positions].tolist() if not _blank(v)]
-
-    def single(column: str, convert: Any) -> Any:
-        found = []
-        for value in values(column):
-            converted = convert(value)
-            if converted is None:
-                problems.append(f"{where}: {column} {value!r} is not valid")
-                return None
-            found.append(converted)
-        distinct = list(dict.fromkeys(found))
-        if len(distinct) > 1:
-            problems.append(f"{where}: features disagree on {column} ({distinct!r})")
-            return None
-        return distinct[0] if distinct else None
-
-    texts = {column: single(column, _text) for column in _TEXT_COLUMNS}
-    status = texts["status"]
-    if status is not None and status not in STATUSES:
-        problems.append(f"{where}: status {status!r} is not one of {', '.join(STATUSES)}")
-    start = single("effective_from", _cell_date)
-    end = single("effective_to", _cell_date)
-    accuracies = [_positive(v) for v in values("accuracy_m")]
-    if None in accuracies:
-        problems.append(
-            f"{where}: accuracy_m {values('accuracy_m')!r} must be positive numbers of metres"
-        )
-    zone_accuracy = max((a for a in accuracies if a is not None), default=accuracy)
-    if zone_accuracy is None:
-        problems.append(
-            f"{where}: no accuracy. Boundaries carry their accuracy and pilotzone never invents "
-            "one: add an accuracy_m column (metres) or pass load_zones(..., accuracy_m=...)"
-        )
-    if shipped is not None and not values("effective_from"):
-        start = shipped.effective_from
-    if shipped is not None and not values("effective_to"):
-        end = shipped.effective_to
-    if start is not None and end is not None and end <= start:
-        problems.append(f"{where}: effective_to {end} is not after effective_from {start}")
-    if len(problems) > count:
-        return None
-    geometry = polygons[0] if len(polygons) == 1 else shapely.union_all(polygons)
-    geometry = _multipolygon(geometry)
-    if not geometry.is_valid:  # a union of valid polygons is valid; guard all the same
-        problems.append(f"{where}: invalid after union ({shapely.is_valid_reason(geometry)})")
-        return None
-    if status is not None:
-        history: tuple[tuple[date, str], ...] = ((date.min, status),)
-    else:
-        history = shipped.history if shipped is not None else ()
-
-    def named(column: str, fallback: str) -> str:
-        if texts[column] is not None:
-            return str(texts[column])
-        return getattr(shipped, column) if shipped is not None else fallback
-
-    area, _ = GEOD.geometry_area_perimeter(geometry)
-    return _Zone(
-        zone_id=zone_id,
-        name_en=named("name_en", zone_id),
-        name_zh=named("name_zh", zone_id),
-        short_name_en=named("short_name_en", zone_id),
-        short_name_zh=named("short_name_zh", zone_id),
-        effective_from=start,
-        effective_to=end,
-        history=history,
-        accuracy_m=float(zone_accuracy),  # type: ignore[arg-type]
-        area_km2=abs(area) / 1e6,
-        source=texts["source"] or name,
-        approximate_borders=pieces,
-        geometry=geometry,
-    )
 
 
-def _text(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _cell_date(value: Any) -> date | None:
-    if isinstance(value, np.datetime64):
-        value = pd.Timestamp(value)
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        for parse in (date.fromisoformat, lambda t: datetime.fromisoformat(t).date()):
-            try:
-                return parse(text)
-            except ValueError:
-                pass
-    return None
 
 
 # --------------------------------------------------------------------------- the table
 
 
-def _frame(zones: Iterable[_Zone], day: date) -> gpd.GeoDataFrame:
+def _frame(zones: Iterable[Zone], day: date) -> gpd.GeoDataFrame:
     zones = list(zones)
     statuses = [zone.status_on(day) for zone in zones]
 

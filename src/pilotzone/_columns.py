@@ -1,0 +1,321 @@
+"""The vocabulary of a filing and the column helpers that read it.
+
+Owns the accepted headers and coded values (kind, tenure, services) and how
+they are matched, the conversion of one cell to text, a number or service
+names, and the column toolkit built on them: distinct cells, categoricals
+and pyarrow text columns, shared by the readers, the row validation,
+:mod:`pilotzone.verify` and :mod:`pilotzone.address`.
+"""
+
+from __future__ import annotations
+
+import decimal
+import math
+import numbers
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
+
+from pilotzone._codes import FACILITY_KINDS, TENURES
+
+#: Values of the ``kind`` column.
+KINDS = FACILITY_KINDS
+
+# Canonical column -> accepted headers. Headers are compared after NFKC,
+# lower-casing and removing spaces, underscores and hyphens (see match_key).
+# fmt: off
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "operator_id": ("operator_id", "operator", "operator name", "运营商", "运营商编号",
+                    "运营商名称", "企业", "企业名称", "企业编号", "company", "company name", "公司",
+                    "公司名称"),
+    "facility_id": ("facility_id", "id", "site_id", "设施编号", "编号", "设施id"),
+    "name": ("name", "facility name", "site name", "名称", "设施名称"),
+    "address": ("address", "addr", "地址", "详细地址", "设施地址"),
+    "kind": ("kind", "type", "facility type", "类型", "设施类型"),
+    "tenure": ("tenure", "ownership", "权属", "产权"),
+    "services": ("services", "service", "业务", "业务种类", "经营业务"),
+    "lon": ("lon", "lng", "long", "longitude", "x", "经度"),
+    "lat": ("lat", "latitude", "y", "纬度"),
+    "crs": ("crs", "coordinate_system", "coordinate system", "srs", "坐标系", "坐标系统"),
+}
+_KIND_ALIASES: dict[str, tuple[str, ...]] = {
+    "registration": ("registration", "registered address", "registration address",
+                     "注册地", "注册地址"),
+    "idc": ("idc", "data center", "data centre", "datacenter", "数据中心", "机房",
+            "互联网数据中心"),
+    "cdn": ("cdn", "cdn node", "cdn节点", "节点", "加速节点", "加速设施", "acceleration node"),
+    "isp": ("isp", "access point", "isp access point", "service point", "接入点", "服务点"),
+    "server": ("server", "server room", "服务器", "服务器机房"),
+    "other": ("other", "其他", "其它"),
+}
+_TENURE_ALIASES: dict[str, tuple[str, ...]] = {
+    "owned": ("owned", "own", "自有", "自建"),
+    "rented": ("rented", "rent", "leased", "lease", "租用", "租赁"),
+    "purchased": ("purchased", "purchase", "bought", "购买", "外购"),
+}
+_SERVICE_ALIASES: dict[str, tuple[str, ...]] = {
+    "idc": ("idc", "internet data center", "互联网数据中心", "互联网数据中心业务"),
+    "cdn": ("cdn", "content delivery network", "内容分发网络", "内容分发网络业务"),
+    "isp": ("isp", "internet access", "互联网接入服务", "互联网接入服务业务"),
+    "data_processing": ("data_processing", "online data processing", "在线数据处理",
+                        "在线数据处理与交易处理", "在线数据处理与交易处理业务"),
+    "information_publishing": ("information_publishing", "信息发布平台和递送服务",
+                               "信息发布平台和递送服务业务"),
+    "information_protection": ("information_protection", "信息保护和处理服务",
+                               "信息保护和处理服务业务"),
+    "news": ("news", "internet news", "互联网新闻信息", "互联网新闻信息服务"),
+    "publishing": ("publishing", "online publishing", "网络出版", "网络出版服务"),
+    "audio_video": ("audio_video", "online audio video", "网络视听", "网络音视频",
+                    "网络视听节目服务"),
+    "internet_culture": ("internet_culture", "互联网文化", "互联网文化活动", "网络文化"),
+}
+# fmt: on
+_RESERVED = ("source_row", "problems", "geometry")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_NOT_FINITE = re.compile(r"[+-]?(?:inf(?:inity)?|nan)", re.IGNORECASE)
+_SERVICE_SEPARATORS = re.compile(r"[;,、/]+")  # after NFKC has folded the full-width forms
+
+
+def match_key(label: object) -> str:
+    """Matching key of a header or a coded value: NFKC, lower case, no spaces/_/-."""
+    text = unicodedata.normalize("NFKC", str(label)).lower()
+    return re.sub(r"[\s_\-]+", "", text)
+
+
+def _index(aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    return {match_key(alias): canonical for canonical, names in aliases.items() for alias in names}
+
+
+COLUMN_BY_KEY = _index(COLUMN_ALIASES)
+KIND_BY_KEY = _index(_KIND_ALIASES)
+TENURE_BY_KEY = _index(_TENURE_ALIASES)
+_SERVICE_BY_KEY = _index(_SERVICE_ALIASES)
+RESERVED_KEYS = {match_key(name): name for name in _RESERVED}
+
+
+# --------------------------------------------------------------------------- cells
+
+
+def is_blank(value: Any) -> bool:
+    """Whether a cell is missing: None, NA, NaT, NaN or text of only spaces."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, str) and not value.strip()
+
+
+def cell_text(value: Any, *, fold: bool = True) -> str:
+    """A cell as text: '' for missing, integral floats without '.0', NFKC when ``fold``."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        if number.is_integer() and abs(number) < 1e15:
+            return str(int(number))
+    text = str(value).strip()
+    return unicodedata.normalize("NFKC", text) if fold else text
+
+
+def cell_number(value: Any) -> tuple[float, str | None]:
+    """A cell as a finite float, or NaN and the reason it is not one."""
+    if is_blank(value):
+        return math.nan, "missing"
+    if isinstance(value, bool | np.bool_):
+        return math.nan, "not a number"
+    if isinstance(value, numbers.Real | decimal.Decimal):
+        number = float(value)
+        return (number, None) if math.isfinite(number) else (math.nan, "not a finite number")
+    if not isinstance(value, str):
+        return math.nan, "not a number"
+    text = unicodedata.normalize("NFKC", value).strip().replace("\u2212", "-")
+    if "," in text:
+        return math.nan, "not a number: write decimals with a point, without thousands separators"
+    if _NOT_FINITE.fullmatch(text):
+        return math.nan, "not a finite number"
+    if not _NUMBER.fullmatch(text):
+        return math.nan, "not a number"
+    return float(text), None
+
+
+def canonical_services(value: Any) -> str:
+    """Declared services -> sorted canonical names joined by ';' (unknown names kept).
+
+    Pieces between ``; , 、 /`` are split further on whitespace, matching the
+    longest run of words that names a service, so "information publishing"
+    stays one name and "idc cdn" becomes two.
+    """
+    found: set[str] = set()
+    for piece in _SERVICE_SEPARATORS.split(cell_text(value)):
+        words = piece.split()
+        start = 0
+        while start < len(words):
+            for end in range(len(words), start, -1):
+                known = _SERVICE_BY_KEY.get(match_key(" ".join(words[start:end])))
+                if known is not None:
+                    found.add(known)
+                    start = end
+                    break
+            else:
+                found.add(re.sub(r"-+", "_", words[start].lower()))
+                start += 1
+    return ";".join(sorted(found))
+
+
+# --------------------------------------------------------------------------- columns
+
+
+#: The dtype pandas gives a column of text: ``str`` (pyarrow) from pandas 3, ``object`` before.
+TEXT_DTYPE = pd.Series(["text"]).dtype
+
+
+def distinct_cells(values: pd.Series | pd.Index | NDArray[Any]) -> tuple[NDArray[np.intp], list[Any]]:
+    """Each cell's position in a list of the distinct cells, and that list.
+
+    Cells that Python considers equal but that differ in type (``1``,
+    ``1.0``, ``True``) or that cannot be hashed stay apart, so a function of
+    the cell computed once per distinct cell is the function of every cell.
+    Missing cells (``None``, NaN, ``pd.NA``) are distinct cells too.
+    """
+    series = pd.Series(values, copy=False) if not isinstance(values, pd.Series) else values
+    if series.dtype != object or pd.api.types.infer_dtype(series, skipna=False) == "string":
+        codes, uniques = pd.factorize(series, use_na_sentinel=False)
+        return codes, pd.Series(uniques, dtype=series.dtype).tolist()
+    seen: dict[tuple[type, Any], int] = {}
+    cells: list[Any] = []
+    codes = np.empty(len(series), dtype=np.intp)
+    for i, value in enumerate(series.tolist()):
+        try:
+            code = seen.setdefault((type(value), value), len(cells))
+        except TypeError:  # unhashable: a distinct cell of its own
+            code = len(cells)
+        if code == len(cells):
+            cells.append(value)
+        codes[i] = code
+    return codes, cells
+
+
+def label_column(names: Sequence[Any], codes: NDArray[np.integer]) -> Any:
+    """``names[codes]`` as a text column (missing where a code is -1), built from the names."""
+    if TEXT_DTYPE == object:
+        table = np.empty(len(names) + 1, dtype=object)
+        table[: len(names)] = names
+        table[-1] = None
+        return table[codes]
+    return pd.array(arrow(names, codes), dtype=TEXT_DTYPE)
+
+
+def category(names: Sequence[Any], codes: NDArray[np.integer], first: Sequence[str] = ()) -> pd.Categorical:
+    """``names[codes]`` as a categorical, missing where a code is -1 or the name is None.
+
+    Its categories are ``first``, then the other names some row has, in order of first
+    mention, each once (names may repeat). A column of a few distinct texts stores each once,
+    and code that reads it need not hash its text again.
+    """
+    names = np.asarray(names, dtype=object)
+    codes = np.asarray(codes, dtype=np.intp)
+    used = (np.bincount(codes + 1, minlength=len(names) + 1)[1:] > 0) & pd.notna(names)
+    position, categories = pd.factorize(np.concatenate([np.asarray(first, dtype=object), names[used]]))
+    lookup = np.full(len(names) + 1, -1, dtype=np.intp)  # the last entry: code -1
+    lookup[np.flatnonzero(used)] = position[len(first):]
+    dtype = pd.CategoricalDtype(pd.Index(categories, dtype=TEXT_DTYPE))
+    return pd.Categorical.from_codes(lookup[codes], dtype=dtype, validate=False)
+
+
+# "" as a large_string: compared with a plain string scalar, pyarrow would cast the whole column.
+EMPTY_TEXT = pa.scalar("", type=pa.large_string())
+# What str.strip() removes from ASCII text, and an ASCII number as cell_number accepts it.
+_ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+_ASCII_NUMBER = (
+    r"^[ \t\n\r\x0b\x0c\x1c-\x1f]*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+    r"[ \t\n\r\x0b\x0c\x1c-\x1f]*$"
+)
+
+
+def _arrow_text(values: pd.Series) -> pa.Array | None:
+    """A column of text (missing cells allowed) as a pyarrow string array; None for other cells."""
+    if isinstance(values.dtype, pd.StringDtype) or (
+        values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+    ):
+        array = pa.array(values, type=pa.large_string(), from_pandas=True)
+        return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+    return None
+
+
+def text_column(values: pd.Series, *, fold: bool = True) -> pa.Array:
+    """:func:`cell_text` of every cell: ASCII text trimmed by pyarrow, other cells once per distinct cell."""
+    text = _arrow_text(values)
+    if text is None:
+        cell, cells = distinct_cells(values)
+        return arrow([cell_text(v, fold=fold) for v in cells], cell)
+    # NFKC leaves ASCII unchanged; a missing cell is "" whatever it is.
+    ascii_text = pc.fill_null(pc.string_is_ascii(text), True)
+    out = pc.utf8_trim(pc.fill_null(text, ""), characters=_ASCII_SPACE)
+    slow = np.flatnonzero(~ascii_text.to_numpy(zero_copy_only=False))
+    if len(slow) == 0:
+        return out
+    cell, cells = distinct_cells(values.iloc[slow])
+    return pc.replace_with_mask(out, pc.invert(ascii_text), arrow([cell_text(v, fold=fold) for v in cells], cell))
+
+
+def cell_numbers(values: pd.Series) -> tuple[NDArray[np.float64], list[tuple[int, Any, str]]]:
+    """:func:`cell_number` of every cell: the numbers, and (position, cell, reason) where there is none.
+
+    Float columns and ASCII decimal text are converted by numpy and pyarrow; other cells once
+    per distinct cell.
+    """
+    n = len(values)
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "f":
+        numbers = values.to_numpy(dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(numbers))
+        cells = values.iloc[bad].tolist()
+        found = [
+            (int(i), v, "missing" if math.isnan(v) else "not a finite number")
+            for i, v in zip(bad.tolist(), cells, strict=True)
+        ]
+        return np.where(np.isfinite(numbers), numbers, np.nan), found
+    numbers = np.full(n, np.nan)
+    text = _arrow_text(values)
+    if text is None:
+        slow = np.arange(n)
+    else:
+        try:  # pyarrow parses what float() parses, and "inf"/"nan", which are not finite
+            parsed = pc.cast(pc.utf8_trim(text, characters=_ASCII_SPACE), pa.float64())
+            ok = pc.fill_null(pc.is_finite(parsed), False).to_numpy(zero_copy_only=False)
+            numbers[ok] = parsed.to_numpy(zero_copy_only=False)[ok]
+        except pa.ArrowInvalid:  # some cell is no number to pyarrow: find the ASCII decimals
+            fast = pc.fill_null(pc.match_substring_regex(text, _ASCII_NUMBER), False)
+            ok = fast.to_numpy(zero_copy_only=False)
+            trimmed = pc.utf8_trim(pc.filter(text, fast), characters=_ASCII_SPACE)
+            numbers[ok] = pc.cast(trimmed, pa.float64()).to_numpy()
+        slow = np.flatnonzero(~ok)
+    found: list[tuple[int, Any, str]] = []
+    if len(slow):
+        cell, cells = distinct_cells(values.iloc[slow])
+        parsed = [cell_number(v) for v in cells]
+        numbers[slow] = np.array([number for number, _ in parsed])[cell]
+        for j, i in enumerate(slow.tolist()):
+            reason = parsed[cell[j]][1]
+            if reason is not None:
+                found.append((i, cells[cell[j]], reason))
+    return numbers, found
+
+
+def arrow(names: Sequence[Any], codes: NDArray[np.integer]) -> pa.Array:
+    """``names[codes]`` as a pyarrow string array (null where a code is -1)."""
+    table = pa.array([*names, None], type=pa.large_string())
+    return table.take(np.where(codes < 0, len(names), codes))
+
+
+def pandas_text(text: pa.Array) -> Any:
+    """A pyarrow string array as the text column pandas makes by default."""
+    if TEXT_DTYPE == object:
+        return np.asarray(text.to_pylist(), dtype=object)
+    return pd.array(text, dtype=TEXT_DTYPE)

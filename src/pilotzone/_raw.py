@@ -1,0 +1,160 @@
+"""An input as read, before any column is interpreted, and what every reader shares.
+
+Owns :class:`Raw` (and :class:`Points`, coordinates carried by a geometry),
+the whole-file error, the size refusal message, and the framing of a header
+row and data rows (CSV, worksheets) into a :class:`Raw`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from pilotzone._columns import TEXT_DTYPE, is_blank
+from pilotzone.errors import InputError, Problem
+
+#: A cell of a worksheet costs at least this many bytes once read (a pointer).
+BYTES_PER_CELL = 8
+
+
+@dataclass
+class Points:
+    """Coordinates carried by a geometry (spatial files, KML) rather than by columns."""
+
+    label: str  # how problems name it: "geometry" or "coordinates"
+    x: list[Any]
+    y: list[Any]
+    missing: list[str | None]  # why a row has no usable point, None where it has one
+
+
+@dataclass
+class Raw:
+    """An input as read, before any column is interpreted."""
+
+    name: str
+    sha256: str | None
+    frame: pd.DataFrame  # one column per input column, in input order (labels may repeat)
+    index: pd.Index
+    points: Points | None = None
+    file_crs: Any = None  # the CRS the file declares, or its format implies
+    crs_implied: bool = False  # True where file_crs comes from the format (GeoJSON, KML)
+    broken_rows: dict[int, str] = field(default_factory=dict)  # position -> reason
+
+
+def whole(name: str, reason: str) -> InputError:
+    """An error for a problem with the whole file."""
+    return InputError(Problem(name, None, None, None, reason))
+
+
+def too_large(name: str, what: str, size: int, limit: int) -> InputError:
+    """The error for an input of ``size`` bytes over the ``max_bytes`` limit."""
+    return whole(
+        name,
+        f"{what} {size:,} bytes, more than the limit of {limit:,} bytes, set so that "
+        "reading it cannot exhaust this machine's memory. If the machine has the memory, "
+        "raise the limit: read_facilities(..., max_bytes=N). Otherwise split the filing, or "
+        "check it in parts as Parquet files: pilotzone verify 'dir/*.parquet' --workers N",
+    )
+
+
+def sheet_position(names: list[str], sheet: str | int, name: str, what: str) -> int:
+    """Where the worksheet or layer ``sheet`` is in ``names``.
+
+    A name wins over a position: ``"1"`` is the one named "1" where there is
+    one, else the second; an int is always a position.
+    """
+    if isinstance(sheet, str) and sheet in names:
+        return names.index(sheet)
+    position = int(sheet) if isinstance(sheet, str) and re.fullmatch("[0-9]+", sheet) else sheet
+    if isinstance(position, int) and not isinstance(position, bool):
+        if -len(names) <= position < len(names):
+            return position % len(names)
+    raise InputError(Problem(name, None, None, sheet, f"no such {what}; the file has {names}"))
+
+
+def from_rows(rows: list[list[Any]], name: str, sha256: str, *, text: bool) -> Raw:
+    """Header row + data rows (CSV, Excel) -> Raw; blank rows at the end are not data.
+
+    ``text`` says that every cell is a str, as in a CSV file.
+    """
+    while rows and all(is_blank(cell) for cell in rows[-1]):
+        rows.pop()
+    if not rows:
+        raise whole(name, "the file is empty")
+    header, body = rows[0], rows[1:]
+    if all(is_blank(cell) for cell in header):
+        raise InputError(
+            Problem(name, 0, None, None, "the first row is empty: it must name the columns")
+        )
+    width = len(header)
+    broken: dict[int, str] = {}
+    cells: list[list[Any]] = body
+    if any(len(row) != width for row in body):
+        cells = []
+        for position, row in enumerate(body):
+            if len(row) > width and not all(is_blank(cell) for cell in row[width:]):
+                broken[position] = f"the row has {len(row)} cells but the header has {width}"
+            cells.append(list(row[:width]) + [""] * (width - len(row)))
+    columns = list(zip(*cells, strict=True)) if cells else [()] * width
+    return _framed(header, columns, name, sha256, broken, text=text)
+
+
+def _framed(
+    header: Sequence[Any],
+    columns: Sequence[Sequence[Any] | pa.ChunkedArray],
+    name: str,
+    sha256: str,
+    broken: dict[int, str],
+    *,
+    text: bool,
+) -> Raw:
+    """The header and columns of a CSV or worksheet -> Raw; unnamed empty columns are dropped."""
+
+    def cells(column: Sequence[Any] | pa.ChunkedArray) -> Sequence[Any]:
+        return column.to_pylist() if isinstance(column, pa.ChunkedArray) else column
+
+    width = len(header)
+    keep = [
+        i
+        for i in range(width)
+        if not is_blank(header[i]) or any(not is_blank(cell) for cell in cells(columns[i]))
+    ]
+    labels = [
+        f"column_{i + 1}" if is_blank(header[i]) else str(header[i]).strip("\ufeff") for i in keep
+    ]
+    frame = pd.DataFrame(
+        {j: _cells(columns[i], text=text) for j, i in enumerate(keep)},
+        index=pd.RangeIndex(len(columns[0]) if columns else 0),
+    )
+    frame.columns = labels
+    return Raw(name, sha256, frame, pd.RangeIndex(len(frame)), broken_rows=broken)
+
+
+def from_table(table: pa.Table, name: str, sha256: str) -> Raw:
+    """:func:`from_rows` for a table from :func:`plain_csv`."""
+    n = table.num_rows
+    while n > 1 and all(not str(v).strip() for v in table.slice(n - 1, 1).to_pylist()[0].values()):
+        n -= 1  # blank rows at the end are not data
+    header = [str(table.column(i)[0].as_py()) for i in range(table.num_columns)]
+    if n == 1 and all(not cell.strip() for cell in header):
+        raise whole(name, "the file is empty")
+    if all(not cell.strip() for cell in header):
+        raise InputError(
+            Problem(name, 0, None, None, "the first row is empty: it must name the columns")
+        )
+    columns = [table.column(i).slice(1, n - 1) for i in range(table.num_columns)]
+    return _framed(header, columns, name, sha256, {}, text=True)
+
+
+def _cells(column: Sequence[Any] | pa.ChunkedArray, *, text: bool) -> Any:
+    """One column of a CSV (``text``: every cell a str) or worksheet as pandas would infer it."""
+    if isinstance(column, pa.ChunkedArray):
+        return pd.array(column, dtype=TEXT_DTYPE) if TEXT_DTYPE != object else pd.Series(column.to_pylist()).array
+    if TEXT_DTYPE != object and text:
+        return pd.array(pa.array(column, type=pa.large_string()), dtype=TEXT_DTYPE)
+    return pd.Series(list(column)).array

@@ -1,0 +1,69 @@
+"""The Excel reader (.xlsx, .xlsm): one worksheet's cached values, within the size limit."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from pilotzone._columns import is_blank
+from pilotzone._raw import BYTES_PER_CELL, Raw, from_rows, sheet_position, too_large, whole
+
+
+def read_excel(
+    data: bytes, name: str, sha256: str, sheet: str | int | None, limit: int
+) -> Raw:
+    """An .xlsx/.xlsm workbook's bytes -> Raw, from one worksheet's cached values."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        sheets = book.worksheets
+        names = [ws.title for ws in sheets]
+        worksheet = sheets[0 if sheet is None else sheet_position(names, sheet, name, "worksheet")]
+        # The sheet's declared dimension is not trusted: openpyxl would pad every row to
+        # it, and "A1:XFD1048576" in a file of a few kB means 17 billion cells.
+        worksheet.reset_dimensions()
+        rows: list[list[Any]] = []
+        width = 1
+        text = 0  # characters of text, each shared string counted at every cell that uses it
+        for row in worksheet.iter_rows(values_only=True):
+            rows.append(list(row))
+            width = max(width, len(row))
+            _check_cells(len(rows), width, name, limit)
+            # The cells of a shared string are one str object until they are copied into
+            # columns, so the text is counted here, before anything copies it.
+            text += sum(len(cell) for cell in row if isinstance(cell, str))
+            if text > limit:
+                what = f"the text of worksheet {worksheet.title!r} is at least"
+                raise too_large(name, what, text, limit)
+        if sheet is None and all(is_blank(cell) for row in rows for cell in row):
+            filled = next((ws.title for ws in sheets[1:] if _holds_data(ws)), None)
+            if filled is not None:
+                raise whole(
+                    name,
+                    f"the first worksheet, {names[0]!r}, is empty; worksheet {filled!r} holds "
+                    f"data: read it with read_facilities(..., sheet={filled!r}) or pilotzone "
+                    f"verify FILE --sheet {filled!r}",
+                )
+    finally:
+        book.close()
+    return from_rows([row + [None] * (width - len(row)) for row in rows], name, sha256, text=False)
+
+
+def _holds_data(worksheet: Any) -> bool:
+    """Whether a read-only worksheet has a cell that is not blank (read up to the first)."""
+    worksheet.reset_dimensions()
+    return any(not is_blank(c) for row in worksheet.iter_rows(values_only=True) for c in row)
+
+
+def _check_cells(rows: int, width: int, name: str, limit: int) -> None:
+    """Refuse a worksheet of more than ``limit / 8`` cells (rows x widest row so far)."""
+    cells = limit // BYTES_PER_CELL
+    if rows * width > cells:
+        raise whole(
+            name,
+            f"the worksheet has more than {cells:,} cells ({rows:,} rows of up to {width:,} "
+            f"cells so far): more than max_bytes={limit:,} allows at {BYTES_PER_CELL} bytes a "
+            "cell. If the machine has the memory, raise the limit: read_facilities(..., "
+            "max_bytes=N); otherwise save only the rows and columns in use, or save as CSV",
+        )

@@ -1,0 +1,136 @@
+"""A zone as read, before a date is applied, and the checks every source of zones shares.
+
+Owns :class:`Zone` and :class:`BorderPiece`, the statuses zone data may
+record, and the geometry checks and problem listing used for manifest
+folders and user boundary files alike.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
+
+from pilotzone._codes import ZONE_STATUSES as STATUSES
+from pilotzone.errors import BoundaryDataError
+
+#: A zone id: a lower-case letter, then lower-case letters, digits and underscores.
+ZONE_ID = re.compile(r"[a-z][a-z0-9_]*")
+_MAX_LISTED = 50
+
+
+@dataclass(frozen=True)
+class BorderPiece:
+    """A stretch of a zone's border whose accuracy differs from the zone's.
+
+    Attributes
+    ----------
+    name : str
+        What the stretch is, e.g. ``"Lingang canal lines (...)"``.
+    accuracy_m : float
+        Its estimated positional accuracy in metres.
+    geometry : shapely.LineString or shapely.MultiLineString
+        The stretch in WGS-84 longitude/latitude (x = longitude).
+    """
+
+    name: str
+    accuracy_m: float
+    geometry: LineString | MultiLineString
+
+
+@dataclass(frozen=True)
+class Zone:
+    """One zone as read, before a date is applied."""
+
+    zone_id: str
+    name_en: str
+    name_zh: str
+    short_name_en: str
+    short_name_zh: str
+    effective_from: date | None
+    effective_to: date | None
+    history: tuple[tuple[date, str], ...]  # (from date, status), ascending
+    accuracy_m: float
+    area_km2: float
+    source: str
+    approximate_borders: tuple[BorderPiece, ...]
+    geometry: MultiPolygon
+
+    def status_on(self, day: date) -> str:
+        if self.effective_from is not None and day < self.effective_from:
+            return "not_yet_effective"
+        if self.effective_to is not None and day >= self.effective_to:
+            return "expired"
+        status = "active"
+        for start, value in self.history:
+            if start > day:
+                break
+            status = value
+        return status
+
+
+def positive(value: Any) -> float | None:
+    """A finite number > 0, or None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) and number > 0 else None
+
+
+def border_piece(properties: dict[str, Any], geometry: Any) -> BorderPiece | str:
+    if not isinstance(geometry, (LineString, MultiLineString)) or shapely.is_empty(geometry):
+        return f"a {geometry.geom_type}, not a LineString or MultiLineString"
+    if not finite(geometry):
+        return "NaN or infinite coordinates"
+    name = properties.get("name")
+    accuracy = positive(properties.get("accuracy_m"))
+    if not isinstance(name, str) or not name.strip():
+        return "needs a 'name'"
+    if accuracy is None:
+        return f"accuracy_m {properties.get('accuracy_m')!r} is not a positive number of metres"
+    return BorderPiece(name.strip(), accuracy, geometry)
+
+
+def finite(geometry: Any) -> bool:
+    """Whether every coordinate is a finite number (GEOS fails on NaN and infinity)."""
+    return bool(np.isfinite(shapely.get_coordinates(geometry)).all())
+
+
+def polygonal_parts(geometry: Any) -> list[Polygon]:
+    if isinstance(geometry, Polygon):
+        return [] if geometry.is_empty else [geometry]
+    if isinstance(geometry, (MultiPolygon, shapely.GeometryCollection)):
+        return [p for part in shapely.get_parts(geometry) for p in polygonal_parts(part)]
+    return []
+
+
+def multipolygon(geometry: Any) -> MultiPolygon:
+    return (
+        geometry if isinstance(geometry, MultiPolygon) else MultiPolygon(polygonal_parts(geometry))
+    )
+
+
+def too_many_vertices(name: str, vertices: int, limit: int) -> BoundaryDataError:
+    """The error for a boundary file of ``vertices`` vertices, more than ``limit``."""
+    return BoundaryDataError(
+        f"{name} is too large: {vertices:,} vertices, more than {limit:,}. Simplify it "
+        "first (e.g. shapely.simplify or GeoSeries.simplify in a metric CRS, with a tolerance "
+        "well under its accuracy)."
+    )
+
+
+def listing(head: str, problems: list[str]) -> str:
+    shown = "\n".join(f"  - {p}" for p in problems[:_MAX_LISTED])
+    more = len(problems) - _MAX_LISTED
+    tail = f"\n  ... and {more} more" if more > 0 else ""
+    count = len(problems)
+    return f"{head}: {count} problem{'s' if count != 1 else ''}\n{shown}{tail}"
