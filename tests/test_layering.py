@@ -205,13 +205,9 @@ def _path_back(start: str, goal: str) -> list[str] | None:
 _CYCLE = "verify -> parallel -> report -> maps -> audit -> verify"
 #: Modules still on an import cycle, and the imports that close it.
 KNOWN_CYCLES = {
-    "pilotzone": (
-        "audit and parallel import the package itself (for __version__); the version moves to "
-        "the ground layer (issue #18)"
-    ),
-    "pilotzone.audit": f"{_CYCLE}; audit also imports the package itself",
+    "pilotzone.audit": f"{_CYCLE}",
     "pilotzone.maps": f"{_CYCLE}: maps imports audit.CHANGES",
-    "pilotzone.parallel": f"{_CYCLE}; parallel also imports the package itself",
+    "pilotzone.parallel": f"{_CYCLE}",
     "pilotzone.report": f"{_CYCLE}: report imports maps",
     "pilotzone.verify": f"{_CYCLE}: verify hands Dask input to parallel",
 }

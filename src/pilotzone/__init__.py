@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from pilotzone._compat import is_dask_collection as _is_dask
+from pilotzone._version import __version__
 from pilotzone.address import address_check
 from pilotzone.audit import compare, sample
 from pilotzone.crs import from_wgs84, normalize_crs, to_wgs84
@@ -30,8 +31,6 @@ from pilotzone.report import write_report
 from pilotzone.siting import feasible_area, site
 from pilotzone.verify import findings, summarize, verify
 from pilotzone.zones import load_zones
-
-__version__ = "0.1.0"
 
 __all__ = [
     "BoundaryDataError",

@@ -50,7 +50,6 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -59,6 +58,7 @@ import pandas as pd
 import shapely
 
 from pilotzone._geodesy import to_local, to_local_geometry
+from pilotzone._paths import DIVISIONS_FOLDERS
 from pilotzone.crs import to_wgs84
 from pilotzone.errors import BoundaryDataError, InputError, Problem
 from pilotzone.facilities import _category
@@ -100,8 +100,7 @@ ADDRESS_COLUMNS = (
 #: out; in between the zone covers part of it. The margins absorb the slivers that
 #: simplified county polygons leave along a zone's border.
 _WHOLE, _NONE = 0.99, 0.01
-_PACKAGE = Path(__file__).resolve().parent / "_data" / "divisions"
-_CHECKOUT = Path(__file__).resolve().parents[2] / "data" / "divisions"
+_PACKAGE, _CHECKOUT = DIVISIONS_FOLDERS
 _SCRIPT = "scripts/build_divisions.py"
 _LEVELS = ("province", "city", "county")
 _PREFIX = re.compile(r"^(?:中华人民共和国|中国)")

@@ -188,7 +188,7 @@ def sample(
     drawn = table.loc[chosen["operator_id"]].reset_index()
     drawn.insert(1, "stratum", chosen["stratum"].to_numpy())
     population_text = "".join(f"{i}\t{s}\n" for i, s in zip(ids, strata, strict=True))
-    import pilotzone
+    from pilotzone._version import __version__
 
     drawn.attrs["sample"] = {
         "method": METHOD,
@@ -202,7 +202,7 @@ def sample(
         },
         **info,
         "population_sha256": hashlib.sha256(population_text.encode("utf-8")).hexdigest(),
-        "pilotzone_version": pilotzone.__version__,
+        "pilotzone_version": __version__,
         "numpy_version": np.__version__,
     }
     if count > len(ids):

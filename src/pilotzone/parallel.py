@@ -481,7 +481,7 @@ def _summary(
     """``summary.json`` (see :mod:`pilotzone.report`) from the partitions' tallies."""
     import datetime as dt
 
-    import pilotzone
+    from pilotzone._version import __version__
 
     total = counts.groupby(["what", "key"])["count"].sum()
 
@@ -506,7 +506,7 @@ def _summary(
     )
     return {
         "generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "pilotzone_version": pilotzone.__version__,
+        "pilotzone_version": __version__,
         "input": {
             "file": ", ".join(Path(f).name for f in files),
             "sha256": None,

@@ -432,13 +432,13 @@ class OutputRun:
 
     def finish(self) -> Path:
         """Write the manifest, last. Returns its path."""
-        import pilotzone
+        from pilotzone._version import __version__
 
         record = {
             "manifest": 1,
             "run_id": self.run_id,
             "writer": self.writer,
-            "pilotzone_version": pilotzone.__version__,
+            "pilotzone_version": __version__,
             "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "files": self.files,
         }
@@ -721,7 +721,7 @@ def _zone_key(zone: Any, status: str) -> str:
 
 
 def _summary(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, stamp: str) -> dict[str, Any]:
-    import pilotzone
+    from pilotzone._version import __version__
 
     status = result["status"].astype(str)
     by_status = {s: int((status == s).sum()) for s in STATUSES}
@@ -749,7 +749,7 @@ def _summary(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, stamp: str) -> d
         )
     return {
         "generated_at": stamp,
-        "pilotzone_version": pilotzone.__version__,
+        "pilotzone_version": __version__,
         "input": {
             "file": result.attrs.get("source"),
             "sha256": result.attrs.get("source_sha256"),

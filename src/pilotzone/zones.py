@@ -50,6 +50,7 @@ from shapely.errors import GEOSException
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
 
 from pilotzone._geodesy import GEOD
+from pilotzone._paths import BOUNDARIES_FOLDERS
 from pilotzone.errors import BoundaryDataError, InputError, Problem
 
 __all__ = ["BorderPiece", "load_zones"]
@@ -98,8 +99,7 @@ OVERLAP_DEG2 = 1e-10
 
 _ZONE_ID = re.compile(r"[a-z][a-z0-9_]*")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_PACKAGE_DATA = Path(__file__).resolve().parent / "_data" / "boundaries"
-_CHECKOUT_DATA = Path(__file__).resolve().parents[2] / "data" / "boundaries"
+_PACKAGE_DATA, _CHECKOUT_DATA = BOUNDARIES_FOLDERS
 _REQUIRED_KEYS = (
     "zone_id",
     "name_en",
