@@ -43,13 +43,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import logging
 import re
 import sys
-import time
 import traceback
-import unicodedata
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -59,21 +56,19 @@ from urllib.parse import urlsplit
 from pyproj.exceptions import ProjError
 
 import pilotzone
-from pilotzone.errors import InputError, PilotzoneError, Problem
+from pilotzone._paths import sample_filing
+from pilotzone._terminal import PrintableStream, Progress, print_table, safe_streams, width
+from pilotzone._versions import versions
+from pilotzone.errors import PilotzoneError
 from pilotzone.facilities import MAX_CRS
 from pilotzone.report import SITE_FILES, write_sites
+from pilotzone.siting import rank_sites
 
 __all__ = ["main"]
 
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
-#: The sample filing ``demo`` checks: in an installed wheel, then in a source checkout.
-SAMPLE_FOLDERS = (
-    Path(__file__).resolve().parent / "_data" / "samples",
-    Path(__file__).resolve().parents[2] / "data" / "samples",
-)
-SAMPLE_FILING = "filing.csv"
 _DEMO_OUT = "pilotzone-demo"
 _TOP_FINDINGS = 10
 _MAX_OPERATORS_SHOWN = 20
@@ -149,101 +144,6 @@ class _UsageError(Exception):
     """A command line that argparse accepts but that makes no sense (exit 2)."""
 
 
-# --------------------------------------------------------------------------- output helpers
-
-
-#: Unicode categories a terminal does not print as themselves: controls (ESC, C1, ...),
-#: format characters (bidi overrides, zero-width), surrogates, private use, unassigned, and
-#: line and paragraph separators.
-_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
-
-
-def _printable(text: str) -> str:
-    """``text`` with every character a terminal would act on, or not show, written as its
-    escape (``\\x1b``, ``\\u202e``): filing text cannot move the cursor, erase lines, set the
-    window title or reorder what is printed. Printable text, CJK included, stays as it is."""
-    return "".join(
-        c.encode("unicode_escape").decode("ascii")
-        if unicodedata.category(c) in _UNPRINTABLE
-        else c
-        for c in text
-    )
-
-
-class _PrintableStream(io.TextIOBase):
-    """A text stream that writes through :func:`_printable`, line by line."""
-
-    def __init__(self, stream: IO[str]) -> None:
-        self.stream = stream
-
-    def write(self, text: str) -> int:
-        self.stream.write("\n".join(_printable(line) for line in text.split("\n")))
-        return len(text)
-
-    def flush(self) -> None:
-        self.stream.flush()
-
-    def isatty(self) -> bool:
-        return self.stream.isatty()
-
-    @property
-    def encoding(self) -> str | None:  # type: ignore[override]
-        return getattr(self.stream, "encoding", None)
-
-
-def _width(text: str) -> int:
-    """Columns a string takes in a terminal: East Asian wide characters take two, combining
-    marks none."""
-    return sum(
-        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
-        for c in text
-    )
-
-
-def _table(rows: list[list[str]], out: IO[str], *, right: Sequence[int] = ()) -> None:
-    """Print rows as a plain aligned table, the first row as its header; cells are made
-    printable first, so that their widths are the widths shown."""
-    rows = [[_printable(cell) for cell in row] for row in rows]
-    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for n, row in enumerate(rows):
-        cells = []
-        for i, cell in enumerate(row):
-            pad = " " * (widths[i] - _width(cell))
-            cells.append(pad + cell if i in right else cell + pad)
-        print("  ".join(cells).rstrip(), file=out)
-        if n == 0:
-            print("  ".join("-" * w for w in widths), file=out)
-
-
-class _Progress:
-    """A few status lines on stderr, only when stderr is a terminal."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.start = time.monotonic()
-        self.steps = 0
-
-    @classmethod
-    def for_stderr(cls) -> _Progress:
-        try:
-            return cls(sys.stderr.isatty())
-        except (AttributeError, ValueError):  # a closed or odd stream
-            return cls(False)
-
-    def stage(self, text: str) -> None:
-        self.steps += 1
-        if self.enabled:
-            elapsed = time.monotonic() - self.start
-            print(f"pilotzone [{elapsed:5.1f} s] {text}…", file=sys.stderr, flush=True)
-
-    def done(self) -> None:
-        if self.enabled:
-            print(
-                f"pilotzone [{time.monotonic() - self.start:5.1f} s] done",
-                file=sys.stderr,
-                flush=True,
-            )
-
 
 # --------------------------------------------------------------------------- commands
 
@@ -263,7 +163,7 @@ def _cmd_zones(args: argparse.Namespace) -> int:
                 str(zone.source),
             ]
         )
-    _table(rows, sys.stdout, right=(4, 5))
+    print_table(rows, sys.stdout, right=(4, 5))
     print(
         f"\nas of {zones.attrs['as_of']}; data: {zones.attrs['boundaries_path']}", file=sys.stdout
     )
@@ -296,9 +196,9 @@ def _cmd_locate(args: argparse.Namespace) -> int:
         [t["near_border"], t["needs_check"] if near else t["no"]],
         [t["coordinate_issue"], issue or t["none"]],
     ]
-    width = max(_width(r[0]) for r in rows)
+    widest = max(width(r[0]) for r in rows)
     for label, value in rows:
-        print(f"{label}{' ' * (width - _width(label))}  {value}", file=sys.stdout)
+        print(f"{label}{' ' * (widest - width(label))}  {value}", file=sys.stdout)
     return EXIT_OK if zone is not None and active and not near and issue is None else EXIT_FINDINGS
 
 
@@ -343,11 +243,9 @@ def _verify(
     operators: str | None,
     as_of: str | None,
     boundaries: str | None,
-    progress: _Progress,
+    progress: Progress,
     lang: str = "en",
 ) -> tuple[Any, Any]:
-    import pandas as pd
-
     from pilotzone.verify import verify
 
     progress.stage("loading zones")
@@ -355,14 +253,7 @@ def _verify(
     progress.stage(f"reading {path.name}")
     sites = pilotzone.read_facilities(path, crs=crs, max_crs=max_crs, sheet=sheet)
     progress.stage(f"locating {len(sites):,} rows and applying the rules")
-    try:
-        result = verify(sites, operators=operators, zones=zones, lang=lang)  # type: ignore[arg-type]
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        if operators is None:
-            raise
-        # verify reads the operators file with pandas: name the file, as for the filing.
-        reason = f"cannot read the operators file as UTF-8 CSV: {error}"
-        raise InputError(Problem(Path(operators).name, None, None, None, reason)) from error
+    result = verify(sites, operators=operators, zones=zones, lang=lang)  # type: ignore[arg-type]
     return result, zones
 
 
@@ -408,7 +299,7 @@ def _print_summary(result: Any, zones: Any, lang: str) -> None:
                 f"{row['rows']:,} ({row['violation']:,}/{row['review']:,}/{row['invalid']:,})",
             ]
         )
-    _table(rows, out)
+    print_table(rows, out)
     if len(table) > _MAX_OPERATORS_SHOWN:
         print(f"  … {len(table) - _MAX_OPERATORS_SHOWN:,} {t['more_operators']}", file=out)
 
@@ -426,7 +317,7 @@ def _print_summary(result: Any, zones: Any, lang: str) -> None:
     for code in ranked[:_TOP_FINDINGS]:
         severity = RULES[code].severity
         rows.append([f"{per_rule[code]:,}", t[severity], f"{describe(code, lang)} ({code})"])
-    _table(rows, out, right=(0,))
+    print_table(rows, out, right=(0,))
 
 
 def _print_invalid(result: Any, t: dict[str, str], out: IO[str]) -> None:
@@ -448,7 +339,7 @@ def _exit_status(result: Any) -> int:
 
 
 def _write(
-    result: Any, zones: Any, out: str | Path, basemap: Any, lang: str, progress: _Progress
+    result: Any, zones: Any, out: str | Path, basemap: Any, lang: str, progress: Progress
 ) -> None:
     from pilotzone.report import write_report
 
@@ -467,7 +358,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     basemap = _basemap(args.basemap)
     if args.out is not None:
         Path(args.out).mkdir(parents=True, exist_ok=True)  # fail before the slow part
-    progress = _Progress.for_stderr()
+    progress = Progress.for_stderr()
     result, zones = _verify(
         Path(args.file),
         crs=args.crs,
@@ -543,23 +434,13 @@ def _registration(text: str | None) -> tuple[float, float] | None:
     return lon, lat
 
 
-def _ranked(result: Any) -> Any:
-    """A siting result best first (compliant, then by margin), numbered, without geometry."""
-    ranked = result.sort_values(
-        ["compliant", "margin_m"], ascending=False, kind="stable", na_position="last"
-    )
-    table = ranked.drop(columns=ranked.geometry.name)
-    table.insert(0, "rank", range(1, len(table) + 1))
-    return table.round({"margin_m": 1, "distance_to_zone_m": 1, "nearest_lon": 7, "nearest_lat": 7})
-
-
 def _cmd_site(args: argparse.Namespace) -> int:
     basemap = _basemap(args.basemap)
     registration = _registration(args.registration)
     out = Path(args.out) if args.out is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)  # fail before the slow part
-    progress = _Progress.for_stderr()
+    progress = Progress.for_stderr()
     progress.stage("loading zones")
     zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
     progress.stage(f"siting the candidates in {Path(args.file).name}")
@@ -567,7 +448,7 @@ def _cmd_site(args: argparse.Namespace) -> int:
         args.file, zone=args.zone, registration=registration, crs=args.crs, zones=zones
     )
     target = result.attrs["target_zone"]
-    table = _ranked(result)
+    table = rank_sites(result)
 
     t = _TEXT[args.lang]
     names = dict(zip(zones["zone_id"], zones[f"short_name_{args.lang}"], strict=True))
@@ -597,7 +478,7 @@ def _cmd_site(args: argparse.Namespace) -> int:
                 "" if _missing(move) else f"{move:,.0f}",
             ]
         )
-    _table(rows, sys.stdout, right=(0, 3, 4))
+    print_table(rows, sys.stdout, right=(0, 3, 4))
     if len(table) > _MAX_SITES_SHOWN:
         print(f"  … {len(table) - _MAX_SITES_SHOWN:,} {t['more_sites']}", file=sys.stdout)
     if out is not None:
@@ -611,29 +492,10 @@ def _cmd_site(args: argparse.Namespace) -> int:
     return EXIT_OK if compliant == len(result) else EXIT_FINDINGS
 
 
-def sample_filing() -> Path:
-    """The bundled sample filing that ``pilotzone demo`` checks.
-
-    Raises
-    ------
-    FileNotFoundError
-        If neither the installed package nor a source checkout has it.
-    """
-    for folder in SAMPLE_FOLDERS:
-        if (folder / SAMPLE_FILING).is_file():
-            return folder / SAMPLE_FILING
-    looked = " nor ".join(str(f) for f in SAMPLE_FOLDERS)
-    raise FileNotFoundError(
-        2,
-        f"the sample filing {SAMPLE_FILING} is missing (looked in {looked}); reinstall pilotzone",
-        SAMPLE_FILING,
-    )
-
-
 def _cmd_demo(args: argparse.Namespace) -> int:
     filing = sample_filing()
     out = Path(args.out) if args.out is not None else Path.cwd() / _DEMO_OUT
-    progress = _Progress.for_stderr()
+    progress = Progress.for_stderr()
     result, zones = _verify(
         filing, crs=None, max_crs=MAX_CRS, sheet=None, operators=None, as_of=None,
         boundaries=None, progress=progress, lang=args.lang,
@@ -678,7 +540,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     for stratum, counts in record["strata"].items():
         label = _stratum(stratum, names, t)
         rows.append([label, f"{counts['operators']:,}", f"{counts['drawn']:,}"])
-    _table(rows, sys.stdout, right=(1, 2))
+    print_table(rows, sys.stdout, right=(1, 2))
     print("", file=sys.stdout)
     rows = [[t["operator"], t["stratum"], t["eligible"]]]
     for row in drawn.itertuples(index=False):
@@ -686,7 +548,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         eligible = getattr(row, "eligible", None)
         shown = "" if eligible is None else t["yes" if eligible else "no"]
         rows.append([str(row.operator_id), label, shown])
-    _table(rows, sys.stdout)
+    print_table(rows, sys.stdout)
     if out is not None:
         paths = write_sample(drawn, out, lang=args.lang)
         print(f"\n{t['files']}:", file=sys.stdout)
@@ -720,7 +582,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     print(f"{t['compared']} {args.old} {t['with']} {args.new}", file=sys.stdout)
     rows = [[t["count"], t["change"]]]
     rows += [[f"{record['counts'][c]:,}", t[c]] for c in CHANGES]
-    _table(rows, sys.stdout, right=(0,))
+    print_table(rows, sys.stdout, right=(0,))
     new = changes[changes["change"] == "new_finding"]
     print(f"\n{t['new_violations']}: {record['new_violations']:,}", file=sys.stdout)
     if len(new):
@@ -730,7 +592,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
                 [str(row.operator_id), str(row.facility_id), t[row.severity], str(row.description)]
             )
         print(f"{t['new_list']}:", file=sys.stdout)
-        _table(rows, sys.stdout)
+        print_table(rows, sys.stdout)
         if len(new) > _TOP_FINDINGS:
             print(f"  … {len(new) - _TOP_FINDINGS:,} {t['more_rows']}", file=sys.stdout)
     if args.out is not None:
@@ -744,56 +606,8 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- versions
 
 
-def _versions() -> list[tuple[str, str]]:
-    import importlib.metadata
-    import platform
-
-    def version(name: str) -> str:
-        try:
-            return importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            return "not installed"
-
-    import pyproj
-    import shapely
-
-    rows = [
-        ("pilotzone", pilotzone.__version__),
-        ("Python", f"{platform.python_version()} ({sys.executable})"),
-        ("platform", platform.platform()),
-        ("GEOS", shapely.geos_version_string),
-        ("PROJ", pyproj.proj_version_str),
-    ]
-    rows += [
-        (name, version(name))
-        for name in (
-            "shapely",
-            "pyproj",
-            "geopandas",
-            "pandas",
-            "numpy",
-            "folium",
-            "pyogrio",
-            "openpyxl",
-        )
-    ]
-    try:
-        zones = pilotzone.load_zones()
-    except (PilotzoneError, OSError) as error:
-        rows.append(("zone data", f"unusable: {error}"))
-        return rows
-    folder = Path(zones.attrs["boundaries_path"])
-    rows.append(("zone data", str(folder)))
-    import json
-
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    for zone in manifest.get("zones", []):
-        rows.append((f"  {zone.get('zone_id')}", f"sha256 {zone.get('sha256')}"))
-    return rows
-
-
 def _show_versions() -> int:
-    rows = _versions()
+    rows = versions()
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}", file=sys.stdout)
@@ -1048,15 +862,6 @@ def _message(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
-def _safe_streams() -> None:
-    # A console that cannot encode Chinese zone names gets '?' rather than a crash.
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, "reconfigure", None)
-        encoding = (getattr(stream, "encoding", None) or "").lower()
-        if reconfigure is not None and encoding.replace("-", "") not in ("utf8", "gb18030"):
-            with contextlib.suppress(ValueError, OSError):  # a stream that refuses
-                reconfigure(errors="replace")
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``pilotzone`` command line.
@@ -1074,14 +879,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Notes
     -----
-    Everything printed passes through :func:`_printable`, and Python warnings
+    Everything printed passes through :func:`pilotzone._terminal.printable`, and Python warnings
     (from pilotzone or its libraries) become one-line ``pilotzone: note:``
     messages instead of ``file.py:123: UserWarning:`` lines.
     """
-    _safe_streams()
+    safe_streams()
     with (
-        contextlib.redirect_stdout(_PrintableStream(sys.stdout)),
-        contextlib.redirect_stderr(_PrintableStream(sys.stderr)),
+        contextlib.redirect_stdout(PrintableStream(sys.stdout)),
+        contextlib.redirect_stderr(PrintableStream(sys.stderr)),
         warnings.catch_warnings(),
     ):
         warnings.showwarning = _note
