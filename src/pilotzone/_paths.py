@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["BOUNDARIES_FOLDERS", "DIVISIONS_FOLDERS", "SAMPLE_FILING", "SAMPLE_FOLDERS", "sample_filing"]
+__all__ = [
+    "BOUNDARIES_FOLDERS",
+    "DIVISIONS_FOLDERS",
+    "SAMPLE_FILING",
+    "SAMPLE_FOLDERS",
+    "sample_filing",
+]
 
 _PACKAGE = Path(__file__).resolve().parent / "_data"
 _CHECKOUT = Path(__file__).resolve().parents[2] / "data"

@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import IO
 
-__all__ = ["PrintableStream", "Progress", "printable", "print_table", "safe_streams", "width"]
+__all__ = ["PrintableStream", "Progress", "print_table", "printable", "safe_streams", "width"]
 
 #: Unicode categories a terminal does not print as themselves: controls (ESC, C1, ...),
 #: format characters (bidi overrides, zero-width), surrogates, private use, unassigned, and
@@ -37,9 +37,7 @@ def printable(text: str) -> str:
         stays as it is.
     """
     return "".join(
-        c.encode("unicode_escape").decode("ascii")
-        if unicodedata.category(c) in _UNPRINTABLE
-        else c
+        c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) in _UNPRINTABLE else c
         for c in text
     )
 

@@ -56,9 +56,18 @@ from urllib.parse import urlsplit
 from pyproj.exceptions import ProjError
 
 import pilotzone
+from pilotzone._console import (
+    missing,
+    print_changes,
+    print_location,
+    print_sample,
+    print_sites,
+    print_summary,
+    print_zones,
+)
 from pilotzone._parser import DEMO_OUT, build_parser
 from pilotzone._paths import sample_filing
-from pilotzone._terminal import PrintableStream, Progress, print_table, safe_streams, width
+from pilotzone._terminal import PrintableStream, Progress, safe_streams
 from pilotzone._versions import versions
 from pilotzone.errors import PilotzoneError
 from pilotzone.facilities import MAX_CRS
@@ -70,10 +79,7 @@ __all__ = ["main"]
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
-_TOP_FINDINGS = 10
-_MAX_OPERATORS_SHOWN = 20
 _BASEMAP_NAMES = ("osm", "gaode", "amap")
-_MAX_SITES_SHOWN = 20
 
 _TEXT = {
     "en": {
@@ -144,69 +150,24 @@ class _UsageError(Exception):
     """A command line that argparse accepts but that makes no sense (exit 2)."""
 
 
-
 # --------------------------------------------------------------------------- commands
 
 
 def _cmd_zones(args: argparse.Namespace) -> int:
     zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
-    rows = [["id", "name", "名称", "status", "area km²", "accuracy m", "source"]]
-    for zone in zones.itertuples(index=False):
-        rows.append(
-            [
-                str(zone.zone_id),
-                str(zone.short_name_en),
-                str(zone.short_name_zh),
-                str(zone.status),
-                f"{zone.area_km2:,.0f}",
-                f"{zone.accuracy_m:,.0f}",
-                str(zone.source),
-            ]
-        )
-    print_table(rows, sys.stdout, right=(4, 5))
-    print(
-        f"\nas of {zones.attrs['as_of']}; data: {zones.attrs['boundaries_path']}", file=sys.stdout
-    )
+    print_zones(zones)
     return EXIT_OK
 
 
 def _cmd_locate(args: argparse.Namespace) -> int:
     zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
     found = pilotzone.locate([args.lon], [args.lat], crs=args.crs, zones=zones).iloc[0]
-    zone = None if _missing(found["zone_id"]) else str(found["zone_id"])
-    issue = None if _missing(found["coordinate_issue"]) else str(found["coordinate_issue"])
-    distance = found["border_distance_m"]
+    print_location(found, zones, args.lang, _TEXT[args.lang])
+    zone = None if missing(found["zone_id"]) else str(found["zone_id"])
+    active = bool(zones.loc[zones["zone_id"] == zone, "active"].any())
+    placed = missing(found["coordinate_issue"])
     near = bool(found["near_border"])
-    row = zones[zones["zone_id"] == zone]
-    active = bool(row["active"].iloc[0]) if len(row) else False
-    t = _TEXT[args.lang]
-    if zone is None:
-        where = t["outside_zones"] if issue is None else t["unplaced"]
-    else:
-        status = str(row["status"].iloc[0]) if len(row) else "unknown"
-        name = row[f"short_name_{args.lang}"].iloc[0] if len(row) else None
-        where = f"{zone} ({name}, {t.get(status, status)})" if len(row) else zone
-    if _missing(distance):
-        border = t["beyond_band"] if issue is None else "-"
-    else:
-        border = f"{distance:,.0f} m"
-    rows = [
-        [t["zone"], where],
-        [t["border_distance"], border],
-        [t["near_border"], t["needs_check"] if near else t["no"]],
-        [t["coordinate_issue"], issue or t["none"]],
-    ]
-    widest = max(width(r[0]) for r in rows)
-    for label, value in rows:
-        print(f"{label}{' ' * (widest - width(label))}  {value}", file=sys.stdout)
-    return EXIT_OK if zone is not None and active and not near and issue is None else EXIT_FINDINGS
-
-
-def _missing(value: Any) -> bool:
-    try:
-        return value is None or bool(value != value)  # NaN, and pandas' missing values
-    except (TypeError, ValueError):
-        return False
+    return EXIT_OK if zone is not None and active and not near and placed else EXIT_FINDINGS
 
 
 def _basemap(spec: str | None) -> Any:
@@ -257,83 +218,6 @@ def _verify(
     return result, zones
 
 
-def _print_summary(result: Any, zones: Any, lang: str) -> None:
-    from pilotzone.rules import RULES, describe
-    from pilotzone.verify import STATUSES, findings, summarize
-
-    t = _TEXT[lang]
-    out = sys.stdout
-    names = dict(zip(zones["zone_id"], zones[f"short_name_{lang}"], strict=True))
-    source = result.attrs.get("source") or "<input>"
-    print(
-        f"{t['checked']} {source}: {len(result):,} {t['rows']}, {t['as_of']} "
-        f"{result.attrs.get('as_of')}",
-        file=out,
-    )
-    counts = result["status"].astype(str).value_counts()
-    print(
-        "  " + " · ".join(f"{t[s]} {int(counts.get(s, 0)):,}" for s in reversed(STATUSES)), file=out
-    )
-
-    table = summarize(result)
-    eligible = int(table["eligible"].sum())
-    review = int(table["needs_review"].sum())
-    print(
-        f"\n{t['operators']}: {len(table):,} ({t['eligible']} {eligible:,}, "
-        f"{t['not_eligible']} {len(table) - eligible:,}, {t['needs_review']} {review:,})",
-        file=out,
-    )
-    rows = [[t["operator"], t["registration_zone"], t["eligible"], t["counts"]]]
-    shown = table.sort_values(
-        ["eligible", "violation", "invalid", "review"],
-        ascending=[True, False, False, False],
-        kind="stable",
-    )
-    for operator_id, row in shown.head(_MAX_OPERATORS_SHOWN).iterrows():
-        zone = row["registration_zone"]
-        rows.append(
-            [
-                str(operator_id),
-                str(names.get(zone, zone)) if isinstance(zone, str) else t["none"],
-                t["yes"] if row["eligible"] else t["no"],
-                f"{row['rows']:,} ({row['violation']:,}/{row['review']:,}/{row['invalid']:,})",
-            ]
-        )
-    print_table(rows, out)
-    if len(table) > _MAX_OPERATORS_SHOWN:
-        print(f"  … {len(table) - _MAX_OPERATORS_SHOWN:,} {t['more_operators']}", file=out)
-
-    _print_invalid(result, t, out)
-    found = findings(result)
-    print("", file=out)
-    if found.empty:
-        print(t["no_findings"], file=out)
-        return
-    print(f"{t['top']}:", file=out)
-    per_rule = found["rule"].value_counts()
-    order = {s: i for i, s in enumerate(STATUSES)}
-    ranked = sorted(per_rule.index, key=lambda c: (order[RULES[c].severity], -per_rule[c], c))
-    rows = [[t["count"], t["severity"], t["rule"]]]
-    for code in ranked[:_TOP_FINDINGS]:
-        severity = RULES[code].severity
-        rows.append([f"{per_rule[code]:,}", t[severity], f"{describe(code, lang)} ({code})"])
-    print_table(rows, out, right=(0,))
-
-
-def _print_invalid(result: Any, t: dict[str, str], out: IO[str]) -> None:
-    """The rows that cannot be checked, with file, row and column, as the reader found them."""
-    invalid = result[result["status"] == "invalid"]
-    if invalid.empty:
-        return
-    source = result.attrs.get("source") or "<input>"
-    print(f"\n{t['cannot_check']}:", file=out)
-    for row in invalid.head(_TOP_FINDINGS).itertuples(index=False):
-        where = f"{source}, {t['row'].format(row.source_row)}"
-        print(f"  {where}: {row.problems or row.message}", file=out)
-    if len(invalid) > _TOP_FINDINGS:
-        print(f"  … {len(invalid) - _TOP_FINDINGS:,} {t['more_rows']}", file=out)
-
-
 def _exit_status(result: Any) -> int:
     return EXIT_OK if bool((result["status"] == "compliant").all()) else EXIT_FINDINGS
 
@@ -370,7 +254,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         progress=progress,
         lang=args.lang,
     )
-    _print_summary(result, zones, args.lang)
+    print_summary(result, zones, args.lang, _TEXT[args.lang])
     if args.out is not None:
         _write(result, zones, args.out, basemap, args.lang, progress)
     progress.done()
@@ -451,36 +335,7 @@ def _cmd_site(args: argparse.Namespace) -> int:
     table = rank_sites(result)
 
     t = _TEXT[args.lang]
-    names = dict(zip(zones["zone_id"], zones[f"short_name_{args.lang}"], strict=True))
-    compliant = int(result["compliant"].sum())
-    print(
-        f"{t['sited']} {args.file}: {len(result):,} {t['candidates']}, {t['for_zone']} "
-        f"{names.get(target, target)} ({target}), {t['as_of']} {zones.attrs.get('as_of')}",
-        file=sys.stdout,
-    )
-    print(f"  {t['compliant']} {compliant:,} / {len(result):,}", file=sys.stdout)
-    label = next((c for c in ("name", "facility_id", "id") if c in table.columns), None)
-    rows = [[t["rank"], t["candidate"], t["verdict"], t["margin"], t["move"]]]
-    for row in table.head(_MAX_SITES_SHOWN).to_dict("records"):
-        if row["compliant"]:
-            verdict = t["compliant"]
-        elif _missing(row["margin_m"]):
-            verdict = f"{t['not_placed']} ({row['coordinate_issue']})"
-        else:
-            verdict = t["in_band"] if row["margin_m"] >= 0 else t["outside"]
-        move = row["distance_to_zone_m"]
-        rows.append(
-            [
-                str(row["rank"]),
-                "" if label is None or _missing(row[label]) else str(row[label]),
-                verdict,
-                "" if _missing(row["margin_m"]) else f"{row['margin_m']:,.0f}",
-                "" if _missing(move) else f"{move:,.0f}",
-            ]
-        )
-    print_table(rows, sys.stdout, right=(0, 3, 4))
-    if len(table) > _MAX_SITES_SHOWN:
-        print(f"  … {len(table) - _MAX_SITES_SHOWN:,} {t['more_sites']}", file=sys.stdout)
+    print_sites(result, table, args.file, zones, args.lang, t)
     if out is not None:
         progress.stage(f"writing the ranked table, feasible area and map to {out}")
         feasible = pilotzone.feasible_area(target, zones=zones)
@@ -489,7 +344,7 @@ def _cmd_site(args: argparse.Namespace) -> int:
         for path in paths:
             print(f"  {path}", file=sys.stdout)
     progress.done()
-    return EXIT_OK if compliant == len(result) else EXIT_FINDINGS
+    return EXIT_OK if int(result["compliant"].sum()) == len(result) else EXIT_FINDINGS
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -500,9 +355,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         filing, crs=None, max_crs=MAX_CRS, sheet=None, operators=None, as_of=None,
         boundaries=None, progress=progress, lang=args.lang,
     )  # fmt: skip
-    _print_summary(result, zones, args.lang)
-    _write(result, zones, out, None, args.lang, progress)
     t = _TEXT[args.lang]
+    print_summary(result, zones, args.lang, t)
+    _write(result, zones, out, None, args.lang, progress)
     print(f"\n{t['open']} {out / 'map.html'}\n{t['open']} {out / 'report.html'}", file=sys.stdout)
     progress.done()
     return EXIT_OK
@@ -526,29 +381,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     drawn = pilotzone.sample(
         _audit_input(args.file, args), args.n, seed=args.seed, by=args.by, zones=zones
     )
-    record = drawn.attrs["sample"]
     t = _TEXT[args.lang]
-    names = dict(zip(zones["zone_id"], zones[f"short_name_{args.lang}"], strict=True))
-    how = t["by_zone"] if args.by else t["unstratified"]
-    print(
-        f"{t['sampled']} {args.file}: {record['drawn']:,} {t['of']} {record['population']:,} "
-        f"{t['operators'].lower()} · {t['seed']} {record['seed']} · {how}",
-        file=sys.stdout,
-    )
-    print(f"  {t['population_sha256']}: {record['population_sha256']}", file=sys.stdout)
-    rows = [[t["stratum"], t["operators"], t["drawn"]]]
-    for stratum, counts in record["strata"].items():
-        label = _stratum(stratum, names, t)
-        rows.append([label, f"{counts['operators']:,}", f"{counts['drawn']:,}"])
-    print_table(rows, sys.stdout, right=(1, 2))
-    print("", file=sys.stdout)
-    rows = [[t["operator"], t["stratum"], t["eligible"]]]
-    for row in drawn.itertuples(index=False):
-        label = _stratum(row.stratum, names, t)
-        eligible = getattr(row, "eligible", None)
-        shown = "" if eligible is None else t["yes" if eligible else "no"]
-        rows.append([str(row.operator_id), label, shown])
-    print_table(rows, sys.stdout)
+    print_sample(drawn, args.file, zones, args.lang, t)
     if out is not None:
         paths = write_sample(drawn, out, lang=args.lang)
         print(f"\n{t['files']}:", file=sys.stdout)
@@ -557,16 +391,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _stratum(stratum: str, names: dict[str, str], t: dict[str, str]) -> str:
-    from pilotzone.audit import NO_ZONE
-
-    if stratum in (NO_ZONE, "all"):
-        return t["none" if stratum == NO_ZONE else "all"]
-    return str(names.get(stratum, stratum))
-
-
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from pilotzone.audit import CHANGES
     from pilotzone.report import write_changes
 
     basemap = _basemap(args.basemap)
@@ -577,30 +402,14 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         _audit_input(args.old, args), _audit_input(args.new, args), zones=zones,
         lang=args.lang,
     )  # fmt: skip
-    record = changes.attrs["compare"]
     t = _TEXT[args.lang]
-    print(f"{t['compared']} {args.old} {t['with']} {args.new}", file=sys.stdout)
-    rows = [[t["count"], t["change"]]]
-    rows += [[f"{record['counts'][c]:,}", t[c]] for c in CHANGES]
-    print_table(rows, sys.stdout, right=(0,))
-    new = changes[changes["change"] == "new_finding"]
-    print(f"\n{t['new_violations']}: {record['new_violations']:,}", file=sys.stdout)
-    if len(new):
-        rows = [[t["operator"], t["facility"], t["severity"], t["rule"]]]
-        for row in new.head(_TOP_FINDINGS).itertuples(index=False):
-            rows.append(
-                [str(row.operator_id), str(row.facility_id), t[row.severity], str(row.description)]
-            )
-        print(f"{t['new_list']}:", file=sys.stdout)
-        print_table(rows, sys.stdout)
-        if len(new) > _TOP_FINDINGS:
-            print(f"  … {len(new) - _TOP_FINDINGS:,} {t['more_rows']}", file=sys.stdout)
+    print_changes(changes, args.old, args.new, t)
     if args.out is not None:
         paths = write_changes(changes, args.out, zones=zones, lang=args.lang, basemap=basemap)
         print(f"\n{t['files']} {args.out}:", file=sys.stdout)
         for path in paths.values():
             print(f"  {path}", file=sys.stdout)
-    return EXIT_FINDINGS if record["new_violations"] else EXIT_OK
+    return EXIT_FINDINGS if changes.attrs["compare"]["new_violations"] else EXIT_OK
 
 
 _COMMANDS = {
@@ -635,7 +444,6 @@ def _message(error: BaseException) -> str:
         reason = error.strerror or str(error)
         return f"{name}: {reason}" if name else reason
     return str(error) or type(error).__name__
-
 
 
 def main(argv: Sequence[str] | None = None) -> int:
