@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 
 import pilotzone
-from pilotzone import cli
+from pilotzone import _paths
 from pilotzone.cli import main
 from pilotzone.report import FILES
 from pilotzone.rules import describe
@@ -617,7 +617,7 @@ def sample(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     folder = tmp_path / "samples"
     folder.mkdir()
     write_filing(folder / "filing.csv", VIOLATIONS)
-    monkeypatch.setattr(cli, "SAMPLE_FOLDERS", (tmp_path / "absent", folder))
+    monkeypatch.setattr(_paths, "SAMPLE_FOLDERS", (tmp_path / "absent", folder))
     return folder / "filing.csv"
 
 
@@ -647,7 +647,7 @@ def test_demo_default_folder(
 def test_demo_without_the_sample(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(cli, "SAMPLE_FOLDERS", (tmp_path / "a", tmp_path / "b"))
+    monkeypatch.setattr(_paths, "SAMPLE_FOLDERS", (tmp_path / "a", tmp_path / "b"))
     status, _, err = run(capsys, "demo", "--out", str(tmp_path / "demo"))
     assert status == 2
     assert_one_paragraph(err)
@@ -655,9 +655,9 @@ def test_demo_without_the_sample(
 
 
 def test_the_bundled_sample_is_found() -> None:
-    path = cli.sample_filing()
+    path = _paths.sample_filing()
     assert path.name == "filing.csv"
-    assert path.parent in cli.SAMPLE_FOLDERS
+    assert path.parent in _paths.SAMPLE_FOLDERS
 
 
 # --------------------------------------------------------------------------- real processes

@@ -24,7 +24,7 @@ import pyproj
 import pytest
 
 import pilotzone as pz
-from pilotzone import cli
+from pilotzone import _terminal
 from pilotzone.cli import main
 from pilotzone.errors import CRSError, InputError
 from pilotzone.facilities import MAX_CRS
@@ -297,7 +297,7 @@ def test_filing_text_reaches_the_terminal_printable(
     assert any("中国电信" in line for line in table)
     for line in table:  # the second column starts where its header does
         operator, rest = line.split("  ", 1)
-        assert cli._width(operator) + 2 + len(rest) - len(rest.lstrip(" ")) == column, line
+        assert _terminal.width(operator) + 2 + len(rest) - len(rest.lstrip(" ")) == column, line
     # The rows that cannot be checked: the file named, escaped.
     assert "filing\\x1b[2K\\u202e.geojson, row 8: column 'lon': missing" in out
 
@@ -319,8 +319,8 @@ def test_error_messages_reach_the_terminal_printable(
 
 def test_printable_keeps_printable_text_and_escapes_the_rest() -> None:
     printable = "中国 ＡＢＣ\u3000é e\u0301 a-b"
-    assert cli._printable(printable) == printable
-    assert cli._printable("\x1b[2K\x07\x9b\u202e\u200b\ue000\n") == (
+    assert _terminal.printable(printable) == printable
+    assert _terminal.printable("\x1b[2K\x07\x9b\u202e\u200b\ue000\n") == (
         "\\x1b[2K\\x07\\x9b\\u202e\\u200b\\ue000\\n"
     )
 

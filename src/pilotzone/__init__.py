@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pilotzone._compat import is_dask_collection as _is_dask
+from pilotzone._version import __version__
 from pilotzone.address import address_check
 from pilotzone.audit import compare, sample
 from pilotzone.crs import from_wgs84, normalize_crs, to_wgs84

@@ -49,7 +49,6 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -62,6 +61,7 @@ from pilotzone._columns import category
 from pilotzone._geodesy import to_local, to_local_geometry
 from pilotzone._manifest import read_manifest, shipped_folder, verified_bytes
 from pilotzone._messages import ADDRESS, check_lang
+from pilotzone._paths import DIVISIONS_FOLDERS
 from pilotzone.crs import to_wgs84
 from pilotzone.errors import BoundaryDataError, InputError, Problem
 from pilotzone.zones import load_zones
@@ -91,8 +91,7 @@ ADDRESS_COLUMNS = (
 #: out; in between the zone covers part of it. The margins absorb the slivers that
 #: simplified county polygons leave along a zone's border.
 _WHOLE, _NONE = 0.99, 0.01
-_PACKAGE = Path(__file__).resolve().parent / "_data" / "divisions"
-_CHECKOUT = Path(__file__).resolve().parents[2] / "data" / "divisions"
+_PACKAGE, _CHECKOUT = DIVISIONS_FOLDERS
 _SCRIPT = "scripts/build_divisions.py"
 _LEVELS = ("province", "city", "county")
 _PREFIX = re.compile(r"^(?:中华人民共和国|中国)")

@@ -43,13 +43,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import logging
 import re
 import sys
-import time
 import traceback
-import unicodedata
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -59,127 +56,36 @@ from urllib.parse import urlsplit
 from pyproj.exceptions import ProjError
 
 import pilotzone
-from pilotzone._messages import CLI, ZONE_STATUS
-from pilotzone.errors import InputError, PilotzoneError, Problem
+from pilotzone._console import (
+    missing,
+    print_changes,
+    print_location,
+    print_sample,
+    print_sites,
+    print_summary,
+    print_zones,
+)
+from pilotzone._messages import CLI
+from pilotzone._parser import DEMO_OUT, build_parser
+from pilotzone._paths import sample_filing
+from pilotzone._terminal import PrintableStream, Progress, safe_streams
+from pilotzone._versions import versions
+from pilotzone.errors import PilotzoneError
 from pilotzone.facilities import MAX_CRS
-from pilotzone.report import SITE_FILES, write_sites
+from pilotzone.report import write_sites
+from pilotzone.siting import rank_sites
 
 __all__ = ["main"]
 
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
-#: The sample filing ``demo`` checks: in an installed wheel, then in a source checkout.
-SAMPLE_FOLDERS = (
-    Path(__file__).resolve().parent / "_data" / "samples",
-    Path(__file__).resolve().parents[2] / "data" / "samples",
-)
-SAMPLE_FILING = "filing.csv"
-_DEMO_OUT = "pilotzone-demo"
-_TOP_FINDINGS = 10
-_MAX_OPERATORS_SHOWN = 20
 _BASEMAP_NAMES = ("osm", "gaode", "amap")
-_MAX_SITES_SHOWN = 20
+
 
 
 class _UsageError(Exception):
     """A command line that argparse accepts but that makes no sense (exit 2)."""
-
-
-# --------------------------------------------------------------------------- output helpers
-
-
-#: Unicode categories a terminal does not print as themselves: controls (ESC, C1, ...),
-#: format characters (bidi overrides, zero-width), surrogates, private use, unassigned, and
-#: line and paragraph separators.
-_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
-
-
-def _printable(text: str) -> str:
-    """``text`` with every character a terminal would act on, or not show, written as its
-    escape (``\\x1b``, ``\\u202e``): filing text cannot move the cursor, erase lines, set the
-    window title or reorder what is printed. Printable text, CJK included, stays as it is."""
-    return "".join(
-        c.encode("unicode_escape").decode("ascii")
-        if unicodedata.category(c) in _UNPRINTABLE
-        else c
-        for c in text
-    )
-
-
-class _PrintableStream(io.TextIOBase):
-    """A text stream that writes through :func:`_printable`, line by line."""
-
-    def __init__(self, stream: IO[str]) -> None:
-        self.stream = stream
-
-    def write(self, text: str) -> int:
-        self.stream.write("\n".join(_printable(line) for line in text.split("\n")))
-        return len(text)
-
-    def flush(self) -> None:
-        self.stream.flush()
-
-    def isatty(self) -> bool:
-        return self.stream.isatty()
-
-    @property
-    def encoding(self) -> str | None:  # type: ignore[override]
-        return getattr(self.stream, "encoding", None)
-
-
-def _width(text: str) -> int:
-    """Columns a string takes in a terminal: East Asian wide characters take two, combining
-    marks none."""
-    return sum(
-        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
-        for c in text
-    )
-
-
-def _table(rows: list[list[str]], out: IO[str], *, right: Sequence[int] = ()) -> None:
-    """Print rows as a plain aligned table, the first row as its header; cells are made
-    printable first, so that their widths are the widths shown."""
-    rows = [[_printable(cell) for cell in row] for row in rows]
-    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for n, row in enumerate(rows):
-        cells = []
-        for i, cell in enumerate(row):
-            pad = " " * (widths[i] - _width(cell))
-            cells.append(pad + cell if i in right else cell + pad)
-        print("  ".join(cells).rstrip(), file=out)
-        if n == 0:
-            print("  ".join("-" * w for w in widths), file=out)
-
-
-class _Progress:
-    """A few status lines on stderr, only when stderr is a terminal."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.start = time.monotonic()
-        self.steps = 0
-
-    @classmethod
-    def for_stderr(cls) -> _Progress:
-        try:
-            return cls(sys.stderr.isatty())
-        except (AttributeError, ValueError):  # a closed or odd stream
-            return cls(False)
-
-    def stage(self, text: str) -> None:
-        self.steps += 1
-        if self.enabled:
-            elapsed = time.monotonic() - self.start
-            print(f"pilotzone [{elapsed:5.1f} s] {text}…", file=sys.stderr, flush=True)
-
-    def done(self) -> None:
-        if self.enabled:
-            print(
-                f"pilotzone [{time.monotonic() - self.start:5.1f} s] done",
-                file=sys.stderr,
-                flush=True,
-            )
 
 
 # --------------------------------------------------------------------------- commands
@@ -187,65 +93,19 @@ class _Progress:
 
 def _cmd_zones(args: argparse.Namespace) -> int:
     zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
-    rows = [["id", "name", "名称", "status", "area km²", "accuracy m", "source"]]
-    for zone in zones.itertuples(index=False):
-        rows.append(
-            [
-                str(zone.zone_id),
-                str(zone.short_name_en),
-                str(zone.short_name_zh),
-                str(zone.status),
-                f"{zone.area_km2:,.0f}",
-                f"{zone.accuracy_m:,.0f}",
-                str(zone.source),
-            ]
-        )
-    _table(rows, sys.stdout, right=(4, 5))
-    print(
-        f"\nas of {zones.attrs['as_of']}; data: {zones.attrs['boundaries_path']}", file=sys.stdout
-    )
+    print_zones(zones)
     return EXIT_OK
 
 
 def _cmd_locate(args: argparse.Namespace) -> int:
     zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
     found = pilotzone.locate([args.lon], [args.lat], crs=args.crs, zones=zones).iloc[0]
-    zone = None if _missing(found["zone_id"]) else str(found["zone_id"])
-    issue = None if _missing(found["coordinate_issue"]) else str(found["coordinate_issue"])
-    distance = found["border_distance_m"]
+    print_location(found, zones, args.lang, CLI[args.lang])
+    zone = None if missing(found["zone_id"]) else str(found["zone_id"])
+    active = bool(zones.loc[zones["zone_id"] == zone, "active"].any())
+    placed = missing(found["coordinate_issue"])
     near = bool(found["near_border"])
-    row = zones[zones["zone_id"] == zone]
-    active = bool(row["active"].iloc[0]) if len(row) else False
-    t = CLI[args.lang]
-    if zone is None:
-        where = t["outside_zones"] if issue is None else t["unplaced"]
-    else:
-        status = str(row["status"].iloc[0]) if len(row) else "unknown"
-        name = row[f"short_name_{args.lang}"].iloc[0] if len(row) else None
-        # English shows the zone status code itself.
-        shown = ZONE_STATUS["zh"].get(status, status) if args.lang == "zh" else status
-        where = f"{zone} ({name}, {shown})" if len(row) else zone
-    if _missing(distance):
-        border = t["beyond_band"] if issue is None else "-"
-    else:
-        border = f"{distance:,.0f} m"
-    rows = [
-        [t["zone"], where],
-        [t["border_distance"], border],
-        [t["near_border"], t["needs_check"] if near else t["no"]],
-        [t["coordinate_issue"], issue or t["none"]],
-    ]
-    width = max(_width(r[0]) for r in rows)
-    for label, value in rows:
-        print(f"{label}{' ' * (width - _width(label))}  {value}", file=sys.stdout)
-    return EXIT_OK if zone is not None and active and not near and issue is None else EXIT_FINDINGS
-
-
-def _missing(value: Any) -> bool:
-    try:
-        return value is None or bool(value != value)  # NaN, and pandas' missing values
-    except (TypeError, ValueError):
-        return False
+    return EXIT_OK if zone is not None and active and not near and placed else EXIT_FINDINGS
 
 
 def _basemap(spec: str | None) -> Any:
@@ -282,11 +142,9 @@ def _verify(
     operators: str | None,
     as_of: str | None,
     boundaries: str | None,
-    progress: _Progress,
+    progress: Progress,
     lang: str = "en",
 ) -> tuple[Any, Any]:
-    import pandas as pd
-
     from pilotzone.verify import verify
 
     progress.stage("loading zones")
@@ -294,92 +152,8 @@ def _verify(
     progress.stage(f"reading {path.name}")
     sites = pilotzone.read_facilities(path, crs=crs, max_crs=max_crs, sheet=sheet)
     progress.stage(f"locating {len(sites):,} rows and applying the rules")
-    try:
-        result = verify(sites, operators=operators, zones=zones, lang=lang)  # type: ignore[arg-type]
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        if operators is None:
-            raise
-        # verify reads the operators file with pandas: name the file, as for the filing.
-        reason = f"cannot read the operators file as UTF-8 CSV: {error}"
-        raise InputError(Problem(Path(operators).name, None, None, None, reason)) from error
+    result = verify(sites, operators=operators, zones=zones, lang=lang)  # type: ignore[arg-type]
     return result, zones
-
-
-def _print_summary(result: Any, zones: Any, lang: str) -> None:
-    from pilotzone.rules import RULES, describe
-    from pilotzone.verify import STATUSES, findings, summarize
-
-    t = CLI[lang]
-    out = sys.stdout
-    names = dict(zip(zones["zone_id"], zones[f"short_name_{lang}"], strict=True))
-    source = result.attrs.get("source") or "<input>"
-    print(
-        f"{t['checked']} {source}: {len(result):,} {t['rows']}, {t['as_of']} "
-        f"{result.attrs.get('as_of')}",
-        file=out,
-    )
-    counts = result["status"].astype(str).value_counts()
-    print(
-        "  " + " · ".join(f"{t[s]} {int(counts.get(s, 0)):,}" for s in reversed(STATUSES)), file=out
-    )
-
-    table = summarize(result)
-    eligible = int(table["eligible"].sum())
-    review = int(table["needs_review"].sum())
-    print(
-        f"\n{t['operators']}: {len(table):,} ({t['eligible']} {eligible:,}, "
-        f"{t['not_eligible']} {len(table) - eligible:,}, {t['needs_review']} {review:,})",
-        file=out,
-    )
-    rows = [[t["operator"], t["registration_zone"], t["eligible"], t["counts"]]]
-    shown = table.sort_values(
-        ["eligible", "violation", "invalid", "review"],
-        ascending=[True, False, False, False],
-        kind="stable",
-    )
-    for operator_id, row in shown.head(_MAX_OPERATORS_SHOWN).iterrows():
-        zone = row["registration_zone"]
-        rows.append(
-            [
-                str(operator_id),
-                str(names.get(zone, zone)) if isinstance(zone, str) else t["none"],
-                t["yes"] if row["eligible"] else t["no"],
-                f"{row['rows']:,} ({row['violation']:,}/{row['review']:,}/{row['invalid']:,})",
-            ]
-        )
-    _table(rows, out)
-    if len(table) > _MAX_OPERATORS_SHOWN:
-        print(f"  … {len(table) - _MAX_OPERATORS_SHOWN:,} {t['more_operators']}", file=out)
-
-    _print_invalid(result, t, out)
-    found = findings(result)
-    print("", file=out)
-    if found.empty:
-        print(t["no_findings"], file=out)
-        return
-    print(f"{t['top']}:", file=out)
-    per_rule = found["rule"].value_counts()
-    order = {s: i for i, s in enumerate(STATUSES)}
-    ranked = sorted(per_rule.index, key=lambda c: (order[RULES[c].severity], -per_rule[c], c))
-    rows = [[t["count"], t["severity"], t["rule"]]]
-    for code in ranked[:_TOP_FINDINGS]:
-        severity = RULES[code].severity
-        rows.append([f"{per_rule[code]:,}", t[severity], f"{describe(code, lang)} ({code})"])
-    _table(rows, out, right=(0,))
-
-
-def _print_invalid(result: Any, t: dict[str, str], out: IO[str]) -> None:
-    """The rows that cannot be checked, with file, row and column, as the reader found them."""
-    invalid = result[result["status"] == "invalid"]
-    if invalid.empty:
-        return
-    source = result.attrs.get("source") or "<input>"
-    print(f"\n{t['cannot_check']}:", file=out)
-    for row in invalid.head(_TOP_FINDINGS).itertuples(index=False):
-        where = f"{source}, {t['row'].format(row.source_row)}"
-        print(f"  {where}: {row.problems or row.message}", file=out)
-    if len(invalid) > _TOP_FINDINGS:
-        print(f"  … {len(invalid) - _TOP_FINDINGS:,} {t['more_rows']}", file=out)
 
 
 def _exit_status(result: Any) -> int:
@@ -387,7 +161,7 @@ def _exit_status(result: Any) -> int:
 
 
 def _write(
-    result: Any, zones: Any, out: str | Path, basemap: Any, lang: str, progress: _Progress
+    result: Any, zones: Any, out: str | Path, basemap: Any, lang: str, progress: Progress
 ) -> None:
     from pilotzone.report import write_report
 
@@ -406,7 +180,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     basemap = _basemap(args.basemap)
     if args.out is not None:
         Path(args.out).mkdir(parents=True, exist_ok=True)  # fail before the slow part
-    progress = _Progress.for_stderr()
+    progress = Progress.for_stderr()
     result, zones = _verify(
         Path(args.file),
         crs=args.crs,
@@ -418,7 +192,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         progress=progress,
         lang=args.lang,
     )
-    _print_summary(result, zones, args.lang)
+    print_summary(result, zones, args.lang, CLI[args.lang])
     if args.out is not None:
         _write(result, zones, args.out, basemap, args.lang, progress)
     progress.done()
@@ -482,23 +256,13 @@ def _registration(text: str | None) -> tuple[float, float] | None:
     return lon, lat
 
 
-def _ranked(result: Any) -> Any:
-    """A siting result best first (compliant, then by margin), numbered, without geometry."""
-    ranked = result.sort_values(
-        ["compliant", "margin_m"], ascending=False, kind="stable", na_position="last"
-    )
-    table = ranked.drop(columns=ranked.geometry.name)
-    table.insert(0, "rank", range(1, len(table) + 1))
-    return table.round({"margin_m": 1, "distance_to_zone_m": 1, "nearest_lon": 7, "nearest_lat": 7})
-
-
 def _cmd_site(args: argparse.Namespace) -> int:
     basemap = _basemap(args.basemap)
     registration = _registration(args.registration)
     out = Path(args.out) if args.out is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)  # fail before the slow part
-    progress = _Progress.for_stderr()
+    progress = Progress.for_stderr()
     progress.stage("loading zones")
     zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
     progress.stage(f"siting the candidates in {Path(args.file).name}")
@@ -506,39 +270,10 @@ def _cmd_site(args: argparse.Namespace) -> int:
         args.file, zone=args.zone, registration=registration, crs=args.crs, zones=zones
     )
     target = result.attrs["target_zone"]
-    table = _ranked(result)
+    table = rank_sites(result)
 
     t = CLI[args.lang]
-    names = dict(zip(zones["zone_id"], zones[f"short_name_{args.lang}"], strict=True))
-    compliant = int(result["compliant"].sum())
-    print(
-        f"{t['sited']} {args.file}: {len(result):,} {t['candidates']}, {t['for_zone']} "
-        f"{names.get(target, target)} ({target}), {t['as_of']} {zones.attrs.get('as_of')}",
-        file=sys.stdout,
-    )
-    print(f"  {t['compliant']} {compliant:,} / {len(result):,}", file=sys.stdout)
-    label = next((c for c in ("name", "facility_id", "id") if c in table.columns), None)
-    rows = [[t["rank"], t["candidate"], t["verdict"], t["margin"], t["move"]]]
-    for row in table.head(_MAX_SITES_SHOWN).to_dict("records"):
-        if row["compliant"]:
-            verdict = t["compliant"]
-        elif _missing(row["margin_m"]):
-            verdict = f"{t['not_placed']} ({row['coordinate_issue']})"
-        else:
-            verdict = t["in_band"] if row["margin_m"] >= 0 else t["outside"]
-        move = row["distance_to_zone_m"]
-        rows.append(
-            [
-                str(row["rank"]),
-                "" if label is None or _missing(row[label]) else str(row[label]),
-                verdict,
-                "" if _missing(row["margin_m"]) else f"{row['margin_m']:,.0f}",
-                "" if _missing(move) else f"{move:,.0f}",
-            ]
-        )
-    _table(rows, sys.stdout, right=(0, 3, 4))
-    if len(table) > _MAX_SITES_SHOWN:
-        print(f"  … {len(table) - _MAX_SITES_SHOWN:,} {t['more_sites']}", file=sys.stdout)
+    print_sites(result, table, args.file, zones, args.lang, t)
     if out is not None:
         progress.stage(f"writing the ranked table, feasible area and map to {out}")
         feasible = pilotzone.feasible_area(target, zones=zones)
@@ -547,39 +282,20 @@ def _cmd_site(args: argparse.Namespace) -> int:
         for path in paths:
             print(f"  {path}", file=sys.stdout)
     progress.done()
-    return EXIT_OK if compliant == len(result) else EXIT_FINDINGS
-
-
-def sample_filing() -> Path:
-    """The bundled sample filing that ``pilotzone demo`` checks.
-
-    Raises
-    ------
-    FileNotFoundError
-        If neither the installed package nor a source checkout has it.
-    """
-    for folder in SAMPLE_FOLDERS:
-        if (folder / SAMPLE_FILING).is_file():
-            return folder / SAMPLE_FILING
-    looked = " nor ".join(str(f) for f in SAMPLE_FOLDERS)
-    raise FileNotFoundError(
-        2,
-        f"the sample filing {SAMPLE_FILING} is missing (looked in {looked}); reinstall pilotzone",
-        SAMPLE_FILING,
-    )
+    return EXIT_OK if int(result["compliant"].sum()) == len(result) else EXIT_FINDINGS
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     filing = sample_filing()
-    out = Path(args.out) if args.out is not None else Path.cwd() / _DEMO_OUT
-    progress = _Progress.for_stderr()
+    out = Path(args.out) if args.out is not None else Path.cwd() / DEMO_OUT
+    progress = Progress.for_stderr()
     result, zones = _verify(
         filing, crs=None, max_crs=MAX_CRS, sheet=None, operators=None, as_of=None,
         boundaries=None, progress=progress, lang=args.lang,
     )  # fmt: skip
-    _print_summary(result, zones, args.lang)
-    _write(result, zones, out, None, args.lang, progress)
     t = CLI[args.lang]
+    print_summary(result, zones, args.lang, t)
+    _write(result, zones, out, None, args.lang, progress)
     print(f"\n{t['open']} {out / 'map.html'}\n{t['open']} {out / 'report.html'}", file=sys.stdout)
     progress.done()
     return EXIT_OK
@@ -603,29 +319,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     drawn = pilotzone.sample(
         _audit_input(args.file, args), args.n, seed=args.seed, by=args.by, zones=zones
     )
-    record = drawn.attrs["sample"]
     t = CLI[args.lang]
-    names = dict(zip(zones["zone_id"], zones[f"short_name_{args.lang}"], strict=True))
-    how = t["by_zone"] if args.by else t["unstratified"]
-    print(
-        f"{t['sampled']} {args.file}: {record['drawn']:,} {t['of']} {record['population']:,} "
-        f"{t['operators'].lower()} · {t['seed']} {record['seed']} · {how}",
-        file=sys.stdout,
-    )
-    print(f"  {t['population_sha256']}: {record['population_sha256']}", file=sys.stdout)
-    rows = [[t["stratum"], t["operators"], t["drawn"]]]
-    for stratum, counts in record["strata"].items():
-        label = _stratum(stratum, names, t)
-        rows.append([label, f"{counts['operators']:,}", f"{counts['drawn']:,}"])
-    _table(rows, sys.stdout, right=(1, 2))
-    print("", file=sys.stdout)
-    rows = [[t["operator"], t["stratum"], t["eligible"]]]
-    for row in drawn.itertuples(index=False):
-        label = _stratum(row.stratum, names, t)
-        eligible = getattr(row, "eligible", None)
-        shown = "" if eligible is None else t["yes" if eligible else "no"]
-        rows.append([str(row.operator_id), label, shown])
-    _table(rows, sys.stdout)
+    print_sample(drawn, args.file, zones, args.lang, t)
     if out is not None:
         paths = write_sample(drawn, out, lang=args.lang)
         print(f"\n{t['files']}:", file=sys.stdout)
@@ -634,16 +329,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _stratum(stratum: str, names: dict[str, str], t: dict[str, str]) -> str:
-    from pilotzone.audit import NO_ZONE
-
-    if stratum in (NO_ZONE, "all"):
-        return t["none" if stratum == NO_ZONE else "all"]
-    return str(names.get(stratum, stratum))
-
-
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from pilotzone.audit import CHANGES
     from pilotzone.report import write_changes
 
     basemap = _basemap(args.basemap)
@@ -654,325 +340,36 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         _audit_input(args.old, args), _audit_input(args.new, args), zones=zones,
         lang=args.lang,
     )  # fmt: skip
-    record = changes.attrs["compare"]
     t = CLI[args.lang]
-    print(f"{t['compared']} {args.old} {t['with']} {args.new}", file=sys.stdout)
-    rows = [[t["count"], t["change"]]]
-    rows += [[f"{record['counts'][c]:,}", t[c]] for c in CHANGES]
-    _table(rows, sys.stdout, right=(0,))
-    new = changes[changes["change"] == "new_finding"]
-    print(f"\n{t['new_violations']}: {record['new_violations']:,}", file=sys.stdout)
-    if len(new):
-        rows = [[t["operator"], t["facility"], t["severity"], t["rule"]]]
-        for row in new.head(_TOP_FINDINGS).itertuples(index=False):
-            rows.append(
-                [str(row.operator_id), str(row.facility_id), t[row.severity], str(row.description)]
-            )
-        print(f"{t['new_list']}:", file=sys.stdout)
-        _table(rows, sys.stdout)
-        if len(new) > _TOP_FINDINGS:
-            print(f"  … {len(new) - _TOP_FINDINGS:,} {t['more_rows']}", file=sys.stdout)
+    print_changes(changes, args.old, args.new, t)
     if args.out is not None:
         paths = write_changes(changes, args.out, zones=zones, lang=args.lang, basemap=basemap)
         print(f"\n{t['files']} {args.out}:", file=sys.stdout)
         for path in paths.values():
             print(f"  {path}", file=sys.stdout)
-    return EXIT_FINDINGS if record["new_violations"] else EXIT_OK
+    return EXIT_FINDINGS if changes.attrs["compare"]["new_violations"] else EXIT_OK
+
+
+_COMMANDS = {
+    "zones": _cmd_zones,
+    "locate": _cmd_locate,
+    "verify": _cmd_verify,
+    "site": _cmd_site,
+    "sample": _cmd_sample,
+    "diff": _cmd_diff,
+    "demo": _cmd_demo,
+}
 
 
 # --------------------------------------------------------------------------- versions
 
 
-def _versions() -> list[tuple[str, str]]:
-    import importlib.metadata
-    import platform
-
-    def version(name: str) -> str:
-        try:
-            return importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            return "not installed"
-
-    import pyproj
-    import shapely
-
-    rows = [
-        ("pilotzone", pilotzone.__version__),
-        ("Python", f"{platform.python_version()} ({sys.executable})"),
-        ("platform", platform.platform()),
-        ("GEOS", shapely.geos_version_string),
-        ("PROJ", pyproj.proj_version_str),
-    ]
-    rows += [
-        (name, version(name))
-        for name in (
-            "shapely",
-            "pyproj",
-            "geopandas",
-            "pandas",
-            "numpy",
-            "folium",
-            "pyogrio",
-            "openpyxl",
-        )
-    ]
-    try:
-        zones = pilotzone.load_zones()
-    except (PilotzoneError, OSError) as error:
-        rows.append(("zone data", f"unusable: {error}"))
-        return rows
-    folder = Path(zones.attrs["boundaries_path"])
-    rows.append(("zone data", str(folder)))
-    import json
-
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    for zone in manifest.get("zones", []):
-        rows.append((f"  {zone.get('zone_id')}", f"sha256 {zone.get('sha256')}"))
-    return rows
-
-
 def _show_versions() -> int:
-    rows = _versions()
-    width = max(len(name) for name, _ in rows)
+    rows = versions()
+    widest = max(len(name) for name, _ in rows)
     for name, value in rows:
-        print(f"{name:<{width}}  {value}", file=sys.stdout)
+        print(f"{name:<{widest}}  {value}", file=sys.stdout)
     return EXIT_OK
-
-
-# --------------------------------------------------------------------------- parser
-
-
-def _positive(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    if not text.strip().isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
-    return int(text)
-
-
-def _parser() -> argparse.ArgumentParser:
-    # --debug works before and after the command; SUPPRESS keeps the subcommand's
-    # default from overwriting a --debug given before it.
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--debug",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="show tracebacks and DEBUG log messages",
-    )
-    zone_data = argparse.ArgumentParser(add_help=False)
-    zone_data.add_argument(
-        "--as-of", metavar="DATE", help="audit date, e.g. 2025-06-01 (default today)"
-    )
-    zone_data.add_argument(
-        "--boundaries",
-        metavar="PATH",
-        help="zone data: a folder with manifest.json, or a boundary file "
-        "that replaces or adds zones",
-    )
-    crs_limit = argparse.ArgumentParser(add_help=False)
-    crs_limit.add_argument(
-        "--max-crs",
-        type=_positive,
-        default=MAX_CRS,
-        metavar="N",
-        help=f"most distinct values a filing's crs column may hold (default {MAX_CRS})",
-    )
-    language = argparse.ArgumentParser(add_help=False)
-    language.add_argument(
-        "--lang",
-        choices=("en", "zh"),
-        default="en",
-        help="language of the summary and the report (default en)",
-    )
-
-    parser = argparse.ArgumentParser(
-        prog="pilotzone",
-        description="Check telecom facilities against the four regions of China's 2024 "
-        "value-added telecom opening pilot (MIIT [2024] No. 107).",
-        epilog="Exit status: 0 all compliant; 1 violations, reviews or invalid rows found; "
-        "2 bad input or usage; 3 internal error.",
-        parents=[common],
-    )
-    parser.add_argument("--version", action="version", version=f"pilotzone {pilotzone.__version__}")
-    parser.add_argument(
-        "--show-versions",
-        action="store_true",
-        help="print the versions of pilotzone, its libraries and zone data",
-    )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    zones = commands.add_parser(
-        "zones",
-        parents=[common, zone_data],
-        help="list the pilot zones",
-        description="List the pilot zones and their status on a date.",
-    )
-    zones.set_defaults(run=_cmd_zones, parser=zones)
-
-    locate = commands.add_parser(
-        "locate",
-        parents=[common, zone_data, language],
-        help="which zone a point is in",
-        description="Which zone a point lies in and how far it is from a zone border. "
-        "Exit 0 inside an active zone and clear of its border, 1 otherwise.",
-    )
-    locate.add_argument("lon", type=float, metavar="LON", help="longitude (or easting), x first")
-    locate.add_argument("lat", type=float, metavar="LAT", help="latitude (or northing)")
-    locate.add_argument(
-        "--crs",
-        required=True,
-        help="coordinate system: wgs84, gcj02 (AMap/Tencent), bd09 (Baidu), "
-        "cgcs2000 or an EPSG code",
-    )
-    locate.set_defaults(run=_cmd_locate, parser=locate)
-
-    verify = commands.add_parser(
-        "verify",
-        parents=[common, zone_data, crs_limit, language],
-        help="check a filing",
-        description="Check every row of a facility filing against the pilot's siting rules.",
-    )
-    verify.add_argument(
-        "file",
-        metavar="FILE",
-        help="filing: .csv, .xlsx, .geojson, .gpkg, .shp, .kml, .kmz, .parquet",
-    )
-    verify.add_argument(
-        "--operators",
-        metavar="FILE",
-        help="CSV with operator_id and services, one row per operator",
-    )
-    verify.add_argument(
-        "--crs",
-        help="coordinate system of rows without a crs value "
-        "(wgs84, gcj02, bd09, cgcs2000, EPSG:...); never guessed",
-    )
-    verify.add_argument("--out", metavar="DIR", help="write the report files into DIR")
-    verify.add_argument(
-        "--basemap",
-        metavar="osm|gaode|tianditu:KEY|TEMPLATE",
-        help="map tiles (fetched when the map is viewed); default none",
-    )
-    verify.add_argument(
-        "--sheet",
-        metavar="NAME",
-        help="Excel worksheet or GeoPackage layer: its name, or its 0-based number where none "
-        "has that name (a name wins); needed for a GeoPackage of several layers",
-    )
-    verify.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="run on this Dask scheduler (e.g. tcp://host:8786); FILE is then a folder or glob "
-        "of Parquet files, and --out gets partitioned results (pip install 'pilotzone[dask]')",
-    )
-    verify.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        help="run on a local Dask cluster of N worker processes (as --scheduler)",
-    )
-    verify.set_defaults(run=_cmd_verify, parser=verify)
-
-    siting = commands.add_parser(
-        "site",
-        parents=[common, zone_data, language],
-        help="rank candidate sites against a target zone",
-        description="Judge candidate sites against a target zone: margin to its border, "
-        "review band, nearest admissible point. Exit 0 if every candidate is compliant, "
-        "1 otherwise.",
-    )
-    siting.add_argument(
-        "file", metavar="FILE", help="CSV of candidates with lon and lat columns (x first)"
-    )
-    target = siting.add_mutually_exclusive_group(required=True)
-    target.add_argument("--zone", metavar="ZONE", help="target zone id, e.g. shenzhen")
-    target.add_argument(
-        "--registration",
-        metavar="LON,LAT",
-        help="the operator's registration address, in --crs: its zone is the target "
-        "(write --registration=LON,LAT when LON is negative)",
-    )
-    siting.add_argument(
-        "--crs",
-        required=True,
-        help="coordinate system of the candidates and the registration: wgs84, gcj02 "
-        "(AMap/Tencent), bd09 (Baidu), cgcs2000 or an EPSG code",
-    )
-    siting.add_argument(
-        "--out",
-        metavar="DIR",
-        help=f"write {', '.join(SITE_FILES)} (ranked table, feasible area, map) into DIR",
-    )
-    siting.add_argument(
-        "--basemap",
-        metavar="osm|gaode|tianditu:KEY|TEMPLATE",
-        help="map tiles (fetched when the map is viewed); default none",
-    )
-    siting.set_defaults(run=_cmd_site, parser=siting)
-
-    drawing = commands.add_parser(
-        "sample",
-        parents=[common, zone_data, crs_limit, language],
-        help="draw a reproducible random sample of operators to inspect",
-        description="Draw a reproducible random sample of operators to inspect (Annex V: "
-        "regular random checks). The same seed and input always give the same sample, "
-        "whatever the order of the input's rows.",
-    )
-    drawing.add_argument(
-        "file", metavar="FILE", help="a filing (verified first) or a `verify --out` folder"
-    )
-    drawing.add_argument("--n", type=int, required=True, help="how many operators to draw")
-    drawing.add_argument(
-        "--seed", type=int, required=True, help="seed of the random draw (record it)"
-    )
-    drawing.add_argument(
-        "--by",
-        choices=("zone",),
-        help="stratify by registration zone (largest remainder, one per zone first)",
-    )
-    drawing.add_argument(
-        "--crs", help="coordinate system of filing rows without a crs value; never guessed"
-    )
-    drawing.add_argument(
-        "--out",
-        metavar="FILE",
-        help="write the sample: FILE.json (the draw's record and the operators) or FILE.csv "
-        "(the operators, and the record beside it as FILE.json)",
-    )
-    drawing.set_defaults(run=_cmd_sample, parser=drawing)
-
-    diff = commands.add_parser(
-        "diff",
-        parents=[common, zone_data, crs_limit, language],
-        help="compare two audits",
-        description="Compare two audits (two `verify --out` folders, or two filings, verified "
-        "first): findings new, resolved or unchanged; facilities added, removed or moved; "
-        "operators whose eligibility changed. Exit 1 when new violations appeared.",
-    )
-    diff.add_argument("old", metavar="OLD", help="the earlier audit: folder or filing")
-    diff.add_argument("new", metavar="NEW", help="the later audit: folder or filing")
-    diff.add_argument(
-        "--crs", help="coordinate system of filing rows without a crs value; never guessed"
-    )
-    diff.add_argument(
-        "--out", metavar="DIR", help="write changes.csv, changes.json and changes_map.html"
-    )
-    diff.add_argument(
-        "--basemap",
-        metavar="osm|gaode|tianditu:KEY|TEMPLATE",
-        help="map tiles (fetched when the map is viewed); default none",
-    )
-    diff.set_defaults(run=_cmd_diff, parser=diff)
-
-    demo = commands.add_parser(
-        "demo",
-        parents=[common, language],
-        help="check the bundled sample filing",
-        description="Check the bundled sample filing and write the full report.",
-    )
-    demo.add_argument("--out", metavar="DIR", help=f"output folder (default ./{_DEMO_OUT})")
-    demo.set_defaults(run=_cmd_demo, parser=demo)
-    return parser
 
 
 # --------------------------------------------------------------------------- main
@@ -985,16 +382,6 @@ def _message(error: BaseException) -> str:
         reason = error.strerror or str(error)
         return f"{name}: {reason}" if name else reason
     return str(error) or type(error).__name__
-
-
-def _safe_streams() -> None:
-    # A console that cannot encode Chinese zone names gets '?' rather than a crash.
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, "reconfigure", None)
-        encoding = (getattr(stream, "encoding", None) or "").lower()
-        if reconfigure is not None and encoding.replace("-", "") not in ("utf8", "gb18030"):
-            with contextlib.suppress(ValueError, OSError):  # a stream that refuses
-                reconfigure(errors="replace")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1013,14 +400,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Notes
     -----
-    Everything printed passes through :func:`_printable`, and Python warnings
+    Everything printed passes through :func:`pilotzone._terminal.printable`, and Python warnings
     (from pilotzone or its libraries) become one-line ``pilotzone: note:``
     messages instead of ``file.py:123: UserWarning:`` lines.
     """
-    _safe_streams()
+    safe_streams()
     with (
-        contextlib.redirect_stdout(_PrintableStream(sys.stdout)),
-        contextlib.redirect_stderr(_PrintableStream(sys.stderr)),
+        contextlib.redirect_stdout(PrintableStream(sys.stdout)),
+        contextlib.redirect_stderr(PrintableStream(sys.stderr)),
         warnings.catch_warnings(),
     ):
         warnings.showwarning = _note
@@ -1044,7 +431,7 @@ def _note(
 
 def _run(argv: Sequence[str] | None) -> int:
     """:func:`main` inside its printable streams."""
-    parser = _parser()
+    parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help, --version and usage errors (2)
@@ -1074,7 +461,7 @@ def _run(argv: Sequence[str] | None) -> int:
                 file=sys.stderr,
             )
             return EXIT_INPUT
-        return int(args.run(args))
+        return int(_COMMANDS[args.command](args))
     except _UsageError as error:
         getattr(args, "parser", parser).print_usage(sys.stderr)
         print(f"pilotzone: error: {error}", file=sys.stderr)

@@ -4,7 +4,8 @@
 which of them may host a facility of an operator registered in a given zone,
 by how much each one clears that zone's border, and, for those that may not,
 the nearest point where one could. :func:`feasible_area` is that admissible
-area as a polygon a planner can open in QGIS.
+area as a polygon a planner can open in QGIS. :func:`rank_sites` orders a
+:func:`site` result best first, as ``pilotzone site`` prints and writes it.
 
 Both build on :func:`pilotzone.locate`, so they agree with
 :func:`pilotzone.verify` on every point: a candidate is ``compliant`` exactly
@@ -68,7 +69,7 @@ from pilotzone.crs import to_wgs84
 from pilotzone.errors import InputError, Problem
 from pilotzone.locate import locate
 
-__all__ = ["SITE_COLUMNS", "feasible_area", "site"]
+__all__ = ["SITE_COLUMNS", "feasible_area", "rank_sites", "site"]
 
 log = logging.getLogger(__name__)
 
@@ -326,6 +327,41 @@ def feasible_area(
         geometry=[feasible.wgs84],
         crs="EPSG:4326",
     )
+
+
+def rank_sites(result: gpd.GeoDataFrame) -> pd.DataFrame:
+    """A siting result best first, numbered, without geometry.
+
+    Parameters
+    ----------
+    result : GeoDataFrame
+        What :func:`site` returns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The compliant candidates first, then by ``margin_m`` (largest first,
+        candidates that cannot be placed last; ties keep their order), with
+        ``rank`` (1, 2, ...) as the first column and no geometry column.
+        ``margin_m`` and ``distance_to_zone_m`` are rounded to 0.1 m,
+        ``nearest_lon`` and ``nearest_lat`` to 7 decimals.
+
+    Examples
+    --------
+    >>> import pilotzone as pz
+    >>> from pilotzone.siting import rank_sites
+    >>> candidates = {"lon": [121.5044, 114.0579], "lat": [31.2397, 22.5431]}
+    >>> result = pz.site(pd.DataFrame(candidates), zone="shanghai", crs="wgs84")
+    >>> rank_sites(result)["rank"].tolist()
+    [1, 2]
+    """
+    ranked = result.sort_values(
+        ["compliant", "margin_m"], ascending=False, kind="stable", na_position="last"
+    )
+    table = ranked.drop(columns=ranked.geometry.name)
+    table.insert(0, "rank", range(1, len(table) + 1))
+    return table.round({"margin_m": 1, "distance_to_zone_m": 1, "nearest_lon": 7, "nearest_lat": 7})
+
 
 
 # --------------------------------------------------------------------------- inputs

@@ -41,6 +41,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from collections.abc import Hashable, Iterable
+from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -332,7 +333,7 @@ def _declared_services(result: gpd.GeoDataFrame, codes: _Codes, operators: Any) 
     owner = [codes.operator[registration]]
     texts = [result["services"].iloc[registration].to_numpy(dtype=object, na_value=None)]
     if operators is not None:
-        table = operators if isinstance(operators, pd.DataFrame) else pd.read_csv(operators, dtype=str)
+        table = operators if isinstance(operators, pd.DataFrame) else _read_operators(operators)
         missing = {"operator_id", "services"} - set(table.columns)
         if missing:
             name = "<operators>" if isinstance(operators, pd.DataFrame) else str(operators)
@@ -352,6 +353,15 @@ def _declared_services(result: gpd.GeoDataFrame, codes: _Codes, operators: Any) 
         per_operator[operator[known & found]] = True
         flags.append(per_operator)
     return flags[0], flags[1]
+
+
+def _read_operators(path: Any) -> pd.DataFrame:
+    """The operators file, read as text; an unreadable one raises InputError naming it."""
+    try:
+        return pd.read_csv(path, dtype=str)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        reason = f"cannot read the operators file as UTF-8 CSV: {error}"
+        raise InputError(Problem(Path(path).name, None, None, None, reason)) from error
 
 
 def _kind_is(codes: _Codes, *names: str) -> np.ndarray:

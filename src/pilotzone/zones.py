@@ -53,6 +53,7 @@ from pilotzone._formats import GDAL_FORMATS as GDAL_FORMATS
 from pilotzone._geodesy import GEOD
 from pilotzone._manifest import MAX_BOUNDARY_BYTES as MAX_BOUNDARY_BYTES
 from pilotzone._manifest import manifest_bytes, parse_manifest, shipped_folder, verified_bytes
+from pilotzone._paths import BOUNDARIES_FOLDERS
 from pilotzone._user_boundaries import read_user
 from pilotzone._zone_record import STATUSES as STATUSES
 from pilotzone._zone_record import (
@@ -95,8 +96,7 @@ MAX_VERTICES = 5_000_000
 OVERLAP_DEG2 = 1e-10
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_PACKAGE_DATA = Path(__file__).resolve().parent / "_data" / "boundaries"
-_CHECKOUT_DATA = Path(__file__).resolve().parents[2] / "data" / "boundaries"
+_PACKAGE_DATA, _CHECKOUT_DATA = BOUNDARIES_FOLDERS
 _REQUIRED_KEYS = (
     "zone_id",
     "name_en",

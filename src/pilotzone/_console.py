@@ -1,0 +1,329 @@
+"""What the commands print: the zones, a verify summary, ranked sites, a sample and a comparison,
+as plain aligned tables in the words the command line's language gives."""
+
+from __future__ import annotations
+
+import sys
+from typing import IO, Any, Literal
+
+from pilotzone._messages import ZONE_STATUS
+from pilotzone._terminal import print_table, width
+from pilotzone.audit import CHANGES, NO_ZONE
+from pilotzone.rules import RULES, describe
+from pilotzone.verify import STATUSES, findings, summarize
+
+__all__ = [
+    "MAX_OPERATORS_SHOWN",
+    "MAX_SITES_SHOWN",
+    "TOP_FINDINGS",
+    "missing",
+    "print_changes",
+    "print_location",
+    "print_sample",
+    "print_sites",
+    "print_summary",
+    "print_zones",
+]
+
+#: How many findings, unreadable rows and new findings are listed; the rest are counted.
+TOP_FINDINGS = 10
+#: How many operators the summary lists.
+MAX_OPERATORS_SHOWN = 20
+#: How many ranked candidates ``site`` lists.
+MAX_SITES_SHOWN = 20
+
+
+def missing(value: Any) -> bool:
+    """Whether a cell is missing: None, NaN or pandas' missing values."""
+    try:
+        return value is None or bool(value != value)  # NaN, and pandas' missing values
+    except (TypeError, ValueError):
+        return False
+
+
+def print_zones(zones: Any) -> None:
+    """Print the zones as a table, with their date and the data's folder.
+
+    Parameters
+    ----------
+    zones : GeoDataFrame
+        What :func:`pilotzone.load_zones` returns.
+    """
+    out = sys.stdout
+    rows = [["id", "name", "名称", "status", "area km²", "accuracy m", "source"]]
+    for zone in zones.itertuples(index=False):
+        rows.append(
+            [
+                str(zone.zone_id),
+                str(zone.short_name_en),
+                str(zone.short_name_zh),
+                str(zone.status),
+                f"{zone.area_km2:,.0f}",
+                f"{zone.accuracy_m:,.0f}",
+                str(zone.source),
+            ]
+        )
+    print_table(rows, out, right=(4, 5))
+    print(f"\nas of {zones.attrs['as_of']}; data: {zones.attrs['boundaries_path']}", file=out)
+
+
+def print_location(found: Any, zones: Any, lang: str, t: dict[str, str]) -> None:
+    """Print where a point lies: its zone, border distance, whether it is near the border.
+
+    Parameters
+    ----------
+    found : pandas.Series
+        One row of what :func:`pilotzone.locate` returns.
+    zones : GeoDataFrame
+        The zones it was located in, for their names and status.
+    lang : {"en", "zh"}
+        Language of the zone names.
+    t : dict of str to str
+        The CLI's words in that language.
+    """
+    zone = None if missing(found["zone_id"]) else str(found["zone_id"])
+    issue = None if missing(found["coordinate_issue"]) else str(found["coordinate_issue"])
+    distance = found["border_distance_m"]
+    near = bool(found["near_border"])
+    row = zones[zones["zone_id"] == zone]
+    if zone is None:
+        where = t["outside_zones"] if issue is None else t["unplaced"]
+    else:
+        status = str(row["status"].iloc[0]) if len(row) else "unknown"
+        name = row[f"short_name_{lang}"].iloc[0] if len(row) else None
+        # English shows the zone status code itself.
+        shown = ZONE_STATUS["zh"].get(status, status) if lang == "zh" else status
+        where = f"{zone} ({name}, {shown})" if len(row) else zone
+    if missing(distance):
+        border = t["beyond_band"] if issue is None else "-"
+    else:
+        border = f"{distance:,.0f} m"
+    rows = [
+        [t["zone"], where],
+        [t["border_distance"], border],
+        [t["near_border"], t["needs_check"] if near else t["no"]],
+        [t["coordinate_issue"], issue or t["none"]],
+    ]
+    widest = max(width(r[0]) for r in rows)
+    for label, value in rows:
+        print(f"{label}{' ' * (widest - width(label))}  {value}", file=sys.stdout)
+
+
+def print_summary(result: Any, zones: Any, lang: Literal["en", "zh"], t: dict[str, str]) -> None:
+    """Print what :func:`pilotzone.verify` found: counts, operators, unreadable rows, top rules.
+
+    Parameters
+    ----------
+    result : GeoDataFrame
+        What :func:`pilotzone.verify` returns.
+    zones : GeoDataFrame
+        The zones it was checked against, for their names.
+    lang : {"en", "zh"}
+        Language of the zone names and rule descriptions.
+    t : dict of str to str
+        The CLI's words in that language.
+    """
+    out = sys.stdout
+    names = dict(zip(zones["zone_id"], zones[f"short_name_{lang}"], strict=True))
+    source = result.attrs.get("source") or "<input>"
+    print(
+        f"{t['checked']} {source}: {len(result):,} {t['rows']}, {t['as_of']} "
+        f"{result.attrs.get('as_of')}",
+        file=out,
+    )
+    counts = result["status"].astype(str).value_counts()
+    print(
+        "  " + " · ".join(f"{t[s]} {int(counts.get(s, 0)):,}" for s in reversed(STATUSES)), file=out
+    )
+
+    table = summarize(result)
+    eligible = int(table["eligible"].sum())
+    review = int(table["needs_review"].sum())
+    print(
+        f"\n{t['operators']}: {len(table):,} ({t['eligible']} {eligible:,}, "
+        f"{t['not_eligible']} {len(table) - eligible:,}, {t['needs_review']} {review:,})",
+        file=out,
+    )
+    rows = [[t["operator"], t["registration_zone"], t["eligible"], t["counts"]]]
+    shown = table.sort_values(
+        ["eligible", "violation", "invalid", "review"],
+        ascending=[True, False, False, False],
+        kind="stable",
+    )
+    for operator_id, row in shown.head(MAX_OPERATORS_SHOWN).iterrows():
+        zone = row["registration_zone"]
+        rows.append(
+            [
+                str(operator_id),
+                str(names.get(zone, zone)) if isinstance(zone, str) else t["none"],
+                t["yes"] if row["eligible"] else t["no"],
+                f"{row['rows']:,} ({row['violation']:,}/{row['review']:,}/{row['invalid']:,})",
+            ]
+        )
+    print_table(rows, out)
+    if len(table) > MAX_OPERATORS_SHOWN:
+        print(f"  … {len(table) - MAX_OPERATORS_SHOWN:,} {t['more_operators']}", file=out)
+
+    _print_invalid(result, t, out)
+    found = findings(result)
+    print("", file=out)
+    if found.empty:
+        print(t["no_findings"], file=out)
+        return
+    print(f"{t['top']}:", file=out)
+    per_rule = found["rule"].value_counts()
+    order = {s: i for i, s in enumerate(STATUSES)}
+    ranked = sorted(per_rule.index, key=lambda c: (order[RULES[c].severity], -per_rule[c], c))
+    rows = [[t["count"], t["severity"], t["rule"]]]
+    for code in ranked[:TOP_FINDINGS]:
+        severity = RULES[code].severity
+        rows.append([f"{per_rule[code]:,}", t[severity], f"{describe(code, lang)} ({code})"])
+    print_table(rows, out, right=(0,))
+
+
+def _print_invalid(result: Any, t: dict[str, str], out: IO[str]) -> None:
+    """The rows that cannot be checked, with file, row and column, as the reader found them."""
+    invalid = result[result["status"] == "invalid"]
+    if invalid.empty:
+        return
+    source = result.attrs.get("source") or "<input>"
+    print(f"\n{t['cannot_check']}:", file=out)
+    for row in invalid.head(TOP_FINDINGS).itertuples(index=False):
+        where = f"{source}, {t['row'].format(row.source_row)}"
+        print(f"  {where}: {row.problems or row.message}", file=out)
+    if len(invalid) > TOP_FINDINGS:
+        print(f"  … {len(invalid) - TOP_FINDINGS:,} {t['more_rows']}", file=out)
+
+
+def print_sites(
+    result: Any, table: Any, source: str, zones: Any, lang: str, t: dict[str, str]
+) -> None:
+    """Print a siting: the target zone, how many candidates comply, the ranked candidates.
+
+    Parameters
+    ----------
+    result : GeoDataFrame
+        What :func:`pilotzone.site` returns.
+    table : DataFrame
+        The same ranked (:func:`pilotzone.siting.rank_sites`).
+    source : str
+        The candidates' file, as named on the command line.
+    zones : GeoDataFrame
+        The zones, for their names.
+    lang : {"en", "zh"}
+        Language of the zone names.
+    t : dict of str to str
+        The CLI's words in that language.
+    """
+    out = sys.stdout
+    target = result.attrs["target_zone"]
+    names = dict(zip(zones["zone_id"], zones[f"short_name_{lang}"], strict=True))
+    compliant = int(result["compliant"].sum())
+    print(
+        f"{t['sited']} {source}: {len(result):,} {t['candidates']}, {t['for_zone']} "
+        f"{names.get(target, target)} ({target}), {t['as_of']} {zones.attrs.get('as_of')}",
+        file=out,
+    )
+    print(f"  {t['compliant']} {compliant:,} / {len(result):,}", file=out)
+    label = next((c for c in ("name", "facility_id", "id") if c in table.columns), None)
+    rows = [[t["rank"], t["candidate"], t["verdict"], t["margin"], t["move"]]]
+    for row in table.head(MAX_SITES_SHOWN).to_dict("records"):
+        if row["compliant"]:
+            verdict = t["compliant"]
+        elif missing(row["margin_m"]):
+            verdict = f"{t['not_placed']} ({row['coordinate_issue']})"
+        else:
+            verdict = t["in_band"] if row["margin_m"] >= 0 else t["outside"]
+        move = row["distance_to_zone_m"]
+        rows.append(
+            [
+                str(row["rank"]),
+                "" if label is None or missing(row[label]) else str(row[label]),
+                verdict,
+                "" if missing(row["margin_m"]) else f"{row['margin_m']:,.0f}",
+                "" if missing(move) else f"{move:,.0f}",
+            ]
+        )
+    print_table(rows, out, right=(0, 3, 4))
+    if len(table) > MAX_SITES_SHOWN:
+        print(f"  … {len(table) - MAX_SITES_SHOWN:,} {t['more_sites']}", file=out)
+
+
+def print_sample(drawn: Any, source: str, zones: Any, lang: str, t: dict[str, str]) -> None:
+    """Print a sample's record, its strata and the operators drawn.
+
+    Parameters
+    ----------
+    drawn : DataFrame
+        What :func:`pilotzone.sample` returns.
+    source : str
+        What it was drawn from, as named on the command line.
+    zones : GeoDataFrame
+        The zones, for their names.
+    lang : {"en", "zh"}
+        Language of the zone names.
+    t : dict of str to str
+        The CLI's words in that language.
+    """
+    record = drawn.attrs["sample"]
+    out = sys.stdout
+    names = dict(zip(zones["zone_id"], zones[f"short_name_{lang}"], strict=True))
+    how = t["by_zone"] if record["by"] else t["unstratified"]
+    print(
+        f"{t['sampled']} {source}: {record['drawn']:,} {t['of']} {record['population']:,} "
+        f"{t['operators'].lower()} · {t['seed']} {record['seed']} · {how}",
+        file=out,
+    )
+    print(f"  {t['population_sha256']}: {record['population_sha256']}", file=out)
+    rows = [[t["stratum"], t["operators"], t["drawn"]]]
+    for stratum, counts in record["strata"].items():
+        label = _stratum(stratum, names, t)
+        rows.append([label, f"{counts['operators']:,}", f"{counts['drawn']:,}"])
+    print_table(rows, out, right=(1, 2))
+    print("", file=out)
+    rows = [[t["operator"], t["stratum"], t["eligible"]]]
+    for row in drawn.itertuples(index=False):
+        label = _stratum(row.stratum, names, t)
+        eligible = getattr(row, "eligible", None)
+        shown = "" if eligible is None else t["yes" if eligible else "no"]
+        rows.append([str(row.operator_id), label, shown])
+    print_table(rows, out)
+
+
+def _stratum(stratum: str, names: dict[str, str], t: dict[str, str]) -> str:
+    """A stratum's label: the zone's name, or the word for none or all."""
+    if stratum in (NO_ZONE, "all"):
+        return t["none" if stratum == NO_ZONE else "all"]
+    return str(names.get(stratum, stratum))
+
+
+def print_changes(changes: Any, old: str, new: str, t: dict[str, str]) -> None:
+    """Print a comparison: the count of each change and the new findings.
+
+    Parameters
+    ----------
+    changes : DataFrame
+        What :func:`pilotzone.compare` returns.
+    old, new : str
+        The two audits, as named on the command line.
+    t : dict of str to str
+        The CLI's words in the command line's language.
+    """
+    record = changes.attrs["compare"]
+    out = sys.stdout
+    print(f"{t['compared']} {old} {t['with']} {new}", file=out)
+    rows = [[t["count"], t["change"]]]
+    rows += [[f"{record['counts'][c]:,}", t[c]] for c in CHANGES]
+    print_table(rows, out, right=(0,))
+    found = changes[changes["change"] == "new_finding"]
+    print(f"\n{t['new_violations']}: {record['new_violations']:,}", file=out)
+    if len(found):
+        rows = [[t["operator"], t["facility"], t["severity"], t["rule"]]]
+        for row in found.head(TOP_FINDINGS).itertuples(index=False):
+            rows.append(
+                [str(row.operator_id), str(row.facility_id), t[row.severity], str(row.description)]
+            )
+        print(f"{t['new_list']}:", file=out)
+        print_table(rows, out)
+        if len(found) > TOP_FINDINGS:
+            print(f"  … {len(found) - TOP_FINDINGS:,} {t['more_rows']}", file=out)

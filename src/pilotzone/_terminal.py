@@ -1,0 +1,150 @@
+"""The terminal the CLI prints to: text made printable (filing text cannot drive the terminal),
+widths of CJK text, plain aligned tables, progress lines on stderr, streams that do not crash on
+Chinese."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+import time
+import unicodedata
+from collections.abc import Sequence
+from typing import IO
+
+__all__ = ["PrintableStream", "Progress", "print_table", "printable", "safe_streams", "width"]
+
+#: Unicode categories a terminal does not print as themselves: controls (ESC, C1, ...),
+#: format characters (bidi overrides, zero-width), surrogates, private use, unassigned, and
+#: line and paragraph separators.
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def printable(text: str) -> str:
+    """``text`` with every character a terminal would act on, or not show, escaped.
+
+    Parameters
+    ----------
+    text : str
+        Any text, filing text included.
+
+    Returns
+    -------
+    str
+        ``text`` with each such character written as its escape (``\\x1b``,
+        ``\\u202e``): filing text cannot move the cursor, erase lines, set the
+        window title or reorder what is printed. Printable text, CJK included,
+        stays as it is.
+    """
+    return "".join(
+        c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) in _UNPRINTABLE else c
+        for c in text
+    )
+
+
+class PrintableStream(io.TextIOBase):
+    """A text stream that writes through :func:`printable`, line by line."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write("\n".join(printable(line) for line in text.split("\n")))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    @property
+    def encoding(self) -> str | None:  # type: ignore[override]
+        return getattr(self.stream, "encoding", None)
+
+
+def width(text: str) -> int:
+    """Columns a string takes in a terminal.
+
+    Parameters
+    ----------
+    text : str
+        Printable text.
+
+    Returns
+    -------
+    int
+        Its width: East Asian wide characters take two columns, combining marks none.
+    """
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in text
+    )
+
+
+def print_table(rows: list[list[str]], out: IO[str], *, right: Sequence[int] = ()) -> None:
+    """Print rows as a plain aligned table, the first row as its header.
+
+    Parameters
+    ----------
+    rows : list of list of str
+        The header, then the rows; cells are made :func:`printable` first, so
+        that their widths are the widths shown.
+    out : text stream
+        Where to print.
+    right : sequence of int, optional
+        The columns aligned right (numbers); the others are aligned left.
+    """
+    rows = [[printable(cell) for cell in row] for row in rows]
+    widths = [max(width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for n, row in enumerate(rows):
+        cells = []
+        for i, cell in enumerate(row):
+            pad = " " * (widths[i] - width(cell))
+            cells.append(pad + cell if i in right else cell + pad)
+        print("  ".join(cells).rstrip(), file=out)
+        if n == 0:
+            print("  ".join("-" * w for w in widths), file=out)
+
+
+class Progress:
+    """A few status lines on stderr, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.start = time.monotonic()
+        self.steps = 0
+
+    @classmethod
+    def for_stderr(cls) -> Progress:
+        try:
+            return cls(sys.stderr.isatty())
+        except (AttributeError, ValueError):  # a closed or odd stream
+            return cls(False)
+
+    def stage(self, text: str) -> None:
+        self.steps += 1
+        if self.enabled:
+            elapsed = time.monotonic() - self.start
+            print(f"pilotzone [{elapsed:5.1f} s] {text}…", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self.enabled:
+            print(
+                f"pilotzone [{time.monotonic() - self.start:5.1f} s] done",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+def safe_streams() -> None:
+    """Make stdout and stderr replace what they cannot encode.
+
+    A console that cannot encode Chinese zone names gets '?' rather than a crash.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        encoding = (getattr(stream, "encoding", None) or "").lower()
+        if reconfigure is not None and encoding.replace("-", "") not in ("utf8", "gb18030"):
+            with contextlib.suppress(ValueError, OSError):  # a stream that refuses
+                reconfigure(errors="replace")
