@@ -1,12 +1,13 @@
 """The package's layering, read from its source with ``ast`` (issue #18).
 
-Three rules: no module uses an underscore name of another module of the
+Four rules: no module uses an underscore name of another module of the
 package (underscore *modules* are fine: they are private implementation
 behind plain names); no module lies on an import cycle, imports inside
-functions included; and the layers below the workflows (ground, coordinates
-and geodesy, zone data and filings, the engine, the regulation) import
-neither the Dask adapter, the map and report modules, the CLI, nor folium,
-branca or dask.
+functions included; the layers up to the workflows (ground, coordinates
+and geodesy, zone data and filings, the engine, the regulation, siting and
+audit) import neither the Dask adapter, the map and report modules, the CLI,
+nor folium, branca or dask; and every module has a layer (README "Layout")
+and imports only from its own layer or those below it.
 
 Where a rule is still broken by a module that is being reworked elsewhere,
 that module (or pair) is marked ``xfail(strict=True)`` with the reason: the
@@ -205,27 +206,42 @@ def test_no_module_is_on_an_import_cycle(module: str) -> None:
 
 # ------------------------------------------------------------------ (c) lower layers stay low
 
-#: Ground, coordinates and geodesy, zone data and filings, the engine, the regulation.
-LOWER = [
-    "pilotzone._codes",
-    "pilotzone._messages",
-    "pilotzone._compat",
-    "pilotzone.errors",
-    "pilotzone.crs",
-    "pilotzone._geodesy",
-    "pilotzone.zones",
-    "pilotzone.facilities",
-    "pilotzone.locate",
-    "pilotzone.rules",
-    "pilotzone.verify",
-    "pilotzone.address",
-]
-#: The scale, output and face layers, and the libraries only they may use.
+#: Every module's layer, from the ground up (README "Layout"): a module imports only from its own
+#: layer or those below it.
+LAYERS = {
+    0: [  # ground
+        "pilotzone.errors", "pilotzone._codes", "pilotzone._messages", "pilotzone._files",
+        "pilotzone._paths", "pilotzone._version", "pilotzone._compat", "pilotzone._terminal",
+    ],
+    1: ["pilotzone.crs", "pilotzone._geodesy"],  # coordinates and geodesy
+    2: [  # zone data and filings
+        "pilotzone._manifest", "pilotzone._zone_record", "pilotzone._user_boundaries",
+        "pilotzone.zones", "pilotzone._formats", "pilotzone._raw", "pilotzone._read_csv",
+        "pilotzone._read_excel", "pilotzone._read_kml", "pilotzone._read_geo",
+        "pilotzone._readers", "pilotzone._validate", "pilotzone._columns", "pilotzone.facilities",
+    ],
+    3: ["pilotzone.locate"],  # the engine
+    4: ["pilotzone.rules", "pilotzone.verify", "pilotzone.address"],  # the regulation
+    5: ["pilotzone.siting", "pilotzone.audit"],  # workflows
+    6: [  # output
+        "pilotzone.maps", "pilotzone._map_drawing", "pilotzone._map_facilities",
+        "pilotzone._map_assets", "pilotzone.report", "pilotzone._report_html",
+        "pilotzone._versions",
+    ],
+    7: ["pilotzone.parallel"],  # scale
+    8: [  # face
+        "pilotzone", "pilotzone.__main__", "pilotzone.cli", "pilotzone._parser",
+        "pilotzone._console",
+    ],
+}  # fmt: skip
+LAYER = {module: layer for layer, modules in LAYERS.items() for module in modules}
+
+#: Ground, coordinates and geodesy, zone data and filings, the engine, the regulation, the
+#: workflows (layers 0 to 5 of :data:`LAYERS`, below).
+LOWER = [m for layer in range(6) for m in LAYERS[layer]]
+#: The output, scale and face layers, and the libraries only they may use.
 UPPER = [
-    "pilotzone.parallel",
-    "pilotzone.maps",
-    "pilotzone.report",
-    "pilotzone.cli",
+    *(m for layer in range(6, 9) for m in LAYERS[layer]),
     "folium",
     "branca",
     "dask",
@@ -247,3 +263,19 @@ def test_lower_layers_do_not_import_upper_ones(pair: tuple[str, str]) -> None:
 def test_every_lower_module_exists() -> None:
     assert set(LOWER) <= set(SOURCES)
     assert {m for m in UPPER if m.startswith("pilotzone.")} <= set(SOURCES)
+
+
+# ------------------------------------------------------------------ (d) one direction through all
+
+
+
+def test_every_module_has_a_layer() -> None:
+    assert sorted(SOURCES) == sorted(LAYER)
+
+
+@pytest.mark.parametrize("module", sorted(SOURCES))
+def test_imports_go_down_the_layers(module: str) -> None:
+    upward = sorted(
+        {(use.target, use.line) for use in USES[module] if LAYER.get(use.target, -1) > LAYER[module]}
+    )
+    assert not upward, f"{SOURCES[module].name} (layer {LAYER[module]}) imports {upward}"
