@@ -40,7 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from hostile_files import (  # noqa: E402  (the builders live beside the tests that use them)
+from hostile_files import (
     parquet_dictionary_bomb,
     view_geopackage,
     xlsx_shared_strings_bomb,
@@ -71,7 +71,9 @@ def epsg_codes_csv(path: Path, rows: int = 2000) -> Path:
 
     codes = [
         info.code
-        for info in query_crs_info(auth_name="EPSG", pj_types=["GEOGRAPHIC_2D_CRS", "PROJECTED_CRS"])
+        for info in query_crs_info(
+            auth_name="EPSG", pj_types=["GEOGRAPHIC_2D_CRS", "PROJECTED_CRS"]
+        )
         if not info.deprecated
     ][:rows]
     with open(path, "w", newline="", encoding="utf-8") as file:
@@ -127,8 +129,12 @@ def run(command: list[str], timeout: float, cap: int) -> tuple[int | str, float,
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds before a child is killed")
-    parser.add_argument("--cap", type=int, default=8 * 2**30, help="address space of a child, bytes")
+    parser.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds before a child is killed"
+    )
+    parser.add_argument(
+        "--cap", type=int, default=8 * 2**30, help="address space of a child, bytes"
+    )
     parser.add_argument("--keep", type=Path, help="build the files here and keep them")
     parser.add_argument("cases", nargs="*", metavar="CASE", help=f"some of {', '.join(CASES)}")
     args = parser.parse_args()

@@ -50,7 +50,9 @@ def clustered(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]
     return lon, lat
 
 
-def uniform(n: int, rng: np.random.Generator, zones: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+def uniform(
+    n: int, rng: np.random.Generator, zones: gpd.GeoDataFrame
+) -> tuple[np.ndarray, np.ndarray]:
     bounds = np.array([g.bounds for g in zones.geometry])
     which = rng.integers(0, len(bounds), n)
     b = bounds[which]
@@ -88,10 +90,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--slow-above", type=int, default=2_000_000,
-                        help="sizes above this run the standard tools --slow-repeat times")
+    parser.add_argument(
+        "--slow-above",
+        type=int,
+        default=2_000_000,
+        help="sizes above this run the standard tools --slow-repeat times",
+    )
     parser.add_argument("--slow-repeat", type=int, default=1)
-    parser.add_argument("--layouts", nargs="+", default=["clustered", "uniform"], choices=["clustered", "uniform"])
+    parser.add_argument(
+        "--layouts", nargs="+", default=["clustered", "uniform"], choices=["clustered", "uniform"]
+    )
     args = parser.parse_args(argv)
     zones = pz.load_zones()
     zone_frame = zones[["zone_id", "geometry"]]
@@ -99,18 +107,27 @@ def main(argv: list[str] | None = None) -> int:
     for geometry in prepared:
         shapely.prepare(geometry)
     rng = np.random.default_rng(20240408)
-    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, python {platform.python_version()}, "
-          f"numpy {np.__version__}, shapely {shapely.__version__} (GEOS {shapely.geos_version_string}), "
-          f"geopandas {gpd.__version__}")
+    print(
+        f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, python {platform.python_version()}, "
+        f"numpy {np.__version__}, shapely {shapely.__version__} (GEOS {shapely.geos_version_string}), "
+        f"geopandas {gpd.__version__}"
+    )
     setups = [setup_seconds(zones) for _ in range(3)]
-    print("setup (zone index, built once per zone set and cached; median of 3, wall / CPU): " + ", ".join(
-        f"{label} {statistics.median(s[crs][0] for s in setups):.2f} / {statistics.median(s[crs][1] for s in setups):.2f} s"
-        for crs, label in (("wgs84", "wgs84"), ("gcj02", "gcj02 on top"))
-    ))
+    print(
+        "setup (zone index, built once per zone set and cached; median of 3, wall / CPU): "
+        + ", ".join(
+            f"{label} {statistics.median(s[crs][0] for s in setups):.2f} / {statistics.median(s[crs][1] for s in setups):.2f} s"
+            for crs, label in (("wgs84", "wgs84"), ("gcj02", "gcj02 on top"))
+        )
+    )
     print("ratio: WGS-84 rows against geopandas.sjoin; GCJ-02 rows against convert gcj02 + sjoin")
-    print("cpu ratio: the same from CPU seconds (time.process_time), steadier than wall time on a loaded machine")
-    print(f"{'layout':<10}{'points':>12}  {'method':<30}{'points/s':>14}{'ratio':>9}{'cpu ratio':>10}"
-          f"{'peak MB':>10}{'B/point':>9}")
+    print(
+        "cpu ratio: the same from CPU seconds (time.process_time), steadier than wall time on a loaded machine"
+    )
+    print(
+        f"{'layout':<10}{'points':>12}  {'method':<30}{'points/s':>14}{'ratio':>9}{'cpu ratio':>10}"
+        f"{'peak MB':>10}{'B/point':>9}"
+    )
     for n in args.sizes:
         slow_repeat = args.slow_repeat if n > args.slow_above else args.repeat
         for layout in args.layouts:
@@ -118,26 +135,51 @@ def main(argv: list[str] | None = None) -> int:
             glon, glat = pz.from_wgs84(lon, lat, "gcj02")
             methods: dict[str, tuple[Callable[[], Any], int, str]] = {
                 "pilotzone.locate wgs84": (
-                    lambda: pz.locate(lon, lat, crs="wgs84", zones=zones), args.repeat, "geopandas.sjoin"),
+                    lambda: pz.locate(lon, lat, crs="wgs84", zones=zones),
+                    args.repeat,
+                    "geopandas.sjoin",
+                ),
                 "shapely.contains_xy prepared": (
-                    lambda: [shapely.contains_xy(g, lon, lat) for g in prepared], slow_repeat, "geopandas.sjoin"),
+                    lambda: [shapely.contains_xy(g, lon, lat) for g in prepared],
+                    slow_repeat,
+                    "geopandas.sjoin",
+                ),
                 "geopandas.sjoin": (
-                    lambda: gpd.sjoin(gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326),
-                                      zone_frame, how="left", predicate="within"),
-                    slow_repeat, "geopandas.sjoin"),
+                    lambda: gpd.sjoin(
+                        gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326),
+                        zone_frame,
+                        how="left",
+                        predicate="within",
+                    ),
+                    slow_repeat,
+                    "geopandas.sjoin",
+                ),
                 "pilotzone.locate gcj02": (
-                    lambda: pz.locate(glon, glat, crs="gcj02", zones=zones), args.repeat, "convert gcj02 + sjoin"),
+                    lambda: pz.locate(glon, glat, crs="gcj02", zones=zones),
+                    args.repeat,
+                    "convert gcj02 + sjoin",
+                ),
                 "convert gcj02 + sjoin": (
                     lambda: gpd.sjoin(
-                        gpd.GeoDataFrame(geometry=gpd.points_from_xy(*pz.to_wgs84(glon, glat, "gcj02")), crs=4326),
-                        zone_frame, how="left", predicate="within"),
-                    slow_repeat, "convert gcj02 + sjoin"),
+                        gpd.GeoDataFrame(
+                            geometry=gpd.points_from_xy(*pz.to_wgs84(glon, glat, "gcj02")), crs=4326
+                        ),
+                        zone_frame,
+                        how="left",
+                        predicate="within",
+                    ),
+                    slow_repeat,
+                    "convert gcj02 + sjoin",
+                ),
             }
             results = {name: timed(fn, repeat) for name, (fn, repeat, _) in methods.items()}
             for name, (seconds, cpu, peak) in results.items():
                 baseline = results[methods[name][2]]
-                print(f"{layout:<10}{n:>12,}  {name:<30}{n / seconds:>14,.0f}{baseline[0] / seconds:>8.1f}x"
-                      f"{baseline[1] / cpu:>9.1f}x{peak / 1e6:>10.1f}{peak / n:>9.1f}", flush=True)
+                print(
+                    f"{layout:<10}{n:>12,}  {name:<30}{n / seconds:>14,.0f}{baseline[0] / seconds:>8.1f}x"
+                    f"{baseline[1] / cpu:>9.1f}x{peak / 1e6:>10.1f}{peak / n:>9.1f}",
+                    flush=True,
+                )
     return 0
 
 

@@ -23,7 +23,9 @@ TENURES = np.array(["owned", "rented", "purchased"])
 SYSTEMS = np.array(["gcj02", "wgs84", "bd09"])
 
 
-def make_filing(rows: int, *, seed: int = 20240408, facilities_per_operator: int = 50) -> pd.DataFrame:
+def make_filing(
+    rows: int, *, seed: int = 20240408, facilities_per_operator: int = 50
+) -> pd.DataFrame:
     """A filing with ``rows`` rows: one registration per operator, the rest facilities."""
     rng = np.random.default_rng(seed)
     operators = max(rows // facilities_per_operator, 1)
@@ -39,16 +41,18 @@ def make_filing(rows: int, *, seed: int = 20240408, facilities_per_operator: int
     for system in ("gcj02", "bd09"):
         rows_in = crs == system
         x[rows_in], y[rows_in] = from_wgs84(lon[rows_in], lat[rows_in], system)
-    return pd.DataFrame({
-        "operator_id": np.char.add("OP", operator.astype(str)),
-        "facility_id": np.arange(rows).astype(str),
-        "kind": np.where(first, "registration", KINDS[rng.integers(0, len(KINDS), rows)]),
-        "tenure": TENURES[rng.integers(0, len(TENURES), rows)],
-        "services": np.where(first, "idc;cdn", ""),
-        "lon": x.round(6),
-        "lat": y.round(6),
-        "crs": crs,
-    })
+    return pd.DataFrame(
+        {
+            "operator_id": np.char.add("OP", operator.astype(str)),
+            "facility_id": np.arange(rows).astype(str),
+            "kind": np.where(first, "registration", KINDS[rng.integers(0, len(KINDS), rows)]),
+            "tenure": TENURES[rng.integers(0, len(TENURES), rows)],
+            "services": np.where(first, "idc;cdn", ""),
+            "lon": x.round(6),
+            "lat": y.round(6),
+            "crs": crs,
+        }
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from synthetic import make_filing
 
 import pilotzone as pz
-from synthetic import make_filing
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,9 +45,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     zones = pz.load_zones()
     filing = make_filing(args.rows)
-    for crs in filing["crs"].unique():  # build every index (they are built lazily, per zone) before timing
+    for crs in filing[
+        "crs"
+    ].unique():  # build every index (they are built lazily, per zone) before timing
         rows = (filing["crs"] == crs).to_numpy()
-        pz.locate(filing["lon"].to_numpy()[rows], filing["lat"].to_numpy()[rows], crs=crs, zones=zones)
+        pz.locate(
+            filing["lon"].to_numpy()[rows], filing["lat"].to_numpy()[rows], crs=crs, zones=zones
+        )
     stages = ("read", "convert", "locate", "locate()", "address", "rules", "verify")
     times: dict[str, list[float]] = {stage: [] for stage in stages}
     with tempfile.TemporaryDirectory() as folder:
@@ -57,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
             start = time.perf_counter()
             sites = pz.read_facilities(path)
             times["read"].append(time.perf_counter() - start)
-    pz.verify(sites, zones=zones)  # load the divisions table once, as every later call finds it loaded
+    pz.verify(
+        sites, zones=zones
+    )  # load the divisions table once, as every later call finds it loaded
     spent = _time_calls_in_verify(("locate", "_place", "address_check"))
     for _ in range(args.repeat):
         start = time.perf_counter()
@@ -75,16 +81,24 @@ def main(argv: list[str] | None = None) -> int:
         times["verify"].append(total)
         times["rules"].append(total - spent["_place"] - spent["address_check"])
     median = {stage: statistics.median(values) for stage, values in times.items()}
-    print(f"{args.rows:,} rows, {sites['operator_id'].nunique():,} operators; statuses "
-          f"{result['status'].value_counts().to_dict()}; median of {args.repeat}")
+    print(
+        f"{args.rows:,} rows, {sites['operator_id'].nunique():,} operators; statuses "
+        f"{result['status'].value_counts().to_dict()}; median of {args.repeat}"
+    )
     print(f"{'stage':<10}{'seconds':>10}{'rows/s':>14}")
     for stage, seconds in median.items():
         print(f"{stage:<10}{seconds:>10.2f}{args.rows / seconds:>14,.0f}")
-    for against, note in (("locate", "goal: at most 1"), ("locate()", "the calls alone, for reference")):
+    for against, note in (
+        ("locate", "goal: at most 1"),
+        ("locate()", "the calls alone, for reference"),
+    ):
         ratios = sorted(r / l for r, l in zip(times["rules"], times[against], strict=True))
-        print(f"rules / {against} = {statistics.median(ratios):.2f}  ({note}; per run: "
-              f"{', '.join(f'{r:.2f}' for r in ratios)})")
+        print(
+            f"rules / {against} = {statistics.median(ratios):.2f}  ({note}; per run: "
+            f"{', '.join(f'{r:.2f}' for r in ratios)})"
+        )
     return 0 if np.isfinite(median["verify"]) else 1
+
 
 def _time_calls_in_verify(names: tuple[str, ...]) -> dict[str, float]:
     """Wrap the functions ``names`` as verify calls them; their seconds accumulate in the dict returned."""
@@ -93,7 +107,9 @@ def _time_calls_in_verify(names: tuple[str, ...]) -> dict[str, float]:
     for name in names:
         function = getattr(module, name)
 
-        def timed(*args: Any, _function: Callable[..., Any] = function, _name: str = name, **kwargs: Any) -> Any:
+        def timed(
+            *args: Any, _function: Callable[..., Any] = function, _name: str = name, **kwargs: Any
+        ) -> Any:
             start = time.perf_counter()
             try:
                 return _function(*args, **kwargs)

@@ -77,7 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
     args = parser.parse_args(argv)
     source = CnmapsSource()
-    zones = [build_beijing(source), build_shanghai(source), build_hainan(source), build_shenzhen(source)]
+    zones = [
+        build_beijing(source),
+        build_shanghai(source),
+        build_hainan(source),
+        build_shenzhen(source),
+    ]
     args.out.mkdir(parents=True, exist_ok=True)
     entries = []
     for zone in zones:
@@ -172,12 +177,18 @@ def spacing_accuracy_m(geometry: Any, neighbours: list[Any]) -> int:
     are left out: AMap draws them offshore, so their error only ever enlarges
     the zone, and no facility stands in the sea.
     """
-    segments = np.concatenate([
-        np.column_stack([xy[:-1], xy[1:]])
-        for xy in map(shapely.get_coordinates, shapely.get_parts(shapely.boundary(geometry)))
-    ])
-    midpoints = shapely.points((segments[:, 0] + segments[:, 2]) / 2, (segments[:, 1] + segments[:, 3]) / 2)
-    hits, _ = shapely.STRtree(shapely.boundary(neighbours)).query(midpoints, predicate="dwithin", distance=1e-6)
+    segments = np.concatenate(
+        [
+            np.column_stack([xy[:-1], xy[1:]])
+            for xy in map(shapely.get_coordinates, shapely.get_parts(shapely.boundary(geometry)))
+        ]
+    )
+    midpoints = shapely.points(
+        (segments[:, 0] + segments[:, 2]) / 2, (segments[:, 1] + segments[:, 3]) / 2
+    )
+    hits, _ = shapely.STRtree(shapely.boundary(neighbours)).query(
+        midpoints, predicate="dwithin", distance=1e-6
+    )
     shared = np.zeros(len(midpoints), dtype=bool)
     shared[hits] = True
     _, _, length = pyproj.Geod(ellps="WGS84").inv(*segments[shared].T)
@@ -247,7 +258,9 @@ def build_shanghai(source: CnmapsSource) -> dict[str, Any]:
     }
     components = [pudong, lingang_outside_pudong, xiaoyangshan]
     zone = polygonal(shapely.union_all([c["geometry"] for c in components]))
-    canal_border = shapely.intersection(shapely.boundary(zone), shapely.buffer(frame.boundary, 1e-6))
+    canal_border = shapely.intersection(
+        shapely.boundary(zone), shapely.buffer(frame.boundary, 1e-6)
+    )
     approximate = [
         {
             "name": "Lingang canal lines (Dazhi River, Jinhui Port, and the Huangpu between their sluices)",
@@ -258,8 +271,12 @@ def build_shanghai(source: CnmapsSource) -> dict[str, Any]:
         },
         {
             "name": "Xiaoyangshan island outline",
-            "geometry": linework(shapely.intersection(shapely.boundary(zone), shapely.buffer(
-                shapely.boundary(xiaoyangshan["geometry"]), 1e-6))),
+            "geometry": linework(
+                shapely.intersection(
+                    shapely.boundary(zone),
+                    shapely.buffer(shapely.boundary(xiaoyangshan["geometry"]), 1e-6),
+                )
+            ),
             "accuracy_m": XIAOYANGSHAN_ACCURACY_M,
             "why": "Whether the Lingang scope follows AMap's island outline, its reclaimed port land "
             "and the cut across the Donghai Bridge corridor is uncertain by 1-3 km.",
@@ -294,15 +311,19 @@ def lingang_frame() -> Polygon:
     south = 30.40
     t = (south - sy) / (sy - ny)
     bay_x = sx + t * (sx - nx)
-    return Polygon([(nx, ny), (wx, wy), (mx, my), (ex, ey), (122.40, ey), (122.40, south), (bay_x, south)])
+    return Polygon(
+        [(nx, ny), (wx, wy), (mx, my), (ex, ey), (122.40, ey), (122.40, south), (bay_x, south)]
+    )
 
 
 def build_hainan(source: CnmapsSource) -> dict[str, Any]:
     codes = source.codes("province = ? AND level = ? AND city != ?", ("海南省", "市", "三沙市"))
-    names = dict(source.index.execute(
-        "SELECT substr(path, -14, 6), city FROM ADMINISTRATIVE WHERE province = ? AND level = ?",
-        ("海南省", "市"),
-    ).fetchall())
+    names = dict(
+        source.index.execute(
+            "SELECT substr(path, -14, 6), city FROM ADMINISTRATIVE WHERE province = ? AND level = ?",
+            ("海南省", "市"),
+        ).fetchall()
+    )
     parts = [source.component(code, f"{names.get(code, code)} ({code})") for code in codes]
     island = polygonal(shapely.union_all([p["geometry"] for p in parts]))
     merged = {
@@ -326,11 +347,13 @@ def build_hainan(source: CnmapsSource) -> dict[str, Any]:
         "polygon (460000) also holds Sansha's reefs down to 4 N, which are not the island.",
         components=[merged],
         approximate=[],
-        choices=[{
-            "choice": "Sansha city (460300) excluded",
-            "reason": "The Free Trade Port is implemented on Hainan Island; Sansha's islands and "
-            "reefs are a separate question. Supply your own boundaries to include them.",
-        }],
+        choices=[
+            {
+                "choice": "Sansha city (460300) excluded",
+                "reason": "The Free Trade Port is implemented on Hainan Island; Sansha's islands and "
+                "reefs are a separate question. Supply your own boundaries to include them.",
+            }
+        ],
     )
 
 
@@ -345,12 +368,14 @@ def build_shenzhen(source: CnmapsSource) -> dict[str, Any]:
         scope="Shenzhen city (adcode 440300).",
         components=[city],
         approximate=[],
-        choices=[{
-            "choice": "Shenshan Special Cooperation Zone not included",
-            "reason": "It is administered by Shenzhen but legally part of Shanwei's Haifeng county, "
-            "so it is outside the 440300 polygon; the notice names Shenzhen, not its cooperation "
-            "zones. To include it, pass boundaries= with a shenzhen polygon that has it.",
-        }],
+        choices=[
+            {
+                "choice": "Shenshan Special Cooperation Zone not included",
+                "reason": "It is administered by Shenzhen but legally part of Shanwei's Haifeng county, "
+                "so it is outside the 440300 polygon; the notice names Shenzhen, not its cooperation "
+                "zones. To include it, pass boundaries= with a shenzhen polygon that has it.",
+            }
+        ],
     )
 
 
@@ -413,24 +438,30 @@ def rounded(obj: Any) -> Any:
 
 
 def zone_geojson(zone: dict[str, Any]) -> bytes:
-    features = [{
-        "type": "Feature",
-        "properties": {"role": "zone", "zone_id": zone["zone_id"]},
-        "geometry": rounded(mapping(zone["geometry"])),
-    }]
-    for piece in zone["approximate"]:
-        features.append({
+    features = [
+        {
             "type": "Feature",
-            "properties": {
-                "role": "approximate_border",
-                "zone_id": zone["zone_id"],
-                "name": piece["name"],
-                "accuracy_m": piece["accuracy_m"],
-            },
-            "geometry": rounded(mapping(piece["geometry"])),
-        })
+            "properties": {"role": "zone", "zone_id": zone["zone_id"]},
+            "geometry": rounded(mapping(zone["geometry"])),
+        }
+    ]
+    for piece in zone["approximate"]:
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "role": "approximate_border",
+                    "zone_id": zone["zone_id"],
+                    "name": piece["name"],
+                    "accuracy_m": piece["accuracy_m"],
+                },
+                "geometry": rounded(mapping(piece["geometry"])),
+            }
+        )
     collection = {"type": "FeatureCollection", "features": features}
-    return (json.dumps(collection, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    return (json.dumps(collection, ensure_ascii=False, separators=(",", ":")) + "\n").encode(
+        "utf-8"
+    )
 
 
 def geodesic_area_km2(geometry: Any) -> float:

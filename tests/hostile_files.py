@@ -78,7 +78,9 @@ def xlsx_shared_strings_bomb(path: Path, *, length: int, uses: int) -> Path:
     def cell(column: str, row: int, text: str) -> str:
         return f'<c r="{column}{row}" t="s"><v>{index[text]}</v></c>'
 
-    rows = ['<row r="1">' + "".join(cell("ABCDEF"[i], 1, h) for i, h in enumerate(HEADER)) + "</row>"]
+    rows = [
+        '<row r="1">' + "".join(cell("ABCDEF"[i], 1, h) for i, h in enumerate(HEADER)) + "</row>"
+    ]
     for r in range(2, uses + 2):
         rows.append(
             f'<row r="{r}">{cell("A", r, "A")}{cell("B", r, "x" * length)}{cell("C", r, "idc")}'

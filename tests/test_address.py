@@ -46,12 +46,14 @@ def counties(table: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def rows_at(counties: gpd.GeoDataFrame, addresses: list, adcodes: list[str]) -> pd.DataFrame:
     points = counties.loc[adcodes, "point"].to_numpy()
-    return pd.DataFrame({
-        "address": addresses,
-        "lon": shapely.get_x(points),
-        "lat": shapely.get_y(points),
-        "crs": "wgs84",
-    })
+    return pd.DataFrame(
+        {
+            "address": addresses,
+            "lon": shapely.get_x(points),
+            "lat": shapely.get_y(points),
+            "crs": "wgs84",
+        }
+    )
 
 
 def zone_districts(counties: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -79,11 +81,13 @@ def test_every_zone_district_and_neighbour_agrees_in_every_form(counties: gpd.Ge
     forms: dict[str, list[str]] = {
         "full": [full_address(r) for _, r in districts.iterrows()],
         "without province": [
-            "".join(dict.fromkeys([r["city_name"], r["name"]])) + ROADS for _, r in districts.iterrows()
+            "".join(dict.fromkeys([r["city_name"], r["name"]])) + ROADS
+            for _, r in districts.iterrows()
         ],
         "full-width": [
             "".join(chr(0xFF10 + int(c)) if c.isdigit() else c for c in full_address(r)).replace(
-                r["name"], "\u3000" + r["name"] + "\u3000")
+                r["name"], "\u3000" + r["name"] + "\u3000"
+            )
             for _, r in districts.iterrows()
         ],
     }
@@ -96,12 +100,28 @@ def test_every_zone_district_and_neighbour_agrees_in_every_form(counties: gpd.Ge
     assert unicodedata.normalize("NFKC", forms["full-width"][0]) != forms["full-width"][0]
 
 
-def test_english_names_agree_with_their_city(counties: gpd.GeoDataFrame, table: gpd.GeoDataFrame) -> None:
-    districts = counties[counties["name_en"].notna() & counties["city_adcode"].isin(ZONE_CITIES + ("460100", "460200"))]
-    city_en = dict(zip(table.loc[table["level"] == "city", "adcode"], table.loc[table["level"] == "city", "name_en"], strict=True))
-    addresses = [f"No. 1 Jianshe Road, {r['name_en']}, {city_en[r['city_adcode']]}" for _, r in districts.iterrows()]
+def test_english_names_agree_with_their_city(
+    counties: gpd.GeoDataFrame, table: gpd.GeoDataFrame
+) -> None:
+    districts = counties[
+        counties["name_en"].notna()
+        & counties["city_adcode"].isin(ZONE_CITIES + ("460100", "460200"))
+    ]
+    city_en = dict(
+        zip(
+            table.loc[table["level"] == "city", "adcode"],
+            table.loc[table["level"] == "city", "name_en"],
+            strict=True,
+        )
+    )
+    addresses = [
+        f"No. 1 Jianshe Road, {r['name_en']}, {city_en[r['city_adcode']]}"
+        for _, r in districts.iterrows()
+    ]
     checked = pz.address_check(rows_at(counties, addresses, districts.index.tolist()))
-    assert (checked["address_check"] == "agrees").all(), checked.loc[checked["address_check"] != "agrees"]
+    assert (checked["address_check"] == "agrees").all(), checked.loc[
+        checked["address_check"] != "agrees"
+    ]
     assert checked["address_adcode"].tolist() == districts.index.tolist()
 
 
@@ -130,8 +150,11 @@ def test_zone_implied_by_the_address(
 
 def test_every_beijing_and_shenzhen_district_implies_its_zone(counties: gpd.GeoDataFrame) -> None:
     districts = counties[counties["city_adcode"].isin(["110100", "440300"])]
-    checked = pz.address_check(rows_at(counties, [full_address(r) for _, r in districts.iterrows()],
-                                       districts.index.tolist()))
+    checked = pz.address_check(
+        rows_at(
+            counties, [full_address(r) for _, r in districts.iterrows()], districts.index.tolist()
+        )
+    )
     expected = np.where(districts["city_adcode"] == "110100", "beijing", "shenzhen")
     assert checked["address_zone"].tolist() == expected.tolist()
 
@@ -162,7 +185,9 @@ def test_ambiguous_names_both_candidates(counties: gpd.GeoDataFrame) -> None:
     assert pd.isna(checked["address_adcode"].iloc[0])
 
 
-def test_gcj02_declared_as_wgs84_near_a_district_line_is_not_a_mismatch(counties: gpd.GeoDataFrame) -> None:
+def test_gcj02_declared_as_wgs84_near_a_district_line_is_not_a_mismatch(
+    counties: gpd.GeoDataFrame,
+) -> None:
     """A Huangpu site next to the river, filed in GCJ-02 but declared WGS-84, shifts into Pudong."""
     huangpu, pudong = counties.loc["310101", "geometry"], counties.loc["310115", "geometry"]
     line = shapely.intersection(shapely.boundary(huangpu), shapely.boundary(pudong))
@@ -179,8 +204,14 @@ def test_gcj02_declared_as_wgs84_near_a_district_line_is_not_a_mismatch(counties
             break
     assert found is not None
     true, gx, gy = found
-    rows = pd.DataFrame({"address": ["上海市黄浦区中山东一路"] * 2, "lon": [gx, gx], "lat": [gy, gy],
-                         "crs": ["gcj02", "wgs84"]})
+    rows = pd.DataFrame(
+        {
+            "address": ["上海市黄浦区中山东一路"] * 2,
+            "lon": [gx, gx],
+            "lat": [gy, gy],
+            "crs": ["gcj02", "wgs84"],
+        }
+    )
     checked = pz.address_check(rows)
     assert checked["address_check"].tolist() == ["agrees", "near_district_border"]
     assert checked["coordinate_adcode"].tolist() == ["310101", "310115"]
@@ -194,8 +225,11 @@ def test_gcj02_declared_as_wgs84_near_a_district_line_is_not_a_mismatch(counties
 def test_keeps_the_index_and_reads_point_geometry(counties: gpd.GeoDataFrame) -> None:
     plain = rows_at(counties, ["深圳市南山区", "上海市浦东新区"], ["440305", "310104"])
     plain.index = [10, 20]
-    frame = gpd.GeoDataFrame({"address": plain["address"]},
-                             geometry=gpd.points_from_xy(plain["lon"], plain["lat"]), crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(
+        {"address": plain["address"]},
+        geometry=gpd.points_from_xy(plain["lon"], plain["lat"]),
+        crs="EPSG:4326",
+    )
     for given in (plain, frame):
         checked = pz.address_check(given)
         assert checked.index.tolist() == [10, 20]
@@ -204,8 +238,14 @@ def test_keeps_the_index_and_reads_point_geometry(counties: gpd.GeoDataFrame) ->
 
 
 def test_rows_without_a_usable_coordinate(counties: gpd.GeoDataFrame) -> None:
-    rows = pd.DataFrame({"address": ["深圳市南山区", "深圳市南山区"], "lon": [np.nan, 0.0], "lat": [22.5, 0.0],
-                         "crs": "wgs84"})
+    rows = pd.DataFrame(
+        {
+            "address": ["深圳市南山区", "深圳市南山区"],
+            "lon": [np.nan, 0.0],
+            "lat": [22.5, 0.0],
+            "crs": "wgs84",
+        }
+    )
     checked = pz.address_check(rows)
     assert checked["address_check"].tolist() == ["not_located", "not_located"]
     assert checked["address_agrees"].isna().all()
@@ -221,14 +261,20 @@ def test_needs_an_address_column_and_a_crs() -> None:
 # --------------------------------------------------------------------------- verify
 
 
-def test_verify_flags_a_mismatch_for_review_and_names_both_districts(counties: gpd.GeoDataFrame) -> None:
+def test_verify_flags_a_mismatch_for_review_and_names_both_districts(
+    counties: gpd.GeoDataFrame,
+) -> None:
     points = counties.loc[["310115", "310104", "310115"], "point"].to_numpy()
-    filing = pd.DataFrame({
-        "operator_id": ["A", "A", "A"],
-        "kind": ["registration", "idc", "server"],
-        "address": ["上海市浦东新区世纪大道100号", "上海市浦东新区张江路", None],
-        "lon": shapely.get_x(points), "lat": shapely.get_y(points), "crs": "wgs84",
-    })
+    filing = pd.DataFrame(
+        {
+            "operator_id": ["A", "A", "A"],
+            "kind": ["registration", "idc", "server"],
+            "address": ["上海市浦东新区世纪大道100号", "上海市浦东新区张江路", None],
+            "lon": shapely.get_x(points),
+            "lat": shapely.get_y(points),
+            "crs": "wgs84",
+        }
+    )
     result = pz.verify(filing, as_of="2025-01-01")
     facility = result.iloc[1]
     assert "address_district_mismatch" in facility["reasons"].split(";")
@@ -242,11 +288,16 @@ def test_verify_flags_a_mismatch_for_review_and_names_both_districts(counties: g
 
 def test_verify_mismatch_alone_makes_review(counties: gpd.GeoDataFrame) -> None:
     points = counties.loc[["110105", "110108"], "point"].to_numpy()
-    filing = pd.DataFrame({
-        "operator_id": ["A", "A"], "kind": ["registration", "idc"],
-        "address": ["北京市朝阳区建国路88号", "北京市朝阳区酒仙桥路"],
-        "lon": shapely.get_x(points), "lat": shapely.get_y(points), "crs": "wgs84",
-    })
+    filing = pd.DataFrame(
+        {
+            "operator_id": ["A", "A"],
+            "kind": ["registration", "idc"],
+            "address": ["北京市朝阳区建国路88号", "北京市朝阳区酒仙桥路"],
+            "lon": shapely.get_x(points),
+            "lat": shapely.get_y(points),
+            "crs": "wgs84",
+        }
+    )
     result = pz.verify(filing, as_of="2025-01-01")
     assert result["status"].tolist() == ["compliant", "review"]
     assert result["reasons"].iloc[1] == "address_district_mismatch"
@@ -255,11 +306,16 @@ def test_verify_mismatch_alone_makes_review(counties: gpd.GeoDataFrame) -> None:
 
 def test_messages_in_chinese(counties: gpd.GeoDataFrame) -> None:
     points = counties.loc[["110105", "110108", "110105"], "point"].to_numpy()
-    filing = pd.DataFrame({
-        "operator_id": ["A", "A", "A"], "kind": ["registration", "idc", "cdn"],
-        "address": ["北京市朝阳区建国路88号", "北京市朝阳区酒仙桥路", None],
-        "lon": shapely.get_x(points), "lat": shapely.get_y(points), "crs": "wgs84",
-    })
+    filing = pd.DataFrame(
+        {
+            "operator_id": ["A", "A", "A"],
+            "kind": ["registration", "idc", "cdn"],
+            "address": ["北京市朝阳区建国路88号", "北京市朝阳区酒仙桥路", None],
+            "lon": shapely.get_x(points),
+            "lat": shapely.get_y(points),
+            "crs": "wgs84",
+        }
+    )
     checked = pz.address_check(filing, lang="zh")["address_message"].tolist()
     assert checked[0] == "坐标位于北京市朝阳区，与地址一致。按地址应属北京试点地区。"
     assert checked[1].startswith("地址写明北京市朝阳区，但坐标位于北京市海淀区，距其")
@@ -275,8 +331,15 @@ def test_verify_without_addresses_says_so_and_locates_nothing(counties: gpd.GeoD
     # The columns follow the schema (the reader always has an address column), so every part of a
     # filing verified piecewise, as on Dask, has the same columns.
     point = counties.loc["110105", "point"]
-    filing = pd.DataFrame({"operator_id": ["A"], "kind": ["registration"], "lon": [point.x],
-                           "lat": [point.y], "crs": "wgs84"})
+    filing = pd.DataFrame(
+        {
+            "operator_id": ["A"],
+            "kind": ["registration"],
+            "lon": [point.x],
+            "lat": [point.y],
+            "crs": "wgs84",
+        }
+    )
     result = pz.verify(filing, as_of="2025-01-01")
     assert result["address_check"].tolist() == ["no_address"]
     assert result["coordinate_district"].isna().all() and result["status"].iloc[0] == "compliant"
@@ -292,7 +355,10 @@ def test_table_counts_and_hierarchy(table: gpd.GeoDataFrame) -> None:
     counties = table[table["level"] == "county"]
     cities = set(table.loc[table["level"] == "city", "adcode"])
     assert set(counties["city_adcode"]) <= cities
-    assert counties.geometry.notna().all() and table.loc[table["level"] != "county"].geometry.isna().all()
+    assert (
+        counties.geometry.notna().all()
+        and table.loc[table["level"] != "county"].geometry.isna().all()
+    )
     assert shapely.coverage_is_valid(counties.geometry.to_numpy())
     assert (counties["accuracy_m"] >= counties["simplification_m"]).all()
 
@@ -305,7 +371,9 @@ def test_tampered_divisions_are_refused(tmp_path: Path, monkeypatch: pytest.Monk
     (folder / "divisions.parquet").write_bytes(bytes(data))
     monkeypatch.setattr(address_module, "_PACKAGE", folder)
     with pytest.raises(BoundaryDataError, match="sha256"):
-        pz.address_check(pd.DataFrame({"address": ["深圳市"], "lon": [114.0], "lat": [22.5], "crs": "wgs84"}))
+        pz.address_check(
+            pd.DataFrame({"address": ["深圳市"], "lon": [114.0], "lat": [22.5], "crs": "wgs84"})
+        )
 
 
 def test_import_does_not_read_the_table() -> None:
@@ -326,19 +394,36 @@ def test_coordinate_district_matches_a_geopandas_spatial_join(counties: gpd.GeoD
     rows = pd.DataFrame({"address": "深圳市", "lon": lon, "lat": lat, "crs": "wgs84"})
     checked = pz.address_check(rows)
     points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
-    joined = gpd.sjoin(points, counties[["adcode", "geometry"]].reset_index(drop=True), predicate="intersects")
-    oracle = joined.sort_values("adcode").groupby(level=0)["adcode"].first().reindex(range(len(rows)))
+    joined = gpd.sjoin(
+        points, counties[["adcode", "geometry"]].reset_index(drop=True), predicate="intersects"
+    )
+    oracle = (
+        joined.sort_values("adcode").groupby(level=0)["adcode"].first().reindex(range(len(rows)))
+    )
     assert checked["coordinate_adcode"].isna().tolist() == oracle.isna().tolist()
     assert checked["coordinate_adcode"].dropna().tolist() == oracle.dropna().tolist()
     assert oracle.notna().sum() > 500
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.lists(st.sampled_from(list("上海市浦东新区北京朝阳深圳南山路号 ,Ａ１") + ["Pudong", "Shanghai "]),
-                         max_size=12).map("".join) | st.none(), min_size=1, max_size=5))
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from(
+                list("上海市浦东新区北京朝阳深圳南山路号 ,Ａ１") + ["Pudong", "Shanghai "]
+            ),
+            max_size=12,
+        ).map("".join)
+        | st.none(),
+        min_size=1,
+        max_size=5,
+    )
+)
 def test_every_row_comes_out_with_a_known_outcome(addresses: list[str | None]) -> None:
-    rows = pd.DataFrame({"address": addresses, "lon": 121.5, "lat": 31.2, "crs": "gcj02"},
-                        index=range(100, 100 + len(addresses)))
+    rows = pd.DataFrame(
+        {"address": addresses, "lon": 121.5, "lat": 31.2, "crs": "gcj02"},
+        index=range(100, 100 + len(addresses)),
+    )
     checked = pz.address_check(rows)
     assert checked.index.tolist() == rows.index.tolist()
     assert checked["address_check"].notna().all()

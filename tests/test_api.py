@@ -7,31 +7,33 @@ import pilotzone
 
 
 def test_public_names_are_pinned() -> None:
-    assert sorted(pilotzone.__all__) == sorted([
-        "BoundaryDataError",
-        "CRSError",
-        "InputError",
-        "PilotzoneError",
-        "Problem",
-        "__version__",
-        "address_check",
-        "compare",
-        "explore",
-        "feasible_area",
-        "findings",
-        "from_wgs84",
-        "load_zones",
-        "locate",
-        "normalize_crs",
-        "read_facilities",
-        "sample",
-        "save_map",
-        "site",
-        "summarize",
-        "to_wgs84",
-        "verify",
-        "write_report",
-    ])
+    assert sorted(pilotzone.__all__) == sorted(
+        [
+            "BoundaryDataError",
+            "CRSError",
+            "InputError",
+            "PilotzoneError",
+            "Problem",
+            "__version__",
+            "address_check",
+            "compare",
+            "explore",
+            "feasible_area",
+            "findings",
+            "from_wgs84",
+            "load_zones",
+            "locate",
+            "normalize_crs",
+            "read_facilities",
+            "sample",
+            "save_map",
+            "site",
+            "summarize",
+            "to_wgs84",
+            "verify",
+            "write_report",
+        ]
+    )
 
 
 def test_every_public_name_resolves() -> None:

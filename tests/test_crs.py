@@ -168,7 +168,9 @@ def test_normalize_crs_refuses_missing_or_unknown(bad: Any) -> None:
     [("GCJ-02", "gcj02"), ("epsg:4547", "EPSG:4547"), ("4326", "wgs84"),
      ("urn:ogc:def:crs:EPSG::4490", "cgcs2000"), ("+proj=utm +zone=50 +ellps=WGS84", None)],
 )  # fmt: skip
-def test_normalize_crs_without_name_search_keeps_codes_and_definitions(given: str, expected: str | None) -> None:
+def test_normalize_crs_without_name_search_keeps_codes_and_definitions(
+    given: str, expected: str | None
+) -> None:
     name = normalize_crs(given, search_names=False)
     assert name == (expected or normalize_crs(given))
 

@@ -17,10 +17,10 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pilotzone.crs import from_wgs84, to_wgs84
 from pilotzone import _columns as column_helpers
 from pilotzone import _read_csv as csv_reader
 from pilotzone import facilities
+from pilotzone.crs import from_wgs84, to_wgs84
 from pilotzone.errors import CRSError, InputError
 from pilotzone.facilities import __all__ as facilities_all
 from pilotzone.facilities import read_facilities
@@ -528,7 +528,7 @@ def test_bad_numbers(value: Any, reason: str) -> None:
 @pytest.mark.parametrize(
     ("value", "number"),
     [
-        ("１２１．５", 121.5),  # noqa: RUF001 - full-width on purpose
+        ("１２１．５", 121.5),
         (" 121.5 ", 121.5),
         ("+1.215e2", 121.5),
         (np.float32(121.5), 121.5),
@@ -571,7 +571,9 @@ def test_duplicate_ids_mark_every_repeat_after_the_first() -> None:
 
 
 def test_first_row_numbers_a_piece_of_a_larger_filing() -> None:
-    frame = table(operator_id=["A", "A", "A"], facility_id=["F1", "F1", ""], lon=[116.4, 999.0, 116.4])
+    frame = table(
+        operator_id=["A", "A", "A"], facility_id=["F1", "F1", ""], lon=[116.4, 999.0, 116.4]
+    )
     result = read_facilities(frame, crs="wgs84", first_row=101)
     assert result["source_row"].tolist() == [101, 102, 103]
     assert "duplicate of row 101" in result["problems"].iloc[1]
@@ -590,7 +592,7 @@ def test_first_row_numbers_a_piece_of_a_larger_filing() -> None:
         ("机房", "idc"),
         ("Data Center", "idc"),
         ("data-center", "idc"),
-        ("ＩＤＣ", "idc"),  # noqa: RUF001 - full-width on purpose
+        ("ＩＤＣ", "idc"),
         ("CDN节点", "cdn"),
         ("加速节点", "cdn"),
         ("节点", "cdn"),
@@ -644,7 +646,7 @@ def test_unknown_kind_and_tenure_and_missing_operator() -> None:
     ("value", "services"),
     [
         ("互联网数据中心、内容分发网络", "cdn;idc"),
-        ("IDC；CDN，isp/Data-Processing", "cdn;data_processing;idc;isp"),  # noqa: RUF001 - full-width on purpose
+        ("IDC；CDN，isp/Data-Processing", "cdn;data_processing;idc;isp"),
         ("idc cdn idc", "cdn;idc"),
         ("在线数据处理与交易处理", "data_processing"),
         (
@@ -808,7 +810,9 @@ def read_both(path: Path, monkeypatch: pytest.MonkeyPatch, **kwargs: Any) -> tup
 @settings(max_examples=150, deadline=None, derandomize=True, database=None)
 @given(
     body=st.text(alphabet=st.sampled_from(list("ab1.5,,\n\r \t注-+e")), max_size=60),
-    header=st.sampled_from(["operator,kind,lon,lat", "operator,kind,lon,lat,", ",operator,kind,lon,lat"]),
+    header=st.sampled_from(
+        ["operator,kind,lon,lat", "operator,kind,lon,lat,", ",operator,kind,lon,lat"]
+    ),
 )
 def test_csv_without_quotes_reads_as_the_csv_module_reads_it(body: str, header: str) -> None:
     with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as monkeypatch:
@@ -835,7 +839,7 @@ def test_csv_fast_path_is_taken_and_equal(tmp_path: Path, monkeypatch: pytest.Mo
 CELL_TEXT = st.one_of(
     st.text(max_size=8),
     st.text(alphabet=st.sampled_from(list("0123456789.+-eE \t\u3000１,")), max_size=10),
-    st.sampled_from(["121.5", " 1e3 ", "+.5", "5.", "nan", "-inf", "1_0", "٣", "１２１．５"]),  # noqa: RUF001
+    st.sampled_from(["121.5", " 1e3 ", "+.5", "5.", "nan", "-inf", "1_0", "٣", "１２１．５"]),
     st.sampled_from(["Infinity", "+inf", "1e999", "-.5e-3", "5.e3", "0.", "+-1", "1e", "\t7\n"]),
 )
 
@@ -866,7 +870,9 @@ def test_vectorised_cells_equal_the_per_cell_functions(cells: list[Any]) -> None
 
 
 @given(
-    names=st.lists(st.one_of(st.none(), st.sampled_from(["", "a", "b", "长城", "a;b"])), max_size=8),
+    names=st.lists(
+        st.one_of(st.none(), st.sampled_from(["", "a", "b", "长城", "a;b"])), max_size=8
+    ),
     data=st.data(),
     first=st.lists(st.sampled_from(["b", "z"]), unique=True),
 )
@@ -874,11 +880,12 @@ def test_category_holds_the_named_values_and_only_used_categories(
     names: list[Any], data: Any, first: list[str]
 ) -> None:
     codes = np.array(
-        data.draw(st.lists(st.integers(-1, len(names) - 1), max_size=30)) if names else [], dtype=np.intp
+        data.draw(st.lists(st.integers(-1, len(names) - 1), max_size=30)) if names else [],
+        dtype=np.intp,
     )
     column = column_helpers.category(names, codes, first)
     expected = [None if c < 0 or names[c] is None else names[c] for c in codes.tolist()]
     assert [None if pd.isna(v) else v for v in column] == expected
     categories = list(column.categories)
     assert categories[: len(first)] == first and len(set(categories)) == len(categories)
-    assert set(categories[len(first):]) == {v for v in expected if v is not None} - set(first)
+    assert set(categories[len(first) :]) == {v for v in expected if v is not None} - set(first)

@@ -94,8 +94,23 @@ PLAUSIBLE = {
     # Mixed coordinate systems row by row, projected and unknown ones included. Not any
     # text: pyproj looks a name up in its database, ~0.5 s for each distinct one (SECURITY.md).
     "crs": st.sampled_from(
-        ["wgs84", "gcj02", "bd09", "cgcs2000", "EPSG:4547", "EPSG:3857", "", "EPSG:0",
-         "EPSG:99999999", "+proj=bogus", "A", "高德", "百度", None, math.nan]
+        [
+            "wgs84",
+            "gcj02",
+            "bd09",
+            "cgcs2000",
+            "EPSG:4547",
+            "EPSG:3857",
+            "",
+            "EPSG:0",
+            "EPSG:99999999",
+            "+proj=bogus",
+            "A",
+            "高德",
+            "百度",
+            None,
+            math.nan,
+        ]
     ),  # fmt: skip
 }
 PLAUSIBLE["坐标系"] = PLAUSIBLE["crs"]
@@ -151,7 +166,9 @@ def as_text(cell: Any) -> str:
     return "" if cell is None else str(cell)
 
 
-def csv_bytes(header: list[str], rows: list[list[Any]], encoding: str) -> tuple[bytes, list[list[Any]]]:
+def csv_bytes(
+    header: list[str], rows: list[list[Any]], encoding: str
+) -> tuple[bytes, list[list[Any]]]:
     """The CSV bytes, and the rows as they read back (characters the encoding lacks become ?)."""
     import csv
 
@@ -244,7 +261,9 @@ def check(source: Any, *, crs: str | None, rows: int | None, at_most: int | None
 
 
 @SETTINGS
-@given(table=tables(), crs=st.sampled_from([None, "wgs84", "gcj02", "EPSG:4547"]), index=st.booleans())
+@given(
+    table=tables(), crs=st.sampled_from([None, "wgs84", "gcj02", "EPSG:4547"]), index=st.booleans()
+)
 def test_dataframes(table: tuple[list[str], list[list[Any]]], crs: str | None, index: bool) -> None:
     header, rows = table
     frame = pd.DataFrame(rows, columns=header, dtype=object)
@@ -271,7 +290,9 @@ def test_csv_files(
 
 @SETTINGS
 @given(table=tables(max_rows=4), crs=st.sampled_from([None, "wgs84"]))
-def test_excel_files(tmp_path: Path, table: tuple[list[str], list[list[Any]]], crs: str | None) -> None:
+def test_excel_files(
+    tmp_path: Path, table: tuple[list[str], list[list[Any]]], crs: str | None
+) -> None:
     header, rows = table
     data, shown = xlsx_bytes(header, rows)
     path = tmp_path / "filing.xlsx"
@@ -303,7 +324,7 @@ def test_binary_garbage(tmp_path: Path, garbage: bytes, suffix: str) -> None:
 VALID_CSV = (
     "operator_id,facility_id,kind,lon,lat,crs,name\n"
     "A,1,registration,121.5044,31.2397,wgs84,总部\n"
-    "A,2,idc,121.5500,31.2200,gcj02,\"机房, 二号\"\n"
+    'A,2,idc,121.5500,31.2200,gcj02,"机房, 二号"\n'
     "A,3,cdn,114.0579,22.5431,bd09,x\n"
 )
 
@@ -348,7 +369,10 @@ def valid(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 
 
 @SETTINGS
-@given(suffix=st.sampled_from([".csv", ".xlsx", ".geojson", ".kml", ".kmz", ".parquet"]), cut=st.floats(0, 1))
+@given(
+    suffix=st.sampled_from([".csv", ".xlsx", ".geojson", ".kml", ".kmz", ".parquet"]),
+    cut=st.floats(0, 1),
+)
 def test_truncated_files(tmp_path: Path, valid: dict[str, bytes], suffix: str, cut: float) -> None:
     whole = valid[suffix]
     path = tmp_path / f"cut{suffix}"
@@ -518,7 +542,10 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Pat
     from pilotzone.report import write_report
 
     written = {}
-    for kind, texts in (("hostile", PAYLOADS), ("plain", [f"plain{i}" for i in range(len(PAYLOADS))])):
+    for kind, texts in (
+        ("hostile", PAYLOADS),
+        ("plain", [f"plain{i}" for i in range(len(PAYLOADS))]),
+    ):
         result = verify(read_facilities(filing_of(texts), crs="wgs84"), zones=zones())
         assert (result["status"].astype(str) == "violation").sum() == 2 * len(texts)
         written[kind] = write_report(result, tmp_path_factory.mktemp(kind) / "out", zones=zones())
@@ -526,7 +553,9 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Pat
 
 
 @pytest.mark.parametrize("page", ["map.html", "report.html"])
-def test_html_holds_no_markup_from_the_input(reports: dict[str, dict[str, Path]], page: str) -> None:
+def test_html_holds_no_markup_from_the_input(
+    reports: dict[str, dict[str, Path]], page: str
+) -> None:
     hostile = reports["hostile"][page].read_text(encoding="utf-8")
     plain = reports["plain"][page].read_text(encoding="utf-8")
     # Outside the map's JSON data nothing of the input is raw; inside it, nothing can end
@@ -639,7 +668,9 @@ BOW_TIE = [[121.4, 31.1], [121.6, 31.3], [121.6, 31.1], [121.4, 31.3], [121.4, 3
 
 
 def test_a_bow_tie_is_repaired_with_a_warning_that_says_where(tmp_path: Path) -> None:
-    path = boundary_file(tmp_path / "bow tie.geojson", {"type": "Polygon", "coordinates": [BOW_TIE]})
+    path = boundary_file(
+        tmp_path / "bow tie.geojson", {"type": "Polygon", "coordinates": [BOW_TIE]}
+    )
     with pytest.warns(UserWarning, match=r"bow tie\.geojson, feature 1, zone_id 'shanghai'"):
         loaded = load_zones(boundaries=path, accuracy_m=10)
     shanghai = loaded.set_index("zone_id").geometry["shanghai"]
@@ -688,7 +719,9 @@ VRT = (
 
 
 @pytest.mark.parametrize("suffix", [".geojson", ".json", ".gpkg", ".shp"])
-def test_gdal_never_opens_a_file_that_is_not_what_its_suffix_says(tmp_path: Path, suffix: str) -> None:
+def test_gdal_never_opens_a_file_that_is_not_what_its_suffix_says(
+    tmp_path: Path, suffix: str
+) -> None:
     """An OGR VRT named like a filing or boundary file would make GDAL read another file
     (or fetch a URL): its contents would end up in the report."""
     from pilotzone.errors import BoundaryDataError
@@ -722,7 +755,9 @@ def manifest_copy(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
     return folder, json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "sub/beijing.geojson", ".hidden"])
+@pytest.mark.parametrize(
+    "name", ["../../etc/passwd", "/etc/passwd", "sub/beijing.geojson", ".hidden"]
+)
 def test_a_manifest_cannot_point_outside_its_folder(tmp_path: Path, name: str) -> None:
     from pilotzone.errors import BoundaryDataError
 
@@ -753,7 +788,11 @@ def test_nan_in_a_hash_matching_zone_file_is_an_error_not_a_crash(tmp_path: Path
     path = folder / entry["file"]
     collection = json.loads(path.read_text(encoding="utf-8"))
     zone = next(f for f in collection["features"] if f["properties"].get("role") == "zone")
-    ring = zone["geometry"]["coordinates"][0][0] if zone["geometry"]["type"] == "MultiPolygon" else zone["geometry"]["coordinates"][0]
+    ring = (
+        zone["geometry"]["coordinates"][0][0]
+        if zone["geometry"]["type"] == "MultiPolygon"
+        else zone["geometry"]["coordinates"][0]
+    )
     ring[1] = [math.nan, ring[1][1]]
     path.write_text(json.dumps(collection), encoding="utf-8")  # NaN: a token Python's json reads
     entry["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -819,10 +858,16 @@ def test_the_default_limit_follows_available_memory(
     path = tmp_path / "filing.csv"
     path.write_text(VALID_CSV, encoding="utf-8")
     size = path.stat().st_size
-    monkeypatch.setattr(facilities, "_available_memory", lambda: size * facilities.MEMORY_PER_FILE_BYTE)
+    monkeypatch.setattr(
+        facilities, "_available_memory", lambda: size * facilities.MEMORY_PER_FILE_BYTE
+    )
     assert len(read_facilities(path)) == 3
-    monkeypatch.setattr(facilities, "_available_memory", lambda: (size - 1) * facilities.MEMORY_PER_FILE_BYTE)
-    with pytest.raises(InputError, match=f"the file is {size:,} bytes, more than the limit of {size - 1:,}"):
+    monkeypatch.setattr(
+        facilities, "_available_memory", lambda: (size - 1) * facilities.MEMORY_PER_FILE_BYTE
+    )
+    with pytest.raises(
+        InputError, match=f"the file is {size:,} bytes, more than the limit of {size - 1:,}"
+    ):
         read_facilities(path)
     monkeypatch.setattr(facilities, "_available_memory", lambda: None)
     assert facilities._default_max_bytes() == facilities.FALLBACK_MAX_BYTES
@@ -842,8 +887,12 @@ def zip_bomb(inner: str, size: int) -> bytes:
     return stream.getvalue()
 
 
-@pytest.mark.parametrize(("suffix", "inner"), [(".kmz", "doc.kml"), (".xlsx", "xl/worksheets/sheet1.xml")])
-def test_archives_that_unpack_beyond_the_limit_are_refused(tmp_path: Path, suffix: str, inner: str) -> None:
+@pytest.mark.parametrize(
+    ("suffix", "inner"), [(".kmz", "doc.kml"), (".xlsx", "xl/worksheets/sheet1.xml")]
+)
+def test_archives_that_unpack_beyond_the_limit_are_refused(
+    tmp_path: Path, suffix: str, inner: str
+) -> None:
     path = tmp_path / f"bomb{suffix}"
     path.write_bytes(zip_bomb(inner, 8 * 2**20))
     assert path.stat().st_size < 2**20 // 8
@@ -870,7 +919,9 @@ def lying_workbook(path: Path, *, far_cell: bool, rows: int = 1) -> Path:
         for entry in source.infolist():
             content = source.read(entry)
             if entry.filename == "xl/worksheets/sheet1.xml":
-                content = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', content)
+                content = re.sub(
+                    rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', content
+                )
                 if far_cell:
                     content = content.replace(
                         b"</sheetData>",
@@ -933,10 +984,14 @@ def test_crs_names_in_cells_are_not_searched(monkeypatch: pytest.MonkeyPatch) ->
     seen: list[Any] = []
     original = pyproj.CRS.from_user_input
     monkeypatch.setattr(
-        pyproj.CRS, "from_user_input", lambda value, **kw: seen.append(value) or original(value, **kw)
+        pyproj.CRS,
+        "from_user_input",
+        lambda value, **kw: seen.append(value) or original(value, **kw),
     )
     junk = [f"甲公司{i}" for i in range(50)] + ["WGS 84 / UTM zone 50N", "gcj-02", "EPSG:4326"]
-    frame = pd.DataFrame({"operator_id": "A", "kind": "idc", "lon": 116.4, "lat": 39.9, "crs": junk})
+    frame = pd.DataFrame(
+        {"operator_id": "A", "kind": "idc", "lon": 116.4, "lat": 39.9, "crs": junk}
+    )
     result = verify(read_facilities(frame, max_crs=len(junk)))  # more than MAX_CRS
     assert (result["status"] == "invalid").tolist() == [True] * 51 + [False] * 2
     assert all(v in ("EPSG:4326", "wgs84") or not isinstance(v, str) for v in seen)

@@ -259,7 +259,11 @@ def hostile_filing(path: Path) -> Path:
         {
             "type": "Feature",
             "properties": {
-                "operator_id": o, "facility_id": f, "kind": k, "lon": lon, "lat": SHANGHAI[1]
+                "operator_id": o,
+                "facility_id": f,
+                "kind": k,
+                "lon": lon,
+                "lat": SHANGHAI[1],
             },
             "geometry": None,
         }

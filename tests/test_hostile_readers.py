@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 
 import pytest
-
 from hostile_files import parquet_dictionary_bomb, view_geopackage, xlsx_shared_strings_bomb
+
 from pilotzone.errors import InputError
 from pilotzone.facilities import read_facilities
 
@@ -157,7 +157,11 @@ def test_big5_text_decoded_as_gb18030_is_refused(tmp_path: Path, name: str, addr
 @pytest.mark.parametrize("encoding", ["gb18030", "gbk", "utf-8"])
 @pytest.mark.parametrize(
     "text",
-    ["中華電信機房,台北市信義區", "中国电信数据中心,上海市浦东新区", "αの机房,北京市海淀区"]  # one kana, one Greek letter,
+    [
+        "中華電信機房,台北市信義區",
+        "中国电信数据中心,上海市浦东新区",
+        "αの机房,北京市海淀区",
+    ],  # one kana, one Greek letter,
 )
 def test_legitimate_chinese_in_gbk_gb18030_and_utf8_is_read(
     tmp_path: Path, encoding: str, text: str
@@ -174,14 +178,19 @@ HEADER = b"operator_id,kind,lon,lat,crs,name\n"
 ROW = b"A,idc,121.5,31.2,wgs84,fine\n"
 
 
-@pytest.mark.parametrize(("byte", "shown"), [(b"\x00", "U+0000 (NUL)"), (b"\x1b[2K", "U+001B (ESC)")])
+@pytest.mark.parametrize(
+    ("byte", "shown"), [(b"\x00", "U+0000 (NUL)"), (b"\x1b[2K", "U+001B (ESC)")]
+)
 def test_a_control_byte_in_one_cell_names_its_row_and_column(
     tmp_path: Path, byte: bytes, shown: str
 ) -> None:
     path = tmp_path / "control.csv"
     path.write_bytes(HEADER + ROW + b"B,idc,121.5,31.2,wgs84,bad" + byte + b"name\n" + ROW)
     message = refusal(path)
-    assert f"control.csv, row 2, column 'name': the cell holds the control character {shown}" in message
+    assert (
+        f"control.csv, row 2, column 'name': the cell holds the control character {shown}"
+        in message
+    )
     assert "binary" not in message
 
 
@@ -242,7 +251,10 @@ def test_kml_multigeometry_and_geometry_less_placemarks_say_what_to_do(tmp_path:
         encoding="utf-8",
     )
     problems = read_facilities(path)["problems"].tolist()
-    assert "not a single Point (MultiGeometry, Point, Point): give each facility a Placemark" in problems[0]
+    assert (
+        "not a single Point (MultiGeometry, Point, Point): give each facility a Placemark"
+        in problems[0]
+    )
     assert "the Placemark has no geometry: give it a <Point>" in problems[1]
 
 
@@ -251,7 +263,13 @@ def test_a_parquet_file_with_repeated_column_names_names_them(tmp_path: Path) ->
     import pyarrow.parquet as pq
 
     path = tmp_path / "twice.parquet"
-    columns = [pa.array(["A"]), pa.array(["B"]), pa.array(["idc"]), pa.array([121.5]), pa.array([31.2])]
+    columns = [
+        pa.array(["A"]),
+        pa.array(["B"]),
+        pa.array(["idc"]),
+        pa.array([121.5]),
+        pa.array([31.2]),
+    ]
     names = ["operator_id", "operator_id", "kind", "lon", "lat"]
     pq.write_table(pa.Table.from_arrays(columns, names=names), path)
     message = refusal(path, crs="wgs84")

@@ -268,7 +268,6 @@ def test_every_lower_module_exists() -> None:
 # ------------------------------------------------------------------ (d) one direction through all
 
 
-
 def test_every_module_has_a_layer() -> None:
     assert sorted(SOURCES) == sorted(LAYER)
 
@@ -276,6 +275,10 @@ def test_every_module_has_a_layer() -> None:
 @pytest.mark.parametrize("module", sorted(SOURCES))
 def test_imports_go_down_the_layers(module: str) -> None:
     upward = sorted(
-        {(use.target, use.line) for use in USES[module] if LAYER.get(use.target, -1) > LAYER[module]}
+        {
+            (use.target, use.line)
+            for use in USES[module]
+            if LAYER.get(use.target, -1) > LAYER[module]
+        }
     )
     assert not upward, f"{SOURCES[module].name} (layer {LAYER[module]}) imports {upward}"

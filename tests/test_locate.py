@@ -21,12 +21,11 @@ import pandas as pd
 import pyproj
 import pytest
 import shapely
+from geodesic_reference import GEOD, reference_distance
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 from shapely.geometry import LineString, MultiPolygon, Polygon, box
-
-from geodesic_reference import GEOD, reference_distance
 
 from pilotzone import CRSError
 from pilotzone.crs import from_wgs84, to_wgs84
@@ -364,10 +363,19 @@ def test_zone_smaller_than_an_overview_cell() -> None:
     lon = np.concatenate([rng.uniform(99.998, 100.0025, 20_000), rng.uniform(104.9, 125.1, 20_000)])
     lat = np.concatenate([rng.uniform(29.998, 30.0024, 20_000), rng.uniform(32.9, 50.1, 20_000)])
     segments = segments_of(tiny)
-    corners = np.repeat(segments[:, :2], 50, axis=0) + rng.normal(0.0, 2e-6, (len(segments) * 50, 2))
-    lon = np.concatenate([lon, segments[:, 0], (segments[:, 0] + segments[:, 2]) / 2, corners[:, 0]])
-    lat = np.concatenate([lat, segments[:, 1], (segments[:, 1] + segments[:, 3]) / 2, corners[:, 1]])
-    beyond = (np.array([0.0, -179.9, 179.9, 99.0, 126.0, 100.0]), np.array([0.0, -89.9, 89.9, 30.0, 40.0, 51.0]))
+    corners = np.repeat(segments[:, :2], 50, axis=0) + rng.normal(
+        0.0, 2e-6, (len(segments) * 50, 2)
+    )
+    lon = np.concatenate(
+        [lon, segments[:, 0], (segments[:, 0] + segments[:, 2]) / 2, corners[:, 0]]
+    )
+    lat = np.concatenate(
+        [lat, segments[:, 1], (segments[:, 1] + segments[:, 3]) / 2, corners[:, 1]]
+    )
+    beyond = (
+        np.array([0.0, -179.9, 179.9, 99.0, 126.0, 100.0]),
+        np.array([0.0, -89.9, 89.9, 30.0, 40.0, 51.0]),
+    )
     lon, lat = np.concatenate([lon, beyond[0]]), np.concatenate([lat, beyond[1]])
     for crs in GEOGRAPHIC:
         x, y = (lon, lat) if crs == "wgs84" else from_wgs84(lon, lat, crs)
@@ -375,7 +383,7 @@ def test_zone_smaller_than_an_overview_cell() -> None:
         expected = oracle_in(zones, x, y, crs)
         assert_same_zones(result, expected, x, y)
         assert (expected == "tiny").sum() > 100 and (expected == "wide").sum() > 10_000
-        assert result["zone_id"].iloc[-len(beyond[0]):].isna().all()
+        assert result["zone_id"].iloc[-len(beyond[0]) :].isna().all()
 
 
 def test_approximate_stretch_has_its_own_band() -> None:
@@ -435,7 +443,9 @@ def test_wide_band_reports_the_nearest_border_of_any_stretch() -> None:
     lon, _, _ = GEOD.fwd(103.5, lat, -90.0, 1000.0)  # and 1 km west of the approximate edge
     expected, _ = reference_distance(np.array([lon]), np.array([lat]), segments_of(zone))
     for crs in GEOGRAPHIC:
-        x, y = ([lon], [lat]) if crs == "wgs84" else from_wgs84(np.array([lon]), np.array([lat]), crs)
+        x, y = (
+            ([lon], [lat]) if crs == "wgs84" else from_wgs84(np.array([lon]), np.array([lat]), crs)
+        )
         result = locate(x, y, crs=crs, zones=zones)
         assert zone_ids(result).tolist() == ["banded"]
         assert bool(result["near_border"].iloc[0])

@@ -493,7 +493,9 @@ def test_reuses_a_given_map(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -
     first, second = map_data(page)
     assert "Compliant (5)" in first["overlays"] and "Compliant (3)" in second["overlays"]
     # Both drawn on this map, each from its own data; one layer control (kept on the map).
-    calls = re.findall(r"pilotzone_draw\((map_[0-9a-f]{32}), \"(pilotzone_data_[0-9a-f]{32})\"\);", page)
+    calls = re.findall(
+        r"pilotzone_draw\((map_[0-9a-f]{32}), \"(pilotzone_data_[0-9a-f]{32})\"\);", page
+    )
     assert len(calls) == 2 and calls[0][0] == calls[1][0] == m.get_name()
     assert [c[1] for c in calls] == [match.group(1) for match in DATA.finditer(page)]
     assert not [c for c in m._children.values() if isinstance(c, folium.LayerControl)]

@@ -26,7 +26,6 @@ from test_maps import (
     sample_result,
     synthetic_zones,
 )
-
 from test_template_injection import PAYLOADS
 
 from pilotzone.maps import explore, save_map
@@ -225,7 +224,9 @@ def hostile_map(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rows["name"] = rows["operator_id"] = rows["facility_id"] = PAYLOADS
     points = [shapely.Point(payload_at(i)) for i in range(len(PAYLOADS))]
     hostile = gpd.GeoDataFrame(rows.drop(columns="geometry"), geometry=points, crs=4326)
-    return save_map(explore(hostile, zones=synthetic_zones()), tmp_path_factory.mktemp("h") / "m.html")
+    return save_map(
+        explore(hostile, zones=synthetic_zones()), tmp_path_factory.mktemp("h") / "m.html"
+    )
 
 
 @pytest.fixture

@@ -89,7 +89,7 @@ def test_cli_line_runs(line: str, workdir: Path, capsys: pytest.CaptureFixture[s
 def test_python_block_runs(workdir: Path) -> None:
     (code,) = [b for b in blocks("python") if "import pilotzone" in b]
     namespace: dict[str, object] = {}
-    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - the README's own example
+    exec(compile(code, "README.md", "exec"), namespace)
     result = namespace["result"]
     assert len(result) == len(pd.read_csv(SAMPLE))  # type: ignore[arg-type]
     assert (workdir / "audit" / "summary.json").is_file()

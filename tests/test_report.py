@@ -25,8 +25,7 @@ import pandas as pd
 import pytest
 
 import pilotzone
-from pilotzone import report
-from pilotzone import errors
+from pilotzone import errors, report
 from pilotzone._files import write_atomic
 from pilotzone.audit import check_folder
 from pilotzone.errors import CRSError

@@ -23,11 +23,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from geodesic_reference import GEOD, edge_metres, reference_distance
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
-
-from geodesic_reference import GEOD, edge_metres, reference_distance
 
 from pilotzone import maps
 from pilotzone.crs import from_wgs84

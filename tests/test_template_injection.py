@@ -26,10 +26,10 @@ from xml.sax.saxutils import escape
 import geopandas as gpd
 import pandas as pd
 import pytest
+from test_maps import ASSET_IDS, ASSET_TEXTS
 
 import pilotzone as pz
 from pilotzone.cli import main
-from test_maps import ASSET_IDS, ASSET_TEXTS
 
 AS_OF = "2025-01-01"
 MARKER_VARIABLE = "PILOTZONE_TEST_EVALUATED"
@@ -349,9 +349,7 @@ def test_a_zone_name_as_the_site_maps_target(bounded: Path) -> None:
 
 
 @pytest.mark.parametrize("text", ASSET_TEXTS, ids=ASSET_IDS)
-def test_text_shaped_like_an_asset_through_verify_and_site_out(
-    tmp_path: Path, text: str
-) -> None:
+def test_text_shaped_like_an_asset_through_verify_and_site_out(tmp_path: Path, text: str) -> None:
     """A CDN asset URL or the icon library's name as operator, facility, name, address, zone name
     from a boundaries file and candidate name: saving the maps offline once rewrote such text
     in their data into a data: URI, or refused the run; now each comes back exactly."""

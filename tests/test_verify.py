@@ -972,7 +972,12 @@ def test_sample_exercises_every_rule_but_zone_not_active(sample_result: gpd.GeoD
             {"facility_outside_registration_zone"},
         ),  # purchased in Jiading
         ("OP03", "IDC-1", "compliant", set()),  # BD-09 registration and facility
-        ("OP03", "IDC-2", "violation", {"facility_outside_registration_zone", "address_district_mismatch"}),
+        (
+            "OP03",
+            "IDC-2",
+            "violation",
+            {"facility_outside_registration_zone", "address_district_mismatch"},
+        ),
         # rented in Tianjin; its address says 和平区, its BD-09 point lies 2 km away in 河西区
         ("OP04", "REG", "violation", {"service_excluded", "service_not_opened"}),
         (
@@ -1053,9 +1058,14 @@ def test_zone_suspended_on_the_audit_date_is_reported_in_chinese(
 ) -> None:
     folder, day = suspended_shenzhen
     frame = filing(reg("A", FUTIAN), site("A", "idc", FUTIAN))
-    on = pz.verify(frame, as_of=day.isoformat(), zones=pz.load_zones(as_of=day, boundaries=folder), lang="zh")
+    on = pz.verify(
+        frame, as_of=day.isoformat(), zones=pz.load_zones(as_of=day, boundaries=folder), lang="zh"
+    )
     assert reasons_of(on) == [{"zone_not_active"}, {"zone_not_active"}]
-    assert on["message"].iloc[0] == "深圳在核查日不是有效的试点地区（已暂停、终止或尚未生效）（《试点方案》四）。"
+    assert (
+        on["message"].iloc[0]
+        == "深圳在核查日不是有效的试点地区（已暂停、终止或尚未生效）（《试点方案》四）。"
+    )
     before = pz.load_zones(as_of=day - timedelta(days=1), boundaries=folder)
     assert pz.verify(frame, zones=before, lang="zh")["message"].tolist() == [
         "注册地位于深圳，为有效的试点地区。",
@@ -1071,7 +1081,10 @@ def test_chinese_messages_use_the_notices_terms_and_cite_its_articles() -> None:
     assert english.drop(columns=texts).equals(chinese.drop(columns=texts))
     cdn = chinese["message"].iloc[1]
     assert cdn.startswith("该CDN节点位于试点地区以外，而运营者注册地在北京；")
-    assert "注册地与服务设施所在地（含租用、购买的设施）应在同一试点地区内（《试点方案》二（二））" in cdn
+    assert (
+        "注册地与服务设施所在地（含租用、购买的设施）应在同一试点地区内（《试点方案》二（二））"
+        in cdn
+    )
     assert "在试点地区外购买或租用CDN等设施开展加速服务（《试点方案》二（二））" in cdn
     assert "（《试点方案》二（一））" in chinese["message"].iloc[0]
     for message in chinese["message"]:
@@ -1079,9 +1092,13 @@ def test_chinese_messages_use_the_notices_terms_and_cite_its_articles() -> None:
     assert chinese.attrs["lang"] == "zh" and english.attrs["lang"] == "en"
 
 
-def test_chinese_near_border_and_invalid_messages(near_shenzhen_border: tuple[float, float, float]) -> None:
+def test_chinese_near_border_and_invalid_messages(
+    near_shenzhen_border: tuple[float, float, float],
+) -> None:
     lon, lat, _ = near_shenzhen_border
-    frame = filing(reg("A", FUTIAN), site("A", "idc", (lon, lat)), site("A", "idc", (np.nan, np.nan)))
+    frame = filing(
+        reg("A", FUTIAN), site("A", "idc", (lon, lat)), site("A", "idc", (np.nan, np.nan))
+    )
     result = check(frame, lang="zh")
     assert "该点位于深圳范围内，距试点地区边界" in result["message"].iloc[1]
     assert "米（边界精度 200 米），请现场核实。" in result["message"].iloc[1]

@@ -29,7 +29,6 @@ from pilotzone.facilities import read_facilities
 from pilotzone.locate import locate as _locate_in_memory
 from pilotzone.report import write_report
 from pilotzone.siting import feasible_area, site
-from pilotzone._version import __version__
 from pilotzone.verify import findings, summarize
 from pilotzone.verify import verify as _verify_in_memory
 from pilotzone.zones import load_zones

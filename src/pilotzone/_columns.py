@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from pilotzone._codes import FACILITY_KINDS, TENURES
+from pilotzone._codes import FACILITY_KINDS
 
 #: Values of the ``kind`` column.
 KINDS = FACILITY_KINDS
@@ -176,7 +176,9 @@ def canonical_services(value: Any) -> str:
 TEXT_DTYPE = pd.Series(["text"]).dtype
 
 
-def distinct_cells(values: pd.Series | pd.Index | NDArray[Any]) -> tuple[NDArray[np.intp], list[Any]]:
+def distinct_cells(
+    values: pd.Series | pd.Index | NDArray[Any],
+) -> tuple[NDArray[np.intp], list[Any]]:
     """Each cell's position in a list of the distinct cells, and that list.
 
     Cells that Python considers equal but that differ in type (``1``,
@@ -212,7 +214,9 @@ def label_column(names: Sequence[Any], codes: NDArray[np.integer]) -> Any:
     return pd.array(arrow(names, codes), dtype=TEXT_DTYPE)
 
 
-def category(names: Sequence[Any], codes: NDArray[np.integer], first: Sequence[str] = ()) -> pd.Categorical:
+def category(
+    names: Sequence[Any], codes: NDArray[np.integer], first: Sequence[str] = ()
+) -> pd.Categorical:
     """``names[codes]`` as a categorical, missing where a code is -1 or the name is None.
 
     Its categories are ``first``, then the other names some row has, in order of first
@@ -222,9 +226,11 @@ def category(names: Sequence[Any], codes: NDArray[np.integer], first: Sequence[s
     names = np.asarray(names, dtype=object)
     codes = np.asarray(codes, dtype=np.intp)
     used = (np.bincount(codes + 1, minlength=len(names) + 1)[1:] > 0) & pd.notna(names)
-    position, categories = pd.factorize(np.concatenate([np.asarray(first, dtype=object), names[used]]))
+    position, categories = pd.factorize(
+        np.concatenate([np.asarray(first, dtype=object), names[used]])
+    )
     lookup = np.full(len(names) + 1, -1, dtype=np.intp)  # the last entry: code -1
-    lookup[np.flatnonzero(used)] = position[len(first):]
+    lookup[np.flatnonzero(used)] = position[len(first) :]
     dtype = pd.CategoricalDtype(pd.Index(categories, dtype=TEXT_DTYPE))
     return pd.Categorical.from_codes(lookup[codes], dtype=dtype, validate=False)
 
@@ -242,7 +248,8 @@ _ASCII_NUMBER = (
 def _arrow_text(values: pd.Series) -> pa.Array | None:
     """A column of text (missing cells allowed) as a pyarrow string array; None for other cells."""
     if isinstance(values.dtype, pd.StringDtype) or (
-        values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+        values.dtype == object
+        and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
     ):
         array = pa.array(values, type=pa.large_string(), from_pandas=True)
         return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
@@ -262,7 +269,9 @@ def text_column(values: pd.Series, *, fold: bool = True) -> pa.Array:
     if len(slow) == 0:
         return out
     cell, cells = distinct_cells(values.iloc[slow])
-    return pc.replace_with_mask(out, pc.invert(ascii_text), arrow([cell_text(v, fold=fold) for v in cells], cell))
+    return pc.replace_with_mask(
+        out, pc.invert(ascii_text), arrow([cell_text(v, fold=fold) for v in cells], cell)
+    )
 
 
 def cell_numbers(values: pd.Series) -> tuple[NDArray[np.float64], list[tuple[int, Any, str]]]:

@@ -1,5 +1,6 @@
 """What the commands print: the zones, a verify summary, ranked sites, a sample and a comparison,
-as plain aligned tables in the words the command line's language gives."""
+as plain aligned tables in the words the command line's language gives.
+"""
 
 from __future__ import annotations
 

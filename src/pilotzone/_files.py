@@ -191,7 +191,8 @@ class OutputRun:
 
     def write(self, name: str, content: bytes | Callable[[IO[bytes]], Any]) -> Path:
         """Write the file ``name`` of the folder atomically: the bytes, or what a function writes
-        to the binary file it is given."""
+        to the binary file it is given.
+        """
         path = self.folder / name
         self.files[name] = write_atomic(path, content)
         return path
@@ -199,7 +200,8 @@ class OutputRun:
     def add(self, name: str) -> None:
         """Enter a file written by others (a Dask worker) in the manifest.
 
-        ``name`` is its path relative to the folder, ``/``-separated."""
+        ``name`` is its path relative to the folder, ``/``-separated.
+        """
         path = self.folder / name
         self.files[name] = {"sha256": sha256(path), "bytes": path.stat().st_size}
 
@@ -255,8 +257,11 @@ def check_folder(
         with open(path, "rb") as file:
             raw = file.read(_MAX_MANIFEST_BYTES + 1)
     except FileNotFoundError:
-        raise refuse(path, "missing: the run that wrote this folder did not finish (or a "
-                     "pilotzone without manifests wrote it); write the folder again") from None
+        raise refuse(
+            path,
+            "missing: the run that wrote this folder did not finish (or a "
+            "pilotzone without manifests wrote it); write the folder again",
+        ) from None
     except OSError as error:
         raise refuse(path, f"unreadable: {error}") from error
     if len(raw) > _MAX_MANIFEST_BYTES:
@@ -284,13 +289,15 @@ def check_folder(
             raise refuse(target, "not a regular file: the folder was altered after the run")
         same = _SHA256.fullmatch(digest) and os.lstat(target).st_size == size
         if not same or sha256(target) != digest:
-            raise refuse(target, f"differs from the file {manifest} names (SHA-256): the folder "
-                         "mixes runs or was edited; write it again")
+            raise refuse(
+                target,
+                f"differs from the file {manifest} names (SHA-256): the folder "
+                "mixes runs or was edited; write it again",
+            )
     return record
 
 
 # --------------------------------------------------------------------------- values
-
 
 
 # --------------------------------------------------------------------------- values
@@ -329,5 +336,3 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: file.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-

@@ -130,7 +130,7 @@ def _offline_assets(assets: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def _cdn_assets() -> tuple[dict[str, str], set[str]]:
-    """folium's CDN URLs with a local copy (and that copy's ``data:`` URI), and its icon URLs."""
+    """Folium's CDN URLs with a local copy (and that copy's ``data:`` URI), and its icon URLs."""
     assets = [*folium.Map.default_js, *folium.Map.default_css]
     local = {url: _data_uri(name) for name, url in assets if name in _LOCAL_ASSETS}
     return local, {url for name, url in assets if name in _ICON_ASSETS}

@@ -143,9 +143,7 @@ class Drawing(MacroElement):
     ) -> None:
         self._add(kind, overlay, switch, [float(lat), float(lon)], tooltip, popup)
 
-    def line(
-        self, overlay: int, path: Any, kind: dict[str, Any], *, switch: int = -1
-    ) -> None:
+    def line(self, overlay: int, path: Any, kind: dict[str, Any], *, switch: int = -1) -> None:
         self._add(kind, overlay, switch, [[float(lat), float(lon)] for lat, lon in path])
 
     def shape(

@@ -154,7 +154,11 @@ def from_table(table: pa.Table, name: str, sha256: str) -> Raw:
 def _cells(column: Sequence[Any] | pa.ChunkedArray, *, text: bool) -> Any:
     """One column of a CSV (``text``: every cell a str) or worksheet as pandas would infer it."""
     if isinstance(column, pa.ChunkedArray):
-        return pd.array(column, dtype=TEXT_DTYPE) if TEXT_DTYPE != object else pd.Series(column.to_pylist()).array
-    if TEXT_DTYPE != object and text:
+        return (
+            pd.array(column, dtype=TEXT_DTYPE)
+            if object != TEXT_DTYPE
+            else pd.Series(column.to_pylist()).array
+        )
+    if object != TEXT_DTYPE and text:
         return pd.array(pa.array(column, type=pa.large_string()), dtype=TEXT_DTYPE)
     return pd.Series(list(column)).array

@@ -116,7 +116,8 @@ def _control_cells(rows: list[list[str]], name: str) -> InputError:
 
 def _long_cell(utf8: bytes, name: str, row: int) -> InputError:
     """The problem of a CSV whose row ``row`` (0: the header) has a cell over the csv module's
-    limit; pyarrow, which has no such limit, finds the cell's column where it can."""
+    limit; pyarrow, which has no such limit, finds the cell's column where it can.
+    """
     import pyarrow.csv as pa_csv
 
     limit = csv.field_size_limit()

@@ -9,9 +9,7 @@ from pilotzone._columns import is_blank
 from pilotzone._raw import BYTES_PER_CELL, Raw, from_rows, sheet_position, too_large, whole
 
 
-def read_excel(
-    data: bytes, name: str, sha256: str, sheet: str | int | None, limit: int
-) -> Raw:
+def read_excel(data: bytes, name: str, sha256: str, sheet: str | int | None, limit: int) -> Raw:
     """An .xlsx/.xlsm workbook's bytes -> Raw, from one worksheet's cached values."""
     import openpyxl
 

@@ -55,8 +55,14 @@ def read_parquet(data: bytes, name: str, sha256: str, limit: int) -> Raw:
     if repeated:
         raise InputError(
             [
-                Problem(name, None, label, None, "more than one column has this name; "
-                        "rename the others, since a column is found by its name")
+                Problem(
+                    name,
+                    None,
+                    label,
+                    None,
+                    "more than one column has this name; "
+                    "rename the others, since a column is found by its name",
+                )
                 for label in repeated
             ]
         )

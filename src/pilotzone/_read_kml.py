@@ -57,7 +57,7 @@ def read_kml(data: bytes, name: str, sha256: str, *, zipped: bool) -> Raw:
             name,
             f"the KML is in the {encoding} encoding, which pilotzone does not read: KML is UTF-8. "
             f"Save it as UTF-8 (e.g. iconv -f {encoding} -t UTF-8) and change "
-            f"encoding=\"{encoding}\" to encoding=\"UTF-8\" in its first line",
+            f'encoding="{encoding}" to encoding="UTF-8" in its first line',
         ) from error
     placemarks: list[tuple[dict[str, str], dict[str, str]]] = []
     xs: list[Any] = []
@@ -111,9 +111,13 @@ def _kml_point(placemark: ET.Element) -> tuple[Any, Any, str | None]:
         return None, None, "the Placemark has no geometry: give it a <Point> with lon,lat"
     if geometries != ["Point"]:
         found = ", ".join(geometries)
-        return None, None, (
-            f"the Placemark is not a single Point ({found}): give each facility a Placemark of "
-            "its own, with one <Point>"
+        return (
+            None,
+            None,
+            (
+                f"the Placemark is not a single Point ({found}): give each facility a Placemark of "
+                "its own, with one <Point>"
+            ),
         )
     point = next(e for e in placemark.iter() if _local(e.tag) == "Point")
     element = next((e for e in point if _local(e.tag) == "coordinates"), None)

@@ -1,6 +1,7 @@
 """The terminal the CLI prints to: text made printable (filing text cannot drive the terminal),
 widths of CJK text, plain aligned tables, progress lines on stderr, streams that do not crash on
-Chinese."""
+Chinese.
+"""
 
 from __future__ import annotations
 

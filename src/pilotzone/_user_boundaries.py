@@ -16,11 +16,11 @@ import pandas as pd
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
+from pilotzone._codes import ZONE_STATUSES
 from pilotzone._formats import gdal_format_problem, geopackage_layer_problem, geopackage_layers
 from pilotzone._geodesy import GEOD
 from pilotzone._manifest import MAX_BOUNDARY_BYTES
 from pilotzone._zone_record import (
-    STATUSES,
     ZONE_ID,
     BorderPiece,
     Zone,
@@ -249,8 +249,8 @@ def _user_zone(
 
     texts = {column: single(column, _text) for column in _TEXT_COLUMNS}
     status = texts["status"]
-    if status is not None and status not in STATUSES:
-        problems.append(f"{where}: status {status!r} is not one of {', '.join(STATUSES)}")
+    if status is not None and status not in ZONE_STATUSES:
+        problems.append(f"{where}: status {status!r} is not one of {', '.join(ZONE_STATUSES)}")
     start = single("effective_from", _cell_date)
     end = single("effective_to", _cell_date)
     accuracies = [positive(v) for v in values("accuracy_m")]

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 import shapely
 from numpy.typing import NDArray
 
+from pilotzone._codes import TENURES
 from pilotzone._columns import (
     COLUMN_ALIASES,
     COLUMN_BY_KEY,
@@ -30,7 +31,6 @@ from pilotzone._columns import (
     KINDS,
     RESERVED_KEYS,
     TENURE_BY_KEY,
-    TENURES,
     canonical_services,
     category,
     cell_number,
@@ -196,7 +196,9 @@ def build(
         facility_ids = pc.replace_with_mask(
             facility_ids,
             no_id,
-            pa.array(rows[no_id.to_numpy(zero_copy_only=False)].astype(str), type=pa.large_string()),
+            pa.array(
+                rows[no_id.to_numpy(zero_copy_only=False)].astype(str), type=pa.large_string()
+            ),
         )
     names = text_column(column("name"), fold=False)
     addresses = text_column(column("address"), fold=False)
@@ -472,7 +474,8 @@ def _wgs84_points(
 
 def _repeats(operator_ids: pa.Array, facility_ids: pa.Array) -> list[tuple[int, int]]:
     """(position, position of its first occurrence) of every repeated (operator_id, facility_id)
-    pair after the first; rows without an operator id take no part."""
+    pair after the first; rows without an operator id take no part.
+    """
     has = np.flatnonzero(pc.not_equal(operator_ids, EMPTY_TEXT).to_numpy(zero_copy_only=False))
     if len(has) < len(operator_ids):
         operator_ids, facility_ids = operator_ids.take(has), facility_ids.take(has)
@@ -490,7 +493,9 @@ def _repeats(operator_ids: pa.Array, facility_ids: pa.Array) -> list[tuple[int, 
     return [(int(has[j]), int(first[pair[j]])) for j in np.flatnonzero(~new).tolist()]
 
 
-def _blank_rows(frame: pd.DataFrame, points: Points | None, candidates: NDArray[np.intp]) -> list[int]:
+def _blank_rows(
+    frame: pd.DataFrame, points: Points | None, candidates: NDArray[np.intp]
+) -> list[int]:
     """Those of ``candidates`` whose cells are all blank and that have no point geometry."""
     rows = [i for i in candidates.tolist() if points is None or points.missing[i] is not None]
     for position in range(frame.shape[1]):

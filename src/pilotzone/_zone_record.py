@@ -17,7 +17,6 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
 
-from pilotzone._codes import ZONE_STATUSES as STATUSES
 from pilotzone.errors import BoundaryDataError
 
 #: A zone id: a lower-case letter, then lower-case letters, digits and underscores.

@@ -70,8 +70,12 @@ __all__ = ["ADDRESS_CHECKS", "ADDRESS_COLUMNS", "address_check"]
 
 log = logging.getLogger(__name__)
 
-_CHECK = {name: np.int8(i) for i, name in enumerate(ADDRESS_CHECKS)} | {"found": np.int8(len(ADDRESS_CHECKS))}
-_FOUND = _CHECK["found"]  # the address names a unit: agrees, mismatch or near_district_border once located
+_CHECK = {name: np.int8(i) for i, name in enumerate(ADDRESS_CHECKS)} | {
+    "found": np.int8(len(ADDRESS_CHECKS))
+}
+_FOUND = _CHECK[
+    "found"
+]  # the address names a unit: agrees, mismatch or near_district_border once located
 #: Columns :func:`address_check` adds, in order.
 ADDRESS_COLUMNS = (
     "address_province",
@@ -96,7 +100,9 @@ _SCRIPT = "scripts/build_divisions.py"
 _LEVELS = ("province", "city", "county")
 _PREFIX = re.compile(r"^(?:中华人民共和国|中国)")
 _SEPARATORS = " \t,，、;；:：()（）-_/"
-_GENERIC_EN = re.compile(r"\s+(?:new area|district|county|li autonomous county|li and miao autonomous county)$")
+_GENERIC_EN = re.compile(
+    r"\s+(?:new area|district|county|li autonomous county|li and miao autonomous county)$"
+)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _PARSED: dict[str, _Divisions] = {}
 
@@ -138,12 +144,17 @@ class _Divisions:
         english = self.table["name_en"].notna().to_numpy()
         self.english = [
             (row, _GENERIC_EN.sub("", _fold_en(name)), _fold_en(name))
-            for row, name in zip(np.flatnonzero(english), self.table.loc[english, "name_en"], strict=True)
+            for row, name in zip(
+                np.flatnonzero(english), self.table.loc[english, "name_en"], strict=True
+            )
         ]
-        self.full_names = np.array([
-            "".join(dict.fromkeys(part for part in parts if part))
-            for parts in zip(*self.names.values(), strict=True)
-        ], dtype=object)
+        self.full_names = np.array(
+            [
+                "".join(dict.fromkeys(part for part in parts if part))
+                for parts in zip(*self.names.values(), strict=True)
+            ],
+            dtype=object,
+        )
         self._members: dict[int, np.ndarray] = {}
 
     def members(self, row: int) -> np.ndarray:
@@ -174,7 +185,11 @@ class _Divisions:
             if match is None:
                 continue
             end, rows, short = match
-            if short and level != "county" and not self._finer_follows(text, _skip(text, end), index, rows):
+            if (
+                short
+                and level != "county"
+                and not self._finer_follows(text, _skip(text, end), index, rows)
+            ):
                 continue
             found[level], pos = rows, end
         if not found:
@@ -199,7 +214,7 @@ class _Divisions:
         """The longest full name, else short name, of ``level`` at ``pos`` within ``found``."""
         for names, short in ((self.full[level], False), (self.short[level], True)):
             for length in range(min(self.longest, len(text) - pos), 1, -1):
-                rows = names.get(text[pos:pos + length])
+                rows = names.get(text[pos : pos + length])
                 if rows:
                     inside = [r for r in rows if self._within(r, found)]
                     if inside:
@@ -209,11 +224,13 @@ class _Divisions:
     def _within(self, row: int, found: dict[str, list[int]]) -> bool:
         provinces = {self.adcode[r] for r in found.get("province", [])}
         cities = {self.adcode[r] for r in found.get("city", [])}
-        return (not provinces or self.province[row] in provinces) and (not cities or self.city[row] in cities)
+        return (not provinces or self.province[row] in provinces) and (
+            not cities or self.city[row] in cities
+        )
 
     def _finer_follows(self, text: str, pos: int, index: int, rows: list[int]) -> bool:
         found = {_LEVELS[index]: rows}
-        return any(self._match(text, pos, level, found) for level in _LEVELS[index + 1:])
+        return any(self._match(text, pos, level, found) for level in _LEVELS[index + 1 :])
 
     def _inconsistent(self, text: str, pos: int, found: dict[str, list[int]]) -> _Named | None:
         """A district right after the named province or city that is not in it."""
@@ -235,9 +252,12 @@ class _Divisions:
             if re.search(rf"\b{re.escape(base)}\b", folded)
         ]
         context = {self.adcode[row] for row, _ in named if self.level[row] != "county"}
-        counties = [(row, generic) for row, generic in named
-                    if self.level[row] == "county"
-                    and (self.city[row] in context or self.province[row] in context)]
+        counties = [
+            (row, generic)
+            for row, generic in named
+            if self.level[row] == "county"
+            and (self.city[row] in context or self.province[row] in context)
+        ]
         if any(generic for _, generic in counties):
             counties = [(row, generic) for row, generic in counties if generic]
         if counties:
@@ -267,7 +287,9 @@ def _load() -> _Divisions:
     try:
         name, sha256 = manifest["file"], manifest["sha256"]
     except (KeyError, TypeError) as error:
-        raise BoundaryDataError(f"{folder / 'manifest.json'} is not a divisions manifest: {error}") from error
+        raise BoundaryDataError(
+            f"{folder / 'manifest.json'} is not a divisions manifest: {error}"
+        ) from error
     data = verified_bytes(folder, name, sha256, _SCRIPT)
     if sha256 not in _PARSED:
         _PARSED.clear()
@@ -344,12 +366,16 @@ def address_check(
     """
     check_lang(lang)
     if "address" not in facilities.columns:
-        raise InputError(Problem("<facilities>", None, "address", None, "required column is missing"))
+        raise InputError(
+            Problem("<facilities>", None, "address", None, "required column is missing")
+        )
     divisions = _load()
     n = len(facilities)
     # Each distinct address is normalised and parsed once, then spread to its rows.
     raw, raw_values = pd.factorize(facilities["address"], use_na_sentinel=True)
-    normalized = np.array([_normalize(a) for a in raw_values] + [""], dtype=str)  # the last one for missing
+    normalized = np.array(
+        [_normalize(a) for a in raw_values] + [""], dtype=str
+    )  # the last one for missing
     unique, back = np.unique(normalized, return_inverse=True)
     inverse = back.ravel()[raw]
     parsed = [divisions.parse(t) if t else _Named("no_address") for t in unique]
@@ -363,9 +389,13 @@ def address_check(
     said = np.array([either.join(divisions.full_names[list(x.rows)]) for x in parsed], dtype=object)
 
     county = np.full(n, -1)
-    written = np.flatnonzero((unique != "")[inverse])  # a row without an address is not located: nothing to compare
+    written = np.flatnonzero(
+        (unique != "")[inverse]
+    )  # a row without an address is not located: nothing to compare
     lon, lat = np.full(n, np.nan), np.full(n, np.nan)
-    lon[written], lat[written] = _wgs84(facilities.iloc[written] if len(written) < n else facilities, crs)
+    lon[written], lat[written] = _wgs84(
+        facilities.iloc[written] if len(written) < n else facilities, crs
+    )
     county[written] = _county_rows(divisions, lon[written], lat[written])
     unit = found[inverse]
     out = pd.DataFrame(index=facilities.index)
@@ -386,8 +416,12 @@ def address_check(
     check[decided & agrees] = _CHECK["agrees"]
     wrong = np.flatnonzero(decided & ~agrees)
     distance[wrong] = _distance_m(divisions, unit[wrong], lon[wrong], lat[wrong])
-    band = np.array([_band(divisions, u, c) for u, c in zip(unit[wrong], county[wrong], strict=True)])
-    check[wrong] = np.where(distance[wrong] <= band, _CHECK["near_district_border"], _CHECK["mismatch"])
+    band = np.array(
+        [_band(divisions, u, c) for u, c in zip(unit[wrong], county[wrong], strict=True)]
+    )
+    check[wrong] = np.where(
+        distance[wrong] <= band, _CHECK["near_district_border"], _CHECK["mismatch"]
+    )
     out["address_check"] = pd.Categorical.from_codes(check, categories=ADDRESS_CHECKS)
     agreed = pd.array(check == _CHECK["agrees"], dtype="boolean")
     agreed[(check != _CHECK["agrees"]) & (check != _CHECK["mismatch"])] = pd.NA
@@ -398,7 +432,9 @@ def address_check(
     zone, status = _implied_zones(divisions, found, zones)  # per distinct address
     out["address_zone"] = category(zone, inverse)
     out["address_zone_status"] = category(status, inverse)
-    names = dict(zip(zones["zone_id"], zones.get(f"short_name_{lang}", zones["zone_id"]), strict=True))
+    names = dict(
+        zip(zones["zone_id"], zones.get(f"short_name_{lang}", zones["zone_id"]), strict=True)
+    )
     bands = np.full(n, np.nan)
     bands[wrong] = band
     # One message per distinct (address, county), and per row where a distance is quoted.
@@ -406,8 +442,16 @@ def address_check(
     key[wrong] = -1 - np.arange(len(wrong))
     _, first, situation = np.unique(key, return_index=True, return_inverse=True)
     messages = [
-        _message(ADDRESS_CHECKS[check[r]], said[inverse[r]], divisions.full_names[county[r]] if county[r] >= 0 else None,
-                 distance[r], bands[r], status[inverse[r]], names.get(zone[inverse[r]], zone[inverse[r]]), lang=lang)
+        _message(
+            ADDRESS_CHECKS[check[r]],
+            said[inverse[r]],
+            divisions.full_names[county[r]] if county[r] >= 0 else None,
+            distance[r],
+            bands[r],
+            status[inverse[r]],
+            names.get(zone[inverse[r]], zone[inverse[r]]),
+            lang=lang,
+        )
         for r in first
     ]
     out["address_message"] = category(np.array(messages, dtype=object), situation.ravel())
@@ -426,8 +470,15 @@ def _wgs84(facilities: pd.DataFrame, crs: Any) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(facilities, gpd.GeoDataFrame) and facilities.geometry.name in facilities.columns:
         geometry = facilities.geometry
         if geometry.crs is None:
-            raise InputError(Problem("<facilities>", None, "geometry", None,
-                                     "has no CRS: set one, or pass lon/lat columns with a crs"))
+            raise InputError(
+                Problem(
+                    "<facilities>",
+                    None,
+                    "geometry",
+                    None,
+                    "has no CRS: set one, or pass lon/lat columns with a crs",
+                )
+            )
         points = geometry.to_crs("EPSG:4326").to_numpy()
         usable = shapely.get_type_id(points) == 0
         lon, lat = np.full(n, np.nan), np.full(n, np.nan)
@@ -436,11 +487,22 @@ def _wgs84(facilities: pd.DataFrame, crs: Any) -> tuple[np.ndarray, np.ndarray]:
     missing = {"lon", "lat"} - set(facilities.columns)
     if missing or ("crs" not in facilities.columns and crs is None):
         column = ", ".join(sorted(missing)) or "crs"
-        raise InputError(Problem("<facilities>", None, column, None,
-                                 "coordinates need lon, lat and a coordinate system (crs column or crs=)"))
+        raise InputError(
+            Problem(
+                "<facilities>",
+                None,
+                column,
+                None,
+                "coordinates need lon, lat and a coordinate system (crs column or crs=)",
+            )
+        )
     x = pd.to_numeric(facilities["lon"], errors="coerce").to_numpy(dtype=float)
     y = pd.to_numeric(facilities["lat"], errors="coerce").to_numpy(dtype=float)
-    systems = facilities["crs"].to_numpy(dtype=object) if "crs" in facilities.columns else np.full(n, crs, dtype=object)
+    systems = (
+        facilities["crs"].to_numpy(dtype=object)
+        if "crs" in facilities.columns
+        else np.full(n, crs, dtype=object)
+    )
     lon, lat = np.full(n, np.nan), np.full(n, np.nan)
     for system in pd.unique(systems[pd.notna(systems)]):
         rows = np.flatnonzero((systems == system) & np.isfinite(x) & np.isfinite(y))
@@ -453,8 +515,12 @@ def _county_rows(divisions: _Divisions, lon: np.ndarray, lat: np.ndarray) -> np.
     """Row of the county holding each point (covers: a border point belongs), or -1."""
     county = np.full(len(lon), -1)
     finite = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
-    point, hit = divisions.tree.query(shapely.points(lon[finite], lat[finite]), predicate="intersects")
-    order = np.lexsort((hit, point))  # the first county in table (adcode) order wins a shared border
+    point, hit = divisions.tree.query(
+        shapely.points(lon[finite], lat[finite]), predicate="intersects"
+    )
+    order = np.lexsort(
+        (hit, point)
+    )  # the first county in table (adcode) order wins a shared border
     point, hit = point[order], hit[order]
     first = np.unique(point, return_index=True)[1]
     county[finite[point[first]]] = divisions.counties[hit[first]]
@@ -464,13 +530,19 @@ def _county_rows(divisions: _Divisions, lon: np.ndarray, lat: np.ndarray) -> np.
 def _contains(divisions: _Divisions, unit: np.ndarray, county: np.ndarray) -> np.ndarray:
     level = divisions.level[unit]
     return np.where(
-        level == "county", divisions.adcode[county] == divisions.adcode[unit],
-        np.where(level == "city", divisions.city[county] == divisions.adcode[unit],
-                 divisions.province[county] == divisions.adcode[unit]),
+        level == "county",
+        divisions.adcode[county] == divisions.adcode[unit],
+        np.where(
+            level == "city",
+            divisions.city[county] == divisions.adcode[unit],
+            divisions.province[county] == divisions.adcode[unit],
+        ),
     )
 
 
-def _distance_m(divisions: _Divisions, unit: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+def _distance_m(
+    divisions: _Divisions, unit: np.ndarray, lon: np.ndarray, lat: np.ndarray
+) -> np.ndarray:
     """Metres from each point to its named unit, in an azimuthal equidistant plane on the unit."""
     distance = np.full(len(unit), np.nan)
     for row in np.unique(unit):
@@ -502,7 +574,9 @@ def _implied_zones(
         polygon = divisions.polygon(int(row))
         share = np.zeros(len(geometries))
         touching = shapely.intersects(polygon, geometries)
-        share[touching] = shapely.area(shapely.intersection(polygon, geometries[touching])) / shapely.area(polygon)
+        share[touching] = shapely.area(
+            shapely.intersection(polygon, geometries[touching])
+        ) / shapely.area(polygon)
         rows = unit == row
         if share.max(initial=0.0) >= _WHOLE:
             zone[rows], status[rows] = zones["zone_id"].to_numpy()[int(np.argmax(share))], "inside"
@@ -513,7 +587,9 @@ def _implied_zones(
     return zone, status
 
 
-def _common(divisions: _Divisions, rows: tuple[int, ...]) -> tuple[str | None, str | None, str | None]:
+def _common(
+    divisions: _Divisions, rows: tuple[int, ...]
+) -> tuple[str | None, str | None, str | None]:
     """Province, city and county name shared by every candidate row (None where they differ)."""
 
     def same(column: str) -> str | None:
@@ -525,10 +601,28 @@ def _common(divisions: _Divisions, rows: tuple[int, ...]) -> tuple[str | None, s
 
 
 def _message(
-    check: str, said: str, lies: str, distance: float, band: float, zone_status: Any, zone: Any, *, lang: str
+    check: str,
+    said: str,
+    lies: str,
+    distance: float,
+    band: float,
+    zone_status: Any,
+    zone: Any,
+    *,
+    lang: str,
 ) -> str:
     """One sentence on a row: ``said`` is what the address names, ``lies`` where the point is."""
     text = ADDRESS[lang]
-    zone_note = text[zone_status].format(zone=zone) if zone_status in ("inside", "outside", "partial") else ""
-    sentence = text.get(check, text["not_found"]).format(said=said, lies=lies, distance=distance, band=band)
-    return sentence + zone_note if check in ("agrees", "mismatch", "near_district_border") else sentence
+    zone_note = (
+        text[zone_status].format(zone=zone)
+        if zone_status in ("inside", "outside", "partial")
+        else ""
+    )
+    sentence = text.get(check, text["not_found"]).format(
+        said=said, lies=lies, distance=distance, band=band
+    )
+    return (
+        sentence + zone_note
+        if check in ("agrees", "mismatch", "near_district_border")
+        else sentence
+    )

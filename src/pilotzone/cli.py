@@ -83,7 +83,6 @@ EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 _BASEMAP_NAMES = ("osm", "gaode", "amap")
 
 
-
 class _UsageError(Exception):
     """A command line that argparse accepts but that makes no sense (exit 2)."""
 
@@ -277,7 +276,9 @@ def _cmd_site(args: argparse.Namespace) -> int:
     if out is not None:
         progress.stage(f"writing the ranked table, feasible area and map to {out}")
         feasible = pilotzone.feasible_area(target, zones=zones)
-        paths = write_sites(table, result, feasible, out, zones=zones, lang=args.lang, basemap=basemap)
+        paths = write_sites(
+            table, result, feasible, out, zones=zones, lang=args.lang, basemap=basemap
+        )
         print(f"\n{t['files']} {out}:", file=sys.stdout)
         for path in paths:
             print(f"  {path}", file=sys.stdout)
@@ -303,7 +304,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _audit_input(path: str, args: argparse.Namespace) -> Any:
     """A ``verify --out`` folder as a path; a filing read with ``--crs`` and ``--max-crs`` (the
-    callee verifies)."""
+    callee verifies).
+    """
     if Path(path).is_dir():
         return path
     return pilotzone.read_facilities(Path(path), crs=args.crs, max_crs=args.max_crs)

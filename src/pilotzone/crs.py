@@ -126,12 +126,16 @@ def normalize_crs(crs: Any, *, search_names: bool = True) -> str:
         if not key:
             raise CRSError(_unknown_message(crs, "the coordinate system is empty"))
         if not search_names and not _NOT_A_NAME.match(crs.strip()):
-            raise CRSError(_unknown_message(crs, "not an alias, 'AUTHORITY:CODE', WKT or PROJ string"))
+            raise CRSError(
+                _unknown_message(crs, "not an alias, 'AUTHORITY:CODE', WKT or PROJ string")
+            )
     return _normalize_pyproj(crs)
 
 
 #: Coordinate-system text PROJ parses without searching its database by name.
-_NOT_A_NAME = re.compile(r"^(?:[A-Za-z]+:\d+|\d+|urn:ogc:def:crs:\S+|\+proj=.*|[A-Z]+(?:CRS)?\[.*)$", re.DOTALL)
+_NOT_A_NAME = re.compile(
+    r"^(?:[A-Za-z]+:\d+|\d+|urn:ogc:def:crs:\S+|\+proj=.*|[A-Z]+(?:CRS)?\[.*)$", re.DOTALL
+)
 #: A number with a sign that does not join two words (the "-" of "EPSG:-4326", not of "GCJ-02").
 _SIGNED_NUMBER = re.compile(r"(?:^|[^0-9A-Za-z])[-+]\s*\d")
 #: How many coordinate systems, and transformers between two of them, are kept once built.
@@ -195,7 +199,9 @@ def _parsed(name: str) -> pyproj.CRS:
     return pyproj.CRS.from_user_input(name)
 
 
-def to_wgs84(x: ArrayLike, y: ArrayLike, crs: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def to_wgs84(
+    x: ArrayLike, y: ArrayLike, crs: Any
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Convert coordinates to WGS-84 longitude/latitude.
 
     Parameters
@@ -273,7 +279,9 @@ def geometry_from_wgs84(geometry: Any, crs: Any) -> Any:
     edges first where that matters (GCJ-02's offset bends a 10 km edge by a few
     metres, a 500 m edge by under a centimetre).
     """
-    return shapely.transform(geometry, lambda xy: np.column_stack(from_wgs84(xy[:, 0], xy[:, 1], crs)))
+    return shapely.transform(
+        geometry, lambda xy: np.column_stack(from_wgs84(xy[:, 0], xy[:, 1], crs))
+    )
 
 
 def _as_float_arrays(x: ArrayLike, y: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

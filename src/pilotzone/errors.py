@@ -18,7 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
-    "BoundaryDataError", "CRSError", "InputError", "OutputError", "PilotzoneError", "Problem",
+    "BoundaryDataError",
+    "CRSError",
+    "InputError",
+    "OutputError",
+    "PilotzoneError",
+    "Problem",
 ]
 
 

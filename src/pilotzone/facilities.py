@@ -24,7 +24,6 @@ checked); and ``_columns`` (the filing's vocabulary and the column helpers that
 :mod:`pilotzone.verify` and :mod:`pilotzone.address` use too).
 """
 
-
 from __future__ import annotations
 
 import contextlib
@@ -35,8 +34,8 @@ from typing import Any, Literal
 import geopandas as gpd
 import pandas as pd
 
+from pilotzone._codes import TENURES as TENURES
 from pilotzone._columns import KINDS as KINDS
-from pilotzone._columns import TENURES as TENURES
 from pilotzone._readers import read_raw
 from pilotzone._validate import build
 from pilotzone.crs import normalize_crs

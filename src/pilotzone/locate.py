@@ -97,7 +97,9 @@ _INDEX_CACHE_SIZE = 8
 _FINGERPRINTS: OrderedDict[tuple[Any, ...], tuple[str, list[Any]]] = OrderedDict()
 _BUCKETS_PER_ZONE = 1 << 20
 _PLANAR_TOLERANCE_M = 0.5  # a planar distance is given when it is surely this close to the true one
-_Nearest = tuple[NDArray[np.intp], NDArray[np.float64]]  # segment per point (-1: none), distance (inf: none)
+_Nearest = tuple[
+    NDArray[np.intp], NDArray[np.float64]
+]  # segment per point (-1: none), distance (inf: none)
 _PAIRS_AT_BUILD = 1 << 21  # (bucket, segment) pairs examined per zone while bucketing
 
 
@@ -166,17 +168,37 @@ def locate(
     zone_index = _index_for(zones, distance_limit_m)
     code, distance, near = zone_index.locate(x, y, space, issue == 0 if issue.any() else None)
     zone_ids = pd.Categorical.from_codes(
-        np.subtract(code, 1, dtype=np.int16), dtype=pd.CategoricalDtype(zone_index.zone_ids), validate=False
+        np.subtract(code, 1, dtype=np.int16),
+        dtype=pd.CategoricalDtype(zone_index.zone_ids),
+        validate=False,
     )
-    issues = pd.Categorical.from_codes(issue - 1, dtype=pd.CategoricalDtype(COORDINATE_ISSUES), validate=False)
-    columns = {"zone_id": zone_ids, "border_distance_m": distance, "near_border": near, "coordinate_issue": issues}
-    return pd.DataFrame(columns, index=index, copy=False)  # every column is freshly made: no need to copy
+    issues = pd.Categorical.from_codes(
+        issue - 1, dtype=pd.CategoricalDtype(COORDINATE_ISSUES), validate=False
+    )
+    columns = {
+        "zone_id": zone_ids,
+        "border_distance_m": distance,
+        "near_border": near,
+        "coordinate_issue": issues,
+    }
+    return pd.DataFrame(
+        columns, index=index, copy=False
+    )  # every column is freshly made: no need to copy
 
 
-def _coordinate_issues(x: NDArray[np.float64], y: NDArray[np.float64], *, lonlat: bool) -> NDArray[np.int8]:
+def _coordinate_issues(
+    x: NDArray[np.float64], y: NDArray[np.float64], *, lonlat: bool
+) -> NDArray[np.int8]:
     issue = np.zeros(x.shape, dtype=np.int8)
     west, south, east, north = _CHINA
-    if lonlat and x.size and x.min() >= west and x.max() <= east and y.min() >= south and y.max() <= north:
+    if (
+        lonlat
+        and x.size
+        and x.min() >= west
+        and x.max() <= east
+        and y.min() >= south
+        and y.max() <= north
+    ):
         return issue  # all in China as given (NaN fails every comparison): nothing to flag
     if lonlat:
         with np.errstate(invalid="ignore"):
@@ -190,7 +212,10 @@ def _coordinate_issues(x: NDArray[np.float64], y: NDArray[np.float64], *, lonlat
 
 
 def _in_box(
-    x: NDArray[np.float64], y: NDArray[np.float64], box: tuple[float, float, float, float], grow: float
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    box: tuple[float, float, float, float],
+    grow: float,
 ) -> NDArray[np.bool_]:
     return (x >= box[0] - grow) & (x <= box[2] + grow) & (y >= box[1] - grow) & (y <= box[3] + grow)
 
@@ -199,7 +224,9 @@ def _index_for(zones: Any, distance_limit_m: float | None) -> _ZoneIndex:
     """The cached index of a zone set for a distance horizon."""
     limit = 0.0 if distance_limit_m is None else float(distance_limit_m)
     if not limit >= 0:
-        raise ValueError(f"distance_limit_m must be a non-negative number, got {distance_limit_m!r}")
+        raise ValueError(
+            f"distance_limit_m must be a non-negative number, got {distance_limit_m!r}"
+        )
     key = (_fingerprint(zones), limit)
     cached = _INDEX_CACHE.get(key)
     if cached is not None:
@@ -219,8 +246,12 @@ def _fingerprint(zones: Any) -> str:
     digest; the memo keeps them alive, so their ids cannot be reused by others.
     """
     rows = [
-        (str(row.zone_id), float(row.accuracy_m), row.geometry,
-         tuple((float(piece.accuracy_m), piece.geometry) for piece in row.approximate_borders))
+        (
+            str(row.zone_id),
+            float(row.accuracy_m),
+            row.geometry,
+            tuple((float(piece.accuracy_m), piece.geometry) for piece in row.approximate_borders),
+        )
         for row in zones.itertuples(index=False)
     ]
     identity = tuple(
@@ -281,13 +312,17 @@ class _Zone:
         ends, accuracy = geodesy.local_border(centre, geometry, admin_accuracy, pieces)
         horizon = max(limit_m, admin_accuracy)
         band = float(accuracy.max())
-        span = band if math.isinf(horizon) else max(horizon, band)  # farthest a measured point needs its segment
+        span = (
+            band if math.isinf(horizon) else max(horizon, band)
+        )  # farthest a measured point needs its segment
         # local lengths are true ones within a factor ``distortion``, to ``span`` past the border
         rho = float(np.hypot(ends[:, 0::2], ends[:, 1::2]).max()) + 2 * span
         distortion = geodesy.local_distortion(rho)
         # each accuracy class is searched as far as its own band or the horizon reaches, whichever is wider
         levels, classes = np.unique(accuracy, return_inverse=True)
-        reach = (levels if math.isinf(horizon) else np.maximum(levels, horizon)) * distortion * 1.01 + 10.0
+        reach = (
+            levels if math.isinf(horizon) else np.maximum(levels, horizon)
+        ) * distortion * 1.01 + 10.0
         margin = span * distortion * 1.01 / geodesy.METRES_PER_DEGREE_AT_60
         west, south, east, north = geometry.bounds
         return cls(
@@ -302,8 +337,11 @@ class _Zone:
             ends=ends,
             accuracy=accuracy,
             buckets=_Buckets.build(ends, classes.ravel(), reach),
-            tree=(shapely.STRtree(shapely.linestrings(ends.reshape(-1, 2, 2)))
-                  if reach.size > 1 or math.isinf(horizon) else None),
+            tree=(
+                shapely.STRtree(shapely.linestrings(ends.reshape(-1, 2, 2)))
+                if reach.size > 1 or math.isinf(horizon)
+                else None
+            ),
             stretches=[(shapely.boundary(geometry), horizon)] + pieces,
         )
 
@@ -333,7 +371,9 @@ class _Zone:
         (nearest, planar), by_class = self.buckets.nearest(px, py)
         if self.tree is not None:
             unseen = planar > self.buckets.reach.min()
-            if not math.isinf(self.horizon_m):  # beyond every reach: in no band and beyond the horizon
+            if not math.isinf(
+                self.horizon_m
+            ):  # beyond every reach: in no band and beyond the horizon
                 unseen &= nearest >= 0
             far = np.flatnonzero(unseen)
             (point_idx, segment), metres = self.tree.query_nearest(
@@ -344,7 +384,9 @@ class _Zone:
         own = np.zeros(x.shape)
         own[found] = self.accuracy[nearest[found]]
         low, high = geodesy.true_bounds(planar, local.error, self.distortion)
-        with np.errstate(invalid="ignore"):  # inf - inf where no segment was found: not settled anyway
+        with np.errstate(
+            invalid="ignore"
+        ):  # inf - inf where no segment was found: not settled anyway
             wide = np.maximum(high - planar, planar - low) > _PLANAR_TOLERANCE_M
         settle = found & (wide | _straddles(low, high, own) | _straddles(low, high, self.horizon_m))
         distance = np.where(found, planar, np.nan)
@@ -366,9 +408,10 @@ class _Zone:
                 )
                 near[ask] = metres < accuracy[ask]
         with np.errstate(invalid="ignore"):
-            distance[~near & ~(distance <= self.horizon_m)] = np.nan  # inside a wider stretch's band: kept
+            distance[~near & ~(distance <= self.horizon_m)] = (
+                np.nan
+            )  # inside a wider stretch's band: kept
         return distance, near
-
 
 
 def _straddles(
@@ -404,7 +447,9 @@ class _Buckets:
     reach: NDArray[np.float64]
 
     @classmethod
-    def build(cls, ends: NDArray[np.float64], classes: NDArray[np.intp], reach: NDArray[np.float64]) -> _Buckets:
+    def build(
+        cls, ends: NDArray[np.float64], classes: NDArray[np.intp], reach: NDArray[np.float64]
+    ) -> _Buckets:
         """Buckets of ``ends`` (one segment a row: x0, y0, x1, y1), ``reach`` metres per accuracy class."""
         farthest = float(reach.max())
         west, south = ends[:, 0::2].min() - farthest, ends[:, 1::2].min() - farthest
@@ -417,13 +462,23 @@ class _Buckets:
         ncols, nrows = int((east - west) / size) + 1, int((north - south) / size) + 1
         # every (bucket, segment) pair whose bucket centre is within reach + half of the segment's box
         grow = reach[classes] + half
-        c0 = np.clip(np.floor((np.minimum(ends[:, 0], ends[:, 2]) - grow - west) / size - 0.5), 0, ncols - 1)
-        c1 = np.clip(np.ceil((np.maximum(ends[:, 0], ends[:, 2]) + grow - west) / size - 0.5), 0, ncols - 1)
-        r0 = np.clip(np.floor((np.minimum(ends[:, 1], ends[:, 3]) - grow - south) / size - 0.5), 0, nrows - 1)
-        r1 = np.clip(np.ceil((np.maximum(ends[:, 1], ends[:, 3]) + grow - south) / size - 0.5), 0, nrows - 1)
+        c0 = np.clip(
+            np.floor((np.minimum(ends[:, 0], ends[:, 2]) - grow - west) / size - 0.5), 0, ncols - 1
+        )
+        c1 = np.clip(
+            np.ceil((np.maximum(ends[:, 0], ends[:, 2]) + grow - west) / size - 0.5), 0, ncols - 1
+        )
+        r0 = np.clip(
+            np.floor((np.minimum(ends[:, 1], ends[:, 3]) - grow - south) / size - 0.5), 0, nrows - 1
+        )
+        r1 = np.clip(
+            np.ceil((np.maximum(ends[:, 1], ends[:, 3]) + grow - south) / size - 0.5), 0, nrows - 1
+        )
         width, height = (c1 - c0 + 1).astype(np.int64), (r1 - r0 + 1).astype(np.int64)
         segment = np.repeat(np.arange(len(ends)), width * height)
-        step = np.arange(segment.size) - np.repeat(np.cumsum(width * height) - width * height, width * height)
+        step = np.arange(segment.size) - np.repeat(
+            np.cumsum(width * height) - width * height, width * height
+        )
         col = c0.astype(np.int64)[segment] + step % width[segment]
         row = r0.astype(np.int64)[segment] + step // width[segment]
         cx, cy = west + (col + 0.5) * size, south + (row + 0.5) * size
@@ -442,13 +497,16 @@ class _Buckets:
         offsets = np.zeros(ncols * nrows + 1, dtype=np.int64)
         np.cumsum(np.bincount(bucket, minlength=ncols * nrows), out=offsets[1:])
         members = segment.astype(np.int32)
-        return cls(west, south, size, ncols, nrows, offsets, members, classes, nclasses, ends, reach)
+        return cls(
+            west, south, size, ncols, nrows, offsets, members, classes, nclasses, ends, reach
+        )
 
     def nearest(
         self, px: NDArray[np.float64], py: NDArray[np.float64]
     ) -> tuple[_Nearest, list[_Nearest]]:
         """Each point's nearest segment within its class's ``reach`` (-1 if none) and its distance (inf if
-        none); and the same per accuracy class when there are several."""
+        none); and the same per accuracy class when there are several.
+        """
         col = np.clip(((px - self.x0) / self.size).astype(np.int64), 0, self.ncols - 1)
         row = np.clip(((py - self.y0) / self.size).astype(np.int64), 0, self.nrows - 1)
         inside = (px >= self.x0) & (px < self.x0 + self.ncols * self.size)
@@ -458,7 +516,9 @@ class _Buckets:
         count[~inside] = 0
         point = np.repeat(np.arange(px.size), count)
         first = np.cumsum(count) - count
-        segment = self.members[np.arange(point.size) - np.repeat(first - start, count)].astype(np.intp)
+        segment = self.members[np.arange(point.size) - np.repeat(first - start, count)].astype(
+            np.intp
+        )
         ax, ay, bx, by = self.ends[segment].T
         qx, qy = px[point], py[point]
         t = geodesy.projection_factor(qx, qy, ax, ay, bx, by)
@@ -467,11 +527,15 @@ class _Buckets:
         d[d > self.reach[of_class]] = np.inf
         if self.nclasses == 1:
             return _argmin_per_point(d, point, first, count, segment), []
-        by_class = [_argmin_per_point(np.where(of_class == c, d, np.inf), point, first, count, segment)
-                    for c in range(self.nclasses)]
+        by_class = [
+            _argmin_per_point(np.where(of_class == c, d, np.inf), point, first, count, segment)
+            for c in range(self.nclasses)
+        ]
         which = np.argmin(np.stack([planar for _, planar in by_class]), axis=0)
-        overall = (np.choose(which, [nearest for nearest, _ in by_class]),
-                   np.choose(which, [planar for _, planar in by_class]))
+        overall = (
+            np.choose(which, [nearest for nearest, _ in by_class]),
+            np.choose(which, [planar for _, planar in by_class]),
+        )
         return overall, by_class
 
 
@@ -483,7 +547,8 @@ def _argmin_per_point(
     segment: NDArray[np.intp],
 ) -> _Nearest:
     """For pairs grouped by point (``count`` of them from ``first``): the segment of each point's
-    smallest finite ``d`` and that ``d``, else -1 and inf."""
+    smallest finite ``d`` and that ``d``, else -1 and inf.
+    """
     best = np.full(count.size, -1, dtype=np.intp)
     lowest = np.full(count.size, np.inf)
     some = count > 0
@@ -546,7 +611,12 @@ class _Grid:
 
 
 def _classify(
-    shape: Any, stretches: list[tuple[Any, float]], x0: float, y0: float, cell: float, size: tuple[int, int]
+    shape: Any,
+    stretches: list[tuple[Any, float]],
+    x0: float,
+    y0: float,
+    cell: float,
+    size: tuple[int, int],
 ) -> NDArray[np.uint8]:
     """Codes ``_OUT`` ... ``_BORDER`` of the ``size`` (rows, columns) cells of side ``cell`` from (x0, y0).
 
@@ -560,7 +630,9 @@ def _classify(
     border = near
     for k, (line, radius) in enumerate(stretches):
         touched = _touched(line, x0, y0, cell, size)
-        if k == 0:  # the whole boundary: every cell it passes through is within one cell of a touched one
+        if (
+            k == 0
+        ):  # the whole boundary: every cell it passes through is within one cell of a touched one
             border = _dilate(touched, 1, 1)
         rows = int(math.ceil(radius / lat_metres / cell)) + 1
         cols = int(math.ceil(radius / lon_metres / cell)) + 1
@@ -569,7 +641,9 @@ def _classify(
     return np.where(border, _BORDER, np.where(near, _NEAR_OUT, _OUT) + inside.astype(np.uint8))
 
 
-def _touched(line: Any, x0: float, y0: float, cell: float, shape: tuple[int, int]) -> NDArray[np.bool_]:
+def _touched(
+    line: Any, x0: float, y0: float, cell: float, shape: tuple[int, int]
+) -> NDArray[np.bool_]:
     """Cells within one cell of ``line``: its points every half cell, then their cells."""
     xy = shapely.get_coordinates(shapely.segmentize(line, cell / 2))
     cols = np.clip(((xy[:, 0] - x0) / cell).astype(np.intp), 0, shape[1] - 1)
@@ -656,10 +730,14 @@ class _Overview:
         ncols = int(math.ceil((east - x0) / cell)) + 4
         nrows = int(math.ceil((north - y0) / cell)) + 4
         codes = np.zeros((nrows, ncols), dtype=np.uint8)
-        for k, ((shape, stretches), window) in enumerate(zip(shapes, windows, strict=True), start=1):
+        for k, ((shape, stretches), window) in enumerate(
+            zip(shapes, windows, strict=True), start=1
+        ):
             c0, r0 = int((window[0] - x0) / cell) - 3, int((window[1] - y0) / cell) - 3
             c1, r1 = int((window[2] - x0) / cell) + 4, int((window[3] - y0) / cell) + 4
-            zone = _classify(shape, stretches, x0 + c0 * cell, y0 + r0 * cell, cell, (r1 - r0, c1 - c0))
+            zone = _classify(
+                shape, stretches, x0 + c0 * cell, y0 + r0 * cell, cell, (r1 - r0, c1 - c0)
+            )
             here = codes[r0:r1, c0:c1]
             inside = zone == _IN
             here[inside & (here == 0)] = k
@@ -712,7 +790,11 @@ class _ZoneIndex:
         return self.grids[space]
 
     def locate(
-        self, x: NDArray[np.float64], y: NDArray[np.float64], space: str, valid: NDArray[np.bool_] | None
+        self,
+        x: NDArray[np.float64],
+        y: NDArray[np.float64],
+        space: str,
+        valid: NDArray[np.bool_] | None,
     ) -> tuple[NDArray[np.uint8], NDArray[np.float64], NDArray[np.bool_]]:
         """Zone codes (0: none), distances and band flags; ``valid`` None means every point is valid."""
         if self.measure_everything:
@@ -733,7 +815,11 @@ class _ZoneIndex:
         return code, distance, near
 
     def _classify(
-        self, x: NDArray[np.float64], y: NDArray[np.float64], space: str, valid: NDArray[np.bool_] | None
+        self,
+        x: NDArray[np.float64],
+        y: NDArray[np.float64],
+        space: str,
+        valid: NDArray[np.bool_] | None,
     ) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
         """Zone codes from the grids, and which points need measuring and testing exactly."""
         overview, grids = self.grids_for(space)
@@ -741,8 +827,13 @@ class _ZoneIndex:
         for start in range(0, x.size, _CHUNK):  # in pieces that stay in the cache
             part = slice(start, start + _CHUNK)
             px, py = x[part], y[part]
-            if valid is not None:  # bad coordinates may be NaN: put them anywhere, they are cleared later
-                px, py = np.where(valid[part], px, overview.x0), np.where(valid[part], py, overview.y0)
+            if (
+                valid is not None
+            ):  # bad coordinates may be NaN: put them anywhere, they are cleared later
+                px, py = (
+                    np.where(valid[part], px, overview.x0),
+                    np.where(valid[part], py, overview.y0),
+                )
             code[part] = overview.lookup(px, py)
         todo = np.zeros(x.shape, dtype=np.uint8)
         ask = np.flatnonzero(code == _ASK)

@@ -90,13 +90,13 @@ from pilotzone._map_drawing import (
     marker_kind,
     shape_kind,
 )
-from pilotzone._messages import MAP, MAP_CHANGES, MAP_SITES
 from pilotzone._map_facilities import (
     COLUMNS,
     MAX_OPERATOR_LAYERS,
     draw_facilities,
     legend_rows,
 )
+from pilotzone._messages import MAP, MAP_CHANGES, MAP_SITES
 from pilotzone.crs import from_wgs84, geometry_from_wgs84
 from pilotzone.errors import CRSError, InputError, PilotzoneError, Problem
 
@@ -121,7 +121,6 @@ _CHANGE_COLORS = {
     "facility_added": "#1f77b4", "facility_removed": "#222222", "facility_moved": "#9467bd",
     "eligibility_changed": "#ff7f0e",
 }  # fmt: skip
-
 
 
 class OfflineError(PilotzoneError, RuntimeError):
@@ -666,5 +665,3 @@ def _draw_zones(drawing: Drawing, zones: gpd.GeoDataFrame, display_crs: str, lan
 
 
 _BAND_KIND = shape_kind({"stroke": False, "fillColor": BAND_COLOR, "fillOpacity": 0.35})
-
-

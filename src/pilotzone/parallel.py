@@ -279,11 +279,14 @@ def _verify_partition(
 
 def _concat(first: gpd.GeoDataFrame, second: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """``pd.concat`` of two frames whose categorical columns stay categorical (pandas would make
-    text of a column whose categories differ), with the categories of both."""
+    text of a column whose categories differ), with the categories of both.
+    """
     first, second = first.copy(deep=False), second.copy(deep=False)
     for column in first.columns:
         one, two = first[column], second[column]
-        if isinstance(one.dtype, pd.CategoricalDtype) and isinstance(two.dtype, pd.CategoricalDtype):
+        if isinstance(one.dtype, pd.CategoricalDtype) and isinstance(
+            two.dtype, pd.CategoricalDtype
+        ):
             categories = one.cat.categories.union(two.cat.categories, sort=False)
             first[column] = one.cat.set_categories(categories)
             second[column] = two.cat.set_categories(categories)
@@ -366,10 +369,16 @@ def verify_files(
         found = result.map_partitions(_findings, meta=_findings(result._meta))
         _, _, counts, per_operator = dask.compute(
             result.to_parquet(
-                folder / "facilities", compute=False, write_index=True, schema=_dictionaries(result._meta)
+                folder / "facilities",
+                compute=False,
+                write_index=True,
+                schema=_dictionaries(result._meta),
             ),
             found.to_parquet(
-                folder / "findings", compute=False, write_index=False, schema=_dictionaries(found._meta)
+                folder / "findings",
+                compute=False,
+                write_index=False,
+                schema=_dictionaries(found._meta),
             ),
             result.map_partitions(tally, meta=tally(result._meta)),
             result.map_partitions(summarize, meta=summarize(result._meta)),

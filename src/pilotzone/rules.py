@@ -25,14 +25,16 @@ __all__ = [
 Severity = Literal["violation", "review", "invalid"]
 
 #: Services the pilot opens (Annex II.1).
-OPENED_SERVICES = frozenset({
-    "idc",
-    "cdn",
-    "isp",
-    "data_processing",
-    "information_publishing",
-    "information_protection",
-})
+OPENED_SERVICES = frozenset(
+    {
+        "idc",
+        "cdn",
+        "isp",
+        "data_processing",
+        "information_publishing",
+        "information_protection",
+    }
+)
 #: Services excluded even inside a pilot region (Annex II.1, in brackets).
 EXCLUDED_SERVICES = frozenset({"news", "publishing", "audio_video", "internet_culture"})
 #: The articles as the Chinese text numbers them: the notice (《通告》) and its Annex, the

@@ -363,7 +363,6 @@ def rank_sites(result: gpd.GeoDataFrame) -> pd.DataFrame:
     return table.round({"margin_m": 1, "distance_to_zone_m": 1, "nearest_lon": 7, "nearest_lat": 7})
 
 
-
 # --------------------------------------------------------------------------- inputs
 
 

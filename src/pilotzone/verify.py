@@ -39,8 +39,8 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
 from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -62,20 +62,40 @@ from pilotzone.rules import EXCLUDED_SERVICES, OPENED_SERVICES, RULES, cite, des
 from pilotzone.zones import load_zones
 
 __all__ = [
-    "ADDED_COLUMNS", "RESULT_COLUMNS", "STATUSES", "filed_names", "findings", "keep_filed", "summarize", "verify",
+    "ADDED_COLUMNS",
+    "RESULT_COLUMNS",
+    "STATUSES",
+    "filed_names",
+    "findings",
+    "keep_filed",
+    "summarize",
+    "verify",
 ]
 
 log = logging.getLogger(__name__)
 
 #: Columns that :func:`verify` adds to the filing's own.
-RESULT_COLUMNS = ("zone_id", "registration_zone", "border_distance_m", "near_border", "status", "reasons", "message")
+RESULT_COLUMNS = (
+    "zone_id",
+    "registration_zone",
+    "border_distance_m",
+    "near_border",
+    "status",
+    "reasons",
+    "message",
+)
 #: Every column :func:`verify` may add: its own, then :func:`pilotzone.address_check`'s. A filed
 #: column of one of these names is kept under another (see :func:`filed_names`).
 ADDED_COLUMNS = RESULT_COLUMNS + ADDRESS_COLUMNS
 _CODES = tuple(RULES)
 _BIT = {code: np.uint32(1) << np.uint32(i) for i, code in enumerate(_CODES)}
 _FACILITY_GEOMETRIC = sum(
-    _BIT[c] for c in ("facility_outside_registration_zone", "acceleration_outside_zone", "isp_service_outside_zone")
+    _BIT[c]
+    for c in (
+        "facility_outside_registration_zone",
+        "acceleration_outside_zone",
+        "isp_service_outside_zone",
+    )
 )
 _NO = {"no", "n", "false", "0", "否", "不是", "无"}
 _GAP = "\x00"  # where a near-border message's distance goes
@@ -145,13 +165,19 @@ def verify(
     if zones is None:
         zones = load_zones(as_of=as_of)
     kept, renamed = keep_filed(sites, source=sites.attrs.get("source"))
-    result = kept.copy(deep=False)  # verify only adds columns: the filing's own are shared, not copied
+    result = kept.copy(
+        deep=False
+    )  # verify only adds columns: the filing's own are shared, not copied
     result.attrs = {}  # pandas deep-copies attrs on every derived frame: keep them small until the end
-    filed = (result["problems"] == "").to_numpy(dtype=bool)  # the reader found no problem in the row
+    filed = (result["problems"] == "").to_numpy(
+        dtype=bool
+    )  # the reader found no problem in the row
     codes = _rows(result, filed, *_place(result, filed, zones))
     bits = _judge(result, zones, codes, _declared_services(result, codes, operators))
     mismatch = _check_addresses(result, zones, bits, lang)
-    result["status"], result["reasons"], result["message"] = _explain(result, bits, zones, codes, mismatch, lang)
+    result["status"], result["reasons"], result["message"] = _explain(
+        result, bits, zones, codes, mismatch, lang
+    )
     result.attrs.update(sites.attrs)
     result.attrs["as_of"] = zones.attrs.get("as_of")
     result.attrs["zones_source"] = zones.attrs.get("boundaries_path")
@@ -223,7 +249,9 @@ def keep_filed(frame: Any, *, source: Any = None) -> tuple[Any, dict[str, str]]:
 
 
 def _is_read(facilities: Any) -> bool:
-    return isinstance(facilities, gpd.GeoDataFrame) and {"problems", "source_row", "crs"} <= set(facilities.columns)
+    return isinstance(facilities, gpd.GeoDataFrame) and {"problems", "source_row", "crs"} <= set(
+        facilities.columns
+    )
 
 
 @dataclass
@@ -308,21 +336,30 @@ def _category_codes(values: pd.Series, names: list[str]) -> NDArray[np.intp]:
     return lookup[values.cat.codes.to_numpy()]
 
 
-def _check_addresses(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, bits: np.ndarray, lang: str) -> np.ndarray:
+def _check_addresses(
+    result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, bits: np.ndarray, lang: str
+) -> np.ndarray:
     """Add address_check's columns when the filing has an address column; flag checkable rows whose
-    coordinate lies in another district than the address names. Returns that mask."""
+    coordinate lies in another district than the address names. Returns that mask.
+    """
     mismatch = np.zeros(len(result), dtype=bool)
-    if "address" not in result.columns:  # the columns follow the schema, so every part of a filing has them
+    if (
+        "address" not in result.columns
+    ):  # the columns follow the schema, so every part of a filing has them
         return mismatch
     checked = address_check(result, zones=zones, lang=lang)  # type: ignore[arg-type]
     for column in ADDRESS_COLUMNS:
         result[column] = checked[column]
-    mismatch = (checked["address_check"] == "mismatch").to_numpy() & ((bits & _BIT["invalid_input"]) == 0)
+    mismatch = (checked["address_check"] == "mismatch").to_numpy() & (
+        (bits & _BIT["invalid_input"]) == 0
+    )
     bits[mismatch] |= _BIT["address_district_mismatch"]
     return mismatch
 
 
-def _declared_services(result: gpd.GeoDataFrame, codes: _Codes, operators: Any) -> tuple[np.ndarray, np.ndarray]:
+def _declared_services(
+    result: gpd.GeoDataFrame, codes: _Codes, operators: Any
+) -> tuple[np.ndarray, np.ndarray]:
     """Whether each operator declares an excluded service, and one outside the opened list.
 
     Services come from the operator's registration rows and from the operators
@@ -337,14 +374,20 @@ def _declared_services(result: gpd.GeoDataFrame, codes: _Codes, operators: Any) 
         missing = {"operator_id", "services"} - set(table.columns)
         if missing:
             name = "<operators>" if isinstance(operators, pd.DataFrame) else str(operators)
-            raise InputError(Problem(name, None, ", ".join(sorted(missing)), None, "required column is missing"))
+            raise InputError(
+                Problem(name, None, ", ".join(sorted(missing)), None, "required column is missing")
+            )
         owner.append(codes.operators.get_indexer(table["operator_id"].map(cell_text)))
-        texts.append(table["services"].map(canonical_services).to_numpy(dtype=object, na_value=None))
+        texts.append(
+            table["services"].map(canonical_services).to_numpy(dtype=object, na_value=None)
+        )
     # Split each distinct services text once, then spread its verdicts to the operators declaring it.
     text, distinct = pd.factorize(np.concatenate(texts), use_na_sentinel=False)
     declared = [{p for p in re.split(r"[;,\s]+", str(t or "")) if p} for t in distinct]
     excluded = np.array([bool(d & EXCLUDED_SERVICES) for d in declared] + [False], dtype=bool)[text]
-    unknown = np.array([bool(d - OPENED_SERVICES - EXCLUDED_SERVICES) for d in declared] + [False], dtype=bool)[text]
+    unknown = np.array(
+        [bool(d - OPENED_SERVICES - EXCLUDED_SERVICES) for d in declared] + [False], dtype=bool
+    )[text]
     operator = np.concatenate(owner)
     known = operator >= 0
     flags = []
@@ -370,7 +413,10 @@ def _kind_is(codes: _Codes, *names: str) -> np.ndarray:
 
 
 def _judge(
-    result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, codes: _Codes, services: tuple[np.ndarray, np.ndarray]
+    result: gpd.GeoDataFrame,
+    zones: gpd.GeoDataFrame,
+    codes: _Codes,
+    services: tuple[np.ndarray, np.ndarray],
 ) -> np.ndarray:
     """A bitmask of rule codes per row (see the module docstring for the order of judgement).
 
@@ -406,15 +452,22 @@ def _judge(
     add("zone_not_active", checked & in_inactive)
     if "via_basic_carrier" in result.columns:
         cell, values = distinct_cells(result["via_basic_carrier"])
-        said_no = np.array([not _missing(v) and str(v).strip().lower() in _NO for v in values], dtype=bool)
-        add("isp_access_not_via_basic_carrier", checked & said_no[cell] & _kind_is(codes, "isp", "registration"))
+        said_no = np.array(
+            [not _missing(v) and str(v).strip().lower() in _NO for v in values], dtype=bool
+        )
+        add(
+            "isp_access_not_via_basic_carrier",
+            checked & said_no[cell] & _kind_is(codes, "isp", "registration"),
+        )
     excluded, unknown = services
     registrations = np.flatnonzero(registration)  # services are judged on these few rows only
     bits[registrations] |= excluded[operator[registrations]] * _BIT["service_excluded"]
     bits[registrations] |= unknown[operator[registrations]] * _BIT["service_not_opened"]
     # A position closer to a border than the boundary's accuracy decides nothing on its own row...
     uncertain = checked & near
-    own_position = np.where(registration, _BIT["registration_outside_zones"], np.uint32(_FACILITY_GEOMETRIC))
+    own_position = np.where(
+        registration, _BIT["registration_outside_zones"], np.uint32(_FACILITY_GEOMETRIC)
+    )
     bits &= ~(uncertain * own_position)
     add("near_border", uncertain)
     # ...nor for the facilities whose verdict hangs on it: those in a zone, judged against a
@@ -422,7 +475,12 @@ def _judge(
     shaky = np.zeros(len(codes.operators) + 1, dtype=bool)
     shaky[operator[registration & near]] = True
     shaky[-1] = False  # rows without an operator id share no registration
-    hangs = facility & shaky[operator] & (zone >= 0) & ((reg_state == _OUTSIDE) | (placed & (zone == reg_zone)))
+    hangs = (
+        facility
+        & shaky[operator]
+        & (zone >= 0)
+        & ((reg_state == _OUTSIDE) | (placed & (zone == reg_zone)))
+    )
     bits &= ~(hangs * _BIT["registration_outside_zones"])
     add("registration_near_border", hangs)
     add("invalid_input", invalid)
@@ -453,13 +511,18 @@ def _registration_zones(
     pairs[reg_operator, reg_zone + 1] = True
     zones_per_operator = pairs.sum(axis=1)
     some_zone = np.full(operators, -1, dtype=np.intp)
-    some_zone[reg_operator] = reg_zone  # the zone of any of its registrations: used where there is only one
+    some_zone[reg_operator] = (
+        reg_zone  # the zone of any of its registrations: used where there is only one
+    )
     state = np.full(operators + 1, _MISSING, dtype=np.int8)  # the last entry: no operator id
     state[:operators] = np.where(
-        zones_per_operator == 0, _MISSING,
+        zones_per_operator == 0,
+        _MISSING,
         np.where(zones_per_operator > 1, _AMBIGUOUS, np.where(some_zone < 0, _OUTSIDE, _PLACED)),
     )
-    home = np.append(np.where(state[:operators] == _PLACED, some_zone, -1), -1).astype(np.int16)  # a smaller gather
+    home = np.append(np.where(state[:operators] == _PLACED, some_zone, -1), -1).astype(
+        np.int16
+    )  # a smaller gather
     return home[operator], state[operator]
 
 
@@ -508,8 +571,12 @@ def _explain(
         masks.append(mask)
         present = [c for c in _CODES if mask & _BIT[c]]
         reasons.append(";".join(present))
-        sentences = [_sentence(c, zone_of[zone], zone_of[reg], kind_of[kind], names, lang) for c in present]
-        told.append(t["join"].join(sentences) or _compliant(zone_of[zone], kind_of[kind], names, lang))
+        sentences = [
+            _sentence(c, zone_of[zone], zone_of[reg], kind_of[kind], names, lang) for c in present
+        ]
+        told.append(
+            t["join"].join(sentences) or _compliant(zone_of[zone], kind_of[kind], names, lang)
+        )
     # Situations that read alike share a message, so what is added to it below is built once.
     said, distinct_told = pd.factorize(np.array(told, dtype=object))
     messages: list[str] = distinct_told.tolist()
@@ -546,7 +613,10 @@ def _explain(
         which, distinct = pd.factorize(pair.astype(np.int64) * len(rounded) + metres)
         pair, metres = np.divmod(distinct, len(rounded))
         text = pc.binary_join_element_wise(
-            arrow(before, pair), arrow(measured, metres), arrow(after, pair), pa.scalar("", pa.large_string())
+            arrow(before, pair),
+            arrow(measured, metres),
+            arrow(after, pair),
+            pa.scalar("", pa.large_string()),
         )
         message[near] = len(messages) + which
         messages.extend(text.to_pylist())
@@ -568,7 +638,9 @@ def _combinations(first: Any, second: Any) -> tuple[NDArray[np.intp], list[tuple
     one, ones = pd.factorize(first, use_na_sentinel=False)
     two, twos = pd.factorize(second, use_na_sentinel=False)
     which, distinct = pd.factorize(one.astype(np.int64) * max(len(twos), 1) + two)
-    return which, [(ones[d // max(len(twos), 1)], twos[d % max(len(twos), 1)]) for d in distinct.tolist()]
+    return which, [
+        (ones[d // max(len(twos), 1)], twos[d % max(len(twos), 1)]) for d in distinct.tolist()
+    ]
 
 
 def _sentence(code: str, zone: str, reg: str, kind: str, names: dict[str, str], lang: Lang) -> str:
@@ -577,9 +649,12 @@ def _sentence(code: str, zone: str, reg: str, kind: str, names: dict[str, str], 
     home = names.get(reg, reg)
     shown_kind = VERIFY_KINDS[lang].get(kind, kind)
     specific = {
-        "facility_outside_registration_zone": t["outside_registration"].format(kind=shown_kind, where=where, home=home),
+        "facility_outside_registration_zone": t["outside_registration"].format(
+            kind=shown_kind, where=where, home=home
+        ),
         "registration_outside_zones": t["registration_outside_facility"]
-        if kind != "registration" else t["registration_outside"],
+        if kind != "registration"
+        else t["registration_outside"],
         "zone_not_active": t["not_active"].format(where=where),
     }
     text = specific.get(code, describe(code, lang))
@@ -589,7 +664,9 @@ def _sentence(code: str, zone: str, reg: str, kind: str, names: dict[str, str], 
 def _compliant(zone: str, kind: str, names: dict[str, str], lang: Lang) -> str:
     t = VERIFY[lang]
     where = names.get(zone, zone)
-    return t["compliant_registration" if kind == "registration" else "compliant"].format(where=where)
+    return t["compliant_registration" if kind == "registration" else "compliant"].format(
+        where=where
+    )
 
 
 def summarize(result: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -607,14 +684,18 @@ def summarize(result: gpd.GeoDataFrame) -> pd.DataFrame:
         column per status, ``eligible`` (registration in an active zone and no
         violation or invalid row) and ``needs_review``.
     """
-    counts = pd.crosstab(result["operator_id"], result["status"]).reindex(columns=list(STATUSES), fill_value=0)
+    counts = pd.crosstab(result["operator_id"], result["status"]).reindex(
+        columns=list(STATUSES), fill_value=0
+    )
     counts.columns = list(STATUSES)
     first = result.groupby("operator_id")["registration_zone"].first()
     table = pd.DataFrame({"registration_zone": first, "rows": counts.sum(axis=1)}).join(counts)
     registered = table["registration_zone"].notna()
     reg_rows = result[result["kind"] == "registration"]
     bad = reg_rows.loc[reg_rows["status"].astype(str) != "compliant", "operator_id"].unique()
-    table["eligible"] = registered & (table["violation"] == 0) & (table["invalid"] == 0) & ~table.index.isin(bad)
+    table["eligible"] = (
+        registered & (table["violation"] == 0) & (table["invalid"] == 0) & ~table.index.isin(bad)
+    )
     table["needs_review"] = table["review"] > 0
     table.index.name = "operator_id"
     return table
@@ -644,16 +725,32 @@ def findings(result: gpd.GeoDataFrame) -> pd.DataFrame:
     1-based data row, the header being row 0; ``result.loc[row, "source_row"]``
     gives one from the other.
     """
-    keep = ["operator_id", "facility_id", "name", "kind", "tenure", "zone_id", "registration_zone",
-            "border_distance_m", "message"]
+    keep = [
+        "operator_id",
+        "facility_id",
+        "name",
+        "kind",
+        "tenure",
+        "zone_id",
+        "registration_zone",
+        "border_distance_m",
+        "message",
+    ]
     flagged = result.loc[result["reasons"] != "", keep + ["reasons"]]
-    exploded = flagged.assign(rule=flagged["reasons"].str.split(";")).explode("rule").drop(columns="reasons")
+    exploded = (
+        flagged.assign(rule=flagged["reasons"].str.split(";"))
+        .explode("rule")
+        .drop(columns="reasons")
+    )
     exploded.insert(0, "row", exploded.index)
     exploded["severity"] = exploded["rule"].map({c: r.severity for c, r in RULES.items()})
     exploded["article"] = exploded["rule"].map({c: r.article for c, r in RULES.items()})
     exploded["title"] = exploded["rule"].map({c: describe(c) for c in RULES})
     order = {s: i for i, s in enumerate(STATUSES)}
-    exploded = exploded.sort_values(["severity", "operator_id", "row"], key=lambda s: s.map(order) if s.name == "severity" else s,
-                                    kind="stable")
+    exploded = exploded.sort_values(
+        ["severity", "operator_id", "row"],
+        key=lambda s: s.map(order) if s.name == "severity" else s,
+        kind="stable",
+    )
     columns = ["row", *keep[:-1], "rule", "severity", "article", "title", "message"]
     return pd.DataFrame(exploded[columns]).reset_index(drop=True)

@@ -49,13 +49,12 @@ import shapely
 from shapely.errors import GEOSException
 from shapely.geometry import MultiPolygon, Polygon
 
+from pilotzone._codes import ZONE_STATUSES as STATUSES
 from pilotzone._formats import GDAL_FORMATS as GDAL_FORMATS
-from pilotzone._geodesy import GEOD
 from pilotzone._manifest import MAX_BOUNDARY_BYTES as MAX_BOUNDARY_BYTES
 from pilotzone._manifest import manifest_bytes, parse_manifest, shipped_folder, verified_bytes
 from pilotzone._paths import BOUNDARIES_FOLDERS
 from pilotzone._user_boundaries import read_user
-from pilotzone._zone_record import STATUSES as STATUSES
 from pilotzone._zone_record import (
     ZONE_ID,
     BorderPiece,
@@ -112,10 +111,6 @@ _REQUIRED_KEYS = (
     "area_km2",
     "accuracy_m",
 )
-
-
-
-
 
 
 def load_zones(
@@ -323,8 +318,6 @@ def _accuracy_argument(value: Any) -> float | None:
     return accuracy
 
 
-
-
 def _manifest_folder(boundaries: Any) -> Path | None:
     """The folder to read a manifest from, or None for a file or GeoDataFrame."""
     if isinstance(boundaries, (str, os.PathLike)):
@@ -371,8 +364,6 @@ def _parse_folder(
         zones.append(_manifest_zone(entry, manifest, folder / entry["file"], data))
     files = tuple((entry["file"], entry["sha256"]) for entry in entries)
     return tuple(zones), files
-
-
 
 
 def _manifest_entries(manifest: Any, manifest_path: Path) -> list[dict[str, Any]]:
@@ -605,39 +596,7 @@ def _polygon_problem(geometry: Any) -> str | None:
     return None
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 # --------------------------------------------------------------------------- user boundaries
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 # --------------------------------------------------------------------------- the table
