@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import io
+import re
+import zipfile
 from typing import Any
 
 from pilotzone._columns import is_blank
 from pilotzone._raw import BYTES_PER_CELL, Raw, from_rows, sheet_position, too_large, whole
+from pilotzone.errors import InputError, Problem
+
+#: A formula element in a worksheet's XML (``<f>``, ``<f t="shared" .../>``, ``<x:f>``).
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 
 
 def read_excel(data: bytes, name: str, sha256: str, sheet: str | int | None, limit: int) -> Raw:
@@ -17,7 +23,8 @@ def read_excel(data: bytes, name: str, sha256: str, sheet: str | int | None, lim
     try:
         sheets = book.worksheets
         names = [ws.title for ws in sheets]
-        worksheet = sheets[0 if sheet is None else sheet_position(names, sheet, name, "worksheet")]
+        position = 0 if sheet is None else sheet_position(names, sheet, name, "worksheet")
+        worksheet = sheets[position]
         # The sheet's declared dimension is not trusted: openpyxl would pad every row to
         # it, and "A1:XFD1048576" in a file of a few kB means 17 billion cells.
         worksheet.reset_dimensions()
@@ -45,7 +52,57 @@ def read_excel(data: bytes, name: str, sha256: str, sheet: str | int | None, lim
                 )
     finally:
         book.close()
+    if _has_formulas(data):
+        _check_cached_values(data, position, rows, name)
     return from_rows([row + [None] * (width - len(row)) for row in rows], name, sha256, text=False)
+
+
+def _has_formulas(data: bytes) -> bool:
+    """Whether any worksheet of the workbook holds a formula (its XML, searched as bytes)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheets = (n for n in archive.namelist() if n.startswith("xl/worksheets/"))
+        return any(_FORMULA.search(archive.read(n)) for n in sheets if n.endswith(".xml"))
+
+
+def _check_cached_values(data: bytes, position: int, rows: list[list[Any]], name: str) -> None:
+    """Refuse formula cells that have no saved result, naming each one's row, column and cell.
+
+    A workbook written by a program (not saved by Excel or LibreOffice) may hold
+    formulas whose results were never computed: their cached value, the only
+    value pilotzone reads, is empty. Read as blank, such a cell would make a
+    row invalid for a missing coordinate with no word of why.
+    """
+    import openpyxl
+    from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    try:
+        worksheet = book.worksheets[position]
+        worksheet.reset_dimensions()
+        header = rows[0] if rows else []
+        problems: list[Problem] = []
+        for index, (values, cells) in enumerate(zip(rows, worksheet.iter_rows(), strict=False)):
+            for column, cell in enumerate(cells):
+                formula = getattr(cell, "value", None)
+                is_formula = isinstance(formula, str) and formula.startswith("=")
+                if not (is_formula or isinstance(formula, ArrayFormula | DataTableFormula)):
+                    continue
+                if column < len(values) and values[column] is not None:
+                    continue  # the formula has a saved result: that is what is read
+                label = header[column] if column < len(header) else None
+                where = str(label) if not is_blank(label) else cell.column_letter
+                reason = f"cell {cell.coordinate} holds a formula with no saved result"
+                problems.append(Problem(name, index, where, None, reason))
+    finally:
+        book.close()
+    if problems:
+        count = f"{len(problems):,} formula cell" + (" has" if len(problems) == 1 else "s have")
+        hint = (
+            f"{count} no saved result: open the workbook in Excel or LibreOffice and save it, so "
+            "that the results are stored, or replace the formulas by their values (copy, paste "
+            "values)"
+        )
+        raise InputError([Problem(name, None, None, None, hint), *problems])
 
 
 def _holds_data(worksheet: Any) -> bool:
