@@ -1,15 +1,21 @@
-"""What may be handed to GDAL: the format check and the GeoPackage layer check.
+"""What may be handed to GDAL, and how: the format check, the GeoPackage layer check, and bytes.
 
-GDAL picks its driver from a file's contents, not its name, and a GeoPackage
-layer may be an SQL view whose rows never end. Both the filing readers and
-the user boundary reader check a file here before GDAL opens it.
+GDAL picks its driver from a file's contents, not its name; it reads a file
+name its own way (``a;b.shp`` opens the file ``a``); and a GeoPackage layer
+may be an SQL view whose rows never end. Both the filing readers and the user
+boundary reader check a file here, then hand GDAL the bytes they checked
+(:func:`gdal_bytes`, :func:`read_gdal`), never a path.
 """
 
 from __future__ import annotations
 
+import io
 import sqlite3
+import warnings
+import zipfile
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 #: The spatial formats handed to GDAL, by suffix, and the bytes their files
 #: start with. GDAL picks its driver from a file's contents, not its name: a
@@ -95,3 +101,81 @@ def geopackage_layer_problem(layer: str, kind: str | None) -> str | None:
         "view are computed as they are read and may never end. Save the layer as a table "
         "(e.g. ogr2ogr -f GPKG out.gpkg in.gpkg LAYER)"
     )
+
+
+#: The files of a shapefile besides the ``.shp`` that GDAL reads.
+SHAPEFILE_PARTS = (".shx", ".dbf", ".prj", ".cpg")
+
+
+def gdal_bytes(path: Path, data: bytes, *, limit: int) -> bytes:
+    """The bytes to hand GDAL for a file whose checked contents are ``data``.
+
+    GDAL is never given a path: it reads names its own way (``a;b.geojson``
+    opens the file ``a``, which no check has seen). A shapefile's parts beside
+    the ``.shp`` (:data:`SHAPEFILE_PARTS`, found whatever the case of their
+    suffix) are packed with it into an in-memory ZIP archive, which GDAL
+    reads as one dataset.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file, for its suffix and, for a shapefile, its parts.
+    data : bytes
+        Its contents, as checked by :func:`gdal_format_problem`.
+    limit : int
+        Most bytes the parts of a shapefile may hold together.
+
+    Returns
+    -------
+    bytes
+        ``data``, or for a shapefile the ZIP archive of its parts.
+
+    Raises
+    ------
+    ValueError
+        If a shapefile's parts hold more than ``limit`` bytes, or one is not a regular file.
+    """
+    if path.suffix.lower() != ".shp":
+        return data
+    parts = {".shp": data}
+    total = len(data)
+    for suffix in SHAPEFILE_PARTS:
+        found = [
+            c for c in (path.with_suffix(suffix), path.with_suffix(suffix.upper())) if c.exists()
+        ]
+        if not found:
+            continue
+        if not found[0].is_file():
+            raise ValueError(f"{found[0].name} is not a regular file")
+        total += found[0].stat().st_size
+        if total > limit:
+            raise ValueError(f"the shapefile's parts hold more than {limit:,} bytes")
+        parts[suffix] = found[0].read_bytes()
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as packed:
+        for suffix, content in parts.items():
+            packed.writestr(f"layer{suffix}", content)
+    return archive.getvalue()
+
+
+def read_gdal(data: bytes, *, layer: str | None = None) -> Any:
+    """A GeoDataFrame read by GDAL (pyogrio) from bytes (see :func:`gdal_bytes`).
+
+    Parameters
+    ----------
+    data : bytes
+        A GeoJSON, GeoPackage or FlatGeobuf file, or a shapefile's ZIP archive.
+    layer : str, optional
+        The layer to read; default the first.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The layer's features.
+    """
+    import geopandas as gpd
+
+    with warnings.catch_warnings():
+        # GDAL names the in-memory copy itself, so a GeoPackage's copy lacks its suffix.
+        warnings.filterwarnings("ignore", message=".*non conformant file extension")
+        return gpd.read_file(io.BytesIO(data), layer=layer, engine="pyogrio")

@@ -17,10 +17,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import pandas as pd
 
-from pilotzone._formats import gdal_format_problem
+from pilotzone._formats import gdal_bytes, gdal_format_problem, read_gdal
 from pilotzone._raw import BYTES_PER_CELL, Raw, too_large, whole
 from pilotzone._read_csv import read_csv
 from pilotzone._read_excel import read_excel
@@ -76,7 +75,7 @@ def read_raw(source: Any, sheet: str | int | None, limit: int) -> Raw:
         if unsafe is not None:
             raise whole(name, unsafe)
         layer = geopackage_layer(path, name, sheet) if suffix == ".gpkg" else None
-        frame = gpd.read_file(path, layer=layer, engine="pyogrio")
+        frame = read_gdal(gdal_bytes(path, data, limit=limit), layer=layer)
         implied = suffix in (".geojson", ".json")
         return from_frame(frame, name, sha256, pd.RangeIndex(len(frame)), implied_crs=implied)
     except InputError:

@@ -17,7 +17,13 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
 from pilotzone._codes import ZONE_STATUSES
-from pilotzone._formats import gdal_format_problem, geopackage_layer_problem, geopackage_layers
+from pilotzone._formats import (
+    gdal_bytes,
+    gdal_format_problem,
+    geopackage_layer_problem,
+    geopackage_layers,
+    read_gdal,
+)
 from pilotzone._geodesy import GEOD
 from pilotzone._manifest import MAX_BOUNDARY_BYTES
 from pilotzone._zone_record import (
@@ -55,9 +61,9 @@ def read_user(
         name, is_file = path.name, True
         if not path.exists():
             raise BoundaryDataError(f"boundaries file not found: {path}")
-        _check_boundary_file(path)
+        data = _check_boundary_file(path)
         try:
-            frame = gpd.read_file(path, engine="pyogrio")
+            frame = read_gdal(gdal_bytes(path, data, limit=MAX_BOUNDARY_BYTES))
         except Exception as error:  # pyogrio raises a zoo of types on unreadable files
             raise BoundaryDataError(
                 f"{name}: cannot read it as a boundary file: {error}"
@@ -326,24 +332,24 @@ def _cell_date(value: Any) -> date | None:
     return None
 
 
-def _check_boundary_file(path: Path) -> None:
-    """Refuse a boundary file too large to parse, or whose contents are not its format."""
+def _check_boundary_file(path: Path) -> bytes:
+    """A boundary file's bytes; refused if too large to parse, or not its format."""
     try:
         status = path.stat()
         if not stat.S_ISREG(status.st_mode):  # /dev/zero or a FIFO has no size and no end
             raise BoundaryDataError(f"{path.name}: not a regular file (a device or a pipe)")
         size = status.st_size
+        if size > MAX_BOUNDARY_BYTES:
+            raise BoundaryDataError(
+                f"{path.name} is too large: {size:,} bytes, more than {MAX_BOUNDARY_BYTES:,}. "
+                "Simplify it first (e.g. shapely.simplify in a metric CRS, with a tolerance well "
+                "under its accuracy)."
+            )
         with open(path, "rb") as file:
-            head = file.read(16)
+            data = file.read(MAX_BOUNDARY_BYTES + 1)
     except OSError as error:
         raise BoundaryDataError(f"{path.name}: cannot read it: {error}") from error
-    if size > MAX_BOUNDARY_BYTES:
-        raise BoundaryDataError(
-            f"{path.name} is too large: {size:,} bytes, more than {MAX_BOUNDARY_BYTES:,}. "
-            "Simplify it first (e.g. shapely.simplify in a metric CRS, with a tolerance well "
-            "under its accuracy)."
-        )
-    problem = gdal_format_problem(head, path.suffix.lower())
+    problem = gdal_format_problem(data[:16], path.suffix.lower())
     if problem is None and path.suffix.lower() == ".gpkg":
         try:
             layers = geopackage_layers(path)
@@ -354,3 +360,4 @@ def _check_boundary_file(path: Path) -> None:
         )
     if problem is not None:
         raise BoundaryDataError(f"{path.name}: {problem}")
+    return data
