@@ -1,4 +1,4 @@
-"""Interactive maps of a verification result; the only module that imports folium.
+r"""Interactive maps of a verification result; the only module that imports folium.
 
 :func:`explore` draws the pilot zones, the review band along their borders,
 every located facility coloured by status, and a line from each operator's
@@ -42,7 +42,7 @@ name such as ``NAME{{7*7}}END`` would be evaluated there. No text from a filing
 or a boundary file is ever given to folium: each map's layers, popups,
 tooltips, labels, legend and layer names are JSON inside a ``<script
 type="application/json">`` element (``<``, ``>``, ``&``, U+2028 and U+2029
-written as ``\\u`` escapes), attached to the page without a template, and one
+written as ``\u`` escapes), attached to the page without a template, and one
 constant script builds them with DOM nodes and ``textContent``. folium draws
 the map itself, its tiles and its assets.
 
