@@ -364,7 +364,10 @@ def verify_files(
         )
         client = Client(cluster)
     try:
-        log.info("verifying %d files on %s", len(files), client.scheduler.address)
+        # Client() returns connected, so its scheduler is set (distributed types it optional)
+        rpc = client.scheduler
+        address = rpc.address if rpc is not None else None
+        log.info("verifying %d files on %s", len(files), address)
         # Validation is the costly part: validate once into a scratch copy that both of
         # verify's passes read back, rather than validating every row twice.
         read = read_facilities_dask(_read_parquet(files), crs=crs)
