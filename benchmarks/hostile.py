@@ -52,7 +52,10 @@ MIB = 2**20
 
 
 def proj_strings_csv(path: Path, rows: int = 3000) -> Path:
-    """A CSV whose every row has its own PROJ string (a transverse Mercator, false easting varied)."""
+    """A CSV whose every row has its own PROJ string.
+
+    Each is a transverse Mercator, its false easting varied.
+    """
     with open(path, "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
         writer.writerow(["operator_id", "kind", "lon", "lat", "crs"])

@@ -60,7 +60,10 @@ def uniform(
 
 
 def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, int]:
-    """Median wall and CPU seconds of ``repeat`` runs after a warm-up, and the peak traced memory of one more."""
+    """Median wall and CPU seconds of ``repeat`` runs after a warm-up.
+
+    Also the peak traced memory of one more run.
+    """
     fn()
     wall, cpu = [], []
     for _ in range(repeat):
@@ -76,7 +79,10 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, int]:
 
 
 def setup_seconds(zones: gpd.GeoDataFrame) -> dict[str, tuple[float, float]]:
-    """Wall and CPU seconds to build the zone index from scratch: WGS-84, then GCJ-02's on top of it."""
+    """Wall and CPU seconds to build the zone index from scratch.
+
+    WGS-84 first, then GCJ-02's on top of it.
+    """
     _INDEX_CACHE.clear()
     seconds = {}
     for crs in ("wgs84", "gcj02"):
@@ -108,21 +114,24 @@ def main(argv: list[str] | None = None) -> int:
         shapely.prepare(geometry)
     rng = np.random.default_rng(20240408)
     print(
-        f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, python {platform.python_version()}, "
-        f"numpy {np.__version__}, shapely {shapely.__version__} (GEOS {shapely.geos_version_string}), "
+        f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
+        f"python {platform.python_version()}, numpy {np.__version__}, "
+        f"shapely {shapely.__version__} (GEOS {shapely.geos_version_string}), "
         f"geopandas {gpd.__version__}"
     )
     setups = [setup_seconds(zones) for _ in range(3)]
     print(
         "setup (zone index, built once per zone set and cached; median of 3, wall / CPU): "
         + ", ".join(
-            f"{label} {statistics.median(s[crs][0] for s in setups):.2f} / {statistics.median(s[crs][1] for s in setups):.2f} s"
+            f"{label} {statistics.median(s[crs][0] for s in setups):.2f} / "
+            f"{statistics.median(s[crs][1] for s in setups):.2f} s"
             for crs, label in (("wgs84", "wgs84"), ("gcj02", "gcj02 on top"))
         )
     )
     print("ratio: WGS-84 rows against geopandas.sjoin; GCJ-02 rows against convert gcj02 + sjoin")
     print(
-        "cpu ratio: the same from CPU seconds (time.process_time), steadier than wall time on a loaded machine"
+        "cpu ratio: the same from CPU seconds (time.process_time), "
+        "steadier than wall time on a loaded machine"
     )
     print(
         f"{'layout':<10}{'points':>12}  {'method':<30}{'points/s':>14}{'ratio':>9}{'cpu ratio':>10}"
@@ -135,17 +144,17 @@ def main(argv: list[str] | None = None) -> int:
             glon, glat = pz.from_wgs84(lon, lat, "gcj02")
             methods: dict[str, tuple[Callable[[], Any], int, str]] = {
                 "pilotzone.locate wgs84": (
-                    lambda: pz.locate(lon, lat, crs="wgs84", zones=zones),
+                    lambda lon=lon, lat=lat: pz.locate(lon, lat, crs="wgs84", zones=zones),
                     args.repeat,
                     "geopandas.sjoin",
                 ),
                 "shapely.contains_xy prepared": (
-                    lambda: [shapely.contains_xy(g, lon, lat) for g in prepared],
+                    lambda lon=lon, lat=lat: [shapely.contains_xy(g, lon, lat) for g in prepared],
                     slow_repeat,
                     "geopandas.sjoin",
                 ),
                 "geopandas.sjoin": (
-                    lambda: gpd.sjoin(
+                    lambda lon=lon, lat=lat: gpd.sjoin(
                         gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326),
                         zone_frame,
                         how="left",
@@ -155,12 +164,12 @@ def main(argv: list[str] | None = None) -> int:
                     "geopandas.sjoin",
                 ),
                 "pilotzone.locate gcj02": (
-                    lambda: pz.locate(glon, glat, crs="gcj02", zones=zones),
+                    lambda glon=glon, glat=glat: pz.locate(glon, glat, crs="gcj02", zones=zones),
                     args.repeat,
                     "convert gcj02 + sjoin",
                 ),
                 "convert gcj02 + sjoin": (
-                    lambda: gpd.sjoin(
+                    lambda glon=glon, glat=glat: gpd.sjoin(
                         gpd.GeoDataFrame(
                             geometry=gpd.points_from_xy(*pz.to_wgs84(glon, glat, "gcj02")), crs=4326
                         ),
@@ -176,8 +185,9 @@ def main(argv: list[str] | None = None) -> int:
             for name, (seconds, cpu, peak) in results.items():
                 baseline = results[methods[name][2]]
                 print(
-                    f"{layout:<10}{n:>12,}  {name:<30}{n / seconds:>14,.0f}{baseline[0] / seconds:>8.1f}x"
-                    f"{baseline[1] / cpu:>9.1f}x{peak / 1e6:>10.1f}{peak / n:>9.1f}",
+                    f"{layout:<10}{n:>12,}  {name:<30}{n / seconds:>14,.0f}"
+                    f"{baseline[0] / seconds:>8.1f}x{baseline[1] / cpu:>9.1f}x"
+                    f"{peak / 1e6:>10.1f}{peak / n:>9.1f}",
                     flush=True,
                 )
     return 0

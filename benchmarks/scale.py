@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         big = write_files(big_folder, args.rows, args.per_file)
         print(
-            f"(wrote {args.rows:,} rows in {len(big)} files in {time.perf_counter() - start:.0f} s)",
+            f"(wrote {args.rows:,} rows in {len(big)} files "
+            f"in {time.perf_counter() - start:.0f} s)",
             flush=True,
         )
         first = None

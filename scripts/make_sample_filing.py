@@ -154,7 +154,8 @@ ROWS = [
         31.3750,
         "wgs84",
     ),
-    # Capital Compute: registered in Chaoyang (Baidu picker), racks rented in Tianjin, CDN in Langfang.
+    # Capital Compute: registered in Chaoyang (Baidu picker), racks rented in Tianjin,
+    # CDN in Langfang.
     (
         "OP03",
         "REG",

@@ -1,4 +1,7 @@
-"""Test the built wheel, not only the checkout: data that ships by accident stops shipping by accident."""
+"""Test the built wheel, not only the checkout.
+
+Data that ships by accident stops shipping by accident.
+"""
 
 import subprocess
 import sys

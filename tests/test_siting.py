@@ -651,7 +651,9 @@ def legend_of(data: dict[str, Any]) -> str:
 
 def test_site_map_needs_site_columns(shipped: gpd.GeoDataFrame, feasible: dict[str, Any]) -> None:
     points = gpd.GeoDataFrame(geometry=gpd.points_from_xy([114.0], [22.6]), crs=4326)
-    with pytest.raises(InputError, match="column missing; pass what pilotzone.site returns"):
+    with pytest.raises(
+        InputError, match=re.escape("column missing; pass what pilotzone.site returns")
+    ):
         maps.explore_sites(points, feasible["shenzhen"], zones=shipped)
 
 

@@ -345,7 +345,7 @@ def test_a_zone_name_as_the_site_maps_target(bounded: Path) -> None:
     assert title == f"pilotzone siting: {PAYLOADS[0]}"
 
 
-# --------------------------------------------------------------------------- text shaped like assets
+# -------------------------------------------------------------------------- text shaped like assets
 
 
 @pytest.mark.parametrize("text", ASSET_TEXTS, ids=ASSET_IDS)

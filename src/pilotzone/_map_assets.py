@@ -143,7 +143,7 @@ def use_local_assets(m: folium.Map) -> None:
 
 
 def offline_page(m: folium.Map) -> tuple[str, list[str]]:
-    """Render ``m`` with local copies of folium's CDN assets and without its icon assets.
+    r"""Render ``m`` with local copies of folium's CDN assets and without its icon assets.
 
     Returns the page and what it would still need from the network.
 
@@ -160,7 +160,7 @@ def offline_page(m: folium.Map) -> tuple[str, list[str]]:
     What still needs the network is read from the rendered markup: an HTML
     parser sees the URLs of script, stylesheet, image and frame tags, while
     the page's data, the raw text of a ``<script type="application/json">``
-    element with ``<`` written as ``\\u003c``, can hold no tag. ``folium.Icon``
+    element with ``<`` written as ``\u003c``, can hold no tag. ``folium.Icon``
     markers are found as elements of the map, also those a ``GeoJson`` layer
     draws its points with.
     """

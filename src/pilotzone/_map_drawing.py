@@ -87,7 +87,7 @@ class Raw(Element):
     """Text put into the page as it is: never compiled or rendered as a template."""
 
     def __init__(self, text: str) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
+        super().__init__()
         self.text = text
 
     def render(self, **kwargs: Any) -> str:
@@ -111,7 +111,7 @@ class Drawing(MacroElement):
     """
 
     def __init__(self, tiles: list[folium.TileLayer]) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
+        super().__init__()
         self._name = "PilotzoneData"
         self.overlays: list[str] = []
         self.switches: list[str] = []
@@ -175,9 +175,10 @@ class Drawing(MacroElement):
             "legend": [[swatch, line] for swatch, line in self.legend],
         }  # fmt: skip
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # MacroElement's gives None
         figure = self.get_root()
-        if not isinstance(figure, Figure):
+        # without a parent a drawing is its own root, not a Figure: the second test adds nothing
+        if not isinstance(figure, Figure) or self._parent is None:
             raise TypeError("a pilotzone drawing renders only on a folium map in a figure")
         data_id, map_id = self.get_name(), self._parent.get_name()
         names = [data_id, map_id, *(t.get_name() for t in self._tiles)]
@@ -333,11 +334,14 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
+def _round_6(xy: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Coordinates rounded to 6 decimals."""
+    return np.round(xy, decimals=6)
+
+
 def geometry(shape: Any, display_crs: str) -> dict[str, Any]:
     """A GeoJSON geometry of a WGS-84 shape in the display CRS, to 6 decimals (0.1 m)."""
-    shown = shapely.transform(
-        geometry_from_wgs84(shape, display_crs), functools.partial(np.round, decimals=6)
-    )
+    shown = shapely.transform(geometry_from_wgs84(shape, display_crs), _round_6)
     return dict(shown.__geo_interface__)
 
 

@@ -158,6 +158,7 @@ def draw_facilities(
     home = {op: (g["lat"].iat[0], g["lon"].iat[0]) for op, g in registrations if len(g) == 1}
     # Drawn in this order: violations last, on top.
     frame = frame.assign(_rank=frame["status"].map(_DRAW_ORDER).fillna(1))
+    row: Any  # a row of frame: pandas types the fields of itertuples as any scalar
     for row in frame.sort_values(["_rank", "registration"], kind="stable").itertuples():
         color = STATUS_COLORS.get(row.status, STATUS_COLORS["invalid"])
         layer, switch = layers[row.status], switches.get(row.operator_id, -1)

@@ -137,10 +137,9 @@ def report_html(
     status_of = dict(zip(zones["zone_id"], zones["status"], strict=True))
     for zone_id, sha in zone_data["zones"].items():
         label = f"{names.get(zone_id, zone_id)} ({zone_id})"
-        add(
-            f"<tr><td>{_e(label)}</td><td>{_e(t.get(status_of.get(zone_id), ''))}</td>"
-            f'<td class="hash">{_e(sha)}</td></tr>'
-        )
+        status = status_of.get(zone_id)
+        shown = "" if status is None else t.get(status, "")
+        add(f'<tr><td>{_e(label)}</td><td>{_e(shown)}</td><td class="hash">{_e(sha)}</td></tr>')
     add("</table>")
     override = zone_data.get("override")
     if override:
@@ -213,6 +212,7 @@ def report_html(
             f"<th>{_e(t['severity'])}</th><th>{_e(t['facility'])}</th>"
             f"<th>{_e(t['message'])}</th></tr>"
         )
+        finding: Any  # a row of table: pandas types the fields of itertuples as any scalar
         for finding in rows.head(max_findings).itertuples(index=False):
             facility = (
                 f"{finding.facility_id} · {finding.name}" if finding.name else finding.facility_id

@@ -1,4 +1,4 @@
-"""Interactive maps of a verification result; the only module that imports folium.
+r"""Interactive maps of a verification result; the only module that imports folium.
 
 :func:`explore` draws the pilot zones, the review band along their borders,
 every located facility coloured by status, and a line from each operator's
@@ -42,7 +42,7 @@ name such as ``NAME{{7*7}}END`` would be evaluated there. No text from a filing
 or a boundary file is ever given to folium: each map's layers, popups,
 tooltips, labels, legend and layer names are JSON inside a ``<script
 type="application/json">`` element (``<``, ``>``, ``&``, U+2028 and U+2029
-written as ``\\u`` escapes), attached to the page without a template, and one
+written as ``\u`` escapes), attached to the page without a template, and one
 constant script builds them with DOM nodes and ``textContent``. folium draws
 the map itself, its tiles and its assets.
 
@@ -521,7 +521,7 @@ def explore_changes(
 
     def shown(lon: pd.Series, lat: pd.Series) -> NDArray[np.float64]:
         x, y = from_wgs84(lon.to_numpy(float), lat.to_numpy(float), display_crs)
-        return np.round(np.column_stack([y, x]), 6)  # Leaflet's (lat, lon)
+        return np.column_stack([y, x]).round(6)  # Leaflet's (lat, lon)
 
     gone = changes["change"].isin(["resolved_finding", "facility_removed"]).to_numpy()
     new_at = shown(changes["new_lon"], changes["new_lat"])
@@ -531,7 +531,7 @@ def explore_changes(
     numbered = changes.assign(_row=np.arange(len(changes)))
     marks = numbered.groupby(keys, sort=False, dropna=False)["_row"]
     located = [
-        (change, operator, facility, rows.to_numpy(), int(rows.iloc[0]))
+        (str(change), operator, facility, rows.to_numpy(), int(rows.iloc[0]))
         for (change, operator, facility), rows in marks
         if np.isfinite(at[int(rows.iloc[0])]).all()
     ]
@@ -553,13 +553,15 @@ def explore_changes(
             lines.append([(as_text(record["message"]), "i")])
         if change == "facility_moved" and np.isfinite(old_at[first]).all():
             drawing.line(layers[change], [old_at[first], new_at[first]], line_kind(color, 0.9))
+            old_lat, old_lon = old_at[first]
             drawing.marker(
-                layers[change], *old_at[first], marker_kind(5, color, 2, "#ffffff", 1.0),
+                layers[change], old_lat, old_lon, marker_kind(5, color, 2, "#ffffff", 1.0),
                 tooltip=f"{text['old']} · {facility_text}",
             )  # fmt: skip
             points.append(old_at[first])
+        lat, lon = at[first]
         drawing.marker(
-            layers[change], *at[first], marker_kind(7, "#222222", 1, color, 0.9),
+            layers[change], lat, lon, marker_kind(7, "#222222", 1, color, 0.9),
             tooltip=f"{facility_text or as_text(operator)} · {text[change]}", popup=lines,
         )  # fmt: skip
         points.append(at[first])

@@ -251,7 +251,10 @@ def _is_read(data: dd.DataFrame) -> bool:
 
 
 def _without_attrs(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """``frame`` without ``attrs``: dask-geopandas keeps a GeoSeries there, which pandas cannot compare."""
+    """``frame`` without ``attrs``.
+
+    dask-geopandas keeps a GeoSeries there, which pandas cannot compare.
+    """
     frame = frame.copy(deep=False)
     frame.attrs = {}
     return frame
@@ -278,8 +281,10 @@ def _verify_partition(
 
 
 def _concat(first: gpd.GeoDataFrame, second: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """``pd.concat`` of two frames whose categorical columns stay categorical (pandas would make
-    text of a column whose categories differ), with the categories of both.
+    """``pd.concat`` of two frames whose categorical columns stay categorical.
+
+    pandas would make text of a column whose categories differ; here such a column keeps the
+    categories of both.
     """
     first, second = first.copy(deep=False), second.copy(deep=False)
     for column in first.columns:
@@ -359,7 +364,10 @@ def verify_files(
         )
         client = Client(cluster)
     try:
-        log.info("verifying %d files on %s", len(files), client.scheduler.address)
+        # Client() returns connected, so its scheduler is set (distributed types it optional)
+        rpc = client.scheduler
+        address = rpc.address if rpc is not None else None
+        log.info("verifying %d files on %s", len(files), address)
         # Validation is the costly part: validate once into a scratch copy that both of
         # verify's passes read back, rather than validating every row twice.
         read = read_facilities_dask(_read_parquet(files), crs=crs)
@@ -437,7 +445,10 @@ def _dictionaries(meta: pd.DataFrame) -> dict[str, pa.DataType]:
 
 
 def _read_parquet(files: list[str]) -> dd.DataFrame:
-    """GeoParquet through dask-geopandas (its point geometry is the coordinates), else plain Parquet."""
+    """GeoParquet through dask-geopandas, else plain Parquet.
+
+    Through dask-geopandas, its point geometry is the coordinates.
+    """
     import pyarrow.parquet as pq
 
     if b"geo" in (pq.read_schema(files[0]).metadata or {}):

@@ -56,7 +56,7 @@ import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import geopandas as gpd
 import numpy as np
@@ -95,6 +95,8 @@ _CHORD = math.cos(math.pi / (4 * _QUAD_SEGS))  # chord midpoints lie this fracti
 _DENSIFY_M = 200.0  # edges of the feasible area before it leaves the projection: bends under 1 mm
 _CACHE: OrderedDict[str, _Feasible] = OrderedDict()
 _CACHE_SIZE = 8
+# None as a value of an object array, as numpy.where takes it (its stubs want arrays, not None)
+_NONE = np.array(None, dtype=object)
 
 
 def site(
@@ -248,8 +250,8 @@ def site(
     result["nearest_lon"] = nearest_lon
     result["nearest_lat"] = nearest_lat
     result["distance_to_zone_m"] = move
-    result["coordinate_issue"] = np.where(placed, None, issue)
-    points = shapely.points(lon84, lat84)
+    result["coordinate_issue"] = np.where(placed, _NONE, issue)
+    points = np.asarray(shapely.points(lon84, lat84))
     points[~placed] = None
     out = gpd.GeoDataFrame(
         result, geometry=gpd.GeoSeries(points, index=result.index), crs="EPSG:4326"
@@ -423,7 +425,7 @@ def _read_candidates(
     return frame, values["lon"], values["lat"]
 
 
-def _has_points(frame: pd.DataFrame) -> bool:
+def _has_points(frame: pd.DataFrame) -> TypeGuard[gpd.GeoDataFrame]:
     if not isinstance(frame, gpd.GeoDataFrame) or frame._geometry_column_name not in frame.columns:
         return False
     kinds = set(frame.geometry.dropna().geom_type)
@@ -470,10 +472,10 @@ def _read_csv(path: Path) -> pd.DataFrame:
         for column in frame.columns:
             if column in ("lon", "lat"):
                 continue
-            text = frame[column].str.strip()
-            number = pd.to_numeric(text.where(text != ""), errors="coerce")
-            code = text.str.match(r"^[+-]?0\d")
-            if len(frame) and (number.notna() | (text == "")).all() and not code.any():
+            cells = frame[column].str.strip()
+            number = pd.to_numeric(cells.where(cells != ""), errors="coerce")
+            code = cells.str.match(r"^[+-]?0\d")
+            if len(frame) and (number.notna() | (cells == "")).all() and not code.any():
                 frame[column] = number
         return frame
     raise InputError(Problem(str(path), None, None, None, "not UTF-8 or GB18030 text"))
@@ -559,7 +561,7 @@ def _zone_position(zones: gpd.GeoDataFrame, zone: Any) -> int:
 
 def _objects(values: pd.Series) -> NDArray[np.object_]:
     """A categorical column as Python objects, with None (not NaN) where missing."""
-    return np.where(values.isna().to_numpy(), None, values.astype(object).to_numpy())
+    return np.where(values.isna().to_numpy(), _NONE, values.astype(object).to_numpy())
 
 
 # --------------------------------------------------------------------------- the feasible area
@@ -670,7 +672,9 @@ def _build(row: Any, band: bool) -> _Feasible:
     strips = []
     for value in np.unique(accuracy):
         mine = accuracy == value
-        segments = shapely.linestrings(np.stack([local_starts[mine], local_stops[mine]], axis=1))
+        segments = np.asarray(
+            shapely.linestrings(np.stack([local_starts[mine], local_stops[mine]], axis=1))
+        )
         lines = shapely.line_merge(shapely.multilinestrings(segments))
         radius = value * distortion / _CHORD + SAFETY_M
         strips.append(shapely.buffer(lines, radius, quad_segs=_QUAD_SEGS))
