@@ -174,6 +174,8 @@ def canonical_services(value: Any) -> str:
 
 #: The dtype pandas gives a column of text: ``str`` (pyarrow) from pandas 3, ``object`` before.
 TEXT_DTYPE = pd.Series(["text"]).dtype
+#: Whether TEXT_DTYPE is numpy's object dtype (pandas < 3) rather than a pandas string dtype.
+TEXT_IS_OBJECT: bool = TEXT_DTYPE == np.dtype(object)
 
 
 def distinct_cells(
@@ -206,7 +208,7 @@ def distinct_cells(
 
 def label_column(names: Sequence[Any], codes: NDArray[np.integer]) -> Any:
     """``names[codes]`` as a text column (missing where a code is -1), built from the names."""
-    if TEXT_DTYPE == object:
+    if TEXT_IS_OBJECT:
         table = np.empty(len(names) + 1, dtype=object)
         table[: len(names)] = names
         table[-1] = None
@@ -257,7 +259,10 @@ def _arrow_text(values: pd.Series) -> pa.Array | None:
 
 
 def text_column(values: pd.Series, *, fold: bool = True) -> pa.Array:
-    """:func:`cell_text` of every cell: ASCII text trimmed by pyarrow, other cells once per distinct cell."""
+    """:func:`cell_text` of every cell.
+
+    ASCII text is trimmed by pyarrow, other cells once per distinct cell.
+    """
     text = _arrow_text(values)
     if text is None:
         cell, cells = distinct_cells(values)
@@ -275,10 +280,10 @@ def text_column(values: pd.Series, *, fold: bool = True) -> pa.Array:
 
 
 def cell_numbers(values: pd.Series) -> tuple[NDArray[np.float64], list[tuple[int, Any, str]]]:
-    """:func:`cell_number` of every cell: the numbers, and (position, cell, reason) where there is none.
+    """:func:`cell_number` of every cell.
 
-    Float columns and ASCII decimal text are converted by numpy and pyarrow; other cells once
-    per distinct cell.
+    The numbers, and (position, cell, reason) where there is none. Float columns and ASCII
+    decimal text are converted by numpy and pyarrow; other cells once per distinct cell.
     """
     n = len(values)
     if isinstance(values.dtype, np.dtype) and values.dtype.kind == "f":
@@ -325,6 +330,6 @@ def arrow(names: Sequence[Any], codes: NDArray[np.integer]) -> pa.Array:
 
 def pandas_text(text: pa.Array) -> Any:
     """A pyarrow string array as the text column pandas makes by default."""
-    if TEXT_DTYPE == object:
+    if TEXT_IS_OBJECT:
         return np.asarray(text.to_pylist(), dtype=object)
     return pd.array(text, dtype=TEXT_DTYPE)

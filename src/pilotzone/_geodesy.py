@@ -449,8 +449,8 @@ class LocalTable:
         west, south, east, north = box[0] - grow, box[1] - grow, box[2] + grow, box[3] + grow
         area = (east - west) * (north - south)
         step = max(_LOCAL_STEP_DEG, math.sqrt(area / _LOCAL_NODES[space]))
-        ncols = int(math.ceil((east - west) / step)) + 1
-        nrows = int(math.ceil((north - south) / step)) + 1
+        ncols = math.ceil((east - west) / step) + 1
+        nrows = math.ceil((north - south) / step) + 1
         lon, lat = np.meshgrid(
             west + step * np.arange(ncols + 1), south + step * np.arange(nrows + 1)
         )

@@ -1,4 +1,4 @@
-"""Does the district an address names hold the coordinate filed with it?
+"""Whether the district an address names holds the coordinate filed with it.
 
 A filing gives each registration and facility an address and a coordinate. A
 coordinate picked on the wrong map, in the wrong coordinate system, or an
@@ -565,7 +565,10 @@ def _band(divisions: _Divisions, unit: int, county: int) -> float:
 def _implied_zones(
     divisions: _Divisions, unit: np.ndarray, zones: gpd.GeoDataFrame
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The zone wholly holding each unit (None elsewhere), and ``inside``/``outside``/``partial``."""
+    """The zone wholly holding each unit (None elsewhere), and where the unit lies.
+
+    Where it lies is ``inside``, ``outside`` or ``partial``.
+    """
     zone = np.full(len(unit), None, dtype=object)
     status = np.full(len(unit), None, dtype=object)
     geometries = zones.geometry.to_numpy()

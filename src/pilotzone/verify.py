@@ -168,7 +168,8 @@ def verify(
     result = kept.copy(
         deep=False
     )  # verify only adds columns: the filing's own are shared, not copied
-    result.attrs = {}  # pandas deep-copies attrs on every derived frame: keep them small until the end
+    # pandas deep-copies attrs on every derived frame: keep them small until the end
+    result.attrs = {}
     filed = (result["problems"] == "").to_numpy(
         dtype=bool
     )  # the reader found no problem in the row
@@ -276,8 +277,7 @@ class _Codes:
 def _place(
     result: gpd.GeoDataFrame, filed: NDArray[np.bool_], zones: gpd.GeoDataFrame
 ) -> tuple[list[str], NDArray[np.intp], NDArray[np.intp]]:
-    """Add zone_id, border_distance_m and near_border, with one locate call per CRS for the
-    ``filed`` rows.
+    """Add zone_id, border_distance_m and near_border: one locate call per CRS, ``filed`` rows.
 
     Returns the zone ids, and per row an index into them and one into
     COORDINATE_ISSUES (-1 for none).
@@ -339,8 +339,10 @@ def _category_codes(values: pd.Series, names: list[str]) -> NDArray[np.intp]:
 def _check_addresses(
     result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, bits: np.ndarray, lang: str
 ) -> np.ndarray:
-    """Add address_check's columns when the filing has an address column; flag checkable rows whose
-    coordinate lies in another district than the address names. Returns that mask.
+    """Add address_check's columns when the filing has an address column.
+
+    Flag checkable rows whose coordinate lies in another district than the address names.
+    Returns that mask.
     """
     mismatch = np.zeros(len(result), dtype=bool)
     if (
@@ -381,7 +383,8 @@ def _declared_services(
         texts.append(
             table["services"].map(canonical_services).to_numpy(dtype=object, na_value=None)
         )
-    # Split each distinct services text once, then spread its verdicts to the operators declaring it.
+    # Split each distinct services text once, then spread its verdicts to the operators declaring
+    # it.
     text, distinct = pd.factorize(np.concatenate(texts), use_na_sentinel=False)
     declared = [{p for p in re.split(r"[;,\s]+", str(t or "")) if p} for t in distinct]
     excluded = np.array([bool(d & EXCLUDED_SERVICES) for d in declared] + [False], dtype=bool)[text]
@@ -498,8 +501,10 @@ _PLACED, _OUTSIDE, _AMBIGUOUS, _MISSING = range(4)
 def _registration_zones(
     operator: np.ndarray, operators: int, zone: np.ndarray, registration: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's operator registration zone (-1 for none), and the state of that operator's registration:
-    ``_PLACED`` (one zone), ``_OUTSIDE`` (no zone), ``_AMBIGUOUS`` (several) or ``_MISSING``.
+    """Each row's operator registration zone (-1 for none), and the state of that registration.
+
+    The state is ``_PLACED`` (one zone), ``_OUTSIDE`` (no zone), ``_AMBIGUOUS`` (several) or
+    ``_MISSING``.
 
     ``operator`` numbers the rows' operators from 0 to ``operators - 1`` (-1: no operator id);
     ``zone`` numbers their zones (-1: none).
@@ -591,7 +596,8 @@ def _explain(
             messages.append(t["invalid"].format(why=why))
     near = np.flatnonzero(bits & _BIT["near_border"])
     if len(near):
-        # t["near"]: "<message so far> Located <side>, <distance> from a zone border<accuracy>: ...":
+        # t["near"] reads
+        #     "<message so far> Located <side>, <distance> from a zone border<accuracy>: ...":
         # the text around the distance once per (message, zone), the distance once per metre,
         # joined once per distinct (message, zone, metre).
         pair, pairs = _combinations(message[near], codes.zone[near])
@@ -736,7 +742,7 @@ def findings(result: gpd.GeoDataFrame) -> pd.DataFrame:
         "border_distance_m",
         "message",
     ]
-    flagged = result.loc[result["reasons"] != "", keep + ["reasons"]]
+    flagged = result.loc[result["reasons"] != "", [*keep, "reasons"]]
     exploded = (
         flagged.assign(rule=flagged["reasons"].str.split(";"))
         .explode("rule")
