@@ -217,7 +217,7 @@ def label_column(names: Sequence[Any], codes: NDArray[np.integer]) -> Any:
 
 
 def category(
-    names: Sequence[Any], codes: NDArray[np.integer], first: Sequence[str] = ()
+    names: Sequence[Any] | NDArray[Any], codes: NDArray[np.integer], first: Sequence[str] = ()
 ) -> pd.Categorical:
     """``names[codes]`` as a categorical, missing where a code is -1 or the name is None.
 
@@ -225,13 +225,13 @@ def category(
     mention, each once (names may repeat). A column of a few distinct texts stores each once,
     and code that reads it need not hash its text again.
     """
-    names = np.asarray(names, dtype=object)
+    labels = np.asarray(names, dtype=object)
     codes = np.asarray(codes, dtype=np.intp)
-    used = (np.bincount(codes + 1, minlength=len(names) + 1)[1:] > 0) & pd.notna(names)
+    used = (np.bincount(codes + 1, minlength=len(labels) + 1)[1:] > 0) & pd.notna(labels)
     position, categories = pd.factorize(
-        np.concatenate([np.asarray(first, dtype=object), names[used]])
+        np.concatenate([np.asarray(first, dtype=object), labels[used]])
     )
-    lookup = np.full(len(names) + 1, -1, dtype=np.intp)  # the last entry: code -1
+    lookup = np.full(len(labels) + 1, -1, dtype=np.intp)  # the last entry: code -1
     lookup[np.flatnonzero(used)] = position[len(first) :]
     dtype = pd.CategoricalDtype(pd.Index(categories, dtype=TEXT_DTYPE))
     return pd.Categorical.from_codes(lookup[codes], dtype=dtype, validate=False)
@@ -290,7 +290,7 @@ def cell_numbers(values: pd.Series) -> tuple[NDArray[np.float64], list[tuple[int
         numbers = values.to_numpy(dtype=np.float64)
         bad = np.flatnonzero(~np.isfinite(numbers))
         cells = values.iloc[bad].tolist()
-        found = [
+        found: list[tuple[int, Any, str]] = [
             (int(i), v, "missing" if math.isnan(v) else "not a finite number")
             for i, v in zip(bad.tolist(), cells, strict=True)
         ]
@@ -310,7 +310,7 @@ def cell_numbers(values: pd.Series) -> tuple[NDArray[np.float64], list[tuple[int
             trimmed = pc.utf8_trim(pc.filter(text, fast), characters=_ASCII_SPACE)
             numbers[ok] = pc.cast(trimmed, pa.float64()).to_numpy()
         slow = np.flatnonzero(~ok)
-    found: list[tuple[int, Any, str]] = []
+    found = []
     if len(slow):
         cell, cells = distinct_cells(values.iloc[slow])
         parsed = [cell_number(v) for v in cells]

@@ -486,7 +486,8 @@ class LocalTable:
         row = np.where(inside, fy, 0.0).astype(np.intp)
         tx, ty = fx - col, fy - row
         node = row * self.ncols + col
-        px, py = [], []
+        px: list[NDArray[np.float64]] = []
+        py: list[NDArray[np.float64]] = []
         for table, out in ((self.px, px), (self.py, py)):
             south = table[node] + tx * (table[node + 1] - table[node])
             above = node + self.ncols

@@ -337,11 +337,11 @@ def _coordinates(
         lon, lon_bad = cell_numbers(column("lon"))
         lat, lat_bad = cell_numbers(column("lat"))
         # A row's problems are listed lon first, then lat.
-        for i, value, reason, axis in sorted(
+        for i, value, why, axis in sorted(
             [(i, v, r, 0) for i, v, r in lon_bad] + [(i, v, r, 1) for i, v, r in lat_bad],
             key=lambda found: (found[0], found[3]),
         ):
-            mark(i, label["lon" if axis == 0 else "lat"], value, reason)
+            mark(i, label["lon" if axis == 0 else "lat"], value, why)
             usable[i] = False
         return lon, lat, usable
     lon = np.full(n, np.nan)
@@ -426,7 +426,7 @@ def _row_crs(
             reasons.append(None)
     bad = np.array([r is not None for r in reasons] + [False], dtype=bool)
     for i in np.flatnonzero(bad[cell]).tolist():
-        value, reason = reasons[cell[i]]  # type: ignore[misc]
+        value, reason = reasons[cell[i]]
         mark(i, column, value, reason)
         usable[i] = False
     return cell, names, np.array([*lonlat, False], dtype=bool)[cell]

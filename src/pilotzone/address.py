@@ -145,7 +145,7 @@ class _Divisions:
         self.english = [
             (row, _GENERIC_EN.sub("", _fold_en(name)), _fold_en(name))
             for row, name in zip(
-                np.flatnonzero(english), self.table.loc[english, "name_en"], strict=True
+                np.flatnonzero(english).tolist(), self.table.loc[english, "name_en"], strict=True
             )
         ]
         self.full_names = np.array(
@@ -422,7 +422,7 @@ def address_check(
     check[wrong] = np.where(
         distance[wrong] <= band, _CHECK["near_district_border"], _CHECK["mismatch"]
     )
-    out["address_check"] = pd.Categorical.from_codes(check, categories=ADDRESS_CHECKS)
+    out["address_check"] = pd.Categorical.from_codes(check, categories=pd.Index(ADDRESS_CHECKS))
     agreed = pd.array(check == _CHECK["agrees"], dtype="boolean")
     agreed[(check != _CHECK["agrees"]) & (check != _CHECK["mismatch"])] = pd.NA
     out["address_agrees"] = agreed
@@ -606,7 +606,7 @@ def _common(
 def _message(
     check: str,
     said: str,
-    lies: str,
+    lies: str | None,
     distance: float,
     band: float,
     zone_status: Any,

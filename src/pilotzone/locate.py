@@ -66,7 +66,7 @@ import logging
 import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -173,7 +173,7 @@ def locate(
         validate=False,
     )
     issues = pd.Categorical.from_codes(
-        issue - 1, dtype=pd.CategoricalDtype(COORDINATE_ISSUES), validate=False
+        issue - 1, dtype=pd.CategoricalDtype(list(COORDINATE_ISSUES)), validate=False
     )
     columns = {
         "zone_id": zone_ids,
@@ -312,9 +312,8 @@ class _Zone:
         ends, accuracy = geodesy.local_border(centre, geometry, admin_accuracy, pieces)
         horizon = max(limit_m, admin_accuracy)
         band = float(accuracy.max())
-        span = (
-            band if math.isinf(horizon) else max(horizon, band)
-        )  # farthest a measured point needs its segment
+        # farthest a measured point needs its segment
+        span = band if math.isinf(horizon) else max(horizon, band)
         # local lengths are true ones within a factor ``distortion``, to ``span`` past the border
         rho = float(np.hypot(ends[:, 0::2], ends[:, 1::2]).max()) + 2 * span
         distortion = geodesy.local_distortion(rho)
@@ -339,9 +338,7 @@ class _Zone:
             accuracy=accuracy,
             buckets=_Buckets.build(ends, classes.ravel(), reach),
             tree=(
-                shapely.STRtree(shapely.linestrings(ends.reshape(-1, 2, 2)))
-                if reach.size > 1 or math.isinf(horizon)
-                else None
+                shapely.STRtree(_segments(ends)) if reach.size > 1 or math.isinf(horizon) else None
             ),
             stretches=[(shapely.boundary(geometry), horizon), *pieces],
         )
@@ -421,6 +418,13 @@ def _straddles(
 ) -> NDArray[np.bool_]:
     """Whether a distance known to lie in [low, high] may be on either side of ``threshold``."""
     return (low < threshold) & (high >= threshold)
+
+
+def _segments(ends: NDArray[np.float64]) -> NDArray[np.object_]:
+    """The segments ``ends`` (one a row: x0, y0, x1, y1) as shapely LineStrings."""
+    # shapely's stubs type linestrings() as "LineString | array"; (n, 2, 2) coordinates give
+    # an array
+    return cast("NDArray[np.object_]", shapely.linestrings(ends.reshape(-1, 2, 2)))
 
 
 @dataclass

@@ -300,7 +300,7 @@ def _place(
         distance[rows] = found["border_distance_m"].to_numpy()
         near[rows] = found["near_border"].to_numpy()
         issue[rows] = _category_codes(found["coordinate_issue"], list(COORDINATE_ISSUES))
-    result["zone_id"] = pd.Categorical.from_codes(zone, categories=zone_ids)
+    result["zone_id"] = pd.Categorical.from_codes(zone, categories=pd.Index(zone_ids))
     result["border_distance_m"] = distance
     result["near_border"] = near
     return zone_ids, zone, issue
@@ -379,10 +379,10 @@ def _declared_services(
             raise InputError(
                 Problem(name, None, ", ".join(sorted(missing)), None, "required column is missing")
             )
-        owner.append(codes.operators.get_indexer(table["operator_id"].map(cell_text)))
-        texts.append(
-            table["services"].map(canonical_services).to_numpy(dtype=object, na_value=None)
-        )
+        owner.append(codes.operators.get_indexer(pd.Index(table["operator_id"].map(cell_text))))
+        services = table["services"].map(canonical_services)
+        # pandas-stubs type na_value as a scalar without None, which pandas accepts
+        texts.append(services.to_numpy(dtype=object, na_value=None))  # type: ignore[call-overload]
     # Split each distinct services text once, then spread its verdicts to the operators declaring
     # it.
     text, distinct = pd.factorize(np.concatenate(texts), use_na_sentinel=False)
@@ -434,7 +434,9 @@ def _judge(
     registration = _kind_is(codes, "registration") & ~invalid
     reg_zone, reg_state = _registration_zones(operator, len(codes.operators), zone, registration)
     codes.reg = reg_zone
-    result["registration_zone"] = pd.Categorical.from_codes(reg_zone, categories=codes.zone_ids)
+    result["registration_zone"] = pd.Categorical.from_codes(
+        reg_zone, categories=pd.Index(codes.zone_ids)
+    )
 
     active = np.append(zones["active"].astype(bool).to_numpy(), True)  # the last entry: no zone
     in_inactive = ~active[zone]
@@ -547,7 +549,7 @@ def _explain(
     codes: _Codes,
     mismatch: np.ndarray,
     lang: Lang,
-) -> tuple[pd.Categorical, pd.Categorical, pd.Categorical]:
+) -> tuple[pd.Categorical[str], pd.Categorical, pd.Categorical]:
     """Status, reason codes and a readable message per row, built once per distinct situation.
 
     A situation is a (bits, zone, registration zone, kind); rows near a border add their
@@ -616,8 +618,8 @@ def _explain(
             np.where(np.isfinite(distance), np.rint(distance), np.nan), use_na_sentinel=False
         )
         measured = [t["metres"].format(m=m) if np.isfinite(m) else t["in_band"] for m in rounded]
-        which, distinct = pd.factorize(pair.astype(np.int64) * len(rounded) + metres)
-        pair, metres = np.divmod(distinct, len(rounded))
+        which, combined = pd.factorize(pair.astype(np.int64) * len(rounded) + metres)
+        pair, metres = np.divmod(combined, len(rounded))
         text = pc.binary_join_element_wise(
             arrow(before, pair),
             arrow(measured, metres),
@@ -633,7 +635,7 @@ def _explain(
         messages.extend([t["join"].join((messages[base], remark)) for base, remark in distinct])
     status = _status(np.array(masks, dtype=np.uint32))[situation]
     return (
-        pd.Categorical.from_codes(status, categories=STATUSES),
+        pd.Categorical.from_codes(status, categories=pd.Index(STATUSES)),
         category(reasons, situation),
         category(messages, message),
     )
