@@ -105,7 +105,7 @@ def test_english_names_agree_with_their_city(
 ) -> None:
     districts = counties[
         counties["name_en"].notna()
-        & counties["city_adcode"].isin(ZONE_CITIES + ("460100", "460200"))
+        & counties["city_adcode"].isin((*ZONE_CITIES, "460100", "460200"))
     ]
     city_en = dict(
         zip(
@@ -230,8 +230,8 @@ def test_keeps_the_index_and_reads_point_geometry(counties: gpd.GeoDataFrame) ->
         geometry=gpd.points_from_xy(plain["lon"], plain["lat"]),
         crs="EPSG:4326",
     )
-    for given in (plain, frame):
-        checked = pz.address_check(given)
+    for filed in (plain, frame):
+        checked = pz.address_check(filed)
         assert checked.index.tolist() == [10, 20]
         assert checked["address_check"].tolist() == ["agrees", "mismatch"]
     assert list(pz.address_check(plain).columns) == list(address_module.ADDRESS_COLUMNS)
@@ -409,9 +409,7 @@ def test_coordinate_district_matches_a_geopandas_spatial_join(counties: gpd.GeoD
 @given(
     st.lists(
         st.lists(
-            st.sampled_from(
-                list("上海市浦东新区北京朝阳深圳南山路号 ,Ａ１") + ["Pudong", "Shanghai "]
-            ),
+            st.sampled_from([*"上海市浦东新区北京朝阳深圳南山路号 ,Ａ１", "Pudong", "Shanghai "]),
             max_size=12,
         ).map("".join)
         | st.none(),

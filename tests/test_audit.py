@@ -78,7 +78,7 @@ def operators(sizes: dict[str | None, int]) -> pd.DataFrame:
 
 def test_same_seed_same_sample_whatever_the_row_order(zones: gpd.GeoDataFrame) -> None:
     rows = []
-    for k, (zone, at) in enumerate(sorted(PLACES.items()) * 5):
+    for k, (_zone, at) in enumerate(sorted(PLACES.items()) * 5):
         rows += [(f"OP{k:02d}", "REG", "registration", at), (f"OP{k:02d}", "IDC", "idc", at)]
     frame = filing(rows)
     first = pz.sample(pz.verify(frame, zones=zones), 6, seed=2025, by="zone")
@@ -198,7 +198,7 @@ def test_write_sample_csv_and_record(tmp_path: Path) -> None:
         record["seed"] == 5
         and [o["operator_id"] for o in record["operators"]] == drawn["operator_id"].tolist()
     )
-    with pytest.raises(ValueError, match="json or .csv"):
+    with pytest.raises(ValueError, match=r"json or \.csv"):
         write_sample(drawn, tmp_path / "sample.txt")
 
 

@@ -110,7 +110,7 @@ def assert_one_paragraph(err: str) -> None:
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, err = run(capsys, "--version")
+    status, out, _err = run(capsys, "--version")
     assert status == 0
     assert out.strip() == f"pilotzone {pilotzone.__version__}"
 
@@ -160,7 +160,7 @@ def test_help(capsys: pytest.CaptureFixture[str]) -> None:
     ],
 )
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
-    status, out, err = run(capsys, *argv)
+    status, _out, err = run(capsys, *argv)
     assert status == 2
     assert "usage:" in err
     assert "Traceback" not in err
@@ -190,7 +190,7 @@ def test_zones_before_the_program(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_zones_bad_date(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, err = run(capsys, "zones", "--as-of", "yesterday")
+    status, _out, err = run(capsys, "zones", "--as-of", "yesterday")
     assert status == 2
     assert_one_paragraph(err)
     assert "as_of" in err and "'yesterday'" in err
@@ -376,7 +376,7 @@ def test_verify_unreadable_operators_file(
 
 
 def test_verify_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    status, out, err = run(capsys, "verify", str(tmp_path / "nowhere.csv"))
+    status, _out, err = run(capsys, "verify", str(tmp_path / "nowhere.csv"))
     assert status == 2
     assert_one_paragraph(err)
     assert "nowhere.csv" in err and "No such file" in err
@@ -410,7 +410,7 @@ def test_verify_crs_option(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
     rows = [r.replace(",wgs84,", ",") for r in COMPLIANT]
     filing = write_filing(tmp_path / "no_crs_column.csv", rows, header=header)
     assert run(capsys, "verify", str(filing))[0] == 2
-    status, out, _ = run(capsys, "verify", str(filing), "--crs", "wgs84", "--as-of", AS_OF)
+    status, _out, _ = run(capsys, "verify", str(filing), "--crs", "wgs84", "--as-of", AS_OF)
     assert status == 0
 
 

@@ -111,7 +111,7 @@ PLAUSIBLE = {
             None,
             math.nan,
         ]
-    ),  # fmt: skip
+    ),
 }
 PLAUSIBLE["坐标系"] = PLAUSIBLE["crs"]
 EXTRA = ["tenure", "services", "name", "address", "note", "备注"]
@@ -647,7 +647,7 @@ def test_a_failed_write_leaves_the_previous_report_whole(
     after = {p.name: p.read_bytes() for p in folder.iterdir()}
     # No temporary file left behind; the manifest is gone, so the folder reads as unfinished.
     assert sorted(after) == sorted(set(before) - {"manifest.json"})
-    with pytest.raises(InputError, match="manifest.json: missing"):
+    with pytest.raises(InputError, match=r"manifest\.json: missing"):
         check_folder(folder)
     assert after["findings.xlsx"] == before["findings.xlsx"]
     assert after["map.html"] == before["map.html"]  # not reached: the old one stays
@@ -684,18 +684,25 @@ def test_a_bow_tie_is_repaired_with_a_warning_that_says_where(tmp_path: Path) ->
         ({"type": "Point", "coordinates": [121.5, 31.2]}, "a Point, not a Polygon"),
         ({"type": "LineString", "coordinates": SQUARE}, "a LineString, not a Polygon"),
         (
-            {"type": "GeometryCollection", "geometries": [{"type": "Polygon", "coordinates": [SQUARE]}]},
+            {
+                "type": "GeometryCollection",
+                "geometries": [{"type": "Polygon", "coordinates": [SQUARE]}],
+            },
             "a GeometryCollection, not a Polygon",
         ),
         ({"type": "Polygon", "coordinates": []}, "empty or missing geometry"),
         (None, "empty or missing geometry"),
-        ({"type": "Polygon", "coordinates": [[[121.4, 31.1], [math.nan, 31.1], [121.6, 31.3], [121.4, 31.1]]]},
+        ({"type": "Polygon",
+          "coordinates": [[[121.4, 31.1], [math.nan, 31.1], [121.6, 31.3], [121.4, 31.1]]]},
          "NaN or infinite coordinates"),
-        ({"type": "Polygon", "coordinates": [[[121.4, 31.1], [math.inf, 31.1], [121.6, 31.3], [121.4, 31.1]]]},
+        ({"type": "Polygon",
+          "coordinates": [[[121.4, 31.1], [math.inf, 31.1], [121.6, 31.3], [121.4, 31.1]]]},
          "NaN or infinite coordinates"),
-        ({"type": "Polygon", "coordinates": [[[121.4, 31.1], [121.4, 31.1], [121.4, 31.1], [121.4, 31.1]]]},
+        ({"type": "Polygon",
+          "coordinates": [[[121.4, 31.1], [121.4, 31.1], [121.4, 31.1], [121.4, 31.1]]]},
          "no area left once repaired"),
-        ({"type": "Polygon", "coordinates": [[[1e7, 31.1], [1e7 + 1, 31.1], [1e7, 32], [1e7, 31.1]]]},
+        ({"type": "Polygon",
+          "coordinates": [[[1e7, 31.1], [1e7 + 1, 31.1], [1e7, 32], [1e7, 31.1]]]},
          "outside longitude/latitude range"),
     ],
 )  # fmt: skip
@@ -774,7 +781,7 @@ def test_a_tampered_zone_file_is_refused_before_it_is_parsed(tmp_path: Path) -> 
     folder, manifest = manifest_copy(tmp_path)
     path = folder / manifest["zones"][0]["file"]
     path.write_bytes(path.read_bytes().replace(b"116.", b"117.", 1))
-    with pytest.raises(BoundaryDataError, match="its sha256 is .* but manifest.json says"):
+    with pytest.raises(BoundaryDataError, match=r"its sha256 is .* but manifest\.json says"):
         load_zones(boundaries=folder)
 
 
@@ -807,7 +814,7 @@ def test_too_many_vertices_in_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(zones_module, "MAX_VERTICES", 4)
     path = boundary_file(tmp_path / "dense.geojson", {"type": "Polygon", "coordinates": [SQUARE]})
-    with pytest.raises(BoundaryDataError, match="dense.geojson is too large: 5 vertices"):
+    with pytest.raises(BoundaryDataError, match=r"dense\.geojson is too large: 5 vertices"):
         load_zones(boundaries=path, accuracy_m=10)
 
 
@@ -970,9 +977,9 @@ def test_a_device_is_not_read(tmp_path: Path) -> None:
 
     for name in ("zero.csv", "zero.geojson"):
         (tmp_path / name).symlink_to("/dev/zero")
-    with memory_cap(), pytest.raises(InputError, match="zero.csv: not a regular file"):
+    with memory_cap(), pytest.raises(InputError, match=r"zero\.csv: not a regular file"):
         read_facilities(tmp_path / "zero.csv", crs="wgs84")
-    with memory_cap(), pytest.raises(BoundaryDataError, match="zero.geojson: not a regular file"):
+    with memory_cap(), pytest.raises(BoundaryDataError, match=r"zero\.geojson: not a regular file"):
         load_zones(boundaries=tmp_path / "zero.geojson", accuracy_m=10)
 
 

@@ -82,7 +82,7 @@ def test_boundaries_with_a_view_are_refused(tmp_path: Path) -> None:
     from pilotzone.zones import load_zones
 
     path = view_geopackage(tmp_path / "zones.gpkg", rows=5)
-    with pytest.raises(BoundaryDataError, match="zones.gpkg: layer 'endless' is an SQL view"):
+    with pytest.raises(BoundaryDataError, match=r"zones\.gpkg: layer 'endless' is an SQL view"):
         load_zones(boundaries=path, accuracy_m=10)
 
 
@@ -240,7 +240,10 @@ def test_a_gbk_declared_kml_says_how_to_save_it(tmp_path: Path) -> None:
 
 
 def test_kml_multigeometry_and_geometry_less_placemarks_say_what_to_do(tmp_path: Path) -> None:
-    data = '<Data name="operator_id"><value>A</value></Data><Data name="kind"><value>idc</value></Data>'
+    data = (
+        '<Data name="operator_id"><value>A</value></Data>'
+        '<Data name="kind"><value>idc</value></Data>'
+    )
     point = "<Point><coordinates>121.5,31.2</coordinates></Point>"
     path = tmp_path / "shapes.kml"
     path.write_text(

@@ -346,7 +346,7 @@ def test_zoo_matches_covers_everywhere(zoo: gpd.GeoDataFrame) -> None:
 
 
 def test_zone_smaller_than_an_overview_cell() -> None:
-    """A zone far smaller than one cell of the overview grid, beside a zone that makes that grid coarse.
+    """A zone far smaller than one cell of the overview grid, beside a zone making that grid coarse.
 
     The overview (one grid over every zone) can only send such a zone's points
     on to its own grid; points beyond the overview's extent, anywhere on Earth,

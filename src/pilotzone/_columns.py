@@ -174,6 +174,8 @@ def canonical_services(value: Any) -> str:
 
 #: The dtype pandas gives a column of text: ``str`` (pyarrow) from pandas 3, ``object`` before.
 TEXT_DTYPE = pd.Series(["text"]).dtype
+#: Whether TEXT_DTYPE is numpy's object dtype (pandas < 3) rather than a pandas string dtype.
+TEXT_IS_OBJECT: bool = TEXT_DTYPE == np.dtype(object)
 
 
 def distinct_cells(
@@ -206,7 +208,7 @@ def distinct_cells(
 
 def label_column(names: Sequence[Any], codes: NDArray[np.integer]) -> Any:
     """``names[codes]`` as a text column (missing where a code is -1), built from the names."""
-    if TEXT_DTYPE == object:
+    if TEXT_IS_OBJECT:
         table = np.empty(len(names) + 1, dtype=object)
         table[: len(names)] = names
         table[-1] = None
@@ -215,7 +217,7 @@ def label_column(names: Sequence[Any], codes: NDArray[np.integer]) -> Any:
 
 
 def category(
-    names: Sequence[Any], codes: NDArray[np.integer], first: Sequence[str] = ()
+    names: Sequence[Any] | NDArray[Any], codes: NDArray[np.integer], first: Sequence[str] = ()
 ) -> pd.Categorical:
     """``names[codes]`` as a categorical, missing where a code is -1 or the name is None.
 
@@ -223,13 +225,13 @@ def category(
     mention, each once (names may repeat). A column of a few distinct texts stores each once,
     and code that reads it need not hash its text again.
     """
-    names = np.asarray(names, dtype=object)
+    labels = np.asarray(names, dtype=object)
     codes = np.asarray(codes, dtype=np.intp)
-    used = (np.bincount(codes + 1, minlength=len(names) + 1)[1:] > 0) & pd.notna(names)
+    used = (np.bincount(codes + 1, minlength=len(labels) + 1)[1:] > 0) & pd.notna(labels)
     position, categories = pd.factorize(
-        np.concatenate([np.asarray(first, dtype=object), names[used]])
+        np.concatenate([np.asarray(first, dtype=object), labels[used]])
     )
-    lookup = np.full(len(names) + 1, -1, dtype=np.intp)  # the last entry: code -1
+    lookup = np.full(len(labels) + 1, -1, dtype=np.intp)  # the last entry: code -1
     lookup[np.flatnonzero(used)] = position[len(first) :]
     dtype = pd.CategoricalDtype(pd.Index(categories, dtype=TEXT_DTYPE))
     return pd.Categorical.from_codes(lookup[codes], dtype=dtype, validate=False)
@@ -257,7 +259,10 @@ def _arrow_text(values: pd.Series) -> pa.Array | None:
 
 
 def text_column(values: pd.Series, *, fold: bool = True) -> pa.Array:
-    """:func:`cell_text` of every cell: ASCII text trimmed by pyarrow, other cells once per distinct cell."""
+    """:func:`cell_text` of every cell.
+
+    ASCII text is trimmed by pyarrow, other cells once per distinct cell.
+    """
     text = _arrow_text(values)
     if text is None:
         cell, cells = distinct_cells(values)
@@ -275,17 +280,17 @@ def text_column(values: pd.Series, *, fold: bool = True) -> pa.Array:
 
 
 def cell_numbers(values: pd.Series) -> tuple[NDArray[np.float64], list[tuple[int, Any, str]]]:
-    """:func:`cell_number` of every cell: the numbers, and (position, cell, reason) where there is none.
+    """:func:`cell_number` of every cell.
 
-    Float columns and ASCII decimal text are converted by numpy and pyarrow; other cells once
-    per distinct cell.
+    The numbers, and (position, cell, reason) where there is none. Float columns and ASCII
+    decimal text are converted by numpy and pyarrow; other cells once per distinct cell.
     """
     n = len(values)
     if isinstance(values.dtype, np.dtype) and values.dtype.kind == "f":
         numbers = values.to_numpy(dtype=np.float64)
         bad = np.flatnonzero(~np.isfinite(numbers))
         cells = values.iloc[bad].tolist()
-        found = [
+        found: list[tuple[int, Any, str]] = [
             (int(i), v, "missing" if math.isnan(v) else "not a finite number")
             for i, v in zip(bad.tolist(), cells, strict=True)
         ]
@@ -305,7 +310,7 @@ def cell_numbers(values: pd.Series) -> tuple[NDArray[np.float64], list[tuple[int
             trimmed = pc.utf8_trim(pc.filter(text, fast), characters=_ASCII_SPACE)
             numbers[ok] = pc.cast(trimmed, pa.float64()).to_numpy()
         slow = np.flatnonzero(~ok)
-    found: list[tuple[int, Any, str]] = []
+    found = []
     if len(slow):
         cell, cells = distinct_cells(values.iloc[slow])
         parsed = [cell_number(v) for v in cells]
@@ -325,6 +330,6 @@ def arrow(names: Sequence[Any], codes: NDArray[np.integer]) -> pa.Array:
 
 def pandas_text(text: pa.Array) -> Any:
     """A pyarrow string array as the text column pandas makes by default."""
-    if TEXT_DTYPE == object:
+    if TEXT_IS_OBJECT:
         return np.asarray(text.to_pylist(), dtype=object)
     return pd.array(text, dtype=TEXT_DTYPE)

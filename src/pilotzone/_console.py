@@ -1,5 +1,7 @@
-"""What the commands print: the zones, a verify summary, ranked sites, a sample and a comparison,
-as plain aligned tables in the words the command line's language gives.
+"""What the commands print, as plain aligned tables.
+
+The zones, a verify summary, ranked sites, a sample and a comparison, in the words the command
+line's language gives.
 """
 
 from __future__ import annotations

@@ -190,8 +190,9 @@ class OutputRun:
         sweep(self.folder, {*FILES, *CHANGE_FILES, *SITE_FILES})
 
     def write(self, name: str, content: bytes | Callable[[IO[bytes]], Any]) -> Path:
-        """Write the file ``name`` of the folder atomically: the bytes, or what a function writes
-        to the binary file it is given.
+        """Write the file ``name`` of the folder atomically.
+
+        The bytes, or what a function writes to the binary file it is given.
         """
         path = self.folder / name
         self.files[name] = write_atomic(path, content)

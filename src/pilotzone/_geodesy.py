@@ -449,8 +449,8 @@ class LocalTable:
         west, south, east, north = box[0] - grow, box[1] - grow, box[2] + grow, box[3] + grow
         area = (east - west) * (north - south)
         step = max(_LOCAL_STEP_DEG, math.sqrt(area / _LOCAL_NODES[space]))
-        ncols = int(math.ceil((east - west) / step)) + 1
-        nrows = int(math.ceil((north - south) / step)) + 1
+        ncols = math.ceil((east - west) / step) + 1
+        nrows = math.ceil((north - south) / step) + 1
         lon, lat = np.meshgrid(
             west + step * np.arange(ncols + 1), south + step * np.arange(nrows + 1)
         )
@@ -486,7 +486,8 @@ class LocalTable:
         row = np.where(inside, fy, 0.0).astype(np.intp)
         tx, ty = fx - col, fy - row
         node = row * self.ncols + col
-        px, py = [], []
+        px: list[NDArray[np.float64]] = []
+        py: list[NDArray[np.float64]] = []
         for table, out in ((self.px, px), (self.py, py)):
             south = table[node] + tx * (table[node + 1] - table[node])
             above = node + self.ncols

@@ -328,7 +328,8 @@ VERIFY = {
         "no_region": "试点地区以外",
         "outside_registration": "该{kind}位于{where}，而运营者注册地在{home}；"
         "注册地与服务设施所在地（含租用、购买的设施）应在同一试点地区内",
-        "registration_outside_facility": "运营者注册地不在任何试点地区内，其服务设施均不符合试点要求",
+        "registration_outside_facility": "运营者注册地不在任何试点地区内，"
+        "其服务设施均不符合试点要求",
         "registration_outside": "注册地不在任何试点地区内",
         "not_active": "{where}在核查日不是有效的试点地区（已暂停、终止或尚未生效）",
         "sentence": "{text}（{article}）。",
@@ -381,7 +382,8 @@ ADDRESS = {
         "outside": "按地址不属于任何试点地区。",
         "partial": "试点地区仅覆盖地址所写区县的一部分，无法仅凭地址判断所属试点地区。",
         "agrees": "坐标位于{lies}，与地址一致。",
-        "mismatch": "地址写明{said}，但坐标位于{lies}，距其{distance:,.0f}米：请核实坐标及其坐标系。",
+        "mismatch": "地址写明{said}，但坐标位于{lies}，距其{distance:,.0f}米："
+        "请核实坐标及其坐标系。",
         "near_district_border": "地址写明{said}；坐标位于{lies}，距其{distance:,.0f}米，"
         "在区划数据精度（{band:,.0f}米）以内：无法判断是否一致。",
         "ambiguous": "地址所写区县未注明所属省或市，无法唯一确定：{said}。",

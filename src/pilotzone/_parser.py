@@ -1,5 +1,6 @@
-"""The ``pilotzone`` command line's options: every subcommand, its arguments and their help
-(:mod:`pilotzone.cli` runs them).
+"""The ``pilotzone`` command line's options.
+
+Every subcommand, its arguments and their help (:mod:`pilotzone.cli` runs them).
 """
 
 from __future__ import annotations

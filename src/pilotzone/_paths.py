@@ -1,5 +1,7 @@
-"""Where pilotzone's shipped data lies: in an installed wheel (``pilotzone/_data/<name>``), else
-in a source checkout (``data/<name>``); and the sample filing ``pilotzone demo`` checks.
+"""Where pilotzone's shipped data lies.
+
+In an installed wheel (``pilotzone/_data/<name>``), else in a source checkout (``data/<name>``);
+and the sample filing ``pilotzone demo`` checks.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from pilotzone._columns import TEXT_DTYPE, is_blank
+from pilotzone._columns import TEXT_DTYPE, TEXT_IS_OBJECT, is_blank
 from pilotzone.errors import InputError, Problem
 
 #: A cell of a worksheet costs at least this many bytes once read (a pointer).
@@ -71,9 +71,12 @@ def sheet_position(names: list[str], sheet: str | int, name: str, what: str) -> 
     if isinstance(sheet, str) and sheet in names:
         return names.index(sheet)
     position = int(sheet) if isinstance(sheet, str) and re.fullmatch("[0-9]+", sheet) else sheet
-    if isinstance(position, int) and not isinstance(position, bool):
-        if -len(names) <= position < len(names):
-            return position % len(names)
+    if (
+        isinstance(position, int)
+        and not isinstance(position, bool)
+        and -len(names) <= position < len(names)
+    ):
+        return position % len(names)
     raise InputError(Problem(name, None, None, sheet, f"no such {what}; the file has {names}"))
 
 
@@ -156,9 +159,9 @@ def _cells(column: Sequence[Any] | pa.ChunkedArray, *, text: bool) -> Any:
     if isinstance(column, pa.ChunkedArray):
         return (
             pd.array(column, dtype=TEXT_DTYPE)
-            if object != TEXT_DTYPE
+            if not TEXT_IS_OBJECT
             else pd.Series(column.to_pylist()).array
         )
-    if object != TEXT_DTYPE and text:
+    if not TEXT_IS_OBJECT and text:
         return pd.array(pa.array(column, type=pa.large_string()), dtype=TEXT_DTYPE)
     return pd.Series(list(column)).array

@@ -115,8 +115,9 @@ def _control_cells(rows: list[list[str]], name: str) -> InputError:
 
 
 def _long_cell(utf8: bytes, name: str, row: int) -> InputError:
-    """The problem of a CSV whose row ``row`` (0: the header) has a cell over the csv module's
-    limit; pyarrow, which has no such limit, finds the cell's column where it can.
+    """The problem of a CSV whose row ``row`` (0: the header) has a cell over the csv limit.
+
+    Pyarrow, which has no such limit, finds the cell's column where it can.
     """
     import pyarrow.csv as pa_csv
 
@@ -177,8 +178,9 @@ def _misdecoded(text: str) -> str | None:
 
 
 def plain_csv(data: bytes) -> pa.Table | None:
-    """A CSV without quotes, each of whose lines has as many cells as the first, read by pyarrow
-    (all cells text, the first row included); None for any other CSV, which the csv module reads.
+    """A CSV without quotes, each of whose lines has as many cells as the first, read by pyarrow.
+
+    All cells are text, the first row included; None for any other CSV, which the csv module reads.
 
     Without quotes the csv module only splits lines at line breaks and cells at commas, which
     pyarrow does the same way, far faster.

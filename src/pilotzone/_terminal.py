@@ -1,6 +1,7 @@
-"""The terminal the CLI prints to: text made printable (filing text cannot drive the terminal),
-widths of CJK text, plain aligned tables, progress lines on stderr, streams that do not crash on
-Chinese.
+"""The terminal the CLI prints to.
+
+Text made printable (filing text cannot drive the terminal), widths of CJK text, plain aligned
+tables, progress lines on stderr, streams that do not crash on Chinese.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ _UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 def printable(text: str) -> str:
-    """``text`` with every character a terminal would act on, or not show, escaped.
+    r"""``text`` with every character a terminal would act on, or not show, escaped.
 
     Parameters
     ----------
@@ -32,8 +33,8 @@ def printable(text: str) -> str:
     Returns
     -------
     str
-        ``text`` with each such character written as its escape (``\\x1b``,
-        ``\\u202e``): filing text cannot move the cursor, erase lines, set the
+        ``text`` with each such character written as its escape (``\x1b``,
+        ``\u202e``): filing text cannot move the cursor, erase lines, set the
         window title or reorder what is printed. Printable text, CJK included,
         stays as it is.
     """

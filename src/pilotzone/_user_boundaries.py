@@ -201,7 +201,8 @@ def read_user(
 
 
 def _row(frame: pd.DataFrame, position: int) -> dict[str, Any]:
-    return {k: v for k, v in frame.iloc[position].items() if not _blank(v)}
+    # Properties are named by text; border_piece reads only "name" and "accuracy_m".
+    return {k: v for k, v in frame.iloc[position].items() if isinstance(k, str) and not _blank(v)}
 
 
 def _blank(value: Any) -> bool:

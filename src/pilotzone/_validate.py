@@ -59,7 +59,8 @@ class _CRSInfo:
 
 def _crs_info(value: str) -> _CRSInfo:
     try:
-        # No name search in PROJ's database for a file's cells: a junk value would cost up to a second.
+        # No name search in PROJ's database for a file's cells: a junk value would cost up to a
+        # second.
         name = normalize_crs(value, search_names=False)
         return _CRSInfo(name, is_lonlat(name))
     except (ValueError, RuntimeError):  # CRSError, or pyproj failing on an odd CRS
@@ -336,11 +337,11 @@ def _coordinates(
         lon, lon_bad = cell_numbers(column("lon"))
         lat, lat_bad = cell_numbers(column("lat"))
         # A row's problems are listed lon first, then lat.
-        for i, value, reason, axis in sorted(
+        for i, value, why, axis in sorted(
             [(i, v, r, 0) for i, v, r in lon_bad] + [(i, v, r, 1) for i, v, r in lat_bad],
             key=lambda found: (found[0], found[3]),
         ):
-            mark(i, label["lon" if axis == 0 else "lat"], value, reason)
+            mark(i, label["lon" if axis == 0 else "lat"], value, why)
             usable[i] = False
         return lon, lat, usable
     lon = np.full(n, np.nan)
@@ -383,8 +384,9 @@ def _row_crs(
     mark: _Mark,
     limit: tuple[str, int],
 ) -> tuple[NDArray[np.intp], list[str], NDArray[np.bool_]]:
-    """Each row's CRS (an index into the list of normalised names: the row's value, else the
-    default), that list, and whether each row's CRS is lon/lat.
+    """Each row's CRS, the list of normalised CRS names, and whether each row's CRS is lon/lat.
+
+    A row's CRS is an index into that list: the row's value, else the default.
 
     ``limit`` is the file's name and the most distinct values allowed, checked before any
     value is parsed: PROJ takes 20-40 ms to build each new coordinate system.
@@ -424,10 +426,10 @@ def _row_crs(
             reasons.append(None)
     bad = np.array([r is not None for r in reasons] + [False], dtype=bool)
     for i in np.flatnonzero(bad[cell]).tolist():
-        value, reason = reasons[cell[i]]  # type: ignore[misc]
+        value, reason = reasons[cell[i]]
         mark(i, column, value, reason)
         usable[i] = False
-    return cell, names, np.array(lonlat + [False], dtype=bool)[cell]
+    return cell, names, np.array([*lonlat, False], dtype=bool)[cell]
 
 
 def _wgs84_points(
@@ -473,8 +475,10 @@ def _wgs84_points(
 
 
 def _repeats(operator_ids: pa.Array, facility_ids: pa.Array) -> list[tuple[int, int]]:
-    """(position, position of its first occurrence) of every repeated (operator_id, facility_id)
-    pair after the first; rows without an operator id take no part.
+    """(position, position of its first occurrence) of every repeated operator/facility id pair.
+
+    Every repeated (operator_id, facility_id) pair after the first; rows without an operator id
+    take no part.
     """
     has = np.flatnonzero(pc.not_equal(operator_ids, EMPTY_TEXT).to_numpy(zero_copy_only=False))
     if len(has) < len(operator_ids):

@@ -1,6 +1,7 @@
-"""The version report: pilotzone's version, Python's, the platform's, the geospatial libraries'
-and the zone data's (its folder and each zone's sha256), as ``pilotzone --show-versions`` prints
-it and a bug report quotes it.
+"""The version report, as ``pilotzone --show-versions`` prints it and a bug report quotes it.
+
+Pilotzone's version, Python's, the platform's, the geospatial libraries' and the zone data's (its
+folder and each zone's sha256).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Does the district an address names hold the coordinate filed with it?
+"""Whether the district an address names holds the coordinate filed with it.
 
 A filing gives each registration and facility an address and a coordinate. A
 coordinate picked on the wrong map, in the wrong coordinate system, or an
@@ -145,7 +145,7 @@ class _Divisions:
         self.english = [
             (row, _GENERIC_EN.sub("", _fold_en(name)), _fold_en(name))
             for row, name in zip(
-                np.flatnonzero(english), self.table.loc[english, "name_en"], strict=True
+                np.flatnonzero(english).tolist(), self.table.loc[english, "name_en"], strict=True
             )
         ]
         self.full_names = np.array(
@@ -422,7 +422,7 @@ def address_check(
     check[wrong] = np.where(
         distance[wrong] <= band, _CHECK["near_district_border"], _CHECK["mismatch"]
     )
-    out["address_check"] = pd.Categorical.from_codes(check, categories=ADDRESS_CHECKS)
+    out["address_check"] = pd.Categorical.from_codes(check, categories=pd.Index(ADDRESS_CHECKS))
     agreed = pd.array(check == _CHECK["agrees"], dtype="boolean")
     agreed[(check != _CHECK["agrees"]) & (check != _CHECK["mismatch"])] = pd.NA
     out["address_agrees"] = agreed
@@ -565,7 +565,10 @@ def _band(divisions: _Divisions, unit: int, county: int) -> float:
 def _implied_zones(
     divisions: _Divisions, unit: np.ndarray, zones: gpd.GeoDataFrame
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The zone wholly holding each unit (None elsewhere), and ``inside``/``outside``/``partial``."""
+    """The zone wholly holding each unit (None elsewhere), and where the unit lies.
+
+    Where it lies is ``inside``, ``outside`` or ``partial``.
+    """
     zone = np.full(len(unit), None, dtype=object)
     status = np.full(len(unit), None, dtype=object)
     geometries = zones.geometry.to_numpy()
@@ -603,7 +606,7 @@ def _common(
 def _message(
     check: str,
     said: str,
-    lies: str,
+    lies: str | None,
     distance: float,
     band: float,
     zone_status: Any,

@@ -249,8 +249,9 @@ def _result(
 
 
 def _read_folder(folder: Path) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
-    """The result a ``pilotzone verify --out`` folder holds (facilities.geojson, summary.json),
-    once :func:`check_folder` finds the folder is one whole run.
+    """The result a ``pilotzone verify --out`` folder holds (facilities.geojson, summary.json).
+
+    Read once :func:`check_folder` finds the folder is one whole run.
     """
     geojson, summary_path = folder / "facilities.geojson", folder / "summary.json"
     missing = [p.name for p in (geojson, summary_path) if not p.is_file()]

@@ -303,8 +303,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _audit_input(path: str, args: argparse.Namespace) -> Any:
-    """A ``verify --out`` folder as a path; a filing read with ``--crs`` and ``--max-crs`` (the
-    callee verifies).
+    """A ``verify --out`` folder as a path; a filing read with ``--crs`` and ``--max-crs``.
+
+    The callee verifies the filing.
     """
     if Path(path).is_dir():
         return path

@@ -47,6 +47,7 @@ class Problem:
     reason: str
 
     def __str__(self) -> str:
+        """The problem on one line: file, row and column, the reason, then the value."""
         where = [self.file]
         if self.row is not None:
             where.append(f"row {self.row}")

@@ -66,7 +66,7 @@ import logging
 import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -173,7 +173,7 @@ def locate(
         validate=False,
     )
     issues = pd.Categorical.from_codes(
-        issue - 1, dtype=pd.CategoricalDtype(COORDINATE_ISSUES), validate=False
+        issue - 1, dtype=pd.CategoricalDtype(list(COORDINATE_ISSUES)), validate=False
     )
     columns = {
         "zone_id": zone_ids,
@@ -312,13 +312,13 @@ class _Zone:
         ends, accuracy = geodesy.local_border(centre, geometry, admin_accuracy, pieces)
         horizon = max(limit_m, admin_accuracy)
         band = float(accuracy.max())
-        span = (
-            band if math.isinf(horizon) else max(horizon, band)
-        )  # farthest a measured point needs its segment
+        # farthest a measured point needs its segment
+        span = band if math.isinf(horizon) else max(horizon, band)
         # local lengths are true ones within a factor ``distortion``, to ``span`` past the border
         rho = float(np.hypot(ends[:, 0::2], ends[:, 1::2]).max()) + 2 * span
         distortion = geodesy.local_distortion(rho)
-        # each accuracy class is searched as far as its own band or the horizon reaches, whichever is wider
+        # each accuracy class is searched as far as its own band or the horizon reaches, whichever
+        # is wider
         levels, classes = np.unique(accuracy, return_inverse=True)
         reach = (
             levels if math.isinf(horizon) else np.maximum(levels, horizon)
@@ -338,15 +338,13 @@ class _Zone:
             accuracy=accuracy,
             buckets=_Buckets.build(ends, classes.ravel(), reach),
             tree=(
-                shapely.STRtree(shapely.linestrings(ends.reshape(-1, 2, 2)))
-                if reach.size > 1 or math.isinf(horizon)
-                else None
+                shapely.STRtree(_segments(ends)) if reach.size > 1 or math.isinf(horizon) else None
             ),
-            stretches=[(shapely.boundary(geometry), horizon)] + pieces,
+            stretches=[(shapely.boundary(geometry), horizon), *pieces],
         )
 
     def local(self, space: str) -> geodesy.LocalTable:
-        """The local projection of points given in ``space``, tabulated over the zone's box (cached)."""
+        """The local projection of points in ``space``, tabulated over the zone's box (cached)."""
         if space not in self.locals:
             self.locals[space] = geodesy.LocalTable.build(self.centre, self.box, space)
         return self.locals[space]
@@ -354,11 +352,12 @@ class _Zone:
     def measure(
         self, x: NDArray[np.float64], y: NDArray[np.float64], space: str
     ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-        """Distance to this zone's border (NaN beyond the horizon) and the band flag, for points in ``space``.
+        """Distance to this zone's border and the band flag, for points in ``space``.
 
-        The nearest segment in the local plane gives a planar distance d,
-        and the true distance lies within ``[(d - e) / k, (d + e) * k]`` (k the
-        projection's distortion, e the error of the tabulated projection).
+        The distance is NaN beyond the horizon. The nearest segment in the local
+        plane gives a planar distance d, and the true distance lies within
+        ``[(d - e) / k, (d + e) * k]`` (k the projection's distortion, e the
+        error of the tabulated projection).
         Where d is surely within ``_PLANAR_TOLERANCE_M`` of the truth and that interval does
         not straddle the stretch's accuracy or the horizon, d is the answer;
         elsewhere the point is measured with a geodesic to the nearest point
@@ -421,9 +420,16 @@ def _straddles(
     return (low < threshold) & (high >= threshold)
 
 
+def _segments(ends: NDArray[np.float64]) -> NDArray[np.object_]:
+    """The segments ``ends`` (one a row: x0, y0, x1, y1) as shapely LineStrings."""
+    # shapely's stubs type linestrings() as "LineString | array"; (n, 2, 2) coordinates give
+    # an array
+    return cast("NDArray[np.object_]", shapely.linestrings(ends.reshape(-1, 2, 2)))
+
+
 @dataclass
 class _Buckets:
-    """Border segments bucketed on a square grid, each bucket holding every segment that can be nearest.
+    """Border segments bucketed on a square grid; a bucket holds every segment that may be nearest.
 
     For a bucket with centre c and half-diagonal h, a segment is kept if it
     lies within ``reach + h`` of c (the reach of its accuracy class) and
@@ -450,7 +456,7 @@ class _Buckets:
     def build(
         cls, ends: NDArray[np.float64], classes: NDArray[np.intp], reach: NDArray[np.float64]
     ) -> _Buckets:
-        """Buckets of ``ends`` (one segment a row: x0, y0, x1, y1), ``reach`` metres per accuracy class."""
+        """Buckets of ``ends`` (a segment a row: x0, y0, x1, y1), ``reach`` metres per class."""
         farthest = float(reach.max())
         west, south = ends[:, 0::2].min() - farthest, ends[:, 1::2].min() - farthest
         east, north = ends[:, 0::2].max() + farthest, ends[:, 1::2].max() + farthest
@@ -460,7 +466,8 @@ class _Buckets:
             size *= 1.25
         half = size * math.sqrt(0.5)
         ncols, nrows = int((east - west) / size) + 1, int((north - south) / size) + 1
-        # every (bucket, segment) pair whose bucket centre is within reach + half of the segment's box
+        # every (bucket, segment) pair whose bucket centre is within reach + half of the segment's
+        # box
         grow = reach[classes] + half
         c0 = np.clip(
             np.floor((np.minimum(ends[:, 0], ends[:, 2]) - grow - west) / size - 0.5), 0, ncols - 1
@@ -504,8 +511,9 @@ class _Buckets:
     def nearest(
         self, px: NDArray[np.float64], py: NDArray[np.float64]
     ) -> tuple[_Nearest, list[_Nearest]]:
-        """Each point's nearest segment within its class's ``reach`` (-1 if none) and its distance (inf if
-        none); and the same per accuracy class when there are several.
+        """Each point's nearest segment within its class's ``reach`` and its distance.
+
+        -1 and inf if none; and the same per accuracy class when there are several.
         """
         col = np.clip(((px - self.x0) / self.size).astype(np.int64), 0, self.ncols - 1)
         row = np.clip(((py - self.y0) / self.size).astype(np.int64), 0, self.nrows - 1)
@@ -546,8 +554,9 @@ def _argmin_per_point(
     count: NDArray[np.int64],
     segment: NDArray[np.intp],
 ) -> _Nearest:
-    """For pairs grouped by point (``count`` of them from ``first``): the segment of each point's
-    smallest finite ``d`` and that ``d``, else -1 and inf.
+    """The segment of each point's smallest finite ``d`` and that ``d``, else -1 and inf.
+
+    The pairs are grouped by point: ``count`` of them from ``first``.
     """
     best = np.full(count.size, -1, dtype=np.intp)
     lowest = np.full(count.size, np.inf)
@@ -587,8 +596,8 @@ class _Grid:
         cell = max(_MIN_CELL_DEG, math.sqrt((east - west + 0.02) * (north - south + 0.02) / cells))
         west, south, east, north = geodesy.grown_box(shape.bounds, max(r for _, r in stretches))
         x0, y0 = west - 3 * cell, south - 3 * cell
-        ncols = int(math.ceil((east + 3 * cell - x0) / cell))
-        nrows = int(math.ceil((north + 3 * cell - y0) / cell))
+        ncols = math.ceil((east + 3 * cell - x0) / cell)
+        nrows = math.ceil((north + 3 * cell - y0) / cell)
         codes = _classify(shape, stretches, x0, y0, cell, (nrows, ncols))
         log.debug("grid: %d x %d cells of %.5f deg", ncols, nrows, cell)
         return cls(x0, y0, x0 + ncols * cell, y0 + nrows * cell, 1.0 / cell, ncols, codes.ravel())
@@ -618,24 +627,24 @@ def _classify(
     cell: float,
     size: tuple[int, int],
 ) -> NDArray[np.uint8]:
-    """Codes ``_OUT`` ... ``_BORDER`` of the ``size`` (rows, columns) cells of side ``cell`` from (x0, y0).
+    """Codes ``_OUT`` ... ``_BORDER`` of a grid's cells.
 
+    The grid has ``size`` (rows, columns) cells of side ``cell`` from (x0, y0).
     A cell is near when a stretch, grown by its radius plus one cell, reaches
     it; it is a border cell when the boundary (the first stretch) comes within
     a cell of it. Every other cell lies wholly on one side of the boundary.
     """
-    west, south, east, north = shape.bounds
+    _west, south, _east, north = shape.bounds
     lon_metres, lat_metres = geodesy.metres_per_degree(south, north)
     near = np.zeros(size, dtype=bool)
     border = near
     for k, (line, radius) in enumerate(stretches):
         touched = _touched(line, x0, y0, cell, size)
-        if (
-            k == 0
-        ):  # the whole boundary: every cell it passes through is within one cell of a touched one
+        if k == 0:
+            # the whole boundary: every cell it passes through is within one cell of a touched one
             border = _dilate(touched, 1, 1)
-        rows = int(math.ceil(radius / lat_metres / cell)) + 1
-        cols = int(math.ceil(radius / lon_metres / cell)) + 1
+        rows = math.ceil(radius / lat_metres / cell) + 1
+        cols = math.ceil(radius / lon_metres / cell) + 1
         near |= _dilate(touched, rows, cols)
     inside = _inside_by_runs(shape, ~border, x0, y0, cell)
     return np.where(border, _BORDER, np.where(near, _NEAR_OUT, _OUT) + inside.astype(np.uint8))
@@ -682,7 +691,10 @@ def _dilate(mask: NDArray[np.bool_], rows: int, cols: int) -> NDArray[np.bool_]:
 
 
 def _any_in_window(mask: NDArray[np.bool_], window: int, axis: int) -> NDArray[np.bool_]:
-    """``out[i] = mask[i : i + window].any()`` along ``axis``, by doubling the window (log2 passes)."""
+    """``out[i] = mask[i : i + window].any()`` along ``axis``.
+
+    Computed by doubling the window (log2 passes).
+    """
 
     def shifted(a: NDArray[np.bool_], by: int) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
         head = [slice(None)] * a.ndim
@@ -703,7 +715,9 @@ def _any_in_window(mask: NDArray[np.bool_], window: int, axis: int) -> NDArray[n
 
 @dataclass
 class _Overview:
-    """One coarse grid over every zone in one coordinate system: most points are answered by it alone.
+    """One coarse grid over every zone in one coordinate system.
+
+    Most points are answered by it alone.
 
     A cell holds 0 when it is clear of every zone (outside each, beyond every
     horizon), ``k`` when it is clear inside zone ``k`` alone, and ``_ASK``
@@ -727,8 +741,8 @@ class _Overview:
         east, north = max(w[2] for w in windows), max(w[3] for w in windows)
         cell = math.sqrt((east - west) * (north - south) / cells)
         x0, y0 = west - 4 * cell, south - 4 * cell
-        ncols = int(math.ceil((east - x0) / cell)) + 4
-        nrows = int(math.ceil((north - y0) / cell)) + 4
+        ncols = math.ceil((east - x0) / cell) + 4
+        nrows = math.ceil((north - y0) / cell) + 4
         codes = np.zeros((nrows, ncols), dtype=np.uint8)
         for k, ((shape, stretches), window) in enumerate(
             zip(shapes, windows, strict=True), start=1
@@ -796,7 +810,10 @@ class _ZoneIndex:
         space: str,
         valid: NDArray[np.bool_] | None,
     ) -> tuple[NDArray[np.uint8], NDArray[np.float64], NDArray[np.bool_]]:
-        """Zone codes (0: none), distances and band flags; ``valid`` None means every point is valid."""
+        """Zone codes (0: none), distances and band flags.
+
+        ``valid`` None means every point is valid.
+        """
         if self.measure_everything:
             code = np.zeros(x.shape, dtype=np.uint8)
             todo = np.full(x.shape, _MEASURE | _TEST, dtype=np.uint8)

@@ -168,7 +168,8 @@ def verify(
     result = kept.copy(
         deep=False
     )  # verify only adds columns: the filing's own are shared, not copied
-    result.attrs = {}  # pandas deep-copies attrs on every derived frame: keep them small until the end
+    # pandas deep-copies attrs on every derived frame: keep them small until the end
+    result.attrs = {}
     filed = (result["problems"] == "").to_numpy(
         dtype=bool
     )  # the reader found no problem in the row
@@ -276,8 +277,7 @@ class _Codes:
 def _place(
     result: gpd.GeoDataFrame, filed: NDArray[np.bool_], zones: gpd.GeoDataFrame
 ) -> tuple[list[str], NDArray[np.intp], NDArray[np.intp]]:
-    """Add zone_id, border_distance_m and near_border, with one locate call per CRS for the
-    ``filed`` rows.
+    """Add zone_id, border_distance_m and near_border: one locate call per CRS, ``filed`` rows.
 
     Returns the zone ids, and per row an index into them and one into
     COORDINATE_ISSUES (-1 for none).
@@ -300,7 +300,7 @@ def _place(
         distance[rows] = found["border_distance_m"].to_numpy()
         near[rows] = found["near_border"].to_numpy()
         issue[rows] = _category_codes(found["coordinate_issue"], list(COORDINATE_ISSUES))
-    result["zone_id"] = pd.Categorical.from_codes(zone, categories=zone_ids)
+    result["zone_id"] = pd.Categorical.from_codes(zone, categories=pd.Index(zone_ids))
     result["border_distance_m"] = distance
     result["near_border"] = near
     return zone_ids, zone, issue
@@ -339,8 +339,10 @@ def _category_codes(values: pd.Series, names: list[str]) -> NDArray[np.intp]:
 def _check_addresses(
     result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, bits: np.ndarray, lang: str
 ) -> np.ndarray:
-    """Add address_check's columns when the filing has an address column; flag checkable rows whose
-    coordinate lies in another district than the address names. Returns that mask.
+    """Add address_check's columns when the filing has an address column.
+
+    Flag checkable rows whose coordinate lies in another district than the address names.
+    Returns that mask.
     """
     mismatch = np.zeros(len(result), dtype=bool)
     if (
@@ -377,11 +379,12 @@ def _declared_services(
             raise InputError(
                 Problem(name, None, ", ".join(sorted(missing)), None, "required column is missing")
             )
-        owner.append(codes.operators.get_indexer(table["operator_id"].map(cell_text)))
-        texts.append(
-            table["services"].map(canonical_services).to_numpy(dtype=object, na_value=None)
-        )
-    # Split each distinct services text once, then spread its verdicts to the operators declaring it.
+        owner.append(codes.operators.get_indexer(pd.Index(table["operator_id"].map(cell_text))))
+        services = table["services"].map(canonical_services)
+        # pandas-stubs type na_value as a scalar without None, which pandas accepts
+        texts.append(services.to_numpy(dtype=object, na_value=None))  # type: ignore[call-overload]
+    # Split each distinct services text once, then spread its verdicts to the operators declaring
+    # it.
     text, distinct = pd.factorize(np.concatenate(texts), use_na_sentinel=False)
     declared = [{p for p in re.split(r"[;,\s]+", str(t or "")) if p} for t in distinct]
     excluded = np.array([bool(d & EXCLUDED_SERVICES) for d in declared] + [False], dtype=bool)[text]
@@ -431,7 +434,9 @@ def _judge(
     registration = _kind_is(codes, "registration") & ~invalid
     reg_zone, reg_state = _registration_zones(operator, len(codes.operators), zone, registration)
     codes.reg = reg_zone
-    result["registration_zone"] = pd.Categorical.from_codes(reg_zone, categories=codes.zone_ids)
+    result["registration_zone"] = pd.Categorical.from_codes(
+        reg_zone, categories=pd.Index(codes.zone_ids)
+    )
 
     active = np.append(zones["active"].astype(bool).to_numpy(), True)  # the last entry: no zone
     in_inactive = ~active[zone]
@@ -498,8 +503,10 @@ _PLACED, _OUTSIDE, _AMBIGUOUS, _MISSING = range(4)
 def _registration_zones(
     operator: np.ndarray, operators: int, zone: np.ndarray, registration: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's operator registration zone (-1 for none), and the state of that operator's registration:
-    ``_PLACED`` (one zone), ``_OUTSIDE`` (no zone), ``_AMBIGUOUS`` (several) or ``_MISSING``.
+    """Each row's operator registration zone (-1 for none), and the state of that registration.
+
+    The state is ``_PLACED`` (one zone), ``_OUTSIDE`` (no zone), ``_AMBIGUOUS`` (several) or
+    ``_MISSING``.
 
     ``operator`` numbers the rows' operators from 0 to ``operators - 1`` (-1: no operator id);
     ``zone`` numbers their zones (-1: none).
@@ -542,7 +549,7 @@ def _explain(
     codes: _Codes,
     mismatch: np.ndarray,
     lang: Lang,
-) -> tuple[pd.Categorical, pd.Categorical, pd.Categorical]:
+) -> tuple[pd.Categorical[str], pd.Categorical, pd.Categorical]:
     """Status, reason codes and a readable message per row, built once per distinct situation.
 
     A situation is a (bits, zone, registration zone, kind); rows near a border add their
@@ -591,7 +598,8 @@ def _explain(
             messages.append(t["invalid"].format(why=why))
     near = np.flatnonzero(bits & _BIT["near_border"])
     if len(near):
-        # t["near"]: "<message so far> Located <side>, <distance> from a zone border<accuracy>: ...":
+        # t["near"] reads
+        #     "<message so far> Located <side>, <distance> from a zone border<accuracy>: ...":
         # the text around the distance once per (message, zone), the distance once per metre,
         # joined once per distinct (message, zone, metre).
         pair, pairs = _combinations(message[near], codes.zone[near])
@@ -610,8 +618,8 @@ def _explain(
             np.where(np.isfinite(distance), np.rint(distance), np.nan), use_na_sentinel=False
         )
         measured = [t["metres"].format(m=m) if np.isfinite(m) else t["in_band"] for m in rounded]
-        which, distinct = pd.factorize(pair.astype(np.int64) * len(rounded) + metres)
-        pair, metres = np.divmod(distinct, len(rounded))
+        which, combined = pd.factorize(pair.astype(np.int64) * len(rounded) + metres)
+        pair, metres = np.divmod(combined, len(rounded))
         text = pc.binary_join_element_wise(
             arrow(before, pair),
             arrow(measured, metres),
@@ -627,7 +635,7 @@ def _explain(
         messages.extend([t["join"].join((messages[base], remark)) for base, remark in distinct])
     status = _status(np.array(masks, dtype=np.uint32))[situation]
     return (
-        pd.Categorical.from_codes(status, categories=STATUSES),
+        pd.Categorical.from_codes(status, categories=pd.Index(STATUSES)),
         category(reasons, situation),
         category(messages, message),
     )
@@ -736,7 +744,7 @@ def findings(result: gpd.GeoDataFrame) -> pd.DataFrame:
         "border_distance_m",
         "message",
     ]
-    flagged = result.loc[result["reasons"] != "", keep + ["reasons"]]
+    flagged = result.loc[result["reasons"] != "", [*keep, "reasons"]]
     exploded = (
         flagged.assign(rule=flagged["reasons"].str.split(";"))
         .explode("rule")

@@ -131,8 +131,8 @@ def load_zones(
         ``None`` for the shipped data. A folder holding a ``manifest.json``
         in the shipped format replaces the shipped data entirely. A boundary
         file (GeoJSON, GeoPackage, Shapefile or FlatGeobuf: see
-        :data:`GDAL_FORMATS`) or a GeoDataFrame, with a ``zone_id`` column and polygons, replaces the
-        shipped zones it names and adds new ones; see Notes.
+        :data:`GDAL_FORMATS`) or a GeoDataFrame, with a ``zone_id`` column and polygons, replaces
+        the shipped zones it names and adds new ones; see Notes.
     accuracy_m : float, optional
         Accuracy in metres of the supplied boundaries, used for zones whose
         rows have no ``accuracy_m`` value. Only for a boundary file or a
