@@ -220,7 +220,7 @@ LAYERS = {
         "pilotzone._read_excel", "pilotzone._read_kml", "pilotzone._read_geo",
         "pilotzone._readers", "pilotzone._validate", "pilotzone._columns", "pilotzone.facilities",
     ],
-    3: ["pilotzone.locate"],  # the engine
+    3: ["pilotzone.locate", "pilotzone._grids"],  # the engine
     4: ["pilotzone.rules", "pilotzone.verify", "pilotzone.address"],  # the regulation
     5: ["pilotzone.siting", "pilotzone.audit"],  # workflows
     6: [  # output
