@@ -330,3 +330,10 @@ def print_changes(changes: Any, old: str, new: str, t: dict[str, str]) -> None:
         print_table(rows, out)
         if len(found) > TOP_FINDINGS:
             print(f"  … {len(found) - TOP_FINDINGS:,} {t['more_rows']}", file=out)
+
+
+def print_versions(rows: list[tuple[str, str]]) -> None:
+    """The version report (:func:`pilotzone._versions.versions`), one aligned line each."""
+    widest = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"{name:<{widest}}  {value}", file=sys.stdout)

@@ -63,6 +63,7 @@ from pilotzone._console import (
     print_sample,
     print_sites,
     print_summary,
+    print_versions,
     print_zones,
 )
 from pilotzone._messages import CLI
@@ -364,17 +365,6 @@ _COMMANDS = {
 }
 
 
-# --------------------------------------------------------------------------- versions
-
-
-def _show_versions() -> int:
-    rows = versions()
-    widest = max(len(name) for name, _ in rows)
-    for name, value in rows:
-        print(f"{name:<{widest}}  {value}", file=sys.stdout)
-    return EXIT_OK
-
-
 # --------------------------------------------------------------------------- main
 
 
@@ -455,7 +445,8 @@ def _run(argv: Sequence[str] | None) -> int:
     package_log.setLevel(logging.DEBUG if debug else logging.WARNING)
     try:
         if args.show_versions:
-            return _show_versions()
+            print_versions(versions())
+            return EXIT_OK
         if args.command is None:
             parser.print_usage(sys.stderr)
             print(
