@@ -236,7 +236,7 @@ def print_sites(
         elif missing(row["margin_m"]):
             verdict = f"{t['not_placed']} ({row['coordinate_issue']})"
         else:
-            verdict = t["in_band"] if row["margin_m"] >= 0 else t["outside"]
+            verdict = t["in_band"] if row["near_border"] else t["outside"]
         move = row["distance_to_zone_m"]
         rows.append(
             [

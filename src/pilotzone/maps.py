@@ -111,7 +111,7 @@ SIMPLIFY_DEG = 0.0005
 
 _SITE_COLUMNS = (
     "target_zone", "zone_id", "compliant", "margin_m", "near_border", "nearest_lon", "nearest_lat",
-    "distance_to_zone_m",
+    "nearest_lon_wgs84", "nearest_lat_wgs84", "distance_to_zone_m",
 )  # fmt: skip
 _SITE_COLORS = {"compliant": "#2ca02c", "band": "#ff7f0e", "outside": "#d62728"}
 _PERMANENT_LABELS = 30  # up to this many candidates show their margin without hovering
@@ -314,7 +314,8 @@ def explore_sites(
         What :func:`pilotzone.site` returns: WGS-84 points (another known CRS
         is reprojected, a missing one is an error) with the columns
         ``target_zone, zone_id, compliant, margin_m, near_border,
-        nearest_lon, nearest_lat, distance_to_zone_m``; a ``name`` column is
+        nearest_lon, nearest_lat, nearest_lon_wgs84, nearest_lat_wgs84,
+        distance_to_zone_m``; a ``name`` column is
         shown where there is one. Rows without a location are counted in the
         legend, not drawn.
     feasible : geopandas.GeoDataFrame
@@ -397,12 +398,14 @@ def explore_sites(
     lon, lat = np.round(from_wgs84(lon, lat, display_crs), 6)
     nearest = np.column_stack(
         from_wgs84(
-            sites["nearest_lon"].to_numpy(float), sites["nearest_lat"].to_numpy(float), display_crs
+            sites["nearest_lon_wgs84"].to_numpy(float),
+            sites["nearest_lat_wgs84"].to_numpy(float),
+            display_crs,
         )
     ).round(6)
     compliant = sites["compliant"].to_numpy(bool)
-    inside = sites["margin_m"].to_numpy(float) >= 0  # in the target zone
-    verdict = np.where(compliant, "compliant", np.where(inside, "band", "outside"))
+    review = sites["near_border"].to_numpy(bool)  # in the band, on either side: as locate says
+    verdict = np.where(compliant, "compliant", np.where(review, "band", "outside"))
     moves = drawing.overlay(text["move"])
     groups = {v: drawing.overlay(text[v]) for v in ("compliant", "band", "outside")}
     permanent = bool(located.sum() <= _PERMANENT_LABELS)

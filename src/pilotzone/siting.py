@@ -33,7 +33,8 @@ may lie outside it by up to about 1.5 m (5 m next to Xiaoyangshan's 3 km band).
 Nearest admissible point
 ------------------------
 For a candidate that is not compliant (outside the zone, or inside it but in
-the band), ``nearest_lon``/``nearest_lat`` is the nearest point of the
+the band), ``nearest_lon``/``nearest_lat`` (in the candidate's own coordinate
+system; ``nearest_lon_wgs84``/``nearest_lat_wgs84`` in WGS-84) is the nearest point of the
 feasible area, moved :data:`INSET_M` (10 cm) on into it so that it is
 inside the polygon :func:`feasible_area` returns whatever the rounding, and
 ``distance_to_zone_m`` is the geodesic distance to it: how far the site would
@@ -48,7 +49,6 @@ unless the corner is sharper than 11 degrees.
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import math
 import os
@@ -65,8 +65,11 @@ import shapely
 from numpy.typing import NDArray
 
 from pilotzone import _geodesy as geodesy
-from pilotzone.crs import to_wgs84
-from pilotzone.errors import InputError, Problem
+from pilotzone._columns import COLUMN_BY_KEY, cell_text, match_key
+from pilotzone._readers import read_raw
+from pilotzone.crs import from_wgs84, geometry_from_wgs84, normalize_crs, to_wgs84
+from pilotzone.errors import CRSError, InputError, Problem
+from pilotzone.facilities import FALLBACK_MAX_BYTES
 from pilotzone.locate import locate
 
 __all__ = ["SITE_COLUMNS", "feasible_area", "rank_sites", "site"]
@@ -82,6 +85,8 @@ SITE_COLUMNS = (
     "near_border",
     "nearest_lon",
     "nearest_lat",
+    "nearest_lon_wgs84",
+    "nearest_lat_wgs84",
     "distance_to_zone_m",
     "coordinate_issue",
 )
@@ -104,7 +109,7 @@ def site(
     *,
     zone: str | None = None,
     registration: tuple[float, float] | None = None,
-    crs: Any,
+    crs: Any = None,
     zones: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Judge candidate sites against a target zone: compliant or not, and by what margin.
@@ -113,10 +118,12 @@ def site(
     ----------
     candidates : DataFrame, GeoDataFrame, str or path-like
         One row per candidate site with ``lon`` and ``lat`` columns (x
-        first), in ``crs``; or a CSV file with them (UTF-8 or GB18030).
-        Other columns (``name``, ``cost``, ...) are kept. A GeoDataFrame
-        without ``lon``/``lat`` columns gives its point coordinates instead,
-        which must then be in ``crs`` too.
+        first; the headers :func:`pilotzone.read_facilities` knows, such as
+        ``经度``/``纬度``), and optionally a ``crs`` column (``坐标系``); or a
+        file of any format ``read_facilities`` reads (CSV, Excel, GeoJSON,
+        KML, GeoPackage, Shapefile, Parquet). Other columns (``name``,
+        ``cost``, ...) are kept. A GeoDataFrame or spatial file without
+        ``lon``/``lat`` columns gives its point coordinates instead.
     zone : str, optional
         The target zone's id (``beijing``, ``shanghai``, ``hainan``,
         ``shenzhen``, or one that ``zones`` adds).
@@ -124,11 +131,13 @@ def site(
         The operator's registration address as ``(lon, lat)`` in ``crs``:
         the target is the zone it lies in. Give exactly one of ``zone`` and
         ``registration``.
-    crs : str, int or pyproj.CRS
-        Coordinate system of the candidates and of ``registration``:
-        ``"wgs84"``, ``"gcj02"`` (AMap, Tencent), ``"bd09"`` (Baidu),
-        ``"cgcs2000"`` or anything pyproj accepts. Required: nothing is
-        assumed.
+    crs : str, int or pyproj.CRS, optional
+        Coordinate system of ``registration`` and of the candidates whose
+        ``crs`` cell is blank (or that have none): ``"wgs84"``, ``"gcj02"``
+        (AMap, Tencent), ``"bd09"`` (Baidu), ``"cgcs2000"`` or anything
+        pyproj accepts. A row's own ``crs`` cell wins, with a warning where
+        it differs. Without it, the file's own CRS (a GeoJSON's WGS-84, a
+        GeoDataFrame's) is used; nothing else is assumed.
     zones : GeoDataFrame, optional
         Zones from :func:`pilotzone.load_zones`; default the shipped zones
         in force today. The target zone must be active in it.
@@ -150,8 +159,12 @@ def site(
         - ``near_border`` (bool): within the target zone's review band, on
           either side of the border;
         - ``nearest_lon``, ``nearest_lat`` (float): for a candidate that is
-          not compliant, the nearest admissible point (WGS-84 degrees; see
-          the module notes), else NaN;
+          not compliant, the nearest admissible point (see the module notes)
+          in the candidate's own coordinate system, like its ``lon``/``lat``,
+          so that it pastes into the map tool the candidate came from; else
+          NaN;
+        - ``nearest_lon_wgs84``, ``nearest_lat_wgs84`` (float): the same
+          point in WGS-84 degrees;
         - ``distance_to_zone_m`` (float): geodesic metres from the candidate
           to that point, the move that would make it compliant; NaN for
           compliant candidates;
@@ -160,21 +173,24 @@ def site(
         - ``geometry``: the candidate as a WGS-84 point (EPSG:4326); None
           where it could not be placed.
 
-        ``attrs`` records ``target_zone``, ``as_of`` and ``zones_source``.
+        ``attrs`` records ``target_zone``, ``as_of``, ``zones_source`` and
+        ``crs`` (the candidates' coordinate system, or a list of them).
 
     Raises
     ------
     pilotzone.InputError
         If the candidates cannot be read, lack ``lon``/``lat`` or hold values
-        that are not numbers (every such cell is listed); if both or neither
+        that are not numbers or coordinate systems (every such cell is
+        listed); if both or neither
         of ``zone`` and ``registration`` are given; if the zone is unknown
         or not active; or if the registration lies in no zone.
     pilotzone.CRSError
-        If ``crs`` is missing or unknown.
+        If ``crs`` is unknown, or missing where a candidate has no ``crs``.
 
     Warns
     -----
     UserWarning
+        If candidates name their own coordinate system, other than ``crs``.
         If the registration lies within its zone's review band: the zone it
         is assigned to is then uncertain.
 
@@ -201,7 +217,9 @@ def site(
     >>> bool(result["margin_m"].iloc[1] < -900_000)
     True
     """
-    frame, lon, lat = _read_candidates(candidates)
+    frame, lon, lat, crs_column, file_crs = _read_candidates(candidates)
+    default = crs if crs is not None else file_crs
+    codes, names = _row_crs(frame, crs_column, default, crs)
     if zones is None:
         from pilotzone.zones import load_zones
 
@@ -210,45 +228,60 @@ def site(
     row = zones.iloc[[target]]
     zone_id = str(row["zone_id"].iloc[0])
 
-    anywhere = locate(lon, lat, crs=crs, zones=zones)
-    here = locate(lon, lat, crs=crs, zones=row, distance_limit_m=np.inf)
-    issue = here["coordinate_issue"].to_numpy(dtype=object)
+    n = len(frame)
+    zone_found = np.full(n, None, dtype=object)
+    issue = np.full(n, None, dtype=object)
+    distance = np.full(n, np.nan)
+    inside = np.zeros(n, dtype=bool)
+    near = np.zeros(n, dtype=bool)
+    lon84 = np.full(n, np.nan)
+    lat84 = np.full(n, np.nan)
+    for code, name in enumerate(names):  # each coordinate system as locate reads it
+        rows = np.flatnonzero(codes == code)
+        if not rows.size:
+            continue
+        zone_found[rows] = _objects(locate(lon[rows], lat[rows], crs=name, zones=zones)["zone_id"])
+        here = locate(lon[rows], lat[rows], crs=name, zones=row, distance_limit_m=np.inf)
+        issue[rows] = here["coordinate_issue"].to_numpy(dtype=object)
+        distance[rows] = here["border_distance_m"].to_numpy(dtype=np.float64)
+        inside[rows] = here["zone_id"].notna().to_numpy()
+        near[rows] = here["near_border"].to_numpy(dtype=bool)
+        good = rows[pd.isna(issue[rows])]
+        if good.size:
+            lon84[good], lat84[good] = to_wgs84(lon[good], lat[good], name)
     placed = pd.isna(issue)
-    inside = here["zone_id"].notna().to_numpy()
-    distance = here["border_distance_m"].to_numpy(dtype=np.float64)
-    near = here["near_border"].to_numpy(dtype=bool)
     margin = np.where(inside, distance, -distance)
     margin[~placed] = np.nan
     compliant = placed & inside & ~near
 
-    lon84 = np.full(len(frame), np.nan)
-    lat84 = np.full(len(frame), np.nan)
-    if placed.any():
-        lon84[placed], lat84[placed] = to_wgs84(lon[placed], lat[placed], crs)
-    nearest_lon = np.full(len(frame), np.nan)
-    nearest_lat = np.full(len(frame), np.nan)
+    nearest84 = np.full((2, n), np.nan)
+    nearest = np.full((2, n), np.nan)
     moving = np.flatnonzero(placed & ~compliant)
     if moving.size:
         feasible = _feasible(row.iloc[0], band=True)
-        nearest_lon[moving], nearest_lat[moving] = feasible.nearest(lon84[moving], lat84[moving])
-    move = np.full(len(frame), np.nan)
-    found = np.isfinite(nearest_lon)
+        nearest84[:, moving] = feasible.nearest(lon84[moving], lat84[moving])
+    move = np.full(n, np.nan)
+    found = np.isfinite(nearest84[0])
     if found.any():
         _, _, metres = geodesy.GEOD.inv(
-            lon84[found], lat84[found], nearest_lon[found], nearest_lat[found]
+            lon84[found], lat84[found], nearest84[0, found], nearest84[1, found]
         )
         move[found] = metres
+        for code, name in enumerate(names):  # back into each row's own system
+            rows = np.flatnonzero(found & (codes == code))
+            if rows.size:
+                nearest[:, rows] = from_wgs84(nearest84[0, rows], nearest84[1, rows], name)
 
     result = frame.drop(columns=[c for c in (*SITE_COLUMNS, "geometry") if c in frame.columns])
     if isinstance(result, gpd.GeoDataFrame):
         result = pd.DataFrame(result.drop(columns=result.geometry.name, errors="ignore"))
     result["target_zone"] = zone_id
-    result["zone_id"] = _objects(anywhere["zone_id"])
+    result["zone_id"] = zone_found
     result["compliant"] = compliant
     result["margin_m"] = margin
     result["near_border"] = near & placed
-    result["nearest_lon"] = nearest_lon
-    result["nearest_lat"] = nearest_lat
+    result["nearest_lon"], result["nearest_lat"] = nearest
+    result["nearest_lon_wgs84"], result["nearest_lat_wgs84"] = nearest84
     result["distance_to_zone_m"] = move
     result["coordinate_issue"] = np.where(placed, _NONE, issue)
     points = np.asarray(shapely.points(lon84, lat84))
@@ -260,6 +293,7 @@ def site(
         "target_zone": zone_id,
         "as_of": zones.attrs.get("as_of"),
         "zones_source": zones.attrs.get("boundaries_path"),
+        "crs": names[0] if len(names) == 1 else names,
     }
     log.info(
         "site: %d candidates for %s, %d compliant, %d not placed",
@@ -272,7 +306,7 @@ def site(
 
 
 def feasible_area(
-    zone: str, *, band: bool = True, zones: gpd.GeoDataFrame | None = None
+    zone: str, *, band: bool = True, zones: gpd.GeoDataFrame | None = None, crs: Any = "wgs84"
 ) -> gpd.GeoDataFrame:
     """The part of a zone where a facility is compliant: the zone minus its review band.
 
@@ -286,11 +320,16 @@ def feasible_area(
     zones : GeoDataFrame, optional
         Zones from :func:`pilotzone.load_zones`; default the shipped zones in
         force today. The zone need not be active.
+    crs : str, int or pyproj.CRS, default "wgs84"
+        The coordinate system of the geometry: ``"gcj02"`` for AMap and
+        Tencent maps, ``"bd09"`` for Baidu, or any that pyproj accepts.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        One row, CRS EPSG:4326 (x = longitude), ready for
+        One row, in ``crs`` (``attrs["crs"]`` names it; the GeoDataFrame's
+        own CRS is None for GCJ-02 and BD-09, which pyproj does not know);
+        by default EPSG:4326 (x = longitude), ready for
         ``to_file("feasible.geojson")``: ``zone_id``, ``band_m`` (the band
         along the administrative lines, the zone's ``accuracy_m``; 0 without
         band), ``widest_band_m`` (the widest band of any stretch, that of an
@@ -317,18 +356,23 @@ def feasible_area(
         from pilotzone.zones import load_zones
 
         zones = load_zones()
+    name = normalize_crs(crs)
     feasible = _feasible(zones.iloc[_zone_position(zones, zone)], band=band)
     area, _ = geodesy.GEOD.geometry_area_perimeter(feasible.wgs84)
-    return gpd.GeoDataFrame(
+    result = gpd.GeoDataFrame(
         {
             "zone_id": [feasible.zone_id],
             "band_m": [feasible.band_m],
             "widest_band_m": [feasible.widest_band_m],
             "area_km2": [abs(area) / 1e6],
         },
-        geometry=[feasible.wgs84],
-        crs="EPSG:4326",
+        geometry=[geometry_from_wgs84(feasible.wgs84, name)],
+        crs={"wgs84": "EPSG:4326", "cgcs2000": "EPSG:4490", "gcj02": None, "bd09": None}.get(
+            name, name
+        ),
     )
+    result.attrs["crs"] = name
+    return result
 
 
 def rank_sites(result: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -346,7 +390,7 @@ def rank_sites(result: gpd.GeoDataFrame) -> pd.DataFrame:
         candidates that cannot be placed last; ties keep their order), with
         ``rank`` (1, 2, ...) as the first column and no geometry column.
         ``margin_m`` and ``distance_to_zone_m`` are rounded to 0.1 m,
-        ``nearest_lon`` and ``nearest_lat`` to 7 decimals.
+        the nearest points' coordinates to 7 decimals.
 
     Examples
     --------
@@ -362,7 +406,10 @@ def rank_sites(result: gpd.GeoDataFrame) -> pd.DataFrame:
     )
     table = ranked.drop(columns=ranked.geometry.name)
     table.insert(0, "rank", range(1, len(table) + 1))
-    return table.round({"margin_m": 1, "distance_to_zone_m": 1, "nearest_lon": 7, "nearest_lat": 7})
+    places = {
+        c: 7 for c in ("nearest_lon", "nearest_lat", "nearest_lon_wgs84", "nearest_lat_wgs84")
+    }
+    return table.round({"margin_m": 1, "distance_to_zone_m": 1, **places})
 
 
 # --------------------------------------------------------------------------- inputs
@@ -370,14 +417,19 @@ def rank_sites(result: gpd.GeoDataFrame) -> pd.DataFrame:
 
 def _read_candidates(
     candidates: Any,
-) -> tuple[pd.DataFrame, NDArray[np.float64], NDArray[np.float64]]:
-    """The candidates' table and their ``lon``/``lat`` as floats; unusable cells are errors."""
+) -> tuple[pd.DataFrame, NDArray[np.float64], NDArray[np.float64], str | None, Any]:
+    """The candidates' table, their coordinates as floats, their ``crs`` column and file CRS.
+
+    A file is read by :func:`pilotzone.read_facilities`'s readers (every format ``verify``
+    reads); columns match its headers (``经度``, ``纬度``, ``坐标系``). Unusable cells are errors.
+    """
+    file_crs = None
     if isinstance(candidates, (str, os.PathLike)):
         name = str(candidates)
-        frame = _read_csv(Path(candidates))
+        frame, x, y, file_crs = _read_file(Path(candidates))
     elif isinstance(candidates, pd.DataFrame):
         name = "<candidates>"
-        frame = candidates
+        frame, x, y = candidates, None, None
     else:
         raise InputError(
             Problem(
@@ -385,14 +437,19 @@ def _read_candidates(
                 None,
                 None,
                 type(candidates).__name__,
-                "must be a DataFrame, a GeoDataFrame or the path of a CSV file",
+                "must be a DataFrame, a GeoDataFrame or the path of a file that verify reads",
             )
         )
-    if "lon" not in frame.columns and "lat" not in frame.columns and _has_points(frame):
+    meaning = {COLUMN_BY_KEY.get(match_key(c)): c for c in reversed(frame.columns)}
+    lon_column, lat_column = meaning.get("lon"), meaning.get("lat")
+    crs_column = meaning.get("crs")
+    if x is None and lon_column is None and lat_column is None and _has_points(frame):
         geometry = frame.geometry.values
         x = np.where(geometry.isna(), np.nan, shapely.get_x(geometry))
         y = np.where(geometry.isna(), np.nan, shapely.get_y(geometry))
-        return frame, x.astype(np.float64), y.astype(np.float64)
+        file_crs = frame.crs
+    if x is not None and y is not None:
+        return frame, x.astype(np.float64), y.astype(np.float64), crs_column, file_crs
     problems = [
         Problem(
             name,
@@ -402,13 +459,13 @@ def _read_candidates(
             "column missing: candidates need lon and lat "
             f"(found {', '.join(map(str, frame.columns))})",
         )
-        for column in ("lon", "lat")
-        if column not in frame.columns
+        for column, found in (("lon", lon_column), ("lat", lat_column))
+        if found is None
     ]
     if problems:
         raise InputError(problems)
     values = {}
-    for column in ("lon", "lat"):
+    for column in (lon_column, lat_column):
         raw = frame[column]
         number = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
         blank = raw.isna().to_numpy() | raw.astype(str).str.strip().eq("").to_numpy()
@@ -420,9 +477,10 @@ def _read_candidates(
     if problems:
         problems.sort(key=lambda p: (p.row or 0, p.column or ""))
         raise InputError(problems)
-    if not isinstance(candidates, pd.DataFrame):  # read from text: numbers, blanks as NaN
-        frame = frame.assign(lon=values["lon"], lat=values["lat"])
-    return frame, values["lon"], values["lat"]
+    if not isinstance(candidates, pd.DataFrame):  # read from a file: numbers, blanks as NaN
+        frame = frame.copy()
+        frame[lon_column], frame[lat_column] = values[lon_column], values[lat_column]
+    return frame, values[lon_column], values[lat_column], crs_column, file_crs
 
 
 def _has_points(frame: pd.DataFrame) -> TypeGuard[gpd.GeoDataFrame]:
@@ -442,43 +500,86 @@ def _has_points(frame: pd.DataFrame) -> TypeGuard[gpd.GeoDataFrame]:
     return True
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    if path.suffix.lower() not in (".csv", ".txt"):
-        raise InputError(Problem(str(path), None, None, None, "candidates must be a CSV file"))
+def _read_file(path: Path) -> tuple[pd.DataFrame, Any, Any, Any]:
+    """A candidates file as a table, x and y from its point geometry (if any), and its CRS.
+
+    A column stays text as written unless every cell is a number (blanks aside) and none is
+    a code with a leading zero such as "007".
+    """
     try:
-        data = path.read_bytes()
+        raw = read_raw(path, None, FALLBACK_MAX_BYTES)
     except OSError as error:
         raise InputError(
             Problem(str(path), None, None, None, error.strerror or str(error))
         ) from None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        try:
-            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else "no data"
-            raise InputError(
-                Problem(str(path), None, None, None, f"not a readable CSV: {reason}")
-            ) from None
-        frame.columns = [str(c).strip() for c in frame.columns]
-        frame = frame.rename(
-            columns={c: c.lower() for c in frame.columns if c.lower() in ("lon", "lat")}
-        )
-        # Other columns stay text as written, unless every cell is a number (blanks aside) and
-        # none is a code with a leading zero such as "007".
-        for column in frame.columns:
-            if column in ("lon", "lat"):
+    frame = raw.frame.set_axis([str(c).strip() for c in raw.frame.columns], axis=1)
+    frame.index = pd.RangeIndex(len(frame))
+    renamed = {c: COLUMN_BY_KEY.get(match_key(c)) for c in frame.columns}
+    frame = frame.rename(
+        columns={c: m for c, m in renamed.items() if m in ("lon", "lat") and m not in frame}
+    )
+    for column in frame.columns:
+        cells = frame[column].map(lambda v: cell_text(v, fold=False))
+        number = pd.to_numeric(cells.where(cells != ""), errors="coerce")
+        code = cells.str.match(r"^[+-]?0\d")
+        if len(frame) and (number.notna() | (cells == "")).all() and not code.any():
+            frame[column] = number
+        else:
+            frame[column] = cells
+    x = y = None
+    if raw.points is not None:
+        x = pd.to_numeric(pd.Series(raw.points.x, dtype=object), errors="coerce").to_numpy()
+        y = pd.to_numeric(pd.Series(raw.points.y, dtype=object), errors="coerce").to_numpy()
+        if "lon" not in frame.columns and "lat" not in frame.columns:
+            frame = frame.assign(lon=x, lat=y)
+    return frame, x, y, raw.file_crs
+
+
+def _row_crs(
+    frame: pd.DataFrame, column: str | None, default: Any, argument: Any
+) -> tuple[NDArray[np.intp], list[str]]:
+    """Each row's coordinate system, as an index into a list of names: its own cell, else default.
+
+    A row's own ``crs`` cell wins, with a warning where it differs from ``crs=`` (a GCJ-02
+    filing sited with ``crs="wgs84"``). A cell naming none is an error, as is a row with neither.
+    """
+    texts = (
+        frame[column].map(cell_text).to_numpy(dtype=object)
+        if column is not None
+        else np.full(len(frame), "", dtype=object)
+    )
+    if default is None and (not len(frame) or (texts == "").any()):
+        raise CRSError("crs is required: give crs= (e.g. 'wgs84', 'gcj02') or a crs column")
+    names: list[str] = []
+    codes = np.zeros(len(frame), dtype=np.intp)
+    problems = []
+    seen: dict[str, int] = {}
+    for position, text in enumerate(texts):
+        if text not in seen:
+            try:
+                name = normalize_crs(text or default, search_names=not text)
+            except (ValueError, RuntimeError):
+                problems.append(
+                    Problem("<candidates>", position + 1, column, text, "unknown coordinate system")
+                )
                 continue
-            cells = frame[column].str.strip()
-            number = pd.to_numeric(cells.where(cells != ""), errors="coerce")
-            code = cells.str.match(r"^[+-]?0\d")
-            if len(frame) and (number.notna() | (cells == "")).all() and not code.any():
-                frame[column] = number
-        return frame
-    raise InputError(Problem(str(path), None, None, None, "not UTF-8 or GB18030 text"))
+            seen[text] = names.index(name) if name in names else len(names)
+            names += [] if name in names else [name]
+        codes[position] = seen[text]
+    if problems:
+        raise InputError(problems)
+    if argument is not None:
+        wanted = normalize_crs(argument)
+        own = sorted({names[c] for c in codes[texts != ""]} - {wanted})
+        if own:
+            warnings.warn(
+                f"{int(np.isin(codes, [names.index(o) for o in own]).sum())} candidates name their "
+                f"own coordinate system ({', '.join(own)}) in column {column!r}: it is used for "
+                f"them, not crs={argument!r}",
+                UserWarning,
+                stacklevel=3,
+            )
+    return codes, names or [normalize_crs(default)]
 
 
 def _target(zones: gpd.GeoDataFrame, zone: Any, registration: Any, crs: Any) -> int:
