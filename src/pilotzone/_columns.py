@@ -87,6 +87,14 @@ _SERVICE_ALIASES: dict[str, tuple[str, ...]] = {
     "audio_video": ("audio_video", "online audio video", "网络视听", "网络音视频",
                     "网络视听节目服务"),
     "internet_culture": ("internet_culture", "互联网文化", "互联网文化活动", "网络文化"),
+    # Real services the pilot neither opens nor excludes (service_not_opened).
+    "online_games": ("online_games", "online game", "online gaming", "网络游戏"),
+    "call_center": ("call_center", "call centre", "呼叫中心", "呼叫中心业务"),
+    "ip_vpn": ("ip_vpn", "internet vpn", "互联网虚拟专用网", "国内互联网虚拟专用网业务"),
+    "multiparty_communication": ("multiparty_communication", "多方通信",
+                                 "国内多方通信服务业务"),
+    "store_and_forward": ("store_and_forward", "存储转发", "存储转发类业务"),
+    "protocol_conversion": ("protocol_conversion", "编码和规程转换", "编码和规程转换业务"),
 }
 # fmt: on
 _RESERVED = ("source_row", "problems", "geometry")
@@ -212,7 +220,7 @@ def unknown_value(
     found among ``accepted`` and the spellings in ``by_key`` (matching key -> value).
     """
     spellings = {match_key(name): name for name in accepted} | (by_key or {})
-    close = difflib.get_close_matches(match_key(value), list(spellings), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(match_key(value), list(spellings), n=1, cutoff=0.65)
     hint = f" (did you mean {spellings[close[0]]!r}?)" if close else ""
     return f"unknown {what}, expected {'|'.join(accepted)}{hint}"
 
