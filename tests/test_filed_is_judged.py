@@ -221,3 +221,24 @@ def test_a_title_row_in_a_csv_is_skipped(tmp_path: Path) -> None:
     facilities = read_facilities(path)
     assert facilities["operator_id"].tolist() == ["A"]
     assert facilities.attrs["header_row"] == 2
+
+
+def test_kind_and_tenure_labels_pilotzone_writes_read_back() -> None:
+    """The Chinese outputs write kinds and tenures as FILING["zh"] labels; they read back."""
+    from pilotzone._messages import FILING
+
+    kinds = list(pz.rules.FACILITY_KINDS)
+    tenures = ["owned", "rented", "purchased"] * 2
+    table = pd.DataFrame(
+        {
+            "运营者": [f"OP{i}" for i in range(len(kinds))],
+            "类型": [FILING["zh"][k] for k in kinds],
+            "使用方式": [FILING["zh"][t] for t in tenures],
+            "经度": 121.5,
+            "纬度": 31.2,
+        }
+    )
+    facilities = read_facilities(table, crs="wgs84")
+    assert facilities["problems"].tolist() == [""] * len(kinds)
+    assert facilities["kind"].tolist() == kinds
+    assert facilities["tenure"].tolist() == tenures

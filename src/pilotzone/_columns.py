@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from pilotzone._codes import FACILITY_KINDS
-from pilotzone._messages import HEADERS_ZH
+from pilotzone._messages import FILING, HEADERS_ZH
 
 #: Values of the ``kind`` column.
 KINDS = FACILITY_KINDS
@@ -115,9 +115,17 @@ def _index(aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
     return {match_key(alias): canonical for canonical, names in aliases.items() for alias in names}
 
 
+def _with_labels(aliases: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """``aliases`` and each value's label in pilotzone's outputs (FILING), so they read back."""
+    return {
+        value: tuple(dict.fromkeys((*names, *(FILING[lang][value] for lang in FILING))))
+        for value, names in aliases.items()
+    }
+
+
 COLUMN_BY_KEY = _index(COLUMN_ALIASES)
-KIND_BY_KEY = _index(_KIND_ALIASES)
-TENURE_BY_KEY = _index(_TENURE_ALIASES)
+KIND_BY_KEY = _index(_with_labels(_KIND_ALIASES))
+TENURE_BY_KEY = _index(_with_labels(_TENURE_ALIASES))
 SERVICE_BY_KEY = _index(_SERVICE_ALIASES)
 RESERVED_KEYS = {match_key(name): name for name in _RESERVED}
 
