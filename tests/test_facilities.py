@@ -105,7 +105,12 @@ def test_dataframe_keeps_caller_index_and_is_not_modified() -> None:
     assert result["source_row"].tolist() == [1, 2, 3]
     assert result["operator_id"].tolist() == ["A", "B", "C"]
     assert result["extra"].tolist() == [1, 2, 3]
-    assert result.attrs == {"source": "<DataFrame>", "source_sha256": None}
+    assert result.attrs == {
+        "source": "<DataFrame>",
+        "source_sha256": None,
+        "header_row": 1,
+        "defaulted": {"tenure": {"default": "owned", "rows": 3}},
+    }
 
 
 def test_gcj02_and_bd09_geometry_is_to_wgs84_of_the_filed_coordinates() -> None:
@@ -659,7 +664,7 @@ def test_unknown_kind_and_tenure_and_missing_operator() -> None:
             "audio_video;internet_culture;news;publishing",
         ),
         ("网络音视频", "audio_video"),
-        ("Online-Gaming 区块链", "online_gaming;区块链"),
+        ("Online-Gaming 网络游戏", "online_games"),
         ("", ""),
         (None, ""),
     ],

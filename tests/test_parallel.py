@@ -163,7 +163,9 @@ def test_verify_equals_in_memory(client: Any, filing: pd.DataFrame, zones: Any) 
 
 
 def test_verify_with_an_operators_table(client: Any, filing: pd.DataFrame, zones: Any) -> None:
-    table = pd.DataFrame({"operator_id": ["OP3", "OP4"], "services": ["audio_video", "gaming"]})
+    table = pd.DataFrame(
+        {"operator_id": ["OP3", "OP4"], "services": ["audio_video", "online_games"]}
+    )
     data = dd.from_pandas(filing, npartitions=PARTITIONS, sort=False)
     got = pz.verify(data, operators=table, zones=zones).compute()
     same(got, pz.verify(filing, operators=table, zones=zones))

@@ -276,7 +276,7 @@ def test_excluded_service_is_reported_on_the_registration_row(service: str) -> N
     assert RULES["service_excluded"].article in result["message"].iloc[0]
 
 
-@pytest.mark.parametrize("service", ["online_games", "cloud_gaming"])
+@pytest.mark.parametrize("service", ["online_games", "网络游戏", "call_center"])
 def test_unknown_service_is_not_opened(service: str) -> None:
     frame = filing(
         reg("A", HAIKOU, services=f"cdn;{service}"),
@@ -285,6 +285,14 @@ def test_unknown_service_is_not_opened(service: str) -> None:
     )
     result = check(frame)
     assert reasons_of(result) == [{"service_not_opened"}, set(), set()]
+
+
+def test_a_service_pilotzone_does_not_know_is_invalid_input() -> None:
+    # Issue 19 item 4: a name pilotzone does not know (a typo) is bad input, not a violation.
+    frame = filing(reg("A", HAIKOU, services="cdn;cloud_gaming"), reg("B", HAIKOU, services="cdn"))
+    result = check(frame)
+    assert reasons_of(result) == [{"invalid_input"}, set()]
+    assert "cloud_gaming" in result["message"].iloc[0]
 
 
 def test_every_opened_service_is_accepted() -> None:
@@ -1159,7 +1167,8 @@ def test_added_columns_are_the_columns_verify_adds() -> None:
 def test_a_filed_column_verify_writes_is_kept_under_a_new_name(
     column: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    frame = filing(reg("A", TIANANMEN), site("A", "cdn", TIANJIN))
+    # Tenure filed: a defaulted tenure is announced by a warning of its own (issue 19).
+    frame = filing(reg("A", TIANANMEN, tenure="owned"), site("A", "cdn", TIANJIN, tenure="owned"))
     frame[column] = ["filed one", "filed two"]
     with caplog.at_level("WARNING", logger="pilotzone"):
         result = check(frame)

@@ -10,6 +10,7 @@ and pyarrow text columns, shared by the readers, the row validation,
 from __future__ import annotations
 
 import decimal
+import difflib
 import math
 import numbers
 import re
@@ -24,14 +25,17 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from pilotzone._codes import FACILITY_KINDS
+from pilotzone._messages import FILING, HEADERS_ZH
 
 #: Values of the ``kind`` column.
 KINDS = FACILITY_KINDS
 
 # Canonical column -> accepted headers. Headers are compared after NFKC,
 # lower-casing and removing spaces, underscores and hyphens (see match_key).
+# The Chinese headers pilotzone writes (HEADERS_ZH) are added below, so that
+# its own outputs read back in.
 # fmt: off
-COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+_FILED_ALIASES: dict[str, tuple[str, ...]] = {
     "operator_id": ("operator_id", "operator", "operator name", "运营商", "运营商编号",
                     "运营商名称", "企业", "企业名称", "企业编号", "company", "company name", "公司",
                     "公司名称"),
@@ -45,6 +49,14 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "lat": ("lat", "latitude", "y", "纬度"),
     "crs": ("crs", "coordinate_system", "coordinate system", "srs", "坐标系", "坐标系统"),
 }
+# fmt: on
+#: Canonical column -> accepted headers: those above, then the header pilotzone's Chinese
+#: outputs give the column (HEADERS_ZH), so that every table it writes reads back in.
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    column: tuple(dict.fromkeys((*names, *([HEADERS_ZH[column]] if column in HEADERS_ZH else []))))
+    for column, names in _FILED_ALIASES.items()
+}
+# fmt: off
 _KIND_ALIASES: dict[str, tuple[str, ...]] = {
     "registration": ("registration", "registered address", "registration address",
                      "注册地", "注册地址"),
@@ -75,12 +87,22 @@ _SERVICE_ALIASES: dict[str, tuple[str, ...]] = {
     "audio_video": ("audio_video", "online audio video", "网络视听", "网络音视频",
                     "网络视听节目服务"),
     "internet_culture": ("internet_culture", "互联网文化", "互联网文化活动", "网络文化"),
+    # Real services the pilot neither opens nor excludes (service_not_opened).
+    "online_games": ("online_games", "online game", "online gaming", "网络游戏"),
+    "call_center": ("call_center", "call centre", "呼叫中心", "呼叫中心业务"),
+    "ip_vpn": ("ip_vpn", "internet vpn", "互联网虚拟专用网", "国内互联网虚拟专用网业务"),
+    "multiparty_communication": ("multiparty_communication", "多方通信",
+                                 "国内多方通信服务业务"),
+    "store_and_forward": ("store_and_forward", "存储转发", "存储转发类业务"),
+    "protocol_conversion": ("protocol_conversion", "编码和规程转换", "编码和规程转换业务"),
 }
 # fmt: on
 _RESERVED = ("source_row", "problems", "geometry")
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _NOT_FINITE = re.compile(r"[+-]?(?:inf(?:inity)?|nan)", re.IGNORECASE)
 _SERVICE_SEPARATORS = re.compile(r"[;,、/]+")  # after NFKC has folded the full-width forms
+#: The service names pilotzone knows, canonical spelling.
+SERVICES: tuple[str, ...] = tuple(_SERVICE_ALIASES)
 
 
 def match_key(label: object) -> str:
@@ -93,10 +115,18 @@ def _index(aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
     return {match_key(alias): canonical for canonical, names in aliases.items() for alias in names}
 
 
+def _with_labels(aliases: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """``aliases`` and each value's label in pilotzone's outputs (FILING), so they read back."""
+    return {
+        value: tuple(dict.fromkeys((*names, *(FILING[lang][value] for lang in FILING))))
+        for value, names in aliases.items()
+    }
+
+
 COLUMN_BY_KEY = _index(COLUMN_ALIASES)
-KIND_BY_KEY = _index(_KIND_ALIASES)
-TENURE_BY_KEY = _index(_TENURE_ALIASES)
-_SERVICE_BY_KEY = _index(_SERVICE_ALIASES)
+KIND_BY_KEY = _index(_with_labels(_KIND_ALIASES))
+TENURE_BY_KEY = _index(_with_labels(_TENURE_ALIASES))
+SERVICE_BY_KEY = _index(_SERVICE_ALIASES)
 RESERVED_KEYS = {match_key(name): name for name in _RESERVED}
 
 
@@ -145,28 +175,62 @@ def cell_number(value: Any) -> tuple[float, str | None]:
     return float(text), None
 
 
-def canonical_services(value: Any) -> str:
-    """Declared services -> sorted canonical names joined by ';' (unknown names kept).
+def _service_pieces(value: Any) -> list[str]:
+    """A services cell as its pieces of text: an array's items, or text split on separators."""
+    if isinstance(value, list | tuple | set | frozenset | np.ndarray | pa.Array):
+        items = value.to_pylist() if isinstance(value, pa.Array) else list(value)
+        return [piece for item in items for piece in _service_pieces(item)]
+    return _SERVICE_SEPARATORS.split(cell_text(value))
 
-    Pieces between ``; , 、 /`` are split further on whitespace, matching the
-    longest run of words that names a service, so "information publishing"
-    stays one name and "idc cdn" becomes two.
+
+def service_names(value: Any) -> tuple[list[str], list[str]]:
+    """Declared services -> (canonical names known, names pilotzone does not know).
+
+    An array (GeoJSON, Parquet list column) is a list of names; text is split on
+    ``; , 、 ， /`` and further on whitespace, matching the longest run of words
+    that names a service, so "information publishing" stays one name and
+    "idc cdn" becomes two. Both lists are sorted, each name once; unknown names
+    are kept as written (NFKC).
     """
     found: set[str] = set()
-    for piece in _SERVICE_SEPARATORS.split(cell_text(value)):
+    unknown: dict[str, None] = {}
+    for piece in _service_pieces(value):
         words = piece.split()
         start = 0
         while start < len(words):
             for end in range(len(words), start, -1):
-                known = _SERVICE_BY_KEY.get(match_key(" ".join(words[start:end])))
+                known = SERVICE_BY_KEY.get(match_key(" ".join(words[start:end])))
                 if known is not None:
                     found.add(known)
                     start = end
                     break
             else:
-                found.add(re.sub(r"-+", "_", words[start].lower()))
+                unknown[words[start]] = None
                 start += 1
-    return ";".join(sorted(found))
+    return sorted(found), sorted(unknown)
+
+
+def canonical_services(value: Any) -> str:
+    """Declared services -> sorted canonical names joined by ';' (unknown names kept).
+
+    See :func:`service_names`; an unknown name is kept in lower case, ``-`` as ``_``.
+    """
+    known, unknown = service_names(value)
+    return ";".join(sorted({*known, *(re.sub(r"-+", "_", name.lower()) for name in unknown)}))
+
+
+def unknown_value(
+    value: str, what: str, accepted: Sequence[str], by_key: dict[str, str] | None = None
+) -> str:
+    """Why ``value`` is no ``what``: the accepted values and the closest of them, if any.
+
+    The reason of a row problem, which names the value itself. The closest value is
+    found among ``accepted`` and the spellings in ``by_key`` (matching key -> value).
+    """
+    spellings = {match_key(name): name for name in accepted} | (by_key or {})
+    close = difflib.get_close_matches(match_key(value), list(spellings), n=1, cutoff=0.65)
+    hint = f" (did you mean {spellings[close[0]]!r}?)" if close else ""
+    return f"unknown {what}, expected {'|'.join(accepted)}{hint}"
 
 
 # --------------------------------------------------------------------------- columns

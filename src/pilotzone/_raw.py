@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from pilotzone._columns import TEXT_DTYPE, TEXT_IS_OBJECT, is_blank
+from pilotzone._columns import COLUMN_BY_KEY, TEXT_DTYPE, TEXT_IS_OBJECT, is_blank, match_key
 from pilotzone.errors import InputError, Problem
 
 #: A cell of a worksheet costs at least this many bytes once read (a pointer).
@@ -44,6 +44,7 @@ class Raw:
     file_crs: Any = None  # the CRS the file declares, or its format implies
     crs_implied: bool = False  # True where file_crs comes from the format (GeoJSON, KML)
     broken_rows: dict[int, str] = field(default_factory=dict)  # position -> reason
+    header_row: int = 1  # the row (from 1) that names the columns: below any title rows
 
 
 def whole(name: str, reason: str) -> InputError:
@@ -80,6 +81,24 @@ def sheet_position(names: list[str], sheet: str | int, name: str, what: str) -> 
     raise InputError(Problem(name, None, None, sheet, f"no such {what}; the file has {names}"))
 
 
+#: How many rows from the top may hold the header (title rows above it are skipped).
+HEADER_SEARCH_ROWS = 20
+_REQUIRED = frozenset({"operator_id", "kind"})
+
+
+def header_position(rows: Sequence[Sequence[Any]]) -> int:
+    """Where the header is: the first of the first rows that names the required columns.
+
+    0 where none does (the first row is then the header, and reading reports the
+    columns it lacks). Government workbooks often put a title row or two above it.
+    """
+    for position, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        named = {COLUMN_BY_KEY.get(match_key(cell)) for cell in row if not is_blank(cell)}
+        if _REQUIRED <= named:
+            return position
+    return 0
+
+
 def from_rows(rows: list[list[Any]], name: str, sha256: str, *, text: bool) -> Raw:
     """Header row + data rows (CSV, Excel) -> Raw; blank rows at the end are not data.
 
@@ -89,7 +108,8 @@ def from_rows(rows: list[list[Any]], name: str, sha256: str, *, text: bool) -> R
         rows.pop()
     if not rows:
         raise whole(name, "the file is empty")
-    header, body = rows[0], rows[1:]
+    top = header_position(rows)
+    header, body = rows[top], rows[top + 1 :]
     if all(is_blank(cell) for cell in header):
         raise InputError(
             Problem(name, 0, None, None, "the first row is empty: it must name the columns")
@@ -104,7 +124,7 @@ def from_rows(rows: list[list[Any]], name: str, sha256: str, *, text: bool) -> R
                 broken[position] = f"the row has {len(row)} cells but the header has {width}"
             cells.append(list(row[:width]) + [""] * (width - len(row)))
     columns = list(zip(*cells, strict=True)) if cells else [()] * width
-    return _framed(header, columns, name, sha256, broken, text=text)
+    return _framed(header, columns, name, sha256, broken, text=text, header_row=top + 1)
 
 
 def _framed(
@@ -115,6 +135,7 @@ def _framed(
     broken: dict[int, str],
     *,
     text: bool,
+    header_row: int = 1,
 ) -> Raw:
     """The header and columns of a CSV or worksheet -> Raw; unnamed empty columns are dropped."""
 
@@ -135,7 +156,9 @@ def _framed(
         index=pd.RangeIndex(len(columns[0]) if columns else 0),
     )
     frame.columns = labels
-    return Raw(name, sha256, frame, pd.RangeIndex(len(frame)), broken_rows=broken)
+    return Raw(
+        name, sha256, frame, pd.RangeIndex(len(frame)), broken_rows=broken, header_row=header_row
+    )
 
 
 def from_table(table: pa.Table, name: str, sha256: str) -> Raw:
@@ -143,15 +166,18 @@ def from_table(table: pa.Table, name: str, sha256: str) -> Raw:
     n = table.num_rows
     while n > 1 and all(not str(v).strip() for v in table.slice(n - 1, 1).to_pylist()[0].values()):
         n -= 1  # blank rows at the end are not data
-    header = [str(table.column(i)[0].as_py()) for i in range(table.num_columns)]
+    top = header_position(
+        [list(row.values()) for row in table.slice(0, HEADER_SEARCH_ROWS).to_pylist()]
+    )
+    header = [str(table.column(i)[top].as_py()) for i in range(table.num_columns)]
     if n == 1 and all(not cell.strip() for cell in header):
         raise whole(name, "the file is empty")
     if all(not cell.strip() for cell in header):
         raise InputError(
             Problem(name, 0, None, None, "the first row is empty: it must name the columns")
         )
-    columns = [table.column(i).slice(1, n - 1) for i in range(table.num_columns)]
-    return _framed(header, columns, name, sha256, {}, text=True)
+    columns = [table.column(i).slice(top + 1, n - top - 1) for i in range(table.num_columns)]
+    return _framed(header, columns, name, sha256, {}, text=True, header_row=top + 1)
 
 
 def _cells(column: Sequence[Any] | pa.ChunkedArray, *, text: bool) -> Any:

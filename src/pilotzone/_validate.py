@@ -30,6 +30,8 @@ from pilotzone._columns import (
     KIND_BY_KEY,
     KINDS,
     RESERVED_KEYS,
+    SERVICE_BY_KEY,
+    SERVICES,
     TENURE_BY_KEY,
     canonical_services,
     category,
@@ -41,7 +43,9 @@ from pilotzone._columns import (
     label_column,
     match_key,
     pandas_text,
+    service_names,
     text_column,
+    unknown_value,
 )
 from pilotzone._raw import Points, Raw
 from pilotzone.crs import is_lonlat, normalize_crs, to_wgs84
@@ -213,8 +217,8 @@ def build(
         label.get("tenure", "tenure"),
         mark,
     )
-    cell, cells = distinct_cells(column("services"))
-    service_names = label_column([canonical_services(v) for v in cells], cell)
+    defaulted = _defaulted(column("tenure"), "tenure" in columns)
+    services = _services(column("services"), label.get("services", "services"), mark)
 
     lon, lat, usable = _coordinates(raw, columns, label, column, mark)
     where = raw.points.label if raw.points is not None else "lon"
@@ -261,7 +265,7 @@ def build(
         "address": pandas_text(addresses),
         "kind": kinds,
         "tenure": tenures,
-        "services": service_names,
+        "services": services,
         "lon": lon,
         "lat": lat,
         "crs": category(crs_names, crs_code),
@@ -277,6 +281,24 @@ def build(
     out = gpd.GeoDataFrame(result, geometry="geometry", crs="EPSG:4326")
     out.attrs["source"] = name
     out.attrs["source_sha256"] = raw.sha256
+    out.attrs["header_row"] = raw.header_row
+    if raw.header_row > 1:
+        logger.warning(
+            "%s: the column names were read from row %d (the rows above are taken as titles)",
+            name,
+            raw.header_row,
+        )
+    out.attrs["defaulted"] = {}
+    if defaulted:
+        column_name = label.get("tenure", "tenure")
+        out.attrs["defaulted"]["tenure"] = {"default": "owned", "rows": defaulted}
+        logger.warning(
+            "%s: column %r %s: %d row(s) taken as tenure 'owned'",
+            name,
+            column_name,
+            "is blank" if "tenure" in columns else "is missing",
+            defaulted,
+        )
     logger.debug("%s: %d rows, %d with problems", name, n, len(marked))
     return out
 
@@ -316,8 +338,30 @@ def _coded(
         if text == "":
             mark(i, column, None, "missing")
         else:
-            mark(i, column, text, f"unknown {what}, expected {'|'.join(accepted)}")
+            mark(i, column, text, unknown_value(text, what, accepted, by_key))
     return category(coded, cell, accepted)
+
+
+def _defaulted(values: pd.Series, present: bool) -> int:
+    """How many rows take the default tenure: all where the column is missing, else the blank."""
+    if not present:
+        return len(values)
+    cell, cells = distinct_cells(values)
+    return int(np.count_nonzero(np.array([is_blank(v) for v in cells] + [False])[cell]))
+
+
+def _services(values: pd.Series, column: str, mark: _Mark) -> Any:
+    """Each row's services, canonical names joined by ';'.
+
+    A name pilotzone does not know marks the row, naming the value, the known names and
+    the closest one.
+    """
+    cell, cells = distinct_cells(values)
+    unknown = [service_names(value)[1] for value in cells]
+    for i in np.flatnonzero(np.array([bool(u) for u in unknown] + [False])[cell]).tolist():
+        for name in unknown[cell[i]]:
+            mark(i, column, name, unknown_value(name, "service", SERVICES, SERVICE_BY_KEY))
+    return label_column([canonical_services(v) for v in cells], cell)
 
 
 def _coordinates(

@@ -148,9 +148,20 @@ def read_facilities(
     half-width), lower-casing and removing spaces, underscores and hyphens;
     common Chinese headers are accepted (运营商, 类型, 经度, 纬度, 坐标系, ...).
     ``kind`` and ``tenure`` values are matched the same way, with Chinese
-    aliases (数据中心 -> ``idc``, 租用 -> ``rented``, ...); ``tenure``
-    defaults to ``owned``. Unknown service names are kept, normalised, for the
-    rules to report as not covered by the pilot. Where a spatial file has
+    aliases (数据中心 -> ``idc``, 租用 -> ``rented``, ...). Every header
+    pilotzone writes in its own outputs, English or Chinese (使用方式, 运营者,
+    ...), reads back in; columns it does not know are kept. ``tenure``
+    defaults to ``owned``: where it does, a warning names the column, the
+    default and the number of rows, and ``attrs["defaulted"]`` records them
+    (``{"tenure": {"default": "owned", "rows": n}}``, else ``{}``). Services
+    are an array (GeoJSON, Parquet list columns) or text split on
+    ``; , 、 ， /`` and whitespace; a name pilotzone does not know, like an
+    unknown ``kind`` or ``tenure``, marks the row (naming the value, the
+    known names and the closest one), so a typo is never judged a
+    violation. The header of a CSV or worksheet is the first of its first 20
+    rows that names ``operator_id`` and ``kind``: title rows above it are
+    skipped, with a warning, and ``attrs["header_row"]`` is its row number
+    (from 1). Where a spatial file has
     both a point geometry and coordinate columns, the geometry is used and a
     row whose columns disagree with it is marked. Excel formulas are read as
     their cached values. KML documents with a DOCTYPE are refused, so no

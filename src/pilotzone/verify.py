@@ -52,7 +52,17 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from pilotzone._codes import STATUSES
-from pilotzone._columns import arrow, canonical_services, category, cell_text, distinct_cells
+from pilotzone._columns import (
+    SERVICE_BY_KEY,
+    SERVICES,
+    arrow,
+    canonical_services,
+    category,
+    cell_text,
+    distinct_cells,
+    service_names,
+    unknown_value,
+)
 from pilotzone._messages import VERIFY, VERIFY_ISSUES, VERIFY_KINDS, check_lang
 from pilotzone.address import ADDRESS_COLUMNS, address_check
 from pilotzone.errors import InputError, Problem
@@ -359,6 +369,21 @@ def _check_addresses(
     return mismatch
 
 
+def _check_services(values: pd.Series, name: str) -> None:
+    """Raise InputError naming every service of an operators table that pilotzone does not know.
+
+    A typo is bad input, never a ``service_not_opened`` violation.
+    """
+    problems = [
+        Problem(name, int(row) + 1, "services", unknown, reason)
+        for row, value in enumerate(values.tolist())
+        for unknown in service_names(value)[1]
+        for reason in [unknown_value(unknown, "service", SERVICES, SERVICE_BY_KEY)]
+    ]
+    if problems:
+        raise InputError(problems)
+
+
 def _declared_services(
     result: gpd.GeoDataFrame, codes: _Codes, operators: Any
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -368,7 +393,9 @@ def _declared_services(
     table. Both arrays are indexed by operator code, with a last entry (False)
     for rows without an operator id.
     """
-    registration = np.flatnonzero(_kind_is(codes, "registration"))
+    # A row the reader marked (an unknown service name among them) is invalid_input and
+    # takes part in nothing else.
+    registration = np.flatnonzero(_kind_is(codes, "registration") & codes.filed)
     owner = [codes.operator[registration]]
     texts = [result["services"].iloc[registration].to_numpy(dtype=object, na_value=None)]
     if operators is not None:
@@ -380,6 +407,8 @@ def _declared_services(
                 Problem(name, None, ", ".join(sorted(missing)), None, "required column is missing")
             )
         owner.append(codes.operators.get_indexer(pd.Index(table["operator_id"].map(cell_text))))
+        name = "<operators>" if isinstance(operators, pd.DataFrame) else str(operators)
+        _check_services(table["services"], name)
         services = table["services"].map(canonical_services)
         # pandas-stubs type na_value as a scalar without None, which pandas accepts
         texts.append(services.to_numpy(dtype=object, na_value=None))  # type: ignore[call-overload]
