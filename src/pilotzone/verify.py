@@ -51,7 +51,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from pilotzone._codes import STATUSES
+from pilotzone._codes import ELIGIBILITY, ELIGIBILITY_REASONS, STATUSES
 from pilotzone._columns import arrow, canonical_services, category, cell_text, distinct_cells
 from pilotzone._messages import VERIFY, VERIFY_ISSUES, VERIFY_KINDS, check_lang
 from pilotzone.address import ADDRESS_COLUMNS, address_check
@@ -677,35 +677,71 @@ def _compliant(zone: str, kind: str, names: dict[str, str], lang: Lang) -> str:
     )
 
 
-def summarize(result: gpd.GeoDataFrame) -> pd.DataFrame:
+def summarize(result: gpd.GeoDataFrame, lang: str | None = None) -> pd.DataFrame:
     """One row per operator: registration zone, counts by status, and eligibility.
 
     Parameters
     ----------
     result : GeoDataFrame
         The output of :func:`verify`.
+    lang : {"en", "zh"}, optional
+        The language of ``eligibility_reason``; default the result's (its ``lang``).
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``operator_id``: ``registration_zone``, ``rows``, one count
-        column per status, ``eligible`` (registration in an active zone and no
-        violation or invalid row) and ``needs_review``.
+        Indexed by ``operator_id``: ``registration_zone``, ``rows``, one count column per
+        status, ``eligibility`` (``ELIGIBILITY`` in :mod:`pilotzone._codes`), its reason codes
+        ``eligibility_reasons`` (``;``-separated) and words ``eligibility_reason``,
+        ``eligible`` (``eligibility == "eligible"``) and ``needs_review`` (any ``review`` row).
+
+    Notes
+    -----
+    The rule, over each operator's rows: ``not_eligible`` when any row is a
+    ``violation`` (reason ``violation``, plus ``registration_outside_zones``
+    for a registration outside every zone) or a registration row is
+    ``invalid`` (``registration_invalid``); otherwise ``pending_review`` when
+    any row is ``review`` (``registration_near_border`` for a registration near
+    a border, else ``review``, which covers a missing or ambiguous
+    registration) or a facility row is ``invalid`` (``facility_invalid``);
+    otherwise ``eligible`` (``all_compliant``).
     """
+    check_lang(lang := lang if lang is not None else result.attrs.get("lang") or "en")
+    t = VERIFY[str(lang)]
     counts = pd.crosstab(result["operator_id"], result["status"]).reindex(
         columns=list(STATUSES), fill_value=0
     )
     counts.columns = list(STATUSES)
     first = result.groupby("operator_id")["registration_zone"].first()
     table = pd.DataFrame({"registration_zone": first, "rows": counts.sum(axis=1)}).join(counts)
-    registered = table["registration_zone"].notna()
-    reg_rows = result[result["kind"] == "registration"]
-    bad = reg_rows.loc[reg_rows["status"].astype(str) != "compliant", "operator_id"].unique()
-    table["eligible"] = (
-        registered & (table["violation"] == 0) & (table["invalid"] == 0) & ~table.index.isin(bad)
-    )
+    status = result["status"].astype(str).to_numpy()
+    registration = (result["kind"].astype(str) == "registration").to_numpy()
+    reasons = result["reasons"].astype(str).str.split(";")
+    near = reasons.map(lambda codes: "near_border" in codes).to_numpy(dtype=bool)
+    outside = reasons.map(lambda codes: "registration_outside_zones" in codes).to_numpy(dtype=bool)
+    reg_near = registration & (status == "review") & near
+    rows = {
+        "violation": status == "violation",
+        "registration_outside_zones": registration & outside,
+        "registration_invalid": registration & (status == "invalid"),
+        "registration_near_border": reg_near,
+        "review": (status == "review") & ~reg_near,
+        "facility_invalid": ~registration & (status == "invalid"),
+    }
+    found = pd.DataFrame(rows, index=result.index).groupby(result["operator_id"]).sum()
+    found = found.reindex(table.index, fill_value=0)
+    bad = found[list(ELIGIBILITY_REASONS["not_eligible"])].sum(axis=1) > 0
+    waiting = found[list(ELIGIBILITY_REASONS["pending_review"])].sum(axis=1) > 0
+    table["eligibility"] = np.select([bad, waiting], list(ELIGIBILITY[:2]), ELIGIBILITY[2])
+    codes, words = [], []
+    for state, row in zip(table["eligibility"], found.itertuples(index=False), strict=True):
+        listed = [c for c in ELIGIBILITY_REASONS[state] if c == "all_compliant" or getattr(row, c)]
+        codes.append(";".join(listed))
+        words.append(t["why_join"].join(t[f"why_{c}"].format(n=getattr(row, c, 0)) for c in listed))
+    table["eligibility_reasons"] = codes
+    table["eligibility_reason"] = words
+    table["eligible"] = table["eligibility"] == "eligible"
     table["needs_review"] = table["review"] > 0
-    table.index.name = "operator_id"
     return table
 
 
