@@ -891,9 +891,9 @@ def test_summarize_eligibility_in_three_states_with_reasons(
     assert reasons["HALF"] == {"facility_invalid"}
     assert "registration_invalid" in reasons["LOST"]
     assert summary.loc["NEAR", "eligibility_reason"].startswith("registration near a zone border")
-    assert summary.loc["HALF", "eligibility_reason"] == "1 facility row(s) cannot be checked"
+    assert summary.loc["HALF", "eligibility_reason"] == "facility rows that cannot be checked"
     chinese = pz.summarize(result, lang="zh")
-    assert chinese.loc["BAD", "eligibility_reason"] == "2 行违规；注册地不在任何试点地区内"
+    assert chinese.loc["BAD", "eligibility_reason"] == "存在违规行；注册地不在任何试点地区内"
     assert chinese["eligibility_reasons"].equals(summary["eligibility_reasons"])
     assert summary["eligible"].equals(summary["eligibility"] == "eligible")
 

@@ -58,7 +58,14 @@ from pilotzone.address import ADDRESS_COLUMNS, address_check
 from pilotzone.errors import InputError, Problem
 from pilotzone.facilities import read_facilities
 from pilotzone.locate import COORDINATE_ISSUES, locate
-from pilotzone.rules import EXCLUDED_SERVICES, OPENED_SERVICES, RULES, cite, describe
+from pilotzone.rules import (
+    EXCLUDED_SERVICES,
+    OPENED_SERVICES,
+    RULES,
+    cite,
+    describe,
+    eligibility_words,
+)
 from pilotzone.zones import load_zones
 
 __all__ = [
@@ -690,59 +697,52 @@ def summarize(result: gpd.GeoDataFrame, lang: str | None = None) -> pd.DataFrame
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``operator_id``: ``registration_zone``, ``rows``, one count column per
-        status, ``eligibility`` (``ELIGIBILITY`` in :mod:`pilotzone._codes`), its reason codes
-        ``eligibility_reasons`` (``;``-separated) and words ``eligibility_reason``,
-        ``eligible`` (``eligibility == "eligible"``) and ``needs_review`` (any ``review`` row).
+        Indexed by ``operator_id``: ``registration_zone``, ``rows``, a count per status,
+        ``eligibility`` (see Notes), its codes ``eligibility_reasons`` (``;``-separated) and words
+        ``eligibility_reason``, ``eligible`` (it is ``eligible``) and ``needs_review``.
 
     Notes
     -----
-    The rule, over each operator's rows: ``not_eligible`` when any row is a
-    ``violation`` (reason ``violation``, plus ``registration_outside_zones``
-    for a registration outside every zone) or a registration row is
-    ``invalid`` (``registration_invalid``); otherwise ``pending_review`` when
-    any row is ``review`` (``registration_near_border`` for a registration near
-    a border, else ``review``, which covers a missing or ambiguous
-    registration) or a facility row is ``invalid`` (``facility_invalid``);
-    otherwise ``eligible`` (``all_compliant``).
+    The rule, over each operator's rows: ``not_eligible`` when any row is a ``violation``
+    (reason ``violation``, plus ``registration_outside_zones`` for a registration outside every
+    zone) or a registration row is ``invalid`` (``registration_invalid``); otherwise
+    ``pending_review`` when any row is ``review`` (``registration_near_border`` for a
+    registration near a border, else ``review``, which covers a missing or ambiguous
+    registration) or a facility row is ``invalid`` (``facility_invalid``); otherwise
+    ``eligible`` (``all_compliant``).
     """
-    check_lang(lang := lang if lang is not None else result.attrs.get("lang") or "en")
-    t = VERIFY[str(lang)]
-    counts = pd.crosstab(result["operator_id"], result["status"]).reindex(
-        columns=list(STATUSES), fill_value=0
-    )
+    lang = str(lang if lang is not None else result.attrs.get("lang") or "en")
+    counts = pd.crosstab(result["operator_id"], result["status"])
+    counts = counts.reindex(columns=list(STATUSES), fill_value=0)
     counts.columns = list(STATUSES)
     first = result.groupby("operator_id")["registration_zone"].first()
     table = pd.DataFrame({"registration_zone": first, "rows": counts.sum(axis=1)}).join(counts)
     status = result["status"].astype(str).to_numpy()
     registration = (result["kind"].astype(str) == "registration").to_numpy()
+    review = status == "review"
     reasons = result["reasons"].astype(str).str.split(";")
-    near = reasons.map(lambda codes: "near_border" in codes).to_numpy(dtype=bool)
+    near = registration & review & reasons.map(lambda c: "near_border" in c).to_numpy(bool)
     outside = reasons.map(lambda codes: "registration_outside_zones" in codes).to_numpy(dtype=bool)
-    reg_near = registration & (status == "review") & near
     rows = {
         "violation": status == "violation",
         "registration_outside_zones": registration & outside,
         "registration_invalid": registration & (status == "invalid"),
-        "registration_near_border": reg_near,
-        "review": (status == "review") & ~reg_near,
+        "registration_near_border": near,
+        "review": review & ~near,
         "facility_invalid": ~registration & (status == "invalid"),
     }
-    found = pd.DataFrame(rows, index=result.index).groupby(result["operator_id"]).sum()
-    found = found.reindex(table.index, fill_value=0)
-    bad = found[list(ELIGIBILITY_REASONS["not_eligible"])].sum(axis=1) > 0
-    waiting = found[list(ELIGIBILITY_REASONS["pending_review"])].sum(axis=1) > 0
-    table["eligibility"] = np.select([bad, waiting], list(ELIGIBILITY[:2]), ELIGIBILITY[2])
-    codes, words = [], []
-    for state, row in zip(table["eligibility"], found.itertuples(index=False), strict=True):
-        listed = [c for c in ELIGIBILITY_REASONS[state] if c == "all_compliant" or getattr(row, c)]
-        codes.append(";".join(listed))
-        words.append(t["why_join"].join(t[f"why_{c}"].format(n=getattr(row, c, 0)) for c in listed))
-    table["eligibility_reasons"] = codes
-    table["eligibility_reason"] = words
-    table["eligible"] = table["eligibility"] == "eligible"
-    table["needs_review"] = table["review"] > 0
-    return table
+    found = pd.DataFrame(rows, index=result.index).groupby(result["operator_id"]).any()
+    found = found.reindex(table.index, fill_value=False)
+    flags = [found[list(ELIGIBILITY_REASONS[s])].any(axis=1) for s in ELIGIBILITY[:2]]
+    table["eligibility"] = np.select(flags, list(ELIGIBILITY[:2]), ELIGIBILITY[2])
+    table["eligibility_reasons"] = [
+        ";".join(c for c in ELIGIBILITY_REASONS[state] if c == "all_compliant" or getattr(row, c))
+        for state, row in zip(table["eligibility"], found.itertuples(index=False), strict=True)
+    ]
+    table["eligibility_reason"] = [eligibility_words(c, lang) for c in table["eligibility_reasons"]]
+    return table.assign(
+        eligible=table["eligibility"] == "eligible", needs_review=table["review"] > 0
+    )
 
 
 def findings(result: gpd.GeoDataFrame) -> pd.DataFrame:
