@@ -701,6 +701,44 @@ def test_subprocess_verify(
     assert "usage:" in done.stderr
 
 
+@pytest.mark.parametrize("unbuffered", ["1", ""], ids=["line by line", "buffered"])
+def test_subprocess_verify_piped_into_a_reader_that_stops(
+    violations: Path, tmp_path: Path, unbuffered: str
+) -> None:
+    """``pilotzone verify FILE --out DIR | head -1``: the files and the exit status survive."""
+    out = tmp_path / "audit"
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": unbuffered}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pilotzone", "verify", str(violations), "--as-of", AS_OF,
+         "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader goes away before the first line: every write is EPIPE
+    stderr = process.stderr.read().decode("utf-8")
+    status = process.wait(timeout=300)
+    assert status == 1, stderr  # the audit's own status: findings, not "bad input"
+    assert "Broken pipe" not in stderr and "BrokenPipeError" not in stderr, stderr
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+
+
+def test_subprocess_verify_piped_into_head(violations: Path, tmp_path: Path) -> None:
+    """The shell pipeline itself, with head reading one line."""
+    out = tmp_path / "audit"
+    command = (
+        f'"{sys.executable}" -m pilotzone verify "{violations}" --as-of {AS_OF} --out "{out}" '
+        '| head -1; echo "status=${PIPESTATUS[0]}" >&2'
+    )
+    done = subprocess.run(
+        ["bash", "-c", command], capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    assert done.stderr.strip().endswith("status=1"), done.stderr
+    assert "Broken pipe" not in done.stderr
+    assert len(done.stdout.splitlines()) == 1
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+
+
 def test_subprocess_demo(tmp_path: Path) -> None:
     done = subprocess_run("demo", cwd=tmp_path)
     assert done.returncode == 0, done.stderr

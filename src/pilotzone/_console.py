@@ -7,6 +7,7 @@ line's language gives.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import IO, Any, Literal
 
 from pilotzone._messages import ZONE_STATUS
@@ -21,6 +22,7 @@ __all__ = [
     "TOP_FINDINGS",
     "missing",
     "print_changes",
+    "print_files",
     "print_location",
     "print_sample",
     "print_sites",
@@ -330,6 +332,24 @@ def print_changes(changes: Any, old: str, new: str, t: dict[str, str]) -> None:
         print_table(rows, out)
         if len(found) > TOP_FINDINGS:
             print(f"  … {len(found) - TOP_FINDINGS:,} {t['more_rows']}", file=out)
+
+
+def print_files(title: str, folder: Any, paths: Any) -> None:
+    """List the files a command wrote, after what it printed.
+
+    Parameters
+    ----------
+    title : str
+        The heading ("Report written to", "Files written to").
+    folder : str or Path or None
+        The folder they were written to, named after the heading (None: not named).
+    paths : iterable of Path
+        The files.
+    """
+    where = "" if folder is None else f" {Path(folder)}"
+    print(f"\n{title}{where}:", file=sys.stdout)
+    for path in paths:
+        print(f"  {path}", file=sys.stdout)
 
 
 def print_versions(rows: list[tuple[str, str]]) -> None:
