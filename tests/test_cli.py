@@ -289,17 +289,30 @@ def test_verify_compliant(capsys: pytest.CaptureFixture[str], compliant: Path) -
     assert status == 0
     assert f"Checked compliant.csv: 3 rows, as of {AS_OF}" in out
     assert "compliant 3 · review 0 · violation 0 · invalid 0" in out
-    assert "Operators: 2 (eligible 2, not eligible 0, needing review 0)" in out
+    assert "Operators: 2 (eligible 2, pending review 0, not eligible 0)" in out
     assert "No findings: every row is compliant." in out
     assert err == ""  # not a terminal: no progress lines
     assert not list(compliant.parent.glob("*.html"))  # nothing written without --out
+
+
+def test_verify_explains_eligibility(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Three states, each with its reason: an invalid facility row is pending, not eligible."""
+    filing = write_filing(tmp_path / "invalid.csv", INVALID_ROW)
+    status, out, _ = run(capsys, "verify", str(filing), "--as-of", AS_OF)
+    assert status == 1
+    assert "Operators: 2 (eligible 1, pending review 1, not eligible 0)" in out
+    line = next(line for line in out.splitlines() if line.startswith("OP-C "))
+    assert "pending review" in line and "facility rows that cannot be checked" in line
+    status, out, _ = run(capsys, "verify", str(filing), "--as-of", AS_OF, "--lang", "zh")
+    line = next(line for line in out.splitlines() if line.startswith("OP-C "))
+    assert "待复核" in line and "存在无法核查的设施行" in line
 
 
 def test_verify_violations(capsys: pytest.CaptureFixture[str], violations: Path) -> None:
     status, out, err = run(capsys, "verify", str(violations), "--as-of", AS_OF)
     assert status == 1
     assert "compliant 3 · review 0 · violation 2 · invalid 0" in out
-    assert "Operators: 3 (eligible 1, not eligible 2, needing review 0)" in out
+    assert "Operators: 3 (eligible 1, pending review 0, not eligible 2)" in out
     assert "Top findings:" in out
     assert "(acceleration_outside_zone)" in out
     assert "(service_excluded)" in out
