@@ -262,9 +262,9 @@ def test_compare_finds_every_kind_of_change(
     assert found["facility_removed"] == {("C", "OLD")}
     assert found["facility_moved"] == {("A", "CDN"), ("B", "IDC")}
     eligibility = changes[changes["change"] == "eligibility_changed"].set_index("operator_id")
-    assert eligibility[["old_eligible", "new_eligible"]].to_dict("index") == {
-        "A": {"old_eligible": False, "new_eligible": True},
-        "B": {"old_eligible": True, "new_eligible": False},
+    assert eligibility[["old_eligibility", "new_eligibility"]].to_dict("index") == {
+        "A": {"old_eligibility": "not_eligible", "new_eligibility": "eligible"},
+        "B": {"old_eligibility": "eligible", "new_eligibility": "not_eligible"},
     }
     assert eligibility.loc["A", ["new_lon", "new_lat"]].tolist() == list(TIANANMEN)
     record = changes.attrs["compare"]
@@ -273,6 +273,25 @@ def test_compare_finds_every_kind_of_change(
         c: len(found[c]) if c != "eligibility_changed" else 2 for c in CHANGES
     }
     assert changes["change"].map(CHANGES.index).is_monotonic_increasing
+
+
+def test_eligibility_change_to_pending_review(zones: gpd.GeoDataFrame) -> None:
+    """An operator whose facility moves next to a border goes eligible → pending review."""
+    lat = np.linspace(FUTIAN[1], 22.50, 4001)
+    found = pz.locate(np.full_like(lat, FUTIAN[0]), lat, crs="wgs84", zones=zones)
+    inside = np.flatnonzero((found["near_border"] & (found["zone_id"] == "shenzhen")).to_numpy())
+    at = (FUTIAN[0], float(lat[inside[0]]))
+    old = pz.verify(filing([("D", "REG", "registration", FUTIAN), ("D", "IDC", "idc", FUTIAN)]))
+    new = pz.verify(filing([("D", "REG", "registration", FUTIAN), ("D", "IDC", "idc", at)]))
+    assert pz.summarize(new).loc["D", "eligibility"] == "pending_review"
+    changes = pz.compare(old, new, zones=zones)
+    changed = changes[changes["change"] == "eligibility_changed"]
+    assert changed[["operator_id", "old_eligibility", "new_eligibility"]].values.tolist() == [
+        ["D", "eligible", "pending_review"]
+    ]
+    assert changed["description"].tolist() == ["Eligibility: eligible → pending review"]
+    chinese = pz.compare(old, new, zones=zones, lang="zh")
+    assert "试点资格：符合条件 → 待复核" in chinese["description"].tolist()
 
 
 def test_moved_distance_is_geodesic(results: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]) -> None:

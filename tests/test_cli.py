@@ -289,17 +289,30 @@ def test_verify_compliant(capsys: pytest.CaptureFixture[str], compliant: Path) -
     assert status == 0
     assert f"Checked compliant.csv: 3 rows, as of {AS_OF}" in out
     assert "compliant 3 · review 0 · violation 0 · invalid 0" in out
-    assert "Operators: 2 (eligible 2, not eligible 0, needing review 0)" in out
+    assert "Operators: 2 (eligible 2, pending review 0, not eligible 0)" in out
     assert "No findings: every row is compliant." in out
     assert err == ""  # not a terminal: no progress lines
     assert not list(compliant.parent.glob("*.html"))  # nothing written without --out
+
+
+def test_verify_explains_eligibility(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Three states, each with its reason: an invalid facility row is pending, not eligible."""
+    filing = write_filing(tmp_path / "invalid.csv", INVALID_ROW)
+    status, out, _ = run(capsys, "verify", str(filing), "--as-of", AS_OF)
+    assert status == 1
+    assert "Operators: 2 (eligible 1, pending review 1, not eligible 0)" in out
+    line = next(line for line in out.splitlines() if line.startswith("OP-C "))
+    assert "pending review" in line and "facility rows that cannot be checked" in line
+    status, out, _ = run(capsys, "verify", str(filing), "--as-of", AS_OF, "--lang", "zh")
+    line = next(line for line in out.splitlines() if line.startswith("OP-C "))
+    assert "待复核" in line and "存在无法核查的设施行" in line
 
 
 def test_verify_violations(capsys: pytest.CaptureFixture[str], violations: Path) -> None:
     status, out, err = run(capsys, "verify", str(violations), "--as-of", AS_OF)
     assert status == 1
     assert "compliant 3 · review 0 · violation 2 · invalid 0" in out
-    assert "Operators: 3 (eligible 1, not eligible 2, needing review 0)" in out
+    assert "Operators: 3 (eligible 1, pending review 0, not eligible 2)" in out
     assert "Top findings:" in out
     assert "(acceleration_outside_zone)" in out
     assert "(service_excluded)" in out
@@ -699,6 +712,44 @@ def test_subprocess_verify(
     done = subprocess_run("verify")
     assert done.returncode == 2
     assert "usage:" in done.stderr
+
+
+@pytest.mark.parametrize("unbuffered", ["1", ""], ids=["line by line", "buffered"])
+def test_subprocess_verify_piped_into_a_reader_that_stops(
+    violations: Path, tmp_path: Path, unbuffered: str
+) -> None:
+    """``pilotzone verify FILE --out DIR | head -1``: the files and the exit status survive."""
+    out = tmp_path / "audit"
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": unbuffered}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pilotzone", "verify", str(violations), "--as-of", AS_OF,
+         "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader goes away before the first line: every write is EPIPE
+    stderr = process.stderr.read().decode("utf-8")
+    status = process.wait(timeout=300)
+    assert status == 1, stderr  # the audit's own status: findings, not "bad input"
+    assert "Broken pipe" not in stderr and "BrokenPipeError" not in stderr, stderr
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+
+
+def test_subprocess_verify_piped_into_head(violations: Path, tmp_path: Path) -> None:
+    """The shell pipeline itself, with head reading one line."""
+    out = tmp_path / "audit"
+    command = (
+        f'"{sys.executable}" -m pilotzone verify "{violations}" --as-of {AS_OF} --out "{out}" '
+        '| head -1; echo "status=${PIPESTATUS[0]}" >&2'
+    )
+    done = subprocess.run(
+        ["bash", "-c", command], capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    assert done.stderr.strip().endswith("status=1"), done.stderr
+    assert "Broken pipe" not in done.stderr
+    assert len(done.stdout.splitlines()) == 1
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
 
 
 def test_subprocess_demo(tmp_path: Path) -> None:

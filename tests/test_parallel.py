@@ -269,6 +269,8 @@ def test_cli_verifies_a_partitioned_folder(
     )
     assert [o["operator_id"] for o in summary["operators"]] == reference.index.tolist()
     assert [o["eligible"] for o in summary["operators"]] == reference["eligible"].tolist()
+    for column in ("eligibility", "eligibility_reasons", "eligibility_reason"):
+        assert [o[column] for o in summary["operators"]] == reference[column].tolist()
     assert [o["rows"] for o in summary["operators"]] == reference["rows"].tolist()
     assert len(pd.read_parquet(out / "findings")) == len(pz.findings(expected))
     assert [f["file"] for f in summary["input"]["files"]] == [f"part-{i}.parquet" for i in range(3)]

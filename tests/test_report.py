@@ -194,6 +194,9 @@ def test_summary_json(written: dict[str, Path], result: Any, filing: Path, zones
     assert operators["OP-A"] == {
         "operator_id": "OP-A",
         "registration_zone": "shanghai",
+        "eligibility": "not_eligible",
+        "eligibility_reasons": "violation",
+        "eligibility_reason": "rows in violation",
         "eligible": False,
         "needs_review": False,
         "rows": 7,
@@ -204,6 +207,11 @@ def test_summary_json(written: dict[str, Path], result: Any, filing: Path, zones
     }
     assert operators["OP-C"]["eligible"] is True
     assert operators["OP-B"]["eligible"] is False
+    assert {o: op["eligibility"] for o, op in operators.items()} == {
+        "OP-A": "not_eligible",
+        "OP-B": "not_eligible",
+        "OP-C": "eligible",
+    }
 
 
 def test_summary_records_a_boundary_override(result: Any, tmp_path: Path) -> None:
@@ -342,6 +350,18 @@ def test_report_html_contents(written: dict[str, Path], filing: Path, zones: Any
     assert '<a href="map.html">' in page
     assert len(TIMESTAMP.findall(page)) == 1
     assert re.search(r'<span id="generated-at">\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ</span>', page)
+
+
+def test_report_html_explains_eligibility(result: Any, zones: Any, tmp_path: Path) -> None:
+    """Each operator's eligibility in words, coloured by state, with its reason (#19 item 7)."""
+    page = write_report(result, tmp_path / "en", zones=zones)["report.html"].read_text("utf-8")
+    assert "<th>Eligibility</th><th>Why</th>" in page
+    assert '<td class="violation">not eligible</td><td>rows in violation</td>' in page
+    assert '<td class="compliant">eligible</td><td>every row compliant</td>' in page
+    zh = write_report(result, tmp_path / "zh", zones=zones, lang="zh")["report.html"]
+    page = zh.read_text("utf-8")
+    assert '<td class="violation">不符合条件</td><td>存在违规行</td>' in page
+    assert "<th>试点资格</th><th>原因</th>" in page
 
 
 def test_report_in_chinese(result: Any, zones: Any, tmp_path: Path) -> None:

@@ -864,6 +864,57 @@ def test_summarize_filing_without_any_registration_row() -> None:
     assert not summary["eligible"].any() and summary["needs_review"].all()
 
 
+def test_summarize_eligibility_in_three_states_with_reasons(
+    near_shenzhen_border: tuple[float, float, float],
+) -> None:
+    near = near_shenzhen_border[:2]
+    result = check(
+        filing(
+            reg("OK", TIANANMEN, services="idc"),  # every row compliant
+            site("OK", "idc", TIANANMEN),
+            reg(
+                "NEAR", near, services="idc"
+            ),  # no violation, but its registration is near a border
+            site("NEAR", "idc", FUTIAN),
+            reg("BAD", TIANJIN, services="idc"),  # registered outside every zone
+            site("BAD", "idc", TIANANMEN),
+            reg("HALF", LUJIAZUI, services="idc"),  # one facility row cannot be checked
+            site("HALF", "idc", (float("nan"), float("nan"))),
+            reg("LOST", (float("nan"), float("nan")), services="idc"),  # invalid registration
+            site("LOST", "idc", LUJIAZUI),
+        )
+    )
+    summary = pz.summarize(result)
+    assert summary["eligibility"].to_dict() == {
+        "BAD": "not_eligible",
+        "HALF": "pending_review",
+        "LOST": "not_eligible",
+        "NEAR": "pending_review",
+        "OK": "eligible",
+    }
+    reasons = summary["eligibility_reasons"].str.split(";").map(set).to_dict()
+    assert reasons["OK"] == {"all_compliant"}
+    assert "registration_near_border" in reasons["NEAR"]
+    assert reasons["BAD"] >= {"violation", "registration_outside_zones"}
+    assert reasons["HALF"] == {"facility_invalid"}
+    assert "registration_invalid" in reasons["LOST"]
+    assert summary.loc["NEAR", "eligibility_reason"].startswith("registration near a zone border")
+    assert summary.loc["HALF", "eligibility_reason"] == "facility rows that cannot be checked"
+    chinese = pz.summarize(result, lang="zh")
+    assert chinese.loc["BAD", "eligibility_reason"] == "存在违规行；注册地不在任何试点地区内"
+    assert chinese["eligibility_reasons"].equals(summary["eligibility_reasons"])
+    assert summary["eligible"].equals(summary["eligibility"] == "eligible")
+
+
+def test_summarize_reason_words_follow_the_result_language() -> None:
+    frame = filing(reg("A", TIANJIN, services="idc"), site("A", "idc", TIANANMEN))
+    summary = pz.summarize(check(frame, lang="zh"))
+    assert summary.loc["A", "eligibility"] == "not_eligible"
+    assert "注册地不在任何试点地区内" in summary.loc["A", "eligibility_reason"]
+    with pytest.raises(ValueError, match="lang"):
+        pz.summarize(check(frame), lang="fr")
+
+
 def test_verify_does_not_mutate_a_read_filing() -> None:
     sites = pz.read_facilities(SAMPLE)
     before = sites.copy(deep=True)
@@ -1017,8 +1068,11 @@ def test_sample_rows(
 
 def test_sample_summary(sample_result: gpd.GeoDataFrame) -> None:
     summary = pz.summarize(sample_result)
-    assert summary.loc["OP01", "eligible"]
-    assert set(summary.index[summary["eligible"]]) == {"OP01", "OP06"}
+    # OP01 and OP06 have one open review row each: pending review, not eligible (#19 item 7; this
+    # used to pin them as eligible, the very behaviour the issue calls wrong)
+    assert summary.loc["OP01", "eligibility"] == "pending_review"
+    assert set(summary.index[summary["eligibility"] == "pending_review"]) >= {"OP01", "OP06"}
+    assert not summary["eligible"].any()
     assert summary.loc["OP01", "needs_review"]
     assert summary["rows"].sum() == len(sample_result) == 37
     assert summary.loc["OP12", "invalid"] == 2

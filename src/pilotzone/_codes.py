@@ -14,6 +14,8 @@ __all__ = [
     "ADDRESS_CHECKS",
     "CHANGES",
     "COORDINATE_ISSUES",
+    "ELIGIBILITY",
+    "ELIGIBILITY_REASONS",
     "FACILITY_KINDS",
     "NOT_CHECKED",
     "NO_ZONE",
@@ -67,3 +69,11 @@ NO_ZONE = "(none)"
 OUTSIDE_ZONES = "(outside every zone)"
 #: summary.json's zone key for invalid rows, which are not placed.
 NOT_CHECKED = "(not checked)"
+#: An operator's eligibility (:func:`pilotzone.summarize`), from the worst down.
+ELIGIBILITY = ("not_eligible", "pending_review", "eligible")
+#: The reasons for each eligibility, in the order :func:`pilotzone.summarize` lists them.
+ELIGIBILITY_REASONS = {
+    "not_eligible": ("violation", "registration_outside_zones", "registration_invalid"),
+    "pending_review": ("registration_near_border", "review", "facility_invalid"),
+    "eligible": ("all_compliant",),
+}

@@ -7,9 +7,11 @@ line's language gives.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import IO, Any, Literal
 
-from pilotzone._messages import ZONE_STATUS
+from pilotzone._codes import ELIGIBILITY
+from pilotzone._messages import VERIFY, ZONE_STATUS
 from pilotzone._terminal import print_table, width
 from pilotzone.audit import CHANGES, NO_ZONE
 from pilotzone.rules import RULES, describe
@@ -21,6 +23,7 @@ __all__ = [
     "TOP_FINDINGS",
     "missing",
     "print_changes",
+    "print_files",
     "print_location",
     "print_sample",
     "print_sites",
@@ -139,17 +142,20 @@ def print_summary(result: Any, zones: Any, lang: Literal["en", "zh"], t: dict[st
         "  " + " · ".join(f"{t[s]} {int(counts.get(s, 0)):,}" for s in reversed(STATUSES)), file=out
     )
 
-    table = summarize(result)
-    eligible = int(table["eligible"].sum())
-    review = int(table["needs_review"].sum())
+    table = summarize(result, lang)
+    states = table["eligibility"].value_counts()
+    words = VERIFY[lang]
     print(
-        f"\n{t['operators']}: {len(table):,} ({t['eligible']} {eligible:,}, "
-        f"{t['not_eligible']} {len(table) - eligible:,}, {t['needs_review']} {review:,})",
+        f"\n{t['operators']}: {len(table):,} ("
+        + ", ".join(
+            f"{words[f'eligibility_{s}']} {int(states.get(s, 0)):,}" for s in ELIGIBILITY[::-1]
+        )
+        + ")",
         file=out,
     )
-    rows = [[t["operator"], t["registration_zone"], t["eligible"], t["counts"]]]
-    shown = table.sort_values(
-        ["eligible", "violation", "invalid", "review"],
+    rows = [[t["operator"], t["registration_zone"], t["eligibility"], t["counts"], t["why"]]]
+    shown = table.assign(rank=table["eligibility"].map(ELIGIBILITY.index)).sort_values(
+        ["rank", "violation", "invalid", "review"],
         ascending=[True, False, False, False],
         kind="stable",
     )
@@ -159,8 +165,9 @@ def print_summary(result: Any, zones: Any, lang: Literal["en", "zh"], t: dict[st
             [
                 str(operator_id),
                 str(names.get(zone, zone)) if isinstance(zone, str) else t["none"],
-                t["yes"] if row["eligible"] else t["no"],
+                words[f"eligibility_{row['eligibility']}"],
                 f"{row['rows']:,} ({row['violation']:,}/{row['review']:,}/{row['invalid']:,})",
+                str(row["eligibility_reason"]),
             ]
         )
     print_table(rows, out)
@@ -330,6 +337,24 @@ def print_changes(changes: Any, old: str, new: str, t: dict[str, str]) -> None:
         print_table(rows, out)
         if len(found) > TOP_FINDINGS:
             print(f"  … {len(found) - TOP_FINDINGS:,} {t['more_rows']}", file=out)
+
+
+def print_files(title: str, folder: Any, paths: Any) -> None:
+    """List the files a command wrote, after what it printed.
+
+    Parameters
+    ----------
+    title : str
+        The heading ("Report written to", "Files written to").
+    folder : str or Path or None
+        The folder they were written to, named after the heading (None: not named).
+    paths : iterable of Path
+        The files.
+    """
+    where = "" if folder is None else f" {Path(folder)}"
+    print(f"\n{title}{where}:", file=sys.stdout)
+    for path in paths:
+        print(f"  {path}", file=sys.stdout)
 
 
 def print_versions(rows: list[tuple[str, str]]) -> None:

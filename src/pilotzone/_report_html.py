@@ -16,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 
 from pilotzone._files import plain
+from pilotzone._messages import VERIFY
 from pilotzone.rules import RULES, cite, describe
 from pilotzone.verify import STATUSES
 
@@ -46,6 +47,10 @@ iframe.map{height:17cm}
 a{color:inherit;text-decoration:none}
 }
 """
+
+
+#: The table cell's class (its colour) for each eligibility.
+_STATE_CLASS = {"eligible": "compliant", "pending_review": "review", "not_eligible": "violation"}
 
 
 def _e(value: Any) -> str:
@@ -184,18 +189,20 @@ def report_html(
 
     add(
         f"<h2>{_e(t['operators'])}</h2><table><tr><th>{_e(t['operator'])}</th>"
-        f"<th>{_e(t['registration_zone'])}</th><th>{_e(t['eligible'])}</th>"
-        f"<th>{_e(t['rows'])}</th>" + "".join(f"<th>{_e(t[s])}</th>" for s in STATUSES) + "</tr>"
+        f"<th>{_e(t['registration_zone'])}</th><th>{_e(t['eligibility'])}</th>"
+        f"<th>{_e(t['why'])}</th><th>{_e(t['rows'])}</th>"
+        + "".join(f"<th>{_e(t[s])}</th>" for s in STATUSES)
+        + "</tr>"
     )
     for op in summary["operators"]:
         zone = op["registration_zone"]
         add(
             f"<tr><td>{_e(op['operator_id'])}</td>"
             f"<td>{_e(names.get(zone, zone) if zone else t['none'])}</td>"
-            f'<td class="{"compliant" if op["eligible"] else "violation"}">'
-            f"{_e(t['yes'] if op['eligible'] else t['no'])}</td>{_number(op['rows'])}"
-            + "".join(_number(op[s]) for s in STATUSES)
-            + "</tr>"
+            f'<td class="{_STATE_CLASS[op["eligibility"]]}">'
+            f"{_e(VERIFY[lang]['eligibility_' + op['eligibility']])}</td>"
+            f"<td>{_e(op['eligibility_reason'])}</td>"
+            f"{_number(op['rows'])}" + "".join(_number(op[s]) for s in STATUSES) + "</tr>"
         )
     add("</table>")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import sys
 import time
 import unicodedata
@@ -45,17 +46,42 @@ def printable(text: str) -> str:
 
 
 class PrintableStream(io.TextIOBase):
-    """A text stream that writes through :func:`printable`, line by line."""
+    """A text stream that writes through :func:`printable`, line by line.
+
+    A reader that goes away (``pilotzone verify ... | head -1``: ``BrokenPipeError``, EPIPE)
+    does not stop the command: the stream's file descriptor is pointed at the null device, the
+    Python way of handling SIGPIPE, and what is printed after is dropped. The command goes on,
+    its files and its exit status unchanged.
+    """
 
     def __init__(self, stream: IO[str]) -> None:
         self.stream = stream
+        self.reader_gone = False
 
     def write(self, text: str) -> int:
-        self.stream.write("\n".join(printable(line) for line in text.split("\n")))
+        if not self.reader_gone:
+            try:
+                self.stream.write("\n".join(printable(line) for line in text.split("\n")))
+            except BrokenPipeError:
+                self._drop()
         return len(text)
 
     def flush(self) -> None:
-        self.stream.flush()
+        if not self.reader_gone:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._drop()
+
+    def _drop(self) -> None:
+        """Send the rest, and what Python flushes at exit, to the null device."""
+        self.reader_gone = True
+        with contextlib.suppress(OSError, ValueError):  # a stream without a descriptor
+            null = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(null, self.stream.fileno())
+            finally:
+                os.close(null)
 
     def isatty(self) -> bool:
         return self.stream.isatty()

@@ -61,7 +61,7 @@ import shapely
 
 from pilotzone._codes import CHANGES, NO_ZONE
 from pilotzone._files import check_folder
-from pilotzone._messages import AUDIT, check_lang
+from pilotzone._messages import AUDIT, VERIFY, check_lang
 from pilotzone._version import __version__
 from pilotzone.errors import InputError, Problem
 from pilotzone.rules import describe
@@ -321,7 +321,8 @@ def compare(
         facility and rule. Columns: ``change`` (a code of :data:`CHANGES`),
         ``operator_id``, ``facility_id``, ``kind``, ``name``, ``rule``,
         ``severity`` (findings only), ``old_status``, ``new_status``,
-        ``old_eligible``, ``new_eligible`` (eligibility changes only),
+        ``old_eligibility``, ``new_eligibility`` (eligibility changes only: ``eligible``,
+        ``pending_review`` or ``not_eligible``, as :func:`pilotzone.summarize` gives them),
         ``moved_m`` (geodesic metres, moves only), ``old_lon``, ``old_lat``,
         ``new_lon``, ``new_lat`` (WGS-84; an eligibility change is placed at
         the operator's registration), ``message`` (verify's message on the
@@ -367,8 +368,8 @@ def compare(
         pd.concat([p for p in parts if len(p)], ignore_index=True) if any(map(len, parts)) else None
     )
     columns = ["change", "operator_id", "facility_id", "kind", "name", "rule", "severity",
-               "old_status", "new_status", "old_eligible", "new_eligible", "moved_m", "old_lon",
-               "old_lat", "new_lon", "new_lat", "message"]  # fmt: skip
+               "old_status", "new_status", "old_eligibility", "new_eligibility", "moved_m",
+               "old_lon", "old_lat", "new_lon", "new_lat", "message"]  # fmt: skip
     changes = pd.DataFrame(columns=columns) if changes is None else changes.reindex(columns=columns)
     order = {c: i for i, c in enumerate(CHANGES)}
     changes = changes.sort_values(
@@ -485,8 +486,8 @@ def _facility_changes(old_rows: pd.DataFrame, new_rows: pd.DataFrame) -> pd.Data
 def _eligibility_changes(
     old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, old_rows: pd.DataFrame, new_rows: pd.DataFrame
 ) -> pd.DataFrame:
-    """Operators in both audits whose eligibility flipped, placed at their (new) registration."""
-    before, after = summarize(old)["eligible"], summarize(new)["eligible"]
+    """Operators in both audits whose eligibility changed, placed at their (new) registration."""
+    before, after = summarize(old)["eligibility"], summarize(new)["eligibility"]
     before.index, after.index = before.index.map(str), after.index.map(str)
     common = before.index.intersection(after.index)
     flipped = common[before[common].to_numpy() != after[common].to_numpy()]
@@ -498,8 +499,8 @@ def _eligibility_changes(
     return pd.DataFrame({
         "change": "eligibility_changed", "operator_id": list(flipped),
         "kind": "registration",
-        "old_eligible": before[flipped].astype(bool).to_numpy(),
-        "new_eligible": after[flipped].astype(bool).to_numpy(),
+        "old_eligibility": before[flipped].astype(str).to_numpy(),
+        "new_eligibility": after[flipped].astype(str).to_numpy(),
         "new_lon": at["lon"].to_numpy(), "new_lat": at["lat"].to_numpy(),
     })  # fmt: skip
 
@@ -512,5 +513,9 @@ def _describe(row: Any, lang: Lang) -> str:
     if row.change == "facility_moved":
         return template.format(metres=row.moved_m)
     if row.change == "eligibility_changed":
-        return template.format(old=text[bool(row.old_eligible)], new=text[bool(row.new_eligible)])
+        words = VERIFY[lang]
+        return template.format(
+            old=words[f"eligibility_{row.old_eligibility}"],
+            new=words[f"eligibility_{row.new_eligibility}"],
+        )
     return template

@@ -59,6 +59,7 @@ import pilotzone
 from pilotzone._console import (
     missing,
     print_changes,
+    print_files,
     print_location,
     print_sample,
     print_sites,
@@ -162,15 +163,12 @@ def _exit_status(result: Any) -> int:
 
 def _write(
     result: Any, zones: Any, out: str | Path, basemap: Any, lang: str, progress: Progress
-) -> None:
+) -> list[Path]:
     from pilotzone.report import write_report
 
     progress.stage(f"writing the report to {out}")
     paths = write_report(result, out, zones=zones, lang=lang, basemap=basemap)  # type: ignore[arg-type]
-    t = CLI[lang]
-    print(f"\n{t['written']} {Path(out)}:", file=sys.stdout)
-    for path in paths.values():
-        print(f"  {path}", file=sys.stdout)
+    return list(paths.values())
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
@@ -192,9 +190,13 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         progress=progress,
         lang=args.lang,
     )
+    # The files first: a reader that stops early (| head -1) loses no file and no exit status.
+    paths = (
+        None if args.out is None else _write(result, zones, args.out, basemap, args.lang, progress)
+    )
     print_summary(result, zones, args.lang, CLI[args.lang])
-    if args.out is not None:
-        _write(result, zones, args.out, basemap, args.lang, progress)
+    if paths is not None:
+        print_files(CLI[args.lang]["written"], args.out, paths)
     progress.done()
     return _exit_status(result)
 
@@ -272,17 +274,17 @@ def _cmd_site(args: argparse.Namespace) -> int:
     target = result.attrs["target_zone"]
     table = rank_sites(result)
 
-    t = CLI[args.lang]
-    print_sites(result, table, args.file, zones, args.lang, t)
+    paths = None
     if out is not None:
         progress.stage(f"writing the ranked table, feasible area and map to {out}")
         feasible = pilotzone.feasible_area(target, zones=zones)
         paths = write_sites(
             table, result, feasible, out, zones=zones, lang=args.lang, basemap=basemap
         )
-        print(f"\n{t['files']} {out}:", file=sys.stdout)
-        for path in paths:
-            print(f"  {path}", file=sys.stdout)
+    t = CLI[args.lang]
+    print_sites(result, table, args.file, zones, args.lang, t)
+    if paths is not None:
+        print_files(t["files"], out, paths)
     progress.done()
     return EXIT_OK if int(result["compliant"].sum()) == len(result) else EXIT_FINDINGS
 
@@ -296,8 +298,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         boundaries=None, progress=progress, lang=args.lang,
     )  # fmt: skip
     t = CLI[args.lang]
+    paths = _write(result, zones, out, None, args.lang, progress)
     print_summary(result, zones, args.lang, t)
-    _write(result, zones, out, None, args.lang, progress)
+    print_files(t["written"], out, paths)
     print(f"\n{t['open']} {out / 'map.html'}\n{t['open']} {out / 'report.html'}", file=sys.stdout)
     progress.done()
     return EXIT_OK
@@ -323,13 +326,11 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     drawn = pilotzone.sample(
         _audit_input(args.file, args), args.n, seed=args.seed, by=args.by, zones=zones
     )
+    paths = None if out is None else write_sample(drawn, out, lang=args.lang)
     t = CLI[args.lang]
     print_sample(drawn, args.file, zones, args.lang, t)
-    if out is not None:
-        paths = write_sample(drawn, out, lang=args.lang)
-        print(f"\n{t['files']}:", file=sys.stdout)
-        for path in paths:
-            print(f"  {path}", file=sys.stdout)
+    if paths is not None:
+        print_files(t["files"], None, paths)
     return EXIT_OK
 
 
@@ -344,13 +345,13 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         _audit_input(args.old, args), _audit_input(args.new, args), zones=zones,
         lang=args.lang,
     )  # fmt: skip
-    t = CLI[args.lang]
-    print_changes(changes, args.old, args.new, t)
+    paths = None
     if args.out is not None:
         paths = write_changes(changes, args.out, zones=zones, lang=args.lang, basemap=basemap)
-        print(f"\n{t['files']} {args.out}:", file=sys.stdout)
-        for path in paths.values():
-            print(f"  {path}", file=sys.stdout)
+    t = CLI[args.lang]
+    print_changes(changes, args.old, args.new, t)
+    if paths is not None:
+        print_files(t["files"], args.out, list(paths.values()))
     return EXIT_FINDINGS if changes.attrs["compare"]["new_violations"] else EXIT_OK
 
 
@@ -404,7 +405,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.catch_warnings(),
     ):
         warnings.showwarning = _note
-        return _run(argv)
+        status = _run(argv)
+        sys.stdout.flush()  # inside the stream that survives a reader gone (BrokenPipeError)
+        return status
 
 
 def _note(

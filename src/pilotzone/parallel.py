@@ -48,11 +48,13 @@ import pandas as pd
 import pyarrow as pa
 from dask.dataframe.utils import clear_known_categories
 
+from pilotzone._codes import ELIGIBILITY, ELIGIBILITY_REASONS
 from pilotzone._files import OutputRun, json_bytes, sha256
 from pilotzone.errors import InputError, Problem
 from pilotzone.facilities import read_facilities
 from pilotzone.locate import COORDINATE_ISSUES, locate
 from pilotzone.report import build_summary, tally
+from pilotzone.rules import eligibility_words
 from pilotzone.verify import STATUSES, filed_names, findings, keep_filed, summarize, verify
 from pilotzone.zones import load_zones
 
@@ -396,7 +398,7 @@ def verify_files(
         if cluster is not None:
             cluster.close()
         shutil.rmtree(scratch, ignore_errors=True)
-    summary = _summary(counts, per_operator, zones, files, filed_names(sites.columns))
+    summary = _summary(counts, per_operator, zones, files, filed_names(sites.columns), lang)
     for part in _PARTS:
         for path in sorted((folder / part).iterdir(), key=lambda p: p.name):
             run.add(f"{part}/{path.name}")
@@ -469,6 +471,7 @@ def _summary(
     zones: gpd.GeoDataFrame,
     files: list[str],
     renamed: dict[str, str],
+    lang: str = "en",
 ) -> dict[str, Any]:
     """``summary.json`` (see :mod:`pilotzone.report`) from the partitions' tallies."""
     import datetime as dt
@@ -480,6 +483,20 @@ def _summary(
         eligible=("eligible", "all"),
         needs_review=("needs_review", "any"),
     )
+    # An operator's rows may lie in several partitions: the worst eligibility wins, with the
+    # reasons of that eligibility that any partition found.
+    rank = per_operator["eligibility"].map(ELIGIBILITY.index).groupby(level=0, sort=True).min()
+    found = per_operator["eligibility_reasons"].str.split(";").groupby(level=0, sort=True).sum()
+    operators["eligibility"] = [ELIGIBILITY[r] for r in rank]
+    operators["eligibility_reasons"] = [
+        ";".join(c for c in ELIGIBILITY_REASONS[state] if c in codes)
+        for state, codes in zip(
+            operators["eligibility"], found.reindex(operators.index), strict=True
+        )
+    ]
+    operators["eligibility_reason"] = [
+        eligibility_words(c, lang) for c in operators["eligibility_reasons"]
+    ]
     source = {
         "file": ", ".join(Path(f).name for f in files),
         "sha256": None,

@@ -211,7 +211,7 @@ def write_report(
         table["title"] = [describe(code, lang) for code in table["rule"]]
     summary = build_summary(
         tally(result),
-        summarize(result),
+        summarize(result, lang),
         zones,
         generated_at=stamp,
         source={"file": result.attrs.get("source"), "sha256": result.attrs.get("source_sha256")},
@@ -503,6 +503,9 @@ def build_summary(
             {
                 "operator_id": plain(operator_id),
                 "registration_zone": plain(row["registration_zone"]),
+                "eligibility": str(row["eligibility"]),
+                "eligibility_reasons": str(row["eligibility_reasons"]),
+                "eligibility_reason": str(row["eligibility_reason"]),
                 "eligible": bool(row["eligible"]),
                 "needs_review": bool(row["needs_review"]),
                 "rows": int(row["rows"]),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pilotzone._codes import FACILITY_KINDS
+from pilotzone._messages import VERIFY, check_lang
 
 __all__ = [
     "EXCLUDED_SERVICES",
@@ -20,6 +21,7 @@ __all__ = [
     "Rule",
     "cite",
     "describe",
+    "eligibility_words",
 ]
 
 Severity = Literal["violation", "review", "invalid"]
@@ -212,3 +214,22 @@ def cite(code: str, lang: Literal["en", "zh"] = "en") -> str:
     if lang != "zh":
         return rule.article
     return "；".join(_ARTICLE_ZH.get(part, part) for part in rule.article.split("; "))
+
+
+def eligibility_words(codes: str, lang: str = "en") -> str:
+    """Eligibility reason codes (``;``-separated, as :func:`summarize` gives them) in words.
+
+    Parameters
+    ----------
+    codes : str
+        An ``eligibility_reasons`` cell.
+    lang : {"en", "zh"}
+        The language.
+
+    Returns
+    -------
+    str
+        The reasons in words, in the order of the codes.
+    """
+    check_lang(lang)
+    return VERIFY[lang]["why_join"].join(VERIFY[lang][f"why_{c}"] for c in codes.split(";") if c)

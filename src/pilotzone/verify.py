@@ -64,11 +64,18 @@ from pilotzone._columns import (
     unknown_value,
 )
 from pilotzone._messages import VERIFY, VERIFY_ISSUES, VERIFY_KINDS, check_lang
+from pilotzone._results import findings, summarize
 from pilotzone.address import ADDRESS_COLUMNS, address_check
 from pilotzone.errors import InputError, Problem
 from pilotzone.facilities import read_facilities
 from pilotzone.locate import COORDINATE_ISSUES, locate
-from pilotzone.rules import EXCLUDED_SERVICES, OPENED_SERVICES, RULES, cite, describe
+from pilotzone.rules import (
+    EXCLUDED_SERVICES,
+    OPENED_SERVICES,
+    RULES,
+    cite,
+    describe,
+)
 from pilotzone.zones import load_zones
 
 __all__ = [
@@ -704,90 +711,3 @@ def _compliant(zone: str, kind: str, names: dict[str, str], lang: Lang) -> str:
     return t["compliant_registration" if kind == "registration" else "compliant"].format(
         where=where
     )
-
-
-def summarize(result: gpd.GeoDataFrame) -> pd.DataFrame:
-    """One row per operator: registration zone, counts by status, and eligibility.
-
-    Parameters
-    ----------
-    result : GeoDataFrame
-        The output of :func:`verify`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by ``operator_id``: ``registration_zone``, ``rows``, one count
-        column per status, ``eligible`` (registration in an active zone and no
-        violation or invalid row) and ``needs_review``.
-    """
-    counts = pd.crosstab(result["operator_id"], result["status"]).reindex(
-        columns=list(STATUSES), fill_value=0
-    )
-    counts.columns = list(STATUSES)
-    first = result.groupby("operator_id")["registration_zone"].first()
-    table = pd.DataFrame({"registration_zone": first, "rows": counts.sum(axis=1)}).join(counts)
-    registered = table["registration_zone"].notna()
-    reg_rows = result[result["kind"] == "registration"]
-    bad = reg_rows.loc[reg_rows["status"].astype(str) != "compliant", "operator_id"].unique()
-    table["eligible"] = (
-        registered & (table["violation"] == 0) & (table["invalid"] == 0) & ~table.index.isin(bad)
-    )
-    table["needs_review"] = table["review"] > 0
-    table.index.name = "operator_id"
-    return table
-
-
-def findings(result: gpd.GeoDataFrame) -> pd.DataFrame:
-    """One row per (row, rule) finding, most serious first.
-
-    Parameters
-    ----------
-    result : GeoDataFrame
-        The output of :func:`verify`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``row`` (the result's index label), ``operator_id``,
-        ``facility_id``, ``name``, ``kind``, ``tenure``, ``zone_id``,
-        ``registration_zone``, ``border_distance_m``, ``rule``, ``severity``,
-        ``article``, ``title`` and ``message``.
-
-    Notes
-    -----
-    ``row`` is the index label, not the line of the file: for a file read by
-    :func:`pilotzone.read_facilities` the index is 0-based, while the
-    result's ``source_row`` column (which problems and the CLI cite) is the
-    1-based data row, the header being row 0; ``result.loc[row, "source_row"]``
-    gives one from the other.
-    """
-    keep = [
-        "operator_id",
-        "facility_id",
-        "name",
-        "kind",
-        "tenure",
-        "zone_id",
-        "registration_zone",
-        "border_distance_m",
-        "message",
-    ]
-    flagged = result.loc[result["reasons"] != "", [*keep, "reasons"]]
-    exploded = (
-        flagged.assign(rule=flagged["reasons"].str.split(";"))
-        .explode("rule")
-        .drop(columns="reasons")
-    )
-    exploded.insert(0, "row", exploded.index)
-    exploded["severity"] = exploded["rule"].map({c: r.severity for c, r in RULES.items()})
-    exploded["article"] = exploded["rule"].map({c: r.article for c, r in RULES.items()})
-    exploded["title"] = exploded["rule"].map({c: describe(c) for c in RULES})
-    order = {s: i for i, s in enumerate(STATUSES)}
-    exploded = exploded.sort_values(
-        ["severity", "operator_id", "row"],
-        key=lambda s: s.map(order) if s.name == "severity" else s,
-        kind="stable",
-    )
-    columns = ["row", *keep[:-1], "rule", "severity", "article", "title", "message"]
-    return pd.DataFrame(exploded[columns]).reset_index(drop=True)
