@@ -328,7 +328,7 @@ def test_verify_invalid_rows_exit_1_and_name_row_and_column(
     status, out, _ = run(capsys, "verify", str(filing), "--as-of", AS_OF)
     assert status == 1
     assert "invalid 1" in out
-    assert "invalid.csv, row 4: column 'lon': not a number ('abc')" in out
+    assert "invalid.csv, row 5: column 'lon': not a number ('abc')" in out
 
 
 @pytest.mark.parametrize(

@@ -57,7 +57,7 @@ def test_a_formula_without_a_saved_result_is_named_by_row_column_and_cell(tmp_pa
     with pytest.raises(InputError) as caught:
         read_facilities(workbook(tmp_path / "computed.xlsx"))
     problems = caught.value.problems
-    assert [(p.row, p.column) for p in problems[1:]] == [(2, "lon"), (2, "lat")]
+    assert [(p.row, p.column) for p in problems[1:]] == [(3, "lon"), (3, "lat")]
     assert "cell D3 holds a formula with no saved result" in problems[1].reason
     assert "cell E3" in problems[2].reason
     assert problems[0].row is None
@@ -76,7 +76,7 @@ def test_one_formula_without_a_result_among_saved_ones(tmp_path: Path) -> None:
     path = workbook(tmp_path / "half.xlsx", cached={"D3": "116.5"})
     with pytest.raises(InputError, match="1 formula cell has no saved result") as caught:
         read_facilities(path)
-    assert [(p.row, p.column) for p in caught.value.problems[1:]] == [(2, "lat")]
+    assert [(p.row, p.column) for p in caught.value.problems[1:]] == [(3, "lat")]
 
 
 def test_the_command_line_says_so_in_one_paragraph(tmp_path: Path, capsys) -> None:
@@ -84,5 +84,5 @@ def test_the_command_line_says_so_in_one_paragraph(tmp_path: Path, capsys) -> No
 
     assert main(["verify", str(workbook(tmp_path / "computed.xlsx"))]) == 2
     err = capsys.readouterr().err
-    assert "computed.xlsx, row 2, column 'lon': cell D3 holds a formula" in err
+    assert "computed.xlsx, row 3, column 'lon': cell D3 holds a formula" in err
     assert "Traceback" not in err

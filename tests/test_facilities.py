@@ -85,8 +85,8 @@ def test_columns_index_and_attrs_for_a_file(tmp_path: Path) -> None:
     assert list(result.columns) == [*OUTPUT_COLUMNS, "备注", "geometry"]
     assert isinstance(result.index, pd.RangeIndex)
     assert result.crs.to_epsg() == 4326
-    assert result["source_row"].tolist() == [1, 2]
-    assert result["facility_id"].tolist() == ["1", "2"]
+    assert result["source_row"].tolist() == [2, 3]  # the lines of the file
+    assert result["facility_id"].tolist() == ["2", "3"]  # none filed: the row number
     assert result["kind"].tolist() == ["registration", "idc"]
     assert result["tenure"].tolist() == ["owned", "owned"]
     assert result["备注"].tolist() == ["总部", ""]
@@ -169,8 +169,8 @@ def test_excel_sheets_numbers_and_blank_rows(tmp_path: Path) -> None:
 
     for selector in ("设施", 1, -1):
         result = read_facilities(path, sheet=selector)
-        assert result["source_row"].tolist() == [1, 2, 3]
-        assert result["facility_id"].tolist() == ["1001", "2", "1002"]
+        assert result["source_row"].tolist() == [2, 3, 4]  # the rows of the sheet
+        assert result["facility_id"].tolist() == ["1001", "3", "1002"]
         assert result["kind"].tolist() == ["idc", "", "cdn"]
         assert problems_of(result) == ["", "empty row", ""]
         assert result.geometry.iloc[1] is None
@@ -688,7 +688,7 @@ def test_csv_rows_with_too_many_cells_and_blank_lines(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     result = read_facilities(path, crs="wgs84")
-    assert result["source_row"].tolist() == [1, 2, 3, 4, 5]
+    assert result["source_row"].tolist() == [2, 3, 4, 5, 6]  # the lines of the file
     assert problems_of(result) == [
         "",
         "the row has 6 cells but the header has 5",
@@ -729,7 +729,7 @@ def test_errors_raise_lists_every_row_problem() -> None:
 def test_errors_raise_reports_duplicates_with_file_and_row(tmp_path: Path) -> None:
     path = tmp_path / "filing.csv"
     path.write_text("operator,id,kind,lon,lat\nA,1,idc,121,31\nA,1,idc,121,31\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"filing\.csv, row 2, column 'id': duplicate of row 1"):
+    with pytest.raises(InputError, match=r"filing\.csv, row 3, column 'id': duplicate of row 2"):
         read_facilities(path, crs="wgs84", errors="raise")
 
 

@@ -188,7 +188,7 @@ def test_a_control_byte_in_one_cell_names_its_row_and_column(
     path.write_bytes(HEADER + ROW + b"B,idc,121.5,31.2,wgs84,bad" + byte + b"name\n" + ROW)
     message = refusal(path)
     assert (
-        f"control.csv, row 2, column 'name': the cell holds the control character {shown}"
+        f"control.csv, row 3, column 'name': the cell holds the control character {shown}"
         in message
     )
     assert "binary" not in message
@@ -198,7 +198,7 @@ def test_a_cell_over_the_csv_field_limit_names_its_row_and_column(tmp_path: Path
     path = tmp_path / "long.csv"
     path.write_bytes(HEADER + ROW + b'B,idc,121.5,31.2,wgs84,"' + b"y" * 200_000 + b'"\n')
     message = refusal(path)
-    assert "long.csv, row 2, column 'name': a cell is longer than 131,072 characters" in message
+    assert "long.csv, row 3, column 'name': a cell is longer than 131,072 characters" in message
     assert "malformed" not in message
 
 

@@ -763,7 +763,8 @@ def test_result_keeps_the_filings_index_and_columns() -> None:
     for column in [*frame.columns, *RESULT_COLUMNS]:
         assert column in result.columns
     assert result["note"].tolist() == ["a", "b"]
-    assert pz.findings(result)["row"].tolist() == ["y"]
+    # the row's number (its position from 1, as source_row and problems give it), not its label
+    assert pz.findings(result)["row"].tolist() == [2]
 
 
 # ------------------------------------------------------------------------ invariants (hypothesis)
@@ -848,7 +849,9 @@ def test_invariants_on_random_filings(frame: pd.DataFrame) -> None:
     # findings: exactly one row per (row, code)
     table = pz.findings(result)
     expected = Counter(
-        (label, c) for label, found in zip(result.index, row_codes, strict=True) for c in found
+        (number, c)
+        for number, found in zip(result["source_row"], row_codes, strict=True)
+        for c in found
     )
     assert Counter(zip(table["row"], table["rule"], strict=True)) == expected
     assert (table["severity"] == table["rule"].map(lambda c: RULES[c].severity)).all()

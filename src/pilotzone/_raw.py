@@ -45,6 +45,10 @@ class Raw:
     crs_implied: bool = False  # True where file_crs comes from the format (GeoJSON, KML)
     broken_rows: dict[int, str] = field(default_factory=dict)  # position -> reason
     header_row: int = 1  # the row (from 1) that names the columns: below any title rows
+    #: The number the user's program shows for each data row (a CSV's line where the record
+    #: starts, a worksheet's row), counting the header and any title rows; None where that is
+    #: the position from 1 (a feature of a spatial file, a row of a DataFrame).
+    numbers: Sequence[int] | None = None
 
 
 def whole(name: str, reason: str) -> InputError:
@@ -99,20 +103,32 @@ def header_position(rows: Sequence[Sequence[Any]]) -> int:
     return 0
 
 
-def from_rows(rows: list[list[Any]], name: str, sha256: str, *, text: bool) -> Raw:
+def from_rows(
+    rows: list[list[Any]],
+    name: str,
+    sha256: str,
+    *,
+    text: bool,
+    numbers: Sequence[int] | None = None,
+) -> Raw:
     """Header row + data rows (CSV, Excel) -> Raw; blank rows at the end are not data.
 
-    ``text`` says that every cell is a str, as in a CSV file.
+    ``text`` says that every cell is a str, as in a CSV file. ``numbers`` is
+    the number the user's program shows for each of ``rows`` (a CSV's line
+    where the record starts); by default its position from 1 (a worksheet's row).
     """
     while rows and all(is_blank(cell) for cell in rows[-1]):
         rows.pop()
     if not rows:
         raise whole(name, "the file is empty")
+    shown = list(numbers) if numbers is not None else list(range(1, len(rows) + 1))
     top = header_position(rows)
     header, body = rows[top], rows[top + 1 :]
     if all(is_blank(cell) for cell in header):
         raise InputError(
-            Problem(name, 0, None, None, "the first row is empty: it must name the columns")
+            Problem(
+                name, shown[top], None, None, "the first row is empty: it must name the columns"
+            )
         )
     width = len(header)
     broken: dict[int, str] = {}
@@ -124,7 +140,9 @@ def from_rows(rows: list[list[Any]], name: str, sha256: str, *, text: bool) -> R
                 broken[position] = f"the row has {len(row)} cells but the header has {width}"
             cells.append(list(row[:width]) + [""] * (width - len(row)))
     columns = list(zip(*cells, strict=True)) if cells else [()] * width
-    return _framed(header, columns, name, sha256, broken, text=text, header_row=top + 1)
+    raw = _framed(header, columns, name, sha256, broken, text=text, header_row=shown[top])
+    raw.numbers = shown[top + 1 : top + 1 + len(body)]
+    return raw
 
 
 def _framed(
@@ -174,10 +192,12 @@ def from_table(table: pa.Table, name: str, sha256: str) -> Raw:
         raise whole(name, "the file is empty")
     if all(not cell.strip() for cell in header):
         raise InputError(
-            Problem(name, 0, None, None, "the first row is empty: it must name the columns")
+            Problem(name, top + 1, None, None, "the first row is empty: it must name the columns")
         )
     columns = [table.column(i).slice(top + 1, n - top - 1) for i in range(table.num_columns)]
-    return _framed(header, columns, name, sha256, {}, text=True, header_row=top + 1)
+    raw = _framed(header, columns, name, sha256, {}, text=True, header_row=top + 1)
+    raw.numbers = range(top + 2, n + 1)  # without quotes, each record is one line
+    return raw
 
 
 def _cells(column: Sequence[Any] | pa.ChunkedArray, *, text: bool) -> Any:

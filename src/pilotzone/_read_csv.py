@@ -76,24 +76,31 @@ def read_csv(data: bytes, name: str, sha256: str) -> Raw:
         return from_table(table, name, sha256)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[list[Any]] = []
+    lines: list[int] = []  # the line where each record starts (a quoted cell may span lines)
     try:
+        ended = 0  # the last line read so far
         for row in reader:
+            lines.append(ended + 1)
+            ended = reader.line_num
             rows.append(row)
     except csv.Error as error:
         if "field larger than field limit" in str(error):
-            raise _long_cell(utf8, name, len(rows)) from error
+            raise _long_cell(utf8, name, len(rows), ended + 1) from error
         reason = f"malformed or truncated CSV (line {reader.line_num}): {error}"
         raise whole(name, reason) from error
     if controls:
-        raise _control_cells(rows, name)
-    return from_rows(rows, name, sha256, text=True)
+        raise _control_cells(rows, lines, name)
+    return from_rows(rows, name, sha256, text=True, numbers=lines)
 
 
-def _control_cells(rows: list[list[str]], name: str) -> InputError:
-    """One problem for each cell of a CSV that holds a control character (NUL, ESC, ...)."""
+def _control_cells(rows: list[list[str]], lines: list[int], name: str) -> InputError:
+    """One problem for each cell of a CSV that holds a control character (NUL, ESC, ...).
+
+    ``lines`` is the line where each of ``rows`` starts: the row problems cite.
+    """
     header = rows[0] if rows else []
     problems = []
-    for number, row in enumerate(rows):
+    for number, row in zip(lines, rows, strict=True):
         for position, cell in enumerate(row):
             found = _CONTROL.search(cell)
             if found is None:
@@ -114,8 +121,10 @@ def _control_cells(rows: list[list[str]], name: str) -> InputError:
     return InputError(problems)
 
 
-def _long_cell(utf8: bytes, name: str, row: int) -> InputError:
-    """The problem of a CSV whose row ``row`` (0: the header) has a cell over the csv limit.
+def _long_cell(utf8: bytes, name: str, row: int, line: int) -> InputError:
+    """The problem of a CSV whose record ``row`` (0: the header) has a cell over the csv limit.
+
+    ``line`` is the line where that record starts: the row the problem cites.
 
     Pyarrow, which has no such limit, finds the cell's column where it can.
     """
@@ -140,7 +149,7 @@ def _long_cell(utf8: bytes, name: str, row: int) -> InputError:
     return InputError(
         Problem(
             name,
-            row,
+            line,
             column,
             None,
             f"a cell is longer than {limit:,} characters, the most a CSV cell may hold; no "

@@ -92,7 +92,7 @@ def _check_cached_values(data: bytes, position: int, rows: list[list[Any]], name
                 label = header[column] if column < len(header) else None
                 where = str(label) if not is_blank(label) else cell.column_letter
                 reason = f"cell {cell.coordinate} holds a formula with no saved result"
-                problems.append(Problem(name, index, where, None, reason))
+                problems.append(Problem(name, index + 1, where, None, reason))  # sheet row
     finally:
         book.close()
     if problems:

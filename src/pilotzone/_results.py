@@ -78,6 +78,29 @@ def summarize(result: gpd.GeoDataFrame, lang: str | None = None) -> pd.DataFrame
     )
 
 
+def row_numbers(result: pd.DataFrame) -> pd.Series:
+    """The number the user's program shows for each row of a result, by index label.
+
+    Parameters
+    ----------
+    result : DataFrame
+        The output of :func:`pilotzone.verify` (or of
+        :func:`pilotzone.read_facilities`).
+
+    Returns
+    -------
+    pandas.Series
+        Its ``source_row`` column: the row of a worksheet and the line of a CSV
+        where the record starts (both counting the header and any title rows
+        above it), the feature number (from 1) of a GeoJSON, KML, GeoPackage
+        or Parquet file, the position (from 1) in a DataFrame; the index label
+        where a result has no ``source_row``.
+    """
+    if "source_row" in result.columns:
+        return pd.Series(result["source_row"].to_numpy(), index=result.index, name="row")
+    return pd.Series(result.index, index=result.index, name="row")
+
+
 def findings(result: gpd.GeoDataFrame) -> pd.DataFrame:
     """One row per (row, rule) finding, most serious first.
 
@@ -89,18 +112,16 @@ def findings(result: gpd.GeoDataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``row`` (the result's index label), ``operator_id``,
-        ``facility_id``, ``name``, ``kind``, ``tenure``, ``zone_id``,
-        ``registration_zone``, ``border_distance_m``, ``rule``, ``severity``,
-        ``article``, ``title`` and ``message``.
+        Columns ``row`` (the row's number, as :func:`row_numbers`),
+        ``operator_id``, ``facility_id``, ``name``, ``kind``, ``tenure``,
+        ``zone_id``, ``registration_zone``, ``border_distance_m``, ``rule``,
+        ``severity``, ``article``, ``title`` and ``message``.
 
     Notes
     -----
-    ``row`` is the index label, not the line of the file: for a file read by
-    :func:`pilotzone.read_facilities` the index is 0-based, while the
-    result's ``source_row`` column (which problems and the CLI cite) is the
-    1-based data row, the header being row 0; ``result.loc[row, "source_row"]``
-    gives one from the other.
+    ``row`` is the number the user's program shows for the row, as problems
+    and the CLI cite it: the sheet row of a workbook, the line of a CSV, the
+    feature number of a spatial file (see :func:`row_numbers`).
     """
     keep = [
         "operator_id",
@@ -119,7 +140,7 @@ def findings(result: gpd.GeoDataFrame) -> pd.DataFrame:
         .explode("rule")
         .drop(columns="reasons")
     )
-    exploded.insert(0, "row", exploded.index)
+    exploded.insert(0, "row", row_numbers(result).loc[exploded.index].to_numpy())
     exploded["severity"] = exploded["rule"].map({c: r.severity for c, r in RULES.items()})
     exploded["article"] = exploded["rule"].map({c: r.article for c, r in RULES.items()})
     exploded["title"] = exploded["rule"].map({c: describe(c) for c in RULES})

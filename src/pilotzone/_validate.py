@@ -173,7 +173,13 @@ def build(
 
     frame = raw.frame
     n = len(frame)
-    rows = np.arange(first_row, first_row + n)
+    # The number the user's program shows for each row: a CSV's line, a worksheet's row, a
+    # feature's number (from first_row: a Dask partition's position in the whole).
+    rows = (
+        np.asarray(raw.numbers, dtype=np.int64)
+        if raw.numbers is not None
+        else np.arange(first_row, first_row + n)
+    )
     label = {c: str(frame.columns[i]) for c, i in columns.items()}
 
     def column(name: str) -> pd.Series:

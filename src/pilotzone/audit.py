@@ -65,7 +65,7 @@ from pilotzone._messages import AUDIT, VERIFY, check_lang
 from pilotzone._version import __version__
 from pilotzone.errors import InputError, Problem
 from pilotzone.rules import describe
-from pilotzone.verify import findings, summarize, verify
+from pilotzone.verify import findings, row_numbers, summarize, verify
 
 __all__ = ["CHANGES", "MOVE_THRESHOLD_M", "NO_ZONE", "check_folder", "compare", "sample"]
 
@@ -419,7 +419,7 @@ def _finding_changes(
 ) -> pd.DataFrame:
     def table(rows: pd.DataFrame, result: gpd.GeoDataFrame) -> pd.DataFrame:
         found = findings(result)[["row", "rule", "severity"]]
-        joined = found.join(rows, on="row")
+        joined = found.join(rows.set_axis(row_numbers(result).to_numpy()), on="row")
         return joined.drop_duplicates(["operator_id", "facility_id", "rule"]).set_index(
             ["operator_id", "facility_id", "rule"]
         )

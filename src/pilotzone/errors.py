@@ -35,9 +35,11 @@ class PilotzoneError(Exception):
 class Problem:
     """One thing wrong with an input: where it is and why it is wrong.
 
-    ``row`` is the 1-based data row as a spreadsheet user counts it (the
-    header is row 0 in CSV-like files); ``None`` where the problem is the whole
-    file or a whole column.
+    ``row`` is the number the user's program shows for the row: the row of a
+    worksheet and the line of a CSV where the record starts (both counting the
+    header and any title rows above it), the feature number (from 1) of a
+    spatial file, the position (from 1) in a DataFrame; ``None`` where the
+    problem is the whole file or a whole column.
     """
 
     file: str

@@ -104,9 +104,10 @@ def read_facilities(
         filing of thousands would take minutes; it raises
         :class:`InputError` before any of them is built.
     first_row : int, default 1
-        The number of the first data row, in ``source_row`` and in problems:
-        for a piece of a larger filing (a Dask partition), its position in
-        the whole.
+        The number of the first row of a DataFrame, in ``source_row`` and in
+        problems: for a piece of a larger filing (a Dask partition), its
+        position in the whole. A file's rows are numbered as its program
+        shows them, whatever this is.
 
     Returns
     -------
@@ -122,9 +123,13 @@ def read_facilities(
         categorical: the accepted values first (an unknown value, kept as
         written on an invalid row, is an extra category), so a column of a
         few values costs a byte per row and checks need not hash its text.
-        Then ``source_row`` (1-based data row; the
-        header is row 0), ``problems`` (``""`` for a good row), then the other
-        input columns unchanged, then ``geometry``: the WGS-84 point
+        Then ``source_row`` (the number the user's program shows for the
+        row: a worksheet's row and a CSV's line where the record starts, both
+        counting the header and any title rows; a feature's number from 1 in
+        GeoJSON, KML, GeoPackage, Parquet; the position from 1 in a DataFrame;
+        the number problems, findings' ``row`` and the CLI cite; a row with no
+        facility id takes it as its ``facility_id``), ``problems`` (``""``
+        for a good row), then the other input columns unchanged, then ``geometry``: the WGS-84 point
         (EPSG:4326, x = longitude), ``None`` where the row cannot be located.
         ``attrs["source"]`` is the file name (``"<DataFrame>"``) and
         ``attrs["source_sha256"]`` the SHA-256 of the file's bytes (``None``

@@ -64,7 +64,7 @@ from pilotzone._columns import (
     unknown_value,
 )
 from pilotzone._messages import VERIFY, VERIFY_ISSUES, VERIFY_KINDS, check_lang
-from pilotzone._results import findings, summarize
+from pilotzone._results import findings, row_numbers, summarize
 from pilotzone.address import ADDRESS_COLUMNS, address_check
 from pilotzone.errors import InputError, Problem
 from pilotzone.facilities import read_facilities
@@ -85,6 +85,7 @@ __all__ = [
     "filed_names",
     "findings",
     "keep_filed",
+    "row_numbers",
     "summarize",
     "verify",
 ]
