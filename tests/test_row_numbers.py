@@ -133,6 +133,9 @@ def test_cli_outputs_number_rows_as_the_file_does(
         assert numbers[VIOLATION] == violation
         for facility_id, number in numbers.items():
             assert number == _where(filing, facility_id)
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert f"<th>{'Row' if lang == 'en' else '行号'}</th>" in report
+    assert f'{VIOLATION} · Alpha CDN</td><td class="row">{violation}</td>' in report
     properties = {
         f["properties"]["facility_id"]: f["properties"]["source_row"]
         for f in json.loads((out / "facilities.geojson").read_text(encoding="utf-8"))["features"]

@@ -217,7 +217,7 @@ def report_html(
         add(
             f"<table><tr><th>{_e(t['rule'])}</th><th>{_e(t['article'])}</th>"
             f"<th>{_e(t['severity'])}</th><th>{_e(t['facility'])}</th>"
-            f"<th>{_e(t['message'])}</th></tr>"
+            f"<th>{_e(t['row'])}</th><th>{_e(t['message'])}</th></tr>"
         )
         finding: Any  # a row of table: pandas types the fields of itertuples as any scalar
         for finding in rows.head(max_findings).itertuples(index=False):
@@ -229,7 +229,8 @@ def report_html(
                 f"<tr><td>{title}<br><code>{_e(finding.rule)}</code></td>"
                 f'<td>{_e(cite(finding.rule, lang))}</td><td class="{_e(finding.severity)}">'
                 f"{_e(t.get(finding.severity, finding.severity))}</td>"
-                f"<td>{_e(facility)}</td><td>{_e(finding.message)}</td></tr>"
+                f'<td>{_e(facility)}</td><td class="row">{_e(finding.row)}</td>'
+                f"<td>{_e(finding.message)}</td></tr>"
             )
         add("</table>")
         hidden = len(rows) - max_findings
