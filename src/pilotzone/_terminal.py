@@ -141,7 +141,6 @@ class Progress:
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.start = time.monotonic()
-        self.steps = 0
 
     @classmethod
     def for_stderr(cls) -> Progress:
@@ -151,7 +150,6 @@ class Progress:
             return cls(False)
 
     def stage(self, text: str) -> None:
-        self.steps += 1
         if self.enabled:
             elapsed = time.monotonic() - self.start
             print(f"pilotzone [{elapsed:5.1f} s] {text}…", file=sys.stderr, flush=True)
