@@ -12,12 +12,13 @@ from typing import IO, Any, Literal
 
 from pilotzone._codes import ELIGIBILITY
 from pilotzone._messages import VERIFY, ZONE_STATUS
-from pilotzone._terminal import print_table, width
+from pilotzone._terminal import print_table, width, wrap
 from pilotzone.audit import CHANGES, NO_ZONE
 from pilotzone.rules import RULES, describe
 from pilotzone.verify import STATUSES, findings, summarize
 
 __all__ = [
+    "COLUMNS",
     "MAX_OPERATORS_SHOWN",
     "MAX_SITES_SHOWN",
     "TOP_FINDINGS",
@@ -31,6 +32,8 @@ __all__ = [
     "print_zones",
 ]
 
+#: The terminal width every line of ``zones`` and ``locate`` fits.
+COLUMNS = 80
 #: How many findings, unreadable rows and new findings are listed; the rest are counted.
 TOP_FINDINGS = 10
 #: How many operators the summary lists.
@@ -47,30 +50,43 @@ def missing(value: Any) -> bool:
         return False
 
 
-def print_zones(zones: Any) -> None:
-    """Print the zones as a table, with their date and the data's folder.
+def print_zones(zones: Any, lang: str, t: dict[str, str]) -> None:
+    """Print the zones as a table, their data's sources, their date and the data's folder.
+
+    Every line fits :data:`COLUMNS` terminal columns (the folder's path excepted): the
+    sources, long, are listed under the table, each once, wrapped.
 
     Parameters
     ----------
     zones : GeoDataFrame
         What :func:`pilotzone.load_zones` returns.
+    lang : {"en", "zh"}
+        Language of the zone names and statuses.
+    t : dict of str to str
+        The CLI's words in that language.
     """
     out = sys.stdout
-    rows = [["id", "name", "名称", "status", "area km²", "accuracy m", "source"]]
+    rows = [[t["zone_id"], t["name"], t["zone_status"], t["area_km2"], t["accuracy_m"]]]
+    sources: dict[str, list[str]] = {}
     for zone in zones.itertuples(index=False):
+        status = str(zone.status)
         rows.append(
             [
                 str(zone.zone_id),
-                str(zone.short_name_en),
-                str(zone.short_name_zh),
-                str(zone.status),
+                str(getattr(zone, f"short_name_{lang}")),
+                ZONE_STATUS["zh"].get(status, status) if lang == "zh" else status,
                 f"{zone.area_km2:,.0f}",
                 f"{zone.accuracy_m:,.0f}",
-                str(zone.source),
             ]
         )
-    print_table(rows, out, right=(4, 5))
-    print(f"\nas of {zones.attrs['as_of']}; data: {zones.attrs['boundaries_path']}", file=out)
+        sources.setdefault(str(zone.source), []).append(str(zone.zone_id))
+    print_table(rows, out, right=(3, 4))
+    print(f"\n{t['sources']}:", file=out)
+    for source, ids in sources.items():
+        for line in wrap(f"{', '.join(ids)}: {source}", COLUMNS - 2, "    "):
+            print(f"  {line}", file=out)
+    print(f"\n{t['as_of']} {zones.attrs['as_of']}", file=out)
+    print(f"{t['data']}: {zones.attrs['boundaries_path']}", file=out)
 
 
 def print_location(found: Any, zones: Any, lang: str, t: dict[str, str]) -> None:
@@ -79,7 +95,8 @@ def print_location(found: Any, zones: Any, lang: str, t: dict[str, str]) -> None
     Parameters
     ----------
     found : pandas.Series
-        One row of what :func:`pilotzone.locate` returns.
+        One row of what :func:`pilotzone.locate` returns, measured without a horizon
+        (``distance_limit_m=numpy.inf``): its distance is shown whenever the point is placed.
     zones : GeoDataFrame
         The zones it was located in, for their names and status.
     lang : {"en", "zh"}
@@ -100,10 +117,7 @@ def print_location(found: Any, zones: Any, lang: str, t: dict[str, str]) -> None
         # English shows the zone status code itself.
         shown = ZONE_STATUS["zh"].get(status, status) if lang == "zh" else status
         where = f"{zone} ({name}, {shown})" if len(row) else zone
-    if missing(distance):
-        border = t["beyond_band"] if issue is None else "-"
-    else:
-        border = f"{distance:,.0f} m"
+    border = "-" if missing(distance) else VERIFY[lang]["metres"].format(m=distance)
     rows = [
         [t["zone"], where],
         [t["border_distance"], border],

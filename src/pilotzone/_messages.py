@@ -106,8 +106,10 @@ CLI = {
         "new_list": "New findings", "facility": "facility",
         "zone": "zone", "border_distance": "border distance", "near_border": "near border",
         "coordinate_issue": "coordinate issue", "outside_zones": "none (outside every zone)",
-        "unplaced": "none (not placed)", "beyond_band": "beyond the review band",
+        "unplaced": "none (not placed)",
         "needs_check": "yes: needs review",
+        "zone_id": "id", "name": "name", "zone_status": "status", "area_km2": "area km²",
+        "accuracy_m": "accuracy m", "sources": "Sources", "data": "Data",
     },
     "zh": {
         **STATUS["zh"],
@@ -137,7 +139,9 @@ CLI = {
         "new_list": "新增问题", "facility": "设施",
         "zone": "所在地区", "border_distance": "距边界", "near_border": "靠近边界",
         "coordinate_issue": "坐标问题", "outside_zones": "无（不在任何试点地区内）",
-        "unplaced": "无（无法定位）", "beyond_band": "超出复核带", "needs_check": "是：需复核",
+        "unplaced": "无（无法定位）", "needs_check": "是：需复核",
+        "zone_id": "编号", "name": "名称", "zone_status": "状态", "area_km2": "面积 km²",
+        "accuracy_m": "精度 米", "sources": "数据来源", "data": "数据",
     },
 }  # fmt: skip
 

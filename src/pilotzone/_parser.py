@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     zones = commands.add_parser(
         "zones",
-        parents=[common, zone_data],
+        parents=[common, zone_data, language],
         help="list the pilot zones",
         description="List the pilot zones and their status on a date.",
     )

@@ -2,7 +2,7 @@
 
 ::
 
-    pilotzone zones  [--as-of DATE] [--boundaries PATH]
+    pilotzone zones  [--as-of DATE] [--boundaries PATH] [--lang en|zh]
     pilotzone locate LON LAT --crs CRS [--as-of DATE] [--boundaries PATH] [--lang en|zh]
     pilotzone verify FILE [--operators FILE] [--crs CRS] [--as-of DATE] [--out DIR]
                           [--basemap osm|gaode|tianditu:KEY|TEMPLATE] [--lang en|zh]
@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import math
 import re
 import sys
 import traceback
@@ -94,13 +95,15 @@ class _UsageError(Exception):
 
 def _cmd_zones(args: argparse.Namespace) -> int:
     zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
-    print_zones(zones)
+    print_zones(zones, args.lang, CLI[args.lang])
     return EXIT_OK
 
 
 def _cmd_locate(args: argparse.Namespace) -> int:
     zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
-    found = pilotzone.locate([args.lon], [args.lat], crs=args.crs, zones=zones).iloc[0]
+    found = pilotzone.locate(
+        [args.lon], [args.lat], crs=args.crs, zones=zones, distance_limit_m=math.inf
+    ).iloc[0]
     print_location(found, zones, args.lang, CLI[args.lang])
     zone = None if missing(found["zone_id"]) else str(found["zone_id"])
     active = bool(zones.loc[zones["zone_id"] == zone, "active"].any())
