@@ -194,7 +194,7 @@ def test_zones_bad_date(capsys: pytest.CaptureFixture[str]) -> None:
     status, _out, err = run(capsys, "zones", "--as-of", "yesterday")
     assert status == 2
     assert_one_paragraph(err)
-    assert "as_of" in err and "'yesterday'" in err
+    assert "--as-of" in err and "'yesterday'" in err
 
 
 def test_zones_bad_boundaries(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -4,12 +4,16 @@ chosen language, distances instead of "beyond the band", 80 columns, input hints
 
 from __future__ import annotations
 
+import logging
 import unicodedata
+import warnings
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pilotzone._console import as_flags
 from pilotzone._terminal import wrap
 from pilotzone.cli import main
 
@@ -92,3 +96,92 @@ def test_wrap_fits_and_keeps_every_word(text: str, limit: int) -> None:
     lines = wrap(text, limit, "  ")
     assert all(columns(line) <= limit for line in lines)
     assert "".join("".join(lines).split()) == "".join(text.split())
+
+
+# --------------------------------------------------------------------------- flags, languages
+
+
+@pytest.fixture
+def no_crs(tmp_path: Path) -> Path:
+    path = tmp_path / "no_crs.csv"
+    path.write_text("operator_id,kind,lon,lat\nA,registration,121.5044,31.2397\n", encoding="utf-8")
+    return path
+
+
+def test_errors_name_flags_not_keywords(capsys: pytest.CaptureFixture[str], no_crs: Path) -> None:
+    status, _, err = run(capsys, "zones", "--as-of", "2025-13-01")
+    assert status == 2
+    assert "--as-of" in err and "as_of" not in err
+    status, _, err = run(capsys, "verify", str(no_crs), "--as-of", AS_OF)
+    assert status == 2
+    assert "--crs gcj02" in err and "--crs wgs84" in err
+    assert "crs=" not in err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pass crs=, e.g. crs='gcj02'", "pass --crs, e.g. --crs gcj02"),
+        ("raise it: read_facilities(..., max_crs=N), or", "raise it: --max-crs N, or"),
+        ("read it with read_facilities(..., sheet='Sheet 2')", "read it with --sheet 'Sheet 2'"),
+        ("as_of", "--as-of"),
+        ("(and no crs= given)", "(and no --crs given)"),
+        ("appmaptile?lang=zh_cn&size=1", "appmaptile?lang=zh_cn&size=1"),  # not a flag
+    ],
+)
+def test_as_flags(text: str, expected: str) -> None:
+    assert as_flags(text) == expected
+
+
+def test_log_messages_name_flags(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pilotzone
+
+    real = pilotzone.load_zones
+
+    def warns(**kwargs: object) -> object:
+        logging.getLogger("pilotzone.zones").warning("x.geojson declares EPSG:4490; crs='gcj02'")
+        warnings.warn("pass as_of=None for today", UserWarning, stacklevel=1)
+        return real(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pilotzone, "load_zones", warns)
+    status, _, err = run(capsys, "zones", "--as-of", AS_OF, "--lang", "zh")
+    assert status == 0
+    assert "declares EPSG:4490; --crs gcj02" in err
+    assert "pilotzone：提示：pass --as-of None for today" in err
+
+
+def test_errors_in_chinese(capsys: pytest.CaptureFixture[str], no_crs: Path) -> None:
+    status, _, err = run(capsys, "zones", "--as-of", "2025-13-01", "--lang", "zh")
+    assert status == 2
+    assert err.startswith("pilotzone：错误：输入中有 1 个问题：")
+    assert "（值 '2025-13-01'）" in err and "problem" not in err and "value" not in err
+    status, _, err = run(capsys, "verify", str(no_crs), "--lang", "zh")
+    assert status == 2
+    assert f"{no_crs.name}，列 'crs'：" in err
+
+
+def test_usage_errors_in_chinese(capsys: pytest.CaptureFixture[str], no_crs: Path) -> None:
+    status, _, err = run(
+        capsys, "site", str(no_crs), "--registration", "1x", "--crs", "wgs84", "--lang", "zh"
+    )
+    assert status == 2
+    assert "pilotzone：错误：--registration '1x'：请写作 LON,LAT" in err
+    status, _, err = run(capsys, "verify", str(no_crs), "--sheet", "1", "--lang", "zh")
+    assert status == 2
+    assert "--sheet 只适用于" in err
+
+
+def test_internal_error_in_chinese(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pilotzone
+
+    def broken(**kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(pilotzone, "load_zones", broken)
+    status, _, err = run(capsys, "zones", "--lang", "zh")
+    assert status == 3
+    assert "pilotzone：内部错误：RuntimeError：boom" in err and "--debug" in err

@@ -6,22 +6,30 @@ line's language gives.
 
 from __future__ import annotations
 
+import logging
+import re
+import shlex
 import sys
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from pilotzone._codes import ELIGIBILITY
-from pilotzone._messages import VERIFY, ZONE_STATUS
+from pilotzone._messages import ERRORS, VERIFY, ZONE_STATUS
 from pilotzone._terminal import print_table, width, wrap
 from pilotzone.audit import CHANGES, NO_ZONE
+from pilotzone.errors import InputError, PilotzoneError
 from pilotzone.rules import RULES, describe
 from pilotzone.verify import STATUSES, findings, summarize
 
 __all__ = [
     "COLUMNS",
+    "FLAGS",
     "MAX_OPERATORS_SHOWN",
     "MAX_SITES_SHOWN",
     "TOP_FINDINGS",
+    "FlagFormatter",
+    "as_flags",
+    "error_text",
     "missing",
     "print_changes",
     "print_files",
@@ -40,6 +48,78 @@ TOP_FINDINGS = 10
 MAX_OPERATORS_SHOWN = 20
 #: How many ranked candidates ``site`` lists.
 MAX_SITES_SHOWN = 20
+
+
+#: The library's keyword arguments (and the parameters problems name), as the command line
+#: spells them: the one place a message's ``crs='gcj02'`` becomes ``--crs gcj02``.
+FLAGS = {
+    "crs": "--crs", "as_of": "--as-of", "max_crs": "--max-crs", "sheet": "--sheet",
+    "boundaries": "--boundaries", "operators": "--operators",
+}  # fmt: skip
+#: ``read_facilities(..., sheet='x')``: a call with one keyword, as the library's hints write it.
+_CALL = re.compile(r"\b[a-z_]+\(\.\.\., (?P<name>[a-z_]+)=(?P<value>[^)]*)\)")
+#: ``crs='gcj02'``, ``max_crs=N``, ``crs=``: a keyword and its value, if any.
+_KEYWORD = re.compile(r"\b(?P<name>[a-z_]+)=(?P<value>'[^']*'|\"[^\"]*\"|[\w.:-]+)?")
+
+
+def _flag(match: re.Match[str]) -> str:
+    flag = FLAGS.get(match["name"])
+    if flag is None:
+        return match[0]
+    value = (match["value"] or "").strip()
+    if len(value) > 1 and value[0] == value[-1] and value[0] in "'\"":
+        value = shlex.quote(value[1:-1])
+    return f"{flag} {value}" if value else flag
+
+
+def as_flags(text: str) -> str:
+    """A library message as the command line says it: its keyword arguments as flags.
+
+    Parameters
+    ----------
+    text : str
+        A message, such as ``"pass crs=, e.g. crs='gcj02'"`` or ``"as_of"``.
+
+    Returns
+    -------
+    str
+        The same with each keyword of :data:`FLAGS` written as its flag and its value as a
+        shell word: ``"pass --crs, e.g. --crs gcj02"``, ``"--as-of"``.
+    """
+    if text in FLAGS:
+        return FLAGS[text]
+    return _KEYWORD.sub(_flag, _CALL.sub(_flag, text))
+
+
+class FlagFormatter(logging.Formatter):
+    """A log formatter that names keyword arguments as flags (:func:`as_flags`)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return as_flags(super().formatMessage(record))
+
+
+def error_text(error: BaseException, lang: str) -> str:
+    """One paragraph for an expected error, in the command line's words.
+
+    Parameters
+    ----------
+    error : BaseException
+        A :class:`~pilotzone.errors.PilotzoneError`, an :class:`OSError` or a pyproj error.
+    lang : {"en", "zh"}
+        Language of the frame (counts, rows, columns); the reasons are the library's.
+
+    Returns
+    -------
+    str
+        The message, keyword arguments named as flags (:func:`as_flags`).
+    """
+    if isinstance(error, InputError):
+        return error.describe(ERRORS[lang], as_flags)
+    if isinstance(error, OSError) and not isinstance(error, PilotzoneError):
+        name = error.filename if error.filename is not None else ""
+        reason = error.strerror or str(error)
+        return f"{name}{ERRORS[lang]['colon']}{reason}" if name else reason
+    return as_flags(str(error) or type(error).__name__)
 
 
 def missing(value: Any) -> bool:
@@ -214,7 +294,7 @@ def _print_invalid(result: Any, t: dict[str, str], out: IO[str]) -> None:
     print(f"\n{t['cannot_check']}:", file=out)
     for row in invalid.head(TOP_FINDINGS).itertuples(index=False):
         where = f"{source}, {t['row'].format(row.source_row)}"
-        print(f"  {where}: {row.problems or row.message}", file=out)
+        print(f"  {where}: {as_flags(str(row.problems or row.message))}", file=out)
     if len(invalid) > TOP_FINDINGS:
         print(f"  … {len(invalid) - TOP_FINDINGS:,} {t['more_rows']}", file=out)
 
