@@ -185,3 +185,29 @@ def test_internal_error_in_chinese(
     status, _, err = run(capsys, "zones", "--lang", "zh")
     assert status == 3
     assert "pilotzone：内部错误：RuntimeError：boom" in err and "--debug" in err
+
+
+# --------------------------------------------------------------------------- input hints
+
+
+def test_chinese_crs_spellings_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    _, expected, _ = run(capsys, "locate", "121.5090", "31.2378", "--crs", "gcj02")
+    for spelling in ("高德坐标", "腾讯坐标", "火星坐标"):
+        _, out, err = run(capsys, "locate", "121.5090", "31.2378", "--crs", spelling)
+        assert (out, err) == (expected, "")
+    status, out, err = run(capsys, "locate", "121.5", "31.2", "--crs", "谷歌坐标")
+    assert status == 2 and out == ""
+    assert "'高德'" in err and "'百度'" in err and "'gps'" in err
+
+
+def test_chinese_crs_spellings_in_a_filing(tmp_path: Path) -> None:
+    import pilotzone
+
+    path = tmp_path / "filing.csv"
+    path.write_text(
+        "运营者,类型,经度,纬度,坐标系\n"
+        "A,注册地,121.5090,31.2378,高德坐标\nA,idc,121.5090,31.2378,WGS84坐标\n"
+        "A,idc,121.5090,31.2378,百度坐标\n",
+        encoding="utf-8",
+    )
+    assert pilotzone.read_facilities(path)["crs"].tolist() == ["gcj02", "wgs84", "bd09"]
