@@ -5,6 +5,7 @@ chosen language, distances instead of "beyond the band", 80 columns, input hints
 from __future__ import annotations
 
 import logging
+import math
 import unicodedata
 import warnings
 from pathlib import Path
@@ -13,11 +14,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pilotzone._columns import cell_number
 from pilotzone._console import as_flags
 from pilotzone._terminal import wrap
 from pilotzone.cli import main
 
 AS_OF = "2025-01-01"
+#: The first bytes of an Excel 97-2003 workbook (an OLE2 compound file).
+OLE2 = bytes.fromhex("d0cf11e0a1b11ae1")
 #: Points for ``locate``: inside, outside every zone, near a border, swapped lon/lat.
 POINTS = [("121.5044", "31.2397"), ("120.15", "30.27"), ("121.5", "31.23"), ("31.2397", "121.5044")]
 
@@ -211,3 +215,78 @@ def test_chinese_crs_spellings_in_a_filing(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert pilotzone.read_facilities(path)["crs"].tolist() == ["gcj02", "wgs84", "bd09"]
+
+
+@pytest.mark.parametrize("suffix", [".xls", ".xlsb", ".et", ".ods"])
+def test_an_old_workbook_gets_a_hint(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, suffix: str
+) -> None:
+    path = tmp_path / f"filing{suffix}"
+    path.write_bytes(OLE2 + bytes(64))
+    status, out, err = run(capsys, "verify", str(path), "--crs", "wgs84")
+    assert status == 2 and out == ""
+    assert f"filing{suffix}" in err and "save it as .xlsx" in err and "CSV" in err
+
+
+def test_an_old_workbook_renamed_xlsx_gets_a_hint(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "filing.xlsx"
+    path.write_bytes(OLE2 + bytes(64))
+    status, _, err = run(capsys, "verify", str(path), "--crs", "wgs84")
+    assert status == 2
+    assert "Excel 97-2003" in err and "save it as .xlsx" in err
+
+
+DEGREES = [
+    ("116°23'17\"E", "39°54'27\"N", "116.388056", "39.9075"),
+    ("116.3975°", "39.9087°", "116.3975", "39.9087"),
+    ("东经116.3975", "北纬39.9087", "116.3975", "39.9087"),
+    ("116度23分51秒", "39度54分31秒", "116.3975", "39.908611"),
+    ("E 116.3975", "N39.9087", "116.3975", "39.9087"),
+]
+
+
+@pytest.mark.parametrize(("lon", "lat", "lon_hint", "lat_hint"), DEGREES)
+def test_degrees_get_a_hint_naming_row_and_column(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    lon: str,
+    lat: str,
+    lon_hint: str,
+    lat_hint: str,
+) -> None:
+    path = tmp_path / "degrees.csv"
+    quoted = ['"' + cell.replace('"', '""') + '"' for cell in (lon, lat)]
+    path.write_text(
+        "operator_id,kind,经度,纬度,crs\nA,registration,116.3975,39.9087,wgs84\n"
+        f"A,idc,{quoted[0]},{quoted[1]},wgs84\n",
+        encoding="utf-8",
+    )
+    status, out, _ = run(capsys, "verify", str(path), "--as-of", AS_OF)
+    assert status == 1
+    lines = [line for line in out.splitlines() if "degrees.csv, row 3" in line]
+    assert len(lines) == 1
+    assert "column '经度'" in lines[0] and "column '纬度'" in lines[0]
+    assert lines[0].count("write decimal degrees") == 2
+    assert f"(here {lon_hint})" in lines[0] and f"(here {lat_hint})" in lines[0]
+
+
+@given(
+    st.integers(0, 179), st.integers(0, 59), st.integers(0, 59), st.sampled_from("EWNS"),
+    st.sampled_from(["°'\"", "°′″", "度分秒"]),
+)  # fmt: skip
+def test_the_degrees_hint_is_the_decimal_value(
+    degrees: int, minutes: int, seconds: int, side: str, marks: str
+) -> None:
+    text = f"{degrees}{marks[0]}{minutes}{marks[1]}{seconds}{marks[2]}{side}"
+    number, reason = cell_number(text)
+    assert math.isnan(number) and reason is not None
+    shown = float(reason.rsplit("(here ", 1)[1].rstrip(")"))
+    expected = (degrees + minutes / 60 + seconds / 3600) * (-1 if side in "WS" else 1)
+    assert shown == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("text", ["abc", "116.4.5", "12:30", "1e5x"])
+def test_other_text_gets_no_degrees_hint(text: str) -> None:
+    assert cell_number(text) == (pytest.approx(math.nan, nan_ok=True), "not a number")

@@ -405,8 +405,13 @@ def test_geometry_and_coordinate_columns_must_agree() -> None:
 def test_unknown_suffix_and_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "filing.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0whatever")
-    with pytest.raises(InputError, match=r"filing\.xls.*unknown file type '\.xls'.*\.xlsx"):
+    # An old workbook is no unknown type: it gets a hint (issue #19).
+    with pytest.raises(InputError, match=r"filing\.xls.*Excel 97-2003.*save it as \.xlsx"):
         read_facilities(path)
+    other = tmp_path / "filing.txt"
+    other.write_bytes(b"operator_id")
+    with pytest.raises(InputError, match=r"filing\.txt.*unknown file type '\.txt'.*\.xlsx"):
+        read_facilities(other)
     with pytest.raises(InputError, match="cannot read the file"):
         read_facilities(tmp_path / "absent.csv")
 
