@@ -290,3 +290,41 @@ def test_the_degrees_hint_is_the_decimal_value(
 @pytest.mark.parametrize("text", ["abc", "116.4.5", "12:30", "1e5x"])
 def test_other_text_gets_no_degrees_hint(text: str) -> None:
     assert cell_number(text) == (pytest.approx(math.nan, nan_ok=True), "not a number")
+
+
+# --------------------------------------------------------------------------- defaulted columns
+
+
+@pytest.mark.parametrize(
+    ("header", "rows", "column", "how", "count"),
+    [
+        ("operator_id,kind,tenure", ["A,registration,owned", "A,idc,owned"], "facility_id",
+         "is missing", 2),
+        ("设施编号,operator_id,kind,tenure", [",A,registration,owned", "X,A,idc,owned"],
+         "设施编号", "is blank", 1),
+    ],
+)  # fmt: skip
+def test_a_defaulted_facility_id_is_announced_once(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    header: str,
+    rows: list[str],
+    column: str,
+    how: str,
+    count: int,
+) -> None:
+    import pilotzone
+
+    path = tmp_path / "ids.csv"
+    lines = [f"{header},lon,lat,crs", *(f"{row},121.5044,31.2397,wgs84" for row in rows)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    status, _, err = run(capsys, "verify", str(path), "--as-of", AS_OF)
+    assert status == 0
+    notes = [line for line in err.splitlines() if "facility_id" in line]
+    assert notes == [
+        f"pilotzone: WARNING: ids.csv: column {column!r} {how}: {count} row(s) take their row "
+        "number as facility_id"
+    ]
+    read = pilotzone.read_facilities(path)
+    assert read.attrs["defaulted"] == {"facility_id": {"default": "row number", "rows": count}}
+    assert read["facility_id"].tolist()[-len(rows) :] == (["2", "3"] if count == 2 else ["2", "X"])

@@ -109,7 +109,10 @@ def test_dataframe_keeps_caller_index_and_is_not_modified() -> None:
         "source": "<DataFrame>",
         "source_sha256": None,
         "header_row": 1,
-        "defaulted": {"tenure": {"default": "owned", "rows": 3}},
+        "defaulted": {  # neither filed: both announced (#19)
+            "tenure": {"default": "owned", "rows": 3},
+            "facility_id": {"default": "row number", "rows": 3},
+        },
     }
 
 
