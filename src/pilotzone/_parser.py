@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--lang",
         choices=("en", "zh"),
         default="en",
-        help="language of the summary and the report (default en)",
+        help="language of what is printed (tables, summary, errors) and of the report (default en)",
     )
 
     top = argparse.ArgumentParser(

@@ -129,8 +129,9 @@ def normalize_crs(crs: Any, *, search_names: bool = True) -> str:
     if crs is None or (isinstance(crs, float) and np.isnan(crs)):
         raise CRSError(_unknown_message(crs, "no coordinate system was given"))
     if isinstance(crs, str):
-        key = _alias_key(crs)
-        if key in _ALIASES and not _SIGNED_NUMBER.search(crs):  # "EPSG:-4326" is no alias
+        folded = unicodedata.normalize("NFKC", crs)  # full-width letters and signs as ASCII
+        key = _alias_key(folded)
+        if key in _ALIASES and not _SIGNED_NUMBER.search(folded):  # "EPSG:-4326" is no alias
             return _ALIASES[key]
         if not key:
             raise CRSError(_unknown_message(crs, "the coordinate system is empty"))
@@ -142,8 +143,8 @@ def normalize_crs(crs: Any, *, search_names: bool = True) -> str:
 
 
 def _alias_key(text: str) -> str:
-    """The key of a spelling in :data:`_ALIASES`: NFKC, lower case, no ``-_ :``, no 坐标(系)."""
-    key = "".join(ch for ch in unicodedata.normalize("NFKC", text).lower() if ch not in "-_ :")
+    """The key of a spelling (NFKC) in :data:`_ALIASES`: lower case, no ``-_ :``, no 坐标(系)."""
+    key = "".join(ch for ch in text.lower() if ch not in "-_ :")
     for suffix in _SUFFIXES:
         if key.endswith(suffix) and key[: -len(suffix)] in _ALIASES:
             return key[: -len(suffix)]
