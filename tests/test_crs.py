@@ -514,3 +514,27 @@ def test_geometry_from_wgs84_arrays_and_identity() -> None:
     np.testing.assert_array_equal(shapely.get_x(moved), x)
     np.testing.assert_array_equal(shapely.get_y(moved), y)
     assert shapely.equals_exact(geometry_from_wgs84(points, "wgs84"), points, tolerance=0).all()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [("高德坐标", "gcj02"), ("高德", "gcj02"), ("腾讯坐标", "gcj02"), ("腾讯", "gcj02"),
+     ("火星坐标", "gcj02"), ("国测局坐标", "gcj02"), ("高德地图坐标系", "gcj02"),
+     ("GCJ-02坐标", "gcj02"), ("百度坐标", "bd09"), ("百度", "bd09"), ("百度坐标系", "bd09"),
+     ("GPS", "wgs84"), ("GPS坐标", "wgs84"), ("WGS84坐标", "wgs84"), ("WGS-84坐标系", "wgs84"),
+     ("ＧＰＳ", "wgs84"), ("2000国家大地坐标系", "cgcs2000"), ("CGCS2000坐标系", "cgcs2000")],
+)  # fmt: skip
+def test_chinese_spellings_name_their_system(given: str, expected: str) -> None:
+    # Read from a filing's crs column (no name search) as well as given by the user (#19).
+    assert normalize_crs(given, search_names=False) == expected
+    assert normalize_crs(given) == expected
+
+
+@pytest.mark.parametrize("bad", ["谷歌坐标", "坐标", "百度墨卡托", "北京54坐标"])
+def test_an_unknown_spelling_is_refused_with_the_list(bad: str) -> None:
+    with pytest.raises(CRSError) as caught:
+        normalize_crs(bad, search_names=False)
+    text = str(caught.value)
+    assert repr(bad) in text
+    for name in ("'高德'", "'腾讯'", "'百度'", "'gps'", "'tencent'", "坐标系"):
+        assert name in text

@@ -109,7 +109,10 @@ def test_dataframe_keeps_caller_index_and_is_not_modified() -> None:
         "source": "<DataFrame>",
         "source_sha256": None,
         "header_row": 1,
-        "defaulted": {"tenure": {"default": "owned", "rows": 3}},
+        "defaulted": {  # neither filed: both announced (#19)
+            "tenure": {"default": "owned", "rows": 3},
+            "facility_id": {"default": "row number", "rows": 3},
+        },
     }
 
 
@@ -405,8 +408,13 @@ def test_geometry_and_coordinate_columns_must_agree() -> None:
 def test_unknown_suffix_and_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "filing.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0whatever")
-    with pytest.raises(InputError, match=r"filing\.xls.*unknown file type '\.xls'.*\.xlsx"):
+    # An old workbook is no unknown type: it gets a hint (issue #19).
+    with pytest.raises(InputError, match=r"filing\.xls.*Excel 97-2003.*save it as \.xlsx"):
         read_facilities(path)
+    other = tmp_path / "filing.txt"
+    other.write_bytes(b"operator_id")
+    with pytest.raises(InputError, match=r"filing\.txt.*unknown file type '\.txt'.*\.xlsx"):
+        read_facilities(other)
     with pytest.raises(InputError, match="cannot read the file"):
         read_facilities(tmp_path / "absent.csv")
 

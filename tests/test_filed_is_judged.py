@@ -72,6 +72,7 @@ def test_unknown_columns_are_kept() -> None:
 
 def test_defaulted_tenure_is_announced(caplog: pytest.LogCaptureFixture) -> None:
     table = pd.DataFrame({"operator_id": ["A", "A"], "kind": ["registration", "idc"]})
+    table["facility_id"] = ["R", "I"]  # filed: only tenure is defaulted here
     table["lon"], table["lat"] = 121.5, 31.2
     with caplog.at_level(logging.WARNING, logger="pilotzone"):
         facilities = read_facilities(table, crs="wgs84")
@@ -85,6 +86,7 @@ def test_blank_tenure_cells_are_counted(caplog: pytest.LogCaptureFixture) -> Non
     table = pd.DataFrame(
         {"operator_id": ["A", "A"], "kind": ["registration", "idc"], "tenure": ["", "rented"]}
     )
+    table["facility_id"] = ["R", "I"]  # filed: only tenure is defaulted here
     table["lon"], table["lat"] = 121.5, 31.2
     with caplog.at_level(logging.WARNING, logger="pilotzone"):
         facilities = read_facilities(table, crs="wgs84")

@@ -1224,8 +1224,12 @@ def test_added_columns_are_the_columns_verify_adds() -> None:
 def test_a_filed_column_verify_writes_is_kept_under_a_new_name(
     column: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # Tenure filed: a defaulted tenure is announced by a warning of its own (issue 19).
-    frame = filing(reg("A", TIANANMEN, tenure="owned"), site("A", "cdn", TIANJIN, tenure="owned"))
+    # Tenure and facility_id filed: a defaulted column is announced by a warning of its own
+    # (issue 19).
+    frame = filing(
+        reg("A", TIANANMEN, tenure="owned", facility_id="R"),
+        site("A", "cdn", TIANJIN, tenure="owned", facility_id="C"),
+    )
     frame[column] = ["filed one", "filed two"]
     with caplog.at_level("WARNING", logger="pilotzone"):
         result = check(frame)

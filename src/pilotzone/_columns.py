@@ -100,6 +100,45 @@ _SERVICE_ALIASES: dict[str, tuple[str, ...]] = {
 _RESERVED = ("source_row", "problems", "geometry")
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _NOT_FINITE = re.compile(r"[+-]?(?:inf(?:inity)?|nan)", re.IGNORECASE)
+#: A hemisphere, as a letter or in Chinese (东经 = east longitude, 北纬 = north latitude).
+_HEMISPHERE = r"(东经|西经|北纬|南纬|[东西南北NSEWnsew])"
+#: Degrees written as a person writes them: 116°23'17"E, 116.4°, 东经116.4, N 39°54.5'.
+_DEGREES = re.compile(
+    rf"{_HEMISPHERE}?\s*(\d+(?:\.\d+)?)\s*(?:[°度]\s*)?(?:(\d+(?:\.\d+)?)\s*['′’分]\s*)?"
+    rf"(?:(\d+(?:\.\d+)?)\s*(?:\"|″|′′|''|”|’’|秒)\s*)?{_HEMISPHERE}?"
+)
+
+
+def degrees_hint(text: str) -> str:
+    """How to write a coordinate filed in degrees, minutes, seconds or with a degree sign.
+
+    Parameters
+    ----------
+    text : str
+        A cell that is not a decimal number (NFKC).
+
+    Returns
+    -------
+    str
+        ``": write decimal degrees ..."`` with the number it stands for where that is
+        unambiguous (minutes and seconds under 60, at most one hemisphere); ``""`` where
+        the text is no such coordinate. The value is suggested, never taken.
+    """
+    found = _DEGREES.fullmatch(text)
+    marked = any(c in text for c in "°度'′’\"″”分秒经纬")
+    if found is None or not (marked or found[1] or found[5]):
+        return ""
+    before, degrees, minutes, seconds, after = found.groups()
+    usage = "write decimal degrees, west and south negative, without ° or a hemisphere"
+    parts = [float(degrees), float(minutes or 0), float(seconds or 0)]
+    if (before and after) or parts[1] >= 60 or parts[2] >= 60:
+        return f": {usage}"
+    value = parts[0] + parts[1] / 60 + parts[2] / 3600
+    negative = (before or after or "") in ("西经", "南纬", "西", "南", "W", "S", "w", "s")
+    shown = f"{-value if negative else value:.6f}".rstrip("0").rstrip(".")
+    return f": {usage} (here {shown})"
+
+
 _SERVICE_SEPARATORS = re.compile(r"[;,、/]+")  # after NFKC has folded the full-width forms
 #: The service names pilotzone knows, canonical spelling.
 SERVICES: tuple[str, ...] = tuple(_SERVICE_ALIASES)
@@ -171,7 +210,7 @@ def cell_number(value: Any) -> tuple[float, str | None]:
     if _NOT_FINITE.fullmatch(text):
         return math.nan, "not a finite number"
     if not _NUMBER.fullmatch(text):
-        return math.nan, "not a number"
+        return math.nan, f"not a number{degrees_hint(text)}"
     return float(text), None
 
 

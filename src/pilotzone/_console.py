@@ -6,21 +6,30 @@ line's language gives.
 
 from __future__ import annotations
 
+import logging
+import re
+import shlex
 import sys
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from pilotzone._codes import ELIGIBILITY
-from pilotzone._messages import VERIFY, ZONE_STATUS
-from pilotzone._terminal import print_table, width
+from pilotzone._messages import ERRORS, VERIFY, ZONE_STATUS
+from pilotzone._terminal import print_table, width, wrap
 from pilotzone.audit import CHANGES, NO_ZONE
+from pilotzone.errors import InputError, PilotzoneError
 from pilotzone.rules import RULES, describe
 from pilotzone.verify import STATUSES, findings, summarize
 
 __all__ = [
+    "COLUMNS",
+    "FLAGS",
     "MAX_OPERATORS_SHOWN",
     "MAX_SITES_SHOWN",
     "TOP_FINDINGS",
+    "FlagFormatter",
+    "as_flags",
+    "error_text",
     "missing",
     "print_changes",
     "print_files",
@@ -31,12 +40,86 @@ __all__ = [
     "print_zones",
 ]
 
+#: The terminal width every line of ``zones`` and ``locate`` fits.
+COLUMNS = 80
 #: How many findings, unreadable rows and new findings are listed; the rest are counted.
 TOP_FINDINGS = 10
 #: How many operators the summary lists.
 MAX_OPERATORS_SHOWN = 20
 #: How many ranked candidates ``site`` lists.
 MAX_SITES_SHOWN = 20
+
+
+#: The library's keyword arguments (and the parameters problems name), as the command line
+#: spells them: the one place a message's ``crs='gcj02'`` becomes ``--crs gcj02``.
+FLAGS = {
+    "crs": "--crs", "as_of": "--as-of", "max_crs": "--max-crs", "sheet": "--sheet",
+    "boundaries": "--boundaries", "operators": "--operators",
+}  # fmt: skip
+#: ``read_facilities(..., sheet='x')``: a call with one keyword, as the library's hints write it.
+_CALL = re.compile(r"\b[a-z_]+\(\.\.\., (?P<name>[a-z_]+)=(?P<value>[^)]*)\)")
+#: ``crs='gcj02'``, ``max_crs=N``, ``crs=``: a keyword and its value, if any.
+_KEYWORD = re.compile(r"\b(?P<name>[a-z_]+)=(?P<value>'[^']*'|\"[^\"]*\"|[\w.:-]+)?")
+
+
+def _flag(match: re.Match[str]) -> str:
+    flag = FLAGS.get(match["name"])
+    if flag is None:
+        return match[0]
+    value = (match["value"] or "").strip()
+    if len(value) > 1 and value[0] == value[-1] and value[0] in "'\"":
+        value = shlex.quote(value[1:-1])
+    return f"{flag} {value}" if value else flag
+
+
+def as_flags(text: str) -> str:
+    """A library message as the command line says it: its keyword arguments as flags.
+
+    Parameters
+    ----------
+    text : str
+        A message, such as ``"pass crs=, e.g. crs='gcj02'"`` or ``"as_of"``.
+
+    Returns
+    -------
+    str
+        The same with each keyword of :data:`FLAGS` written as its flag and its value as a
+        shell word: ``"pass --crs, e.g. --crs gcj02"``, ``"--as-of"``.
+    """
+    if text in FLAGS:
+        return FLAGS[text]
+    return _KEYWORD.sub(_flag, _CALL.sub(_flag, text))
+
+
+class FlagFormatter(logging.Formatter):
+    """A log formatter that names keyword arguments as flags (:func:`as_flags`)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return as_flags(super().formatMessage(record))
+
+
+def error_text(error: BaseException, lang: str) -> str:
+    """One paragraph for an expected error, in the command line's words.
+
+    Parameters
+    ----------
+    error : BaseException
+        A :class:`~pilotzone.errors.PilotzoneError`, an :class:`OSError` or a pyproj error.
+    lang : {"en", "zh"}
+        Language of the frame (counts, rows, columns); the reasons are the library's.
+
+    Returns
+    -------
+    str
+        The message, keyword arguments named as flags (:func:`as_flags`).
+    """
+    if isinstance(error, InputError):
+        return error.describe(ERRORS[lang], as_flags)
+    if isinstance(error, OSError) and not isinstance(error, PilotzoneError):
+        name = error.filename if error.filename is not None else ""
+        reason = error.strerror or str(error)
+        return f"{name}{ERRORS[lang]['colon']}{reason}" if name else reason
+    return as_flags(str(error) or type(error).__name__)
 
 
 def missing(value: Any) -> bool:
@@ -47,30 +130,43 @@ def missing(value: Any) -> bool:
         return False
 
 
-def print_zones(zones: Any) -> None:
-    """Print the zones as a table, with their date and the data's folder.
+def print_zones(zones: Any, lang: str, t: dict[str, str]) -> None:
+    """Print the zones as a table, their data's sources, their date and the data's folder.
+
+    Every line fits :data:`COLUMNS` terminal columns (the folder's path excepted): the
+    sources, long, are listed under the table, each once, wrapped.
 
     Parameters
     ----------
     zones : GeoDataFrame
         What :func:`pilotzone.load_zones` returns.
+    lang : {"en", "zh"}
+        Language of the zone names and statuses.
+    t : dict of str to str
+        The CLI's words in that language.
     """
     out = sys.stdout
-    rows = [["id", "name", "名称", "status", "area km²", "accuracy m", "source"]]
+    rows = [[t["zone_id"], t["name"], t["zone_status"], t["area_km2"], t["accuracy_m"]]]
+    sources: dict[str, list[str]] = {}
     for zone in zones.itertuples(index=False):
+        status = str(zone.status)
         rows.append(
             [
                 str(zone.zone_id),
-                str(zone.short_name_en),
-                str(zone.short_name_zh),
-                str(zone.status),
+                str(getattr(zone, f"short_name_{lang}")),
+                ZONE_STATUS["zh"].get(status, status) if lang == "zh" else status,
                 f"{zone.area_km2:,.0f}",
                 f"{zone.accuracy_m:,.0f}",
-                str(zone.source),
             ]
         )
-    print_table(rows, out, right=(4, 5))
-    print(f"\nas of {zones.attrs['as_of']}; data: {zones.attrs['boundaries_path']}", file=out)
+        sources.setdefault(str(zone.source), []).append(str(zone.zone_id))
+    print_table(rows, out, right=(3, 4))
+    print(f"\n{t['sources']}:", file=out)
+    for source, ids in sources.items():
+        for line in wrap(f"{', '.join(ids)}: {source}", COLUMNS - 2, "    "):
+            print(f"  {line}", file=out)
+    print(f"\n{t['as_of']} {zones.attrs['as_of']}", file=out)
+    print(f"{t['data']}: {zones.attrs['boundaries_path']}", file=out)
 
 
 def print_location(found: Any, zones: Any, lang: str, t: dict[str, str]) -> None:
@@ -79,7 +175,8 @@ def print_location(found: Any, zones: Any, lang: str, t: dict[str, str]) -> None
     Parameters
     ----------
     found : pandas.Series
-        One row of what :func:`pilotzone.locate` returns.
+        One row of what :func:`pilotzone.locate` returns, measured without a horizon
+        (``distance_limit_m=numpy.inf``): its distance is shown whenever the point is placed.
     zones : GeoDataFrame
         The zones it was located in, for their names and status.
     lang : {"en", "zh"}
@@ -100,10 +197,7 @@ def print_location(found: Any, zones: Any, lang: str, t: dict[str, str]) -> None
         # English shows the zone status code itself.
         shown = ZONE_STATUS["zh"].get(status, status) if lang == "zh" else status
         where = f"{zone} ({name}, {shown})" if len(row) else zone
-    if missing(distance):
-        border = t["beyond_band"] if issue is None else "-"
-    else:
-        border = f"{distance:,.0f} m"
+    border = "-" if missing(distance) else VERIFY[lang]["metres"].format(m=distance)
     rows = [
         [t["zone"], where],
         [t["border_distance"], border],
@@ -200,7 +294,7 @@ def _print_invalid(result: Any, t: dict[str, str], out: IO[str]) -> None:
     print(f"\n{t['cannot_check']}:", file=out)
     for row in invalid.head(TOP_FINDINGS).itertuples(index=False):
         where = f"{source}, {t['row'].format(row.source_row)}"
-        print(f"  {where}: {row.problems or row.message}", file=out)
+        print(f"  {where}: {as_flags(str(row.problems or row.message))}", file=out)
     if len(invalid) > TOP_FINDINGS:
         print(f"  … {len(invalid) - TOP_FINDINGS:,} {t['more_rows']}", file=out)
 

@@ -17,6 +17,7 @@ __all__ = [
     "ADDRESS",
     "AUDIT",
     "CLI",
+    "ERRORS",
     "FILING",
     "HEADERS_ZH",
     "LANGS",
@@ -106,8 +107,10 @@ CLI = {
         "new_list": "New findings", "facility": "facility",
         "zone": "zone", "border_distance": "border distance", "near_border": "near border",
         "coordinate_issue": "coordinate issue", "outside_zones": "none (outside every zone)",
-        "unplaced": "none (not placed)", "beyond_band": "beyond the review band",
+        "unplaced": "none (not placed)",
         "needs_check": "yes: needs review",
+        "zone_id": "id", "name": "name", "zone_status": "status", "area_km2": "area km²",
+        "accuracy_m": "accuracy m", "sources": "Sources", "data": "Data",
     },
     "zh": {
         **STATUS["zh"],
@@ -137,7 +140,61 @@ CLI = {
         "new_list": "新增问题", "facility": "设施",
         "zone": "所在地区", "border_distance": "距边界", "near_border": "靠近边界",
         "coordinate_issue": "坐标问题", "outside_zones": "无（不在任何试点地区内）",
-        "unplaced": "无（无法定位）", "beyond_band": "超出复核带", "needs_check": "是：需复核",
+        "unplaced": "无（无法定位）", "needs_check": "是：需复核",
+        "zone_id": "编号", "name": "名称", "zone_status": "状态", "area_km2": "面积 km²",
+        "accuracy_m": "精度 米", "sources": "数据来源", "data": "数据",
+    },
+}  # fmt: skip
+
+#: What the command line says when it cannot go on: the frame of a problem (file, row,
+#: column, value) and its own usage errors. The problems' reasons come from the library.
+ERRORS = {
+    "en": {
+        "error": "pilotzone: error: ", "note": "pilotzone: note: ",
+        "problem": "1 problem in the input:", "problems": "{n:,} problems in the input:",
+        "more": "  ... and {n:,} more", "row": "row {}", "column": "column {!r}",
+        "value": " (value {!r:.80})", "sep": ", ", "colon": ": ",
+        "command": "a command is required (zones, locate, verify, site, sample, diff, demo)",
+        "interrupted": "pilotzone: interrupted; files already written are complete, "
+        "none is partial",
+        "internal": "pilotzone: internal error: {kind}: {error}\n"
+        "This is a bug in pilotzone: please report it with the output of --debug.",
+        "tianditu": "--basemap tianditu:KEY needs your TianDiTu key (letters and digits)",
+        "basemap": "--basemap {spec!r}: use osm, gaode, tianditu:KEY or an XYZ template with "
+        "{{x}}, {{y}} and {{z}} (e.g. https://tiles.example/{{z}}/{{x}}/{{y}}.png)",
+        "sheet": "--sheet applies to .xlsx, .xlsm and .gpkg files, not to {file}",
+        "both_dask": "--scheduler and --workers exclude each other: use a running cluster "
+        "or start one",
+        "dask_out": "--scheduler/--workers write their results as files: add --out DIR",
+        "dask_options": "--sheet, --basemap and --max-crs do not apply to Parquet files on a "
+        "Dask cluster",
+        "workers": "--workers {workers}: give at least 1",
+        "no_dask": "--scheduler/--workers need Dask: pip install 'pilotzone[dask]' ({error})",
+        "registration": "--registration {text!r}: give LON,LAT, e.g. "
+        "--registration=121.5044,31.2397 (with '=' when the longitude is negative)",
+        "sample_out": "--out {out!r}: write the sample as FILE.csv or FILE.json",
+    },
+    "zh": {
+        "error": "pilotzone：错误：", "note": "pilotzone：提示：",
+        "problem": "输入中有 1 个问题：", "problems": "输入中有 {n:,} 个问题：",
+        "more": "  ……另有 {n:,} 个", "row": "第 {} 行", "column": "列 {!r}",
+        "value": "（值 {!r:.80}）", "sep": "，", "colon": "：",
+        "command": "需要一个命令（zones、locate、verify、site、sample、diff、demo）",
+        "interrupted": "pilotzone：已中断；已写出的文件均完整，没有只写了一半的文件",
+        "internal": "pilotzone：内部错误：{kind}：{error}\n"
+        "这是 pilotzone 的缺陷：请附上 --debug 的输出报告此问题。",
+        "tianditu": "--basemap tianditu:KEY 需要您的天地图密钥（字母和数字）",
+        "basemap": "--basemap {spec!r}：请使用 osm、gaode、tianditu:KEY，或含 {{x}}、{{y}} "
+        "和 {{z}} 的 XYZ 瓦片模板（例如 https://tiles.example/{{z}}/{{x}}/{{y}}.png）",
+        "sheet": "--sheet 只适用于 .xlsx、.xlsm 和 .gpkg 文件，不适用于 {file}",
+        "both_dask": "--scheduler 与 --workers 不能同时使用：请连接已运行的集群，或启动新集群",
+        "dask_out": "--scheduler/--workers 以文件形式输出结果：请加上 --out DIR",
+        "dask_options": "--sheet、--basemap 和 --max-crs 不适用于 Dask 集群上的 Parquet 文件",
+        "workers": "--workers {workers}：至少为 1",
+        "no_dask": "--scheduler/--workers 需要 Dask：pip install 'pilotzone[dask]'（{error}）",
+        "registration": "--registration {text!r}：请写作 LON,LAT，例如 "
+        "--registration=121.5044,31.2397（经度为负数时须写“=”）",
+        "sample_out": "--out {out!r}：抽样结果请写为 FILE.csv 或 FILE.json",
     },
 }  # fmt: skip
 
@@ -453,7 +510,7 @@ FILING = {
 
 #: Every topic with both languages, by name (:data:`HEADERS_ZH` has Chinese only).
 TOPICS: dict[str, dict[str, dict[Any, str]]] = {
-    "STATUS": STATUS, "ZONE_STATUS": ZONE_STATUS, "CLI": CLI, "MAP": MAP,
+    "STATUS": STATUS, "ZONE_STATUS": ZONE_STATUS, "CLI": CLI, "ERRORS": ERRORS, "MAP": MAP,
     "MAP_CHANGES": MAP_CHANGES, "MAP_SITES": MAP_SITES, "FILING": FILING, "REPORT": REPORT,
     "VERIFY": VERIFY, "VERIFY_ISSUES": VERIFY_ISSUES, "VERIFY_KINDS": VERIFY_KINDS,
     "ADDRESS": ADDRESS, "AUDIT": AUDIT,

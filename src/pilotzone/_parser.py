@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--lang",
         choices=("en", "zh"),
         default="en",
-        help="language of the summary and the report (default en)",
+        help="language of what is printed (tables, summary, errors) and of the report (default en)",
     )
 
     top = argparse.ArgumentParser(
@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     zones = commands.add_parser(
         "zones",
-        parents=[common, zone_data],
+        parents=[common, zone_data, language],
         help="list the pilot zones",
         description="List the pilot zones and their status on a date.",
     )

@@ -31,6 +31,15 @@ from pilotzone.errors import InputError
 SUFFIXES = (".csv", ".xlsx", ".xlsm", ".geojson", ".json", ".gpkg", ".shp", ".kml", ".kmz",
              ".parquet", ".geoparquet")
 # fmt: on
+#: What to do with a spreadsheet pilotzone does not read, by suffix.
+_SPREADSHEET_HINT = (
+    "pilotzone reads .xlsx workbooks: open the file in Excel, WPS or LibreOffice and save it "
+    "as .xlsx (Excel workbook) or as CSV (UTF-8)"
+)
+_HINTS = {".xls": "an Excel 97-2003 workbook", ".xlsb": "an Excel binary workbook",
+          ".et": "a WPS workbook", ".ods": "an OpenDocument spreadsheet"}  # fmt: skip
+#: The first bytes of an OLE2 compound file: an Excel 97-2003 workbook, whatever its suffix.
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def read_raw(source: Any, sheet: str | int | None, limit: int) -> Raw:
@@ -44,6 +53,8 @@ def read_raw(source: Any, sheet: str | int | None, limit: int) -> Raw:
     path = Path(source)
     name = path.name
     suffix = path.suffix.lower()
+    if suffix in _HINTS:
+        raise whole(name, f"{_HINTS[suffix]} ({suffix}): {_SPREADSHEET_HINT}")
     if suffix not in SUFFIXES:
         raise whole(
             name,
@@ -66,6 +77,8 @@ def read_raw(source: Any, sheet: str | int | None, limit: int) -> Raw:
         if suffix == ".csv":
             return read_csv(data, name, sha256)
         if suffix in (".xlsx", ".xlsm"):
+            if data.startswith(_OLE2):
+                raise whole(name, f"{_HINTS['.xls']}, renamed {suffix}: {_SPREADSHEET_HINT}")
             return read_excel(data, name, sha256, sheet, limit)
         if suffix in (".kml", ".kmz"):
             return read_kml(data, name, sha256, zipped=suffix == ".kmz")

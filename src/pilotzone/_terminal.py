@@ -15,7 +15,15 @@ import unicodedata
 from collections.abc import Sequence
 from typing import IO
 
-__all__ = ["PrintableStream", "Progress", "print_table", "printable", "safe_streams", "width"]
+__all__ = [
+    "PrintableStream",
+    "Progress",
+    "print_table",
+    "printable",
+    "safe_streams",
+    "width",
+    "wrap",
+]
 
 #: Unicode categories a terminal does not print as themselves: controls (ESC, C1, ...),
 #: format characters (bidi overrides, zero-width), surrogates, private use, unassigned, and
@@ -108,6 +116,48 @@ def width(text: str) -> int:
         0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
         for c in text
     )
+
+
+def wrap(text: str, columns: int, indent: str = "") -> list[str]:
+    """Text broken into lines of at most ``columns`` terminal columns.
+
+    Parameters
+    ----------
+    text : str
+        Printable text; CJK characters count two columns (:func:`width`).
+    columns : int
+        The widest a line may be, ``indent`` included.
+    indent : str, optional
+        Put before every line after the first.
+
+    Returns
+    -------
+    list of str
+        The lines. They break at spaces; a word wider than a line is cut where it reaches
+        the edge.
+    """
+    lines: list[str] = []
+    line = ""
+
+    def room() -> int:
+        return columns - (width(indent) if lines else 0)
+
+    for word in text.split():
+        joined = f"{line} {word}" if line else word
+        if width(joined) <= room():
+            line = joined
+            continue
+        if line:
+            lines.append(line)
+        line = word
+        while width(line) > room():  # a word wider than a line: cut it at the edge
+            cut = len(line)
+            while cut > 1 and width(line[:cut]) > room():
+                cut -= 1
+            lines.append(line[:cut])
+            line = line[cut:]
+    lines.append(line)
+    return [lines[0], *(indent + rest for rest in lines[1:])]
 
 
 def print_table(rows: list[list[str]], out: IO[str], *, right: Sequence[int] = ()) -> None:

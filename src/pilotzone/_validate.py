@@ -203,7 +203,8 @@ def build(
         mark(i, label["operator_id"], None, "missing")
     facility_ids = text_column(column("facility_id"))
     no_id = pc.equal(facility_ids, EMPTY_TEXT)
-    if pc.any(no_id).as_py():
+    numbered = pc.sum(no_id).as_py() or 0  # rows whose facility_id is their row number
+    if numbered:
         facility_ids = pc.replace_with_mask(
             facility_ids,
             no_id,
@@ -295,6 +296,15 @@ def build(
             raw.header_row,
         )
     out.attrs["defaulted"] = {}
+    if numbered:
+        out.attrs["defaulted"]["facility_id"] = {"default": "row number", "rows": numbered}
+        logger.warning(
+            "%s: column %r %s: %d row(s) take their row number as facility_id",
+            name,
+            label.get("facility_id", "facility_id"),
+            "is blank" if "facility_id" in columns else "is missing",
+            numbered,
+        )
     if defaulted:
         column_name = label.get("tenure", "tenure")
         out.attrs["defaulted"]["tenure"] = {"default": "owned", "rows": defaulted}

@@ -2,7 +2,7 @@
 
 ::
 
-    pilotzone zones  [--as-of DATE] [--boundaries PATH]
+    pilotzone zones  [--as-of DATE] [--boundaries PATH] [--lang en|zh]
     pilotzone locate LON LAT --crs CRS [--as-of DATE] [--boundaries PATH] [--lang en|zh]
     pilotzone verify FILE [--operators FILE] [--crs CRS] [--as-of DATE] [--out DIR]
                           [--basemap osm|gaode|tianditu:KEY|TEMPLATE] [--lang en|zh]
@@ -43,7 +43,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import logging
+import math
 import re
 import sys
 import traceback
@@ -57,6 +59,9 @@ from pyproj.exceptions import ProjError
 
 import pilotzone
 from pilotzone._console import (
+    FlagFormatter,
+    as_flags,
+    error_text,
     missing,
     print_changes,
     print_files,
@@ -67,7 +72,7 @@ from pilotzone._console import (
     print_versions,
     print_zones,
 )
-from pilotzone._messages import CLI
+from pilotzone._messages import CLI, ERRORS
 from pilotzone._parser import DEMO_OUT, build_parser
 from pilotzone._paths import sample_filing
 from pilotzone._terminal import PrintableStream, Progress, safe_streams
@@ -86,7 +91,17 @@ _BASEMAP_NAMES = ("osm", "gaode", "amap")
 
 
 class _UsageError(Exception):
-    """A command line that argparse accepts but that makes no sense (exit 2)."""
+    """A command line that argparse accepts but that makes no sense (exit 2).
+
+    ``key`` names its message in :data:`pilotzone._messages.ERRORS`, ``fields`` fill it in.
+    """
+
+    def __init__(self, key: str, **fields: Any) -> None:
+        super().__init__(key)
+        self.key, self.fields = key, fields
+
+    def text(self, lang: str) -> str:
+        return ERRORS[lang][self.key].format(**self.fields)
 
 
 # --------------------------------------------------------------------------- commands
@@ -94,13 +109,15 @@ class _UsageError(Exception):
 
 def _cmd_zones(args: argparse.Namespace) -> int:
     zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
-    print_zones(zones)
+    print_zones(zones, args.lang, CLI[args.lang])
     return EXIT_OK
 
 
 def _cmd_locate(args: argparse.Namespace) -> int:
     zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
-    found = pilotzone.locate([args.lon], [args.lat], crs=args.crs, zones=zones).iloc[0]
+    found = pilotzone.locate(
+        [args.lon], [args.lat], crs=args.crs, zones=zones, distance_limit_m=math.inf
+    ).iloc[0]
     print_location(found, zones, args.lang, CLI[args.lang])
     zone = None if missing(found["zone_id"]) else str(found["zone_id"])
     active = bool(zones.loc[zones["zone_id"] == zone, "active"].any())
@@ -118,20 +135,17 @@ def _basemap(spec: str | None) -> Any:
     if spec.lower().startswith("tianditu:"):
         key = spec.split(":", 1)[1]
         if not re.fullmatch(r"[0-9A-Za-z]+", key):
-            raise _UsageError("--basemap tianditu:KEY needs your TianDiTu key (letters and digits)")
+            raise _UsageError("tianditu")
         return {"name": "tianditu", "key": key}
     if all(part in spec for part in ("{x}", "{y}", "{z}")):
         host = urlsplit(spec).netloc or spec
         return (spec, f"Tiles: {host}")
-    raise _UsageError(
-        f"--basemap {spec!r}: use osm, gaode, tianditu:KEY or an XYZ template with {{x}}, {{y}} "
-        "and {z} (e.g. https://tiles.example/{z}/{x}/{y}.png)"
-    )
+    raise _UsageError("basemap", spec=spec)
 
 
 def _check_sheet(args: argparse.Namespace) -> None:
     if args.sheet is not None and Path(args.file).suffix.lower() not in (".xlsx", ".xlsm", ".gpkg"):
-        raise _UsageError(f"--sheet applies to .xlsx, .xlsm and .gpkg files, not to {args.file}")
+        raise _UsageError("sheet", file=args.file)
 
 
 def _verify(
@@ -204,25 +218,19 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 def _verify_on_dask(args: argparse.Namespace) -> int:
     """``verify`` of a partitioned Parquet filing on a Dask cluster: files, not a printed table."""
     if args.scheduler is not None and args.workers is not None:
-        raise _UsageError(
-            "--scheduler and --workers exclude each other: use a running cluster or start one"
-        )
+        raise _UsageError("both_dask")
     if args.out is None:
-        raise _UsageError("--scheduler/--workers write their results as files: add --out DIR")
+        raise _UsageError("dask_out")
     if args.sheet is not None or args.basemap is not None or args.max_crs != MAX_CRS:
-        raise _UsageError(
-            "--sheet, --basemap and --max-crs do not apply to Parquet files on a Dask cluster"
-        )
+        raise _UsageError("dask_options")
     if args.workers is not None and args.workers < 1:
-        raise _UsageError(f"--workers {args.workers}: give at least 1")
+        raise _UsageError("workers", workers=args.workers)
     from pilotzone.verify import STATUSES
 
     try:
         from pilotzone.parallel import verify_files
     except ImportError as error:
-        raise _UsageError(
-            f"--scheduler/--workers need Dask: pip install 'pilotzone[dask]' ({error})"
-        ) from None
+        raise _UsageError("no_dask", error=error) from None
     zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
     summary = verify_files(
         args.file,
@@ -251,10 +259,7 @@ def _registration(text: str | None) -> tuple[float, float] | None:
     try:
         lon, lat = (float(p) for p in text.replace("，", ",").split(","))
     except ValueError:
-        raise _UsageError(
-            f"--registration {text!r}: give LON,LAT, e.g. --registration=121.5044,31.2397 "
-            "(with '=' when the longitude is negative)"
-        ) from None
+        raise _UsageError("registration", text=text) from None
     return lon, lat
 
 
@@ -321,7 +326,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
     out = Path(args.out) if args.out is not None else None
     if out is not None and out.suffix.lower() not in (".csv", ".json"):
-        raise _UsageError(f"--out {args.out!r}: write the sample as FILE.csv or FILE.json")
+        raise _UsageError("sample_out", out=args.out)
     zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
     drawn = pilotzone.sample(
         _audit_input(args.file, args), args.n, seed=args.seed, by=args.by, zones=zones
@@ -369,15 +374,6 @@ _COMMANDS = {
 # --------------------------------------------------------------------------- main
 
 
-def _message(error: BaseException) -> str:
-    """One paragraph for an expected error."""
-    if isinstance(error, OSError) and not isinstance(error, PilotzoneError):
-        name = error.filename if error.filename is not None else ""
-        reason = error.strerror or str(error)
-        return f"{name}: {reason}" if name else reason
-    return str(error) or type(error).__name__
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``pilotzone`` command line.
 
@@ -404,7 +400,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         contextlib.redirect_stderr(PrintableStream(sys.stderr)),
         warnings.catch_warnings(),
     ):
-        warnings.showwarning = _note
         status = _run(argv)
         sys.stdout.flush()  # inside the stream that survives a reader gone (BrokenPipeError)
         return status
@@ -417,12 +412,14 @@ def _note(
     lineno: int,
     file: IO[str] | None = None,
     line: str | None = None,
+    *,
+    lang: str = "en",
 ) -> None:
     """Show a warning as a one-line note on stderr (a ``warnings.showwarning`` hook)."""
-    text = " ".join(str(message).split())
+    text = as_flags(" ".join(str(message).split()))
     debug = log.isEnabledFor(logging.DEBUG)
     where = f" ({category.__name__}, {filename}:{lineno})" if debug else ""
-    print(f"pilotzone: note: {text}{where}", file=sys.stderr)
+    print(f"{ERRORS[lang]['note']}{text}{where}", file=sys.stderr)
 
 
 def _run(argv: Sequence[str] | None) -> int:
@@ -433,11 +430,14 @@ def _run(argv: Sequence[str] | None) -> int:
     except SystemExit as exit_:  # --help, --version and usage errors (2)
         return exit_.code if isinstance(exit_.code, int) else EXIT_INPUT
     debug = bool(getattr(args, "debug", False))
+    lang = getattr(args, "lang", "en")
+    words = ERRORS[lang]
+    warnings.showwarning = functools.partial(_note, lang=lang)
 
     package_log = logging.getLogger("pilotzone")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        logging.Formatter(
+        FlagFormatter(
             "%(asctime)s %(name)s %(levelname)s: %(message)s"
             if debug
             else "pilotzone: %(levelname)s: %(message)s"
@@ -452,16 +452,12 @@ def _run(argv: Sequence[str] | None) -> int:
             return EXIT_OK
         if args.command is None:
             parser.print_usage(sys.stderr)
-            print(
-                "pilotzone: error: a command is required "
-                "(zones, locate, verify, site, sample, diff, demo)",
-                file=sys.stderr,
-            )
+            print(f"{words['error']}{words['command']}", file=sys.stderr)
             return EXIT_INPUT
         return int(_COMMANDS[args.command](args))
     except _UsageError as error:
         getattr(args, "parser", parser).print_usage(sys.stderr)
-        print(f"pilotzone: error: {error}", file=sys.stderr)
+        print(f"{words['error']}{error.text(lang)}", file=sys.stderr)
         return EXIT_INPUT
     except (PilotzoneError, OSError, ProjError) as error:
         # Expected: bad input, CRS, zone data, files (InputError lists file, row and column);
@@ -469,22 +465,15 @@ def _run(argv: Sequence[str] | None) -> int:
         # is not here: from inside pilotzone it is a bug, and must not pass for bad input.
         if debug:
             traceback.print_exc(file=sys.stderr)
-        print(f"pilotzone: error: {_message(error)}", file=sys.stderr)
+        print(f"{words['error']}{error_text(error, lang)}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
-        print(
-            "pilotzone: interrupted; files already written are complete, none is partial",
-            file=sys.stderr,
-        )
+        print(words["interrupted"], file=sys.stderr)
         return 130
     except Exception as error:
         if debug:
             traceback.print_exc(file=sys.stderr)
-        print(
-            f"pilotzone: internal error: {type(error).__name__}: {error}\n"
-            "This is a bug in pilotzone: please report it with the output of --debug.",
-            file=sys.stderr,
-        )
+        print(words["internal"].format(kind=type(error).__name__, error=error), file=sys.stderr)
         return EXIT_INTERNAL
     finally:
         package_log.removeHandler(handler)

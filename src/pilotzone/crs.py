@@ -33,6 +33,7 @@ error.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from typing import Any
 
@@ -62,6 +63,9 @@ _ALIASES = {
     "epsg4326": "wgs84",
     "cgcs2000": "cgcs2000",
     "epsg4490": "cgcs2000",
+    "2000国家大地坐标系": "cgcs2000",
+    "国家2000": "cgcs2000",
+    "天地图": "cgcs2000",
     "gcj02": "gcj02",
     "gcj": "gcj02",
     "amap": "gcj02",
@@ -69,14 +73,19 @@ _ALIASES = {
     "tencent": "gcj02",
     "mars": "gcj02",
     "高德": "gcj02",
-    "火星坐标": "gcj02",
-    "国测局坐标": "gcj02",
+    "高德地图": "gcj02",
+    "腾讯": "gcj02",
+    "腾讯地图": "gcj02",
+    "火星": "gcj02",
+    "国测局": "gcj02",
     "bd09": "bd09",
     "bd09ll": "bd09",
     "baidu": "bd09",
     "百度": "bd09",
-    "百度坐标": "bd09",
+    "百度地图": "bd09",
 }
+#: What Chinese spellings add to a name: "高德坐标", "WGS84坐标系" name "高德", "WGS84".
+_SUFFIXES = ("坐标系", "坐标")
 
 # Krasovsky 1940 ellipsoid, as used by the GCJ-02 algorithm.
 _A = 6378245.0
@@ -120,8 +129,9 @@ def normalize_crs(crs: Any, *, search_names: bool = True) -> str:
     if crs is None or (isinstance(crs, float) and np.isnan(crs)):
         raise CRSError(_unknown_message(crs, "no coordinate system was given"))
     if isinstance(crs, str):
-        key = "".join(ch for ch in crs.strip().lower() if ch not in "-_ :")
-        if key in _ALIASES and not _SIGNED_NUMBER.search(crs):  # "EPSG:-4326" is no alias
+        folded = unicodedata.normalize("NFKC", crs)  # full-width letters and signs as ASCII
+        key = _alias_key(folded)
+        if key in _ALIASES and not _SIGNED_NUMBER.search(folded):  # "EPSG:-4326" is no alias
             return _ALIASES[key]
         if not key:
             raise CRSError(_unknown_message(crs, "the coordinate system is empty"))
@@ -130,6 +140,15 @@ def normalize_crs(crs: Any, *, search_names: bool = True) -> str:
                 _unknown_message(crs, "not an alias, 'AUTHORITY:CODE', WKT or PROJ string")
             )
     return _normalize_pyproj(crs)
+
+
+def _alias_key(text: str) -> str:
+    """The key of a spelling (NFKC) in :data:`_ALIASES`: lower case, no ``-_ :``, no 坐标(系)."""
+    key = "".join(ch for ch in text.lower() if ch not in "-_ :")
+    for suffix in _SUFFIXES:
+        if key.endswith(suffix) and key[: -len(suffix)] in _ALIASES:
+            return key[: -len(suffix)]
+    return key
 
 
 #: Coordinate-system text PROJ parses without searching its database by name.
@@ -179,10 +198,15 @@ def _normalize_parsed(crs: Any) -> str:
 
 
 def _unknown_message(crs: Any, why: str) -> str:
+    by_system = "; ".join(
+        f"{name}: {', '.join(repr(a) for a, n in _ALIASES.items() if n == name and a != name)}"
+        for name in NAMED_CRS
+    )
     return (
         f"{crs!r} is not a coordinate system pilotzone knows ({why}). "
         f"Use one of {', '.join(repr(n) for n in NAMED_CRS)} "
-        "(aliases: 'GCJ-02', 'gaode', 'amap', 'tencent', 'BD-09', 'baidu', 'EPSG:4326') "
+        f"(aliases: 'GCJ-02', 'BD-09', 'EPSG:4326', and by system {by_system}; "
+        "each may end in 坐标 or 坐标系, as in '高德坐标') "
         "or an EPSG code / pyproj CRS such as 'EPSG:4547'."
     )
 

@@ -15,7 +15,10 @@ they come back as rows with a status and reason codes.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+from pilotzone._messages import ERRORS
 
 __all__ = [
     "BoundaryDataError",
@@ -50,13 +53,32 @@ class Problem:
 
     def __str__(self) -> str:
         """The problem on one line: file, row and column, the reason, then the value."""
-        where = [self.file]
+        return self.describe(ERRORS["en"])
+
+    def describe(self, words: Mapping[str, str], spell: Callable[[str], str] = str) -> str:
+        """The problem on one line, in other words than English.
+
+        Parameters
+        ----------
+        words : mapping of str to str
+            ``row``, ``column``, ``value``, ``sep`` and ``colon`` of one language of
+            :data:`pilotzone._messages.ERRORS`.
+        spell : callable, optional
+            Rewrites the file (or parameter) and the reason, such as the command line
+            naming its flags where the library names its keyword arguments.
+
+        Returns
+        -------
+        str
+            File, row and column, the reason, then the value.
+        """
+        where = [spell(self.file)]
         if self.row is not None:
-            where.append(f"row {self.row}")
+            where.append(words["row"].format(self.row))
         if self.column is not None:
-            where.append(f"column {self.column!r}")
-        value = "" if self.value is None else f" (value {self.value!r:.80})"
-        return f"{', '.join(where)}: {self.reason}{value}"
+            where.append(words["column"].format(self.column))
+        value = "" if self.value is None else words["value"].format(self.value)
+        return f"{words['sep'].join(where)}{words['colon']}{spell(self.reason)}{value}"
 
 
 class InputError(PilotzoneError, ValueError):
@@ -74,11 +96,15 @@ class InputError(PilotzoneError, ValueError):
         elif isinstance(problems, Problem):
             problems = [problems]
         self.problems: list[Problem] = list(problems)
-        shown = "\n".join(f"  - {p}" for p in self.problems[:50])
-        more = len(self.problems) - 50
-        tail = f"\n  ... and {more} more" if more > 0 else ""
+        super().__init__(self.describe(ERRORS["en"]))
+
+    def describe(self, words: Mapping[str, str], spell: Callable[[str], str] = str) -> str:
+        """The count of problems, then the first 50, one a line (see :meth:`Problem.describe`)."""
         count = len(self.problems)
-        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the input:\n{shown}{tail}")
+        head = words["problem"] if count == 1 else words["problems"].format(n=count)
+        shown = "".join(f"\n  - {p.describe(words, spell)}" for p in self.problems[:50])
+        tail = f"\n{words['more'].format(n=count - 50)}" if count > 50 else ""
+        return f"{head}{shown}{tail}"
 
 
 class CRSError(PilotzoneError, ValueError):

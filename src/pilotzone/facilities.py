@@ -156,9 +156,11 @@ def read_facilities(
     aliases (数据中心 -> ``idc``, 租用 -> ``rented``, ...). Every header
     pilotzone writes in its own outputs, English or Chinese (使用方式, 运营者,
     ...), reads back in; columns it does not know are kept. ``tenure``
-    defaults to ``owned``: where it does, a warning names the column, the
-    default and the number of rows, and ``attrs["defaulted"]`` records them
-    (``{"tenure": {"default": "owned", "rows": n}}``, else ``{}``). Services
+    defaults to ``owned`` and ``facility_id`` to the row number: where one
+    does, a warning names the column, the default and the number of rows,
+    and ``attrs["defaulted"]`` records them (``{"tenure": {"default":
+    "owned", "rows": n}, "facility_id": {"default": "row number", "rows":
+    m}}``, else ``{}``). Services
     are an array (GeoJSON, Parquet list columns) or text split on
     ``; , 、 ， /`` and whitespace; a name pilotzone does not know, like an
     unknown ``kind`` or ``tenure``, marks the row (naming the value, the
