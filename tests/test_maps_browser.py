@@ -40,8 +40,8 @@ ARGS = [
 ]  # fmt: skip
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
-# What the map holds, counted through Leaflet's own objects (markers are drawn on canvas,
-# so there are no SVG paths to count).
+# What the map holds, counted through Leaflet's own objects and the facilities' canvas layers
+# (everything is drawn on canvas, so there are no SVG paths to count).
 COUNT = """() => {
     const map = window[Object.keys(window).find((k) => k.startsWith("map_"))];
     const n = {markers: 0, lines: 0, zones: 0, band: 0};
@@ -50,7 +50,17 @@ COUNT = """() => {
         else if (l instanceof L.Polygon) l.options.interactive === false ? n.band++ : n.zones++;
         else if (l instanceof L.Polyline) n.lines++;
     });
+    (map.pilotzonePoints || []).forEach((layer) => {
+        const shown = layer.count();
+        n.markers += shown.points;
+        n.lines += shown.lines;
+    });
     return n;
+}"""
+# Resolves once every pilotzone drawing has drawn its facilities.
+DRAWN = """async () => {
+    const map = window[Object.keys(window).find((k) => k.startsWith("map_"))];
+    await Promise.all(map.pilotzoneLoaded || []);
 }"""
 # The on-screen position of the marker at a WGS-84 lon/lat, after zooming to it.
 ZOOM_TO = """([lat, lon]) => {
@@ -95,6 +105,7 @@ class Page:
         self.page.route("**/*", self._route)
         self.page.goto(path.as_uri())
         self.page.wait_for_selector(".leaflet-container")
+        self.page.evaluate(DRAWN)
 
     def _console(self, message: Any) -> None:
         if message.type in ("error", "warning"):
@@ -152,6 +163,7 @@ def test_loads_offline_and_draws_everything(page: Page) -> None:
     assert page.page.evaluate("L.version") == "1.9.3"
     assert page.count() == {"markers": LOCATED, "lines": 2, "zones": ZONES, "band": 1}
     assert page.page.locator(".leaflet-overlay-pane canvas").count() == 1
+    assert page.page.locator(".leaflet-pilotzonePoints-pane canvas").count() == 1
     legend = page.page.locator(".pilotzone-legend").inner_text()
     assert "Violation (2)" in legend and "Rows without a location (not drawn): 1" in legend
     ARTIFACTS.mkdir(exist_ok=True)

@@ -146,7 +146,8 @@ MAP = {
     "en": {
         "violation": "Violation", "review": "Needs review", "invalid": "Invalid",
         "compliant": "Compliant", "status": "Status", "operator": "Operator",
-        "facility": "Facility", "address": "Address", "kind": "Kind", "tenure": "Tenure",
+        "row": "Row", "facility": "Facility", "address": "Address", "kind": "Kind",
+        "tenure": "Tenure",
         "zone": "Zone", "registration_zone": "Registration zone", "distance": "Distance to border",
         "beyond_band": "> review band", "reasons": "Reasons", "none": "none",
         "title": "pilotzone check", "registration": "Registration address (large ring)",
@@ -163,9 +164,10 @@ MAP = {
     },
     "zh": {
         **STATUS["zh"],
-        "status": "状态", "operator": "运营者", "facility": "设施", "address": "地址",
-        "kind": "类型", "tenure": "使用方式", "zone": "所在地区", "registration_zone": "注册地区",
-        "distance": "距边界", "beyond_band": "> 复核带", "reasons": "原因", "none": "无",
+        "status": "状态", "operator": "运营者", "row": "行号", "facility": "设施",
+        "address": "地址", "kind": "类型", "tenure": "使用方式", "zone": "所在地区",
+        "registration_zone": "注册地区", "distance": "距边界", "beyond_band": "> 复核带",
+        "reasons": "原因", "none": "无",
         "title": "pilotzone 核查", "registration": "注册地址（大圆环）",
         "line": "注册地址 → 违规设施",
         "zones": "试点地区（显示时简化约50米；核查使用完整边界）",
