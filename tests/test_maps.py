@@ -174,10 +174,12 @@ def items(data: dict[str, Any], kind: str) -> list[SimpleNamespace]:
 def unpack(table: dict[str, Any]) -> tuple[dict[str, NDArray[Any]], dict[str, list[Any]]]:
     """The columns and dictionaries of a table from pilotzone._map_points.pack, decoded here."""
     block = zlib.decompress(base64.b64decode(table["data"], validate=True))
-    columns = {
-        name: np.frombuffer(block, np.dtype(kind).newbyteorder("<"), table["rows"], offset)
-        for name, kind, offset in table["columns"]
-    }
+    columns = {}
+    for name, kind, offset in table["columns"]:  # byte-shuffled: byte 0 of each value, ...
+        size = np.dtype(kind).itemsize
+        planes = np.frombuffer(block, np.uint8, table["rows"] * size, offset)
+        shuffled = planes.reshape(size, table["rows"]).T.copy()
+        columns[name] = shuffled.reshape(-1).view(np.dtype(kind).newbyteorder("<"))
     start, length = table["words"]
     return columns, json.loads(block[start : start + length].decode("utf-8"))
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 from test_maps import (
@@ -276,5 +277,55 @@ def test_one_point_opens_with_a_finite_zoom_and_its_legend(
     assert (view["lat"], view["lng"]) == pytest.approx((31.2, 121.5), abs=1e-3)
     assert page.count()["markers"] == rows
     assert "pilotzone check" in (page.page.locator(".pilotzone-legend").text_content() or "")
+    page.clean()
+    page.page.close()
+
+
+# --------------------------------------------------------------------------- thousands of rows
+
+
+@pytest.fixture(scope="module")
+def thousands(tmp_path_factory: pytest.TempPathFactory) -> tuple[gpd.GeoDataFrame, Path]:
+    """A map of 3000 generated rows (row numbers as a CSV's: line 2 on), every status."""
+    from test_map_points import generated_result
+
+    result = generated_result(3000, seed=1)
+    folder = tmp_path_factory.mktemp("thousands")
+    return result, save_map(explore(result, zones=synthetic_zones()), folder / "m.html")
+
+
+def alone(result: gpd.GeoDataFrame, status: str) -> Any:
+    """A row of ``status`` with no other facility within 0.003° (some 40 pixels at zoom 15)."""
+    x, y = result.geometry.x.to_numpy(), result.geometry.y.to_numpy()
+    for k in np.flatnonzero(result["status"].eq(status).to_numpy()):
+        others = np.hypot(x - x[k], y - y[k])
+        if np.sort(others)[1] > 0.003:
+            return result.iloc[k]
+    raise AssertionError(f"no {status} row stands alone")
+
+
+def test_thousands_of_rows_draw_and_open_their_popups(browser: Any, thousands: Any) -> None:
+    result, path = thousands
+    page = Page(browser, path)
+    assert page.count()["markers"] == len(result)
+    assert page.page.locator(".leaflet-pilotzonePoints-pane canvas").count() == 1
+    compliant = alone(result, "compliant")
+    text = page.open_popup(compliant.geometry.x, compliant.geometry.y)
+    assert f"Row: {compliant.source_row}\n" in text
+    assert f"Operator: {compliant.operator_id} · Facility: {compliant.facility_id}" in text
+    assert "Status: Compliant" in text and text.startswith(f"{compliant['name']}\n")
+    page.page.evaluate(CLOSE)
+    violation = alone(result, "violation")
+    text = page.open_popup(violation.geometry.x, violation.geometry.y)
+    assert f"Row: {violation.source_row}\n" in text and "Status: Violation" in text
+    assert f"Facility: {violation.facility_id}" in text
+    assert describe("facility_outside_registration_zone") in text
+    page.page.evaluate(CLOSE)
+    assert page.hover_tooltip(violation.geometry.x, violation.geometry.y) == (
+        f"{violation['name']} · Violation"
+    )
+    page.page.locator(".leaflet-control-layers").hover()  # collapsed: 40 operator layers
+    page.toggle(f"Violation ({(result['status'] == 'violation').sum()})")
+    assert page.count()["markers"] == (result["status"] != "violation").sum()
     page.clean()
     page.page.close()

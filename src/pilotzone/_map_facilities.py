@@ -119,7 +119,10 @@ def draw_facilities(
     Returns the number of operators left without a layer of their own.
     """
     status = result["status"].astype(str).to_numpy()[located]
-    operator = result["operator_id"].map(as_text).to_numpy()[located]
+    # Operators as text ("" where missing), one code each: as_text once per distinct value.
+    raw_codes, raw_operators = coded(result["operator_id"].to_numpy()[located], as_text)
+    merged, operator_values = pd.factorize(np.array(raw_operators, dtype=object))
+    operator_codes = merged[raw_codes] if len(raw_codes) else raw_codes
     registration = result["kind"].astype(str).eq("registration").to_numpy()[located]
     rows = row_numbers(result)[located]
 
@@ -128,12 +131,16 @@ def draw_facilities(
     counts = pd.Series(status).value_counts()
     layers = [drawing.overlay(f"{text.get(s, s)} ({counts[s]})") for s in statuses]
 
-    findings = pd.Series(status != "compliant").groupby(operator).sum()
-    ranked = sorted(findings.index, key=lambda op: (-findings[op], op))
-    operators = sorted(ranked[:MAX_OPERATOR_LAYERS])
-    capped = len(ranked) - len(operators)
-    sizes = pd.Series(operator).value_counts()
-    switches = {op: drawing.switch(f"{text['operator']} {op} ({sizes[op]})") for op in operators}
+    size = len(operator_values)
+    findings = np.bincount(operator_codes, weights=status != "compliant", minlength=size)
+    sizes = np.bincount(operator_codes, minlength=size)
+    ranked = sorted(range(size), key=lambda c: (-findings[c], operator_values[c]))
+    operators = sorted(ranked[:MAX_OPERATOR_LAYERS], key=lambda c: operator_values[c])
+    capped = size - len(operators)
+    switches = {
+        c: drawing.switch(f"{text['operator']} {operator_values[c]} ({sizes[c]})")
+        for c in operators
+    }  # fmt: skip
 
     rank = pd.Series(status).map(_DRAW_ORDER).fillna(1).to_numpy()
     order = np.lexsort((registration, rank))  # stable: by rank, registrations last
@@ -141,7 +148,6 @@ def draw_facilities(
     def column(name: str) -> NDArray[Any]:
         return result[name].to_numpy()[located][order]
 
-    operator_codes, operator_values = coded(operator[order], as_text)
     numbers: dict[str, NDArray[np.integer]] = {
         "lat": degrees(lat[located][order]),
         "lon": degrees(lon[located][order]),
@@ -149,7 +155,7 @@ def draw_facilities(
         "registration": registration[order].astype(np.uint8),
     }
     dictionaries = {
-        "operator": (operator_codes, operator_values),
+        "operator": (operator_codes[order], list(operator_values)),
         "name": coded(column("name"), as_text),
         "facility": coded(column("facility_id"), as_text),
         "address": coded(column("address"), as_text),
@@ -180,7 +186,7 @@ def draw_facilities(
             [layer, STATUS_COLORS.get(s, "#7f7f7f"), text.get(s, s), s == "violation"]
             for s, layer in zip(statuses, layers, strict=True)
         ],
-        "switches": [switches.get(op, -1) for op in operator_values],
+        "switches": [switches.get(c, -1) for c in range(size)],
         "line": STATUS_COLORS["violation"],
         "text": {k: text[k] for k in _POPUP_WORDS},
     }
