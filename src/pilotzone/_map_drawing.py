@@ -249,10 +249,11 @@ function pilotzone_draw(map, id) {
             return item;
         }
     });
-    var control = map.pilotzoneLayers;
-    if (!control) {
+    // A new control goes on the map once its layers are in: on the map, it rebuilds its whole
+    // list for each layer added (hundreds of operator layers took seconds).
+    var control = map.pilotzoneLayers, fresh = !control;
+    if (fresh) {
         control = map.pilotzoneLayers = new Layers({}, {}, {collapsed: data.collapsed});
-        control.addTo(map);
     }
     data.tiles.forEach(function (tile) {
         var layer = window[tile[0]];
@@ -275,6 +276,7 @@ function pilotzone_draw(map, id) {
             console.error("pilotzone: the facilities could not be drawn: " + error);
         }));
     }
+    if (fresh) { control.addTo(map); }
     var pairs = {};
     function group(o, s) {
         if (s < 0) { return overlays[o]; }
