@@ -329,3 +329,12 @@ def test_thousands_of_rows_draw_and_open_their_popups(browser: Any, thousands: A
     assert page.count()["markers"] == (result["status"] != "violation").sum()
     page.clean()
     page.page.close()
+
+
+def test_a_facility_without_a_name_is_named_by_its_id(browser: Any, tmp_path: Path) -> None:
+    unnamed = sample_result().assign(name=None)
+    page = Page(browser, save_map(explore(unnamed, zones=synthetic_zones()), tmp_path / "m.html"))
+    assert page.hover_tooltip(121.45, 31.15) == "A-IDC1 · Compliant"
+    assert page.open_popup(121.45, 31.15).startswith("\nRow: 1\nOperator: OP-A · Facility: A-IDC1")
+    page.clean()
+    page.page.close()

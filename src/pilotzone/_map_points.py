@@ -234,8 +234,9 @@ function pilotzone_points(map, points, overlays, switches, box, label) {
             return statuses[col.status[i]][3] && !col.registration[i] &&
                 registrations[col.operator[i]] === 1 && shown(i);
         }
+        // The lines' colour at 60 % opacity, as the canvas's pixels hold it (RGBA, little-endian).
         var red = parseInt(points.line.slice(1), 16);
-        var lineColor = (255 << 24 | (red & 255) << 16 | (red >> 8 & 255) << 8 | red >> 16) >>> 0;
+        var lineColor = (153 << 24 | (red & 255) << 16 | (red >> 8 & 255) << 8 | red >> 16) >>> 0;
         // A dashed line (6 pixels on, 4 off, from its start) clipped to the canvas, 2 pixels wide.
         function dashed(pixels, width, height, x0, y0, x1, y1) {
             var dx = x1 - x0, dy = y1 - y0, t0 = 0, t1 = 1;
@@ -361,7 +362,8 @@ function pilotzone_points(map, points, overlays, switches, box, label) {
                     map.closeTooltip(this.tooltip);
                     return;
                 }
-                var tip = value("name", i) + " · " + statuses[col.status[i]][2];
+                var tip = (value("name", i) || value("facility", i)) + " · " +
+                    statuses[col.status[i]][2];
                 map.openTooltip(this.tooltip.setLatLng(this.at(i)).setContent(label(tip)));
             }
         });

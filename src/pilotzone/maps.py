@@ -191,12 +191,13 @@ def explore(
     Notes
     -----
     Every located facility is drawn on its own, as a point of one compact
-    binary table (about 13-25 bytes per facility in the page, 18.5 MB for a
-    million rows: see :mod:`pilotzone._map_points`) that one canvas layer of
-    the page draws: a click opens the popup of the nearest point on screen
-    (row number, operator, facility, address, kind, tenure, zones, distance
-    to the border, status, reasons, message), hovering shows its name and
-    status. Positions are kept to a millionth of a degree (under 8 cm).
+    binary table (13 MB in all for a million rows of the benchmark's
+    synthetic filing: see :mod:`pilotzone._map_points`) that one canvas layer
+    of the page draws: a click opens the popup of the nearest point on
+    screen (row number, operator, facility, address, kind, tenure, zones,
+    distance to the border, status, reasons, message), hovering shows its
+    name (or id) and status. Positions are kept to a millionth of a degree
+    (under 8 cm).
     Violations are drawn last, on top, with a dashed line from their
     operator's registration where it has exactly one. The layer control
     has one layer per status and one per operator (the
