@@ -119,8 +119,10 @@ def draw_facilities(
     Returns the number of operators left without a layer of their own.
     """
     status = result["status"].astype(str).to_numpy()[located]
+    # Columns are taken by position, kept in their own type (Arrow strings factorize fast).
+    where = np.flatnonzero(located)
     # Operators as text ("" where missing), one code each: as_text once per distinct value.
-    raw_codes, raw_operators = coded(result["operator_id"].to_numpy()[located], as_text)
+    raw_codes, raw_operators = coded(result["operator_id"].take(where), as_text)
     merged, operator_values = pd.factorize(np.array(raw_operators, dtype=object))
     operator_codes = merged[raw_codes] if len(raw_codes) else raw_codes
     registration = result["kind"].astype(str).eq("registration").to_numpy()[located]
@@ -145,8 +147,8 @@ def draw_facilities(
     rank = pd.Series(status).map(_DRAW_ORDER).fillna(1).to_numpy()
     order = np.lexsort((registration, rank))  # stable: by rank, registrations last
 
-    def column(name: str) -> NDArray[Any]:
-        return result[name].to_numpy()[located][order]
+    def column(name: str) -> pd.Series:
+        return result[name].take(where[order])
 
     numbers: dict[str, NDArray[np.integer]] = {
         "lat": degrees(lat[located][order]),

@@ -48,7 +48,7 @@ def coded(values: Any, show: Any) -> tuple[NDArray[np.integer], list[Any]]:
     ``show`` as they are.
     """
     codes, uniques = pd.factorize(pd.Series(values), use_na_sentinel=False)
-    return codes, [show(value) for value in uniques]
+    return codes, [show(value) for value in uniques.tolist()]
 
 
 def _index_type(size: int) -> str:
