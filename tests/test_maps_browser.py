@@ -8,6 +8,7 @@ people to look at.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from test_maps import (
@@ -141,8 +143,16 @@ class Page:
         """The text of the tooltip shown while the mouse is on the marker at lon/lat."""
         self.page.mouse.move(0, 0)
         x, y = self.page.evaluate(ZOOM_TO, [lat, lon])
-        self.page.mouse.move(x, y)
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
         tooltip = self.page.locator(".leaflet-tooltip:not(.pilotzone-zone)")
+        # Headless Chromium may deliver a move late, or merge it with the next: keep moving
+        # over the point, a pixel at a time, until the tooltip shows (as a hand would).
+        for step in range(10):
+            self.page.mouse.move(x + step % 3, y)
+            with contextlib.suppress(PlaywrightTimeout):
+                tooltip.wait_for(state="visible", timeout=500)
+                break
         tooltip.wait_for(state="visible")
         return str(tooltip.text_content())
 
@@ -336,5 +346,28 @@ def test_a_facility_without_a_name_is_named_by_its_id(browser: Any, tmp_path: Pa
     page = Page(browser, save_map(explore(unnamed, zones=synthetic_zones()), tmp_path / "m.html"))
     assert page.hover_tooltip(121.45, 31.15) == "A-IDC1 · Compliant"
     assert page.open_popup(121.45, 31.15).startswith("\nRow: 1\nOperator: OP-A · Facility: A-IDC1")
+    page.clean()
+    page.page.close()
+
+
+def test_lines_too_dense_to_draw_are_named_not_drawn(browser: Any, tmp_path: Path) -> None:
+    """10,000 violations 1,000 km from their registration: the lines wait for a closer zoom."""
+    n = 10_000
+    rng = np.random.default_rng(2)
+    result = sample_result().iloc[[0]]  # OP-A's registration, near Shanghai
+    far = result.loc[result.index.repeat(n)].reset_index(drop=True)
+    far = far.assign(facility_id=[f"V{i}" for i in range(n)], kind="idc", status="violation",
+                     reasons="facility_outside_registration_zone")  # fmt: skip
+    at = gpd.points_from_xy(rng.uniform(116.2, 116.6, n), rng.uniform(39.7, 40.1, n))
+    rows = pd.concat(
+        [result, gpd.GeoDataFrame(far.drop(columns="geometry"), geometry=at, crs=4326)]
+    )
+    rows = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326).reset_index(drop=True)
+    page = Page(browser, save_map(explore(rows, zones=synthetic_zones()), tmp_path / "m.html"))
+    note = page.page.locator(".pilotzone-lines-hidden")
+    assert page.count()["lines"] == n  # all of them on, none drawn:
+    assert note.is_visible() and "too many in this view" in note.inner_text()
+    page.page.evaluate(ZOOM_TO, [39.9, 116.4])
+    note.wait_for(state="hidden")
     page.clean()
     page.page.close()

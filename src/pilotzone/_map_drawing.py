@@ -203,8 +203,8 @@ class Drawing(MacroElement):
         figure.script.add_child(Raw(f'pilotzone_draw({map_id}, "{data_id}");'), name=data_id)
 
 
-_STYLE = """<style>.pilotzone-legend{background:#fff;padding:6px 8px;font:12px/1.5 sans-serif;
-max-width:340px;border-radius:4px;box-shadow:0 0 6px rgba(0,0,0,.3)}
+_STYLE = """<style>.pilotzone-legend,.pilotzone-lines-hidden{background:#fff;padding:6px 8px;
+font:12px/1.5 sans-serif;max-width:340px;border-radius:4px;box-shadow:0 0 6px rgba(0,0,0,.3)}
 .leaflet-tooltip.pilotzone-zone{background:none;border:none;box-shadow:none;
 color:#1f5fbf;font-weight:bold;text-shadow:0 0 3px #fff,0 0 3px #fff}
 .leaflet-tooltip.pilotzone-zone:before{display:none}</style>"""

@@ -42,7 +42,7 @@ _DRAW_ORDER = {"compliant": 0, "invalid": 1, "review": 2, "violation": 3}
 #: The words of a facility's popup, from :data:`pilotzone._messages.MAP`.
 _POPUP_WORDS = (
     "row", "operator", "facility", "address", "kind", "tenure", "zone", "registration_zone",
-    "distance", "status", "reasons",
+    "distance", "status", "reasons", "lines_hidden",
 )  # fmt: skip
 
 

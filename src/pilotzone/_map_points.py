@@ -237,22 +237,31 @@ function pilotzone_points(map, points, overlays, switches, box, label) {
         // The lines' colour at 60 % opacity, as the canvas's pixels hold it (RGBA, little-endian).
         var red = parseInt(points.line.slice(1), 16);
         var lineColor = (153 << 24 | (red & 255) << 16 | (red >> 8 & 255) << 8 | red >> 16) >>> 0;
-        // A dashed line (6 pixels on, 4 off, from its start) clipped to the canvas, 2 pixels wide.
-        function dashed(pixels, width, height, x0, y0, x1, y1) {
+        // At most this many pixel steps of lines are drawn; beyond, lines are too dense to
+        // read (and to draw while panning), and a note asks to zoom in.
+        var LINE_BUDGET = 3000000;
+        // The steps (one a pixel) of the segment that are on the canvas, by Liang-Barsky
+        // clipping: [first, last] from its start, or null.
+        function onCanvas(width, height, x0, y0, x1, y1) {
             var dx = x1 - x0, dy = y1 - y0, t0 = 0, t1 = 1;
             var p = [-dx, dx, -dy, dy], q = [x0, width - 2 - x0, y0, height - 2 - y0];
             for (var k = 0; k < 4; k++) {
                 if (p[k] === 0) {
-                    if (q[k] < 0) { return; }
+                    if (q[k] < 0) { return null; }
                     continue;
                 }
                 var r = q[k] / p[k];
                 if (p[k] < 0) { t0 = Math.max(t0, r); } else { t1 = Math.min(t1, r); }
             }
             var length = Math.max(Math.abs(dx), Math.abs(dy));
-            if (t0 > t1 || length === 0) { return; }
+            if (t0 > t1 || length === 0) { return null; }
+            return [Math.ceil(t0 * length), Math.floor(t1 * length)];
+        }
+        // A dashed line (6 pixels on, 4 off, from its start), 2 pixels wide, over those steps.
+        function dashed(pixels, width, x0, y0, x1, y1, steps) {
+            var dx = x1 - x0, dy = y1 - y0, length = Math.max(Math.abs(dx), Math.abs(dy));
             var thick = Math.abs(dx) > Math.abs(dy) ? width : 1;
-            for (var step = Math.ceil(t0 * length); step <= t1 * length; step++) {
+            for (var step = steps[0]; step <= steps[1]; step++) {
                 if (step % 10 >= 6) { continue; }
                 var at = Math.round(y0 + dy * step / length) * width +
                     Math.round(x0 + dx * step / length);
@@ -268,6 +277,14 @@ function pilotzone_points(map, points, overlays, switches, box, label) {
                     pane.style.pointerEvents = "none";
                 }
                 this.canvas = L.DomUtil.create("canvas", "pilotzone-points", pane);
+                var note = this.note = L.control({position: "bottomright"});
+                note.onAdd = function () {
+                    var div = L.DomUtil.create("div", "pilotzone-lines-hidden");
+                    div.textContent = text.lines_hidden;
+                    div.style.display = "none";
+                    return div;
+                };
+                note.addTo(map);
                 // Before the layers under the point (a zone opens its own popup) see the click.
                 this.clicked = L.bind(this.click, this);
                 map.getContainer().addEventListener("click", this.clicked, true);
@@ -276,11 +293,13 @@ function pilotzone_points(map, points, overlays, switches, box, label) {
             onRemove: function () {
                 map.getContainer().removeEventListener("click", this.clicked, true);
                 L.DomUtil.remove(this.canvas);
+                this.note.remove();
             },
             getEvents: function () {
                 var events = {
                     zoomstart: function () { this.canvas.style.display = "none"; },
-                    mousemove: this.hover
+                    mousemove: this.hover,
+                    movestart: this.forget
                 };
                 ["moveend", "zoomend", "resize", "viewreset", "overlayadd", "overlayremove"]
                     .forEach(function (type) { events[type] = this.schedule; }, this);
@@ -308,21 +327,47 @@ function pilotzone_points(map, points, overlays, switches, box, label) {
                 var context = canvas.getContext("2d", {willReadFrequently: true});
                 var image = context.createImageData(width, height);
                 var pixels = new Uint32Array(image.data.buffer), shown = visible(), i;
-                for (i = 0; i < n; i++) {
+                var ends = function (i) {
+                    var h = home[col.operator[i]];
+                    return [wx[h] * v.zoom - v.ox, wy[h] * v.zoom - v.oy,
+                            wx[i] * v.zoom - v.ox, wy[i] * v.zoom - v.oy];
+                };
+                var steps = 0;
+                for (i = 0; i < n && steps <= LINE_BUDGET; i++) {
                     if (lined(i, shown)) {
-                        var h = home[col.operator[i]];
-                        dashed(pixels, width, height, wx[h] * v.zoom - v.ox, wy[h] * v.zoom - v.oy,
-                               wx[i] * v.zoom - v.ox, wy[i] * v.zoom - v.oy);
+                        var e = ends(i), part = onCanvas(width, height, e[0], e[1], e[2], e[3]);
+                        steps += part ? part[1] - part[0] + 1 : 0;
                     }
                 }
-                for (i = 0; i < n; i++) {
+                var dense = steps > LINE_BUDGET;
+                this.note.getContainer().style.display = dense ? "" : "none";
+                for (i = 0; i < n && !dense; i++) {
+                    if (lined(i, shown)) {
+                        var f = ends(i), on = onCanvas(width, height, f[0], f[1], f[2], f[3]);
+                        if (on) { dashed(pixels, width, f[0], f[1], f[2], f[3], on); }
+                    }
+                }
+                // Topmost first: a point under a later one of at least its size at the same
+                // pixel is hidden whole, and not drawn (most of a million rows at a wide view).
+                var owner = new Uint8Array(width * height), kept = new Int32Array(n), m = 0;
+                for (i = n - 1; i >= 0; i--) {
                     if (!shown(i)) { continue; }
                     var x = Math.round(wx[i] * v.zoom - v.ox);
                     var y = Math.round(wy[i] * v.zoom - v.oy);
                     if (x < -12 || y < -12 || x > width + 12 || y > height + 12) { continue; }
+                    var size = col.registration[i] + 1, at = y * width + x;
+                    var inside = x >= 0 && y >= 0 && x < width && y < height;
+                    if (inside && owner[at] >= size) { continue; }
+                    if (inside) { owner[at] = size; }
+                    kept[m++] = i;
+                }
+                while (m--) {
+                    i = kept[m];
+                    var cx = Math.round(wx[i] * v.zoom - v.ox);
+                    var cy = Math.round(wy[i] * v.zoom - v.oy);
                     var s = stamps[col.status[i]][col.registration[i]];
                     for (var k = 0; k < s.colors.length; k++) {
-                        var px = x + s.dx[k], py = y + s.dy[k];
+                        var px = cx + s.dx[k], py = cy + s.dy[k];
                         if (px >= 0 && py >= 0 && px < width && py < height) {
                             pixels[py * width + px] = s.colors[k];
                         }
@@ -351,6 +396,11 @@ function pilotzone_points(map, points, overlays, switches, box, label) {
                 e.stopPropagation();
                 L.popup({maxWidth: 320}).setLatLng(this.at(i)).setContent(box(lines(i)))
                     .openOn(map);
+            },
+            // A moved map has other points under the mouse: the next move finds them anew.
+            forget: function () {
+                this.hovered = -1;
+                if (this.tooltip) { map.closeTooltip(this.tooltip); }
             },
             hover: function (e) {
                 var i = this.nearest(e.containerPoint);

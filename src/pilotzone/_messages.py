@@ -152,6 +152,7 @@ MAP = {
         "beyond_band": "> review band", "reasons": "Reasons", "none": "none",
         "title": "pilotzone check", "registration": "Registration address (large ring)",
         "line": "Registration → violating facility",
+        "lines_hidden": "Registration → violation lines: too many in this view to draw; zoom in.",
         "zones": "Pilot zones (outline simplified ~50 m for display; "
         "the check used the full boundary)",
         "zones_short": "Pilot zones (display simplified; check used full boundary)",
@@ -170,6 +171,7 @@ MAP = {
         "reasons": "原因", "none": "无",
         "title": "pilotzone 核查", "registration": "注册地址（大圆环）",
         "line": "注册地址 → 违规设施",
+        "lines_hidden": "注册地址 → 违规设施连线：当前视图中过多，未绘制；请放大查看。",
         "zones": "试点地区（显示时简化约50米；核查使用完整边界）",
         "zones_short": "试点地区（显示简化；核查用完整边界）",
         "band": "复核带（各边界两侧 ± 边界精度）",
