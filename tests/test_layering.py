@@ -226,7 +226,8 @@ LAYERS = {
     5: ["pilotzone.siting", "pilotzone.audit"],  # workflows
     6: [  # output
         "pilotzone.maps", "pilotzone._map_drawing", "pilotzone._map_facilities",
-        "pilotzone._map_assets", "pilotzone.report", "pilotzone._report_html",
+        "pilotzone._map_assets", "pilotzone._map_points", "pilotzone.report",
+        "pilotzone._report_html",
         "pilotzone._versions",
     ],
     7: ["pilotzone.parallel"],  # scale

@@ -16,6 +16,7 @@ import json
 import math
 import os
 import re
+import zlib
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -28,6 +29,7 @@ import pandas as pd
 import pyproj
 import pytest
 import shapely
+from numpy.typing import NDArray
 
 from pilotzone import maps
 from pilotzone._map_drawing import Drawing, band_shape, json_for_html
@@ -125,13 +127,6 @@ def sample_result() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
 
 
-def found(pattern: str, text: str) -> str:
-    """The first group of the first match of ``pattern``, which must match."""
-    match = re.search(pattern, text)
-    assert match is not None, pattern
-    return match.group(1)
-
-
 DATA = re.compile(
     r'<script type="application/json" id="(pilotzone_data_[0-9a-f]{32})">(.*?)</script>', re.S
 )
@@ -176,10 +171,49 @@ def items(data: dict[str, Any], kind: str) -> list[SimpleNamespace]:
     return found
 
 
-def markers_by_facility(m: folium.Map, word: str = "Facility") -> dict[str, SimpleNamespace]:
-    """The markers by facility id, as their popups name it."""
-    return {found(rf"{word}: ([^\n]+)\n", marker.popup): marker
-            for marker in items(drawing(m), "marker")}  # fmt: skip
+def unpack(table: dict[str, Any]) -> tuple[dict[str, NDArray[Any]], dict[str, list[Any]]]:
+    """The columns and dictionaries of a table from pilotzone._map_points.pack, decoded here."""
+    block = zlib.decompress(base64.b64decode(table["data"], validate=True))
+    columns = {}
+    for name, kind, offset in table["columns"]:  # byte-shuffled: byte 0 of each value, ...
+        size = np.dtype(kind).itemsize
+        planes = np.frombuffer(block, np.uint8, table["rows"] * size, offset)
+        shuffled = planes.reshape(size, table["rows"]).T.copy()
+        columns[name] = shuffled.reshape(-1).view(np.dtype(kind).newbyteorder("<"))
+    start, length = table["words"]
+    return columns, json.loads(block[start : start + length].decode("utf-8"))
+
+
+def points(data: dict[str, Any]) -> pd.DataFrame:
+    """The facilities of a drawing as its page's canvas layer gets them, one row each.
+
+    Dictionary columns hold their values (the text shown), ``lat``/``lon`` are
+    degrees, ``overlay`` and ``switch`` the names of the point's status and
+    operator layers, ``color`` its fill.
+    """
+    spec = data.get("points")
+    if spec is None:
+        return pd.DataFrame()
+    columns, words = unpack(spec["table"])
+    frame = pd.DataFrame({
+        name: [words[name][c] for c in codes] if name in words else codes
+        for name, codes in columns.items()
+    })  # fmt: skip
+    frame["lat"], frame["lon"] = columns["lat"] / spec["scale"], columns["lon"] / spec["scale"]
+    statuses = [spec["statuses"][s] for s in columns["status"]]
+    frame["overlay"] = [data["overlays"][s[0]] for s in statuses]
+    frame["color"] = [s[1] for s in statuses]
+    switches = [spec["switches"][c] for c in columns["operator"]]
+    frame["switch"] = [data["switches"][s] if s >= 0 else None for s in switches]
+    return frame
+
+
+def markers_by_facility(m: folium.Map) -> dict[str, SimpleNamespace]:
+    """The facilities drawn on ``m`` by facility id, with ``at`` their [lat, lon]."""
+    return {
+        row["facility"]: SimpleNamespace(at=[row["lat"], row["lon"]], **row)
+        for row in points(drawing(m)).to_dict("records")
+    }
 
 
 def legend_text(page: str) -> str:
@@ -229,9 +263,10 @@ def test_public_names() -> None:
 def test_draws_zones_band_markers_and_lines(page: str) -> None:
     (data,) = map_data(page)
     assert zone_labels(data) == ["Alpha", "Beta", "Gamma (not active)"]
-    assert len(items(data, "marker")) == LOCATED
-    # Lines only for operators with exactly one located registration: OP-A and OP-B.
-    assert len(items(data, "line")) == 2
+    # Every located facility is a point of the binary table, none an item of its own; the
+    # page draws the lines from registrations (counted in test_maps_browser.py).
+    assert len(points(data)) == LOCATED
+    assert items(data, "marker") == items(data, "line") == []
     assert "Rows without a location (not drawn): 1" in legend_text(page)
 
 
@@ -241,23 +276,15 @@ def test_draws_zones_band_markers_and_lines(page: str) -> None:
 )
 def test_markers_coloured_by_status(result: gpd.GeoDataFrame, facility: str, status: str) -> None:
     marker = markers_by_facility(explore(result, zones=synthetic_zones()))[facility]
-    assert marker.options["fillColor"] == STATUS_COLORS[status]
+    assert marker.color == STATUS_COLORS[status]
     assert marker.overlay.startswith(MAP["en"][status] + " (")
 
 
 def test_registrations_drawn_distinctly(result: gpd.GeoDataFrame) -> None:
     rows = markers_by_facility(explore(result, zones=synthetic_zones()))
-    assert {f for f, row in rows.items() if row.options["radius"] == 8} == {
+    assert {f for f, row in rows.items() if row.registration} == {
         "A-REG", "B-REG", "C-REG1", "C-REG2"
     }  # fmt: skip
-    assert {row.options["weight"] for row in rows.values() if row.options["radius"] == 5} == {1}
-
-
-def test_violation_lines_join_registration_to_facility(result: gpd.GeoDataFrame) -> None:
-    lines = items(drawing(explore(result, zones=synthetic_zones())), "line")
-    ends = sorted((*line.at[0], *line.at[1]) for line in lines)
-    assert ends == [(31.2, 121.5, 31.47, 121.0), (31.5, 121.05, 31.0, 121.2)]
-    assert {line.switch for line in lines} == {"Operator OP-A (5)", "Operator OP-B (4)"}
 
 
 def test_layer_names(page: str) -> None:
@@ -277,17 +304,26 @@ def test_layer_names(page: str) -> None:
 
 
 def test_popup_texts(result: gpd.GeoDataFrame) -> None:
+    """What each facility's popup shows, as the table carries it (the page writes the lines)."""
     rows = markers_by_facility(explore(result, zones=synthetic_zones()))
-    popup = rows["B-CDN"].popup
-    for expected in ("Beta CDN outside", "Operator: OP-B", "Kind: cdn", "Tenure: rented",
-                     "Zone: -", "Registration zone: beta", "Distance to border: > review band",
-                     describe("acceleration_outside_zone"),
-                     describe("facility_outside_registration_zone")):  # fmt: skip
-        assert expected in popup
-    assert "Distance to border: 48 m" in rows["A-SRV"].popup
-    assert "Reasons:\nnone" in rows["A-REG"].popup
-    assert rows["B-CDN"].tooltip == "Beta CDN outside · Violation"
-    assert rows[HOSTILE_OPERATOR and "C-IDC"].popup.startswith(HOSTILE + "\n")  # text, whole
+    cdn = rows["B-CDN"]
+    assert (cdn.name, cdn.operator, cdn.kind, cdn.tenure, cdn.zone, cdn.registration_zone,
+            cdn.distance, cdn.row) == ("Beta CDN outside", "OP-B", "cdn", "rented", "-", "beta",
+                                       "> review band", 7)  # fmt: skip
+    assert cdn.reasons == [
+        f"• {describe('acceleration_outside_zone')}",
+        f"• {describe('facility_outside_registration_zone')}",
+    ]
+    assert cdn.message == "acceleration_outside_zone, facility_outside_registration_zone"
+    assert rows["A-SRV"].distance == "48 m"
+    assert rows["A-REG"].reasons == ["none"]
+    assert (rows["C-IDC"].name, rows["C-IDC"].operator) == (HOSTILE, HOSTILE_OPERATOR)  # whole
+    assert MAP["en"]["row"] == "Row" and data_words(result)["row"] == "Row"
+
+
+def data_words(result: gpd.GeoDataFrame, lang: str = "en") -> dict[str, str]:
+    """The popup's labels as the page gets them."""
+    return dict(drawing(explore(result, zones=synthetic_zones(), lang=lang))["points"]["text"])
 
 
 def test_chinese(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> None:
@@ -296,15 +332,17 @@ def test_chinese(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> None:
     for expected in ("违规 (2)", "合规 (5)", "运营者 OP-A (5)"):
         assert expected in data["overlays"] + data["switches"]
     assert zone_labels(data) == ["阿尔法", "贝塔", "伽马 (未生效)"]
-    popup = markers_by_facility(m, "设施")["B-CDN"].popup
-    assert describe("acceleration_outside_zone", "zh") in popup
-    assert "距边界: > 复核带" in popup
+    rows = markers_by_facility(m)
+    cdn = rows["B-CDN"]
+    assert f"• {describe('acceleration_outside_zone', 'zh')}" in cdn.reasons
+    assert cdn.distance == "> 复核带"
     # Codes from the filing in words, zone ids as zone names.
-    assert "类型: CDN节点 · 使用方式: 租用" in popup
-    assert "所在地区: - · 注册地区: 贝塔" in popup
-    registration = markers_by_facility(m, "设施")["A-REG"].popup
-    assert "类型: 注册地址 · 使用方式: 自有" in registration
-    assert "所在地区: 阿尔法 · 注册地区: 阿尔法" in registration
+    shown = (cdn.kind, cdn.tenure, cdn.zone, cdn.registration_zone)
+    assert shown == ("CDN节点", "租用", "-", "贝塔")
+    registration = rows["A-REG"]
+    assert (registration.kind, registration.tenure) == ("注册地址", "自有")
+    assert (registration.zone, registration.registration_zone) == ("阿尔法", "阿尔法")
+    assert data["points"]["text"]["row"] == "行号" and data["points"]["text"]["facility"] == "设施"
 
 
 def test_changes_map_in_chinese_and_english(zones: gpd.GeoDataFrame) -> None:
@@ -348,7 +386,8 @@ def test_hostile_text_never_reaches_the_page_raw(page: str) -> None:
     markup = without_data(page)
     for raw in (HOSTILE, "${alert(2)}", "<script>alert(3)", "<b>zone</b>", "\\u{zz}", "OP-C"):
         assert raw not in markup and html.escape(raw) not in markup
-    texts = strings(map_data(page))
+    (data,) = map_data(page)
+    texts = strings(data) | strings(unpack(data["points"]["table"])[1])
     for whole in (HOSTILE, TEMPLATE_BREAKER, "Gamma <b>zone</b>"):
         assert whole in texts
     assert f"Operator {HOSTILE_OPERATOR} (3)" in texts
@@ -418,11 +457,6 @@ def test_gcj02_basemap_shifts_every_overlay(
         assert row.at == [round(float(lat[0]), 6), round(float(lon[0]), 6)]
         shift_m = math.hypot((row.at[0] - point.y) * 111_320, (row.at[1] - point.x) * 95_000)
         assert 300 < shift_m < 700
-    ends = {(tuple(line.at[0]), tuple(line.at[1])) for line in items(drawing(m), "line")}
-    assert ends == {
-        (tuple(rows["A-REG"].at), tuple(rows["A-IDC2"].at)),
-        (tuple(rows["B-REG"].at), tuple(rows["B-CDN"].at)),
-    }
     # Zones: the corner of alpha, converted.
     x, y = from_wgs84([121.40], [31.10], "gcj02")
     (alpha, *_) = items(drawing(m), "shape")[1:]
@@ -520,7 +554,7 @@ def test_missing_columns_listed(result: gpd.GeoDataFrame, zones: gpd.GeoDataFram
 def test_nothing_located_fits_the_zones(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> None:
     lost = result.set_geometry([None] * len(result), crs=4326)
     m = explore(lost, zones=zones)
-    assert items(drawing(m), "marker") == []
+    assert points(drawing(m)).empty
     (fit,) = [c for c in m._children.values() if isinstance(c, folium.FitBounds)]
     assert np.allclose(fit.bounds, [[30.85, 120.9], [31.55, 121.85]])
 
@@ -541,14 +575,15 @@ def test_one_point_gives_a_finite_box(
     (south, west), (north, east) = fit.bounds
     assert north - south == pytest.approx(0.01) and east - west == pytest.approx(0.01)
     assert (south + north) / 2 == pytest.approx(31.2) and (west + east) / 2 == pytest.approx(121.5)
-    assert len(items(drawing(m), "marker")) == rows
+    assert len(points(drawing(m))) == rows
 
 
 def test_na_text_fields(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> None:
     sparse = result.assign(kind=NA, reasons=NA, message=NA, name=None, tenure=NAN)
-    markers = items(drawing(explore(sparse, zones=zones)), "marker")
-    assert len(markers) == LOCATED and {marker.options["radius"] for marker in markers} == {5}
-    assert {marker.popup.split("\n")[0] for marker in markers} == {""}
+    markers = points(drawing(explore(sparse, zones=zones)))
+    assert len(markers) == LOCATED and not markers["registration"].any()
+    assert set(markers["name"]) == set(markers["message"]) == {""}
+    assert set(markers["tenure"]) == {""} and all(r == ["none"] for r in markers["reasons"])
 
 
 # --- offline ---------------------------------------------------------------------------------
@@ -647,8 +682,8 @@ def test_save_keeps_text_shaped_like_an_asset(tmp_path: Path, text: str) -> None
     saved = save_map(explore(result, zones=zones), tmp_path / "map.html").read_text("utf-8")
     assert remote_assets(saved) == []
     (data,) = map_data(saved)
-    (marker,) = [m for m in items(data, "marker") if m.tooltip == f"{text} · Compliant"]
-    assert marker.popup.split("\n")[:2] == [text, f"Operator: {text} · Facility: B-IDC"]
+    (marker,) = [m for m in points(data).itertuples() if m.name == text]
+    assert (marker.operator, marker.facility) == (text, "B-IDC")
     assert marker.switch == f"Operator {text} (4)"
     (zone,) = [s for s in items(data, "shape") if s.tooltip == text]
     assert zone.popup == f"{text}\n{text}"
@@ -716,12 +751,12 @@ def test_ten_thousand_facilities(
         "reasons": np.where(status == "violation", "facility_outside_registration_zone", ""),
         "message": "",
     })  # fmt: skip
-    points = gpd.points_from_xy(rng.uniform(121.4, 121.6, n), rng.uniform(31.1, 31.3, n))
+    at = gpd.points_from_xy(rng.uniform(121.4, 121.6, n), rng.uniform(31.1, 31.3, n))
     with caplog.at_level("INFO", logger="pilotzone.maps"):
-        m = explore(gpd.GeoDataFrame(frame, geometry=points, crs=4326), zones=zones)
+        m = explore(gpd.GeoDataFrame(frame, geometry=at, crs=4326), zones=zones)
     page = m.get_root().render()
     (data,) = map_data(page)
-    assert len(items(data, "marker")) == n
+    assert len(points(data)) == n
     per_facility = len(page.encode()) / n
     record_property("html_bytes_per_facility", round(per_facility))
     assert per_facility < 2048

@@ -8,12 +8,15 @@ people to look at.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from test_maps import (
@@ -40,8 +43,8 @@ ARGS = [
 ]  # fmt: skip
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
-# What the map holds, counted through Leaflet's own objects (markers are drawn on canvas,
-# so there are no SVG paths to count).
+# What the map holds, counted through Leaflet's own objects and the facilities' canvas layers
+# (everything is drawn on canvas, so there are no SVG paths to count).
 COUNT = """() => {
     const map = window[Object.keys(window).find((k) => k.startsWith("map_"))];
     const n = {markers: 0, lines: 0, zones: 0, band: 0};
@@ -50,7 +53,17 @@ COUNT = """() => {
         else if (l instanceof L.Polygon) l.options.interactive === false ? n.band++ : n.zones++;
         else if (l instanceof L.Polyline) n.lines++;
     });
+    (map.pilotzonePoints || []).forEach((layer) => {
+        const shown = layer.count();
+        n.markers += shown.points;
+        n.lines += shown.lines;
+    });
     return n;
+}"""
+# Resolves once every pilotzone drawing has drawn its facilities.
+DRAWN = """async () => {
+    const map = window[Object.keys(window).find((k) => k.startsWith("map_"))];
+    await Promise.all(map.pilotzoneLoaded || []);
 }"""
 # The on-screen position of the marker at a WGS-84 lon/lat, after zooming to it.
 ZOOM_TO = """([lat, lon]) => {
@@ -95,6 +108,7 @@ class Page:
         self.page.route("**/*", self._route)
         self.page.goto(path.as_uri())
         self.page.wait_for_selector(".leaflet-container")
+        self.page.evaluate(DRAWN)
 
     def _console(self, message: Any) -> None:
         if message.type in ("error", "warning"):
@@ -129,8 +143,16 @@ class Page:
         """The text of the tooltip shown while the mouse is on the marker at lon/lat."""
         self.page.mouse.move(0, 0)
         x, y = self.page.evaluate(ZOOM_TO, [lat, lon])
-        self.page.mouse.move(x, y)
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
         tooltip = self.page.locator(".leaflet-tooltip:not(.pilotzone-zone)")
+        # Headless Chromium may deliver a move late, or merge it with the next: keep moving
+        # over the point, a pixel at a time, until the tooltip shows (as a hand would).
+        for step in range(10):
+            self.page.mouse.move(x + step % 3, y)
+            with contextlib.suppress(PlaywrightTimeout):
+                tooltip.wait_for(state="visible", timeout=500)
+                break
         tooltip.wait_for(state="visible")
         return str(tooltip.text_content())
 
@@ -152,6 +174,7 @@ def test_loads_offline_and_draws_everything(page: Page) -> None:
     assert page.page.evaluate("L.version") == "1.9.3"
     assert page.count() == {"markers": LOCATED, "lines": 2, "zones": ZONES, "band": 1}
     assert page.page.locator(".leaflet-overlay-pane canvas").count() == 1
+    assert page.page.locator(".leaflet-pilotzonePoints-pane canvas").count() == 1
     legend = page.page.locator(".pilotzone-legend").inner_text()
     assert "Violation (2)" in legend and "Rows without a location (not drawn): 1" in legend
     ARTIFACTS.mkdir(exist_ok=True)
@@ -264,5 +287,87 @@ def test_one_point_opens_with_a_finite_zoom_and_its_legend(
     assert (view["lat"], view["lng"]) == pytest.approx((31.2, 121.5), abs=1e-3)
     assert page.count()["markers"] == rows
     assert "pilotzone check" in (page.page.locator(".pilotzone-legend").text_content() or "")
+    page.clean()
+    page.page.close()
+
+
+# --------------------------------------------------------------------------- thousands of rows
+
+
+@pytest.fixture(scope="module")
+def thousands(tmp_path_factory: pytest.TempPathFactory) -> tuple[gpd.GeoDataFrame, Path]:
+    """A map of 3000 generated rows (row numbers as a CSV's: line 2 on), every status."""
+    from test_map_points import generated_result
+
+    result = generated_result(3000, seed=1)
+    folder = tmp_path_factory.mktemp("thousands")
+    return result, save_map(explore(result, zones=synthetic_zones()), folder / "m.html")
+
+
+def alone(result: gpd.GeoDataFrame, status: str) -> Any:
+    """A row of ``status`` with no other facility within 0.003° (some 40 pixels at zoom 15)."""
+    x, y = result.geometry.x.to_numpy(), result.geometry.y.to_numpy()
+    for k in np.flatnonzero(result["status"].eq(status).to_numpy()):
+        others = np.hypot(x - x[k], y - y[k])
+        if np.sort(others)[1] > 0.003:
+            return result.iloc[k]
+    raise AssertionError(f"no {status} row stands alone")
+
+
+def test_thousands_of_rows_draw_and_open_their_popups(browser: Any, thousands: Any) -> None:
+    result, path = thousands
+    page = Page(browser, path)
+    assert page.count()["markers"] == len(result)
+    assert page.page.locator(".leaflet-pilotzonePoints-pane canvas").count() == 1
+    compliant = alone(result, "compliant")
+    text = page.open_popup(compliant.geometry.x, compliant.geometry.y)
+    assert f"Row: {compliant.source_row}\n" in text
+    assert f"Operator: {compliant.operator_id} · Facility: {compliant.facility_id}" in text
+    assert "Status: Compliant" in text and text.startswith(f"{compliant['name']}\n")
+    page.page.evaluate(CLOSE)
+    violation = alone(result, "violation")
+    text = page.open_popup(violation.geometry.x, violation.geometry.y)
+    assert f"Row: {violation.source_row}\n" in text and "Status: Violation" in text
+    assert f"Facility: {violation.facility_id}" in text
+    assert describe("facility_outside_registration_zone") in text
+    page.page.evaluate(CLOSE)
+    assert page.hover_tooltip(violation.geometry.x, violation.geometry.y) == (
+        f"{violation['name']} · Violation"
+    )
+    page.page.locator(".leaflet-control-layers").hover()  # collapsed: 40 operator layers
+    page.toggle(f"Violation ({(result['status'] == 'violation').sum()})")
+    assert page.count()["markers"] == (result["status"] != "violation").sum()
+    page.clean()
+    page.page.close()
+
+
+def test_a_facility_without_a_name_is_named_by_its_id(browser: Any, tmp_path: Path) -> None:
+    unnamed = sample_result().assign(name=None)
+    page = Page(browser, save_map(explore(unnamed, zones=synthetic_zones()), tmp_path / "m.html"))
+    assert page.hover_tooltip(121.45, 31.15) == "A-IDC1 · Compliant"
+    assert page.open_popup(121.45, 31.15).startswith("\nRow: 1\nOperator: OP-A · Facility: A-IDC1")
+    page.clean()
+    page.page.close()
+
+
+def test_lines_too_dense_to_draw_are_named_not_drawn(browser: Any, tmp_path: Path) -> None:
+    """10,000 violations 1,000 km from their registration: the lines wait for a closer zoom."""
+    n = 10_000
+    rng = np.random.default_rng(2)
+    result = sample_result().iloc[[0]]  # OP-A's registration, near Shanghai
+    far = result.loc[result.index.repeat(n)].reset_index(drop=True)
+    far = far.assign(facility_id=[f"V{i}" for i in range(n)], kind="idc", status="violation",
+                     reasons="facility_outside_registration_zone")  # fmt: skip
+    at = gpd.points_from_xy(rng.uniform(116.2, 116.6, n), rng.uniform(39.7, 40.1, n))
+    rows = pd.concat(
+        [result, gpd.GeoDataFrame(far.drop(columns="geometry"), geometry=at, crs=4326)]
+    )
+    rows = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326).reset_index(drop=True)
+    page = Page(browser, save_map(explore(rows, zones=synthetic_zones()), tmp_path / "m.html"))
+    note = page.page.locator(".pilotzone-lines-hidden")
+    assert page.count()["lines"] == n  # all of them on, none drawn:
+    assert note.is_visible() and "too many in this view" in note.inner_text()
+    page.page.evaluate(ZOOM_TO, [39.9, 116.4])
+    note.wait_for(state="hidden")
     page.clean()
     page.page.close()

@@ -26,7 +26,7 @@ from xml.sax.saxutils import escape
 import geopandas as gpd
 import pandas as pd
 import pytest
-from test_maps import ASSET_IDS, ASSET_TEXTS
+from test_maps import ASSET_IDS, ASSET_TEXTS, points, unpack
 
 import pilotzone as pz
 from pilotzone.cli import main
@@ -90,6 +90,8 @@ def map_data(page: str) -> dict[str, Any]:
     """The one pilotzone drawing of a map page, parsed back from its JSON element."""
     (data,) = [json.loads(text) for text in DATA.findall(page)]
     assert "NAME49END" not in page
+    if data.get("points"):  # the facilities' text, compressed in the page
+        assert "NAME49END" not in json.dumps(unpack(data["points"]["table"])[1])
     return dict(data)
 
 
@@ -97,19 +99,19 @@ def lines(popup: list[Any]) -> list[str]:
     return ["".join(p if isinstance(p, str) else p[0] for p in line) for line in popup]
 
 
-def marker_of(data: dict[str, Any], tooltip: str) -> tuple[str | None, list[str]]:
-    """The marker with this tooltip: its switch's name and its popup's lines."""
-    (found,) = [item for item in data["items"] if len(item) > 4 and item[4] == tooltip]
-    switch = data["switches"][found[2]] if found[2] >= 0 else None
-    return switch, lines(found[5]) if len(found) > 5 else []
+def facility_named(data: dict[str, Any], name: str) -> dict[str, Any]:
+    """The one facility of a verification map with this name, from the decoded table."""
+    drawn = points(data)
+    (found,) = drawn[drawn["name"] == name].to_dict("records")
+    return dict(found)
 
 
 def assert_facility(data: dict[str, Any], payload: str) -> None:
     """The payload as operator, facility id, name and address, each exactly as filed."""
-    switch, popup = marker_of(data, f"{payload} · Compliant")
-    assert switch == f"Operator {payload} (2)"
-    assert popup[:3] == [payload, f"Operator: {payload} · Facility: {payload}",
-                         f"Address: {payload}"]  # fmt: skip
+    found = facility_named(data, payload)
+    assert found["switch"] == f"Operator {payload} (2)"
+    assert found["overlay"].startswith("Compliant (")
+    assert [found[k] for k in ("operator", "facility", "address")] == [payload] * 3
 
 
 def no_evaluation_anywhere(folder: Path) -> None:
@@ -238,9 +240,8 @@ def test_a_payload_alone_does_not_crash_verify(tmp_path: Path, payload: str) -> 
         columns=["operator_id", "facility_id", "name", "kind", "lon", "lat"],
     ).to_csv(path, index=False)
     assert run("verify", str(path), "--crs", "wgs84", "--out", str(tmp_path / "out")) == 0
-    _, popup = marker_of(map_data((tmp_path / "out" / "map.html").read_text("utf-8")),
-                      f"{payload} · Compliant")  # fmt: skip
-    assert popup[0] == payload
+    found = facility_named(map_data((tmp_path / "out" / "map.html").read_text("utf-8")), payload)
+    assert found["overlay"].startswith("Compliant (")
 
 
 @pytest.fixture(scope="module")

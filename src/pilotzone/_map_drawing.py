@@ -23,6 +23,7 @@ import shapely
 from branca.element import Element, Figure, MacroElement
 from numpy.typing import NDArray
 
+from pilotzone._map_points import POINTS_SCRIPT
 from pilotzone.crs import geometry_from_wgs84, to_wgs84
 
 STATUS_COLORS = {
@@ -108,6 +109,9 @@ class Drawing(MacroElement):
     Items are drawn in the order they were added. Each goes into an overlay
     (a layer of the layer control) and optionally a switch (an operator
     layer: the item shows while both its overlay and its switch are on).
+    ``points``, when set, is a table of facilities from
+    :func:`pilotzone._map_points.pack` with what its canvas layer needs to
+    draw it (see :data:`pilotzone._map_points.POINTS_SCRIPT`).
     """
 
     def __init__(self, tiles: list[folium.TileLayer]) -> None:
@@ -118,6 +122,7 @@ class Drawing(MacroElement):
         self.kinds: list[dict[str, Any]] = []
         self.items: list[list[Any]] = []
         self.legend: list[Row] = []
+        self.points: dict[str, Any] | None = None
         self.collapsed = False
         self._tiles = tiles
         self._kind_index: dict[str, int] = {}
@@ -172,7 +177,7 @@ class Drawing(MacroElement):
         return {
             "tiles": tiles, "overlays": self.overlays, "switches": self.switches,
             "collapsed": self.collapsed, "kinds": self.kinds, "items": self.items,
-            "legend": [[swatch, line] for swatch, line in self.legend],
+            "legend": [[swatch, line] for swatch, line in self.legend], "points": self.points,
         }  # fmt: skip
 
     def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # MacroElement's gives None
@@ -188,6 +193,9 @@ class Drawing(MacroElement):
         payload = json_for_html(self.data())
         figure.header.add_child(Raw(_STYLE), name="pilotzone_style")
         figure.header.add_child(Raw(f"<script>{_SCRIPT}</script>"), name="pilotzone_script")
+        if self.points is not None:
+            figure.header.add_child(Raw(f"<script>{POINTS_SCRIPT}</script>"),
+                                    name="pilotzone_points_script")  # fmt: skip
         figure.html.add_child(
             Raw(f'<script type="application/json" id="{data_id}">{payload}</script>'),
             name=data_id,
@@ -195,8 +203,8 @@ class Drawing(MacroElement):
         figure.script.add_child(Raw(f'pilotzone_draw({map_id}, "{data_id}");'), name=data_id)
 
 
-_STYLE = """<style>.pilotzone-legend{background:#fff;padding:6px 8px;font:12px/1.5 sans-serif;
-max-width:340px;border-radius:4px;box-shadow:0 0 6px rgba(0,0,0,.3)}
+_STYLE = """<style>.pilotzone-legend,.pilotzone-lines-hidden{background:#fff;padding:6px 8px;
+font:12px/1.5 sans-serif;max-width:340px;border-radius:4px;box-shadow:0 0 6px rgba(0,0,0,.3)}
 .leaflet-tooltip.pilotzone-zone{background:none;border:none;box-shadow:none;
 color:#1f5fbf;font-weight:bold;text-shadow:0 0 3px #fff,0 0 3px #fff}
 .leaflet-tooltip.pilotzone-zone:before{display:none}</style>"""
@@ -241,10 +249,11 @@ function pilotzone_draw(map, id) {
             return item;
         }
     });
-    var control = map.pilotzoneLayers;
-    if (!control) {
+    // A new control goes on the map once its layers are in: on the map, it rebuilds its whole
+    // list for each layer added (hundreds of operator layers took seconds).
+    var control = map.pilotzoneLayers, fresh = !control;
+    if (fresh) {
         control = map.pilotzoneLayers = new Layers({}, {}, {collapsed: data.collapsed});
-        control.addTo(map);
     }
     data.tiles.forEach(function (tile) {
         var layer = window[tile[0]];
@@ -261,6 +270,13 @@ function pilotzone_draw(map, id) {
         control.addOverlay(layer, name);
         return layer;
     });
+    if (data.points) {
+        var loaded = pilotzone_points(map, data.points, overlays, switches, box, label);
+        (map.pilotzoneLoaded = map.pilotzoneLoaded || []).push(loaded.catch(function (error) {
+            console.error("pilotzone: the facilities could not be drawn: " + error);
+        }));
+    }
+    if (fresh) { control.addTo(map); }
     var pairs = {};
     function group(o, s) {
         if (s < 0) { return overlays[o]; }

@@ -1,8 +1,9 @@
 """The verification result on a map: its facilities, their popups, and the legend.
 
 :func:`draw_facilities` adds every located facility of a result to a
-:class:`pilotzone._map_drawing.Drawing` (a layer per status and per operator)
-with the lines from each operator's registration to its violations;
+:class:`pilotzone._map_drawing.Drawing` as one compact binary table (a layer
+per status and per operator), with what the page needs for the lines from
+each operator's registration to its violations;
 :func:`legend_rows` gives the legend of :func:`pilotzone.maps.explore`.
 """
 
@@ -20,14 +21,13 @@ from pilotzone._map_drawing import (
     STATUS_COLORS,
     ZONE_COLOR,
     Drawing,
-    Line,
     Row,
     as_text,
     dot,
-    line_kind,
-    marker_kind,
 )
+from pilotzone._map_points import SCALE, coded, degrees, pack
 from pilotzone._messages import FILING
+from pilotzone._results import row_numbers
 from pilotzone.rules import describe
 
 Lang = Literal["en", "zh"]
@@ -39,32 +39,11 @@ COLUMNS = (
     "registration_zone", "border_distance_m", "near_border", "status", "reasons", "message",
 )  # fmt: skip
 _DRAW_ORDER = {"compliant": 0, "invalid": 1, "review": 2, "violation": 3}
-
-
-def _popup(row: Any, text: dict[str, str], lang: Lang, names: dict[str, str]) -> list[Line]:
-    distance = row.border_distance_m
-    shown = text["beyond_band"] if pd.isna(distance) else f"{float(distance):,.0f} m"
-    codes = [c for c in row.reasons.split(";") if c] if isinstance(row.reasons, str) else []
-    reasons: list[Line] = [[f"• {describe(c, lang)}"] for c in codes] or [[text["none"]]]
-    color = STATUS_COLORS.get(str(row.status), "#7f7f7f")
-    zone = as_text(_zone_name(row.zone_id, names, lang)) or "-"
-    registration = as_text(_zone_name(row.registration_zone, names, lang)) or "-"
-    lines: list[Line] = [
-        [(as_text(row.name), "b")],
-        [f"{text['operator']}: {as_text(row.operator_id)} · {text['facility']}: "
-         f"{as_text(row.facility_id)}"],
-        [f"{text['address']}: {as_text(row.address)}"],
-        [f"{text['kind']}: {as_text(_word(row.kind, lang))} · "
-         f"{text['tenure']}: {as_text(_word(row.tenure, lang))}"],
-        [f"{text['zone']}: {zone} · {text['registration_zone']}: {registration}"],
-        [f"{text['distance']}: {shown}"],
-        [f"{text['status']}: ", (as_text(text.get(row.status, row.status)), color)],
-        [f"{text['reasons']}:"],
-        *reasons,
-    ]  # fmt: skip
-    if as_text(row.message):
-        lines.append([(as_text(row.message), "i")])
-    return lines
+#: The words of a facility's popup, from :data:`pilotzone._messages.MAP`.
+_POPUP_WORDS = (
+    "row", "operator", "facility", "address", "kind", "tenure", "zone", "registration_zone",
+    "distance", "status", "reasons", "lines_hidden",
+)  # fmt: skip
 
 
 def _word(code: Any, lang: Lang) -> Any:
@@ -125,51 +104,98 @@ def draw_facilities(
     lang: Lang,
     names: dict[str, str],
 ) -> int:
-    """Every located facility as a circle marker, and the violation lines.
+    """Every located facility as a point of one binary table, with the violation lines.
 
     The layer control has one layer per status and one per operator (the
     :data:`MAX_OPERATOR_LAYERS` operators with most findings). A facility is
-    shown while both are on: the page's script puts its marker in a group per
-    (status, operator) inside the status layer, and the operator layers are
-    switches that move those groups in and out of their status layers.
+    shown while both its status layer and its operator's layer are on. Every
+    facility is its own point, drawn by the page's canvas layer from
+    ``drawing.points`` (:func:`pilotzone._map_points.pack`) in the order
+    compliant, invalid, review, violation (registrations last within each),
+    so violations are on top; its popup holds the row's details, its tooltip
+    the name and status. A line joins an operator's registration, where it
+    has exactly one located, to each of its violations.
 
     Returns the number of operators left without a layer of their own.
     """
-    frame = pd.DataFrame({c: result[c].to_numpy() for c in COLUMNS})
-    frame["lat"], frame["lon"] = lat, lon
-    frame["operator_id"] = frame["operator_id"].map(as_text)
-    frame["status"] = frame["status"].astype(str)
-    frame["registration"] = frame["kind"].astype(str).eq("registration")
-    frame = frame[located]
+    status = result["status"].astype(str).to_numpy()[located]
+    # Columns are taken by position, kept in their own type (Arrow strings factorize fast).
+    where = np.flatnonzero(located)
+    # Operators as text ("" where missing), one code each: as_text once per distinct value.
+    raw_codes, raw_operators = coded(result["operator_id"].take(where), as_text)
+    merged, operator_values = pd.factorize(np.array(raw_operators, dtype=object))
+    operator_codes = merged[raw_codes] if len(raw_codes) else raw_codes
+    registration = result["kind"].astype(str).eq("registration").to_numpy()[located]
+    rows = row_numbers(result)[located]
 
-    statuses = [s for s in STATUS_COLORS if (frame["status"] == s).any()]
-    statuses += sorted(set(frame["status"]) - set(statuses))
-    counts = frame["status"].value_counts()
-    layers = {s: drawing.overlay(f"{text.get(s, s)} ({counts[s]})") for s in statuses}
+    statuses = [s for s in STATUS_COLORS if (status == s).any()]
+    statuses += sorted(set(status) - set(statuses))
+    counts = pd.Series(status).value_counts()
+    layers = [drawing.overlay(f"{text.get(s, s)} ({counts[s]})") for s in statuses]
 
-    findings = (frame["status"] != "compliant").groupby(frame["operator_id"]).sum()
-    ranked = sorted(findings.index, key=lambda op: (-findings[op], op))
-    operators = sorted(ranked[:MAX_OPERATOR_LAYERS])
-    capped = len(ranked) - len(operators)
-    sizes = frame["operator_id"].value_counts()
-    switches = {op: drawing.switch(f"{text['operator']} {op} ({sizes[op]})") for op in operators}
+    size = len(operator_values)
+    findings = np.bincount(operator_codes, weights=status != "compliant", minlength=size)
+    sizes = np.bincount(operator_codes, minlength=size)
+    ranked = sorted(range(size), key=lambda c: (-findings[c], operator_values[c]))
+    operators = sorted(ranked[:MAX_OPERATOR_LAYERS], key=lambda c: operator_values[c])
+    capped = size - len(operators)
+    switches = {
+        c: drawing.switch(f"{text['operator']} {operator_values[c]} ({sizes[c]})")
+        for c in operators
+    }  # fmt: skip
 
-    registrations = frame[frame["registration"]].groupby("operator_id")
-    home = {op: (g["lat"].iat[0], g["lon"].iat[0]) for op, g in registrations if len(g) == 1}
-    # Drawn in this order: violations last, on top.
-    frame = frame.assign(_rank=frame["status"].map(_DRAW_ORDER).fillna(1))
-    row: Any  # a row of frame: pandas types the fields of itertuples as any scalar
-    for row in frame.sort_values(["_rank", "registration"], kind="stable").itertuples():
-        color = STATUS_COLORS.get(row.status, STATUS_COLORS["invalid"])
-        layer, switch = layers[row.status], switches.get(row.operator_id, -1)
-        kind = marker_kind(8 if row.registration else 5, "#222222",
-                            3 if row.registration else 1, color, 0.85)  # fmt: skip
-        tooltip = f"{as_text(row.name)} · {text.get(row.status, row.status)}"
-        popup = _popup(row, text, lang, names)
-        drawing.marker(layer, row.lat, row.lon, kind, tooltip=tooltip, popup=popup, switch=switch)
-    for row in frame[frame["status"].eq("violation") & ~frame["registration"]].itertuples():
-        if row.operator_id in home:
-            path = [home[row.operator_id], (row.lat, row.lon)]
-            drawing.line(layers[row.status], path, line_kind(STATUS_COLORS["violation"], 0.8),
-                         switch=switches.get(row.operator_id, -1))  # fmt: skip
+    rank = pd.Series(status).map(_DRAW_ORDER).fillna(1).to_numpy()
+    order = np.lexsort((registration, rank))  # stable: by rank, registrations last
+
+    def column(name: str) -> pd.Series:
+        return result[name].take(where[order])
+
+    numbers: dict[str, NDArray[np.integer]] = {
+        "lat": degrees(lat[located][order]),
+        "lon": degrees(lon[located][order]),
+        "status": pd.Categorical(status[order], categories=statuses).codes.astype(np.uint8),
+        "registration": registration[order].astype(np.uint8),
+    }
+    dictionaries = {
+        "operator": (operator_codes[order], list(operator_values)),
+        "name": coded(column("name"), as_text),
+        "facility": coded(column("facility_id"), as_text),
+        "address": coded(column("address"), as_text),
+        "kind": coded(column("kind"), lambda v: as_text(_word(v, lang))),
+        "tenure": coded(column("tenure"), lambda v: as_text(_word(v, lang))),
+        "zone": coded(column("zone_id"), lambda v: as_text(_zone_name(v, names, lang)) or "-"),
+        "registration_zone": coded(
+            column("registration_zone"), lambda v: as_text(_zone_name(v, names, lang)) or "-"
+        ),
+        "distance": coded(
+            column("border_distance_m"),
+            lambda v: text["beyond_band"] if pd.isna(v) else f"{float(v):,.0f} m",
+        ),
+        "reasons": coded(column("reasons"), lambda v: _reasons(v, text, lang)),
+        "message": coded(column("message"), as_text),
+    }
+    numbered = rows.to_numpy()[order]
+    if pd.api.types.is_integer_dtype(numbered) and (len(numbered) == 0 or (
+        numbered.min() >= np.iinfo(np.int32).min and numbered.max() <= np.iinfo(np.int32).max
+    )):  # fmt: skip
+        numbers["row"] = numbered.astype(np.int32)
+    else:
+        dictionaries["row"] = coded(numbered, as_text)
+    drawing.points = {
+        "table": pack(numbers, dictionaries),
+        "scale": SCALE,
+        "statuses": [
+            [layer, STATUS_COLORS.get(s, "#7f7f7f"), text.get(s, s), s == "violation"]
+            for s, layer in zip(statuses, layers, strict=True)
+        ],
+        "switches": [switches.get(c, -1) for c in range(size)],
+        "line": STATUS_COLORS["violation"],
+        "text": {k: text[k] for k in _POPUP_WORDS},
+    }
     return capped
+
+
+def _reasons(reasons: Any, text: dict[str, str], lang: Lang) -> list[str]:
+    """The popup lines of a ``reasons`` value: each rule described, or "none"."""
+    codes = [c for c in reasons.split(";") if c] if isinstance(reasons, str) else []
+    return [f"• {describe(c, lang)}" for c in codes] or [text["none"]]
