@@ -227,7 +227,7 @@ LAYERS = {
     6: [  # output
         "pilotzone.maps", "pilotzone._map_drawing", "pilotzone._map_facilities",
         "pilotzone._map_assets", "pilotzone.report", "pilotzone._report_html",
-        "pilotzone._versions",
+        "pilotzone._versions", "pilotzone._report_svg",
     ],
     7: ["pilotzone.parallel"],  # scale
     8: [  # face
