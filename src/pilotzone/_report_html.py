@@ -45,7 +45,9 @@ border-bottom:2px solid #1f5fbf}h3{font-size:1.05em;margin:1.2em 0 .3em}
 table{border-collapse:collapse;margin:.3em 0 1em;width:100%}
 th,td{border:1px solid #bbb;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#eef2f8}td.n{text-align:right;font-variant-numeric:tabular-nums}
-td{overflow-wrap:anywhere}
+td{overflow-wrap:break-word}
+table.findings{table-layout:fixed;font-size:.92em}table.findings code{word-break:break-all}
+.at{font-size:.9em;color:#444}
 table.meta{width:auto}table.meta th{width:12em}
 code,.hash{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85em;word-break:break-all}
 .violation{color:#b00}.review{color:#b35900}.invalid{color:#555}.compliant{color:#1a7a1a}
@@ -84,11 +86,18 @@ def _number(value: Any) -> str:
     return f'<td class="n">{_e(value)}</td>'
 
 
-def _table(head: Iterable[str], rows: Iterable[str], css: str = "") -> str:
-    """A table: its header cells (HTML) in a ``<thead>`` that print repeats, its rows (HTML)."""
+def _table(
+    head: Iterable[str], rows: Iterable[str], css: str = "", widths: Iterable[int] = ()
+) -> str:
+    """A table: its header cells (HTML) in a ``<thead>`` that print repeats, its rows (HTML).
+
+    ``widths`` (percent, one per column) fix the columns' widths.
+    """
     attribute = f' class="{css}"' if css else ""
+    columns = "".join(f'<col style="width:{w}%">' for w in widths)
+    colgroup = f"<colgroup>{columns}</colgroup>" if columns else ""
     return (
-        f"<table{attribute}><thead><tr>{''.join(head)}</tr></thead><tbody>"
+        f"<table{attribute}>{colgroup}<thead><tr>{''.join(head)}</tr></thead><tbody>"
         + "".join(rows)
         + "</tbody></table>"
     )
@@ -174,20 +183,22 @@ def _overview(
     return parts
 
 
-def _facility_cells(finding: Any, names: dict[str, str], lang: Lang, filed: bool) -> str:
+def _facility_cells(
+    finding: Any, names: dict[str, str], t: Mapping[str, str], lang: Lang, filed: bool
+) -> str:
     """Kind, tenure, zone and, when the findings carry them, district and coordinates as filed."""
     words = FILING[lang]
-    kind, tenure = plain(finding.kind), plain(finding.tenure)
-    cells = [
-        words.get(kind, kind) if isinstance(kind, str) else kind,
-        words.get(tenure, tenure) if isinstance(tenure, str) else tenure,
-        names.get(finding.zone_id, finding.zone_id) if isinstance(finding.zone_id, str) else "",
-    ]
-    html_cells = "".join(f"<td>{_e(c)}</td>" for c in cells)
+    kind, tenure, zone = plain(finding.kind), plain(finding.tenure), plain(finding.zone_id)
+    if not isinstance(zone, str) or not zone:  # as summary.json's by_zone keys it
+        zone = NOT_CHECKED if finding.severity == "invalid" else OUTSIDE_ZONES
+    kind_text = words.get(kind, kind) if isinstance(kind, str) else kind
+    tenure_text = words.get(tenure, tenure) if isinstance(tenure, str) else tenure
+    shown = t[zone] if zone in (OUTSIDE_ZONES, NOT_CHECKED) else names.get(zone, zone)
+    html_cells = f"<td>{_e(kind_text)}<br>{_e(tenure_text)}</td><td>{_e(shown)}</td>"
     if filed:
         where = f"{_e(finding.lon)}, {_e(finding.lat)}" if pd.notna(finding.lon) else ""
         crs = f" ({_e(finding.crs)})" if isinstance(plain(finding.crs), str) else ""
-        html_cells += f"<td>{_e(finding.district)}</td><td>{where}{crs}</td>"
+        html_cells += f'<td>{_e(finding.district)}<br><span class="at">{where}{crs}</span></td>'
     return html_cells
 
 
@@ -364,10 +375,12 @@ def report_html(
     )
     add(f'<p class="note">{_e(note)}</p>')
     filed = all(c in table.columns for c in FILED_COLUMNS)
-    head = [t["rule"], t["article"], t["severity"], t["facility"], t["row"]]
-    head += [t["kind"], t["tenure"], t["zone"]]
-    head += [t["district"], t["coordinates"]] if filed else []
+    head = [t["rule"], t["severity"], t["facility"], t["row"]]
+    head += [f"{t['kind']} · {t['tenure']}", t["zone"]]
+    head += [f"{t['district']} · {t['coordinates']}"] if filed else []
     head.append(t["message"])
+    widths = [18, 9, 13, 5, 10, 9, *((12,) if filed else ()), 0]
+    widths[-1] = 100 - sum(widths)
     for op in listed:
         operator_id = op["operator_id"]
         add(f'<section class="operator"><h3>{_e(t["operator"])} {_e(operator_id)}</h3>')
@@ -387,13 +400,14 @@ def report_html(
             )
             rows.append(
                 f"<tr><td>{_e(describe(finding.rule, lang))}<br><code>{_e(finding.rule)}</code>"
-                f'</td><td>{_e(cite(finding.rule, lang))}</td><td class="{_e(finding.severity)}">'
+                f'<br><span class="at">{_e(cite(finding.rule, lang))}</span></td>'
+                f'<td class="{_e(finding.severity)}">'
                 f"{_e(t.get(finding.severity, finding.severity))}</td>"
                 f'<td>{_e(facility)}</td><td class="row">{_e(finding.row)}</td>'
-                f"{_facility_cells(finding, names, lang, filed)}"
+                f"{_facility_cells(finding, names, t, lang, filed)}"
                 f"<td>{_e(finding.message)}</td></tr>"
             )
-        add(_table(map(_th, head), rows, "findings"))
+        add(_table(map(_th, head), rows, "findings", widths))
         hidden = len(found) - count
         if hidden > 0:
             add(f'<p class="note">… {hidden} {_e(t["more"])}</p>')
