@@ -533,6 +533,12 @@ def test_report_lists_the_most_serious_findings_up_to_a_bound(
     op_b = page.split("<h3>Operator OP-B</h3>")[1].split("</section>")[0]
     assert op_a.count('<td class="row">') == 2 and op_b.count('<td class="row">') == 1
     assert '<td class="invalid">invalid</td>' in op_b  # its most serious first (STATUSES order)
+    # With the bound reached, an operator's findings are counted in one line, not sectioned.
+    monkeypatch.setattr(report, "MAX_FINDINGS_LISTED", 2)
+    page = write_report(result, tmp_path / "b", zones=zones)["report.html"].read_text("utf-8")
+    assert re.findall(r"<h3>Operator ([^<]+)</h3>", page) == ["OP-A"]
+    unlisted = len(findings(result).query("operator_id == 'OP-B'"))
+    assert f"1 more operators have findings not listed here ({unlisted} in all)" in page
 
 
 def synthetic(rows: int) -> Any:

@@ -257,8 +257,8 @@ REPORT = {
         "listed": "Listed here: {shown:,} of {total:,} findings, most serious first (at most "
         "{most:,} in all and {per:,} per operator). Every finding is in findings.csv, "
         "findings.xlsx and facilities.parquet.",
-        "not_listed": "{n:,} findings, not listed here (see the note above): they are in "
-        "findings.csv.",
+        "not_listed": "{n:,} more operators have findings not listed here ({m:,} in all): they "
+        "are in findings.csv.",
         "more_operators": "… {n:,} more operators, with fewer findings: every operator is in "
         "summary.json.",
         "interactive": "Interactive map",
@@ -293,7 +293,7 @@ REPORT = {
         "listed": "本报告列出 {total:,} 条问题中最严重的 {shown:,} 条（总数最多 {most:,} 条，"
         "每个运营者最多 {per:,} 条）。全部问题见 findings.csv、findings.xlsx 和 "
         "facilities.parquet。",
-        "not_listed": "{n:,} 条问题未在此列出（见上方说明）：见 findings.csv。",
+        "not_listed": "另有 {n:,} 个运营者的问题未在此列出（共 {m:,} 条）：见 findings.csv。",
         "more_operators": "…… 另有 {n:,} 个问题较少的运营者：全部运营者见 summary.json。",
         "interactive": "交互地图",
     },

@@ -381,16 +381,16 @@ def report_html(
     head.append(t["message"])
     widths = [18, 9, 13, 5, 10, 9, *((12,) if filed else ()), 0]
     widths[-1] = 100 - sum(widths)
+    unlisted = [grouped[o] for o, n in shown_of.items() if o in grouped and not n]
     for op in listed:
         operator_id = op["operator_id"]
-        add(f'<section class="operator"><h3>{_e(t["operator"])} {_e(operator_id)}</h3>')
         found = grouped.get(operator_id)
+        count = shown_of[operator_id]
+        if found is not None and not count:  # counted below
+            continue
+        add(f'<section class="operator"><h3>{_e(t["operator"])} {_e(operator_id)}</h3>')
         if found is None or found.empty:
             add(f"<p>{_e(t['no_findings'])}</p></section>")
-            continue
-        count = shown_of[operator_id]
-        if not count:
-            add(f'<p class="note">{_e(t["not_listed"].format(n=len(found)))}</p></section>')
             continue
         rows = []
         finding: Any  # a row of table: pandas types the fields of itertuples as any scalar
@@ -413,6 +413,9 @@ def report_html(
             add(f'<p class="note">… {hidden} {_e(t["more"])}</p>')
         add("</section>")
 
+    if unlisted:
+        counted = t["not_listed"].format(n=len(unlisted), m=sum(len(f) for f in unlisted))
+        add(f'<p class="note">{_e(counted)}</p>')
     add(f'<section class="map"><h2>{_e(t["interactive"])}</h2>')
     add(f'<p><a href="map.html">{_e(t["map_link"])}</a></p>')
     if len(page) <= max_map_chars:

@@ -127,12 +127,12 @@ Lang = Literal["en", "zh"]
 #: At most this many findings are listed in report.html, the most serious first, and at
 #: most :data:`MAX_FINDINGS_PER_OPERATOR` of one operator; the rest are counted (all of
 #: them are in findings.csv and findings.xlsx).
-MAX_FINDINGS_LISTED = 500
+MAX_FINDINGS_LISTED = 200
 #: At most this many findings of one operator are listed in report.html.
-MAX_FINDINGS_PER_OPERATOR = 50
+MAX_FINDINGS_PER_OPERATOR = 20
 #: At most this many operators are listed in report.html, the most serious first (all of
 #: them are in summary.json).
-MAX_OPERATORS_LISTED = 200
+MAX_OPERATORS_LISTED = 100
 #: A map page longer than this (characters) is linked from report.html, not embedded:
 #: the report stays under 5 MB at any size, and prints its overview map instead.
 MAX_EMBEDDED_MAP_CHARS = 2_000_000
