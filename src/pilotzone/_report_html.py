@@ -18,7 +18,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from pilotzone._codes import NOT_CHECKED, OUTSIDE_ZONES
@@ -112,14 +111,17 @@ def _zone_names(zones: gpd.GeoDataFrame, lang: Lang) -> dict[str, str]:
     return {str(z): str(n) for z, n in zip(zones["zone_id"], zones[column], strict=True)}
 
 
-def _zone_statuses(result: gpd.GeoDataFrame) -> pd.DataFrame:
+def _zone_statuses(result: gpd.GeoDataFrame) -> dict[tuple[str, str], int]:
     """Rows by zone (keyed as ``summary.json``'s ``by_zone``) and status."""
-    status = result["status"].astype(str).to_numpy()
-    zone = result["zone_id"].astype(object).to_numpy()
-    unzoned = pd.isna(zone) | (zone == "")
-    keys = np.where(unzoned, np.where(status == "invalid", NOT_CHECKED, OUTSIDE_ZONES), zone)
-    counts = pd.crosstab(pd.Series(keys, dtype=object), pd.Series(status, dtype=object))
-    return counts.reindex(columns=list(STATUSES), fill_value=0)
+    groups = result.groupby(
+        [result["zone_id"], result["status"]], observed=True, dropna=False, sort=False
+    ).size()
+    counts: dict[tuple[str, str], int] = {}
+    for (zone, status), n in groups.items():
+        if not isinstance(zone, str) or not zone:
+            zone = NOT_CHECKED if status == "invalid" else OUTSIDE_ZONES
+        counts[zone, str(status)] = counts.get((zone, str(status)), 0) + int(n)
+    return counts
 
 
 def _operator_order(operators: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -316,8 +318,7 @@ def report_html(
         shown = (
             t[zone_id] if zone_id in (OUTSIDE_ZONES, NOT_CHECKED) else names.get(zone_id, zone_id)
         )
-        counts = by_status.loc[zone_id] if zone_id in by_status.index else None
-        cells = "".join(_number(0 if counts is None else counts[s]) for s in STATUSES)
+        cells = "".join(_number(by_status.get((zone_id, s), 0)) for s in STATUSES)
         rows.append(f"<tr><td>{_e(shown)}</td>{_number(count)}{cells}</tr>")
     add(_table([_th(t["zone"]), _th(t["rows"]), *(_th(t[s]) for s in STATUSES)], rows))
 
@@ -357,15 +358,17 @@ def report_html(
     if len(operators) > len(listed):
         add(f'<p class="note">{_e(t["more_operators"].format(n=len(operators) - len(listed)))}</p>')
 
-    grouped = dict(tuple(table.groupby("operator_id", sort=False))) if len(table) else {}
+    found_of = table["operator_id"].value_counts(sort=False).to_dict()
     budget = max_findings
     shown_of: dict[Any, int] = {}
     for op in listed:
-        found = grouped.get(op["operator_id"])
         shown_of[op["operator_id"]] = min(
-            0 if found is None else len(found), max_findings_per_operator, budget
+            found_of.get(op["operator_id"], 0), max_findings_per_operator, budget
         )
         budget -= shown_of[op["operator_id"]]
+    shown_ids = [o for o, n in shown_of.items() if n]
+    mine = table[table["operator_id"].isin(shown_ids)]
+    grouped = dict(tuple(mine.groupby("operator_id", sort=False))) if len(mine) else {}
     add(f"<h2>{_e(t['findings'])}</h2>")
     note = t["listed"].format(
         shown=sum(shown_of.values()),
@@ -381,20 +384,19 @@ def report_html(
     head.append(t["message"])
     widths = [18, 9, 13, 5, 10, 9, *((12,) if filed else ()), 0]
     widths[-1] = 100 - sum(widths)
-    unlisted = [grouped[o] for o, n in shown_of.items() if o in grouped and not n]
+    unlisted = [o for o, n in shown_of.items() if found_of.get(o) and not n]
     for op in listed:
         operator_id = op["operator_id"]
-        found = grouped.get(operator_id)
-        count = shown_of[operator_id]
-        if found is not None and not count:  # counted below
+        total, count = found_of.get(operator_id, 0), shown_of[operator_id]
+        if total and not count:  # counted below
             continue
         add(f'<section class="operator"><h3>{_e(t["operator"])} {_e(operator_id)}</h3>')
-        if found is None or found.empty:
+        if not total:
             add(f"<p>{_e(t['no_findings'])}</p></section>")
             continue
         rows = []
         finding: Any  # a row of table: pandas types the fields of itertuples as any scalar
-        for finding in found.head(count).itertuples(index=False):
+        for finding in grouped[operator_id].head(count).itertuples(index=False):
             facility = (
                 f"{finding.facility_id} · {finding.name}" if finding.name else finding.facility_id
             )
@@ -408,13 +410,13 @@ def report_html(
                 f"<td>{_e(finding.message)}</td></tr>"
             )
         add(_table(map(_th, head), rows, "findings", widths))
-        hidden = len(found) - count
+        hidden = total - count
         if hidden > 0:
             add(f'<p class="note">… {hidden} {_e(t["more"])}</p>')
         add("</section>")
 
     if unlisted:
-        counted = t["not_listed"].format(n=len(unlisted), m=sum(len(f) for f in unlisted))
+        counted = t["not_listed"].format(n=len(unlisted), m=sum(found_of[o] for o in unlisted))
         add(f'<p class="note">{_e(counted)}</p>')
     add(f'<section class="map"><h2>{_e(t["interactive"])}</h2>')
     add(f'<p><a href="map.html">{_e(t["map_link"])}</a></p>')

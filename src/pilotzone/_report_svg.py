@@ -181,6 +181,7 @@ def _inset(
     status: np.ndarray,
     registration: np.ndarray,
 ) -> tuple[Inset, np.ndarray]:
+    """One zone's inset, and which rows its frame holds; ``status`` indexes :data:`_DRAW_ORDER`."""
     west, south, east, north = (float(v) for v in shapely.bounds(geometry))
     view = _View.of((west, south, east, north))
     inside = view.inside(lon, lat)
@@ -193,8 +194,8 @@ def _inset(
         f'fill-opacity=".10" fill-rule="evenodd" stroke="{ZONE_COLOR}" stroke-width="1.4"{dash}/>',
     ]
     shown: dict[str, int] = {}
-    for code in _DRAW_ORDER:
-        these = kept == code
+    for index, code in enumerate(_DRAW_ORDER):
+        these = kept == index
         shown[code] = int(these.sum())
         if code == "violation":  # registrations under the violations, which stay on top
             registered = registration[inside]
@@ -238,12 +239,14 @@ def overview(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> tuple[list[In
     frame = result if result.crs is None or result.crs.equals("EPSG:4326") else result.to_crs(4326)
     shapes = np.asarray(frame.geometry.values, dtype=object)
     located = ~(shapely.is_missing(shapes) | shapely.is_empty(shapes))
-    points = shapely.point_on_surface(shapes[located])
-    lon = np.full(len(frame), np.nan)
-    lat = np.full(len(frame), np.nan)
-    lon[located], lat[located] = shapely.get_x(points), shapely.get_y(points)
-    status = frame["status"].astype(str).to_numpy()
-    registration = (frame["kind"].astype(object) == "registration").to_numpy(dtype=bool)
+    areal = located & (shapely.get_type_id(shapes) != 0)  # anything not a point: a point on it
+    shapes[areal] = shapely.point_on_surface(shapes[areal])
+    lon = np.where(located, shapely.get_x(shapes), np.nan)
+    lat = np.where(located, shapely.get_y(shapes), np.nan)
+    status = np.full(len(frame), -1, dtype=np.int8)  # index into _DRAW_ORDER
+    for index, code in enumerate(_DRAW_ORDER):
+        status[(frame["status"] == code).to_numpy(dtype=bool)] = index
+    registration = (frame["kind"] == "registration").to_numpy(dtype=bool, na_value=False)
     zones = zones if zones.crs is None or zones.crs.equals("EPSG:4326") else zones.to_crs(4326)
     framed = np.zeros(len(frame), dtype=bool)
     insets = []
