@@ -180,3 +180,16 @@ def test_marks_are_bounded_whatever_the_row_count(zones: Any) -> None:
         assert 0 < len(drawn) <= cells
         assert len(set(drawn)) == len(drawn)
     assert len(beijing.svg) < 400_000
+
+
+def test_areas_are_drawn_at_a_point_on_them_and_the_result_is_left_alone(zones: Any) -> None:
+    """A polygon row is marked at shapely's point on its surface; the caller's geometry stays."""
+    square = shapely.box(116.30, 39.80, 116.40, 39.90)
+    result = gpd.GeoDataFrame(
+        {"status": ["violation"], "kind": ["idc"]}, geometry=[square], crs="EPSG:4326"
+    )
+    insets, outside = overview(result, zones)
+    assert result.geometry.iloc[0].equals(square)
+    assert insets[0].shown["violation"] == 1 and outside == 0
+    drawn = outline(parse(insets[0].svg))
+    assert drawn.buffer(CELL).contains(shapely.Point(marks(parse(insets[0].svg), "violation")[0]))

@@ -118,10 +118,17 @@ def _zone_statuses(result: gpd.GeoDataFrame) -> dict[tuple[str, str], int]:
     ).size()
     counts: dict[tuple[str, str], int] = {}
     for (zone, status), n in groups.items():
-        if not isinstance(zone, str) or not zone:
-            zone = NOT_CHECKED if status == "invalid" else OUTSIDE_ZONES
-        counts[zone, str(status)] = counts.get((zone, str(status)), 0) + int(n)
+        key = (_zone_key(zone, status), str(status))
+        counts[key] = counts.get(key, 0) + int(n)
     return counts
+
+
+def _zone_key(zone: Any, status: Any) -> str:
+    """A row's zone as ``summary.json``'s ``by_zone`` keys it: the zone, or why it has none."""
+    zone = plain(zone)
+    if isinstance(zone, str) and zone:
+        return zone
+    return NOT_CHECKED if status == "invalid" else OUTSIDE_ZONES
 
 
 def _operator_order(operators: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -190,9 +197,8 @@ def _facility_cells(
 ) -> str:
     """Kind, tenure, zone and, when the findings carry them, district and coordinates as filed."""
     words = FILING[lang]
-    kind, tenure, zone = plain(finding.kind), plain(finding.tenure), plain(finding.zone_id)
-    if not isinstance(zone, str) or not zone:  # as summary.json's by_zone keys it
-        zone = NOT_CHECKED if finding.severity == "invalid" else OUTSIDE_ZONES
+    kind, tenure = plain(finding.kind), plain(finding.tenure)
+    zone = _zone_key(finding.zone_id, finding.severity)  # only an invalid row has invalid findings
     kind_text = words.get(kind, kind) if isinstance(kind, str) else kind
     tenure_text = words.get(tenure, tenure) if isinstance(tenure, str) else tenure
     shown = t[zone] if zone in (OUTSIDE_ZONES, NOT_CHECKED) else names.get(zone, zone)

@@ -237,7 +237,7 @@ def overview(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> tuple[list[In
         Located facilities outside every inset's frame (drawn on map.html only).
     """
     frame = result if result.crs is None or result.crs.equals("EPSG:4326") else result.to_crs(4326)
-    shapes = np.asarray(frame.geometry.values, dtype=object)
+    shapes = np.array(frame.geometry.values, dtype=object)  # a copy: points replace areas below
     located = ~(shapely.is_missing(shapes) | shapely.is_empty(shapes))
     areal = located & (shapely.get_type_id(shapes) != 0)  # anything not a point: a point on it
     shapes[areal] = shapely.point_on_surface(shapes[areal])
