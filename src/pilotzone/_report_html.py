@@ -22,7 +22,6 @@ import pandas as pd
 
 from pilotzone._codes import NOT_CHECKED, OUTSIDE_ZONES
 from pilotzone._files import plain
-from pilotzone._map_drawing import STATUS_COLORS, ZONE_COLOR
 from pilotzone._messages import FILING, VERIFY
 from pilotzone._report_svg import overview
 from pilotzone.rules import RULES, cite, describe
@@ -152,6 +151,9 @@ def _overview(
     result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, names: dict[str, str], t: Mapping[str, str]
 ) -> list[str]:
     """The overview section: a legend, one captioned inset per zone, and what no inset shows."""
+    # The map's colours; its module loads folium, which ``import pilotzone`` must not.
+    from pilotzone._map_drawing import STATUS_COLORS, ZONE_COLOR
+
     insets, outside = overview(result, zones)
     dot = '<circle cx="7" cy="7" r="{r}" fill="{c}" stroke="{s}" stroke-width="1.2"/>'
     legend = [

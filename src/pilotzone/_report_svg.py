@@ -25,7 +25,6 @@ import numpy as np
 import shapely
 
 from pilotzone._geodesy import GEOD
-from pilotzone._map_drawing import STATUS_COLORS, ZONE_COLOR
 
 __all__ = ["CELL", "HEIGHT", "WIDTH", "Inset", "overview"]
 
@@ -182,6 +181,9 @@ def _inset(
     registration: np.ndarray,
 ) -> tuple[Inset, np.ndarray]:
     """One zone's inset, and which rows its frame holds; ``status`` indexes :data:`_DRAW_ORDER`."""
+    # The map's colours; its module loads folium, which ``import pilotzone`` must not.
+    from pilotzone._map_drawing import STATUS_COLORS, ZONE_COLOR
+
     west, south, east, north = (float(v) for v in shapely.bounds(geometry))
     view = _View.of((west, south, east, north))
     inside = view.inside(lon, lat)
