@@ -227,7 +227,7 @@ LAYERS = {
     6: [  # output
         "pilotzone.maps", "pilotzone._map_drawing", "pilotzone._map_facilities",
         "pilotzone._map_assets", "pilotzone._map_points", "pilotzone.report",
-        "pilotzone._report_html",
+        "pilotzone._report_html", "pilotzone._report_svg",
         "pilotzone._versions",
     ],
     7: ["pilotzone.parallel"],  # scale

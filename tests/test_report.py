@@ -11,6 +11,7 @@ import csv
 import errno
 import hashlib
 import html
+import importlib.util
 import io
 import json
 import os
@@ -26,14 +27,15 @@ import pytest
 from test_maps import map_data, points
 
 import pilotzone
-from pilotzone import errors, report
+from pilotzone import _report_html, errors, report
 from pilotzone._files import write_atomic
+from pilotzone._messages import REPORT
 from pilotzone.audit import check_folder
 from pilotzone.errors import CRSError
 from pilotzone.facilities import read_facilities
 from pilotzone.report import FILES, write_report
 from pilotzone.rules import RULES, describe
-from pilotzone.verify import findings, verify
+from pilotzone.verify import findings, row_numbers, verify
 from pilotzone.zones import load_zones
 
 AS_OF = "2025-01-01"
@@ -415,6 +417,156 @@ def test_a_large_map_is_linked_not_embedded(
     assert "<iframe" not in page
     assert '<a href="map.html">' in page
     assert "too large to embed" in page
+
+
+def test_report_has_an_overview_map_with_one_inset_per_zone(
+    written: dict[str, Path], zones: Any
+) -> None:
+    """A static SVG per zone, inline (no network), for the printed report (#21)."""
+    page = written["report.html"].read_text(encoding="utf-8")
+    drawn = [a["data-zone"] for t, a in tags(page) if t == "svg" and a.get("class") == "inset"]
+    assert drawn == zones["zone_id"].tolist()
+    assert "<h2>Overview map</h2>" in page
+    for name in zones["short_name_en"]:
+        assert f"<figcaption><strong>{html.escape(name)} (active)</strong>" in page
+    assert "@page{size:A4" in page and "thead{display:table-header-group}" in page
+    assert not re.search(r"\b(src|href)=\"https?:", page)
+
+
+def test_report_counts_rows_by_zone_and_status(written: dict[str, Path]) -> None:
+    page = written["report.html"].read_text(encoding="utf-8")
+    assert (
+        "<thead><tr><th>Zone</th><th>Rows</th><th>invalid</th><th>violation</th>"
+        "<th>review</th><th>compliant</th></tr></thead>"
+    ) in page
+    summary = json.loads(written["summary.json"].read_bytes())
+    section = page.split("<h3>Rows by zone</h3>")[1].split("</table>")[0]
+    rows = re.findall(r"<tr><td>([^<]*)</td>((?:<td class=\"n\">\d+</td>)+)</tr>", section)
+    assert len(rows) == len(summary["by_zone"])
+    for _, cells in rows:
+        total, *by_status = map(int, re.findall(r">(\d+)<", cells))
+        assert total == sum(by_status)
+    assert sum(int(re.findall(r">(\d+)<", cells)[0]) for _, cells in rows) == summary["rows"]
+
+
+def test_report_in_chinese_translates_kind_tenure_zone_and_status(
+    result: Any, zones: Any, tmp_path: Path
+) -> None:
+    """#19: the enumerations in Chinese, as the map's popups word them."""
+    page = write_report(result, tmp_path, zones=zones, lang="zh")["report.html"].read_text("utf-8")
+    cdn = page.split("A-CDN")[1].split("</tr>")[0]  # rented CDN node in Shenzhen, OP-A's violation
+    assert '<td class="violation">违规</td>' in page.split("A-CDN")[0].rsplit("<tr>", 1)[1]
+    assert "<td>CDN节点<br>租用</td><td>深圳</td>" in cdn
+    assert "<th>类型 · 使用方式</th><th>地区</th>" in page
+    bad = page.split("B-BAD")[1].split("</tr>")[0]
+    assert "<td>互联网数据中心（IDC）<br>自有</td><td>未核查（无效行）</td>" in bad
+    for english in (">cdn<", ">rented<", ">Shenzhen<", ">violation<"):
+        assert english not in page
+
+
+def test_report_shows_each_facility_where_filed(result: Any, zones: Any) -> None:
+    """#19: the findings carry the district and the coordinates as filed; the report shows them."""
+    table = findings(result)
+    rows = row_numbers(result)
+    filed = pd.DataFrame(
+        {
+            "district": result["coordinate_district"].astype(object).to_numpy(),
+            "lon": result["lon"].to_numpy(),
+            "lat": result["lat"].to_numpy(),
+            "crs": result["crs"].astype(object).to_numpy(),
+        },
+        index=rows.to_numpy(),
+    )
+    table = table.join(filed, on="row")
+    assert set(_report_html.FILED_COLUMNS) <= set(table.columns)
+    page = report_page(result, table, zones)
+    assert "<th>District · Coordinates as filed</th>" in page
+    lon, lat = SHENZHEN.split(",")
+    cdn = page.split("A-CDN")[1].split("</tr>")[0]
+    district = filed.loc[int(rows[result["facility_id"] == "A-CDN"].iloc[0]), "district"]
+    assert district and isinstance(district, str)
+    assert f'<td>{district}<br><span class="at">{lon}, {lat} (wgs84)</span></td>' in cdn
+    bad = page.split("B-BAD")[1].split("</tr>")[0]  # no coordinate: the cell is there, empty
+    assert '<td><br><span class="at"> (wgs84)</span></td>' in bad
+    # Without those columns (findings of an older result) the columns are left out.
+    assert "District" not in report_page(result, findings(result), zones)
+
+
+def report_page(result: Any, table: pd.DataFrame, zones: Any, page: str = "", **limits: int) -> str:
+    """report.html's text for a result and its findings, without writing the other files."""
+    summary = report.build_summary(
+        report.tally(result),
+        pilotzone.summarize(result),
+        zones,
+        generated_at="2025-01-01T00:00:00Z",
+        source={"file": "filing.csv", "sha256": "0" * 64},
+        as_of=AS_OF,
+        renamed={},
+    )
+    bounds = {
+        "max_findings": report.MAX_FINDINGS_LISTED,
+        "max_findings_per_operator": report.MAX_FINDINGS_PER_OPERATOR,
+        "max_operators": report.MAX_OPERATORS_LISTED,
+        "max_map_chars": report.MAX_EMBEDDED_MAP_CHARS,
+    }
+    return _report_html.report_html(
+        result, table, summary, zones, page, "en", text=REPORT["en"], **(bounds | limits)
+    )
+
+
+def test_report_lists_the_most_serious_findings_up_to_a_bound(
+    result: Any, zones: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """#21: operators most serious first, the findings up to a bound, the rest counted."""
+    monkeypatch.setattr(report, "MAX_FINDINGS_LISTED", 3)
+    monkeypatch.setattr(report, "MAX_FINDINGS_PER_OPERATOR", 2)
+    monkeypatch.setattr(report, "MAX_OPERATORS_LISTED", 2)
+    page = write_report(result, tmp_path, zones=zones)["report.html"].read_text("utf-8")
+    total = len(findings(result))
+    assert f"Listed here: 3 of {total} findings, most serious first" in page
+    assert "(at most 3 in all and 2 per operator)" in page
+    assert "… 1 more operators, with fewer findings: every operator is in summary.json." in page
+    sections = re.findall(r"<h3>Operator ([^<]+)</h3>", page)
+    assert sections == ["OP-A", "OP-B"]  # OP-C, all compliant, is counted, not listed
+    operators = page.split("<h2>Operators</h2>")[1].split("</table>")[0]
+    assert re.findall(r"<tr><td>(OP-[ABC])</td>", operators) == ["OP-A", "OP-B"]
+    op_a = page.split("<h3>Operator OP-A</h3>")[1].split("</section>")[0]
+    op_b = page.split("<h3>Operator OP-B</h3>")[1].split("</section>")[0]
+    assert op_a.count('<td class="row">') == 2 and op_b.count('<td class="row">') == 1
+    assert '<td class="invalid">invalid</td>' in op_b  # its most serious first (STATUSES order)
+    # With the bound reached, an operator's findings are counted in one line, not sectioned.
+    monkeypatch.setattr(report, "MAX_FINDINGS_LISTED", 2)
+    page = write_report(result, tmp_path / "b", zones=zones)["report.html"].read_text("utf-8")
+    assert re.findall(r"<h3>Operator ([^<]+)</h3>", page) == ["OP-A"]
+    unlisted = len(findings(result).query("operator_id == 'OP-B'"))
+    assert f"1 more operators have findings not listed here ({unlisted} in all)" in page
+
+
+def synthetic(rows: int) -> Any:
+    """benchmarks/synthetic.py's filing of ``rows`` rows (50 facilities per operator)."""
+    path = Path(__file__).parents[1] / "benchmarks" / "synthetic.py"
+    spec = importlib.util.spec_from_file_location("synthetic", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.make_filing(rows)
+
+
+def test_report_size_does_not_grow_with_the_rows(zones: Any, tmp_path: Path) -> None:
+    """#21: report.html at most 5 MB for 1M rows. Measured on 25k and 50k synthetic rows (500 and
+    1,000 operators) with a map too large to embed, and extrapolated linearly to 1M rows."""
+    sizes = {}
+    for rows in (25_000, 50_000):
+        path = tmp_path / f"{rows}.csv"
+        synthetic(rows).to_csv(path, index=False)
+        result = verify(read_facilities(path), zones=zones)
+        big_map = "x" * (report.MAX_EMBEDDED_MAP_CHARS + 1)
+        page = report_page(result, findings(result), zones, big_map)
+        assert "<iframe" not in page
+        assert page.count('<td class="row">') == report.MAX_FINDINGS_LISTED
+        sizes[rows] = len(page.encode("utf-8"))
+    per_row = max(sizes[50_000] - sizes[25_000], 0) / 25_000
+    assert sizes[50_000] + per_row * 950_000 <= 5_000_000, sizes
 
 
 # --------------------------------------------------------------------------- reproducible

@@ -336,7 +336,9 @@ def test_zone_names_from_a_boundaries_file(bounded: Path, payload: str) -> None:
     assert len(shapes) == 1 and lines(shapes[0][5]) == [payload, payload]  # label and popup
     assert f"{payload} ±100 m" in lines([row[1] for row in data["legend"]])
     report = (bounded / "out" / "report.html").read_text(encoding="utf-8")
-    assert f'<tr><td>{html.escape(payload)}</td><td class="n">0</td></tr>' in report  # by zone
+    zeros = '<td class="n">0</td>' * 5  # by zone: rows, then rows by status
+    assert f"<tr><td>{html.escape(payload)}</td>{zeros}</tr>" in report
+    assert f"<figcaption><strong>{html.escape(payload)} (active)</strong>" in report  # overview
 
 
 def test_a_zone_name_as_the_site_maps_target(bounded: Path) -> None:

@@ -305,6 +305,24 @@ REPORT = {
         OUTSIDE_ZONES: "outside every zone", NOT_CHECKED: "not checked (invalid rows)",
         "note": "Boundaries are screening data, not legal lines: a facility closer to a border "
         "than the boundary's accuracy is listed for review, not judged.",
+        "overview": "Overview map", "kind": "Kind", "tenure": "Tenure", "district": "District",
+        "coordinates": "Coordinates as filed", "operators_count": "Operators",
+        "findings": "Findings", "registration_mark": "registration address (square)",
+        "zone_outline": "pilot zone (outline simplified for display; the check used the full "
+        "boundary)",
+        "in_frame": "{n:,} facilities in the frame, {v:,} in violation",
+        "dense": "Where facilities crowd, each small mark stands for all the facilities of its "
+        "status at that spot.",
+        "outside_insets": "{n:,} located facilities lie outside every inset: they are on "
+        "map.html and in facilities.parquet.",
+        "listed": "Listed here: {shown:,} of {total:,} findings, most serious first (at most "
+        "{most:,} in all and {per:,} per operator). Every finding is in findings.csv, "
+        "findings.xlsx and facilities.parquet.",
+        "not_listed": "{n:,} more operators have findings not listed here ({m:,} in all): they "
+        "are in findings.csv.",
+        "more_operators": "… {n:,} more operators, with fewer findings: every operator is in "
+        "summary.json.",
+        "interactive": "Interactive map",
     },
     "zh": {
         **STATUS["zh"],
@@ -326,6 +344,19 @@ REPORT = {
         "by_zone": "按地区统计的行数", "none": "无",
         OUTSIDE_ZONES: "不在任何试点地区", NOT_CHECKED: "未核查（无效行）",
         "note": "边界为筛查数据，并非法定界线：距边界小于边界精度的设施列为需复核，不作判定。",
+        "overview": "总览图", "kind": "类型", "tenure": "使用方式", "district": "所在区县",
+        "coordinates": "申报坐标", "operators_count": "运营者数",
+        "findings": "问题清单", "registration_mark": "注册地址（方框）",
+        "zone_outline": "试点地区（轮廓为显示而简化；核查使用完整边界）",
+        "in_frame": "图框内 {n:,} 个设施，其中违规 {v:,} 个",
+        "dense": "设施密集处，每个小标记代表该处同一状态的全部设施。",
+        "outside_insets": "{n:,} 个已定位设施不在任何分图内：见 map.html 和 facilities.parquet。",
+        "listed": "本报告列出 {total:,} 条问题中最严重的 {shown:,} 条（总数最多 {most:,} 条，"
+        "每个运营者最多 {per:,} 条）。全部问题见 findings.csv、findings.xlsx 和 "
+        "facilities.parquet。",
+        "not_listed": "另有 {n:,} 个运营者的问题未在此列出（共 {m:,} 条）：见 findings.csv。",
+        "more_operators": "…… 另有 {n:,} 个问题较少的运营者：全部运营者见 summary.json。",
+        "interactive": "交互地图",
     },
 }  # fmt: skip
 

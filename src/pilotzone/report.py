@@ -16,9 +16,13 @@
 ``map.html``
     :func:`pilotzone.maps.explore`, saved offline.
 ``report.html``
-    A printable audit report: inputs and their SHA-256, counts, one table per
-    operator with its findings, and the map, embedded as an ``<iframe
-    srcdoc>`` (linked instead when it is larger than
+    A printable audit report (A4) of bounded size: inputs and their SHA-256,
+    counts by status, zone, rule and operator, a static overview map (one SVG
+    inset per zone), the most serious findings (at most
+    :data:`MAX_FINDINGS_LISTED`, :data:`MAX_FINDINGS_PER_OPERATOR` per
+    operator, of the :data:`MAX_OPERATORS_LISTED` most serious operators; the
+    rest counted), and on screen the interactive map, embedded as an
+    ``<iframe srcdoc>`` (linked instead when it is larger than
     :data:`MAX_EMBEDDED_MAP_CHARS`).
 
 ``manifest.json``
@@ -103,7 +107,9 @@ __all__ = [
     "FILES",
     "MANIFEST",
     "MAX_EMBEDDED_MAP_CHARS",
+    "MAX_FINDINGS_LISTED",
     "MAX_FINDINGS_PER_OPERATOR",
+    "MAX_OPERATORS_LISTED",
     "SITE_FILES",
     "OutputRun",
     "build_summary",
@@ -118,12 +124,18 @@ log = logging.getLogger(__name__)
 
 Lang = Literal["en", "zh"]
 
-#: At most this many findings of one operator are listed in report.html
-#: (all of them are in findings.csv and findings.xlsx).
-MAX_FINDINGS_PER_OPERATOR = 200
+#: At most this many findings are listed in report.html, the most serious first, and at
+#: most :data:`MAX_FINDINGS_PER_OPERATOR` of one operator; the rest are counted (all of
+#: them are in findings.csv and findings.xlsx).
+MAX_FINDINGS_LISTED = 200
+#: At most this many findings of one operator are listed in report.html.
+MAX_FINDINGS_PER_OPERATOR = 20
+#: At most this many operators are listed in report.html, the most serious first (all of
+#: them are in summary.json).
+MAX_OPERATORS_LISTED = 100
 #: A map page longer than this (characters) is linked from report.html, not embedded:
-#: the report would double its size and print no better.
-MAX_EMBEDDED_MAP_CHARS = 10_000_000
+#: the report stays under 5 MB at any size, and prints its overview map instead.
+MAX_EMBEDDED_MAP_CHARS = 2_000_000
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FOLIUM_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9A-Za-z])")
@@ -228,14 +240,16 @@ def write_report(
     page = _map_page(result, zones, folder, basemap, lang)
     paths["map.html"] = run.write("map.html", page.encode("utf-8"))
     report = report_html(
+        result,
         table,
         summary,
         zones,
         page,
         lang,
         text=REPORT[lang],
-        unzoned=(OUTSIDE_ZONES, NOT_CHECKED),
-        max_findings=MAX_FINDINGS_PER_OPERATOR,
+        max_findings=MAX_FINDINGS_LISTED,
+        max_findings_per_operator=MAX_FINDINGS_PER_OPERATOR,
+        max_operators=MAX_OPERATORS_LISTED,
         max_map_chars=MAX_EMBEDDED_MAP_CHARS,
     )
     paths["report.html"] = run.write("report.html", report.encode("utf-8"))
