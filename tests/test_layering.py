@@ -216,7 +216,8 @@ LAYERS = {
     ],
     1: ["pilotzone.crs", "pilotzone._geodesy"],  # coordinates and geodesy
     2: [  # zone data and filings
-        "pilotzone._manifest", "pilotzone._zone_record", "pilotzone._user_boundaries",
+        "pilotzone._manifest", "pilotzone._zone_record", "pilotzone._components",
+        "pilotzone._user_boundaries",
         "pilotzone.zones", "pilotzone._formats", "pilotzone._raw", "pilotzone._read_csv",
         "pilotzone._read_excel", "pilotzone._read_kml", "pilotzone._read_geo",
         "pilotzone._readers", "pilotzone._validate", "pilotzone._columns", "pilotzone.facilities",

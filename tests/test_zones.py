@@ -109,9 +109,14 @@ def test_approximate_borders(shipped: gpd.GeoDataFrame) -> None:
     ("as_of", "active", "status"),
     [
         (None, True, "active"),  # today
-        ("2024-04-08", True, "active"),
-        (dt.date(2024, 4, 8), True, "active"),
-        (dt.datetime(2024, 4, 8, 0, 30), True, "active"),
+        # announced by the notice of 2024-04-08, in force from MIIT's approval of the four
+        # implementing plans on 2024-10-23 (issue #20; these rows said 'active' from 04-08)
+        ("2024-04-08", False, "announced"),
+        ("2024-06-01", False, "announced"),
+        ("2024-10-22", False, "announced"),
+        ("2024-10-23", True, "active"),
+        (dt.date(2024, 10, 23), True, "active"),
+        (dt.datetime(2024, 10, 23, 0, 30), True, "active"),
         (pd.Timestamp("2030-01-01"), True, "active"),
         ("2024-04-07", False, "not_yet_effective"),
         (dt.date(2024, 4, 7), False, "not_yet_effective"),
@@ -367,7 +372,7 @@ def test_fifth_zone_from_data_alone(tmp_path: Path) -> None:
             status_history=[{"date": "2026-01-01", "status": "active"}],
             file="xiongan.geojson",
             sha256=hashlib.sha256(data).hexdigest(),
-            area_km2=550.0,
+            area_km2=round(zone_record.area_km2(MultiPolygon([xiongan])), 1),
             accuracy_m=100,
             components=[],
         )

@@ -69,10 +69,12 @@ ZONE_STATUS = {
     "en": {
         "active": "active", "suspended": "suspended", "terminated": "terminated",
         "not_yet_effective": "not yet effective", "expired": "expired",
+        "announced": "announced, not yet in force",
     },
     "zh": {
         "active": "有效", "suspended": "暂停", "terminated": "终止",
         "not_yet_effective": "尚未生效", "expired": "已到期",
+        "announced": "已公布，尚未实施",
     },
 }  # fmt: skip
 
