@@ -223,7 +223,10 @@ LAYERS = {
         "pilotzone._readers", "pilotzone._validate", "pilotzone._columns", "pilotzone.facilities",
     ],
     3: ["pilotzone.locate", "pilotzone._grids"],  # the engine
-    4: ["pilotzone.rules", "pilotzone.verify", "pilotzone.address", "pilotzone._results"],  # rules
+    4: [
+        "pilotzone.rules", "pilotzone.verify", "pilotzone.address", "pilotzone._results",
+        "pilotzone._hinges",
+    ],  # rules
     5: ["pilotzone.siting", "pilotzone.audit"],  # workflows
     6: [  # output
         "pilotzone.maps", "pilotzone._map_drawing", "pilotzone._map_facilities",

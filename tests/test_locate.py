@@ -748,10 +748,12 @@ def test_result_columns_and_types(shipped: gpd.GeoDataFrame) -> None:
     result = locate([116.3975, 121.4737], [39.9087, 31.2304], crs="wgs84", zones=shipped)
     assert list(result.columns) == [
         "zone_id",
+        "component",
         "border_distance_m",
         "near_border",
         "coordinate_issue",
     ]
+    assert result["component"].tolist() == ["beijing/municipality", np.nan]
     assert isinstance(result["zone_id"].dtype, pd.CategoricalDtype)
     assert list(result["zone_id"].cat.categories) == ZONE_IDS
     assert isinstance(result["coordinate_issue"].dtype, pd.CategoricalDtype)
@@ -777,6 +779,7 @@ def test_empty_input(shipped: gpd.GeoDataFrame) -> None:
     assert len(result) == 0
     assert list(result.columns) == [
         "zone_id",
+        "component",
         "border_distance_m",
         "near_border",
         "coordinate_issue",

@@ -432,7 +432,14 @@ def test_as_of_is_used_when_zones_are_not_given() -> None:
         {"facility_outside_registration_zone"},
     ]
     assert before.attrs["as_of"] == "2024-04-07"
-    after = pz.verify(frame, as_of="2024-04-08")
+    # announced by the notice of 2024-04-08, in force from MIIT's approval on 2024-10-23 (issue
+    # #20: this test took 2024-04-08 as the day the zones came into force)
+    for announced in ("2024-04-08", "2024-10-22"):
+        between = pz.verify(frame, as_of=announced)
+        assert reasons_of(between) == reasons_of(before)
+        assert "2024-10-23" in between["message"].iloc[0]
+        assert "MIIT approved" in between["message"].iloc[0]
+    after = pz.verify(frame, as_of="2024-10-23")
     assert reasons_of(after) == [set(), set(), {"facility_outside_registration_zone"}]
 
 
@@ -1019,8 +1026,11 @@ def test_sample_exercises_every_rule_but_zone_not_active(sample_result: gpd.GeoD
     ("operator", "facility", "status", "reasons"),
     [
         ("OP01", "REG", "compliant", set()),
-        ("OP01", "CDN-2", "compliant", set()),  # Fengxian part of Lingang, outside Pudong
-        ("OP01", "CDN-3", "review", {"near_border"}),  # beside the Jinhui Port canal line
+        # Fengxian part of Lingang, outside Pudong: in the zone only under the contested
+        # planning-area reading, so review by default (issue #20; this row was 'compliant')
+        ("OP01", "CDN-2", "review", {"contested_component"}),
+        # beside the Jinhui Port canal line, and in Lingang outside Pudong (was near_border only)
+        ("OP01", "CDN-3", "review", {"near_border", "contested_component"}),
         (
             "OP02",
             "CDN-1",

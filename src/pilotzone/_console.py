@@ -104,8 +104,15 @@ def print_location(found: Any, zones: Any, lang: str, t: dict[str, str]) -> None
         border = t["beyond_band"] if issue is None else "-"
     else:
         border = f"{distance:,.0f} m"
+    part = None if missing(found.get("component")) else str(found["component"])
+    named = {c.component_id: c for parts in zones.get("components", []) for c in parts}
+    if part in named:
+        part = t["component_read"].format(
+            component=part, standing=named[part].standing, reading=named[part].reading
+        )
     rows = [
         [t["zone"], where],
+        [t["component"], part or t["none"]],
         [t["border_distance"], border],
         [t["near_border"], t["needs_check"] if near else t["no"]],
         [t["coordinate_issue"], issue or t["none"]],

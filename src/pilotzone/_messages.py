@@ -110,6 +110,7 @@ CLI = {
         "coordinate_issue": "coordinate issue", "outside_zones": "none (outside every zone)",
         "unplaced": "none (not placed)", "beyond_band": "beyond the review band",
         "needs_check": "yes: needs review",
+        "component": "component", "component_read": "{component} ({standing}, read as {reading})",
     },
     "zh": {
         **STATUS["zh"],
@@ -140,6 +141,7 @@ CLI = {
         "zone": "所在地区", "border_distance": "距边界", "near_border": "靠近边界",
         "coordinate_issue": "坐标问题", "outside_zones": "无（不在任何试点地区内）",
         "unplaced": "无（无法定位）", "beyond_band": "超出复核带", "needs_check": "是：需复核",
+        "component": "组成部分", "component_read": "{component}（{standing}，按 {reading} 解读）",
     },
 }  # fmt: skip
 
@@ -231,6 +233,7 @@ REPORT = {
         "title": "Pilot zone compliance report",
         "subtitle": "MIIT Gong Xin Bu Tong Han [2024] No. 107: value-added telecom opening pilot",
         "as_of": "Audit date", "input": "Input file", "sha256": "SHA-256",
+        "readings": "Zone component readings",
         "version": "pilotzone version", "generated": "Generated", "zone_data": "Zone data",
         "zone": "Zone", "boundaries": "Boundary data", "override": "Boundaries supplied",
         "summary": "Summary", "rows": "Rows", "status": "Status", "count": "Count",
@@ -253,6 +256,7 @@ REPORT = {
         "title": "试点地区合规核查报告",
         "subtitle": "工信部通函〔2024〕107号：增值电信业务扩大对外开放试点",
         "as_of": "核查日期", "input": "输入文件", "sha256": "SHA-256",
+        "readings": "地区组成部分的解读",
         "version": "pilotzone 版本", "generated": "生成时间", "zone_data": "地区数据",
         "zone": "地区", "boundaries": "边界数据", "override": "用户提供的边界",
         "summary": "汇总", "rows": "行数", "status": "状态", "count": "数量",
@@ -319,6 +323,14 @@ VERIFY = {
         "so none of its facilities can qualify",
         "registration_outside": "The registration address is outside every pilot region",
         "not_active": "{where} is not an active pilot region on the audit date",
+        "not_in_force": "{where} is announced but not yet in force on the audit date: the pilot "
+        "operates there from {day}, when MIIT approved its implementing plan",
+        "contested_own": "This location lies in {component} ({name}), whose place in the pilot "
+        "region is contested; its readings are {readings}, and this audit reads it as "
+        "'review': the verdict differs between them",
+        "contested_registration": "The operator's registration address lies in {component} "
+        "({name}), whose place in the pilot region is contested; its readings are {readings}, "
+        "and this audit reads it as 'review': this facility's verdict depends on it",
         "sentence": "{text} ({article}).",
         "join": " ",
         "compliant_registration": "Registration address in {where}, an active pilot region.",
@@ -351,6 +363,12 @@ VERIFY = {
         "其服务设施均不符合试点要求",
         "registration_outside": "注册地不在任何试点地区内",
         "not_active": "{where}在核查日不是有效的试点地区（已暂停、终止或尚未生效）",
+        "not_in_force": "{where}已公布但在核查日尚未实施：工业和信息化部于{day}批复其试点实施方案，"
+        "自该日起开展试点",
+        "contested_own": "该位置位于{component}（{name}），其是否属于试点地区存在争议；可选解读为"
+        "{readings}，本次核查按“需复核”（review）处理：不同解读下结论不同",
+        "contested_registration": "运营者注册地位于{component}（{name}），"
+        "其是否属于试点地区存在争议；可选解读为{readings}，本次核查按“需复核”（review）处理：本设施的结论取决于此",
         "sentence": "{text}（{article}）。",
         "join": "",
         "compliant_registration": "注册地位于{where}，为有效的试点地区。",

@@ -78,7 +78,7 @@ from pilotzone._codes import COORDINATE_ISSUES
 from pilotzone._grids import ASK, BORDER, IN, NEAR_IN, NEAR_OUT, Grid, Overview
 from pilotzone.crs import is_lonlat, normalize_crs, to_wgs84
 
-__all__ = ["COORDINATE_ISSUES", "locate"]
+__all__ = ["COORDINATE_ISSUES", "component_ids", "locate"]
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,12 @@ def locate(
     -------
     pandas.DataFrame
         One row per point, in input order: ``zone_id`` (categorical, missing
-        where the point is in no zone), ``border_distance_m`` (metres to the
+        where the point is in no zone), ``component`` (categorical: the named
+        zone component the point lies in, whatever its reading, e.g.
+        ``shanghai/lingang-outside-pudong``; a point in a zone and in none of
+        its outlined components is in its first component, the rest of the
+        zone; missing where the point is in no zone and no component, or
+        the zones name none), ``border_distance_m`` (metres to the
         nearest zone border, within 0.5 m of the geodesic distance; NaN beyond
         the horizon), ``near_border``
         (closer to a border than that stretch's accuracy) and
@@ -173,8 +178,12 @@ def locate(
     issues = pd.Categorical.from_codes(
         issue - 1, dtype=pd.CategoricalDtype(list(COORDINATE_ISSUES)), validate=False
     )
+    component = _components_of(zones, x, y, space, code, issue == 0)
     columns = {
         "zone_id": zone_ids,
+        "component": pd.Categorical.from_codes(
+            component, dtype=pd.CategoricalDtype(component_ids(zones)), validate=False
+        ),
         "border_distance_m": distance,
         "near_border": near,
         "coordinate_issue": issues,
@@ -182,6 +191,55 @@ def locate(
     return pd.DataFrame(
         columns, index=index, copy=False
     )  # every column is freshly made: no need to copy
+
+
+def component_ids(zones: Any) -> list[str]:
+    """The ids of every named component of ``zones`` (a :func:`pilotzone.load_zones` table)."""
+    if "components" not in zones.columns:
+        return []
+    return [c.component_id for parts in zones["components"] for c in parts]
+
+
+def _components_of(
+    zones: Any,
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    space: str,
+    code: NDArray[np.uint8],
+    valid: NDArray[np.bool_],
+) -> NDArray[np.int16]:
+    """Each point's component, as an index into :func:`component_ids` (-1: none).
+
+    A point in zone k is in the first of k's outlined components (read in the
+    zone) that covers it, else in k's first component; a point in no zone is
+    in the first excluded outline that covers it. Only points inside a
+    component's box are converted to WGS-84 and tested.
+    """
+    result = np.full(x.shape, -1, dtype=np.int16)
+    if "components" not in zones.columns:
+        return result
+    number = 0
+    for k, parts in enumerate(zones["components"], start=1):
+        in_zone = valid & (code == k)
+        if parts:
+            result[in_zone] = number
+        for offset, part in enumerate(parts):
+            if part.geometry is None:
+                continue
+            inside = part.reading != "exclude"
+            candidates = np.flatnonzero(
+                (in_zone if inside else valid & (code == 0) & (result < 0))
+                & _in_box(x, y, part.geometry.bounds, geodesy.SHIFT_DEG if space != "wgs84" else 0)
+            )
+            if inside:
+                candidates = candidates[result[candidates] == number]  # the first outline wins
+            if candidates.size:
+                lon, lat = geodesy.in_wgs84(x[candidates], y[candidates], space)
+                shapely.prepare(part.geometry)
+                hit = shapely.intersects_xy(part.geometry, lon, lat)
+                result[candidates[hit]] = number + offset
+        number += len(parts)
+    return result
 
 
 def _coordinate_issues(
