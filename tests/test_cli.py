@@ -916,3 +916,16 @@ def test_bad_reading_is_a_usage_error(
     code, _, err = run(capsys, "locate", "121.6", "30.9", "--crs", "wgs84", "--reading", value)
     assert code == 2
     assert said in err
+
+
+def test_zones_lists_components_and_their_readings(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "zones", "--as-of", "2024-06-01", "--reading", "hainan/sansha=review"
+    )
+    assert code == 0
+    lines = [line.split() for line in out.splitlines()]
+    assert ["hainan/sansha", "settled", "review", "include/exclude/review"] in lines
+    assert ["shanghai/lingang-outside-pudong", "contested", "review", "include/exclude/review"] in (
+        lines
+    )
+    assert out.count("announced") == 4  # notice published, plans not yet approved

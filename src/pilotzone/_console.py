@@ -70,6 +70,12 @@ def print_zones(zones: Any) -> None:
             ]
         )
     print_table(rows, out, right=(4, 5))
+    parts = [["component", "standing", "reading", "readings"]]
+    for row in zones.get("components", []):
+        parts += [[c.component_id, c.standing, c.reading, "/".join(c.readings)] for c in row]
+    if len(parts) > 1:  # choose a reading with --reading COMPONENT=CHOICE
+        print(file=out)
+        print_table(parts, out)
     print(f"\nas of {zones.attrs['as_of']}; data: {zones.attrs['boundaries_path']}", file=out)
 
 

@@ -160,6 +160,7 @@ MAP = {
         "zones_short": "Pilot zones (display simplified; check used full boundary)",
         "band": "Review band (± boundary accuracy along each border)",
         "approximate": "approximate stretches up to",
+        "readings": "Readings of contested zone components",
         "inactive": "not active", "unlocated": "Rows without a location (not drawn)",
         "capped": "Operators without a layer of their own (layer limit)",
         "gcj02": "Overlays shifted to GCJ-02 to match the AMap tiles (display only; the check "
@@ -176,6 +177,7 @@ MAP = {
         "zones_short": "试点地区（显示简化；核查用完整边界）",
         "band": "复核带（各边界两侧 ± 边界精度）",
         "approximate": "近似边界段最大",
+        "readings": "有争议的地区组成部分的解读",
         "inactive": "未生效", "unlocated": "无位置的行（未绘制）",
         "capped": "未单独分层的运营者（图层数量上限）",
         "gcj02": "叠加图层已转换为GCJ-02坐标以匹配高德底图（仅用于显示；核查与报告均使用WGS-84）。",
