@@ -178,7 +178,9 @@ def test_zones(capsys: pytest.CaptureFixture[str]) -> None:
     body = {line.split()[0]: line for line in lines[2:6]}
     assert list(body) == ["beijing", "shanghai", "hainan", "shenzhen"]
     assert "北京" in body["beijing"] and "active" in body["beijing"]
-    assert "16,406" in body["beijing"] and " 200 " in body["beijing"]
+    # the municipality's 16,406 km² and, read as review by default, the 20 km² on the Hebei side
+    # of Daxing airport (issue #20; this said 16,406)
+    assert "16,426" in body["beijing"] and " 200 " in body["beijing"]
     assert f"as of {AS_OF}" in out
     assert err == ""
 
@@ -840,8 +842,9 @@ def test_locate_in_chinese(capsys: pytest.CaptureFixture[str]) -> None:
                          "--as-of", AS_OF)  # fmt: skip
     assert status == 0
     lines = dict(line.split(None, 1) for line in out.splitlines())
-    assert lines == {"所在地区": "beijing (北京, 有效)", "距边界": "超出复核带", "靠近边界": "否",
-                     "坐标问题": "无"}  # fmt: skip
+    assert lines == {"所在地区": "beijing (北京, 有效)",
+                     "组成部分": "beijing/municipality（settled，按 include 解读）",
+                     "距边界": "超出复核带", "靠近边界": "否", "坐标问题": "无"}  # fmt: skip
     status, out, _ = run(capsys, "locate", "120.15", "30.27", "--crs", "wgs84", "--lang", "zh")
     assert status == 1 and "无（不在任何试点地区内）" in out
 

@@ -24,9 +24,10 @@ WGS-84 longitude/latitude (EPSG:4326, x = longitude).
 
 This module owns :func:`load_zones`, the zone manifest's schema and the zone
 table. Below it: ``_zone_record`` (a zone as read and the checks every source
-shares), ``_manifest`` (data folders, the one ``manifest.json`` parser, files
-checked against their hashes), ``_user_boundaries`` (a boundary file or
-GeoDataFrame) and ``_formats`` (what may be handed to GDAL).
+shares), ``_components`` (a zone's named components, their readings
+applied), ``_manifest`` (data folders, the one ``manifest.json`` parser,
+files checked against their hashes), ``_user_boundaries`` (a boundary file
+or GeoDataFrame) and ``_formats`` (what may be handed to GDAL).
 """
 
 from __future__ import annotations
