@@ -898,3 +898,30 @@ def test_component_of_each_point_whatever_its_reading(
         parts = {c.component_id: c for row in zones["components"] for c in row}
         if parts[component].geometry is not None:
             assert shapely.covers(parts[component].geometry, shapely.Point(x0, y0))
+
+
+@pytest.mark.parametrize("space", ["wgs84", "gcj02"])
+@pytest.mark.parametrize(
+    "component", ["shanghai/lingang-outside-pudong", "beijing/daxing-airport", "hainan/sansha"]
+)
+def test_component_agrees_with_shapely_on_its_outline(space: str, component: str) -> None:
+    zones = load_zones(as_of="2025-01-01")
+    (part,) = [c for row in zones["components"] for c in row if c.component_id == component]
+    west, south, east, north = part.geometry.bounds
+    rng = np.random.default_rng(7)
+    lon = rng.uniform(west - 0.02, east + 0.02, 20_000)
+    lat = rng.uniform(south - 0.02, north + 0.02, 20_000)
+    if component == "hainan/sansha":  # its reefs are small: aim half the points at its vertices
+        corners = shapely.get_coordinates(part.geometry)
+        pick = corners[rng.integers(0, len(corners), 10_000)]
+        lon[:10_000] = pick[:, 0] + rng.normal(0, 0.01, 10_000)
+        lat[:10_000] = pick[:, 1] + rng.normal(0, 0.01, 10_000)
+    x, y = from_wgs84(lon, lat, space) if space != "wgs84" else (lon, lat)
+    found = locate(x, y, crs=space, zones=zones)
+    zone = component.split("/")[0]
+    # the zone holds it (read as review), or, excluded, it is outside every zone
+    mine = found["zone_id"] == zone if part.reading != "exclude" else found["zone_id"].isna()
+    covered = shapely.covers(part.geometry, shapely.points(lon, lat))
+    got = (found["component"] == component).to_numpy()
+    assert got[mine.to_numpy()].tolist() == covered[mine.to_numpy()].tolist()
+    assert got.sum() > 100  # the test saw the component

@@ -92,6 +92,8 @@ _OVERVIEW_CELLS = 1 << 22
 _CHUNK = 1 << 16
 _INDEX_CACHE: OrderedDict[tuple[str, float], _ZoneIndex] = OrderedDict()
 _INDEX_CACHE_SIZE = 8
+_COMPONENT_GRIDS: OrderedDict[tuple[int, str], tuple[Any, Grid]] = OrderedDict()
+_CELLS_PER_COMPONENT = 1 << 18
 _FINGERPRINTS: OrderedDict[tuple[Any, ...], tuple[str, list[Any]]] = OrderedDict()
 _BUCKETS_PER_ZONE = 1 << 20
 _PLANAR_TOLERANCE_M = 0.5  # a planar distance is given when it is surely this close to the true one
@@ -218,28 +220,47 @@ def _components_of(
     result = np.full(x.shape, -1, dtype=np.int16)
     if "components" not in zones.columns:
         return result
+    shift = geodesy.SHIFT_DEG if space != "wgs84" else 0.0
+    outside: NDArray[np.intp] | None = None  # valid points in no zone, found once if needed
     number = 0
     for k, parts in enumerate(zones["components"], start=1):
-        in_zone = valid & (code == k)
-        if parts:
-            result[in_zone] = number
+        rows = np.flatnonzero(code == k) if parts else np.empty(0, dtype=np.intp)
+        result[rows] = number
         for offset, part in enumerate(parts):
             if part.geometry is None:
                 continue
-            inside = part.reading != "exclude"
-            candidates = np.flatnonzero(
-                (in_zone if inside else valid & (code == 0) & (result < 0))
-                & _in_box(x, y, part.geometry.bounds, geodesy.SHIFT_DEG if space != "wgs84" else 0)
-            )
-            if inside:
-                candidates = candidates[result[candidates] == number]  # the first outline wins
-            if candidates.size:
-                lon, lat = geodesy.in_wgs84(x[candidates], y[candidates], space)
-                shapely.prepare(part.geometry)
-                hit = shapely.intersects_xy(part.geometry, lon, lat)
-                result[candidates[hit]] = number + offset
+            if part.reading == "exclude":
+                if outside is None:
+                    outside = np.flatnonzero(valid & (code == 0))
+                pool = outside[result[outside] < 0]
+            else:
+                pool = rows[result[rows] == number]  # the first outline that covers a point wins
+            pool = pool[_in_box(x[pool], y[pool], part.geometry.bounds, shift)]
+            if not pool.size:
+                continue
+            where, found = _component_grid(part.geometry, space).lookup(x[pool], y[pool])
+            result[pool[where[(found == IN) | (found == NEAR_IN)]]] = number + offset
+            ask = pool[where[found == BORDER]]  # the outline passes within a cell: test exactly
+            lon, lat = geodesy.in_wgs84(x[ask], y[ask], space)
+            shapely.prepare(part.geometry)
+            result[ask[shapely.intersects_xy(part.geometry, lon, lat)]] = number + offset
         number += len(parts)
     return result
+
+
+def _component_grid(geometry: Any, space: str) -> Grid:
+    """The grid of a component's outline in ``space``, cached: most points need no geometry."""
+    key = (id(geometry), space)
+    cached = _COMPONENT_GRIDS.get(key)
+    if cached is not None and cached[0] is geometry:
+        _COMPONENT_GRIDS.move_to_end(key)
+        return cached[1]
+    shape = geodesy.geometry_in(geometry, space)
+    grid = Grid.build(shape, [(shapely.boundary(shape), 0.0)], _CELLS_PER_COMPONENT)
+    _COMPONENT_GRIDS[key] = (geometry, grid)  # the geometry kept alive: its id stays its own
+    if len(_COMPONENT_GRIDS) > 4 * _INDEX_CACHE_SIZE:
+        _COMPONENT_GRIDS.popitem(last=False)
+    return grid
 
 
 def _coordinate_issues(
