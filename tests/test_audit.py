@@ -496,3 +496,19 @@ def test_a_sample_record_names_its_csv_and_goes_first(
     with pytest.raises(RuntimeError):
         write_sample(drawn, tmp_path / "sample.csv")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sample.csv"]  # no record of another run
+
+
+def test_sample_and_compare_records_keep_the_readings(tmp_path: Path) -> None:
+    path = tmp_path / "filing.csv"
+    filing([("A", "R", "registration", TIANANMEN), ("B", "R", "registration", LUJIAZUI)]).to_csv(
+        path, index=False
+    )
+    chosen = {"shanghai/lingang-outside-pudong": "include"}
+    zones = pz.load_zones(as_of=AS_OF, readings=chosen)
+    drawn = pz.sample(str(path), 1, seed=9, by="zone", zones=zones)
+    assert drawn.attrs["sample"]["readings"] == zones.attrs["readings"]
+    out = tmp_path / "audit"
+    pz.write_report(pz.verify(str(path), zones=zones), out, zones=zones)
+    record = pz.compare(str(out), str(path), zones=zones).attrs["compare"]
+    for side in ("old", "new"):  # read back from summary.json, and from the run itself
+        assert record[side]["readings"]["shanghai/lingang-outside-pudong"] == "include"

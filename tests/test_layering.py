@@ -216,13 +216,17 @@ LAYERS = {
     ],
     1: ["pilotzone.crs", "pilotzone._geodesy"],  # coordinates and geodesy
     2: [  # zone data and filings
-        "pilotzone._manifest", "pilotzone._zone_record", "pilotzone._user_boundaries",
+        "pilotzone._manifest", "pilotzone._zone_record", "pilotzone._components",
+        "pilotzone._user_boundaries",
         "pilotzone.zones", "pilotzone._formats", "pilotzone._raw", "pilotzone._read_csv",
         "pilotzone._read_excel", "pilotzone._read_kml", "pilotzone._read_geo",
         "pilotzone._readers", "pilotzone._validate", "pilotzone._columns", "pilotzone.facilities",
     ],
     3: ["pilotzone.locate", "pilotzone._grids"],  # the engine
-    4: ["pilotzone.rules", "pilotzone.verify", "pilotzone.address", "pilotzone._results"],  # rules
+    4: [
+        "pilotzone.rules", "pilotzone.verify", "pilotzone.address", "pilotzone._results",
+        "pilotzone._hinges",
+    ],  # rules
     5: ["pilotzone.siting", "pilotzone.audit"],  # workflows
     6: [  # output
         "pilotzone.maps", "pilotzone._map_drawing", "pilotzone._map_facilities",

@@ -748,10 +748,12 @@ def test_result_columns_and_types(shipped: gpd.GeoDataFrame) -> None:
     result = locate([116.3975, 121.4737], [39.9087, 31.2304], crs="wgs84", zones=shipped)
     assert list(result.columns) == [
         "zone_id",
+        "component",
         "border_distance_m",
         "near_border",
         "coordinate_issue",
     ]
+    assert result["component"].tolist() == ["beijing/municipality", np.nan]
     assert isinstance(result["zone_id"].dtype, pd.CategoricalDtype)
     assert list(result["zone_id"].cat.categories) == ZONE_IDS
     assert isinstance(result["coordinate_issue"].dtype, pd.CategoricalDtype)
@@ -777,6 +779,7 @@ def test_empty_input(shipped: gpd.GeoDataFrame) -> None:
     assert len(result) == 0
     assert list(result.columns) == [
         "zone_id",
+        "component",
         "border_distance_m",
         "near_border",
         "coordinate_issue",
@@ -852,3 +855,73 @@ def test_landmarks(shipped: gpd.GeoDataFrame, crs: str) -> None:
 def test_default_zones_are_the_shipped_ones() -> None:
     result = locate([m[1] for m in LANDMARKS], [m[2] for m in LANDMARKS], crs="wgs84")
     assert zone_ids(result).tolist() == [m[3] for m in LANDMARKS]
+
+
+# Points in each named component (WGS-84): the rest of a zone is its first component.
+COMPONENT_PROBES = {
+    "beijing/municipality": (116.3975, 39.9087),  # Tiananmen
+    "beijing/daxing-airport": (116.410556, 39.509167),  # aerodrome reference point, in Hebei
+    "shanghai/pudong": (121.5044, 31.2397),  # Lujiazui
+    "shanghai/lingang-outside-pudong": (121.60, 30.90),  # Fengxian east of Jinhui Port
+    "shanghai/xiaoyangshan": (122.06, 30.63),
+    "hainan/island": (110.33, 20.03),  # Haikou
+    "hainan/sansha": (112.34, 16.83),  # Yongxing island
+    "shenzhen/city": (114.0579, 22.5431),
+}
+
+
+@pytest.mark.parametrize("space", ["wgs84", "gcj02"])
+@pytest.mark.parametrize(
+    "readings",
+    [
+        None,
+        {
+            "shanghai/lingang-outside-pudong": "exclude",
+            "beijing/daxing-airport": "exclude",
+            "hainan/sansha": "include",
+        },
+    ],
+)
+def test_component_of_each_point_whatever_its_reading(
+    space: str, readings: dict[str, str] | None
+) -> None:
+    zones = load_zones(as_of="2025-01-01", readings=readings)
+    lon, lat = np.array(list(COMPONENT_PROBES.values())).T
+    x, y = from_wgs84(lon, lat, space) if space != "wgs84" else (lon, lat)
+    found = locate(np.append(x, 100.0), np.append(y, 30.0), crs=space, zones=zones)
+    assert found["component"].tolist() == [*COMPONENT_PROBES, np.nan]
+    out = {c for c, r in zones.attrs["readings"].items() if r == "exclude"}
+    expected_zone = [np.nan if c in out else c.split("/")[0] for c in COMPONENT_PROBES]
+    assert found["zone_id"].tolist()[:-1] == expected_zone
+    # the component is shapely's answer on the component outlines
+    for component, (x0, y0) in COMPONENT_PROBES.items():
+        parts = {c.component_id: c for row in zones["components"] for c in row}
+        if parts[component].geometry is not None:
+            assert shapely.covers(parts[component].geometry, shapely.Point(x0, y0))
+
+
+@pytest.mark.parametrize("space", ["wgs84", "gcj02"])
+@pytest.mark.parametrize(
+    "component", ["shanghai/lingang-outside-pudong", "beijing/daxing-airport", "hainan/sansha"]
+)
+def test_component_agrees_with_shapely_on_its_outline(space: str, component: str) -> None:
+    zones = load_zones(as_of="2025-01-01")
+    (part,) = [c for row in zones["components"] for c in row if c.component_id == component]
+    west, south, east, north = part.geometry.bounds
+    rng = np.random.default_rng(7)
+    lon = rng.uniform(west - 0.02, east + 0.02, 20_000)
+    lat = rng.uniform(south - 0.02, north + 0.02, 20_000)
+    if component == "hainan/sansha":  # its reefs are small: aim half the points at its vertices
+        corners = shapely.get_coordinates(part.geometry)
+        pick = corners[rng.integers(0, len(corners), 10_000)]
+        lon[:10_000] = pick[:, 0] + rng.normal(0, 0.01, 10_000)
+        lat[:10_000] = pick[:, 1] + rng.normal(0, 0.01, 10_000)
+    x, y = from_wgs84(lon, lat, space) if space != "wgs84" else (lon, lat)
+    found = locate(x, y, crs=space, zones=zones)
+    zone = component.split("/")[0]
+    # the zone holds it (read as review), or, excluded, it is outside every zone
+    mine = found["zone_id"] == zone if part.reading != "exclude" else found["zone_id"].isna()
+    covered = shapely.covers(part.geometry, shapely.points(lon, lat))
+    got = (found["component"] == component).to_numpy()
+    assert got[mine.to_numpy()].tolist() == covered[mine.to_numpy()].tolist()
+    assert got.sum() > 100  # the test saw the component

@@ -774,3 +774,12 @@ def test_with_the_shipped_zones(result: gpd.GeoDataFrame) -> None:
     page = explore(result).get_root().render()  # zones=None loads the shipped zones
     assert zone_labels(map_data(page)[0]) == zones["short_name_en"].tolist()
     assert remote_assets(page) == []
+
+
+def test_legend_records_the_readings_of_contested_components(result: gpd.GeoDataFrame) -> None:
+    from pilotzone.zones import load_zones
+
+    zones = load_zones(as_of="2025-01-01", readings={"shanghai/lingang-outside-pudong": "exclude"})
+    legend = legend_text(explore(result, zones=zones).get_root().render())
+    assert "shanghai/lingang-outside-pudong=exclude" in legend
+    assert "beijing/daxing-airport=review" in legend

@@ -432,7 +432,14 @@ def test_as_of_is_used_when_zones_are_not_given() -> None:
         {"facility_outside_registration_zone"},
     ]
     assert before.attrs["as_of"] == "2024-04-07"
-    after = pz.verify(frame, as_of="2024-04-08")
+    # announced by the notice of 2024-04-08, in force from MIIT's approval on 2024-10-23 (issue
+    # #20: this test took 2024-04-08 as the day the zones came into force)
+    for announced in ("2024-04-08", "2024-10-22"):
+        between = pz.verify(frame, as_of=announced)
+        assert reasons_of(between) == reasons_of(before)
+        assert "2024-10-23" in between["message"].iloc[0]
+        assert "MIIT approved" in between["message"].iloc[0]
+    after = pz.verify(frame, as_of="2024-10-23")
     assert reasons_of(after) == [set(), set(), {"facility_outside_registration_zone"}]
 
 
@@ -1019,8 +1026,11 @@ def test_sample_exercises_every_rule_but_zone_not_active(sample_result: gpd.GeoD
     ("operator", "facility", "status", "reasons"),
     [
         ("OP01", "REG", "compliant", set()),
-        ("OP01", "CDN-2", "compliant", set()),  # Fengxian part of Lingang, outside Pudong
-        ("OP01", "CDN-3", "review", {"near_border"}),  # beside the Jinhui Port canal line
+        # Fengxian part of Lingang, outside Pudong: in the zone only under the contested
+        # planning-area reading, so review by default (issue #20; this row was 'compliant')
+        ("OP01", "CDN-2", "review", {"contested_component"}),
+        # beside the Jinhui Port canal line, and in Lingang outside Pudong (was near_border only)
+        ("OP01", "CDN-3", "review", {"near_border", "contested_component"}),
         (
             "OP02",
             "CDN-1",
@@ -1275,3 +1285,86 @@ def test_a_filed_column_the_reader_writes_is_refused_by_name_not_lost(column: st
     frame[column] = "filed"
     with pytest.raises(pz.InputError, match=f"column '{column}'.*pilotzone writes"):
         check(frame)
+
+
+# --------------------------------------------------------------------------- contested components
+
+FENGXIAN_LINGANG = (121.60, 30.90)  # Lingang outside Pudong: Fengxian east of Jinhui Port
+DAXING_ARP = (116.410556, 39.509167)  # AIP aerodrome reference point, ~380 m inside Hebei
+# the component, a point in it, and a registration in the settled rest of its zone
+CONTESTED = {
+    "shanghai/lingang-outside-pudong": (FENGXIAN_LINGANG, LUJIAZUI),
+    "beijing/daxing-airport": (DAXING_ARP, TIANANMEN),
+}
+# what a facility in the component (its operator registered in the zone's settled part), a
+# registration in it, and a facility of that registration in the settled part get
+EXPECTED = {
+    "include": [set(), set(), set(), set()],
+    "exclude": [
+        set(),
+        {"facility_outside_registration_zone"},
+        {"registration_outside_zones"},
+        {"registration_outside_zones"},
+    ],
+    "review": [set(), {"contested_component"}, {"contested_component"}, {"contested_component"}],
+}
+
+
+@pytest.mark.parametrize("component", list(CONTESTED))
+@pytest.mark.parametrize("reading", ["include", "exclude", "review"])
+def test_contested_component_under_each_reading(component: str, reading: str) -> None:
+    inside, settled = CONTESTED[component]
+    frame = filing(
+        reg("A", settled),
+        site("A", "idc", inside),
+        reg("B", inside),
+        site("B", "idc", settled),
+    )
+    zones = pz.load_zones(as_of="2025-01-01", readings={component: reading})
+    result = pz.verify(frame, zones=zones)
+    assert reasons_of(result) == EXPECTED[reading]
+    assert result["component"].tolist()[1] == component
+    assert result.attrs["readings"][component] == reading
+    statuses = {"include": "compliant", "exclude": "violation", "review": "review"}
+    assert result["status"].tolist()[1:] == [statuses[reading]] * 3
+    if reading == "review":  # the message names the component and its readings
+        own, theirs = result["message"].iloc[1], result["message"].iloc[3]
+        for message in (own, theirs):
+            assert component in message and "include/exclude/review" in message
+        assert "registration address lies in" in theirs
+
+
+def test_the_default_reading_is_review_for_contested_components() -> None:
+    frame = filing(reg("A", TIANANMEN), site("A", "idc", DAXING_ARP), site("A", "cdn", TIANJIN))
+    result = pz.verify(frame, as_of="2025-01-01")
+    # the airport's reference point got a confident "outside, not near border" before issue #20
+    assert reasons_of(result) == [
+        set(),
+        {"contested_component"},
+        {"facility_outside_registration_zone", "acceleration_outside_zone"},
+    ]
+    zh = pz.verify(frame, as_of="2025-01-01", lang="zh")["message"].iloc[1]
+    assert "beijing/daxing-airport" in zh and "存在争议" in zh
+
+
+def test_a_facility_in_a_contested_component_of_another_zone_is_no_review() -> None:
+    # registered in Beijing: a Lingang facility is a violation under every reading
+    frame = filing(reg("A", TIANANMEN), site("A", "idc", FENGXIAN_LINGANG))
+    for reading in ("include", "exclude", "review"):
+        zones = pz.load_zones(
+            as_of="2025-01-01", readings={"shanghai/lingang-outside-pudong": reading}
+        )
+        assert reasons_of(pz.verify(frame, zones=zones))[1] == {
+            "facility_outside_registration_zone"
+        }
+
+
+@pytest.mark.parametrize(
+    ("as_of", "active"), [("2024-06-01", False), ("2024-10-22", False), ("2024-10-23", True)]
+)
+def test_zones_are_in_force_from_the_approval_of_their_plans(as_of: str, active: bool) -> None:
+    frame = filing(reg("A", FUTIAN), site("A", "idc", FUTIAN))
+    for lang, words in (("en", "from 2024-10-23"), ("zh", "于2024-10-23批复")):
+        result = pz.verify(frame, as_of=as_of, lang=lang)
+        assert reasons_of(result) == ([set(), set()] if active else [{"zone_not_active"}] * 2)
+        assert (words in result["message"].iloc[0]) != active

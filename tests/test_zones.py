@@ -109,9 +109,14 @@ def test_approximate_borders(shipped: gpd.GeoDataFrame) -> None:
     ("as_of", "active", "status"),
     [
         (None, True, "active"),  # today
-        ("2024-04-08", True, "active"),
-        (dt.date(2024, 4, 8), True, "active"),
-        (dt.datetime(2024, 4, 8, 0, 30), True, "active"),
+        # announced by the notice of 2024-04-08, in force from MIIT's approval of the four
+        # implementing plans on 2024-10-23 (issue #20; these rows said 'active' from 04-08)
+        ("2024-04-08", False, "announced"),
+        ("2024-06-01", False, "announced"),
+        ("2024-10-22", False, "announced"),
+        ("2024-10-23", True, "active"),
+        (dt.date(2024, 10, 23), True, "active"),
+        (dt.datetime(2024, 10, 23, 0, 30), True, "active"),
         (pd.Timestamp("2030-01-01"), True, "active"),
         ("2024-04-07", False, "not_yet_effective"),
         (dt.date(2024, 4, 7), False, "not_yet_effective"),
@@ -367,7 +372,7 @@ def test_fifth_zone_from_data_alone(tmp_path: Path) -> None:
             status_history=[{"date": "2026-01-01", "status": "active"}],
             file="xiongan.geojson",
             sha256=hashlib.sha256(data).hexdigest(),
-            area_km2=550.0,
+            area_km2=round(zone_record.area_km2(MultiPolygon([xiongan])), 1),
             accuracy_m=100,
             components=[],
         )
@@ -664,3 +669,155 @@ def test_status_follows_the_effective_period(
     else:
         assert got["status"] == (status or "active")
     assert bool(got["active"]) == (got["status"] == "active")
+
+
+# --------------------------------------------------------------------------- components, readings
+
+LINGANG = "shanghai/lingang-outside-pudong"
+DAXING = "beijing/daxing-airport"
+SANSHA = "hainan/sansha"
+# A point inside each contested component with an outline: Fengxian east of Jinhui Port; the
+# Daxing aerodrome reference point (AIP China, AD 2 ZBAD), ~380 m inside Hebei on the source
+# line; Yongxing island (Woody Island), Sansha's seat.
+INSIDE = {
+    LINGANG: ("shanghai", Point(121.60, 30.90)),
+    DAXING: ("beijing", Point(116.410556, 39.509167)),
+    SANSHA: ("hainan", Point(112.34, 16.83)),
+}
+
+
+def test_every_judgement_is_recorded_with_sources_default_and_why() -> None:
+    manifest = json.loads((SHIPPED / "manifest.json").read_text(encoding="utf-8"))
+    components = {c["component_id"]: c for z in manifest["zones"] for c in z["components"]}
+    assert {LINGANG, DAXING, SANSHA} <= set(components)
+    for recorded in (
+        "shanghai/pudong",
+        "shanghai/xiaoyangshan",
+        "shanghai/donghai-bridge",
+        "shenzhen/bay-port-hk-area",
+        "shenzhen/shenshan",
+    ):
+        assert recorded in components
+    for cid, component in components.items():
+        assert component["standing"] in ("settled", "contested"), cid
+        assert component["default"] in component["readings"], cid
+        assert component["why"].strip(), cid
+        for reading in component["readings"].values():
+            assert reading["meaning"].strip() and reading["sources"], cid
+        if component["geometry"] is None:  # a judgement the data cannot apply: its default only
+            assert list(component["readings"]) == [component["default"]], cid
+    for contested in (LINGANG, DAXING):
+        assert components[contested]["standing"] == "contested"
+        assert set(components[contested]["readings"]) == {"include", "exclude", "review"}
+        assert components[contested]["default"] == "review"
+    assert components["shenzhen/shenshan"]["standing"] == "contested"
+    assert components[SANSHA]["default"] == "exclude"
+
+
+@pytest.mark.parametrize("component", [LINGANG, DAXING, SANSHA])
+@pytest.mark.parametrize("reading", ["include", "exclude", "review"])
+def test_a_reading_sets_the_extent(component: str, reading: str) -> None:
+    zones = load_zones(as_of="2025-01-01", readings={component: reading})
+    zone_id, point = INSIDE[component]
+    assert bool(shapely.covers(geometry_of(zones, zone_id), point)) == (reading != "exclude")
+    assert zones.attrs["readings"][component] == reading
+    row = zones.set_index("zone_id").loc[zone_id]
+    (part,) = [c for c in row["components"] if c.component_id == component]
+    assert part.reading == reading
+    assert row["area_km2"] == pytest.approx(zone_record.area_km2(row["geometry"]), abs=0.051)
+    assert shapely.is_valid(row["geometry"])
+
+
+def test_defaults_and_exclusion_keep_the_data_clean(shipped: gpd.GeoDataFrame) -> None:
+    assert shipped.attrs["readings"] == {
+        DAXING: "review",
+        LINGANG: "review",
+        SANSHA: "exclude",
+        "shenzhen/shenshan": "exclude",
+    }
+    out = load_zones(as_of="2025-01-01", readings={LINGANG: "exclude", DAXING: "exclude"})
+    by_id = out.set_index("zone_id")
+    # the cut leaves Pudong and Xiaoyangshan, and Beijing's own polygon, to the 0.1 km² of the
+    # manifest's component areas
+    assert by_id.loc["shanghai", "area_km2"] == pytest.approx(1697.2 + 38.6, abs=0.1)
+    assert by_id.loc["beijing", "area_km2"] == pytest.approx(16406.4, abs=0.1)
+    # the canal lines bound Lingang outside Pudong: they leave with it
+    names = [p.name for p in by_id.loc["shanghai", "approximate_borders"]]
+    assert not any("canal" in n for n in names) and any("Xiaoyangshan" in n for n in names)
+
+
+@pytest.mark.parametrize(
+    ("readings", "named"),
+    [
+        ({"shanghai/nowhere": "include"}, LINGANG),  # the valid components are listed
+        ({LINGANG: "maybe"}, "include, exclude, review"),
+        ({"shenzhen/shenshan": "include"}, "valid: exclude"),  # no outline: only its default
+    ],
+)
+def test_unknown_component_or_reading_is_refused(readings: dict[str, str], named: str) -> None:
+    with pytest.raises(InputError, match="readings") as caught:
+        load_zones(readings=readings)
+    assert named in str(caught.value)
+
+
+def test_the_shipped_manifest_is_pinned() -> None:
+    from pilotzone import _paths
+
+    raw = (SHIPPED / "manifest.json").read_bytes()
+    assert hashlib.sha256(raw).hexdigest() == _paths.BOUNDARIES_MANIFEST_SHA256
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda m: entry(m, "shenzhen").update(accuracy_m=5),  # narrows the review band
+        lambda m: entry(m, "beijing").update(area_km2=1.0),
+        lambda m: entry(m, "shanghai")["components"][1].update(default="include"),
+    ],
+)
+def test_a_tampered_shipped_manifest_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tamper: Any
+) -> None:
+    folder = copy_shipped(tmp_path)
+    edit_manifest(folder, tamper)
+    monkeypatch.setattr(zones_module, "_PACKAGE_DATA", folder)
+    with pytest.raises(BoundaryDataError, match="sha256") as caught:
+        load_zones()
+    assert "build_boundaries.py" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("tamper", "named"),
+    [
+        (lambda m: entry(m, "beijing").update(area_km2=1.0), "area_km2 is 1.0"),
+        (
+            lambda m: entry(m, "shanghai")["components"][1].update(area_km2=50.0),
+            f"component '{LINGANG}' area_km2 is 50.0",
+        ),
+    ],
+)
+def test_a_supplied_folder_has_its_areas_recomputed(
+    tmp_path: Path, tamper: Any, named: str
+) -> None:
+    folder = copy_shipped(tmp_path)
+    edit_manifest(folder, tamper)
+    with pytest.raises(BoundaryDataError, match="geodesic area") as caught:
+        load_zones(boundaries=folder)
+    assert named in str(caught.value)
+
+
+def test_announcement_and_approval_are_dated_with_sources() -> None:
+    manifest = json.loads((SHIPPED / "manifest.json").read_text(encoding="utf-8"))
+    for zone in manifest["zones"]:
+        history = zone["status_history"]
+        assert [(h["date"], h["status"]) for h in history] == [
+            ("2024-04-08", "announced"),
+            ("2024-10-23", "active"),
+        ]
+        assert all(h["sources"] and h["event"] for h in history)
+        assert "2024-04-10" in history[0]["event"]  # published two days after its date
+        forms = [f["text"] for f in zone["document_number"]["as_published"]]
+        assert forms == ["Gong Xin Bu Tong Han [2024] No. 107", "工信部通信函〔2024〕107号"]
+    shipped = load_zones(as_of="2024-06-01")
+    assert shipped["status"].tolist() == ["announced"] * 4
+    assert shipped["active_from"].tolist() == [dt.date(2024, 10, 23)] * 4

@@ -20,6 +20,8 @@ __all__ = [
     "NOT_CHECKED",
     "NO_ZONE",
     "OUTSIDE_ZONES",
+    "READINGS",
+    "STANDINGS",
     "STATUSES",
     "TENURES",
     "ZONE_STATUSES",
@@ -29,7 +31,13 @@ __all__ = [
 STATUSES = ("invalid", "violation", "review", "compliant")
 #: Statuses that zone data may record (``zones.STATUSES``). ``load_zones`` adds
 #: ``not_yet_effective`` (before ``effective_from``) and ``expired`` (on or after ``effective_to``).
-ZONE_STATUSES = ("active", "suspended", "terminated")
+#: ``announced``: named by the notice, not yet in force (its implementing plan not yet approved).
+ZONE_STATUSES = ("active", "suspended", "terminated", "announced")
+#: The readings of a zone component (``load_zones(readings=...)``): in the zone, out of it, or
+#: a facility whose verdict depends on it needs review.
+READINGS = ("include", "exclude", "review")
+#: A zone component's legal standing: settled by its sources, or contested between readings.
+STANDINGS = ("settled", "contested")
 #: Reasons a coordinate could not be placed, in the ``coordinate_issue`` column.
 COORDINATE_ISSUES = (
     "missing",

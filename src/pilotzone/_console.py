@@ -161,6 +161,12 @@ def print_zones(zones: Any, lang: str, t: dict[str, str]) -> None:
         )
         sources.setdefault(str(zone.source), []).append(str(zone.zone_id))
     print_table(rows, out, right=(3, 4))
+    parts = [[t["component"], t["standing"], t["reading"], t["readings"]]]
+    for row in zones.get("components", []):
+        parts += [[c.component_id, c.standing, c.reading, "/".join(c.readings)] for c in row]
+    if len(parts) > 1:  # choose a reading with --reading COMPONENT=CHOICE
+        print(file=out)
+        print_table(parts, out)
     print(f"\n{t['sources']}:", file=out)
     for source, ids in sources.items():
         for line in wrap(f"{', '.join(ids)}: {source}", COLUMNS - 2, "    "):
@@ -198,8 +204,15 @@ def print_location(found: Any, zones: Any, lang: str, t: dict[str, str]) -> None
         shown = ZONE_STATUS["zh"].get(status, status) if lang == "zh" else status
         where = f"{zone} ({name}, {shown})" if len(row) else zone
     border = "-" if missing(distance) else VERIFY[lang]["metres"].format(m=distance)
+    part = None if missing(found.get("component")) else str(found["component"])
+    named = {c.component_id: c for parts in zones.get("components", []) for c in parts}
+    if part in named:
+        part = t["component_read"].format(
+            component=part, standing=named[part].standing, reading=named[part].reading
+        )
     rows = [
         [t["zone"], where],
+        [t["component"], part or t["none"]],
         [t["border_distance"], border],
         [t["near_border"], t["needs_check"] if near else t["no"]],
         [t["coordinate_issue"], issue or t["none"]],

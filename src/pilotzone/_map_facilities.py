@@ -85,6 +85,19 @@ def legend_rows(
         note = f"; {text['approximate']} ±{max(wider):g} m" if wider else ""
         name = as_text(getattr(zone, f"short_name_{lang}")) or as_text(zone.zone_id)
         rows.append((None, [(f"{name} ±{float(zone.accuracy_m):g} m{note}", "s")]))
+    if readings := zones.attrs.get("readings"):  # the audit's readings of contested components
+        rows.append(
+            (
+                None,
+                [
+                    (
+                        f"{text['readings']}: "
+                        + "; ".join(f"{c}={r}" for c, r in readings.items()),
+                        "s",
+                    )
+                ],
+            )
+        )
     if (~located).any():
         rows.append((None, [f"{text['unlocated']}: {(~located).sum()}"]))
     if capped:

@@ -70,10 +70,12 @@ ZONE_STATUS = {
     "en": {
         "active": "active", "suspended": "suspended", "terminated": "terminated",
         "not_yet_effective": "not yet effective", "expired": "expired",
+        "announced": "announced, not yet in force",
     },
     "zh": {
         "active": "有效", "suspended": "暂停", "terminated": "终止",
         "not_yet_effective": "尚未生效", "expired": "已到期",
+        "announced": "已公布，尚未实施",
     },
 }  # fmt: skip
 
@@ -111,6 +113,8 @@ CLI = {
         "needs_check": "yes: needs review",
         "zone_id": "id", "name": "name", "zone_status": "status", "area_km2": "area km²",
         "accuracy_m": "accuracy m", "sources": "Sources", "data": "Data",
+        "component": "component", "component_read": "{component} ({standing}, read as {reading})",
+        "standing": "standing", "reading": "reading", "readings": "readings",
     },
     "zh": {
         **STATUS["zh"],
@@ -143,6 +147,8 @@ CLI = {
         "unplaced": "无（无法定位）", "needs_check": "是：需复核",
         "zone_id": "编号", "name": "名称", "zone_status": "状态", "area_km2": "面积 km²",
         "accuracy_m": "精度 米", "sources": "数据来源", "data": "数据",
+        "component": "组成部分", "component_read": "{component}（{standing}，按 {reading} 解读）",
+        "standing": "法律地位", "reading": "解读", "readings": "可选解读",
     },
 }  # fmt: skip
 
@@ -215,6 +221,7 @@ MAP = {
         "zones_short": "Pilot zones (display simplified; check used full boundary)",
         "band": "Review band (± boundary accuracy along each border)",
         "approximate": "approximate stretches up to",
+        "readings": "Readings of contested zone components",
         "inactive": "not active", "unlocated": "Rows without a location (not drawn)",
         "capped": "Operators without a layer of their own (layer limit)",
         "gcj02": "Overlays shifted to GCJ-02 to match the AMap tiles (display only; the check "
@@ -233,6 +240,7 @@ MAP = {
         "zones_short": "试点地区（显示简化；核查用完整边界）",
         "band": "复核带（各边界两侧 ± 边界精度）",
         "approximate": "近似边界段最大",
+        "readings": "有争议的地区组成部分的解读",
         "inactive": "未生效", "unlocated": "无位置的行（未绘制）",
         "capped": "未单独分层的运营者（图层数量上限）",
         "gcj02": "叠加图层已转换为GCJ-02坐标以匹配高德底图（仅用于显示；核查与报告均使用WGS-84）。",
@@ -290,6 +298,7 @@ REPORT = {
         "title": "Pilot zone compliance report",
         "subtitle": "MIIT Gong Xin Bu Tong Han [2024] No. 107: value-added telecom opening pilot",
         "as_of": "Audit date", "input": "Input file", "sha256": "SHA-256",
+        "readings": "Zone component readings",
         "version": "pilotzone version", "generated": "Generated", "zone_data": "Zone data",
         "zone": "Zone", "boundaries": "Boundary data", "override": "Boundaries supplied",
         "summary": "Summary", "rows": "Rows", "status": "Status", "count": "Count",
@@ -330,6 +339,7 @@ REPORT = {
         "title": "试点地区合规核查报告",
         "subtitle": "工信部通函〔2024〕107号：增值电信业务扩大对外开放试点",
         "as_of": "核查日期", "input": "输入文件", "sha256": "SHA-256",
+        "readings": "地区组成部分的解读",
         "version": "pilotzone 版本", "generated": "生成时间", "zone_data": "地区数据",
         "zone": "地区", "boundaries": "边界数据", "override": "用户提供的边界",
         "summary": "汇总", "rows": "行数", "status": "状态", "count": "数量",
@@ -409,6 +419,14 @@ VERIFY = {
         "so none of its facilities can qualify",
         "registration_outside": "The registration address is outside every pilot region",
         "not_active": "{where} is not an active pilot region on the audit date",
+        "not_in_force": "{where} is announced but not yet in force on the audit date: the pilot "
+        "operates there from {day}, when MIIT approved its implementing plan",
+        "contested_own": "This location lies in {component} ({name}), whose place in the pilot "
+        "region is contested; its readings are {readings}, and this audit reads it as "
+        "'review': the verdict differs between them",
+        "contested_registration": "The operator's registration address lies in {component} "
+        "({name}), whose place in the pilot region is contested; its readings are {readings}, "
+        "and this audit reads it as 'review': this facility's verdict depends on it",
         "sentence": "{text} ({article}).",
         "join": " ",
         "compliant_registration": "Registration address in {where}, an active pilot region.",
@@ -441,6 +459,12 @@ VERIFY = {
         "其服务设施均不符合试点要求",
         "registration_outside": "注册地不在任何试点地区内",
         "not_active": "{where}在核查日不是有效的试点地区（已暂停、终止或尚未生效）",
+        "not_in_force": "{where}已公布但在核查日尚未实施：工业和信息化部于{day}批复其试点实施方案，"
+        "自该日起开展试点",
+        "contested_own": "该位置位于{component}（{name}），其是否属于试点地区存在争议；可选解读为"
+        "{readings}，本次核查按“需复核”（review）处理：不同解读下结论不同",
+        "contested_registration": "运营者注册地位于{component}（{name}），"
+        "其是否属于试点地区存在争议；可选解读为{readings}，本次核查按“需复核”（review）处理：本设施的结论取决于此",
         "sentence": "{text}（{article}）。",
         "join": "",
         "compliant_registration": "注册地位于{where}，为有效的试点地区。",

@@ -6,12 +6,14 @@ Every subcommand, its arguments and their help (:mod:`pilotzone.cli` runs them).
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
+from pilotzone._codes import READINGS
 from pilotzone._version import __version__
 from pilotzone.facilities import MAX_CRS
 from pilotzone.report import SITE_FILES
 
-__all__ = ["DEMO_OUT", "build_parser"]
+__all__ = ["DEMO_OUT", "build_parser", "zone_options"]
 
 #: The folder ``demo`` writes to, in the working directory, without ``--out``.
 DEMO_OUT = "pilotzone-demo"
@@ -22,6 +24,27 @@ def _positive(text: str) -> int:
     if not text.strip().isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
     return int(text)
+
+
+def _reading(text: str) -> tuple[str, str]:
+    """An argparse type: ``COMPONENT=CHOICE``, e.g. ``shanghai/lingang-outside-pudong=exclude``."""
+    component, equals, choice = text.partition("=")
+    if not equals or not component.strip() or choice.strip() not in READINGS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: write COMPONENT=CHOICE, CHOICE one of {', '.join(READINGS)} "
+            "(`pilotzone zones` lists the components)"
+        )
+    return component.strip(), choice.strip()
+
+
+def zone_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The :func:`pilotzone.load_zones` arguments of a command line.
+
+    From ``--as-of``, ``--boundaries`` and ``--reading`` (a later ``--reading``
+    of the same component wins).
+    """
+    readings = dict(getattr(args, "reading", None) or [])
+    return {"as_of": args.as_of, "boundaries": args.boundaries, "readings": readings or None}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +74,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="zone data: a folder with manifest.json, or a boundary file "
         "that replaces or adds zones",
+    )
+    zone_data.add_argument(
+        "--reading",
+        type=_reading,
+        action="append",
+        metavar="COMPONENT=CHOICE",
+        help="how to read a contested zone component, e.g. "
+        "shanghai/lingang-outside-pudong=exclude (include, exclude or review; repeatable; "
+        "default: the zone data's own)",
     )
     crs_limit = argparse.ArgumentParser(add_help=False)
     crs_limit.add_argument(
@@ -97,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common, zone_data, language],
         help="which zone a point is in",
         description="Which zone a point lies in and how far it is from a zone border. "
-        "Exit 0 inside an active zone and clear of its border, 1 otherwise.",
+        "Exit 0 inside an active zone, clear of its border and of any zone component read "
+        "as review, 1 otherwise.",
     )
     locate.add_argument("lon", type=float, metavar="LON", help="longitude (or easting), x first")
     locate.add_argument("lat", type=float, metavar="LAT", help="latitude (or northing)")

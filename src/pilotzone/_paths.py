@@ -1,4 +1,4 @@
-"""Where pilotzone's shipped data lies.
+"""Where pilotzone's shipped data lies, and the shipped zone manifest's SHA-256.
 
 In an installed wheel (``pilotzone/_data/<name>``), else in a source checkout (``data/<name>``);
 and the sample filing ``pilotzone demo`` checks.
@@ -10,6 +10,7 @@ from pathlib import Path
 
 __all__ = [
     "BOUNDARIES_FOLDERS",
+    "BOUNDARIES_MANIFEST_SHA256",
     "DIVISIONS_FOLDERS",
     "SAMPLE_FILING",
     "SAMPLE_FOLDERS",
@@ -21,6 +22,10 @@ _CHECKOUT = Path(__file__).resolve().parents[2] / "data"
 
 #: The shipped zone data: in an installed wheel, then in a source checkout.
 BOUNDARIES_FOLDERS = (_PACKAGE / "boundaries", _CHECKOUT / "boundaries")
+#: The SHA-256 of the shipped zone ``manifest.json``: the manifest pins each file's hash, and this
+#: pins the manifest (its accuracies, areas, readings), so an edited copy is refused. Written by
+#: ``scripts/build_boundaries.py`` when it rebuilds ``data/boundaries``.
+BOUNDARIES_MANIFEST_SHA256 = "9b89c7c74b422b3da742b6330161f98b9a2df2d1dc919eba344d3f08aed0275e"
 #: The shipped table of administrative divisions, as :data:`BOUNDARIES_FOLDERS`.
 DIVISIONS_FOLDERS = (_PACKAGE / "divisions", _CHECKOUT / "divisions")
 #: The sample filing ``demo`` checks: in an installed wheel, then in a source checkout.

@@ -278,6 +278,8 @@ def report_html(
     zone_data = summary["zone_data"]
     add('<table class="meta">')
     add(f"<tr><th>{_e(t['as_of'])}</th><td>{_e(summary['as_of'])}</td></tr>")
+    readings = "; ".join(f"{c}={r}" for c, r in (summary.get("readings") or {}).items())
+    add(f"<tr><th>{_e(t['readings'])}</th><td>{_e(readings or t['none'])}</td></tr>")
     add(f"<tr><th>{_e(t['input'])}</th><td>{_e(summary['input']['file'])}</td></tr>")
     add(
         f"<tr><th>{_e(t['input'])} {_e(t['sha256'])}</th>"

@@ -140,8 +140,12 @@ def read_user(
             else:
                 pieces.setdefault(zone_id, []).append(piece)
             continue
+        if role == "component":  # a shipped file's component outline: without its manifest it
+            continue  # has no readings, and the zone row already holds the extent
         if role not in (None, "zone"):
-            problems.append(f"{where}: role {role!r} is neither 'zone' nor 'approximate_border'")
+            problems.append(
+                f"{where}: role {role!r} is not 'zone', 'approximate_border' or 'component'"
+            )
             continue
         if original is None or shapely.is_empty(original):
             problems.append(f"{where}: empty or missing geometry")

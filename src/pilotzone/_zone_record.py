@@ -1,8 +1,8 @@
 """A zone as read, before a date is applied, and the checks every source of zones shares.
 
-Owns :class:`Zone` and :class:`BorderPiece`, the statuses zone data may
-record, and the geometry checks and problem listing used for manifest
-folders and user boundary files alike.
+Owns :class:`Zone`, :class:`Component` and :class:`BorderPiece`, the
+statuses zone data may record, and the geometry checks and problem listing
+used for manifest folders and user boundary files alike.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
 
+from pilotzone._geodesy import GEOD
 from pilotzone.errors import BoundaryDataError
 
 #: A zone id: a lower-case letter, then lower-case letters, digits and underscores.
@@ -41,6 +42,42 @@ class BorderPiece:
     name: str
     accuracy_m: float
     geometry: LineString | MultiLineString
+    component_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Component:
+    """A named part of a zone, with its legal standing and the reading applied.
+
+    Attributes
+    ----------
+    component_id : str
+        ``"<zone_id>/<name>"``, e.g. ``"shanghai/lingang-outside-pudong"``.
+    name : str
+        What it is, in words.
+    standing : str
+        ``"settled"`` or ``"contested"`` (:data:`pilotzone._codes.STANDINGS`).
+    readings : tuple of str
+        The readings that can be applied (``include``, ``exclude``, ``review``):
+        a component without geometry offers only its default.
+    default : str
+        The manifest's default reading.
+    reading : str
+        The reading applied: ``include`` puts it in the zone, ``exclude`` leaves
+        it out, ``review`` puts it in the zone and makes a verdict that depends
+        on it ``review``.
+    geometry : shapely.MultiPolygon or None
+        Its outline (WGS-84), or None for the rest of the zone (the first
+        component) and for a judgement without geometry.
+    """
+
+    component_id: str
+    name: str
+    standing: str
+    readings: tuple[str, ...]
+    default: str
+    reading: str
+    geometry: MultiPolygon | None
 
 
 @dataclass(frozen=True)
@@ -60,6 +97,14 @@ class Zone:
     source: str
     approximate_borders: tuple[BorderPiece, ...]
     geometry: MultiPolygon
+    components: tuple[Component, ...] = ()
+
+    def active_from(self) -> date | None:
+        """The first date of an ``active`` status_history entry after a non-active one, if any."""
+        for (start, value), (_, before) in zip(self.history[1:], self.history[:-1], strict=True):
+            if value == "active" and before != "active":
+                return start
+        return None
 
     def status_on(self, day: date) -> str:
         if self.effective_from is not None and day < self.effective_from:
@@ -72,6 +117,12 @@ class Zone:
                 break
             status = value
         return status
+
+
+def area_km2(geometry: Any) -> float:
+    """The geodesic area of a (Multi)Polygon in WGS-84, on the WGS-84 ellipsoid, in km²."""
+    area, _ = GEOD.geometry_area_perimeter(geometry)
+    return abs(area) / 1e6
 
 
 def positive(value: Any) -> float | None:
@@ -96,7 +147,10 @@ def border_piece(properties: dict[str, Any], geometry: Any) -> BorderPiece | str
         return "needs a 'name'"
     if accuracy is None:
         return f"accuracy_m {properties.get('accuracy_m')!r} is not a positive number of metres"
-    return BorderPiece(name.strip(), accuracy, geometry)
+    component = properties.get("component_id")
+    if component is not None and not isinstance(component, str):
+        return f"component_id {component!r} is not a string"
+    return BorderPiece(name.strip(), accuracy, geometry, component)
 
 
 def finite(geometry: Any) -> bool:

@@ -245,6 +245,7 @@ def _result(
         "sha256": result.attrs.get("source_sha256"),
     }
     info["as_of"] = result.attrs.get("as_of")
+    info["readings"] = result.attrs.get("readings")  # the zone components' readings (#20)
     return result, info
 
 
@@ -286,7 +287,7 @@ def _read_folder(folder: Path) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     source = summary.get("input") or {}
     result.attrs.update({
         "source": source.get("file"), "source_sha256": source.get("sha256"),
-        "as_of": summary.get("as_of"),
+        "as_of": summary.get("as_of"), "readings": summary.get("readings"),
     })  # fmt: skip
     return result, {"input": {"file": str(folder), "sha256": hashlib.sha256(raw).hexdigest()}}
 

@@ -73,7 +73,7 @@ from pilotzone._console import (
     print_zones,
 )
 from pilotzone._messages import CLI, ERRORS
-from pilotzone._parser import DEMO_OUT, build_parser
+from pilotzone._parser import DEMO_OUT, build_parser, zone_options
 from pilotzone._paths import sample_filing
 from pilotzone._terminal import PrintableStream, Progress, safe_streams
 from pilotzone._versions import versions
@@ -108,13 +108,13 @@ class _UsageError(Exception):
 
 
 def _cmd_zones(args: argparse.Namespace) -> int:
-    zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
+    zones = pilotzone.load_zones(**zone_options(args))
     print_zones(zones, args.lang, CLI[args.lang])
     return EXIT_OK
 
 
 def _cmd_locate(args: argparse.Namespace) -> int:
-    zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
+    zones = pilotzone.load_zones(**zone_options(args))
     found = pilotzone.locate(
         [args.lon], [args.lat], crs=args.crs, zones=zones, distance_limit_m=math.inf
     ).iloc[0]
@@ -123,7 +123,9 @@ def _cmd_locate(args: argparse.Namespace) -> int:
     active = bool(zones.loc[zones["zone_id"] == zone, "active"].any())
     placed = missing(found["coordinate_issue"])
     near = bool(found["near_border"])
-    return EXIT_OK if zone is not None and active and not near and placed else EXIT_FINDINGS
+    review = zones.attrs.get("readings", {}).get(str(found["component"])) == "review"
+    clear = placed and not near and not review
+    return EXIT_OK if zone is not None and active and clear else EXIT_FINDINGS
 
 
 def _basemap(spec: str | None) -> Any:
@@ -155,15 +157,14 @@ def _verify(
     max_crs: int,
     sheet: str | None,
     operators: str | None,
-    as_of: str | None,
-    boundaries: str | None,
+    zones_from: dict[str, Any],
     progress: Progress,
     lang: str = "en",
 ) -> tuple[Any, Any]:
     from pilotzone.verify import verify
 
     progress.stage("loading zones")
-    zones = pilotzone.load_zones(as_of=as_of, boundaries=boundaries)
+    zones = pilotzone.load_zones(**zones_from)
     progress.stage(f"reading {path.name}")
     sites = pilotzone.read_facilities(path, crs=crs, max_crs=max_crs, sheet=sheet)
     progress.stage(f"locating {len(sites):,} rows and applying the rules")
@@ -199,8 +200,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         max_crs=args.max_crs,
         sheet=args.sheet,
         operators=args.operators,
-        as_of=args.as_of,
-        boundaries=args.boundaries,
+        zones_from=zone_options(args),
         progress=progress,
         lang=args.lang,
     )
@@ -231,7 +231,7 @@ def _verify_on_dask(args: argparse.Namespace) -> int:
         from pilotzone.parallel import verify_files
     except ImportError as error:
         raise _UsageError("no_dask", error=error) from None
-    zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
+    zones = pilotzone.load_zones(**zone_options(args))
     summary = verify_files(
         args.file,
         args.out,
@@ -271,7 +271,7 @@ def _cmd_site(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)  # fail before the slow part
     progress = Progress.for_stderr()
     progress.stage("loading zones")
-    zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
+    zones = pilotzone.load_zones(**zone_options(args))
     progress.stage(f"siting the candidates in {Path(args.file).name}")
     result = pilotzone.site(
         args.file, zone=args.zone, registration=registration, crs=args.crs, zones=zones
@@ -299,8 +299,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out is not None else Path.cwd() / DEMO_OUT
     progress = Progress.for_stderr()
     result, zones = _verify(
-        filing, crs=None, max_crs=MAX_CRS, sheet=None, operators=None, as_of=None,
-        boundaries=None, progress=progress, lang=args.lang,
+        filing, crs=None, max_crs=MAX_CRS, sheet=None, operators=None, zones_from={},
+        progress=progress, lang=args.lang,
     )  # fmt: skip
     t = CLI[args.lang]
     paths = _write(result, zones, out, None, args.lang, progress)
@@ -327,7 +327,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out is not None else None
     if out is not None and out.suffix.lower() not in (".csv", ".json"):
         raise _UsageError("sample_out", out=args.out)
-    zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
+    zones = pilotzone.load_zones(**zone_options(args))
     drawn = pilotzone.sample(
         _audit_input(args.file, args), args.n, seed=args.seed, by=args.by, zones=zones
     )
@@ -345,7 +345,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     basemap = _basemap(args.basemap)
     if args.out is not None:
         Path(args.out).mkdir(parents=True, exist_ok=True)  # fail before the slow part
-    zones = pilotzone.load_zones(as_of=args.as_of, boundaries=args.boundaries)
+    zones = pilotzone.load_zones(**zone_options(args))
     changes = pilotzone.compare(
         _audit_input(args.old, args), _audit_input(args.new, args), zones=zones,
         lang=args.lang,

@@ -78,7 +78,7 @@ from pilotzone._codes import COORDINATE_ISSUES
 from pilotzone._grids import ASK, BORDER, IN, NEAR_IN, NEAR_OUT, Grid, Overview
 from pilotzone.crs import is_lonlat, normalize_crs, to_wgs84
 
-__all__ = ["COORDINATE_ISSUES", "locate"]
+__all__ = ["COORDINATE_ISSUES", "component_ids", "locate"]
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,8 @@ _OVERVIEW_CELLS = 1 << 22
 _CHUNK = 1 << 16
 _INDEX_CACHE: OrderedDict[tuple[str, float], _ZoneIndex] = OrderedDict()
 _INDEX_CACHE_SIZE = 8
+_COMPONENT_GRIDS: OrderedDict[tuple[int, str], tuple[Any, Grid]] = OrderedDict()
+_CELLS_PER_COMPONENT = 1 << 18
 _FINGERPRINTS: OrderedDict[tuple[Any, ...], tuple[str, list[Any]]] = OrderedDict()
 _BUCKETS_PER_ZONE = 1 << 20
 _PLANAR_TOLERANCE_M = 0.5  # a planar distance is given when it is surely this close to the true one
@@ -131,7 +133,12 @@ def locate(
     -------
     pandas.DataFrame
         One row per point, in input order: ``zone_id`` (categorical, missing
-        where the point is in no zone), ``border_distance_m`` (metres to the
+        where the point is in no zone), ``component`` (categorical: the named
+        zone component the point lies in, whatever its reading, e.g.
+        ``shanghai/lingang-outside-pudong``; a point in a zone and in none of
+        its outlined components is in its first component, the rest of the
+        zone; missing where the point is in no zone and no component, or
+        the zones name none), ``border_distance_m`` (metres to the
         nearest zone border, within 0.5 m of the geodesic distance; NaN beyond
         the horizon), ``near_border``
         (closer to a border than that stretch's accuracy) and
@@ -173,8 +180,12 @@ def locate(
     issues = pd.Categorical.from_codes(
         issue - 1, dtype=pd.CategoricalDtype(list(COORDINATE_ISSUES)), validate=False
     )
+    component = _components_of(zones, x, y, space, code, issue == 0)
     columns = {
         "zone_id": zone_ids,
+        "component": pd.Categorical.from_codes(
+            component, dtype=pd.CategoricalDtype(component_ids(zones)), validate=False
+        ),
         "border_distance_m": distance,
         "near_border": near,
         "coordinate_issue": issues,
@@ -182,6 +193,74 @@ def locate(
     return pd.DataFrame(
         columns, index=index, copy=False
     )  # every column is freshly made: no need to copy
+
+
+def component_ids(zones: Any) -> list[str]:
+    """The ids of every named component of ``zones`` (a :func:`pilotzone.load_zones` table)."""
+    if "components" not in zones.columns:
+        return []
+    return [c.component_id for parts in zones["components"] for c in parts]
+
+
+def _components_of(
+    zones: Any,
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    space: str,
+    code: NDArray[np.uint8],
+    valid: NDArray[np.bool_],
+) -> NDArray[np.int16]:
+    """Each point's component, as an index into :func:`component_ids` (-1: none).
+
+    A point in zone k is in the first of k's outlined components (read in the
+    zone) that covers it, else in k's first component; a point in no zone is
+    in the first excluded outline that covers it. Only points inside a
+    component's box are converted to WGS-84 and tested.
+    """
+    result = np.full(x.shape, -1, dtype=np.int16)
+    if "components" not in zones.columns:
+        return result
+    shift = geodesy.SHIFT_DEG if space != "wgs84" else 0.0
+    outside: NDArray[np.intp] | None = None  # valid points in no zone, found once if needed
+    number = 0
+    for k, parts in enumerate(zones["components"], start=1):
+        rows = np.flatnonzero(code == k) if parts else np.empty(0, dtype=np.intp)
+        result[rows] = number
+        for offset, part in enumerate(parts):
+            if part.geometry is None:
+                continue
+            if part.reading == "exclude":
+                if outside is None:
+                    outside = np.flatnonzero(valid & (code == 0))
+                pool = outside[result[outside] < 0]
+            else:
+                pool = rows[result[rows] == number]  # the first outline that covers a point wins
+            pool = pool[_in_box(x[pool], y[pool], part.geometry.bounds, shift)]
+            if not pool.size:
+                continue
+            where, found = _component_grid(part.geometry, space).lookup(x[pool], y[pool])
+            result[pool[where[(found == IN) | (found == NEAR_IN)]]] = number + offset
+            ask = pool[where[found == BORDER]]  # the outline passes within a cell: test exactly
+            lon, lat = geodesy.in_wgs84(x[ask], y[ask], space)
+            shapely.prepare(part.geometry)
+            result[ask[shapely.intersects_xy(part.geometry, lon, lat)]] = number + offset
+        number += len(parts)
+    return result
+
+
+def _component_grid(geometry: Any, space: str) -> Grid:
+    """The grid of a component's outline in ``space``, cached: most points need no geometry."""
+    key = (id(geometry), space)
+    cached = _COMPONENT_GRIDS.get(key)
+    if cached is not None and cached[0] is geometry:
+        _COMPONENT_GRIDS.move_to_end(key)
+        return cached[1]
+    shape = geodesy.geometry_in(geometry, space)
+    grid = Grid.build(shape, [(shapely.boundary(shape), 0.0)], _CELLS_PER_COMPONENT)
+    _COMPONENT_GRIDS[key] = (geometry, grid)  # the geometry kept alive: its id stays its own
+    if len(_COMPONENT_GRIDS) > 4 * _INDEX_CACHE_SIZE:
+        _COMPONENT_GRIDS.popitem(last=False)
+    return grid
 
 
 def _coordinate_issues(

@@ -52,7 +52,7 @@ from pilotzone._codes import ELIGIBILITY, ELIGIBILITY_REASONS
 from pilotzone._files import OutputRun, json_bytes, sha256
 from pilotzone.errors import InputError, Problem
 from pilotzone.facilities import read_facilities
-from pilotzone.locate import COORDINATE_ISSUES, locate
+from pilotzone.locate import COORDINATE_ISSUES, component_ids, locate
 from pilotzone.report import build_summary, tally
 from pilotzone.rules import eligibility_words
 from pilotzone.verify import STATUSES, filed_names, findings, keep_filed, summarize, verify
@@ -100,6 +100,7 @@ def locate_dask(
     meta = pd.DataFrame(
         {
             "zone_id": pd.Categorical([], categories=[str(z) for z in zones["zone_id"]]),
+            "component": pd.Categorical([], categories=component_ids(zones)),
             "border_distance_m": pd.Series([], dtype="float64"),
             "near_border": pd.Series([], dtype="bool"),
             "coordinate_issue": pd.Categorical([], categories=COORDINATE_ISSUES),

@@ -10,9 +10,12 @@
     UTF-8 with a byte order mark, so Excel opens Chinese text correctly.
 ``summary.json``
     Counts by status, zone and rule, one entry per operator, the pilotzone
-    version, the zone data's and the input's SHA-256, the audit date, and
-    ``renamed_columns``: the filed columns kept under another name because
-    verify writes columns of theirs (``{"status": "filed_status"}``).
+    version, the zone data's and the input's SHA-256, the audit date, the
+    ``readings`` of the zones' contested components (component id to
+    ``include``, ``exclude`` or ``review``, as :func:`pilotzone.load_zones`
+    takes them, so the audit can be repeated), and ``renamed_columns``: the
+    filed columns kept under another name because verify writes columns of
+    theirs (``{"status": "filed_status"}``).
 ``map.html``
     :func:`pilotzone.maps.explore`, saved offline.
 ``report.html``
@@ -214,7 +217,9 @@ def write_report(
         from pilotzone.zones import load_zones
 
         zones = load_zones(
-            as_of=result.attrs.get("as_of"), boundaries=result.attrs.get("zones_source")
+            as_of=result.attrs.get("as_of"),
+            boundaries=result.attrs.get("zones_source"),
+            readings=result.attrs.get("readings") or None,
         )
     generated_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     stamp = generated_at.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -506,6 +511,7 @@ def build_summary(
         "pilotzone_version": __version__,
         "input": source,
         "as_of": as_of,
+        "readings": dict(zones.attrs.get("readings") or {}),
         "zone_data": _zone_data(zones),
         "renamed_columns": renamed,
         "rows": rows,

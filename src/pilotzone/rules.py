@@ -137,6 +137,15 @@ RULES: dict[str, Rule] = {
             "注册地址距边界过近，无法确定所属地区，本设施的结论取决于此",
         ),
         Rule(
+            # A named zone component whose reading is contested (issue #20): the audit chose
+            # "review" for it, and this row's verdict differs between "include" and "exclude".
+            "contested_component",
+            "review",
+            "Notice I",
+            "The verdict depends on a zone component whose extent is contested, read as review",
+            "结论取决于范围存在争议的试点地区组成部分（按“需复核”处理）",
+        ),
+        Rule(
             "registration_missing",
             "review",
             "Annex II.2",

@@ -28,6 +28,13 @@ How a row is judged (RULES.md gives the article behind each code):
    a zone, whose verdict hangs on which side the registration is, get
    ``registration_near_border`` (review) instead of a verdict either way;
    facilities in no zone stay violations, as they would be on either side.
+8. A named zone component read as ``review`` (the default for contested
+   ones, see :func:`pilotzone.load_zones`) lies in the zone, but a verdict
+   that differs between its ``include`` and ``exclude`` readings is
+   ``contested_component`` (review): a registration row in it; a facility
+   in it whose operator is registered in the same zone; a facility in that
+   zone whose operator's registration lies in it. The message names the
+   component and its readings.
 
 The status is the most serious severity among a row's reasons: ``invalid``,
 then ``violation``, then ``review``; a row with no reason is ``compliant``.
@@ -63,12 +70,13 @@ from pilotzone._columns import (
     service_names,
     unknown_value,
 )
+from pilotzone._hinges import components_of, contested_text, hinges
 from pilotzone._messages import VERIFY, VERIFY_ISSUES, VERIFY_KINDS, check_lang
 from pilotzone._results import findings, row_numbers, summarize
 from pilotzone.address import ADDRESS_COLUMNS, address_check
 from pilotzone.errors import InputError, Problem
 from pilotzone.facilities import read_facilities
-from pilotzone.locate import COORDINATE_ISSUES, locate
+from pilotzone.locate import COORDINATE_ISSUES, component_ids, locate
 from pilotzone.rules import (
     EXCLUDED_SERVICES,
     OPENED_SERVICES,
@@ -95,6 +103,7 @@ log = logging.getLogger(__name__)
 #: Columns that :func:`verify` adds to the filing's own.
 RESULT_COLUMNS = (
     "zone_id",
+    "component",
     "registration_zone",
     "border_distance_m",
     "near_border",
@@ -192,6 +201,7 @@ def verify(
         dtype=bool
     )  # the reader found no problem in the row
     codes = _rows(result, filed, *_place(result, filed, zones))
+    codes.component = _component_codes(result, zones)
     bits = _judge(result, zones, codes, _declared_services(result, codes, operators))
     mismatch = _check_addresses(result, zones, bits, lang)
     result["status"], result["reasons"], result["message"] = _explain(
@@ -200,6 +210,7 @@ def verify(
     result.attrs.update(sites.attrs)
     result.attrs["as_of"] = zones.attrs.get("as_of")
     result.attrs["zones_source"] = zones.attrs.get("boundaries_path")
+    result.attrs["readings"] = dict(zones.attrs.get("readings") or {})
     result.attrs["lang"] = lang
     result.attrs["renamed_columns"] = renamed
     return result
@@ -290,6 +301,10 @@ class _Codes:
     operators: pd.Index
     operator: NDArray[np.intp]
     reg: NDArray[np.intp] = field(default_factory=lambda: np.empty(0, dtype=np.intp))
+    # per row, an index into component_ids(zones) (-1: none), and the component its verdict
+    # hangs on: c (its own), len(component_ids) + c (its operator's registration's), -1 (none)
+    component: NDArray[np.intp] = field(default_factory=lambda: np.empty(0, dtype=np.intp))
+    hinge: NDArray[np.intp] = field(default_factory=lambda: np.empty(0, dtype=np.intp))
 
 
 def _place(
@@ -306,6 +321,8 @@ def _place(
     distance = np.full(n, np.nan)
     near = np.zeros(n, dtype=bool)
     issue = np.full(n, -1, dtype=np.intp)
+    parts = component_ids(zones)
+    component = np.full(n, -1, dtype=np.intp)
     crs_code, crs_names = _factorize(result["crs"])
     usable = filed & (crs_code >= 0)
     lon, lat = result["lon"].to_numpy(), result["lat"].to_numpy()
@@ -315,13 +332,20 @@ def _place(
             continue
         found = locate(lon[rows], lat[rows], crs=crs, zones=zones)
         zone[rows] = _category_codes(found["zone_id"], zone_ids)
+        component[rows] = _category_codes(found["component"], parts)
         distance[rows] = found["border_distance_m"].to_numpy()
         near[rows] = found["near_border"].to_numpy()
         issue[rows] = _category_codes(found["coordinate_issue"], list(COORDINATE_ISSUES))
     result["zone_id"] = pd.Categorical.from_codes(zone, categories=pd.Index(zone_ids))
+    result["component"] = pd.Categorical.from_codes(component, categories=pd.Index(parts))
     result["border_distance_m"] = distance
     result["near_border"] = near
     return zone_ids, zone, issue
+
+
+def _component_codes(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> NDArray[np.intp]:
+    """Each row's component (the column :func:`_place` wrote) as an index into component_ids."""
+    return _category_codes(result["component"], component_ids(zones))
 
 
 def _rows(
@@ -525,6 +549,18 @@ def _judge(
     )
     bits &= ~(hangs * _BIT["registration_outside_zones"])
     add("registration_near_border", hangs)
+    codes.hinge = hinges(
+        components_of(zones),
+        zone=zone,
+        reg=reg_zone,
+        component=codes.component,
+        operator=operator,
+        operators=len(codes.operators),
+        checked=checked,
+        registration=registration,
+        placed=placed,
+    )
+    add("contested_component", codes.hinge >= 0)
     add("invalid_input", invalid)
     return bits
 
@@ -598,9 +634,11 @@ def _explain(
     accuracy = dict(zip(zones["zone_id"], zones["accuracy_m"], strict=True))
     zone_of = ["", *codes.zone_ids]  # codes are shifted by one: -1 (no zone) reads ""
     kind_of = ["", *(str(k) for k in codes.kinds)]
-    spans = (len(zone_of), len(zone_of), len(kind_of))
+    parts = components_of(zones)
+    hinge_of = [*parts, *parts]  # hinge codes are shifted by one: 0 is none
+    spans = (len(zone_of), len(zone_of), len(kind_of), len(hinge_of) + 1)
     key = bits.astype(np.int64)
-    for part, span in zip((codes.zone, codes.reg, codes.kind), spans, strict=True):
+    for part, span in zip((codes.zone, codes.reg, codes.kind, codes.hinge), spans, strict=True):
         key *= span
         key += part
         key += 1
@@ -608,15 +646,22 @@ def _explain(
     reasons: list[str] = []
     told: list[str] = []
     masks: list[int] = []
+    texts = _zone_texts(zones, lang)
     for value in unique.tolist():
+        value, hinge = divmod(value, spans[3])
         value, kind = divmod(value, spans[2])
         value, reg = divmod(value, spans[1])
         mask, zone = divmod(value, spans[0])
         masks.append(mask)
         present = [c for c in _CODES if mask & _BIT[c]]
         reasons.append(";".join(present))
+        if hinge:
+            texts["contested_component"] = contested_text(
+                hinge_of[hinge - 1], registration=hinge > len(parts), lang=lang
+            )
         sentences = [
-            _sentence(c, zone_of[zone], zone_of[reg], kind_of[kind], names, lang) for c in present
+            _sentence(c, zone_of[zone], zone_of[reg], kind_of[kind], names, lang, texts)
+            for c in present
         ]
         told.append(
             t["join"].join(sentences) or _compliant(zone_of[zone], kind_of[kind], names, lang)
@@ -688,7 +733,34 @@ def _combinations(first: Any, second: Any) -> tuple[NDArray[np.intp], list[tuple
     ]
 
 
-def _sentence(code: str, zone: str, reg: str, kind: str, names: dict[str, str], lang: Lang) -> str:
+def _zone_texts(zones: gpd.GeoDataFrame, lang: Lang) -> dict[str, Any]:
+    """Texts that depend on the zones: when each zone announced but not in force comes into force.
+
+    ``not_in_force`` maps a zone id to its sentence; the contested component's
+    sentence is set per situation under ``contested_component``.
+    """
+    t = VERIFY[lang]
+    starts = zones["active_from"] if "active_from" in zones else [None] * len(zones)
+    return {
+        "not_in_force": {
+            zone: t["not_in_force"].format(where=name, day=day.isoformat())
+            for zone, name, status, day in zip(
+                zones["zone_id"], zones[f"short_name_{lang}"], zones["status"], starts, strict=True
+            )
+            if status == "announced" and day is not None
+        }
+    }
+
+
+def _sentence(
+    code: str,
+    zone: str,
+    reg: str,
+    kind: str,
+    names: dict[str, str],
+    lang: Lang,
+    texts: dict[str, Any],
+) -> str:
     t = VERIFY[lang]
     where = names.get(zone, zone) if zone else t["no_region"]
     home = names.get(reg, reg)
@@ -700,7 +772,8 @@ def _sentence(code: str, zone: str, reg: str, kind: str, names: dict[str, str], 
         "registration_outside_zones": t["registration_outside_facility"]
         if kind != "registration"
         else t["registration_outside"],
-        "zone_not_active": t["not_active"].format(where=where),
+        "zone_not_active": texts["not_in_force"].get(zone) or t["not_active"].format(where=where),
+        "contested_component": texts.get("contested_component", describe(code, lang)),
     }
     text = specific.get(code, describe(code, lang))
     return t["sentence"].format(text=text, article=cite(code, lang))

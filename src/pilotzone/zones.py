@@ -24,20 +24,22 @@ WGS-84 longitude/latitude (EPSG:4326, x = longitude).
 
 This module owns :func:`load_zones`, the zone manifest's schema and the zone
 table. Below it: ``_zone_record`` (a zone as read and the checks every source
-shares), ``_manifest`` (data folders, the one ``manifest.json`` parser, files
-checked against their hashes), ``_user_boundaries`` (a boundary file or
-GeoDataFrame) and ``_formats`` (what may be handed to GDAL).
+shares), ``_components`` (a zone's named components, their readings
+applied), ``_manifest`` (data folders, the one ``manifest.json`` parser,
+files checked against their hashes), ``_user_boundaries`` (a boundary file
+or GeoDataFrame) and ``_formats`` (what may be handed to GDAL).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 import os
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -50,14 +52,16 @@ from shapely.errors import GEOSException
 from shapely.geometry import MultiPolygon, Polygon
 
 from pilotzone._codes import ZONE_STATUSES as STATUSES
+from pilotzone._components import apply_readings, component_problems, manifest_components
 from pilotzone._formats import GDAL_FORMATS as GDAL_FORMATS
 from pilotzone._manifest import MAX_BOUNDARY_BYTES as MAX_BOUNDARY_BYTES
 from pilotzone._manifest import manifest_bytes, parse_manifest, shipped_folder, verified_bytes
-from pilotzone._paths import BOUNDARIES_FOLDERS
+from pilotzone._paths import BOUNDARIES_FOLDERS, BOUNDARIES_MANIFEST_SHA256
 from pilotzone._user_boundaries import read_user
 from pilotzone._zone_record import (
     ZONE_ID,
     BorderPiece,
+    Component,
     Zone,
     border_piece,
     finite,
@@ -68,7 +72,7 @@ from pilotzone._zone_record import (
 )
 from pilotzone.errors import BoundaryDataError, InputError, Problem
 
-__all__ = ["BorderPiece", "load_zones"]
+__all__ = ["BorderPiece", "Component", "load_zones"]
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +91,8 @@ COLUMNS = (
     "area_km2",
     "source",
     "approximate_borders",
+    "components",
+    "active_from",
     "geometry",
 )
 #: A boundary file with more vertices than this is refused (simplify it first).
@@ -118,6 +124,7 @@ def load_zones(
     boundaries: str | os.PathLike[str] | gpd.GeoDataFrame | None = None,
     *,
     accuracy_m: float | None = None,
+    readings: Mapping[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Load the pilot zones and their status on a date.
 
@@ -137,6 +144,12 @@ def load_zones(
         Accuracy in metres of the supplied boundaries, used for zones whose
         rows have no ``accuracy_m`` value. Only for a boundary file or a
         GeoDataFrame.
+    readings : mapping of str to str, optional
+        The reading of each named zone component to apply, e.g.
+        ``{"shanghai/lingang-outside-pudong": "exclude"}``: ``include`` (in
+        the zone), ``exclude`` (out of it) or ``review`` (in the zone, and a
+        facility whose verdict depends on it is ``review``). Components not
+        named take the manifest's default. See Notes.
 
     Returns
     -------
@@ -158,9 +171,18 @@ def load_zones(
         - ``source`` (str): where the boundary comes from, in a few words;
         - ``approximate_borders`` (object): a tuple of :class:`BorderPiece`,
           the stretches of border with a larger error (empty if none);
-        - ``geometry``: a valid ``MultiPolygon``.
+        - ``components`` (object): a tuple of :class:`Component`, the zone's
+          named parts with the reading applied (empty for supplied files);
+        - ``active_from`` (object): the ``datetime.date`` the zone came into
+          force after being announced (its implementing plan's approval), or
+          ``None``;
+        - ``geometry``: a valid ``MultiPolygon``, the extent under the
+          readings applied.
 
         ``attrs["as_of"]`` is the date used (ISO string),
+        ``attrs["readings"]`` the reading applied to every component that
+        is contested or offers more than one reading (component id to
+        reading),
         ``attrs["boundaries_path"]`` the folder whose manifest was read, and
         ``attrs["boundaries_override"]`` the file (or ``"<GeoDataFrame>"``)
         merged over it, or ``None``.
@@ -176,8 +198,10 @@ def load_zones(
         names. Every
         problem found is listed at once.
     InputError
-        If ``as_of`` is not a date, or ``accuracy_m`` is not a positive
-        number or is given without boundaries it could apply to.
+        If ``as_of`` is not a date, ``accuracy_m`` is not a positive
+        number or is given without boundaries it could apply to, or
+        ``readings`` names a component or a reading the zones do not offer
+        (the message lists those that are).
 
     Notes
     -----
@@ -187,6 +211,18 @@ def load_zones(
     (``active`` before the first one). A manifest's ``status`` must equal
     its last ``status_history`` entry, so that a zone cannot be suspended by
     editing ``status`` alone and silently stay active.
+
+    *Components and readings.* A manifest lists each zone's components
+    (``component_id``, ``standing``: ``settled`` or ``contested``, the
+    ``readings`` it offers with their sources, the ``default`` and why). The
+    zone's file holds its default extent (``role: "zone"``) and the outline
+    of every component but the first (``role: "component"``); the first is
+    the rest of the zone. A component whose reading leaves its default
+    extent (or enters it) is cut from (or added to) the zone, on the 1e-6°
+    grid the data is snapped to, and approximate border stretches marked
+    with its ``component_id`` go with it. The shipped ``manifest.json`` is
+    pinned by its SHA-256; a supplied folder's areas are recomputed from its
+    geometry and must agree with the manifest to within its rounding.
 
     *Supplied files and GeoDataFrames.* A CRS is required and never
     assumed, except that GeoJSON is WGS-84 when it declares nothing (RFC
@@ -221,11 +257,13 @@ def load_zones(
     Examples
     --------
     >>> import shapely
-    >>> zones = load_zones(as_of="2024-06-01")
+    >>> zones = load_zones(as_of="2024-10-23")
     >>> zones["zone_id"].tolist()
     ['beijing', 'shanghai', 'hainan', 'shenzhen']
     >>> bool(zones["active"].all())
     True
+    >>> load_zones(as_of="2024-06-01")["status"].unique().tolist()
+    ['announced']
     >>> beijing = zones.geometry[zones["zone_id"] == "beijing"].iloc[0]
     >>> bool(shapely.covers(beijing, shapely.Point(116.3975, 39.9087)))
     True
@@ -248,16 +286,18 @@ def load_zones(
                     "each zone's accuracy itself",
                 )
             )
-        zones = _read_folder(folder)
+        zones = _read_folder(folder, pinned=boundaries is None)
     else:
         folder = _shipped_folder()
-        merged = {zone.zone_id: zone for zone in _read_folder(folder)}
+        merged = {zone.zone_id: zone for zone in _read_folder(folder, pinned=True)}
         user, override = read_user(boundaries, accuracy, merged, MAX_VERTICES)
         for zone in user:
             merged[zone.zone_id] = zone  # replaced ids keep their place, new ids go last
         zones = list(merged.values())
+    zones, applied = apply_readings(zones, readings)
     frame = _frame(zones, day)
     frame.attrs["as_of"] = day.isoformat()
+    frame.attrs["readings"] = applied
     frame.attrs["boundaries_path"] = str(folder)
     frame.attrs["boundaries_override"] = override
     _warn_overlaps(frame)
@@ -336,12 +376,23 @@ def _shipped_folder() -> Path:
     return shipped_folder(_PACKAGE_DATA, _CHECKOUT_DATA, "zone data", "scripts/build_boundaries.py")
 
 
-def _read_folder(folder: Path) -> list[Zone]:
+def _read_folder(folder: Path, *, pinned: bool = False) -> list[Zone]:
+    """The zones of a manifest folder; ``pinned``: the shipped folder, whose manifest is pinned."""
     raw = manifest_bytes(
         folder,
         "a boundaries folder needs the manifest that scripts/build_boundaries.py writes (pass "
         "a boundary file instead to add or replace single zones)",
     )
+    if pinned:
+        actual = hashlib.sha256(raw).hexdigest()
+        if actual != BOUNDARIES_MANIFEST_SHA256:
+            raise BoundaryDataError(
+                f"{folder / 'manifest.json'}: its sha256 is {actual}, but pilotzone ships "
+                f"{BOUNDARIES_MANIFEST_SHA256}. The shipped manifest (accuracies, areas, "
+                "readings) was changed outside scripts/build_boundaries.py: restore it or "
+                "rebuild the folder with that script; to use other data, pass boundaries= "
+                "with a folder of your own."
+            )
     zones, files = _parse_folder(str(folder.resolve()), raw)
     for name, sha256 in files:  # the cache never hides a file changed since it was parsed
         verified_bytes(folder, name, sha256)
@@ -432,6 +483,9 @@ def _manifest_entries(manifest: Any, manifest_path: Path) -> list[dict[str, Any]
         for key, kind in (("components", list), ("approximate_borders", list), ("choices", list)):
             if key in entry and not isinstance(entry[key], kind):
                 bad(key, "must be a list")
+        if isinstance(entry.get("components"), list) and isinstance(zone_id, str):
+            for reason in component_problems(entry["components"], zone_id):
+                bad("components", reason)
     if problems:
         raise BoundaryDataError(listing(f"{manifest_path} breaks the manifest schema", problems))
     entries: list[dict[str, Any]] = manifest["zones"]
@@ -490,6 +544,7 @@ def _manifest_zone(
     problems: list[str] = []
     polygons: list[Any] = []
     pieces: list[BorderPiece] = []
+    outlines: dict[str, Any] = {}
     vertices = 0
     for number, feature in enumerate(features, start=1):
         where = f"feature {number}"
@@ -522,12 +577,23 @@ def _manifest_zone(
                 problems.append(f"{where} (role 'approximate_border'): {piece}")
             else:
                 pieces.append(piece)
+        elif role == "component":
+            reason = _polygon_problem(geometry)
+            if reason:
+                problems.append(f"{where} (role 'component'): {reason}")
+            else:
+                outlines[str(properties.get("component_id"))] = multipolygon(geometry)
         else:
-            problems.append(f"{where}: role {role!r} is neither 'zone' nor 'approximate_border'")
+            problems.append(
+                f"{where}: role {role!r} is not 'zone', 'approximate_border' or 'component'"
+            )
     if vertices > MAX_VERTICES:
         raise too_many_vertices(path.name, vertices, MAX_VERTICES)
     if len(polygons) != 1 and not problems:
         problems.append(f"has {len(polygons)} features with role 'zone', expected exactly 1")
+    components: tuple[Component, ...] = ()
+    if not problems:
+        components = manifest_components(entry, outlines, polygons[0], problems)
     if problems:
         raise BoundaryDataError(listing(f"{path.name} (zone {zone_id!r})", problems))
     return Zone(
@@ -546,6 +612,7 @@ def _manifest_zone(
         source=_manifest_source(entry, manifest),
         approximate_borders=tuple(pieces),
         geometry=multipolygon(polygons[0]),
+        components=components,
     )
 
 
@@ -623,6 +690,8 @@ def _frame(zones: Iterable[Zone], day: date) -> gpd.GeoDataFrame:
         "area_km2": pd.Series([z.area_km2 for z in zones], dtype="float64"),
         "source": [z.source for z in zones],
         "approximate_borders": objects([z.approximate_borders for z in zones]),
+        "components": objects([z.components for z in zones]),
+        "active_from": objects([z.active_from() for z in zones]),
     }
     geometry = gpd.GeoSeries([z.geometry for z in zones], crs="EPSG:4326")
     return gpd.GeoDataFrame(data, geometry=geometry, crs="EPSG:4326")[list(COLUMNS)]
