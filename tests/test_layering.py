@@ -222,12 +222,15 @@ LAYERS = {
         "pilotzone._readers", "pilotzone._validate", "pilotzone._columns", "pilotzone.facilities",
     ],
     3: ["pilotzone.locate", "pilotzone._grids"],  # the engine
-    4: ["pilotzone.rules", "pilotzone.verify", "pilotzone.address", "pilotzone._results"],  # rules
+    4: [  # rules
+        "pilotzone.rules", "pilotzone.verify", "pilotzone.address", "pilotzone._results",
+        "pilotzone._sentences",
+    ],
     5: ["pilotzone.siting", "pilotzone.audit"],  # workflows
     6: [  # output
         "pilotzone.maps", "pilotzone._map_drawing", "pilotzone._map_facilities",
         "pilotzone._map_assets", "pilotzone.report", "pilotzone._report_html",
-        "pilotzone._versions",
+        "pilotzone._versions", "pilotzone._tables",
     ],
     7: ["pilotzone.parallel"],  # scale
     8: [  # face
