@@ -177,14 +177,14 @@ def findings(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None = None) ->
 
 
 def filed_coordinates(result: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each row's ``lon``, ``lat`` and ``crs`` as filed (object arrays).
+    """Each row's ``lon``, ``lat`` (numbers, NaN for none) and ``crs`` (text) as filed.
 
     From the filing's own columns; a filing whose points came as geometries
     (GeoJSON, KML, GeoPackage, Parquet) gives the WGS-84 point and ``wgs84``.
     """
     if {"lon", "lat"} <= set(result.columns):
-        lon = result["lon"].to_numpy(dtype=object)
-        lat = result["lat"].to_numpy(dtype=object)
+        lon = pd.to_numeric(result["lon"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        lat = pd.to_numeric(result["lat"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         crs = (
             result["crs"].astype(object).to_numpy()
             if "crs" in result.columns
@@ -192,12 +192,9 @@ def filed_coordinates(result: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.
         )
         return lon, lat, crs
     points = np.asarray(result.geometry.values, dtype=object)
-    lon = shapely.get_x(points).astype(object)
-    lat = shapely.get_y(points).astype(object)
-    missing = pd.isna(lon)
-    lon[missing], lat[missing] = None, None
+    lon, lat = shapely.get_x(points), shapely.get_y(points)
     crs = np.full(len(result), "wgs84", dtype=object)
-    crs[missing] = None
+    crs[np.isnan(lon)] = None
     return lon, lat, crs
 
 

@@ -19,7 +19,7 @@ The CSV files are UTF-8 with a byte order mark, so Excel opens Chinese text
 correctly, and are written in chunks. ``facilities.geojson`` and the
 workbooks are written up to a row limit
 (:data:`pilotzone._tables.MAX_GEOJSON_ROWS`,
-:data:`pilotzone._tables.MAX_XLSX_ROWS`: 100,000 rows each); above it the
+:data:`pilotzone._tables.MAX_XLSX_ROWS`: 100,000 and 50,000 rows); above it the
 file is not written, and ``summary.json`` lists it under ``skipped`` (its
 rows, the limit, and the file holding the same rows) with
 ``outputs_limited: true``. Every table written reads back with
