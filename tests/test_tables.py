@@ -256,3 +256,20 @@ def test_write_csv_streams_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pd.DataFrame, "to_csv", spy)
     tables.write_csv(pd.DataFrame({"a": range(10)}), io.BytesIO(), chunk_rows=3)
     assert sizes == [3, 3, 3, 1]
+
+
+def test_workbook_cells_keep_numbers_and_write_other_values_as_text(tmp_path: Path) -> None:
+    table = pd.DataFrame({
+        "services": [["idc", "cdn"], ["=1"], None],
+        "n": [1.5, None, -2.0],
+        "text": ["a\x01b", "@x", "a"],
+    })  # fmt: skip
+    path = tmp_path / "t.xlsx"
+    with path.open("wb") as file:
+        tables.write_xlsx(table, AS_OF, "t", file)
+    rows = list(openpyxl.load_workbook(path)["t"].iter_rows(values_only=True))
+    assert rows[1:] == [
+        ("['idc', 'cdn']", 1.5, "a\ufffdb"),
+        ("['=1']", None, "'@x"),
+        (None, -2, "a"),
+    ]

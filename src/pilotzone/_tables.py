@@ -26,7 +26,6 @@ import json
 import logging
 import re
 import zipfile
-from collections.abc import Iterator
 from typing import IO, Any
 
 import geopandas as gpd
@@ -278,10 +277,22 @@ def write_csv(table: pd.DataFrame, file: IO[bytes], *, chunk_rows: int = CSV_CHU
         text.detach()  # the caller closes the file
 
 
-def _rows(table: pd.DataFrame) -> Iterator[list[Any]]:
-    """A table's cells, neutralised, row by row."""
-    for row in table.itertuples(index=False, name=None):
-        yield [neutralised(v) for v in row]
+def _cells(column: pd.Series) -> list[Any]:
+    """A column's workbook cells, each distinct value converted once.
+
+    Python values, None for missing, text neutralised (:func:`neutralised`) and
+    without the control characters a workbook cannot hold.
+    """
+    values: Any
+    try:
+        codes, values = pd.factorize(column, use_na_sentinel=True)
+    except TypeError:  # unhashable cells: one at a time
+        codes, values = np.arange(len(column)), column.to_numpy(dtype=object)
+    shown = np.empty(len(values) + 1, dtype=object)  # the last one: missing
+    for i, value in enumerate(values):
+        cell = neutralised(value)
+        shown[i] = _XLSX_ILLEGAL.sub("\ufffd", cell) if isinstance(cell, str) else cell
+    return list(shown[codes])
 
 
 def write_xlsx(table: pd.DataFrame, as_of: str | None, sheet_name: str, file: IO[bytes]) -> None:
@@ -306,8 +317,9 @@ def write_xlsx(table: pd.DataFrame, as_of: str | None, sheet_name: str, file: IO
         sheet.column_dimensions[letter].width = widths.get(column, 14)
     sheet.freeze_panes = "A2"
     sheet.append([str(c) for c in table.columns])
-    for row in _rows(table):
-        sheet.append([_XLSX_ILLEGAL.sub("\ufffd", v) if isinstance(v, str) else v for v in row])
+    columns = [_cells(table[c]) for c in table.columns] if len(table.columns) else []
+    for row in zip(*columns, strict=True):
+        sheet.append(row)
     buffer = io.BytesIO()
     book.save(buffer)
     file.write(_stable_zip(buffer.getvalue(), as_of))
