@@ -492,7 +492,7 @@ def test_a_sample_record_names_its_csv_and_goes_first(
     def crash(table: Any, file: Any) -> None:
         raise RuntimeError("killed")
 
-    monkeypatch.setattr(report, "_write_csv", crash)
+    monkeypatch.setattr(report, "write_csv", crash)
     with pytest.raises(RuntimeError):
         write_sample(drawn, tmp_path / "sample.csv")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sample.csv"]  # no record of another run

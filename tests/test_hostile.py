@@ -644,10 +644,11 @@ def test_a_failed_write_leaves_the_previous_report_whole(
         (folder / name).write_bytes(path.read_bytes())
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
 
-    def half_then_full_disk(table: Any, as_of: Any) -> bytes:
+    def half_then_full_disk(table: Any, as_of: Any, sheet: Any, file: Any) -> None:
+        file.write(b"PK half a workbook")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(report, "_xlsx_bytes", half_then_full_disk)
+    monkeypatch.setattr(report, "write_xlsx", half_then_full_disk)
     result = verify(read_facilities(filing_of(PAYLOADS), crs="wgs84"), zones=zones())
     with pytest.raises(OSError, match="No space left"):
         report.write_report(result, folder, zones=zones())

@@ -225,13 +225,13 @@ LAYERS = {
     3: ["pilotzone.locate", "pilotzone._grids"],  # the engine
     4: [
         "pilotzone.rules", "pilotzone.verify", "pilotzone.address", "pilotzone._results",
-        "pilotzone._hinges",
+        "pilotzone._hinges", "pilotzone._sentences",
     ],  # rules
     5: ["pilotzone.siting", "pilotzone.audit"],  # workflows
     6: [  # output
         "pilotzone.maps", "pilotzone._map_drawing", "pilotzone._map_facilities",
         "pilotzone._map_assets", "pilotzone._map_points", "pilotzone.report",
-        "pilotzone._report_html", "pilotzone._report_svg",
+        "pilotzone._report_html", "pilotzone._report_svg", "pilotzone._tables",
         "pilotzone._versions",
     ],
     7: ["pilotzone.parallel"],  # scale

@@ -28,6 +28,7 @@ from test_maps import map_data, points
 
 import pilotzone
 from pilotzone import _report_html, errors, report
+from pilotzone import _tables as tables
 from pilotzone._files import write_atomic
 from pilotzone._messages import REPORT
 from pilotzone.audit import check_folder
@@ -296,13 +297,13 @@ def test_xlsx_neutralises_formulas_and_keeps_numbers(written: dict[str, Path], r
     ],
 )
 def test_neutralised(value: Any, expected: Any) -> None:
-    assert report._neutralised(value) == expected
+    assert tables.neutralised(value) == expected
 
 
 def test_negative_numbers_stay_numbers_in_csv_and_xlsx(tmp_path: Path) -> None:
     table = pd.DataFrame({"text": ["-3.5", "=A1", "\tx"], "number": [-3.5, 2.0, float("nan")]})
     path = tmp_path / "t.csv"
-    write_atomic(path, lambda f: report._write_csv(table, f))
+    write_atomic(path, lambda f: tables.write_csv(table, f))
     assert path.read_text("utf-8-sig").splitlines() == [
         "text,number",
         "'-3.5,-3.5",
@@ -310,7 +311,7 @@ def test_negative_numbers_stay_numbers_in_csv_and_xlsx(tmp_path: Path) -> None:
         "'\tx,",
     ]
     workbook = tmp_path / "t.xlsx"
-    workbook.write_bytes(report._xlsx_bytes(table, AS_OF))
+    write_atomic(workbook, lambda f: tables.write_xlsx(table, AS_OF, "findings", f))
     rows = list(openpyxl.load_workbook(workbook)["findings"].iter_rows(values_only=True))
     assert rows[1:] == [("'-3.5", -3.5), ("'=A1", 2), ("'\tx", None)]
 
@@ -392,9 +393,9 @@ def test_report_fully_chinese_when_verified_in_chinese(
     page = paths["report.html"].read_text(encoding="utf-8")
     book = openpyxl.load_workbook(paths["findings.xlsx"], read_only=True)
     header = next(book["findings"].iter_rows(values_only=True))
-    assert header == ("行号", "运营者", "设施编号", "名称", "类型", "使用方式", "所在地区",
-                      "注册地区", "距边界（米）", "规则代码", "严重程度", "条款", "问题",
-                      "说明")  # fmt: skip
+    assert header == ("行号", "运营者", "设施编号", "名称", "地址", "类型", "使用方式", "经度",
+                      "纬度", "坐标系", "所在区县", "所在地区", "注册地区", "距边界（米）",
+                      "规则代码", "严重程度", "条款", "问题", "说明")  # fmt: skip
     messages = [r[-1] for r in book["findings"].iter_rows(min_row=2, values_only=True)]
     assert messages and all("（《试点方案》" in m or m.startswith("无法核查") for m in messages)
     for english in ("This ", "registered in", "Located ", "Cannot be checked"):
@@ -625,14 +626,14 @@ def leftovers(folder: Path) -> list[str]:
 def test_a_crash_midway_leaves_no_partial_file(
     result: Any, zones: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException
 ) -> None:
-    def rows_then_crash(table: pd.DataFrame) -> Any:
-        yield ["first row", "written"]
+    def rows_then_crash(table: pd.DataFrame, file: Any) -> None:
+        file.write(b"first row,written\r\n")
         raise error
 
-    monkeypatch.setattr(report, "_rows", rows_then_crash)
+    monkeypatch.setattr(report, "write_csv", rows_then_crash)
     with pytest.raises(type(error)):
         write_report(result, tmp_path, zones=zones)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["facilities.geojson"]  # written before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["facilities.parquet"]  # written before
 
 
 def test_a_crash_keeps_the_previous_file(tmp_path: Path) -> None:
@@ -660,7 +661,7 @@ def test_a_failing_map_writes_neither_map_nor_report(
     monkeypatch.setattr(maps, "save_map", refuse)
     with pytest.raises(maps.OfflineError):
         write_report(result, tmp_path, zones=zones)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES[:4])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES[: FILES.index("map.html")])
 
 
 # --------------------------------------------------------------------------- arguments
@@ -805,14 +806,14 @@ def test_a_full_disk_names_the_file(
         file.write(b"x" * 10)
         raise OSError(code, os.strerror(code))
 
-    monkeypatch.setattr(report, "_write_csv", full)
+    monkeypatch.setattr(report, "write_csv", full)
     with pytest.raises(errors.OutputError) as raised:
         write_report(result, tmp_path, zones=zones)
     error = raised.value
     assert isinstance(error, OSError) and isinstance(error, pilotzone.PilotzoneError)
-    assert error.errno == code and error.filename == str(tmp_path / "findings.csv")
-    assert str(tmp_path / "findings.csv") in str(error) and "bytes free" in str(error)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["facilities.geojson"]  # no manifest
+    assert error.errno == code and error.filename == str(tmp_path / "facilities.csv")
+    assert str(tmp_path / "facilities.csv") in str(error) and "bytes free" in str(error)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["facilities.parquet"]  # no manifest
 
 
 def test_a_full_disk_says_how_many_bytes_were_to_be_written(
@@ -838,10 +839,10 @@ def test_the_command_line_names_the_file_on_a_full_disk(
     def full(table: Any, file: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(report, "_write_csv", full)
+    monkeypatch.setattr(report, "write_csv", full)
     out = tmp_path / "out"
     assert main(["verify", str(filing), "--as-of", AS_OF, "--out", str(out)]) == 2
-    assert f"cannot write {out / 'findings.csv'}: No space left" in capsys.readouterr().err
+    assert f"cannot write {out / 'facilities.csv'}: No space left" in capsys.readouterr().err
 
 
 def test_write_sites_writes_a_manifest_last(zones: Any, tmp_path: Path) -> None:

@@ -54,8 +54,11 @@ log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 #: The files :func:`pilotzone.report.write_report` writes, in order (the manifest last).
 FILES = (
-    "facilities.geojson",
+    "facilities.parquet",
+    "facilities.csv",
     "findings.csv",
+    "facilities.geojson",
+    "facilities.xlsx",
     "findings.xlsx",
     "summary.json",
     "map.html",

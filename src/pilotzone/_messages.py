@@ -382,6 +382,10 @@ HEADERS_ZH = {
     "stratum": "抽样层", "eligible": "符合条件", "rows": "行数",
     "old_eligibility": "原试点资格", "new_eligibility": "现试点资格", "eligibility": "试点资格",
     "eligibility_reasons": "资格原因代码", "eligibility_reason": "资格原因",
+    "address": "地址", "services": "业务种类", "lon": "经度", "lat": "纬度", "crs": "坐标系",
+    "district": "所在区县", "status": "状态", "reasons": "原因代码", "problems": "输入问题",
+    "near_border": "靠近边界", "coordinate_district": "坐标所在区县",
+    "address_check": "地址核对", "address_message": "地址核对说明",
     **{status: STATUS["zh"][status] for status in ("violation", "review", "invalid")},
 }  # fmt: skip
 

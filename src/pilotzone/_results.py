@@ -10,11 +10,16 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from pilotzone._codes import ELIGIBILITY, ELIGIBILITY_REASONS, STATUSES
+from pilotzone._hinges import components_of, contested_text
+from pilotzone._messages import VERIFY
+from pilotzone._sentences import distance_text, near_sentence, rule_sentence, zone_texts
+from pilotzone.address import district_of
 from pilotzone.rules import RULES, describe, eligibility_words
 
-__all__ = ["findings", "summarize"]
+__all__ = ["filed_coordinates", "findings", "row_numbers", "summarize"]
 
 
 def summarize(result: gpd.GeoDataFrame, lang: str | None = None) -> pd.DataFrame:
@@ -101,19 +106,26 @@ def row_numbers(result: pd.DataFrame) -> pd.Series:
     return pd.Series(result.index, index=result.index, name="row")
 
 
-def findings(result: gpd.GeoDataFrame) -> pd.DataFrame:
-    """One row per (row, rule) finding, most serious first.
+def findings(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+    """One row per (row, rule) finding, each with its own rule's message, most serious first.
 
     Parameters
     ----------
     result : GeoDataFrame
         The output of :func:`pilotzone.verify`.
+    zones : GeoDataFrame, optional
+        The zones the result was checked against, for the zone names in the
+        messages; by default reloaded from ``result.attrs`` (audit date and
+        zone data folder).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``row`` (the row's number, as :func:`row_numbers`),
-        ``operator_id``, ``facility_id``, ``name``, ``kind``, ``tenure``,
+        ``operator_id``, ``facility_id``, ``name``, ``address`` (when filed),
+        ``kind``, ``tenure``, ``lon``, ``lat`` and ``crs`` (the coordinates and
+        their system as filed), ``district`` (the county or district the
+        coordinate lies in, :func:`pilotzone.address.district_of`),
         ``zone_id``, ``registration_zone``, ``border_distance_m``, ``rule``,
         ``severity``, ``article``, ``title`` and ``message``.
 
@@ -122,33 +134,166 @@ def findings(result: gpd.GeoDataFrame) -> pd.DataFrame:
     ``row`` is the number the user's program shows for the row, as problems
     and the CLI cite it: the sheet row of a workbook, the line of a CSV, the
     feature number of a spatial file (see :func:`row_numbers`).
+
+    ``message`` is the sentence of the finding's own rule, in the result's
+    language (``attrs["lang"]``): a row with two findings has two messages,
+    which together read as the row's ``message``. Under the headers above the
+    table reads back with :func:`pilotzone.read_facilities`.
     """
     keep = [
         "operator_id",
         "facility_id",
         "name",
+        *(["address"] if "address" in result.columns else []),
         "kind",
         "tenure",
-        "zone_id",
-        "registration_zone",
-        "border_distance_m",
-        "message",
     ]
-    flagged = result.loc[result["reasons"] != "", [*keep, "reasons"]]
+    placed = ["zone_id", "registration_zone", "border_distance_m"]
+    flagged = result.loc[result["reasons"] != "", [*keep, *placed, "reasons"]]
     exploded = (
         flagged.assign(rule=flagged["reasons"].str.split(";"))
         .explode("rule")
         .drop(columns="reasons")
     )
-    exploded.insert(0, "row", row_numbers(result).loc[exploded.index].to_numpy())
+    at = result.index.get_indexer(exploded.index)
+    exploded.insert(0, "row", row_numbers(result).to_numpy()[at])
+    lon, lat, crs = filed_coordinates(result)
+    exploded.insert(len(keep) + 1, "lon", lon[at])
+    exploded.insert(len(keep) + 2, "lat", lat[at])
+    exploded.insert(len(keep) + 3, "crs", crs[at])
+    points = np.asarray(result.geometry.values, dtype=object)[at]
+    x, y = shapely.get_x(points), shapely.get_y(points)  # NaN for a row without a point
+    exploded.insert(len(keep) + 4, "district", district_of(x, y).to_numpy())
     exploded["severity"] = exploded["rule"].map({c: r.severity for c, r in RULES.items()})
     exploded["article"] = exploded["rule"].map({c: r.article for c, r in RULES.items()})
     exploded["title"] = exploded["rule"].map({c: describe(c) for c in RULES})
+    exploded["message"] = _rule_messages(result, exploded, at, zones)
     order = {s: i for i, s in enumerate(STATUSES)}
     exploded = exploded.sort_values(
         ["severity", "operator_id", "row"],
         key=lambda s: s.map(order) if s.name == "severity" else s,
         kind="stable",
     )
-    columns = ["row", *keep[:-1], "rule", "severity", "article", "title", "message"]
-    return pd.DataFrame(exploded[columns]).reset_index(drop=True)
+    return pd.DataFrame(exploded).reset_index(drop=True)
+
+
+def filed_coordinates(result: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's ``lon``, ``lat`` (numbers, NaN for none) and ``crs`` (text) as filed.
+
+    From the filing's own columns; a filing whose points came as geometries
+    (GeoJSON, KML, GeoPackage, Parquet) gives the WGS-84 point and ``wgs84``.
+    """
+    if {"lon", "lat"} <= set(result.columns):
+        lon = pd.to_numeric(result["lon"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        lat = pd.to_numeric(result["lat"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        crs = (
+            result["crs"].astype(object).to_numpy()
+            if "crs" in result.columns
+            else np.full(len(result), None, dtype=object)
+        )
+        return lon, lat, crs
+    points = np.asarray(result.geometry.values, dtype=object)
+    lon, lat = shapely.get_x(points), shapely.get_y(points)
+    crs = np.full(len(result), "wgs84", dtype=object)
+    crs[np.isnan(lon)] = None
+    return lon, lat, crs
+
+
+def _rule_messages(
+    result: gpd.GeoDataFrame,
+    exploded: pd.DataFrame,
+    at: np.ndarray,
+    zones: gpd.GeoDataFrame | None,
+) -> np.ndarray:
+    """Each finding's own sentence, built once per distinct situation.
+
+    A situation is (rule, zone, registration zone, kind) and what the rule
+    quotes: the reader's problem (``invalid_input``, whose row has no other
+    finding: its message), the rounded border distance (``near_border``) or
+    the address remark (``address_district_mismatch``).
+    """
+    lang = str(result.attrs.get("lang") or "en")
+    if not len(exploded):
+        return np.empty(0, dtype=object)
+    rule = exploded["rule"].to_numpy(dtype=object)
+    said = np.full(len(exploded), "", dtype=object)
+    invalid = rule == "invalid_input"
+    said[invalid] = result["message"].astype(object).to_numpy()[at[invalid]]
+    near = rule == "near_border"
+    distance = exploded["border_distance_m"].to_numpy(dtype=float)
+    said[near] = np.rint(distance[near]).astype(str)
+    contested = rule == "contested_component"
+    if contested.any():
+        said[contested] = _contested_texts(result, at[contested], lang, zones)
+    address = rule == "address_district_mismatch"
+    if address.any() and "address_message" in result.columns:
+        said[address] = result["address_message"].astype(object).to_numpy()[at[address]]
+    situation = pd.DataFrame({
+        "rule": rule,
+        "zone": exploded["zone_id"].astype(object).fillna("").to_numpy(),
+        "reg": exploded["registration_zone"].astype(object).fillna("").to_numpy(),
+        "kind": exploded["kind"].astype(object).fillna("").astype(str).to_numpy(),
+        "said": said,
+    })  # fmt: skip
+    which, distinct = pd.factorize(pd.MultiIndex.from_frame(situation))
+    if (~invalid).any():
+        if zones is None:
+            from pilotzone.zones import load_zones
+
+            zones = load_zones(
+                as_of=result.attrs.get("as_of"),
+                boundaries=result.attrs.get("zones_source"),
+                readings=result.attrs.get("readings") or None,
+            )
+        names = dict(zip(zones["zone_id"], zones[f"short_name_{lang}"], strict=True))
+        accuracy = dict(zip(zones["zone_id"], zones["accuracy_m"], strict=True))
+        situations = zone_texts(zones, lang)  # type: ignore[arg-type]
+    join = VERIFY[lang]["join"]
+    texts = []
+    for code, zone, reg, kind, quoted in distinct:
+        if code == "invalid_input":
+            texts.append(quoted)
+            continue
+        hinge = {"contested_component": quoted} if code == "contested_component" and quoted else {}
+        text = rule_sentence(code, zone, reg, kind, names, lang, {**situations, **hinge})  # type: ignore[arg-type]
+        if code == "near_border":
+            metres = distance_text(float(quoted), lang)  # type: ignore[arg-type]
+            text = near_sentence(text, zone, metres, names, accuracy, lang)  # type: ignore[arg-type]
+        elif code == "address_district_mismatch" and quoted:
+            text = join.join((text, quoted))
+        texts.append(text)
+    return np.asarray(texts, dtype=object)[which]
+
+
+def _contested_texts(
+    result: gpd.GeoDataFrame, rows: np.ndarray, lang: str, zones: gpd.GeoDataFrame | None
+) -> list[str]:
+    """The sentence naming the contested component each of ``rows`` (positions) hangs on.
+
+    As :func:`pilotzone._hinges.hinges` decides: the row's own component when it is
+    read as review (a row in it hangs on it first), otherwise its operator's
+    registration's component.
+    """
+    from pilotzone.zones import load_zones
+
+    if zones is None:
+        zones = load_zones(
+            as_of=result.attrs.get("as_of"),
+            boundaries=result.attrs.get("zones_source"),
+            readings=result.attrs.get("readings") or None,
+        )
+    review = {c.component_id: c for c in components_of(zones) if c.reading == "review"}
+    component = result["component"].astype(object).to_numpy()
+    registration = (result["kind"].astype(str) == "registration").to_numpy()
+    operator = result["operator_id"].astype(object).to_numpy()
+    registered_in = dict(zip(operator[registration], component[registration], strict=True))
+    texts = []
+    for row in rows.tolist():
+        own = review.get(str(component[row]))
+        theirs = review.get(str(registered_in.get(operator[row])))
+        chosen = own if own is not None else theirs
+        if chosen is None:  # the zones given are not those the result was checked against
+            texts.append("")
+            continue
+        texts.append(contested_text(chosen, registration=own is None, lang=lang))  # type: ignore[arg-type]
+    return texts

@@ -66,7 +66,7 @@ from pilotzone.crs import to_wgs84
 from pilotzone.errors import BoundaryDataError, InputError, Problem
 from pilotzone.zones import load_zones
 
-__all__ = ["ADDRESS_CHECKS", "ADDRESS_COLUMNS", "address_check"]
+__all__ = ["ADDRESS_CHECKS", "ADDRESS_COLUMNS", "address_check", "district_of"]
 
 log = logging.getLogger(__name__)
 
@@ -456,6 +456,31 @@ def address_check(
     ]
     out["address_message"] = category(np.array(messages, dtype=object), situation.ravel())
     return out
+
+
+def district_of(lon: np.ndarray, lat: np.ndarray) -> pd.Series:
+    """The county or district each WGS-84 point lies in, from the shipped divisions table.
+
+    Parameters
+    ----------
+    lon, lat : numpy.ndarray
+        WGS-84 degrees; NaN for a point that has none.
+
+    Returns
+    -------
+    pandas.Series
+        Categorical, one entry per point: the unit's full name as
+        :func:`address_check`'s ``coordinate_district`` gives it
+        (``北京市朝阳区``), missing for a point in no unit.
+
+    Raises
+    ------
+    BoundaryDataError
+        If the shipped divisions table is missing or fails its hash check.
+    """
+    divisions = _load()
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    return pd.Series(category(divisions.full_names, _county_rows(divisions, lon, lat)))
 
 
 def _normalize(address: Any) -> str:

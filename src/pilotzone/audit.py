@@ -123,7 +123,7 @@ def sample(
         ``attrs["sample"]`` is the record of the draw: ``method``, ``seed``,
         ``n``, ``drawn``, ``by``, ``population``, ``strata`` (operators and
         drawn per stratum), ``input`` (the file read and its SHA-256: the
-        filing, or a folder's ``facilities.geojson``), ``filing`` (the
+        filing, or a folder's ``facilities.parquet``), ``filing`` (the
         verified filing's name and SHA-256, when known), ``population_sha256``,
         ``as_of``, ``pilotzone_version`` and ``numpy_version``.
 
@@ -250,22 +250,26 @@ def _result(
 
 
 def _read_folder(folder: Path) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
-    """The result a ``pilotzone verify --out`` folder holds (facilities.geojson, summary.json).
+    """The result a ``pilotzone verify --out`` folder holds (facilities.parquet, summary.json).
 
-    Read once :func:`check_folder` finds the folder is one whole run.
+    Read once :func:`check_folder` finds the folder is one whole run. A folder
+    written before facilities.parquet existed is read from its facilities.geojson.
     """
-    geojson, summary_path = folder / "facilities.geojson", folder / "summary.json"
-    missing = [p.name for p in (geojson, summary_path) if not p.is_file()]
+    summary_path = folder / "summary.json"
+    table = folder / "facilities.parquet"
+    if not table.is_file() and (folder / "facilities.geojson").is_file():
+        table = folder / "facilities.geojson"
+    missing = [p.name for p in (table, summary_path) if not p.is_file()]
     if missing:
         raise InputError(Problem(
             str(folder), None, None, None,
             f"not a `pilotzone verify --out` folder: {', '.join(missing)} missing",
         ))  # fmt: skip
-    check_folder(folder, required=(geojson.name, summary_path.name))
-    raw = geojson.read_bytes()
+    check_folder(folder, required=(table.name, summary_path.name))
+    raw = table.read_bytes()
     try:
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
-        result = gpd.read_file(geojson)
+        result = gpd.read_parquet(table) if table.suffix == ".parquet" else gpd.read_file(table)
     except (ValueError, OSError) as error:  # pyogrio's errors are OSError or ValueError subclasses
         raise InputError(Problem(str(folder), None, None, None, f"unreadable: {error}")) from error
     needed = {
@@ -279,7 +283,7 @@ def _read_folder(folder: Path) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     }
     absent = sorted(needed - set(result.columns))
     if absent:
-        raise InputError([Problem(geojson.name, None, c, None, "column missing") for c in absent])
+        raise InputError([Problem(table.name, None, c, None, "column missing") for c in absent])
     for column in ("operator_id", "facility_id", "kind", "status", "reasons"):
         result[column] = result[column].astype(object).where(result[column].notna(), "").map(str)
     for column in ("zone_id", "registration_zone"):

@@ -462,7 +462,10 @@ def _read_parquet(files: list[str]) -> dd.DataFrame:
 def _findings(result: gpd.GeoDataFrame) -> pd.DataFrame:
     """:func:`pilotzone.findings` with text columns typed alike in every partition, found or not."""
     return findings(result).astype(
-        {c: _TEXT_DTYPE for c in ("rule", "severity", "article", "title")}
+        {
+            c: _TEXT_DTYPE
+            for c in ("rule", "severity", "article", "title", "crs", "district", "message")
+        }
     )
 
 

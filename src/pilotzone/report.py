@@ -2,12 +2,29 @@
 
 :func:`write_report` writes, into ``out_dir``:
 
+``facilities.parquet``
+    Every input row with its result (GeoParquet, WGS-84 points), at any size.
+``facilities.csv``, ``facilities.xlsx``
+    Every input row with its status, reasons and message, its row number
+    first (``row``, as :func:`pilotzone.verify.row_numbers`), no geometry:
+    the filed coordinates and ``crs`` are among the columns.
 ``facilities.geojson``
     Every input row with its result, WGS-84 points (``null`` geometry where a
     row has none).
 ``findings.csv``, ``findings.xlsx``
-    :func:`pilotzone.verify.findings`: one row per (row, rule). The CSV is
-    UTF-8 with a byte order mark, so Excel opens Chinese text correctly.
+    :func:`pilotzone.verify.findings`: one row per (row, rule), each with its
+    own rule's message, district and filed coordinates.
+
+The CSV files are UTF-8 with a byte order mark, so Excel opens Chinese text
+correctly, and are written in chunks. ``facilities.geojson`` and the
+workbooks are written up to a row limit
+(:data:`pilotzone._tables.MAX_GEOJSON_ROWS`,
+:data:`pilotzone._tables.MAX_XLSX_ROWS`: 100,000 and 50,000 rows); above it the
+file is not written, and ``summary.json`` lists it under ``skipped`` (its
+rows, the limit, and the file holding the same rows) with
+``outputs_limited: true``. Every table written reads back with
+:func:`pilotzone.read_facilities`; with ``lang="zh"`` its headers and coded
+values (kind, tenure, status, severity, zones) are in Chinese.
 ``summary.json``
     Counts by status, zone and rule, one entry per operator, the pilotzone
     version, the zone data's and the input's SHA-256, the audit date, the
@@ -66,23 +83,18 @@ formulas (OWASP, "CSV injection"); numbers stay numbers.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import logging
 import os
 import re
-import zipfile
-from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 
 from pilotzone._codes import NOT_CHECKED, OUTSIDE_ZONES
 from pilotzone._files import (
@@ -98,11 +110,21 @@ from pilotzone._files import (
     temporary,
     write_atomic,
 )
-from pilotzone._messages import HEADERS_ZH, REPORT, check_lang
+from pilotzone._messages import REPORT, check_lang
 from pilotzone._report_html import report_html
+from pilotzone._tables import (
+    MAX_GEOJSON_ROWS,
+    MAX_XLSX_ROWS,
+    facilities_table,
+    localised,
+    write_csv,
+    write_geojson,
+    write_parquet,
+    write_xlsx,
+)
 from pilotzone._version import __version__
 from pilotzone.errors import CRSError
-from pilotzone.rules import RULES, cite, describe
+from pilotzone.rules import RULES, describe
 from pilotzone.verify import STATUSES, findings, summarize
 
 __all__ = [
@@ -140,9 +162,13 @@ MAX_OPERATORS_LISTED = 100
 #: the report stays under 5 MB at any size, and prints its overview map instead.
 MAX_EMBEDDED_MAP_CHARS = 2_000_000
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Where the rows of a table left unwritten (above its row limit) are.
+_INSTEAD = {
+    "facilities.geojson": "facilities.parquet",
+    "facilities.xlsx": "facilities.csv",
+    "findings.xlsx": "findings.csv",
+}
 _FOLIUM_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9A-Za-z])")
-_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def write_report(
@@ -223,7 +249,7 @@ def write_report(
         )
     generated_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     stamp = generated_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    table = findings(result)
+    table = findings(result, zones)
     if lang != "en":
         table["title"] = [describe(code, lang) for code in table["rule"]]
     summary = build_summary(
@@ -235,12 +261,35 @@ def write_report(
         as_of=result.attrs.get("as_of") or zones.attrs.get("as_of"),
         renamed=result.attrs.get("renamed_columns", {}),
     )
+    names = dict(zip(zones["zone_id"], zones[f"short_name_{lang}"], strict=True))
     run = OutputRun(folder, writer="write_report")
-    geojson = run.write("facilities.geojson", lambda f: _write_geojson(result, f))
-    paths = {"facilities.geojson": geojson}
-    shown = _localised(table, lang)
-    paths["findings.csv"] = run.write("findings.csv", lambda f: _write_csv(shown, f))
-    paths["findings.xlsx"] = run.write("findings.xlsx", _xlsx_bytes(shown, summary["as_of"]))
+    paths = {"facilities.parquet": run.write("facilities.parquet", partial(write_parquet, result))}
+    shown = localised(facilities_table(result), lang, names)
+    paths["facilities.csv"] = run.write("facilities.csv", partial(write_csv, shown))
+    found = localised(table, lang, names)
+    paths["findings.csv"] = run.write("findings.csv", partial(write_csv, found))
+    as_of = summary["as_of"]
+    bounded = (
+        ("facilities.geojson", len(result), MAX_GEOJSON_ROWS, partial(write_geojson, result)),
+        (
+            "facilities.xlsx",
+            len(shown),
+            MAX_XLSX_ROWS,
+            partial(write_xlsx, shown, as_of, "facilities"),
+        ),
+        ("findings.xlsx", len(found), MAX_XLSX_ROWS, partial(write_xlsx, found, as_of, "findings")),
+    )
+    summary["skipped"] = []
+    for name, count, limit, content in bounded:
+        if count <= limit:
+            paths[name] = run.write(name, content)
+            continue
+        (folder / name).unlink(missing_ok=True)  # no file of an earlier run passes for this one's
+        summary["skipped"].append(
+            {"file": name, "rows": count, "limit": limit, "instead": _INSTEAD[name]}
+        )
+        log.warning("%s not written: %d rows, more than its limit of %d", name, count, limit)
+    summary["outputs_limited"] = bool(summary["skipped"])
     paths["summary.json"] = run.write("summary.json", json_bytes(summary))
     page = _map_page(result, zones, folder, basemap, lang)
     paths["map.html"] = run.write("map.html", page.encode("utf-8"))
@@ -261,140 +310,6 @@ def write_report(
     paths[MANIFEST] = run.finish()
     log.info("report written to %s (%d files)", folder, len(paths))
     return paths
-
-
-# --------------------------------------------------------------------------- facilities.geojson
-
-
-def _properties(result: gpd.GeoDataFrame) -> tuple[list[str], list[list[Any]]]:
-    """Column names and JSON values, result column order; columns JSON cannot hold are dropped."""
-    names: list[str] = []
-    columns: list[list[Any]] = []
-    for label in result.columns:
-        if label == result.geometry.name:
-            continue
-        try:
-            values = _json_column(result[label])
-        except TypeError as error:
-            log.warning("facilities.geojson: column %r left out (%s)", label, error)
-            continue
-        names.append(str(label))
-        columns.append(values)
-    return names, columns
-
-
-def _json_column(column: pd.Series) -> list[Any]:
-    """JSON values of a column: whole-column conversions for the usual dtypes, else per cell."""
-    dtype = column.dtype
-    if pd.api.types.is_bool_dtype(dtype) and not column.hasnans:
-        return [bool(v) for v in column.to_numpy()]
-    if pd.api.types.is_integer_dtype(dtype) and not column.hasnans:
-        return [int(v) for v in column.to_numpy()]
-    if pd.api.types.is_float_dtype(dtype):
-        numbers = column.to_numpy(dtype=np.float64, na_value=np.nan)
-        values = numbers.astype(object)
-        values[~np.isfinite(numbers)] = None
-        return values.tolist()
-    if pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
-        cells = column.astype(object)
-        texts = cells.where(cells.notna(), None).tolist()
-        if all(v is None or isinstance(v, str) for v in texts):
-            return texts
-    return [plain(v) for v in column.astype(object).tolist()]
-
-
-def _write_geojson(result: gpd.GeoDataFrame, file: IO[bytes]) -> None:
-    frame = result if result.crs.equals("EPSG:4326") else result.to_crs("EPSG:4326")
-    names, columns = _properties(frame)
-    shapes = np.asarray(frame.geometry.values, dtype=object)
-    missing = shapely.is_missing(shapes) | shapely.is_empty(shapes)
-    points = ~missing & (shapely.get_type_id(shapes) == 0)
-    x, y = shapely.get_x(shapes), shapely.get_y(shapes)
-    dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
-    file.write(b'{\n"type": "FeatureCollection",\n"features": [\n')
-    for i in range(len(frame)):
-        if missing[i]:
-            geometry = None
-        elif points[i]:  # the usual case, without a round trip through GeoJSON text
-            geometry = {"type": "Point", "coordinates": [float(x[i]), float(y[i])]}
-        else:
-            geometry = json.loads(shapely.to_geojson(shapes[i]))
-        properties = dict(zip(names, (column[i] for column in columns), strict=True))
-        feature = {"type": "Feature", "properties": properties, "geometry": geometry}
-        file.write(dumps(feature).encode("utf-8") + (b",\n" if i < len(frame) - 1 else b"\n"))
-    file.write(b"]\n}\n")
-
-
-# --------------------------------------------------------------------------- findings
-
-
-def _neutralised(value: Any) -> Any:
-    """A spreadsheet cell: text that a spreadsheet would run as a formula gets a leading '."""
-    value = plain(value)
-    # A lone "-" (a common "none") cannot be a formula; it stays readable.
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and value != "-":
-        return "'" + value
-    return value
-
-
-def _rows(table: pd.DataFrame) -> Iterator[list[Any]]:
-    """The findings' cells, neutralised, row by row."""
-    for row in table.itertuples(index=False, name=None):
-        yield [_neutralised(v) for v in row]
-
-
-def _write_csv(table: pd.DataFrame, file: IO[bytes]) -> None:
-    text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="", write_through=True)
-    try:
-        writer = csv.writer(text, lineterminator="\r\n")
-        writer.writerow([_neutralised(str(c)) for c in table.columns])
-        for row in _rows(table):
-            writer.writerow(["" if v is None else v for v in row])
-        text.flush()
-    finally:
-        text.detach()  # the caller closes the file
-
-
-def _xlsx_bytes(table: pd.DataFrame, as_of: str | None) -> bytes:
-    import openpyxl
-
-    book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet("findings")
-    widths = {"message": 80, "title": 50, "name": 24, "rule": 30, "article": 16}
-    widths |= {HEADERS_ZH[c]: w for c, w in widths.items()}
-    for position, column in enumerate(table.columns, start=1):
-        letter = openpyxl.utils.get_column_letter(position)
-        sheet.column_dimensions[letter].width = widths.get(column, 14)
-    sheet.freeze_panes = "A2"
-    sheet.append([str(c) for c in table.columns])
-    for row in _rows(table):
-        sheet.append([_XLSX_ILLEGAL.sub("\ufffd", v) if isinstance(v, str) else v for v in row])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return _stable_zip(buffer.getvalue(), as_of)
-
-
-def _stable_zip(data: bytes, as_of: str | None) -> bytes:
-    """The same workbook with fixed zip entry times and document dates.
-
-    openpyxl stamps the zip entries and ``docProps/core.xml`` with the time of
-    saving; the document dates become the audit date instead.
-    """
-    day = as_of or "2024-04-08"
-    stamp = f"{day}T00:00:00Z".encode()
-    core = re.compile(rb"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)")
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
-        for entry in source.infolist():
-            content = source.read(entry)
-            if entry.filename == "docProps/core.xml":
-                content = core.sub(lambda m: m.group(1) + stamp + m.group(3), content)
-            info = zipfile.ZipInfo(entry.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3
-            info.external_attr = 0o644 << 16
-            target.writestr(info, content)
-    return out.getvalue()
 
 
 # --------------------------------------------------------------------------- summary.json
@@ -588,23 +503,6 @@ def _rendered(m: Any, folder: Path, name: str) -> str:
 # --------------------------------------------------------------------------- audit workflow
 
 
-def _localised(table: pd.DataFrame, lang: Lang) -> pd.DataFrame:
-    """A table as written for readers of ``lang``: headers, severities, statuses and articles.
-
-    Codes (rule, change) stay as they are: scripts and audit comparisons rely on them.
-    """
-    if lang == "en":
-        return table
-    t = REPORT[lang]
-    out = table.copy()
-    for column in ("severity", "old_status", "new_status"):
-        if column in out:
-            out[column] = out[column].map(lambda v: t.get(v, v) if isinstance(v, str) else v)
-    if "article" in out and "rule" in out:
-        out["article"] = [cite(code, lang) for code in out["rule"]]
-    return out.rename(columns=HEADERS_ZH)
-
-
 def write_changes(
     changes: pd.DataFrame,
     out_dir: str | os.PathLike[str],
@@ -651,7 +549,7 @@ def write_changes(
         zones = load_zones(as_of=(record.get("new") or {}).get("as_of"))
     table, json_file, map_file, manifest = CHANGE_FILES
     run = OutputRun(out_dir, writer="write_changes", manifest=manifest)
-    paths = {table: run.write(table, lambda f: _write_csv(_localised(changes, lang), f))}
+    paths = {table: run.write(table, lambda f: write_csv(localised(changes, lang), f))}
     paths[json_file] = run.write(json_file, json_bytes(record))
     m = explore_changes(changes, zones=zones, basemap=basemap, lang=lang)
     page = _rendered(m, run.folder, map_file)
@@ -701,7 +599,7 @@ def write_sample(
         write_atomic(target, json_bytes(record))
         return [target]
     json_path.unlink(missing_ok=True)  # the record names the CSV: until it is written, none
-    entry = write_atomic(target, lambda f: _write_csv(_localised(drawn, lang), f))
+    entry = write_atomic(target, lambda f: write_csv(localised(drawn, lang), f))
     write_atomic(json_path, json_bytes({**record, "files": {target.name: entry}}))
     return [target, json_path]
 
@@ -749,7 +647,7 @@ def write_sites(
 
     table, area, page, manifest = SITE_FILES
     run = OutputRun(out_dir, writer="write_sites", manifest=manifest)
-    written = [run.write(table, lambda f: _write_csv(ranked, f))]
+    written = [run.write(table, lambda f: write_csv(ranked, f))]
     geojson = feasible.to_json(drop_id=True, to_wgs84=True, ensure_ascii=False)
     written.append(run.write(area, geojson.encode("utf-8")))
     m = explore_sites(sites, feasible, zones=zones, basemap=basemap, lang=lang)

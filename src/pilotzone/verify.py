@@ -71,8 +71,15 @@ from pilotzone._columns import (
     unknown_value,
 )
 from pilotzone._hinges import components_of, contested_text, hinges
-from pilotzone._messages import VERIFY, VERIFY_ISSUES, VERIFY_KINDS, check_lang
+from pilotzone._messages import VERIFY, VERIFY_ISSUES, check_lang
 from pilotzone._results import findings, row_numbers, summarize
+from pilotzone._sentences import (
+    compliant_sentence,
+    distance_text,
+    near_sentence,
+    rule_sentence,
+    zone_texts,
+)
 from pilotzone.address import ADDRESS_COLUMNS, address_check
 from pilotzone.errors import InputError, Problem
 from pilotzone.facilities import read_facilities
@@ -81,8 +88,6 @@ from pilotzone.rules import (
     EXCLUDED_SERVICES,
     OPENED_SERVICES,
     RULES,
-    cite,
-    describe,
 )
 from pilotzone.zones import load_zones
 
@@ -646,7 +651,7 @@ def _explain(
     reasons: list[str] = []
     told: list[str] = []
     masks: list[int] = []
-    texts = _zone_texts(zones, lang)
+    texts = zone_texts(zones, lang)
     for value in unique.tolist():
         value, hinge = divmod(value, spans[3])
         value, kind = divmod(value, spans[2])
@@ -660,11 +665,12 @@ def _explain(
                 hinge_of[hinge - 1], registration=hinge > len(parts), lang=lang
             )
         sentences = [
-            _sentence(c, zone_of[zone], zone_of[reg], kind_of[kind], names, lang, texts)
+            rule_sentence(c, zone_of[zone], zone_of[reg], kind_of[kind], names, lang, texts)
             for c in present
         ]
         told.append(
-            t["join"].join(sentences) or _compliant(zone_of[zone], kind_of[kind], names, lang)
+            t["join"].join(sentences)
+            or compliant_sentence(zone_of[zone], kind_of[kind], names, lang)
         )
     # Situations that read alike share a message, so what is added to it below is built once.
     said, distinct_told = pd.factorize(np.array(told, dtype=object))
@@ -688,10 +694,7 @@ def _explain(
         before, after = [], []
         for base, zone_code in pairs:
             zone = zone_of[zone_code + 1]
-            side = t["inside"].format(where=names.get(zone, zone)) if zone else t["outside_all"]
-            band = accuracy.get(zone) if zone else None
-            extra = t["accuracy"].format(m=band) if band else ""
-            sentence = t["near"].format(message=messages[base], side=side, metres=_GAP, extra=extra)
+            sentence = near_sentence(messages[base], zone, _GAP, names, accuracy, lang)
             head, _, tail = sentence.rpartition(_GAP)  # the gap after any text from the zone data
             before.append(head)
             after.append(tail)
@@ -699,7 +702,7 @@ def _explain(
         metres, rounded = pd.factorize(
             np.where(np.isfinite(distance), np.rint(distance), np.nan), use_na_sentinel=False
         )
-        measured = [t["metres"].format(m=m) if np.isfinite(m) else t["in_band"] for m in rounded]
+        measured = [distance_text(m, lang) for m in rounded]
         which, combined = pd.factorize(pair.astype(np.int64) * len(rounded) + metres)
         pair, metres = np.divmod(combined, len(rounded))
         text = pc.binary_join_element_wise(
@@ -731,57 +734,3 @@ def _combinations(first: Any, second: Any) -> tuple[NDArray[np.intp], list[tuple
     return which, [
         (ones[d // max(len(twos), 1)], twos[d % max(len(twos), 1)]) for d in distinct.tolist()
     ]
-
-
-def _zone_texts(zones: gpd.GeoDataFrame, lang: Lang) -> dict[str, Any]:
-    """Texts that depend on the zones: when each zone announced but not in force comes into force.
-
-    ``not_in_force`` maps a zone id to its sentence; the contested component's
-    sentence is set per situation under ``contested_component``.
-    """
-    t = VERIFY[lang]
-    starts = zones["active_from"] if "active_from" in zones else [None] * len(zones)
-    return {
-        "not_in_force": {
-            zone: t["not_in_force"].format(where=name, day=day.isoformat())
-            for zone, name, status, day in zip(
-                zones["zone_id"], zones[f"short_name_{lang}"], zones["status"], starts, strict=True
-            )
-            if status == "announced" and day is not None
-        }
-    }
-
-
-def _sentence(
-    code: str,
-    zone: str,
-    reg: str,
-    kind: str,
-    names: dict[str, str],
-    lang: Lang,
-    texts: dict[str, Any],
-) -> str:
-    t = VERIFY[lang]
-    where = names.get(zone, zone) if zone else t["no_region"]
-    home = names.get(reg, reg)
-    shown_kind = VERIFY_KINDS[lang].get(kind, kind)
-    specific = {
-        "facility_outside_registration_zone": t["outside_registration"].format(
-            kind=shown_kind, where=where, home=home
-        ),
-        "registration_outside_zones": t["registration_outside_facility"]
-        if kind != "registration"
-        else t["registration_outside"],
-        "zone_not_active": texts["not_in_force"].get(zone) or t["not_active"].format(where=where),
-        "contested_component": texts.get("contested_component", describe(code, lang)),
-    }
-    text = specific.get(code, describe(code, lang))
-    return t["sentence"].format(text=text, article=cite(code, lang))
-
-
-def _compliant(zone: str, kind: str, names: dict[str, str], lang: Lang) -> str:
-    t = VERIFY[lang]
-    where = names.get(zone, zone)
-    return t["compliant_registration" if kind == "registration" else "compliant"].format(
-        where=where
-    )

@@ -1,0 +1,348 @@
+"""The audit folder's tables: GeoParquet, GeoJSON, CSV and Excel, written in bounded memory.
+
+Every table is written from the result as it is, column by column or chunk by
+chunk: no output holds a second copy of a large result as text.
+
+``facilities.parquet`` (GeoParquet) holds every input row with its result,
+always. ``facilities.geojson`` and the Excel workbooks are written up to
+:data:`MAX_GEOJSON_ROWS` and :data:`MAX_XLSX_ROWS` rows: above that, a GeoJSON
+file is too large for the desktop tools that open one (about 900 bytes a
+row), and a workbook takes minutes to write and to open (Excel itself stops at
+:data:`EXCEL_MAX_ROWS` rows). Such a file is not written, and ``summary.json``
+says so (``skipped``); the same rows are in ``facilities.parquet`` and the
+CSV files, which are streamed at any size. Nothing is ever cut short.
+
+Cells whose text a spreadsheet would run as a formula get a leading ``'``
+(OWASP, "CSV injection"); numbers stay numbers. Chinese tables translate the
+headers and the coded values (kind, tenure, status, severity, zone); text from
+the filing is written as filed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import re
+import zipfile
+from typing import IO, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import shapely
+
+from pilotzone._files import plain
+from pilotzone._messages import FILING, HEADERS_ZH, REPORT
+from pilotzone.rules import cite
+from pilotzone.verify import row_numbers
+
+__all__ = [
+    "EXCEL_MAX_ROWS",
+    "MAX_GEOJSON_ROWS",
+    "MAX_XLSX_ROWS",
+    "facilities_table",
+    "localised",
+    "write_csv",
+    "write_geojson",
+    "write_parquet",
+    "write_xlsx",
+]
+
+log = logging.getLogger(__name__)
+
+#: facilities.geojson is written for results of at most this many rows (about 90 MB).
+MAX_GEOJSON_ROWS = 100_000
+#: A workbook (findings.xlsx, facilities.xlsx) is written for tables of at most this many rows
+#: (openpyxl writes about 4,000 rows of 30 columns a CPU second: 50,000 rows take ~12 s).
+MAX_XLSX_ROWS = 50_000
+#: The rows of an Excel sheet, its header included.
+EXCEL_MAX_ROWS = 1_048_576
+#: Rows of a CSV file formatted at a time.
+CSV_CHUNK_ROWS = 50_000
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: Columns of coded values a Chinese table translates, and where their words are.
+_CODED = {
+    "kind": FILING,
+    "tenure": FILING,
+    "status": REPORT,
+    "severity": REPORT,
+    "old_status": REPORT,
+    "new_status": REPORT,
+}
+
+
+# --------------------------------------------------------------------------- what is written
+
+
+def facilities_table(result: pd.DataFrame) -> pd.DataFrame:
+    """Every row of a result without its geometry, its row number first as ``row``.
+
+    The reader's own columns (``source_row``, ``problems``: the message says
+    why a row cannot be checked) are left out, so that the table reads back
+    as a filing. The columns are shared with ``result``, not copied.
+    """
+    own = (result.geometry.name, "source_row", "problems", "row")
+    columns = [c for c in result.columns if c not in own]
+    table = result[columns].copy(deep=False)
+    table.insert(0, "row", row_numbers(result).to_numpy())
+    return table
+
+
+def localised(
+    table: pd.DataFrame, lang: str, zone_names: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """A table as written for readers of ``lang``: headers and coded values in their words.
+
+    Kinds and tenures take the words the map's popups use (and that the reader
+    reads back), statuses and severities the report's, articles the Chinese
+    numbering, zones their names (``zone_names``). Rule and change codes stay
+    as they are: scripts and audit comparisons rely on them. Text from the
+    filing is left as filed.
+    """
+    if lang == "en":
+        return table
+    out = table.copy(deep=False)
+    for column, words in _CODED.items():
+        if column in out:
+            out[column] = _translated(out[column], words[lang])
+    for column in ("zone_id", "registration_zone", "address_zone"):
+        if zone_names and column in out:
+            out[column] = _translated(out[column], zone_names)
+    if "article" in out and "rule" in out:
+        out["article"] = [cite(code, lang) for code in out["rule"]]  # type: ignore[arg-type]
+    return out.rename(columns=HEADERS_ZH)
+
+
+def _translated(column: pd.Series, words: dict[str, str]) -> pd.Series:
+    """``column`` with each coded text replaced by its word; other values as they are."""
+    codes, values = pd.factorize(column, use_na_sentinel=True)
+    shown = np.array(
+        [words.get(v, v) if isinstance(v, str) else v for v in values] + [None], dtype=object
+    )
+    return pd.Series(shown[codes], index=column.index, name=column.name)
+
+
+# --------------------------------------------------------------------------- facilities.parquet
+
+
+def write_parquet(result: gpd.GeoDataFrame, file: IO[bytes]) -> None:
+    """Every row of a result as GeoParquet (WGS-84 points), its index and dtypes kept.
+
+    A column of Python objects Arrow cannot hold is written as their text, with a warning.
+    """
+    frame = result
+    for label in result.columns:
+        if result[label].dtype != object or label == result.geometry.name:
+            continue
+        try:
+            pa.array(result[label], from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+            log.warning("facilities.parquet: column %r written as text", label)
+            if frame is result:
+                frame = result.copy(deep=False)
+            frame[label] = result[label].map(lambda v: None if v is None else str(v))
+    frame.to_parquet(file, compression="zstd")
+
+
+# --------------------------------------------------------------------------- facilities.geojson
+
+
+def _properties(result: gpd.GeoDataFrame) -> tuple[list[str], list[list[Any]]]:
+    """Column names and JSON values, result column order; columns JSON cannot hold are dropped."""
+    names: list[str] = []
+    columns: list[list[Any]] = []
+    for label in result.columns:
+        if label == result.geometry.name:
+            continue
+        try:
+            values = _json_column(result[label])
+        except TypeError as error:
+            log.warning("facilities.geojson: column %r left out (%s)", label, error)
+            continue
+        names.append(str(label))
+        columns.append(values)
+    return names, columns
+
+
+def _json_column(column: pd.Series) -> list[Any]:
+    """JSON values of a column: whole-column conversions for the usual dtypes, else per cell."""
+    dtype = column.dtype
+    if pd.api.types.is_bool_dtype(dtype) and not column.hasnans:
+        return [bool(v) for v in column.to_numpy()]
+    if pd.api.types.is_integer_dtype(dtype) and not column.hasnans:
+        return [int(v) for v in column.to_numpy()]
+    if pd.api.types.is_float_dtype(dtype):
+        numbers = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = numbers.astype(object)
+        values[~np.isfinite(numbers)] = None
+        return values.tolist()
+    if pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
+        cells = column.astype(object)
+        texts = cells.where(cells.notna(), None).tolist()
+        if all(v is None or isinstance(v, str) for v in texts):
+            return texts
+    return [plain(v) for v in column.astype(object).tolist()]
+
+
+def write_geojson(result: gpd.GeoDataFrame, file: IO[bytes]) -> None:
+    """Every row of a result as a GeoJSON feature, WGS-84, ``null`` geometry where it has none."""
+    frame = result if result.crs.equals("EPSG:4326") else result.to_crs("EPSG:4326")
+    names, columns = _properties(frame)
+    shapes = np.asarray(frame.geometry.values, dtype=object)
+    missing = shapely.is_missing(shapes) | shapely.is_empty(shapes)
+    points = ~missing & (shapely.get_type_id(shapes) == 0)
+    x, y = shapely.get_x(shapes), shapely.get_y(shapes)
+    dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+    file.write(b'{\n"type": "FeatureCollection",\n"features": [\n')
+    for i in range(len(frame)):
+        if missing[i]:
+            geometry = None
+        elif points[i]:  # the usual case, without a round trip through GeoJSON text
+            geometry = {"type": "Point", "coordinates": [float(x[i]), float(y[i])]}
+        else:
+            geometry = json.loads(shapely.to_geojson(shapes[i]))
+        properties = dict(zip(names, (column[i] for column in columns), strict=True))
+        feature = {"type": "Feature", "properties": properties, "geometry": geometry}
+        file.write(dumps(feature).encode("utf-8") + (b",\n" if i < len(frame) - 1 else b"\n"))
+    file.write(b"]\n}\n")
+
+
+# --------------------------------------------------------------------------- CSV and Excel
+
+
+def neutralised(value: Any) -> Any:
+    """A spreadsheet cell: text that a spreadsheet would run as a formula gets a leading '.
+
+    A value that is neither a number, a truth value nor text is written as its text.
+    """
+    try:
+        value = plain(value)
+    except TypeError:
+        value = str(value)
+    # A lone "-" (a common "none") cannot be a formula; it stays readable.
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and value != "-":
+        return "'" + value
+    return value
+
+
+def _neutralised_column(column: pd.Series) -> pd.Series:
+    """A column with :func:`neutralised` text, done once per distinct text."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = column.cat.categories
+        if categories.dtype.kind in "OUT" or pd.api.types.is_string_dtype(categories.dtype):
+            return column.cat.rename_categories(_unique([neutralised(c) for c in categories]))
+        return column
+    if pd.api.types.is_string_dtype(column.dtype) or column.dtype == object:
+        codes, values = pd.factorize(column, use_na_sentinel=True)
+        shown = np.array([neutralised(v) for v in values] + [None], dtype=object)
+        return pd.Series(shown[codes], index=column.index, name=column.name)
+    return column
+
+
+def _unique(names: list[Any]) -> list[Any]:
+    """Category names stay distinct: a text and its neutralised twin both filed cannot clash."""
+    seen: set[Any] = set()
+    out = []
+    for name in names:
+        while name in seen:
+            name = "'" + name
+        seen.add(name)
+        out.append(name)
+    return out
+
+
+def write_csv(table: pd.DataFrame, file: IO[bytes], *, chunk_rows: int = CSV_CHUNK_ROWS) -> None:
+    """A table as UTF-8 CSV with a byte order mark (Excel reads Chinese right), in chunks.
+
+    Formula-like text is neutralised; missing cells are empty; lines end in CRLF.
+    """
+    text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="", write_through=True)
+    try:
+        csv.writer(text, lineterminator="\r\n").writerow(
+            [neutralised(str(c)) for c in table.columns]
+        )
+        for start in range(0, len(table), chunk_rows):
+            chunk = table.iloc[start : start + chunk_rows]
+            shown = pd.DataFrame(
+                {i: _neutralised_column(chunk[c]) for i, c in enumerate(chunk.columns)}
+            )
+            shown.to_csv(text, header=False, index=False, lineterminator="\r\n", na_rep="")
+        text.flush()
+    finally:
+        text.detach()  # the caller closes the file
+
+
+def _cells(column: pd.Series) -> list[Any]:
+    """A column's workbook cells, each distinct value converted once.
+
+    Python values, None for missing, text neutralised (:func:`neutralised`) and
+    without the control characters a workbook cannot hold.
+    """
+    values: Any
+    try:
+        codes, values = pd.factorize(column, use_na_sentinel=True)
+    except TypeError:  # unhashable cells: one at a time
+        codes, values = np.arange(len(column)), column.to_numpy(dtype=object)
+    shown = np.empty(len(values) + 1, dtype=object)  # the last one: missing
+    for i, value in enumerate(values):
+        cell = neutralised(value)
+        shown[i] = _XLSX_ILLEGAL.sub("\ufffd", cell) if isinstance(cell, str) else cell
+    return list(shown[codes])
+
+
+def write_xlsx(table: pd.DataFrame, as_of: str | None, sheet_name: str, file: IO[bytes]) -> None:
+    """A table as a one-sheet workbook with a frozen header, fixed dates and zip entries.
+
+    Raises
+    ------
+    ValueError
+        If the table has more rows than a sheet holds (:data:`EXCEL_MAX_ROWS`
+        with the header): the caller writes such a table elsewhere.
+    """
+    import openpyxl
+
+    if len(table) + 1 > EXCEL_MAX_ROWS:
+        raise ValueError(f"{len(table):,} rows do not fit in one Excel sheet")
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet(sheet_name)
+    widths = {"message": 80, "title": 50, "name": 24, "rule": 30, "article": 16, "address": 36}
+    widths |= {HEADERS_ZH[c]: w for c, w in widths.items() if c in HEADERS_ZH}
+    for position, column in enumerate(table.columns, start=1):
+        letter = openpyxl.utils.get_column_letter(position)
+        sheet.column_dimensions[letter].width = widths.get(column, 14)
+    sheet.freeze_panes = "A2"
+    sheet.append([str(c) for c in table.columns])
+    columns = [_cells(table[c]) for c in table.columns] if len(table.columns) else []
+    for row in zip(*columns, strict=True):
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    file.write(_stable_zip(buffer.getvalue(), as_of))
+
+
+def _stable_zip(data: bytes, as_of: str | None) -> bytes:
+    """The same workbook with fixed zip entry times and document dates.
+
+    openpyxl stamps the zip entries and ``docProps/core.xml`` with the time of
+    saving; the document dates become the audit date instead.
+    """
+    day = as_of or "2024-04-08"
+    stamp = f"{day}T00:00:00Z".encode()
+    core = re.compile(rb"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)")
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for entry in source.infolist():
+            content = source.read(entry)
+            if entry.filename == "docProps/core.xml":
+                content = core.sub(lambda m: m.group(1) + stamp + m.group(3), content)
+            info = zipfile.ZipInfo(entry.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            target.writestr(info, content)
+    return out.getvalue()
