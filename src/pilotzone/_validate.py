@@ -249,7 +249,7 @@ def build(
             i,
             label.get("facility_id", "facility_id"),
             facility_ids[i].as_py(),
-            f"duplicate of row {rows[first]} (same operator_id and facility_id)",
+            duplicate_reason(int(rows[first])),
         )
 
     for i in _blank_rows(frame, raw.points, no_operator):
@@ -277,7 +277,7 @@ def build(
         "crs": category(crs_names, crs_code),
         "source_row": rows,
         "problems": label_column(
-            ["", *("; ".join(_describe(p) for p in problems[i]) for i in marked)], described
+            ["", *("; ".join(describe(p) for p in problems[i]) for i in marked)], described
         ),
     }
     for position in extras:
@@ -309,7 +309,13 @@ def build(
     return out
 
 
-def _describe(problem: Problem) -> str:
+def duplicate_reason(first: int) -> str:
+    """Why a row repeats the (operator_id, facility_id) pair of row ``first``."""
+    return f"duplicate of row {first} (same operator_id and facility_id)"
+
+
+def describe(problem: Problem) -> str:
+    """A row problem as the ``problems`` column words it: column, reason, value."""
     value = problem.value
     shown = "" if value is None or (isinstance(value, str) and not value) else f" ({value!r:.80})"
     if problem.column is None:

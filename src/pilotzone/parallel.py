@@ -22,9 +22,15 @@ once (pilotzone caches it per zone set).
 
 Differences from the in-memory path
 -----------------------------------
-Duplicate ``(operator_id, facility_id)`` pairs are found within a partition,
-as :func:`pilotzone.read_facilities` finds them in one file; a pair repeated
-in two partitions is not reported. ``attrs`` (input name, audit date) do not
+None in what is found: a duplicate ``(operator_id, facility_id)`` pair is
+marked on every later row, wherever its first row lies, as
+:func:`pilotzone.read_facilities` marks it in one file (:func:`verify_dask`
+compares a 128-bit hash of every row's pair in its first pass; a collision is
+beyond any filing's size). ``source_row`` counts rows across partitions in the
+collection's order (for a file read in memory and handed over with
+``dd.from_pandas``, the file's own numbers stay); :func:`verify_files` records
+in ``summary.json`` the first row of each file, so a row's number leads to its
+file and feature. ``attrs`` (input name, audit date) do not
 travel through Dask: :func:`verify_files` records them in ``summary.json``.
 """
 
@@ -49,7 +55,9 @@ import pyarrow as pa
 from dask.dataframe.utils import clear_known_categories
 
 from pilotzone._codes import ELIGIBILITY, ELIGIBILITY_REASONS
+from pilotzone._columns import COLUMN_BY_KEY, match_key
 from pilotzone._files import OutputRun, json_bytes, sha256
+from pilotzone._validate import describe, duplicate_reason
 from pilotzone.errors import InputError, Problem
 from pilotzone.facilities import read_facilities
 from pilotzone.locate import COORDINATE_ISSUES, locate
@@ -65,6 +73,8 @@ log = logging.getLogger(__name__)
 _TEXT_DTYPE = pd.StringDtype(na_value=np.nan)  # what pandas gives a column of str and None
 _PARTS = ("facilities", "findings")  # the folders of verify_files' Parquet output
 _PART = re.compile(r"part\.[0-9]+\.parquet")  # how Dask names the files it writes there
+# Two keys of 16 bytes: two independent 64-bit hashes of each (operator_id, facility_id) pair.
+_HASH_KEYS = ("pilotzone-pair-1", "pilotzone-pair-2")
 
 
 def locate_dask(
@@ -208,25 +218,106 @@ def verify_dask(
     over the data, whose result is one row per registration.
     """
     zones = load_zones(as_of=as_of) if zones is None else zones
-    sites = facilities if _is_read(facilities) else read_facilities_dask(facilities)
+    read = _is_read(facilities)
+    sites = facilities if read else read_facilities_dask(facilities)
+    label = "facility_id" if read else _facility_label(facilities.columns)
     sites, _ = keep_filed(sites)  # renamed here, once, so no partition needs to
     table = None
     if operators is not None:
         table = (
             operators if isinstance(operators, pd.DataFrame) else pd.read_csv(operators, dtype=str)
         )
-    # On the empty frame first: a wrong ``lang`` is refused before the pass over the data.
-    sample = verify(_without_attrs(sites._meta_nonempty), operators=table, zones=zones, lang=lang)
+    # On the sample frame first: a wrong ``lang`` is refused before the pass over the data.
+    sample = verify(_sample(sites._meta_nonempty), operators=table, zones=zones, lang=lang)
     meta = _unknown_categories(sample.iloc[:0])
-    registrations = _without_attrs(
-        sites[(sites["kind"] == "registration") & (sites["problems"] == "")].compute()
+    # One pass: the registration rows and every row's pair of ids.
+    registrations, keys = dask.compute(
+        sites[(sites["kind"] == "registration") & (sites["problems"] == "")],
+        sites.map_partitions(_pair_keys, meta=_pair_keys(sites._meta)),
     )
+    repeats = _repeats(keys)
+    registrations = _without_attrs(registrations)
+    registrations = registrations[~registrations["source_row"].isin(repeats.index)]
     log.debug(
-        "%d registration rows resolved across %d partitions", len(registrations), sites.npartitions
+        "%d registration rows resolved and %d repeated ids found across %d partitions",
+        len(registrations),
+        len(repeats),
+        sites.npartitions,
     )
     return sites.map_partitions(
-        _verify_partition, _once(registrations), _once(zones), _once(table), lang, meta=meta
+        _verify_partition,
+        _once(registrations),
+        _once(zones),
+        _once(table),
+        lang,
+        _once(repeats),
+        label,
+        meta=meta,
     )
+
+
+def _sample(meta: pd.DataFrame) -> pd.DataFrame:
+    """Dask's sample rows of a read filing, with no missing text.
+
+    A read filing's text is never missing, but Dask's sample (``_meta_nonempty``) of a
+    ``string`` column is a text and ``<NA>``, on which ``problems == ""`` is neither true nor
+    false: each takes the text of its first row.
+    """
+    frame = _without_attrs(meta)
+    for column, dtype in frame.dtypes.items():
+        if isinstance(dtype, pd.StringDtype) and len(frame):
+            frame[column] = frame[column].fillna(frame[column].iloc[0])
+    return frame
+
+
+def _facility_label(columns: Sequence[Any]) -> str:
+    """The header of a raw filing's facility id column, as its problems name it."""
+    found = (str(c) for c in columns if COLUMN_BY_KEY.get(match_key(c)) == "facility_id")
+    return next(found, "facility_id")
+
+
+def _pair_keys(part: pd.DataFrame) -> pd.DataFrame:
+    """Each row's (operator_id, facility_id) as two 64-bit hashes, with its ``source_row``.
+
+    Rows without an operator id take no part, as in :func:`pilotzone.read_facilities`.
+    """
+    has = (part["operator_id"].fillna("") != "").to_numpy(dtype=bool)
+    pairs = part.loc[has, ["operator_id", "facility_id"]].astype(object)
+    first, second = (
+        pd.util.hash_pandas_object(pairs, index=False, hash_key=key).to_numpy(dtype=np.uint64)
+        for key in _HASH_KEYS
+    )
+    rows = part["source_row"].to_numpy(dtype=np.int64)[has]
+    return pd.DataFrame({"first": first, "second": second, "row": rows})
+
+
+def _repeats(keys: pd.DataFrame) -> pd.Series:
+    """The first row of each repeated pair, indexed by the row (``source_row``) that repeats it."""
+    keys = keys[keys.duplicated(["first", "second"], keep=False)]
+    first = keys.groupby(["first", "second"], sort=False)["row"].transform("min")
+    later = (keys["row"] != first).to_numpy()
+    return pd.Series(first.to_numpy()[later], index=keys["row"].to_numpy()[later], dtype=np.int64)
+
+
+def _mark_repeats(part: pd.DataFrame, repeats: pd.Series, label: str) -> pd.DataFrame:
+    """``part`` with every row that repeats an earlier row's ids marked, unless it already is.
+
+    The problem is worded and placed (last) as :func:`pilotzone.read_facilities` words it.
+    """
+    hit = np.flatnonzero(part["source_row"].isin(repeats.index).to_numpy())
+    if not len(hit):
+        return part
+    problems = part["problems"].tolist()
+    first = repeats.reindex(part["source_row"].to_numpy()[hit]).to_numpy(dtype=np.int64)
+    for i, row in zip(hit.tolist(), first.tolist(), strict=True):
+        reason = duplicate_reason(row)
+        if reason in problems[i]:  # found within the partition when it was read
+            continue
+        found = describe(Problem("", None, label, part["facility_id"].iat[i], reason))
+        problems[i] = f"{problems[i]}; {found}" if problems[i] else found
+    part = part.copy(deep=False)
+    part["problems"] = pd.Series(problems, index=part.index, dtype=part["problems"].dtype)
+    return part
 
 
 def _unknown_categories(meta: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -268,15 +359,20 @@ def _verify_partition(
     zones: gpd.GeoDataFrame,
     operators: pd.DataFrame | None,
     lang: Literal["en", "zh"],
+    repeats: pd.Series,
+    label: str,
 ) -> gpd.GeoDataFrame:
     """Verify one partition with its operators' registration rows from every partition appended.
+
+    Its rows that repeat the ids of an earlier row (``repeats``, from every partition) are
+    marked first.
 
     A row's verdict depends only on itself and on its operator's registration
     rows, and a registration row counted twice changes nothing (its zone, its
     services and its nearness to a border are the same), so the partition's
     rows come out as they would from the whole filing.
     """
-    part = _without_attrs(part)
+    part = _mark_repeats(_without_attrs(part), repeats, label)
     theirs = registrations[registrations["operator_id"].isin(part["operator_id"].unique())]
     both = _concat(part, theirs) if len(theirs) else part
     return verify(both, operators=operators, zones=zones, lang=lang).iloc[: len(part)]
@@ -465,6 +561,23 @@ def _findings(result: gpd.GeoDataFrame) -> pd.DataFrame:
     )
 
 
+def _file_rows(files: list[str]) -> list[dict[str, Any]]:
+    """Each file's name, SHA-256, rows and the ``source_row`` of its first row.
+
+    Rows are numbered across the files in order, so row ``r`` is feature
+    ``r - first_row + 1`` of the last file whose ``first_row`` is at most ``r``.
+    """
+    import pyarrow.parquet as pq
+
+    entries, first = [], 1
+    for f in files:
+        rows = pq.read_metadata(f).num_rows
+        entries.append({"file": Path(f).name, "sha256": sha256(Path(f)), "rows": rows,
+                        "first_row": first})  # fmt: skip
+        first += rows
+    return entries
+
+
 def _summary(
     counts: pd.DataFrame,
     per_operator: pd.DataFrame,
@@ -500,7 +613,7 @@ def _summary(
     source = {
         "file": ", ".join(Path(f).name for f in files),
         "sha256": None,
-        "files": [{"file": Path(f).name, "sha256": sha256(Path(f))} for f in files],
+        "files": _file_rows(files),
     }
     return build_summary(
         counts,
