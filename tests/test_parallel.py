@@ -499,3 +499,24 @@ def test_verify_of_a_multi_file_parquet_dataset(
     entry = [f for f in files if f["first_row"] <= row][-1]
     feature = pd.read_parquet(folder / entry["file"]).iloc[row - entry["first_row"]]
     assert feature["facility_id"] == whole.loc[row - 1, "facility_id"]
+
+
+def test_a_raw_filing_is_validated_once(
+    filing: pd.DataFrame, zones: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the first pass's registration rows are validated twice (it used to be every row)."""
+    from pilotzone import parallel
+
+    validated: list[int] = []
+    read = parallel.read_facilities
+
+    def counted(frame: pd.DataFrame, **options: Any) -> gpd.GeoDataFrame:
+        validated.append(len(frame))
+        return read(frame, **options)
+
+    monkeypatch.setattr(parallel, "read_facilities", counted)
+    data = dd.from_pandas(filing, npartitions=PARTITIONS, sort=False)
+    got = pz.verify(data, zones=zones).compute(scheduler="sync")
+    same(got, pz.verify(filing, zones=zones))
+    registrations = int((filing["kind"] == "registration").sum())
+    assert sum(validated) <= len(filing) + registrations + 10  # + Dask's sample rows
