@@ -520,3 +520,20 @@ def test_a_raw_filing_is_validated_once(
     same(got, pz.verify(filing, zones=zones))
     registrations = int((filing["kind"] == "registration").sum())
     assert sum(validated) <= len(filing) + registrations + 10  # + Dask's sample rows
+
+
+def test_a_raw_filing_with_chinese_headers(filing: pd.DataFrame, zones: Any) -> None:
+    """The first pass finds the kind, operator and facility columns by any accepted header."""
+    chinese = filing.rename(
+        columns={
+            "operator_id": "运营商",
+            "facility_id": "设施编号",
+            "kind": "类型",
+            "crs": "坐标系",
+        }
+    )
+    chinese.iloc[-3, :2] = chinese.iloc[1, :2].to_numpy()  # a pair repeated across partitions
+    data = dd.from_pandas(chinese, npartitions=PARTITIONS, sort=False)
+    got = pz.verify(data, zones=zones).compute(scheduler="sync")
+    same(got, pz.verify(chinese, zones=zones))
+    assert "column '设施编号': duplicate of row 2" in got.loc[chinese.index[-3], "problems"]
