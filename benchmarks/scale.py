@@ -10,7 +10,8 @@ memory stays bounded while it is written) is verified end to end as
 validate every partition, resolve registrations across partitions, verify,
 write partitioned results and summary.json. The first ``--memory-rows`` rows
 (whole files) are also read, verified and written in memory (read_facilities +
-verify of the concatenated files, then facilities.parquet and findings.parquet)
+verify of the concatenated files, then facilities.parquet, findings.parquet and the tallies
+summary.json is built from, as ``pilotzone verify --out`` and verify_files both make them)
 and on each cluster size, in the same process, so that the ratios compare like
 with like: the per-worker ratio (one worker's rows/s against in memory) and the
 speed-up from 1 to 2 workers. Clusters are started and warmed before the clock
@@ -31,6 +32,7 @@ from synthetic import make_filing
 
 import pilotzone as pz
 from pilotzone.parallel import verify_files
+from pilotzone.report import tally
 
 
 def write_files(folder: Path, rows: int, per_file: int) -> list[Path]:
@@ -53,6 +55,7 @@ def in_memory(paths: list[Path], out: Path, zones: pd.DataFrame) -> float:
     out.mkdir()
     result.to_parquet(out / "facilities.parquet")
     pz.findings(result).to_parquet(out / "findings.parquet")
+    tally(result), pz.summarize(result)  # what summary.json is built from
     assert len(result) == len(filing)
     return time.perf_counter() - start
 
