@@ -902,3 +902,32 @@ def test_category_holds_the_named_values_and_only_used_categories(
     categories = list(column.categories)
     assert categories[: len(first)] == first and len(set(categories)) == len(categories)
     assert set(categories[len(first) :]) == {v for v in expected if v is not None} - set(first)
+
+
+def test_conversion_in_blocks_on_threads_equals_one_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows converted in blocks (on threads) give the points and problems of one conversion."""
+    from pilotzone import _validate
+
+    rng = np.random.default_rng(3)
+    n = 60
+    lon, lat = 116.4 + rng.normal(0, 0.2, n), 39.9 + rng.normal(0, 0.2, n)
+    systems = np.array(["gcj02", "bd09", "wgs84", "EPSG:32650"])[rng.integers(0, 4, n)]
+    x, y = lon.copy(), lat.copy()
+    for system in ("gcj02", "bd09", "EPSG:32650"):
+        rows = systems == system
+        x[rows], y[rows] = from_wgs84(lon[rows], lat[rows], system)
+    x[np.flatnonzero(systems == "EPSG:32650")[-1]] = 1e30  # no point: marked in its block
+    table = pd.DataFrame(
+        {"operator_id": "A", "facility_id": np.arange(n).astype(str), "kind": "idc",
+         "lon": x, "lat": y, "crs": systems}
+    )  # fmt: skip
+    whole = facilities.read_facilities(table)
+    monkeypatch.setattr(_validate, "_CONVERT_ROWS", 7)
+    blocks = facilities.read_facilities(table)
+    pd.testing.assert_frame_equal(blocks, whole)
+    assert blocks["problems"].str.contains("WGS-84").sum() == 1
+    for system in ("gcj02", "bd09", "wgs84"):
+        rows = np.flatnonzero(systems == system)
+        ex, ey = to_wgs84(x[rows], y[rows], system)
+        assert np.array_equal(shapely.get_x(blocks.geometry.to_numpy()[rows]), ex)
+        assert np.array_equal(shapely.get_y(blocks.geometry.to_numpy()[rows]), ey)

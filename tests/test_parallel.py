@@ -393,3 +393,147 @@ def test_verify_files_writes_one_run_under_a_manifest(
     assert sorted(p.name for p in out.iterdir()) == [
         "facilities", "findings", "manifest.json", "notes.txt", "summary.json",
     ]  # fmt: skip
+
+
+def text_as_object(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its text columns as object: Dask gives text its own string dtype."""
+    text = [c for c, t in frame.dtypes.items() if isinstance(t, pd.StringDtype)]
+    return frame.astype(dict.fromkeys(text, object))
+
+
+def same_values(got: pd.DataFrame, expected: pd.DataFrame) -> None:
+    """:func:`same`, text compared as values whichever string dtype holds it."""
+    same(text_as_object(got), text_as_object(expected))
+
+
+def test_verify_of_from_pandas_of_read_facilities(
+    client: Any, filing: pd.DataFrame, zones: Any, tmp_path: Path
+) -> None:
+    """The first thing an analyst tries (#21): it failed on Dask's sample of "problems"."""
+    path = tmp_path / "filing.csv"
+    filing.to_csv(path, index=False)
+    sites = pz.read_facilities(path)
+    got = pz.verify(dd.from_pandas(sites, npartitions=8), zones=zones).compute()
+    expected = pz.verify(sites, zones=zones)
+    same_values(got, expected)
+    assert got["problems"].str.contains("duplicate of row").sum() == 1
+
+
+def test_a_duplicate_split_across_partitions_is_found(
+    client: Any, filing: pd.DataFrame, zones: Any
+) -> None:
+    """A pair of ids repeated in another partition is marked as in-memory verify marks it."""
+    repeated = filing.copy()
+    repeated.iloc[-3, :2] = repeated.iloc[1, :2].to_numpy()  # first and last partitions
+    data = dd.from_pandas(repeated, npartitions=PARTITIONS, sort=False)
+    assert repeated.index[1] in data.partitions[0].index.compute()
+    assert repeated.index[-3] in data.partitions[PARTITIONS - 1].index.compute()
+    got = pz.verify(data, zones=zones).compute()
+    expected = pz.verify(repeated, zones=zones)
+    same(got, expected)
+    marked = got.loc[repeated.index[-3], "problems"]
+    assert (
+        f"duplicate of row 2 (same operator_id and facility_id) ({filing.iloc[1, 1]!r})" in marked
+    )
+    assert got.loc[repeated.index[-3], "status"] == "invalid"
+    assert got["problems"].str.contains("duplicate of row").sum() == 2  # and the one within
+
+
+def test_a_repeated_registration_in_another_partition_registers_nothing(
+    filing: pd.DataFrame, zones: Any
+) -> None:
+    """A registration that repeats an earlier row's ids is invalid, so it decides no zone."""
+    registrations = np.flatnonzero(filing["kind"] == "registration")
+    later = filing.copy()
+    first, last = registrations[0], registrations[-1]
+    later.iloc[last, :2] = later.iloc[first, :2].to_numpy()
+    data = dd.from_pandas(later, npartitions=PARTITIONS, sort=False)
+    got = pz.verify(data, zones=zones).compute(scheduler="sync")
+    same(got, pz.verify(later, zones=zones))
+
+
+def test_verify_of_dd_read_csv(
+    client: Any, filing: pd.DataFrame, zones: Any, tmp_path: Path
+) -> None:
+    """A raw CSV read by Dask in blocks: rows numbered by position across the blocks."""
+    path = tmp_path / "filing.csv"
+    filing.to_csv(path, index=False)
+    data = dd.read_csv(path, blocksize=40_000, dtype={"operator_id": str, "facility_id": str})
+    assert data.npartitions > 2
+    got = pz.verify(data, zones=zones).compute().reset_index(drop=True)
+    expected = pz.verify(
+        pd.read_csv(path, dtype={"operator_id": str, "facility_id": str}), zones=zones
+    )
+    same_values(got, expected)
+
+
+def test_verify_of_a_multi_file_parquet_dataset(
+    client: Any, filing: pd.DataFrame, zones: Any, tmp_path: Path
+) -> None:
+    """Rows count across the files; summary.json says where each file's rows start."""
+    from pilotzone.parallel import verify_files
+
+    folder = tmp_path / "filings"
+    folder.mkdir()
+    pieces = np.array_split(np.arange(len(filing)), 3)
+    for i, rows in enumerate(pieces):
+        filing.iloc[rows].reset_index(drop=True).to_parquet(folder / f"part-{i}.parquet")
+    data = dd.read_parquet(sorted(str(p) for p in folder.iterdir()))
+    got = pz.verify(data, zones=zones).compute()
+    whole = filing.reset_index(drop=True)
+    expected = pz.verify(whole, zones=zones)
+    same_values(got.reset_index(drop=True), expected)
+    summary = verify_files(
+        folder, tmp_path / "out", scheduler=client.scheduler.address, zones=zones
+    )
+    files = summary["input"]["files"]
+    assert [f["first_row"] for f in files] == [
+        1,
+        1 + len(pieces[0]),
+        1 + len(pieces[0]) + len(pieces[1]),
+    ]
+    assert [f["rows"] for f in files] == [len(p) for p in pieces]
+    # The row a finding cites opens the right feature of the right file.
+    written = gpd.read_parquet(tmp_path / "out" / "facilities")
+    row = int(written.loc[written["problems"] != "", "source_row"].iloc[-1])
+    entry = [f for f in files if f["first_row"] <= row][-1]
+    feature = pd.read_parquet(folder / entry["file"]).iloc[row - entry["first_row"]]
+    assert feature["facility_id"] == whole.loc[row - 1, "facility_id"]
+
+
+def test_a_raw_filing_is_validated_once(
+    filing: pd.DataFrame, zones: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the first pass's registration rows are validated twice (it used to be every row)."""
+    from pilotzone import parallel
+
+    validated: list[int] = []
+    read = parallel.read_facilities
+
+    def counted(frame: pd.DataFrame, **options: Any) -> gpd.GeoDataFrame:
+        validated.append(len(frame))
+        return read(frame, **options)
+
+    monkeypatch.setattr(parallel, "read_facilities", counted)
+    data = dd.from_pandas(filing, npartitions=PARTITIONS, sort=False)
+    got = pz.verify(data, zones=zones).compute(scheduler="sync")
+    same(got, pz.verify(filing, zones=zones))
+    registrations = int((filing["kind"] == "registration").sum())
+    assert sum(validated) <= len(filing) + registrations + 10  # + Dask's sample rows
+
+
+def test_a_raw_filing_with_chinese_headers(filing: pd.DataFrame, zones: Any) -> None:
+    """The first pass finds the kind, operator and facility columns by any accepted header."""
+    chinese = filing.rename(
+        columns={
+            "operator_id": "运营商",
+            "facility_id": "设施编号",
+            "kind": "类型",
+            "crs": "坐标系",
+        }
+    )
+    chinese.iloc[-3, :2] = chinese.iloc[1, :2].to_numpy()  # a pair repeated across partitions
+    data = dd.from_pandas(chinese, npartitions=PARTITIONS, sort=False)
+    got = pz.verify(data, zones=zones).compute(scheduler="sync")
+    same(got, pz.verify(chinese, zones=zones))
+    assert "column '设施编号': duplicate of row 2" in got.loc[chinese.index[-3], "problems"]

@@ -212,7 +212,13 @@ def plain_csv(data: bytes) -> pa.Table | None:
         )
     except pa.ArrowInvalid:  # a row with another number of cells, blank lines, ...
         return None
-    longest = max((pc.max(pc.utf8_length(c)).as_py() or 0 for c in table.columns), default=0)
-    if longest > csv.field_size_limit():  # the csv module refuses such a file
+    limit = csv.field_size_limit()
+
+    def longest(length: Any) -> int:
+        return max((pc.max(length(c)).as_py() or 0 for c in table.columns), default=0)
+
+    # A cell has at least as many bytes as characters: most files need no count of characters.
+    if longest(pc.binary_length) > limit and longest(pc.utf8_length) > limit:
+        # the csv module refuses such a file
         return None
     return table

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections import Counter
 from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,11 +177,13 @@ def build(
     n = len(frame)
     # The number the user's program shows for each row: a CSV's line, a worksheet's row, a
     # feature's number (from first_row: a Dask partition's position in the whole).
-    rows = (
-        np.asarray(raw.numbers, dtype=np.int64)
-        if raw.numbers is not None
-        else np.arange(first_row, first_row + n)
-    )
+    numbers = raw.numbers
+    if isinstance(numbers, range):  # np.asarray would count through it one by one
+        rows = np.arange(numbers.start, numbers.stop, numbers.step, dtype=np.int64)
+    elif numbers is not None:
+        rows = np.asarray(numbers, dtype=np.int64)
+    else:
+        rows = np.arange(first_row, first_row + n, dtype=np.int64)
     label = {c: str(frame.columns[i]) for c, i in columns.items()}
 
     def column(name: str) -> pd.Series:
@@ -250,7 +254,7 @@ def build(
             i,
             label.get("facility_id", "facility_id"),
             facility_ids[i].as_py(),
-            f"duplicate of row {rows[first]} (same operator_id and facility_id)",
+            duplicate_reason(int(rows[first])),
         )
 
     for i in _blank_rows(frame, raw.points, no_operator):
@@ -278,7 +282,7 @@ def build(
         "crs": category(crs_names, crs_code),
         "source_row": rows,
         "problems": label_column(
-            ["", *("; ".join(_describe(p) for p in problems[i]) for i in marked)], described
+            ["", *("; ".join(describe(p) for p in problems[i]) for i in marked)], described
         ),
     }
     for position in extras:
@@ -319,7 +323,13 @@ def build(
     return out
 
 
-def _describe(problem: Problem) -> str:
+def duplicate_reason(first: int) -> str:
+    """Why a row repeats the (operator_id, facility_id) pair of row ``first``."""
+    return f"duplicate of row {first} (same operator_id and facility_id)"
+
+
+def describe(problem: Problem) -> str:
+    """A row problem as the ``problems`` column words it: column, reason, value."""
     value = problem.value
     shown = "" if value is None or (isinstance(value, str) and not value) else f" ({value!r:.80})"
     if problem.column is None:
@@ -492,6 +502,11 @@ def _row_crs(
     return cell, names, np.array([*lonlat, False], dtype=bool)[cell]
 
 
+#: Rows converted to WGS-84 points per task: large enough that a task's overhead is small,
+#: small enough that a large filing's conversions share the cores.
+_CONVERT_ROWS = 1 << 17
+
+
 def _wgs84_points(
     lon: NDArray[np.float64],
     lat: NDArray[np.float64],
@@ -501,28 +516,52 @@ def _wgs84_points(
     column: str,
     mark: _Mark,
 ) -> NDArray[np.object_]:
-    """WGS-84 points for usable rows, converted once per distinct CRS."""
+    """WGS-84 points for usable rows, converted once per distinct CRS.
+
+    A large filing's rows are converted in blocks on a thread per core: numpy, pyproj (which
+    is thread-safe) and shapely release the GIL, and a point's conversion never depends on
+    the other points. Problems are marked afterwards, in order.
+    """
     geometry = np.full(len(lon), None, dtype=object)
+    tasks = []
     for code in dict.fromkeys(crs_code[usable].tolist()):
-        crs_name = crs_names[code]
         rows = np.flatnonzero(usable & (crs_code == code))
+        tasks += [
+            (crs_names[code], rows[i : i + _CONVERT_ROWS])
+            for i in range(0, len(rows), _CONVERT_ROWS)
+        ]
+
+    def convert(task: tuple[str, NDArray[np.intp]]) -> tuple[Any, NDArray[np.bool_]] | Exception:
+        crs_name, rows = task
         try:
             lon84, lat84 = to_wgs84(lon[rows], lat[rows], crs_name)
         except (ValueError, RuntimeError) as error:  # pyproj cannot build this transformation
-            for i in rows:
-                mark(
-                    int(i),
-                    column,
-                    (float(lon[i]), float(lat[i])),
-                    f"cannot convert from {crs_name} to WGS-84: {str(error).splitlines()[0]}",
-                )
-            continue
+            return error
         good = (
             np.isfinite(lon84)
             & np.isfinite(lat84)
             & (np.abs(lon84) <= 180.0)
             & (np.abs(lat84) <= 90.0)
         )
+        return shapely.points(lon84[good], lat84[good]), good
+
+    workers = min(len(tasks), os.cpu_count() or 1, 8)
+    if workers > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            done = list(pool.map(convert, tasks))
+    else:
+        done = [convert(task) for task in tasks]
+    for (crs_name, rows), outcome in zip(tasks, done, strict=True):
+        if isinstance(outcome, Exception):
+            for i in rows:
+                mark(
+                    int(i),
+                    column,
+                    (float(lon[i]), float(lat[i])),
+                    f"cannot convert from {crs_name} to WGS-84: {str(outcome).splitlines()[0]}",
+                )
+            continue
+        points, good = outcome
         for i in rows[~good]:
             mark(
                 int(i),
@@ -530,7 +569,7 @@ def _wgs84_points(
                 (float(lon[i]), float(lat[i])),
                 f"cannot be converted from {crs_name} to WGS-84 (outside the system's area?)",
             )
-        geometry[rows[good]] = shapely.points(lon84[good], lat84[good])
+        geometry[rows[good]] = points
     return geometry
 
 

@@ -12,9 +12,11 @@ values equal those of the in-memory function on the computed input:
   ``source_row`` counts across partitions (so it equals the in-memory
   reader's), which costs one pass over the data to learn partition lengths.
 * :func:`verify_dask` first computes the small table of every operator's
-  registration rows (one pass), then checks each partition together with the
-  registration rows of the operators it holds, so an operator's registration
-  and facilities may sit in different partitions.
+  registration rows and a hash of every row's ids (one pass, which validates
+  only the registration rows of a raw filing), then checks each partition
+  together with the registration rows of the operators it holds, so an
+  operator's registration and facilities may sit in different partitions.
+  A raw filing is validated once, partition by partition, in that check.
 
 The zone table (and the registration table) enter the graph once, as one
 delayed object each: every worker receives one copy and builds its zone index
@@ -22,14 +24,21 @@ once (pilotzone caches it per zone set).
 
 Differences from the in-memory path
 -----------------------------------
-Duplicate ``(operator_id, facility_id)`` pairs are found within a partition,
-as :func:`pilotzone.read_facilities` finds them in one file; a pair repeated
-in two partitions is not reported. ``attrs`` (input name, audit date) do not
+None in what is found: a duplicate ``(operator_id, facility_id)`` pair is
+marked on every later row, wherever its first row lies, as
+:func:`pilotzone.read_facilities` marks it in one file (:func:`verify_dask`
+compares a 128-bit hash of every row's pair in its first pass; a collision is
+beyond any filing's size). ``source_row`` counts rows across partitions in the
+collection's order (for a file read in memory and handed over with
+``dd.from_pandas``, the file's own numbers stay); :func:`verify_files` records
+in ``summary.json`` the first row of each file, so a row's number leads to its
+file and feature. ``attrs`` (input name, audit date) do not
 travel through Dask: :func:`verify_files` records them in ``summary.json``.
 """
 
 from __future__ import annotations
 
+import functools
 import glob
 import logging
 import os
@@ -46,10 +55,21 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from dask.dataframe.utils import clear_known_categories
+from numpy.typing import NDArray
 
 from pilotzone._codes import ELIGIBILITY, ELIGIBILITY_REASONS
+from pilotzone._columns import (
+    COLUMN_BY_KEY,
+    KIND_BY_KEY,
+    cell_text,
+    distinct_cells,
+    match_key,
+    text_column,
+)
 from pilotzone._files import OutputRun, json_bytes, sha256
+from pilotzone._validate import describe, duplicate_reason
 from pilotzone.errors import InputError, Problem
 from pilotzone.facilities import read_facilities
 from pilotzone.locate import COORDINATE_ISSUES, component_ids, locate
@@ -65,6 +85,8 @@ log = logging.getLogger(__name__)
 _TEXT_DTYPE = pd.StringDtype(na_value=np.nan)  # what pandas gives a column of str and None
 _PARTS = ("facilities", "findings")  # the folders of verify_files' Parquet output
 _PART = re.compile(r"part\.[0-9]+\.parquet")  # how Dask names the files it writes there
+# Two keys of 16 bytes: two independent 64-bit hashes of each (operator_id, facility_id) pair.
+_HASH_KEYS = ("pilotzone-pair-1", "pilotzone-pair-2")
 
 
 def locate_dask(
@@ -157,9 +179,18 @@ def read_facilities_dask(data: dd.DataFrame, *, crs: Any = None) -> dask_geopand
         At once, for whole-input problems (a missing column, no coordinate
         system), found on the input's columns.
     """
-    meta = _unknown_categories(_read_partition(data._meta_nonempty, crs=crs, offsets=[0]).iloc[:0])
+    return _read_lazily(data, crs, _offsets(data))
+
+
+def _offsets(data: dd.DataFrame) -> list[int]:
+    """How many rows come before each partition (one pass, which Parquet metadata may spare)."""
     lengths = data.map_partitions(len, meta=(None, "int64")).compute()
-    offsets = np.r_[0, np.cumsum(np.asarray(lengths, dtype=np.int64))[:-1]].tolist()
+    return np.r_[0, np.cumsum(np.asarray(lengths, dtype=np.int64))[:-1]].tolist()
+
+
+def _read_lazily(data: dd.DataFrame, crs: Any, offsets: list[int]) -> dask_geopandas.GeoDataFrame:
+    """:func:`read_facilities_dask` once the partitions' offsets are known."""
+    meta = _unknown_categories(_read_partition(data._meta_nonempty, crs=crs, offsets=[0]).iloc[:0])
     return data.map_partitions(_read_partition, crs=crs, offsets=offsets, meta=meta)
 
 
@@ -184,6 +215,7 @@ def verify_dask(
     as_of: Any = None,
     zones: gpd.GeoDataFrame | None = None,
     lang: Literal["en", "zh"] = "en",
+    crs: Any = None,
 ) -> dask_geopandas.GeoDataFrame:
     """:func:`pilotzone.verify` over a Dask (Geo)DataFrame.
 
@@ -196,6 +228,8 @@ def verify_dask(
         As for :func:`pilotzone.verify`; a file is read here, on the client.
     as_of, zones, lang
         As for :func:`pilotzone.verify`.
+    crs : optional
+        As for :func:`pilotzone.read_facilities`, for a raw filing.
 
     Returns
     -------
@@ -205,29 +239,178 @@ def verify_dask(
 
     Notes
     -----
-    Computes, on being called, every operator's registration rows: one pass
-    over the data, whose result is one row per registration.
+    Computes, on being called, every operator's registration rows and a hash
+    of every row's ids: one pass over the data, whose result is one row per
+    registration and 24 bytes per row. A raw filing is read (validated) once,
+    in the lazy result: the first pass validates only its registration rows.
     """
     zones = load_zones(as_of=as_of) if zones is None else zones
-    sites = facilities if _is_read(facilities) else read_facilities_dask(facilities)
-    sites, _ = keep_filed(sites)  # renamed here, once, so no partition needs to
+    read = _is_read(facilities)
+    offsets = [] if read else _offsets(facilities)
+    sites = facilities if read else _read_lazily(facilities, crs, offsets)
+    label = "facility_id" if read else _column_label(facilities.columns, "facility_id")
+    sites, renamed = keep_filed(sites)  # renamed here, once, so no partition needs to
     table = None
     if operators is not None:
         table = (
             operators if isinstance(operators, pd.DataFrame) else pd.read_csv(operators, dtype=str)
         )
-    # On the empty frame first: a wrong ``lang`` is refused before the pass over the data.
-    sample = verify(_without_attrs(sites._meta_nonempty), operators=table, zones=zones, lang=lang)
+    # On the sample frame first: a wrong ``lang`` is refused before the pass over the data.
+    sample = verify(_sample(sites._meta_nonempty), operators=table, zones=zones, lang=lang)
     meta = _unknown_categories(sample.iloc[:0])
-    registrations = _without_attrs(
-        sites[(sites["kind"] == "registration") & (sites["problems"] == "")].compute()
-    )
+    # One pass: the registration rows and every row's pair of ids.
+    if read:
+        registrations, keys = dask.compute(
+            sites[(sites["kind"] == "registration") & (sites["problems"] == "")],
+            sites.map_partitions(_pair_keys, meta=_pair_keys(sites._meta)),
+        )
+    else:
+        labels = {c: _column_label(facilities.columns, c) for c in ("operator_id", "kind")}
+        first = dask.delayed(_first_pass, pure=True)
+        found = dask.compute(
+            *(
+                first(part, offset, crs, label, labels)
+                for part, offset in zip(facilities.to_delayed(), offsets, strict=True)
+            )
+        )
+        frames = [r for r, _ in found if r is not None]
+        registrations = (
+            functools.reduce(_concat, frames)
+            if frames
+            else _read_partition(facilities._meta, crs=crs, offsets=[0])
+        ).rename(columns=renamed)
+        keys = pd.concat([k for _, k in found], ignore_index=True)
+    repeats = _repeats(keys)
+    registrations = _without_attrs(registrations)
+    registrations = registrations[~registrations["source_row"].isin(repeats.index)]
     log.debug(
-        "%d registration rows resolved across %d partitions", len(registrations), sites.npartitions
+        "%d registration rows resolved and %d repeated ids found across %d partitions",
+        len(registrations),
+        len(repeats),
+        sites.npartitions,
     )
     return sites.map_partitions(
-        _verify_partition, _once(registrations), _once(zones), _once(table), lang, meta=meta
+        _verify_partition,
+        _once(registrations),
+        _once(zones),
+        _once(table),
+        lang,
+        _once(repeats),
+        label,
+        meta=meta,
     )
+
+
+def _sample(meta: pd.DataFrame) -> pd.DataFrame:
+    """Dask's sample rows of a read filing, with no missing text.
+
+    A read filing's text is never missing, but Dask's sample (``_meta_nonempty``) of a
+    ``string`` column is a text and ``<NA>``, on which ``problems == ""`` is neither true nor
+    false: each takes the text of its first row.
+    """
+    frame = _without_attrs(meta)
+    for column, dtype in frame.dtypes.items():
+        if isinstance(dtype, pd.StringDtype) and len(frame):
+            frame[column] = frame[column].fillna(frame[column].iloc[0])
+    return frame
+
+
+def _column_label(columns: Sequence[Any], meaning: str) -> str | None:
+    """The header of a raw filing's column of ``meaning`` (``facility_id``...), if it has one."""
+    return next((str(c) for c in columns if COLUMN_BY_KEY.get(match_key(c)) == meaning), None)
+
+
+def _first_pass(
+    part: pd.DataFrame,
+    offset: int,
+    crs: Any,
+    facility: str | None,
+    labels: dict[str, str | None],
+) -> tuple[gpd.GeoDataFrame | None, pd.DataFrame]:
+    """A raw partition's registration rows, read (None if none), and every row's ids hashed.
+
+    Only the rows whose ``kind`` reads as a registration are validated: a row's
+    problems depend on no other row but for repeated ids, which :func:`_repeats`
+    finds across the whole filing. Their ``source_row`` (and the ``facility_id``
+    a row without one takes from it) are those of the whole filing.
+    """
+    n = len(part)
+    rows = np.arange(offset + 1, offset + n + 1, dtype=np.int64)
+    facility_ids = text_column(part[facility]) if facility else pa.nulls(n, pa.large_string())
+    blank = pc.fill_null(pc.equal(facility_ids, ""), True).to_numpy(zero_copy_only=False)
+    ids = pd.Series(facility_ids.to_pylist() if n else [], dtype=object)
+    ids[blank] = rows[blank].astype(str)
+    operators = pd.Series(text_column(part[labels["operator_id"]]).to_pylist(), dtype=object)
+    keys = _hashed(operators, ids, rows)
+    cell, cells = distinct_cells(part[labels["kind"]])
+    registered = np.array(
+        [KIND_BY_KEY.get(match_key(cell_text(v))) == "registration" for v in cells] + [False]
+    )[cell]
+    chosen = np.flatnonzero(registered)
+    if not len(chosen):
+        return None, keys
+    found = read_facilities(part.iloc[chosen], crs=crs)
+    found["source_row"] = rows[chosen]
+    found["facility_id"] = pd.array(ids.to_numpy()[chosen], dtype=found["facility_id"].dtype)
+    return found[found["problems"] == ""], keys
+
+
+def _pair_keys(part: pd.DataFrame) -> pd.DataFrame:
+    """Each row's (operator_id, facility_id) as two 64-bit hashes, with its ``source_row``."""
+    return _hashed(
+        part["operator_id"].astype(object),
+        part["facility_id"].astype(object),
+        part["source_row"].to_numpy(dtype=np.int64),
+    )
+
+
+def _hashed(operators: pd.Series, facilities: pd.Series, rows: NDArray[np.int64]) -> pd.DataFrame:
+    """Read ids as two independent 64-bit hashes of each pair, with the rows' numbers.
+
+    Rows without an operator id take no part, as in :func:`pilotzone.read_facilities`.
+    """
+    has = (operators.fillna("") != "").to_numpy(dtype=bool)
+    # One text per pair, the operator id's length first so that no two pairs give one text:
+    # hashing one column costs half of hashing two.
+    pairs = np.array(
+        [
+            f"{len(o)}:{o}{f}"
+            for o, f in zip(operators.to_numpy()[has], facilities.to_numpy()[has], strict=True)
+        ],
+        dtype=object,
+    )
+    first, second = (pd.util.hash_array(pairs, hash_key=k, categorize=False) for k in _HASH_KEYS)
+    return pd.DataFrame({"first": first, "second": second, "row": rows[has]})
+
+
+def _repeats(keys: pd.DataFrame) -> pd.Series:
+    """The first row of each repeated pair, indexed by the row (``source_row``) that repeats it."""
+    keys = keys[keys.duplicated(["first", "second"], keep=False)]
+    first = keys.groupby(["first", "second"], sort=False)["row"].transform("min")
+    later = (keys["row"] != first).to_numpy()
+    return pd.Series(first.to_numpy()[later], index=keys["row"].to_numpy()[later], dtype=np.int64)
+
+
+def _mark_repeats(part: pd.DataFrame, repeats: pd.Series, label: str | None) -> pd.DataFrame:
+    """``part`` with every row that repeats an earlier row's ids marked, unless it already is.
+
+    The problem is worded and placed (last) as :func:`pilotzone.read_facilities` words it.
+    """
+    hit = np.flatnonzero(part["source_row"].isin(repeats.index).to_numpy())
+    if not len(hit):
+        return part
+    problems = part["problems"].tolist()
+    first = repeats.reindex(part["source_row"].to_numpy()[hit]).to_numpy(dtype=np.int64)
+    for i, row in zip(hit.tolist(), first.tolist(), strict=True):
+        reason = duplicate_reason(row)
+        if reason in problems[i]:  # found within the partition when it was read
+            continue
+        column = label or "facility_id"
+        found = describe(Problem("", None, column, part["facility_id"].iat[i], reason))
+        problems[i] = f"{problems[i]}; {found}" if problems[i] else found
+    part = part.copy(deep=False)
+    part["problems"] = pd.Series(problems, index=part.index, dtype=part["problems"].dtype)
+    return part
 
 
 def _unknown_categories(meta: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -269,15 +452,20 @@ def _verify_partition(
     zones: gpd.GeoDataFrame,
     operators: pd.DataFrame | None,
     lang: Literal["en", "zh"],
+    repeats: pd.Series,
+    label: str | None,
 ) -> gpd.GeoDataFrame:
     """Verify one partition with its operators' registration rows from every partition appended.
+
+    Its rows that repeat the ids of an earlier row (``repeats``, from every partition) are
+    marked first.
 
     A row's verdict depends only on itself and on its operator's registration
     rows, and a registration row counted twice changes nothing (its zone, its
     services and its nearness to a border are the same), so the partition's
     rows come out as they would from the whole filing.
     """
-    part = _without_attrs(part)
+    part = _mark_repeats(_without_attrs(part), repeats, label)
     theirs = registrations[registrations["operator_id"].isin(part["operator_id"].unique())]
     both = _concat(part, theirs) if len(theirs) else part
     return verify(both, operators=operators, zones=zones, lang=lang).iloc[: len(part)]
@@ -355,8 +543,8 @@ def verify_files(
     zones = load_zones() if zones is None else zones
     run = OutputRun(out, writer="verify_files")
     folder = run.folder
-    scratch = folder / ".validated"
-    shutil.rmtree(scratch, ignore_errors=True)  # a killed run's: its partitions would be read too
+    # The scratch copy earlier versions validated into, left by a killed run.
+    shutil.rmtree(folder / ".validated", ignore_errors=True)
     _remove_parts(folder)
     if scheduler is not None:
         cluster = None
@@ -371,12 +559,10 @@ def verify_files(
         rpc = client.scheduler
         address = rpc.address if rpc is not None else None
         log.info("verifying %d files on %s", len(files), address)
-        # Validation is the costly part: validate once into a scratch copy that both of
-        # verify's passes read back, rather than validating every row twice.
-        read = read_facilities_dask(_read_parquet(files), crs=crs)
-        read.to_parquet(scratch, write_index=True, schema=_dictionaries(read._meta))
-        sites = dask_geopandas.read_parquet(scratch)
-        result = verify_dask(sites, operators=operators, zones=zones, lang=lang)
+        # Every row is validated once, where it is verified and written; the first pass
+        # validates only the registration rows (see verify_dask).
+        data = _read_parquet(files)
+        result = verify_dask(data, operators=operators, zones=zones, lang=lang, crs=crs)
         found = result.map_partitions(_findings, meta=_findings(result._meta))
         _, _, counts, per_operator = dask.compute(
             result.to_parquet(
@@ -398,8 +584,7 @@ def verify_files(
         client.close()
         if cluster is not None:
             cluster.close()
-        shutil.rmtree(scratch, ignore_errors=True)
-    summary = _summary(counts, per_operator, zones, files, filed_names(sites.columns), lang)
+    summary = _summary(counts, per_operator, zones, files, filed_names(data.columns), lang)
     for part in _PARTS:
         for path in sorted((folder / part).iterdir(), key=lambda p: p.name):
             run.add(f"{part}/{path.name}")
@@ -469,6 +654,23 @@ def _findings(result: gpd.GeoDataFrame) -> pd.DataFrame:
     )
 
 
+def _file_rows(files: list[str]) -> list[dict[str, Any]]:
+    """Each file's name, SHA-256, rows and the ``source_row`` of its first row.
+
+    Rows are numbered across the files in order, so row ``r`` is feature
+    ``r - first_row + 1`` of the last file whose ``first_row`` is at most ``r``.
+    """
+    import pyarrow.parquet as pq
+
+    entries, first = [], 1
+    for f in files:
+        rows = pq.read_metadata(f).num_rows
+        entries.append({"file": Path(f).name, "sha256": sha256(Path(f)), "rows": rows,
+                        "first_row": first})  # fmt: skip
+        first += rows
+    return entries
+
+
 def _summary(
     counts: pd.DataFrame,
     per_operator: pd.DataFrame,
@@ -504,7 +706,7 @@ def _summary(
     source = {
         "file": ", ".join(Path(f).name for f in files),
         "sha256": None,
-        "files": [{"file": Path(f).name, "sha256": sha256(Path(f))} for f in files],
+        "files": _file_rows(files),
     }
     return build_summary(
         counts,

@@ -1,0 +1,102 @@
+"""Reading a filing: read_facilities against the standard readers of the same file, same run.
+
+    python benchmarks/read.py                              # 1M-row CSV, 100k-row worksheet
+    python benchmarks/read.py --csv-rows 100000 --excel-rows 0
+
+CSV: ``pilotzone.read_facilities`` (decode, checks, every cell validated,
+WGS-84 points) against ``pyarrow.csv.read_csv`` (text to typed columns, no
+checks) on one synthetic filing (``synthetic.make_filing``). Excel: the
+worksheet's values read by openpyxl in read-only mode (what pilotzone uses)
+and, where it is installed, by python-calamine, then read_facilities. Each
+figure is the best of ``--repeat`` runs, wall and CPU seconds (CPU of every
+thread: pyarrow reads on all cores, pilotzone converts coordinates on all
+cores). The machine's load average is printed: other processes take cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow.csv as pa_csv
+from synthetic import make_filing
+
+import pilotzone as pz
+
+
+def best(run: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    """The best wall and CPU seconds of ``repeat`` runs."""
+    wall, cpu = [], []
+    for _ in range(repeat):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        run()
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return min(wall), min(cpu)
+
+
+def row(rows: int, what: str, seconds: tuple[float, float], base: tuple[float, float]) -> None:
+    wall, cpu = seconds
+    print(
+        f"{rows:>10,}  {what:<34}{wall:>7.2f}{cpu:>7.2f}{rows / wall:>12,.0f}"
+        f"{wall / base[0]:>8.1f}x{cpu / base[1]:>7.1f}x",
+        flush=True,
+    )
+
+
+def openpyxl_values(path: Path) -> int:
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        return sum(1 for _ in book.worksheets[0].iter_rows(values_only=True))
+    finally:
+        book.close()
+
+
+def calamine_values(path: Path) -> int:
+    from python_calamine import CalamineWorkbook
+
+    return len(CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--csv-rows", type=int, default=1_000_000)
+    parser.add_argument("--excel-rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    print(f"cores: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.1f}")
+    print(f"{'rows':>10}  {'reader':<34}{'wall':>7}{'cpu':>7}{'rows/s':>12}{'wall':>9}{'cpu':>8}")
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.csv_rows:
+            path = Path(tmp) / "filing.csv"
+            make_filing(args.csv_rows).to_csv(path, index=False)
+            base = best(lambda: pa_csv.read_csv(path), args.repeat)
+            row(args.csv_rows, "pyarrow.csv.read_csv", base, base)
+            took = best(lambda: pz.read_facilities(path), args.repeat)
+            row(args.csv_rows, "pilotzone.read_facilities", took, base)
+        if args.excel_rows:
+            path = Path(tmp) / "filing.xlsx"
+            make_filing(args.excel_rows).to_excel(path, index=False)
+            base = best(lambda: openpyxl_values(path), args.repeat)
+            row(args.excel_rows, "openpyxl read-only values", base, base)
+            try:
+                took = best(lambda: calamine_values(path), args.repeat)
+                row(args.excel_rows, "python-calamine values", took, base)
+            except ImportError:
+                print("(python-calamine is not installed)")
+            took = best(lambda: pz.read_facilities(path), args.repeat)
+            row(args.excel_rows, "pilotzone.read_facilities", took, base)
+    print("ratios: against the first reader of each format (pyarrow; openpyxl)")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
