@@ -25,6 +25,7 @@ import hashlib
 import json
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,10 +67,19 @@ JINHUI_PORT = (
 CANAL_ACCURACY_M = 500
 # Selector box for Xiaoyangshan island (Yangshan Deep-Water Port), the Lingang part in
 # Zhejiang's Shengsi county: "roughly 122.00-122.14 E, 30.60-30.67 N" (pilotzone issue #2,
-# from public maps of the port). It cuts the AMap Shengsi polygon's Donghai Bridge
-# corridor at its north-west edge; Dayangshan, south-east of it, is not Lingang.
+# from public maps of the port). It selects the parts of the AMap Shengsi polygon that reach
+# into it, each kept whole (no island is cut), but for the Donghai Bridge corridor's waters
+# beyond it (see xiaoyangshan_parts); Dayangshan, south-east of it, is not Lingang.
 XIAOYANGSHAN_BOX = (122.00, 30.60, 122.14, 30.67)
-XIAOYANGSHAN_ACCURACY_M = 3000
+XIAOYANGSHAN_SPILL_KM2 = 1.0
+# A stretch of border is a land border where land of another division (or Hong Kong or
+# Macau) lies within this many metres beyond it in the source, else a coast. Shared
+# borders coincide to well under a metre after conversion; 10 m ignores nothing real.
+LAND_WITHIN_M = 10.0
+# Pieces of the approximate canal lines shorter than this are where the zone's outline
+# merely touches a canal line (one of 1 m sits on Pudong's coast): they are dropped.
+MIN_PIECE_M = 10.0
+GEOD = pyproj.Geod(ellps="WGS84")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,20 +140,52 @@ class CnmapsSource:
         raw = (self.root / f"{adcode}.geojson").read_bytes()
         return raw, shapely.from_geojson(raw.decode("utf-8"))
 
-    def neighbours(self, adcode: str) -> list[Any]:
-        """The polygons around ``adcode`` in the source (GCJ-02): the province-level
-        units and the cities and districts of its own province, less those that
-        contain it (itself, its city, its province)."""
-        province = self.index.execute(
+    def province(self, adcode: str) -> str:
+        row = self.index.execute(
             "SELECT province FROM ADMINISTRATIVE WHERE path LIKE ?", (f"%/{adcode}.geojson",)
-        ).fetchone()[0]
-        if province not in self._shared:
-            codes = self.codes("level = ?", ("省",)) + self.codes(
-                "province = ? AND level IN (?, ?)", (province, "市", "区县")
+        ).fetchone()
+        return str(row[0])
+
+    def land_around(
+        self, zone: Any, whole: list[str], clipped: list[str], waters: Any = None
+    ) -> Any:
+        """The source's land near ``zone`` that is not the zone (WGS-84).
+
+        The province-level units (Hong Kong and Macau among them) and the cities and
+        districts of the zone's provinces, less those that contain a polygon the zone
+        is made of (its city, its province) or lie inside one (its districts), plus
+        what is left of the polygons the zone was cut from (``clipped``) outside it,
+        less ``waters`` (sea a source polygon holds, such as the Donghai Bridge corridor).
+        """
+        provinces = sorted({self.province(code) for code in whole + clipped})
+        codes = set(self.codes("level = ?", ("省",)))
+        for province in provinces:
+            codes |= set(self.codes("province = ? AND level IN (?, ?)", (province, "市", "区县")))
+        made_of = [self.read_gcj02(code)[1] for code in whole + clipped]
+        points = [shapely.point_on_surface(g) for g in made_of]
+        wholes = made_of[: len(whole)]
+        window = box(*zone.bounds).buffer(0.3)
+        around = []
+        for code in sorted(codes - set(whole) - set(clipped)):
+            gcj = self.read_gcj02(code)[1]
+            if not shapely.intersects(shapely.envelope(gcj), window):
+                continue
+            inner = shapely.point_on_surface(gcj)
+            if any(shapely.covers(gcj, p) for p in points) or any(
+                shapely.covers(w, inner) for w in wholes
+            ):
+                continue
+            near = shapely.intersection(shapely.make_valid(gcj), window)
+            around.append(shapely.make_valid(shapely.transform(near, _gcj02_to_wgs84)))
+        for code in clipped:
+            rest = shapely.difference(
+                shapely.make_valid(shapely.transform(self.read_gcj02(code)[1], _gcj02_to_wgs84)),
+                zone,
             )
-            self._shared[province] = [self.read_gcj02(c)[1] for c in codes]
-        inside = shapely.point_on_surface(self.read_gcj02(adcode)[1])
-        return [p for p in self._shared[province] if not shapely.covers(p, inside)]
+            # slivers under 2 m along the cut are rounding, not land
+            around.append(shapely.buffer(shapely.buffer(rest, -1e-5), 1e-5))
+        land = shapely.union_all(around)
+        return land if waters is None else shapely.difference(land, waters)
 
     def component(self, adcode: str, name: str) -> dict[str, Any]:
         """One district polygon in WGS-84, with its provenance."""
@@ -160,7 +202,6 @@ class CnmapsSource:
                 "sha256": hashlib.sha256(raw).hexdigest(),
                 "crs": "GCJ-02",
             },
-            "accuracy_m": spacing_accuracy_m(gcj, self.neighbours(adcode)),
         }
 
 
@@ -168,33 +209,74 @@ def _gcj02_to_wgs84(xy: np.ndarray) -> np.ndarray:
     return np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], "gcj02"))
 
 
-def spacing_accuracy_m(geometry: Any, neighbours: list[Any]) -> int:
-    """Estimated positional accuracy of a generalised outline's land borders.
+def border_stretches(
+    zone: Any, components: list[dict[str, Any]], land: Any, fixed: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The zone's outline split into stretches, each a land border or a coast, with its accuracy.
 
-    The 90th percentile of the distance between consecutive vertices along the
-    stretches that another polygon of the source shares (land borders), rounded
-    up to 50 m: between two vertices the source draws a straight line, so a
-    border that bends there can be missed by up to about that much. Coastlines
-    are left out: AMap draws them offshore, so their error only ever enlarges
-    the zone, and no facility stands in the sea.
+    Every edge of the outline belongs to exactly one stretch: to a ``fixed``
+    (approximate) stretch when its midpoint lies on one, else to the component
+    whose outline it lies on, as a land border when ``land`` (the source's land
+    beyond the zone) comes within :data:`LAND_WITHIN_M` of its midpoint, else as
+    a coast. A stretch's accuracy is the 90th percentile of the geodesic length
+    of its own edges, rounded up to 50 m: between two vertices the source draws
+    a straight line, so a border that bends there can be missed by about that
+    much. Approximate stretches keep the accuracy they were given.
     """
-    segments = np.concatenate(
+    edges = np.concatenate(
         [
             np.column_stack([xy[:-1], xy[1:]])
-            for xy in map(shapely.get_coordinates, shapely.get_parts(shapely.boundary(geometry)))
+            for xy in map(shapely.get_coordinates, shapely.get_parts(shapely.boundary(zone)))
         ]
     )
-    midpoints = shapely.points(
-        (segments[:, 0] + segments[:, 2]) / 2, (segments[:, 1] + segments[:, 3]) / 2
+    midpoints = shapely.points((edges[:, 0] + edges[:, 2]) / 2, (edges[:, 1] + edges[:, 3]) / 2)
+    owner = np.full(len(edges), -1)
+    for k, piece in enumerate(fixed):
+        owner[(owner < 0) & shapely.dwithin(midpoints, piece["geometry"], 1e-6)] = k
+    component = np.full(len(edges), -1)
+    for k, c in enumerate(components):
+        outline = shapely.boundary(c["geometry"])
+        component[(component < 0) & shapely.dwithin(midpoints, outline, 1e-6)] = k
+    if ((owner < 0) & (component < 0)).any():
+        raise RuntimeError("an edge of the outline lies on no component")
+    # within LAND_WITHIN_M metres, measured in a plane scaled to the zone's mid-latitude
+    scale = np.cos(np.radians((zone.bounds[1] + zone.bounds[3]) / 2))
+    squash = lambda xy: xy * [scale, 1.0]  # noqa: E731
+    is_land = shapely.dwithin(
+        shapely.transform(midpoints, squash),
+        shapely.transform(land, squash),
+        LAND_WITHIN_M / 111_320.0,
     )
-    hits, _ = shapely.STRtree(shapely.boundary(neighbours)).query(
-        midpoints, predicate="dwithin", distance=1e-6
-    )
-    shared = np.zeros(len(midpoints), dtype=bool)
-    shared[hits] = True
-    _, _, length = pyproj.Geod(ellps="WGS84").inv(*segments[shared].T)
-    p90 = float(np.percentile(length, 90))
-    return int(np.ceil(p90 / 50.0) * 50)
+    _, _, length = GEOD.inv(*edges.T)
+    stretches = [
+        {**piece, "border": "land", "approximate": True, "edges": int((owner == k).sum())}
+        for k, piece in enumerate(fixed)
+    ]
+    for k, c in enumerate(components):
+        for kind, mine in (("land", is_land), ("coast", ~is_land)):
+            chosen = (owner < 0) & (component == k) & mine
+            if not chosen.any():
+                continue
+            p90 = float(np.percentile(length[chosen], 90))
+            stretches.append(
+                {
+                    "name": f"{c['label']}: {'land border' if kind == 'land' else 'coast'}",
+                    "geometry": linework(_segments(edges[chosen])),
+                    "border": kind,
+                    "accuracy_m": int(np.ceil(p90 / 50.0) * 50),
+                    "approximate": False,
+                    "edges": int(chosen.sum()),
+                    "spacing_m": {
+                        "median": round(float(np.median(length[chosen])), 1),
+                        "p90": round(p90, 1),
+                    },
+                }
+            )
+    return stretches
+
+
+def _segments(edges: np.ndarray) -> Any:
+    return shapely.multilinestrings(shapely.linestrings(edges.reshape(-1, 2, 2)))
 
 
 def typed_point(name: str, lon: float, lat: float) -> dict[str, Any]:
@@ -202,7 +284,7 @@ def typed_point(name: str, lon: float, lat: float) -> dict[str, Any]:
 
 
 def build_beijing(source: CnmapsSource) -> dict[str, Any]:
-    city = source.component("110000", "Beijing municipality")
+    city = {**source.component("110000", "Beijing municipality"), "label": "Beijing"}
     return zone_record(
         "beijing",
         name_en="Beijing Comprehensive Demonstration Zone "
@@ -214,22 +296,25 @@ def build_beijing(source: CnmapsSource) -> dict[str, Any]:
         components=[city],
         approximate=[],
         choices=[],
+        land=lambda zone: source.land_around(zone, ["110000"], []),
     )
 
 
 def build_shanghai(source: CnmapsSource) -> dict[str, Any]:
-    pudong = source.component("310115", "Pudong New Area")
+    pudong = {**source.component("310115", "Pudong New Area"), "label": "Pudong"}
     fengxian = source.component("310120", "Fengxian district")
     minhang = source.component("310112", "Minhang district")
     shengsi = source.component("330922", "Shengsi county (Zhejiang)")
-    frame = lingang_frame()
+    frame = lingang_frame(to_the_river=False)
+    fengxian_frame = lingang_frame(to_the_river=True)
     mainland = shapely.union(
-        shapely.intersection(fengxian["geometry"], frame),
+        shapely.intersection(fengxian["geometry"], fengxian_frame),
         shapely.intersection(minhang["geometry"], frame),
     )
     lingang_outside_pudong = {
         "name": "Lingang New Area outside Pudong: Fengxian east of Jinhui Port and the Minhang "
         "(Pujiang) sliver south of the Dazhi River and east of the Huangpu",
+        "label": "Lingang outside Pudong",
         "geometry": polygonal(mainland),
         "source": {
             "dataset": "Fengxian (310120) and Minhang (310112) district polygons "
@@ -238,14 +323,17 @@ def build_shanghai(source: CnmapsSource) -> dict[str, Any]:
             "typed_points": [typed_point(*p) for p in DAZHI_RIVER + JINHUI_PORT],
             "crs": "GCJ-02 districts; WGS-84 canal points",
         },
-        "accuracy_m": max(fengxian["accuracy_m"], minhang["accuracy_m"]),
     }
+    island, corridor = xiaoyangshan_parts(shengsi["geometry"])
     xiaoyangshan = {
         "name": "Xiaoyangshan island (Yangshan Deep-Water Port), "
         "Lingang New Area in Shengsi county",
-        "geometry": polygonal(shapely.intersection(shengsi["geometry"], box(*XIAOYANGSHAN_BOX))),
+        "label": "Xiaoyangshan",
+        "geometry": island,
         "source": {
-            "dataset": "Shengsi county (330922) polygon clipped to the Xiaoyangshan selector box",
+            "dataset": "the parts of the Shengsi county (330922) polygon that reach into the "
+            "Xiaoyangshan selector box, each kept whole but for the Donghai Bridge corridor's "
+            "waters beyond the box",
             "district_sources": [shengsi["source"]],
             "selector_box": {
                 "west": XIAOYANGSHAN_BOX[0],
@@ -257,35 +345,19 @@ def build_shanghai(source: CnmapsSource) -> dict[str, Any]:
             },
             "crs": "GCJ-02 county; WGS-84 box",
         },
-        "accuracy_m": XIAOYANGSHAN_ACCURACY_M,
-        "approximate": True,
     }
     components = [pudong, lingang_outside_pudong, xiaoyangshan]
     zone = polygonal(shapely.union_all([c["geometry"] for c in components]))
-    canal_border = shapely.intersection(
-        shapely.boundary(zone), shapely.buffer(frame.boundary, 1e-6)
-    )
+    canal_lines = shapely.union(frame.boundary, fengxian_frame.boundary)
+    canal_border = shapely.intersection(shapely.boundary(zone), shapely.buffer(canal_lines, 1e-6))
     approximate = [
         {
             "name": "Lingang canal lines "
             "(Dazhi River, Jinhui Port, and the Huangpu between their sluices)",
-            "geometry": linework(canal_border),
+            "geometry": linework(canal_border, MIN_PIECE_M),
             "accuracy_m": CANAL_ACCURACY_M,
             "why": "Canals modelled as straight lines between station coordinates; the canal "
             "channels run within a few hundred metres of those lines.",
-        },
-        {
-            "name": "Xiaoyangshan island outline",
-            "geometry": linework(
-                shapely.intersection(
-                    shapely.boundary(zone),
-                    shapely.buffer(shapely.boundary(xiaoyangshan["geometry"]), 1e-6),
-                )
-            ),
-            "accuracy_m": XIAOYANGSHAN_ACCURACY_M,
-            "why": "Whether the Lingang scope follows AMap's island outline, "
-            "its reclaimed port land "
-            "and the cut across the Donghai Bridge corridor is uncertain by 1-3 km.",
         },
     ]
     return zone_record(
@@ -300,25 +372,64 @@ def build_shanghai(source: CnmapsSource) -> dict[str, Any]:
         components=components,
         approximate=approximate,
         choices=[],
+        land=lambda zone: source.land_around(
+            zone, ["310115"], ["310120", "310112", "330922"], waters=corridor
+        ),
         geometry=zone,
     )
 
 
-def lingang_frame() -> Polygon:
+def xiaoyangshan_parts(shengsi: Any) -> tuple[MultiPolygon, Any]:
+    """The parts of the Shengsi polygon (WGS-84) that reach into the Xiaoyangshan box, kept whole.
+
+    AMap draws Xiaoyangshan in one part with the Donghai Bridge corridor's waters
+    (37 km² north-west of the box): of a part, what lies beyond the box in
+    pieces over :data:`XIAOYANGSHAN_SPILL_KM2` is cut away, and smaller pieces
+    (port land and islets that straddle the box's edge) stay, so no island is cut.
+    Returns the island and the waters cut away (sea, so the cut is a coast).
+    """
+    selector = box(*XIAOYANGSHAN_BOX)
+    kept: list[Any] = []
+    cut: list[Any] = []
+    for part in shapely.get_parts(shengsi):
+        if not shapely.intersects(part, selector):
+            continue
+        beyond = shapely.get_parts(shapely.difference(part, selector))
+        large = [b for b in beyond if geodesic_area_km2(b) > XIAOYANGSHAN_SPILL_KM2]
+        kept.append(shapely.difference(part, shapely.union_all(large)) if large else part)
+        cut.extend(large)
+    return polygonal(shapely.union_all(kept)), shapely.union_all(cut)
+
+
+def lingang_frame(*, to_the_river: bool) -> Polygon:
     """South of the Dazhi River and east of Jinhui Port, as one polygon (WGS-84).
 
     North edge: the Dazhi River stations, continued due east out to sea. West
     edge: Jinhui Port's two sluices, continued along the same line into Hangzhou
     Bay. Between the two canals' Huangpu ends the river is closed by a straight
-    line. Corners beyond the coast are construction points, not boundary.
+    line from the Jinhui north sluice; ``to_the_river`` instead continues the
+    Jinhui line north to the Dazhi west sluice's latitude, so that a district
+    cut by it (Fengxian) keeps its own river bank up to the Huangpu. Corners
+    beyond the coast are construction points, not boundary.
     """
     (_, wx, wy), (_, mx, my), (_, ex, ey) = DAZHI_RIVER
     (_, nx, ny), (_, sx, sy) = JINHUI_PORT
+
+    def jinhui_x(lat: float) -> float:
+        return sx + (lat - sy) / (ny - sy) * (nx - sx)
+
     south = 30.40
-    t = (south - sy) / (sy - ny)
-    bay_x = sx + t * (sx - nx)
+    west_end = (jinhui_x(wy), wy) if to_the_river else (nx, ny)
     return Polygon(
-        [(nx, ny), (wx, wy), (mx, my), (ex, ey), (122.40, ey), (122.40, south), (bay_x, south)]
+        [
+            west_end,
+            (wx, wy),
+            (mx, my),
+            (ex, ey),
+            (122.40, ey),
+            (122.40, south),
+            (jinhui_x(south), south),
+        ]
     )
 
 
@@ -343,7 +454,7 @@ def build_hainan(source: CnmapsSource) -> dict[str, Any]:
             "district_sources": [p["source"] for p in parts],
             "crs": "GCJ-02",
         },
-        "accuracy_m": max(p["accuracy_m"] for p in parts),
+        "label": "Hainan Island",
     }
     return zone_record(
         "hainan",
@@ -355,6 +466,7 @@ def build_hainan(source: CnmapsSource) -> dict[str, Any]:
         "polygon (460000) also holds Sansha's reefs down to 4 N, which are not the island.",
         components=[merged],
         approximate=[],
+        land=lambda zone: source.land_around(zone, codes, []),
         choices=[
             {
                 "choice": "Sansha city (460300) excluded",
@@ -367,7 +479,7 @@ def build_hainan(source: CnmapsSource) -> dict[str, Any]:
 
 
 def build_shenzhen(source: CnmapsSource) -> dict[str, Any]:
-    city = source.component("440300", "Shenzhen city")
+    city = {**source.component("440300", "Shenzhen city"), "label": "Shenzhen"}
     return zone_record(
         "shenzhen",
         name_en="Shenzhen Pilot Demonstration Area of Socialism with Chinese Characteristics",
@@ -377,6 +489,7 @@ def build_shenzhen(source: CnmapsSource) -> dict[str, Any]:
         scope="Shenzhen city (adcode 440300).",
         components=[city],
         approximate=[],
+        land=lambda zone: source.land_around(zone, ["440300"], []),
         choices=[
             {
                 "choice": "Shenshan Special Cooperation Zone not included",
@@ -401,10 +514,22 @@ def zone_record(
     components: list[dict[str, Any]],
     approximate: list[dict[str, Any]],
     choices: list[dict[str, str]],
+    land: Callable[[Any], Any],
     geometry: Any = None,
 ) -> dict[str, Any]:
+    """A zone: its outline, its components and its border stretches.
+
+    ``land`` gives the source's land beyond a zone outline (see
+    :meth:`CnmapsSource.land_around`). Each component's accuracy is that of its
+    widest land border, or of its coast where it has no land border.
+    """
     if geometry is None:
         geometry = polygonal(shapely.union_all([c["geometry"] for c in components]))
+    stretches = border_stretches(geometry, components, land(geometry), approximate)
+    for c in components:
+        own = [s for s in stretches if s["name"].startswith(f"{c['label']}: ")]
+        kind = "land" if any(s["border"] == "land" for s in own) else "coast"
+        c["accuracy_m"] = max(s["accuracy_m"] for s in own if s["border"] == kind)
     return {
         "zone_id": zone_id,
         "name_en": name_en,
@@ -415,6 +540,7 @@ def zone_record(
         "geometry": geometry,
         "components": components,
         "approximate": approximate,
+        "stretches": stretches,
         "choices": choices,
     }
 
@@ -432,8 +558,13 @@ def polygonal(geometry: Any) -> MultiPolygon:
     return result
 
 
-def linework(geometry: Any) -> Any:
-    lines = [g for g in shapely.get_parts(geometry) if isinstance(g, LineString)]
+def linework(geometry: Any, shortest_m: float = 0.0) -> Any:
+    """The lines of ``geometry`` merged and snapped, less pieces under ``shortest_m`` metres."""
+    lines = [
+        g
+        for g in shapely.get_parts(geometry)
+        if isinstance(g, LineString) and GEOD.geometry_length(g) >= shortest_m
+    ]
     merged = shapely.line_merge(shapely.multilinestrings(lines))
     return shapely.normalize(shapely.set_precision(merged, 1e-6))
 
@@ -456,14 +587,15 @@ def zone_geojson(zone: dict[str, Any]) -> bytes:
             "geometry": rounded(mapping(zone["geometry"])),
         }
     ]
-    for piece in zone["approximate"]:
+    for piece in zone["stretches"]:
         features.append(
             {
                 "type": "Feature",
                 "properties": {
-                    "role": "approximate_border",
+                    "role": "approximate_border" if piece["approximate"] else "border",
                     "zone_id": zone["zone_id"],
                     "name": piece["name"],
+                    "border": piece["border"],
                     "accuracy_m": piece["accuracy_m"],
                 },
                 "geometry": rounded(mapping(piece["geometry"])),
@@ -481,7 +613,9 @@ def geodesic_area_km2(geometry: Any) -> float:
 
 
 def manifest_entry(zone: dict[str, Any], path: Path) -> dict[str, Any]:
-    admin_accuracy = max(c["accuracy_m"] for c in zone["components"] if not c.get("approximate"))
+    measured = [s for s in zone["stretches"] if not s["approximate"]]
+    kind = "land" if any(s["border"] == "land" for s in measured) else "coast"
+    admin_accuracy = max(s["accuracy_m"] for s in measured if s["border"] == kind)
     return {
         "zone_id": zone["zone_id"],
         "name_en": zone["name_en"],
@@ -500,8 +634,10 @@ def manifest_entry(zone: dict[str, Any], path: Path) -> dict[str, Any]:
         "area_km2": geodesic_area_km2(zone["geometry"]),
         "accuracy_m": admin_accuracy,
         "accuracy_method": (
-            "90th percentile of the source's vertex spacing, rounded up to 50 m; borders marked "
-            "approximate_border in the file carry their own, larger accuracy"
+            "the widest accuracy of the zone's land-border stretches (of its coast where it has "
+            "no land border); each stretch in border_stretches carries its own: the 90th "
+            "percentile of the zone outline's own vertex spacing along it, rounded up to 50 m, "
+            "or, for an approximate stretch, the accuracy given with its reason"
         ),
         "choices": zone["choices"],
         "components": [
@@ -510,7 +646,6 @@ def manifest_entry(zone: dict[str, Any], path: Path) -> dict[str, Any]:
                 "source": c["source"],
                 "area_km2": geodesic_area_km2(c["geometry"]),
                 "accuracy_m": c["accuracy_m"],
-                "approximate": bool(c.get("approximate")),
                 "processing": [
                     "GCJ-02 vertices converted to WGS-84 by pilotzone.crs (iterative inverse)",
                     "made valid, snapped to 6 decimals, unioned into the zone",
@@ -522,6 +657,23 @@ def manifest_entry(zone: dict[str, Any], path: Path) -> dict[str, Any]:
             {"name": a["name"], "accuracy_m": a["accuracy_m"], "why": a["why"]}
             for a in zone["approximate"]
         ],
+        "border_stretches": [
+            {
+                "name": s["name"],
+                "border": s["border"],
+                "accuracy_m": s["accuracy_m"],
+                "approximate": s["approximate"],
+                "edges": s["edges"],
+                "length_km": round(GEOD.geometry_length(s["geometry"]) / 1000, 1),
+                **({"vertex_spacing_m": s["spacing_m"]} if "spacing_m" in s else {}),
+            }
+            for s in zone["stretches"]
+        ],
+        "border_rule": (
+            "a stretch is a land border where land of another division of the source (Hong "
+            f"Kong and Macau included) lies within {LAND_WITHIN_M:g} m beyond it, else a coast; "
+            "near a land border both sides are review, near a coast only the sea side"
+        ),
     }
 
 

@@ -89,20 +89,22 @@ def test_shipped_table_shape(shipped: gpd.GeoDataFrame) -> None:
 
 def test_approximate_borders(shipped: gpd.GeoDataFrame) -> None:
     pieces = dict(zip(shipped["zone_id"], shipped["approximate_borders"], strict=True))
-    assert pieces["beijing"] == () and pieces["hainan"] == () and pieces["shenzhen"] == ()
-    assert len(pieces["shanghai"]) == 2
-    for piece in pieces["shanghai"]:
-        assert isinstance(piece, BorderPiece)
-        assert piece.accuracy_m > 400  # coarser than the administrative lines
-        assert piece.geometry.geom_type in ("LineString", "MultiLineString")
-        # each piece lies on the zone's border
-        border = geometry_of(shipped, "shanghai").boundary
-        assert (
-            shapely.hausdorff_distance(
-                piece.geometry, shapely.intersection(piece.geometry, border.buffer(1e-5))
+    approximate = {z: [p for p in zone if p.approximate] for z, zone in pieces.items()}
+    assert approximate["beijing"] == approximate["hainan"] == approximate["shenzhen"] == []
+    # the Lingang canal lines; Xiaoyangshan now has its source outline, measured
+    assert [(p.accuracy_m, p.border) for p in approximate["shanghai"]] == [(500.0, "land")]
+    for zone_id, zone_pieces in pieces.items():
+        border = geometry_of(shipped, zone_id).boundary
+        for piece in zone_pieces:
+            assert isinstance(piece, BorderPiece)
+            assert piece.geometry.geom_type in ("LineString", "MultiLineString")
+            # each piece lies on the zone's border
+            assert (
+                shapely.hausdorff_distance(
+                    piece.geometry, shapely.intersection(piece.geometry, border.buffer(1e-5))
+                )
+                < 1e-5
             )
-            < 1e-5
-        )
 
 
 @pytest.mark.parametrize(
@@ -499,7 +501,12 @@ def test_geojson_copy_of_a_shipped_file_keeps_its_approximate_borders(tmp_path: 
     shutil.copy(SHIPPED / "shanghai.geojson", path)
     zones = load_zones(boundaries=path, accuracy_m=400)
     pieces = zones.set_index("zone_id").loc["shanghai", "approximate_borders"]
-    assert [p.accuracy_m for p in pieces] == [500.0, 3000.0]
+    shipped = load_zones().set_index("zone_id").loc["shanghai", "approximate_borders"]
+    assert [(p.name, p.accuracy_m, p.border, p.approximate) for p in pieces] == [
+        (p.name, p.accuracy_m, p.border, p.approximate) for p in shipped
+    ]
+    assert [p.accuracy_m for p in pieces if p.approximate] == [500.0]
+    assert {p.border for p in pieces} == {"land", "coast"}
 
 
 def test_shapefile_without_prj(tmp_path: Path) -> None:

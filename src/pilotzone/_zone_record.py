@@ -24,9 +24,13 @@ ZONE_ID = re.compile(r"[a-z][a-z0-9_]*")
 _MAX_LISTED = 50
 
 
+#: The kinds of border stretch: beyond a land border lies another division, beyond a coast the sea.
+BORDER_KINDS = ("land", "coast")
+
+
 @dataclass(frozen=True)
 class BorderPiece:
-    """A stretch of a zone's border whose accuracy differs from the zone's.
+    """A stretch of a zone's border with its own accuracy and kind.
 
     Attributes
     ----------
@@ -36,11 +40,21 @@ class BorderPiece:
         Its estimated positional accuracy in metres.
     geometry : shapely.LineString or shapely.MultiLineString
         The stretch in WGS-84 longitude/latitude (x = longitude).
+    border : str
+        ``"land"`` (another division lies beyond it: points within its
+        accuracy on either side are near it) or ``"coast"`` (the sea lies
+        beyond it: only points outside the zone are near it).
+    approximate : bool
+        Whether the stretch is drawn coarser than its source (a
+        ``role: "approximate_border"`` feature) rather than measured from it
+        (``role: "border"``).
     """
 
     name: str
     accuracy_m: float
     geometry: LineString | MultiLineString
+    border: str = "land"
+    approximate: bool = True
 
 
 @dataclass(frozen=True)
@@ -85,7 +99,13 @@ def positive(value: Any) -> float | None:
     return number if math.isfinite(number) and number > 0 else None
 
 
-def border_piece(properties: dict[str, Any], geometry: Any) -> BorderPiece | str:
+def border_piece(
+    properties: dict[str, Any], geometry: Any, *, approximate: bool = True
+) -> BorderPiece | str:
+    """The stretch a feature's ``properties`` and ``geometry`` describe, or what is wrong with it.
+
+    ``border`` defaults to ``"land"`` where the properties have none.
+    """
     if not isinstance(geometry, (LineString, MultiLineString)) or shapely.is_empty(geometry):
         return f"a {geometry.geom_type}, not a LineString or MultiLineString"
     if not finite(geometry):
@@ -96,7 +116,10 @@ def border_piece(properties: dict[str, Any], geometry: Any) -> BorderPiece | str
         return "needs a 'name'"
     if accuracy is None:
         return f"accuracy_m {properties.get('accuracy_m')!r} is not a positive number of metres"
-    return BorderPiece(name.strip(), accuracy, geometry)
+    kind = properties.get("border", "land")
+    if kind not in BORDER_KINDS:
+        return f"border {kind!r} is neither 'land' nor 'coast'"
+    return BorderPiece(name.strip(), accuracy, geometry, kind, approximate)
 
 
 def finite(geometry: Any) -> bool:

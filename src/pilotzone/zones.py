@@ -157,7 +157,10 @@ def load_zones(
         - ``area_km2`` (float): geodesic area on the WGS-84 ellipsoid;
         - ``source`` (str): where the boundary comes from, in a few words;
         - ``approximate_borders`` (object): a tuple of :class:`BorderPiece`,
-          the stretches of border with a larger error (empty if none);
+          the stretches of border with their own accuracy and kind (``land``
+          or ``coast``): the approximate ones and, in the shipped files, every
+          measured stretch (empty if none; the rest of the border is a land
+          border of the zone's ``accuracy_m``);
         - ``geometry``: a valid ``MultiPolygon``.
 
         ``attrs["as_of"]`` is the date used (ISO string),
@@ -516,14 +519,16 @@ def _manifest_zone(
                 problems.append(f"{where} (role 'zone'): {reason}")
             else:
                 polygons.append(geometry)
-        elif role == "approximate_border":
-            piece = border_piece(properties, geometry)
+        elif role in ("approximate_border", "border"):
+            piece = border_piece(properties, geometry, approximate=role == "approximate_border")
             if isinstance(piece, str):
-                problems.append(f"{where} (role 'approximate_border'): {piece}")
+                problems.append(f"{where} (role {role!r}): {piece}")
             else:
                 pieces.append(piece)
         else:
-            problems.append(f"{where}: role {role!r} is neither 'zone' nor 'approximate_border'")
+            problems.append(
+                f"{where}: role {role!r} is none of 'zone', 'border' and 'approximate_border'"
+            )
     if vertices > MAX_VERTICES:
         raise too_many_vertices(path.name, vertices, MAX_VERTICES)
     if len(polygons) != 1 and not problems:
