@@ -13,9 +13,13 @@ Every vertex is converted to WGS-84 with pilotzone's iterative GCJ-02 inverse
 (round trip under 1 micrometre) and rounded to 6 decimals (about 0.1 m).
 
 The only coordinates typed by hand are those of the Lingang New Area's two
-canal lines and the Xiaoyangshan selector box (see ``LINGANG_*`` below); each
-names its public source and the manifest marks the borders they make as
-approximate, with their estimated error.
+canal lines and the Xiaoyangshan selector box (see ``DAZHI_RIVER``,
+``JINHUI_PORT`` and ``XIAOYANGSHAN_BOX`` below); each names its public source.
+The canal lines are marked approximate, with their estimated error; the box
+only selects whole parts of the source's Shengsi polygon.
+
+Each zone's outline is split into stretches, each a land border or a coast
+(:func:`border_stretches`), with its accuracy measured on the outline itself.
 """
 
 from __future__ import annotations

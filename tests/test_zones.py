@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyproj
 import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
@@ -671,3 +673,51 @@ def test_status_follows_the_effective_period(
     else:
         assert got["status"] == (status or "active")
     assert bool(got["active"]) == (got["status"] == "active")
+
+
+def test_manifest_stretches_are_the_files_and_their_accuracy_is_measured_on_them() -> None:
+    """Each zone file's stretches are the manifest's, and each measured stretch's accuracy is
+    the 90th percentile of its own edges' geodesic length, rounded up to 50 m."""
+    geod = pyproj.Geod(ellps="WGS84")
+    manifest = json.loads((SHIPPED / "manifest.json").read_text(encoding="utf-8"))
+    for entry in manifest["zones"]:
+        collection = json.loads((SHIPPED / entry["file"]).read_text(encoding="utf-8"))
+        features = [f for f in collection["features"] if f["properties"]["role"] != "zone"]
+        listed = entry["border_stretches"]
+        assert [f["properties"]["name"] for f in features] == [s["name"] for s in listed]
+        for feature, stretch in zip(features, listed, strict=True):
+            properties = feature["properties"]
+            assert properties["border"] == stretch["border"] in ("land", "coast")
+            assert properties["accuracy_m"] == stretch["accuracy_m"]
+            assert properties["role"] == (
+                "approximate_border" if stretch["approximate"] else "border"
+            )
+            if stretch["approximate"]:
+                continue
+            lines = shapely.get_parts(shapely.geometry.shape(feature["geometry"]))
+            edges = np.concatenate(
+                [np.column_stack([xy[:-1], xy[1:]]) for xy in map(shapely.get_coordinates, lines)]
+            )
+            _, _, length = geod.inv(*edges.T)
+            p90 = float(np.percentile(length, 90))
+            assert stretch["vertex_spacing_m"]["p90"] == pytest.approx(p90, abs=0.1)
+            assert stretch["accuracy_m"] == int(np.ceil(p90 / 50.0) * 50), stretch["name"]
+        # the zone's accuracy is its widest land border's (its coast's if it has none)
+        measured = [s for s in listed if not s["approximate"]]
+        kind = "land" if any(s["border"] == "land" for s in measured) else "coast"
+        assert entry["accuracy_m"] == max(s["accuracy_m"] for s in measured if s["border"] == kind)
+    hainan = next(z for z in manifest["zones"] if z["zone_id"] == "hainan")
+    assert [s["border"] for s in hainan["border_stretches"]] == ["coast"]
+
+
+def test_typed_points_keep_their_named_sources() -> None:
+    manifest = json.loads((SHIPPED / "manifest.json").read_text(encoding="utf-8"))
+    shanghai = next(z for z in manifest["zones"] if z["zone_id"] == "shanghai")
+    sources = [c["source"] for c in shanghai["components"]]
+    points = [p for s in sources for p in s.get("typed_points", [])]
+    assert len(points) == 5 and all(p["name"] and p["crs"] == "WGS-84" for p in points)
+    (selector,) = [s["selector_box"] for s in sources if "selector_box" in s]
+    assert selector["source"].startswith("pilotzone issue #2")
+    island = next(c for c in shanghai["components"] if c["name"].startswith("Xiaoyangshan"))
+    assert island["accuracy_m"] < 3000  # its source outline's own, no longer a 3 km judgement
+    assert "approximate" not in island

@@ -299,7 +299,8 @@ def local_border(
     covered = np.zeros(len(starts), dtype=bool)
     midpoints = shapely.points((starts + stops) / 2)
     for piece_geometry, piece_accuracy, piece_coast in pieces:
-        on = shapely.dwithin(midpoints, piece_geometry, 1e-6)
+        shapely.prepare(piece_geometry)  # a long stretch is queried once per segment
+        on = shapely.dwithin(piece_geometry, midpoints, 1e-6)
         accuracy[on], coast[on], covered[on] = piece_accuracy, piece_coast, True
     sx, sy = to_local(centre, starts[:, 0], starts[:, 1])
     ex, ey = to_local(centre, stops[:, 0], stops[:, 1])

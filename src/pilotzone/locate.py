@@ -326,12 +326,13 @@ class _Zone:
         # local lengths are true ones within a factor ``distortion``, to ``span`` past the border
         rho = float(np.hypot(ends[:, 0::2], ends[:, 1::2]).max()) + 2 * span
         distortion = geodesy.local_distortion(rho)
-        # each class (accuracy, coast or not) is searched as far as its own band or the horizon
-        # reaches, whichever is wider
+        # each class (accuracy, coast or not) is searched as far as the widest band or the horizon
+        # reaches, so that the nearest segment of any class within a band is always seen; for an
+        # unbounded horizon, each class as far as its own band (the tree finds the rest)
         kinds, classes = np.unique(np.column_stack([accuracy, coast]), axis=0, return_inverse=True)
         levels = kinds[:, 0]
         reach = (
-            levels if math.isinf(horizon) else np.maximum(levels, horizon)
+            levels if math.isinf(horizon) else np.full(levels.shape, max(band, horizon))
         ) * distortion * 1.01 + 10.0
         margin = span * distortion * 1.01 / geodesy.METRES_PER_DEGREE_AT_60
         west, south, east, north = geometry.bounds
@@ -348,9 +349,7 @@ class _Zone:
             accuracy=accuracy,
             coast=coast,
             buckets=_Buckets.build(ends, classes.ravel(), reach),
-            tree=(
-                shapely.STRtree(_segments(ends)) if reach.size > 1 or math.isinf(horizon) else None
-            ),
+            tree=shapely.STRtree(_segments(ends)) if math.isinf(horizon) else None,
             stretches=[(shapely.boundary(geometry), horizon, False), *pieces],
         )
 
@@ -518,7 +517,8 @@ class _Buckets:
         closest = np.full(ncols * nrows * nclasses, np.inf)
         np.minimum.at(closest, key, d)
         keep = d <= closest[key] + 2 * half
-        order = np.argsort(bucket[keep], kind="stable")
+        # by bucket, then class, then segment
+        order = np.lexsort((segment[keep], classes[segment[keep]], bucket[keep]))
         segment, bucket = segment[keep][order], bucket[keep][order]
         offsets = np.zeros(ncols * nrows + 1, dtype=np.int64)
         np.cumsum(np.bincount(bucket, minlength=ncols * nrows), out=offsets[1:])
@@ -554,16 +554,20 @@ class _Buckets:
         d[d > self.reach[of_class]] = np.inf
         if self.nclasses == 1:
             return _argmin_per_point(d, point, first, count, segment), []
-        by_class = [
-            _argmin_per_point(np.where(of_class == c, d, np.inf), point, first, count, segment)
-            for c in range(self.nclasses)
-        ]
-        which = np.argmin(np.stack([planar for _, planar in by_class]), axis=0)
-        overall = (
-            np.choose(which, [nearest for nearest, _ in by_class]),
-            np.choose(which, [planar for _, planar in by_class]),
-        )
-        return overall, by_class
+        # a bucket lists its segments class by class, so a point's pairs of one class are
+        # consecutive: one pass finds every class's nearest
+        lowest = np.full((self.nclasses, px.size), np.inf)
+        best = np.full((self.nclasses, px.size), -1, dtype=np.intp)
+        if point.size:
+            runs = np.flatnonzero(
+                np.r_[True, (point[1:] != point[:-1]) | (of_class[1:] != of_class[:-1])]
+            )
+            lowest[of_class[runs], point[runs]] = np.minimum.reduceat(d, runs)
+            hit = np.flatnonzero(np.isfinite(d) & (d == lowest[of_class, point]))[::-1]
+            best[of_class[hit], point[hit]] = segment[hit]  # the first of equal ones wins
+        which = np.argmin(lowest, axis=0)
+        every = np.arange(px.size)
+        return (best[which, every], lowest[which, every]), list(zip(best, lowest, strict=True))
 
 
 def _argmin_per_point(
