@@ -721,3 +721,19 @@ def test_typed_points_keep_their_named_sources() -> None:
     island = next(c for c in shanghai["components"] if c["name"].startswith("Xiaoyangshan"))
     assert island["accuracy_m"] < 3000  # its source outline's own, no longer a 3 km judgement
     assert "approximate" not in island
+
+
+def test_user_border_stretches_are_land_or_coast() -> None:
+    square = box(103.0, 30.0, 103.5, 30.5)
+    east = LineString([(103.5, 30.0), (103.5, 30.5)])
+    rows = [
+        {"zone_id": "far_zone", "geometry": square, "accuracy_m": 100.0},
+        {"zone_id": "far_zone", "geometry": east, "role": "border", "name": "east coast",
+         "accuracy_m": 800.0, "border": "coast"},
+    ]  # fmt: skip
+    zones = load_zones(boundaries=user_frame(rows))
+    (piece,) = zones.set_index("zone_id").loc["far_zone", "approximate_borders"]
+    assert (piece.border, piece.approximate, piece.accuracy_m) == ("coast", False, 800.0)
+    rows[1]["border"] = "beach"
+    with pytest.raises(BoundaryDataError, match="border 'beach' is neither 'land' nor 'coast'"):
+        load_zones(boundaries=user_frame(rows))

@@ -204,8 +204,10 @@ def load_zones(
     ``short_name_en``, ``short_name_zh``, ``status`` (applies on every date
     in the zone's effective period), ``effective_from``, ``effective_to``,
     ``accuracy_m`` (the largest value of a zone's features is used),
-    ``source`` and ``role`` (rows with ``role == "approximate_border"`` are
-    read as :class:`BorderPiece`, as in the shipped files). For a zone id
+    ``source`` and ``role`` (rows with ``role`` ``"border"`` or
+    ``"approximate_border"`` are read as :class:`BorderPiece`, as in the
+    shipped files, with a ``border`` column of ``"land"`` (the default) or
+    ``"coast"``: a coast's band lies only outside the zone). For a zone id
     that the shipped data has, missing names, dates and status history are
     taken from the shipped zone; for a new id the names default to the id,
     the status to ``active`` and the dates to ``None``. The accuracy is
