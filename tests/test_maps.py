@@ -427,6 +427,17 @@ def test_review_band_widens_along_approximate_stretches(zones: gpd.GeoDataFrame)
     assert not band.covers(moved(121.4, 31.2, 270, 2500))  # the west edge stays narrow
 
 
+def test_review_band_of_a_coast_lies_at_sea(zones: gpd.GeoDataFrame) -> None:
+    """Along a coast the band is the sea side only, as locate flags it; the rest keeps its ring."""
+    line = shapely.LineString([(121.6, 31.1), (121.6, 31.3)])
+    coast = SimpleNamespace(name="east coast", accuracy_m=2000.0, geometry=line, border="coast")
+    band = band_of(zones.assign(approximate_borders=[(coast,), (), ()]))
+    assert band.covers(moved(121.6, 31.2, 90, 1500))  # offshore
+    assert not band.covers(moved(121.6, 31.2, 270, 1000))  # inland of the coast: no band
+    assert band.covers(moved(121.4, 31.2, 90, 440))  # the west edge keeps its 500 m both sides
+    assert band.covers(moved(121.4, 31.2, 270, 440))
+
+
 def test_zones_simplified_for_display_only() -> None:
     wiggly = shapely.Polygon(
         [(121.4 + 0.2 * i / 400, 31.1 + (0.0001 if i % 2 else 0)) for i in range(401)]

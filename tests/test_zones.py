@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyproj
 import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
@@ -89,20 +91,28 @@ def test_shipped_table_shape(shipped: gpd.GeoDataFrame) -> None:
 
 def test_approximate_borders(shipped: gpd.GeoDataFrame) -> None:
     pieces = dict(zip(shipped["zone_id"], shipped["approximate_borders"], strict=True))
-    assert pieces["beijing"] == () and pieces["hainan"] == () and pieces["shenzhen"] == ()
-    assert len(pieces["shanghai"]) == 2
-    for piece in pieces["shanghai"]:
-        assert isinstance(piece, BorderPiece)
-        assert piece.accuracy_m > 400  # coarser than the administrative lines
-        assert piece.geometry.geom_type in ("LineString", "MultiLineString")
-        # each piece lies on the zone's border
-        border = geometry_of(shipped, "shanghai").boundary
-        assert (
-            shapely.hausdorff_distance(
-                piece.geometry, shapely.intersection(piece.geometry, border.buffer(1e-5))
+    approximate = {z: [p for p in zone if p.approximate] for z, zone in pieces.items()}
+    assert approximate["hainan"] == approximate["shenzhen"] == []
+    # the Lingang canal lines; Xiaoyangshan now has its source outline, measured
+    assert [(p.accuracy_m, p.border, p.component_id) for p in approximate["shanghai"]] == [
+        (500.0, "land", "shanghai/lingang-outside-pudong")
+    ]
+    # the edge of the Daxing band is a construction: approximate, with the band's 1,500 m
+    assert [(p.accuracy_m, p.border, p.component_id) for p in approximate["beijing"]] == [
+        (1500.0, "land", "beijing/daxing-airport")
+    ]
+    for zone_id, zone_pieces in pieces.items():
+        border = geometry_of(shipped, zone_id).boundary
+        for piece in zone_pieces:
+            assert isinstance(piece, BorderPiece)
+            assert piece.geometry.geom_type in ("LineString", "MultiLineString")
+            # each piece lies on the zone's border
+            assert (
+                shapely.hausdorff_distance(
+                    piece.geometry, shapely.intersection(piece.geometry, border.buffer(1e-5))
+                )
+                < 1e-5
             )
-            < 1e-5
-        )
 
 
 @pytest.mark.parametrize(
@@ -504,7 +514,12 @@ def test_geojson_copy_of_a_shipped_file_keeps_its_approximate_borders(tmp_path: 
     shutil.copy(SHIPPED / "shanghai.geojson", path)
     zones = load_zones(boundaries=path, accuracy_m=400)
     pieces = zones.set_index("zone_id").loc["shanghai", "approximate_borders"]
-    assert [p.accuracy_m for p in pieces] == [500.0, 3000.0]
+    shipped = load_zones().set_index("zone_id").loc["shanghai", "approximate_borders"]
+    assert [(p.name, p.accuracy_m, p.border, p.approximate) for p in pieces] == [
+        (p.name, p.accuracy_m, p.border, p.approximate) for p in shipped
+    ]
+    assert [p.accuracy_m for p in pieces if p.approximate] == [500.0]
+    assert {p.border for p in pieces} == {"land", "coast"}
 
 
 def test_shapefile_without_prj(tmp_path: Path) -> None:
@@ -739,11 +754,16 @@ def test_defaults_and_exclusion_keep_the_data_clean(shipped: gpd.GeoDataFrame) -
     by_id = out.set_index("zone_id")
     # the cut leaves Pudong and Xiaoyangshan, and Beijing's own polygon, to the 0.1 km² of the
     # manifest's component areas
-    assert by_id.loc["shanghai", "area_km2"] == pytest.approx(1697.2 + 38.6, abs=0.1)
+    assert by_id.loc["shanghai", "area_km2"] == pytest.approx(1697.2 + 39.2, abs=0.1)
     assert by_id.loc["beijing", "area_km2"] == pytest.approx(16406.4, abs=0.1)
-    # the canal lines bound Lingang outside Pudong: they leave with it
-    names = [p.name for p in by_id.loc["shanghai", "approximate_borders"]]
+    # the canal lines and Lingang's measured stretches bound Lingang outside Pudong: they leave
+    # with it, as the edge of the Daxing band leaves with the band
+    shanghai = by_id.loc["shanghai", "approximate_borders"]
+    assert {p.component_id for p in shanghai} == {"shanghai/pudong", "shanghai/xiaoyangshan"}
+    names = [p.name for p in shanghai]
     assert not any("canal" in n for n in names) and any("Xiaoyangshan" in n for n in names)
+    beijing = by_id.loc["beijing", "approximate_borders"]
+    assert [(p.component_id, p.approximate) for p in beijing] == [("beijing/municipality", False)]
 
 
 @pytest.mark.parametrize(
@@ -821,3 +841,74 @@ def test_announcement_and_approval_are_dated_with_sources() -> None:
     shipped = load_zones(as_of="2024-06-01")
     assert shipped["status"].tolist() == ["announced"] * 4
     assert shipped["active_from"].tolist() == [dt.date(2024, 10, 23)] * 4
+
+
+def test_manifest_stretches_are_the_files_and_their_accuracy_is_measured_on_them() -> None:
+    """Each zone file's stretches are the manifest's, and each measured stretch's accuracy is
+    the 90th percentile of its own edges' geodesic length, rounded up to 50 m."""
+    geod = pyproj.Geod(ellps="WGS84")
+    manifest = json.loads((SHIPPED / "manifest.json").read_text(encoding="utf-8"))
+    for entry in manifest["zones"]:
+        collection = json.loads((SHIPPED / entry["file"]).read_text(encoding="utf-8"))
+        features = [
+            f
+            for f in collection["features"]
+            if f["properties"]["role"] in ("border", "approximate_border")
+        ]
+        listed = entry["border_stretches"]
+        assert [f["properties"]["name"] for f in features] == [s["name"] for s in listed]
+        components = {c["component_id"] for c in entry["components"]}
+        for feature, stretch in zip(features, listed, strict=True):
+            properties = feature["properties"]
+            assert properties["border"] == stretch["border"] in ("land", "coast")
+            # every stretch belongs to a component: excluding it drops the stretch
+            assert properties["component_id"] == stretch["component_id"] in components
+            assert properties["accuracy_m"] == stretch["accuracy_m"]
+            assert properties["role"] == (
+                "approximate_border" if stretch["approximate"] else "border"
+            )
+            if stretch["approximate"]:
+                continue
+            lines = shapely.get_parts(shapely.geometry.shape(feature["geometry"]))
+            edges = np.concatenate(
+                [np.column_stack([xy[:-1], xy[1:]]) for xy in map(shapely.get_coordinates, lines)]
+            )
+            _, _, length = geod.inv(*edges.T)
+            p90 = float(np.percentile(length, 90))
+            assert stretch["vertex_spacing_m"]["p90"] == pytest.approx(p90, abs=0.1)
+            assert stretch["accuracy_m"] == int(np.ceil(p90 / 50.0) * 50), stretch["name"]
+        # the zone's accuracy is its widest land border's (its coast's if it has none)
+        measured = [s for s in listed if not s["approximate"]]
+        kind = "land" if any(s["border"] == "land" for s in measured) else "coast"
+        assert entry["accuracy_m"] == max(s["accuracy_m"] for s in measured if s["border"] == kind)
+    hainan = next(z for z in manifest["zones"] if z["zone_id"] == "hainan")
+    assert [s["border"] for s in hainan["border_stretches"]] == ["coast"]
+
+
+def test_typed_points_keep_their_named_sources() -> None:
+    manifest = json.loads((SHIPPED / "manifest.json").read_text(encoding="utf-8"))
+    shanghai = next(z for z in manifest["zones"] if z["zone_id"] == "shanghai")
+    sources = [c["source"] for c in shanghai["components"] if c["geometry"] is not None]
+    points = [p for s in sources for p in s.get("typed_points", [])]
+    assert len(points) == 5 and all(p["name"] and p["crs"] == "WGS-84" for p in points)
+    (selector,) = [s["selector_box"] for s in sources if "selector_box" in s]
+    assert selector["source"].startswith("pilotzone issue #2")
+    island = next(c for c in shanghai["components"] if c["name"].startswith("Xiaoyangshan"))
+    assert island["accuracy_m"] < 3000  # its source outline's own, no longer a 3 km judgement
+    assert "approximate" not in island
+
+
+def test_user_border_stretches_are_land_or_coast() -> None:
+    square = box(103.0, 30.0, 103.5, 30.5)
+    east = LineString([(103.5, 30.0), (103.5, 30.5)])
+    rows = [
+        {"zone_id": "far_zone", "geometry": square, "accuracy_m": 100.0},
+        {"zone_id": "far_zone", "geometry": east, "role": "border", "name": "east coast",
+         "accuracy_m": 800.0, "border": "coast"},
+    ]  # fmt: skip
+    zones = load_zones(boundaries=user_frame(rows))
+    (piece,) = zones.set_index("zone_id").loc["far_zone", "approximate_borders"]
+    assert (piece.border, piece.approximate, piece.accuracy_m) == ("coast", False, 800.0)
+    rows[1]["border"] = "beach"
+    with pytest.raises(BoundaryDataError, match="border 'beach' is neither 'land' nor 'coast'"):
+        load_zones(boundaries=user_frame(rows))

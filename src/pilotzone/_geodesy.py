@@ -44,6 +44,7 @@ __all__ = [
     "metres_per_degree",
     "metres_to_segment",
     "projection_factor",
+    "stretch",
     "to_local",
     "to_local_geometry",
     "true_bounds",
@@ -246,9 +247,18 @@ def geometry_in(geometry: Any, space: str) -> Any:
     return geometry_from_wgs84(shapely.segmentize(geometry, SEGMENTIZE_DEG), space)
 
 
+def stretch(piece: Any) -> tuple[Any, float, bool]:
+    """A border piece as (geometry, accuracy in metres, whether it is a coast).
+
+    ``piece`` is a :class:`pilotzone.zones.BorderPiece` or alike; one without
+    ``border`` is a land border. :func:`local_border` takes stretches so.
+    """
+    return piece.geometry, float(piece.accuracy_m), getattr(piece, "border", "land") == "coast"
+
+
 def local_border(
     centre: tuple[float, float], geometry: Any, admin_accuracy: float, pieces: Any
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_]]:
     """A zone's border as short segments in the local plane around ``centre``, and their accuracy.
 
     The border is cut into lon/lat segments no longer than :data:`SEGMENTIZE_DEG`
@@ -263,29 +273,38 @@ def local_border(
     geometry : shapely Polygon or MultiPolygon
         The zone, WGS-84.
     admin_accuracy : float
-        Accuracy (metres) of the border's administrative lines.
-    pieces : iterable of (geometry, float)
-        The approximate stretches of the border (WGS-84) and their own accuracy in metres.
+        Accuracy (metres) of the border's lines that no piece covers (land borders).
+    pieces : iterable of (geometry, float, bool)
+        Stretches of the border (WGS-84) with their own accuracy in metres, and
+        whether each is a coast.
 
     Returns
     -------
     ends : ndarray of float64
         One segment a row: x0, y0, x1, y1 in the local plane (metres).
     accuracy : ndarray of float64
-        Per segment: that of the approximate stretch its lon/lat midpoint lies
-        on (within 1e-6 degree), else ``admin_accuracy``.
+        Per segment: that of the last stretch its lon/lat midpoint lies on
+        (within 1e-6 degree), else ``admin_accuracy``.
+    coast : ndarray of bool
+        Per segment: whether that stretch is a coast.
+    covered : ndarray of bool
+        Per segment: whether some stretch holds it.
     """
     border = shapely.segmentize(shapely.boundary(geometry), SEGMENTIZE_DEG)
     coords = [shapely.get_coordinates(ring) for ring in shapely.get_parts(border)]
     starts = np.concatenate([c[:-1] for c in coords])
     stops = np.concatenate([c[1:] for c in coords])
     accuracy = np.full(len(starts), admin_accuracy)
+    coast = np.zeros(len(starts), dtype=bool)
+    covered = np.zeros(len(starts), dtype=bool)
     midpoints = shapely.points((starts + stops) / 2)
-    for piece_geometry, piece_accuracy in pieces:
-        accuracy[shapely.dwithin(midpoints, piece_geometry, 1e-6)] = piece_accuracy
+    for piece_geometry, piece_accuracy, piece_coast in pieces:
+        shapely.prepare(piece_geometry)  # a long stretch is queried once per segment
+        on = shapely.dwithin(piece_geometry, midpoints, 1e-6)
+        accuracy[on], coast[on], covered[on] = piece_accuracy, piece_coast, True
     sx, sy = to_local(centre, starts[:, 0], starts[:, 1])
     ex, ey = to_local(centre, stops[:, 0], stops[:, 1])
-    return np.column_stack([sx, sy, ex, ey]), accuracy
+    return np.column_stack([sx, sy, ex, ey]), accuracy, coast, covered
 
 
 def to_local_geometry(centre: tuple[float, float], geometry: Any) -> Any:

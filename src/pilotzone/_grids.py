@@ -29,6 +29,7 @@ __all__ = [
     "OUT",
     "Grid",
     "Overview",
+    "Stretch",
     "classify",
 ]
 
@@ -40,6 +41,9 @@ OUT, IN, NEAR_OUT, NEAR_IN, BORDER = (np.uint8(code) for code in range(5))
 ASK = np.uint8(255)
 #: The smallest cell side of a zone's grid, in degrees.
 MIN_CELL_DEG = 0.0002
+#: A stretch of border for the grids: its line, how far from it points need measuring (metres),
+#: and whether it is a coast (then only on the side outside the zone).
+Stretch = tuple[Any, float, bool]
 
 
 @dataclass
@@ -63,11 +67,11 @@ class Grid:
     codes: NDArray[np.uint8]
 
     @classmethod
-    def build(cls, shape: Any, stretches: list[tuple[Any, float]], cells: int) -> Grid:
+    def build(cls, shape: Any, stretches: list[Stretch], cells: int) -> Grid:
         """The grid of one zone (``shape`` and its ``stretches`` already in the input's system)."""
         west, south, east, north = shape.bounds
         cell = max(MIN_CELL_DEG, math.sqrt((east - west + 0.02) * (north - south + 0.02) / cells))
-        west, south, east, north = geodesy.grown_box(shape.bounds, max(r for _, r in stretches))
+        west, south, east, north = geodesy.grown_box(shape.bounds, max(s[1] for s in stretches))
         x0, y0 = west - 3 * cell, south - 3 * cell
         ncols = math.ceil((east + 3 * cell - x0) / cell)
         nrows = math.ceil((north + 3 * cell - y0) / cell)
@@ -94,7 +98,7 @@ class Grid:
 
 def classify(
     shape: Any,
-    stretches: list[tuple[Any, float]],
+    stretches: list[Stretch],
     x0: float,
     y0: float,
     cell: float,
@@ -104,22 +108,28 @@ def classify(
 
     The grid has ``size`` (rows, columns) cells of side ``cell`` from (x0, y0).
     A cell is near when a stretch, grown by its radius plus one cell, reaches
-    it; it is a border cell when the boundary (the first stretch) comes within
-    a cell of it. Every other cell lies wholly on one side of the boundary.
+    it (a coast's only where the cell is outside); it is a border cell when the
+    boundary (the first stretch) comes within a cell of it. Every other cell
+    lies wholly on one side of the boundary.
     """
     _west, south, _east, north = shape.bounds
     lon_metres, lat_metres = geodesy.metres_per_degree(south, north)
     near = np.zeros(size, dtype=bool)
+    near_sea = np.zeros(size, dtype=bool)
     border = near
-    for k, (line, radius) in enumerate(stretches):
+    for k, (line, radius, coast) in enumerate(stretches):
         touched = _touched(line, x0, y0, cell, size)
         if k == 0:
             # the whole boundary: every cell it passes through is within one cell of a touched one
             border = _dilate(touched, 1, 1)
         rows = math.ceil(radius / lat_metres / cell) + 1
         cols = math.ceil(radius / lon_metres / cell) + 1
-        near |= _dilate(touched, rows, cols)
+        if coast:
+            near_sea |= _dilate(touched, rows, cols)
+        else:
+            near |= _dilate(touched, rows, cols)
     inside = _inside_by_runs(shape, ~border, x0, y0, cell)
+    near |= near_sea & ~inside
     return np.where(border, BORDER, np.where(near, NEAR_OUT, OUT) + inside.astype(np.uint8))
 
 
@@ -208,8 +218,8 @@ class Overview:
     codes: NDArray[np.uint8]
 
     @classmethod
-    def build(cls, shapes: list[tuple[Any, list[tuple[Any, float]]]], cells: int) -> Overview:
-        windows = [geodesy.grown_box(shape.bounds, max(r for _, r in s)) for shape, s in shapes]
+    def build(cls, shapes: list[tuple[Any, list[Stretch]]], cells: int) -> Overview:
+        windows = [geodesy.grown_box(shape.bounds, max(t[1] for t in s)) for shape, s in shapes]
         west, south = min(w[0] for w in windows), min(w[1] for w in windows)
         east, north = max(w[2] for w in windows), max(w[3] for w in windows)
         cell = math.sqrt((east - west) * (north - south) / cells)

@@ -23,6 +23,7 @@ import shapely
 from branca.element import Element, Figure, MacroElement
 from numpy.typing import NDArray
 
+from pilotzone import _geodesy as geodesy
 from pilotzone._map_points import POINTS_SCRIPT
 from pilotzone.crs import geometry_from_wgs84, to_wgs84
 
@@ -364,9 +365,10 @@ def geometry(shape: Any, display_crs: str) -> dict[str, Any]:
 def band_shape(zones: gpd.GeoDataFrame, display_crs: str) -> dict[str, Any]:
     """Everything within a border's accuracy of it, as :func:`pilotzone.locate` flags it.
 
-    That is the ring within the zone's ``accuracy_m`` of its border, plus the
-    wider strip along each of its ``approximate_borders`` stretches, built in
-    metres in a projection centred on the zone and drawn to a tenth of its width.
+    That is the strip within the zone's ``accuracy_m`` of the border no stretch
+    holds, plus the strip along each of its ``approximate_borders`` stretches
+    (a coast's on the sea side only), built in metres in a projection centred
+    on the zone and drawn to a tenth of its width.
     """
     bands = []
     pieces = zones["approximate_borders"] if "approximate_borders" in zones else [()] * len(zones)
@@ -376,8 +378,12 @@ def band_shape(zones: gpd.GeoDataFrame, display_crs: str) -> dict[str, Any]:
         centre = shape.centroid
         local = f"+proj=aeqd +lat_0={centre.y:.6f} +lon_0={centre.x:.6f} +datum=WGS84 +units=m"
         metric = shapely.simplify(geometry_from_wgs84(shape, local), accuracy / 10)
-        parts = [metric.buffer(accuracy).difference(metric.buffer(-accuracy))]
-        parts += [geometry_from_wgs84(p.geometry, local).buffer(p.accuracy_m) for p in stretches]
+        held = shapely.buffer(shapely.union_all([p.geometry for p in stretches]), 1e-6)
+        rest = geometry_from_wgs84(shapely.difference(shape.boundary, held), local)
+        parts = [rest.buffer(accuracy)]
+        for line, width, coast in map(geodesy.stretch, stretches):
+            strip = geometry_from_wgs84(line, local).buffer(width)
+            parts.append(strip.difference(metric) if coast else strip)
         band = shapely.simplify(shapely.union_all(parts), accuracy / 10, preserve_topology=True)
         bands.append(shapely.transform(band, functools.partial(_to_wgs84_xy, crs=local)))
     return geometry(shapely.union_all(bands), display_crs)

@@ -81,7 +81,8 @@ def legend_rows(
         (f"background:{BAND_COLOR};opacity:.5", [text["band"]]),
     ]
     for zone in zones.itertuples(index=False):
-        wider = [p.accuracy_m for p in getattr(zone, "approximate_borders", ())]
+        pieces = getattr(zone, "approximate_borders", ())
+        wider = [p.accuracy_m for p in pieces if getattr(p, "approximate", True)]
         note = f"; {text['approximate']} ±{max(wider):g} m" if wider else ""
         name = as_text(getattr(zone, f"short_name_{lang}")) or as_text(zone.zone_id)
         rows.append((None, [(f"{name} ±{float(zone.accuracy_m):g} m{note}", "s")]))

@@ -129,14 +129,16 @@ def read_user(
         where += f", zone_id {zone_id!r}"
         original, geometry = values[position], wgs84[position]
         role = None if _blank(role) else role
-        if role == "approximate_border":
+        if role in ("approximate_border", "border"):
             piece = (
-                border_piece(_row(frame, position), geometry)
+                border_piece(
+                    _row(frame, position), geometry, approximate=role == "approximate_border"
+                )
                 if geometry is not None
                 else "no geometry"
             )
             if isinstance(piece, str):
-                problems.append(f"{where} (role 'approximate_border'): {piece}")
+                problems.append(f"{where} (role {role!r}): {piece}")
             else:
                 pieces.setdefault(zone_id, []).append(piece)
             continue
@@ -144,7 +146,8 @@ def read_user(
             continue  # has no readings, and the zone row already holds the extent
         if role not in (None, "zone"):
             problems.append(
-                f"{where}: role {role!r} is not 'zone', 'approximate_border' or 'component'"
+                f"{where}: role {role!r} is none of 'zone', 'component', 'border' and "
+                "'approximate_border'"
             )
             continue
         if original is None or shapely.is_empty(original):
@@ -205,7 +208,7 @@ def read_user(
 
 
 def _row(frame: pd.DataFrame, position: int) -> dict[str, Any]:
-    # Properties are named by text; border_piece reads only "name" and "accuracy_m".
+    # Properties are named by text; border_piece reads only "name", "accuracy_m" and "border".
     return {k: v for k, v in frame.iloc[position].items() if isinstance(k, str) and not _blank(v)}
 
 

@@ -25,9 +25,13 @@ ZONE_ID = re.compile(r"[a-z][a-z0-9_]*")
 _MAX_LISTED = 50
 
 
+#: The kinds of border stretch: beyond a land border lies another division, beyond a coast the sea.
+BORDER_KINDS = ("land", "coast")
+
+
 @dataclass(frozen=True)
 class BorderPiece:
-    """A stretch of a zone's border whose accuracy differs from the zone's.
+    """A stretch of a zone's border with its own accuracy and kind.
 
     Attributes
     ----------
@@ -37,11 +41,24 @@ class BorderPiece:
         Its estimated positional accuracy in metres.
     geometry : shapely.LineString or shapely.MultiLineString
         The stretch in WGS-84 longitude/latitude (x = longitude).
+    border : str
+        ``"land"`` (another division lies beyond it: points within its
+        accuracy on either side are near it) or ``"coast"`` (the sea lies
+        beyond it: only points outside the zone are near it).
+    approximate : bool
+        Whether the stretch is drawn coarser than its source (a
+        ``role: "approximate_border"`` feature) rather than measured from it
+        (``role: "border"``).
+    component_id : str or None
+        The zone component the stretch belongs to, when it belongs to one
+        (excluding the component drops the stretch).
     """
 
     name: str
     accuracy_m: float
     geometry: LineString | MultiLineString
+    border: str = "land"
+    approximate: bool = True
     component_id: str | None = None
 
 
@@ -136,7 +153,13 @@ def positive(value: Any) -> float | None:
     return number if math.isfinite(number) and number > 0 else None
 
 
-def border_piece(properties: dict[str, Any], geometry: Any) -> BorderPiece | str:
+def border_piece(
+    properties: dict[str, Any], geometry: Any, *, approximate: bool = True
+) -> BorderPiece | str:
+    """The stretch a feature's ``properties`` and ``geometry`` describe, or what is wrong with it.
+
+    ``border`` defaults to ``"land"`` where the properties have none.
+    """
     if not isinstance(geometry, (LineString, MultiLineString)) or shapely.is_empty(geometry):
         return f"a {geometry.geom_type}, not a LineString or MultiLineString"
     if not finite(geometry):
@@ -150,7 +173,10 @@ def border_piece(properties: dict[str, Any], geometry: Any) -> BorderPiece | str
     component = properties.get("component_id")
     if component is not None and not isinstance(component, str):
         return f"component_id {component!r} is not a string"
-    return BorderPiece(name.strip(), accuracy, geometry, component)
+    kind = properties.get("border", "land")
+    if kind not in BORDER_KINDS:
+        return f"border {kind!r} is neither 'land' nor 'coast'"
+    return BorderPiece(name.strip(), accuracy, geometry, kind, approximate, component)
 
 
 def finite(geometry: Any) -> bool:

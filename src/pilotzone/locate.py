@@ -54,9 +54,13 @@ Distances are computed for points within the *distance horizon* of a border
 away; pass ``distance_limit_m`` to widen it (``numpy.inf`` for every point).
 
 ``near_border`` is True where the point is closer to some stretch of border
-than that stretch's accuracy: the zone's ``accuracy_m`` for its administrative
-lines, and each approximate stretch's own accuracy (the Lingang canal lines,
-Xiaoyangshan) where the zone data marks one.
+than that stretch's accuracy: each stretch the zone data marks (``border`` and
+``approximate_border`` features) has its own, and the lines no stretch holds
+the zone's ``accuracy_m``. A stretch is a land border or a coast: near a land
+border a point on either side is near; near a coast only a point outside the
+zone is (inside lies the zone's land; beyond, the sea, where a facility is
+one the coastline misses). So the distance of a point inside the zone near a
+coast is NaN unless ``distance_limit_m`` reaches it.
 """
 
 from __future__ import annotations
@@ -75,7 +79,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from pilotzone import _geodesy as geodesy
 from pilotzone._codes import COORDINATE_ISSUES
-from pilotzone._grids import ASK, BORDER, IN, NEAR_IN, NEAR_OUT, Grid, Overview
+from pilotzone._grids import ASK, BORDER, IN, NEAR_IN, NEAR_OUT, Grid, Overview, Stretch
 from pilotzone.crs import is_lonlat, normalize_crs, to_wgs84
 
 __all__ = ["COORDINATE_ISSUES", "component_ids", "locate"]
@@ -256,7 +260,7 @@ def _component_grid(geometry: Any, space: str) -> Grid:
         _COMPONENT_GRIDS.move_to_end(key)
         return cached[1]
     shape = geodesy.geometry_in(geometry, space)
-    grid = Grid.build(shape, [(shapely.boundary(shape), 0.0)], _CELLS_PER_COMPONENT)
+    grid = Grid.build(shape, [(shapely.boundary(shape), 0.0, False)], _CELLS_PER_COMPONENT)
     _COMPONENT_GRIDS[key] = (geometry, grid)  # the geometry kept alive: its id stays its own
     if len(_COMPONENT_GRIDS) > 4 * _INDEX_CACHE_SIZE:
         _COMPONENT_GRIDS.popitem(last=False)
@@ -327,7 +331,10 @@ def _fingerprint(zones: Any) -> str:
             str(row.zone_id),
             float(row.accuracy_m),
             row.geometry,
-            tuple((float(piece.accuracy_m), piece.geometry) for piece in row.approximate_borders),
+            tuple(
+                (f"{accuracy!r}|{coast}", geometry)
+                for geometry, accuracy, coast in map(geodesy.stretch, row.approximate_borders)
+            ),
         )
         for row in zones.itertuples(index=False)
     ]
@@ -343,7 +350,7 @@ def _fingerprint(zones: Any) -> str:
         digest.update(f"{zone_id}|{accuracy!r}|".encode())
         digest.update(shapely.to_wkb(geometry))
         for piece_accuracy, piece_geometry in pieces:
-            digest.update(f"{piece_accuracy!r}".encode())
+            digest.update(piece_accuracy.encode())
             digest.update(shapely.to_wkb(piece_geometry))
     _FINGERPRINTS[identity] = (digest.hexdigest(), rows)
     if len(_FINGERPRINTS) > _INDEX_CACHE_SIZE:
@@ -375,7 +382,8 @@ class _Zone:
     accuracy: NDArray[np.float64]
     buckets: _Buckets
     tree: shapely.STRtree | None
-    stretches: list[tuple[Any, float]]
+    coast: NDArray[np.bool_]
+    stretches: list[Stretch]
     locals: dict[str, geodesy.LocalTable] = field(default_factory=dict)
 
     @classmethod
@@ -383,22 +391,27 @@ class _Zone:
         geometry = row.geometry
         shapely.prepare(geometry)
         admin_accuracy = float(row.accuracy_m)
-        pieces = [(piece.geometry, float(piece.accuracy_m)) for piece in row.approximate_borders]
+        pieces = [geodesy.stretch(piece) for piece in row.approximate_borders]
         centroid = geometry.centroid
         centre = (centroid.x, centroid.y)
-        ends, accuracy = geodesy.local_border(centre, geometry, admin_accuracy, pieces)
-        horizon = max(limit_m, admin_accuracy)
+        ends, accuracy, coast, covered = geodesy.local_border(
+            centre, geometry, admin_accuracy, pieces
+        )
+        # the zone's own accuracy is the band of the lines no stretch holds, if there are any
+        horizon = limit_m if covered.all() else max(limit_m, admin_accuracy)
         band = float(accuracy.max())
         # farthest a measured point needs its segment
         span = band if math.isinf(horizon) else max(horizon, band)
         # local lengths are true ones within a factor ``distortion``, to ``span`` past the border
         rho = float(np.hypot(ends[:, 0::2], ends[:, 1::2]).max()) + 2 * span
         distortion = geodesy.local_distortion(rho)
-        # each accuracy class is searched as far as its own band or the horizon reaches, whichever
-        # is wider
-        levels, classes = np.unique(accuracy, return_inverse=True)
+        # each class (accuracy, coast or not) is searched as far as the widest band or the horizon
+        # reaches, so that the nearest segment of any class within a band is always seen; for an
+        # unbounded horizon, each class as far as its own band (the tree finds the rest)
+        kinds, classes = np.unique(np.column_stack([accuracy, coast]), axis=0, return_inverse=True)
+        levels = kinds[:, 0]
         reach = (
-            levels if math.isinf(horizon) else np.maximum(levels, horizon)
+            levels if math.isinf(horizon) else np.full(levels.shape, max(band, horizon))
         ) * distortion * 1.01 + 10.0
         margin = span * distortion * 1.01 / geodesy.METRES_PER_DEGREE_AT_60
         west, south, east, north = geometry.bounds
@@ -413,11 +426,10 @@ class _Zone:
             box=(west - margin, south - margin, east + margin, north + margin),
             ends=ends,
             accuracy=accuracy,
+            coast=coast,
             buckets=_Buckets.build(ends, classes.ravel(), reach),
-            tree=(
-                shapely.STRtree(_segments(ends)) if reach.size > 1 or math.isinf(horizon) else None
-            ),
-            stretches=[(shapely.boundary(geometry), horizon), *pieces],
+            tree=shapely.STRtree(_segments(ends)) if math.isinf(horizon) else None,
+            stretches=[(shapely.boundary(geometry), horizon, False), *pieces],
         )
 
     def local(self, space: str) -> geodesy.LocalTable:
@@ -427,9 +439,16 @@ class _Zone:
         return self.locals[space]
 
     def measure(
-        self, x: NDArray[np.float64], y: NDArray[np.float64], space: str
+        self,
+        x: NDArray[np.float64],
+        y: NDArray[np.float64],
+        space: str,
+        inside: NDArray[np.bool_],
     ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
         """Distance to this zone's border and the band flag, for points in ``space``.
+
+        ``inside`` says which points are in this zone: a coast's band holds
+        only the others (inside a coast lies land of the zone, beyond it the sea).
 
         The distance is NaN beyond the horizon. The nearest segment in the local
         plane gives a planar distance d, and the true distance lies within
@@ -470,12 +489,13 @@ class _Zone:
         distance[ask] = geodesy.metres_to_segment(
             self.centre, x[ask], y[ask], space, px[ask], py[ask], self.ends[nearest[ask]]
         )
-        near = distance < own
+        near = (distance < own) & ~(inside & self.coast[np.maximum(nearest, 0)])
         for segment, planar_c in by_class:
             accuracy = np.zeros(x.shape)
             accuracy[segment >= 0] = self.accuracy[segment[segment >= 0]]
             low, high = geodesy.true_bounds(planar_c, local.error, self.distortion)
             other = ~near & (segment >= 0) & (segment != nearest)
+            other &= ~(inside & self.coast[np.maximum(segment, 0)])
             near |= other & (high < accuracy)
             ask = np.flatnonzero(other & _straddles(low, high, accuracy))
             if ask.size:
@@ -576,7 +596,8 @@ class _Buckets:
         closest = np.full(ncols * nrows * nclasses, np.inf)
         np.minimum.at(closest, key, d)
         keep = d <= closest[key] + 2 * half
-        order = np.argsort(bucket[keep], kind="stable")
+        # by bucket, then class, then segment
+        order = np.lexsort((segment[keep], classes[segment[keep]], bucket[keep]))
         segment, bucket = segment[keep][order], bucket[keep][order]
         offsets = np.zeros(ncols * nrows + 1, dtype=np.int64)
         np.cumsum(np.bincount(bucket, minlength=ncols * nrows), out=offsets[1:])
@@ -612,16 +633,20 @@ class _Buckets:
         d[d > self.reach[of_class]] = np.inf
         if self.nclasses == 1:
             return _argmin_per_point(d, point, first, count, segment), []
-        by_class = [
-            _argmin_per_point(np.where(of_class == c, d, np.inf), point, first, count, segment)
-            for c in range(self.nclasses)
-        ]
-        which = np.argmin(np.stack([planar for _, planar in by_class]), axis=0)
-        overall = (
-            np.choose(which, [nearest for nearest, _ in by_class]),
-            np.choose(which, [planar for _, planar in by_class]),
-        )
-        return overall, by_class
+        # a bucket lists its segments class by class, so a point's pairs of one class are
+        # consecutive: one pass finds every class's nearest
+        lowest = np.full((self.nclasses, px.size), np.inf)
+        best = np.full((self.nclasses, px.size), -1, dtype=np.intp)
+        if point.size:
+            runs = np.flatnonzero(
+                np.r_[True, (point[1:] != point[:-1]) | (of_class[1:] != of_class[:-1])]
+            )
+            lowest[of_class[runs], point[runs]] = np.minimum.reduceat(d, runs)
+            hit = np.flatnonzero(np.isfinite(d) & (d == lowest[of_class, point]))[::-1]
+            best[of_class[hit], point[hit]] = segment[hit]  # the first of equal ones wins
+        which = np.argmin(lowest, axis=0)
+        every = np.arange(px.size)
+        return (best[which, every], lowest[which, every]), list(zip(best, lowest, strict=True))
 
 
 def _argmin_per_point(
@@ -665,7 +690,7 @@ class _ZoneIndex:
             shapes = [
                 (
                     geodesy.geometry_in(zone.geometry, space),
-                    [(geodesy.geometry_in(line, space), r) for line, r in zone.stretches],
+                    [(geodesy.geometry_in(line, space), r, c) for line, r, c in zone.stretches],
                 )
                 for zone in self.zones
             ]
@@ -764,7 +789,9 @@ class _ZoneIndex:
             shift = geodesy.SHIFT_DEG if space != "wgs84" else 0.0
             candidates = np.flatnonzero(_in_box(x, y, zone.bounds, reach + shift))
             if candidates.size:
-                zone_distance, zone_near = zone.measure(x[candidates], y[candidates], space)
+                zone_distance, zone_near = zone.measure(
+                    x[candidates], y[candidates], space, code[candidates] == k
+                )
                 distance[candidates] = np.fmin(distance[candidates], zone_distance)
                 near[candidates] |= zone_near
         distance[np.isinf(distance)] = np.nan

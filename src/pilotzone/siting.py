@@ -15,10 +15,9 @@ its border.
 The feasible area
 -----------------
 A zone's *review band* is everything closer to a stretch of its border than
-that stretch's accuracy: the zone's ``accuracy_m`` along its administrative
-lines, and each approximate stretch's own accuracy (the Lingang canal lines,
-Xiaoyangshan). It is :func:`pilotzone.locate`'s ``near_border``. The feasible
-area is the zone minus that band.
+that stretch's accuracy (:func:`pilotzone.locate`'s ``near_border``); inside
+the zone only land borders have one, a coast's lies at sea. The feasible area
+is the zone minus that band.
 
 It is built in the same azimuthal equidistant projection centred on the zone
 that ``locate`` measures in, from the same border pieces (edges cut into
@@ -28,7 +27,7 @@ buffer is widened a little so that the area errs on the safe side: by the
 projection's largest scale error, by the gap between a buffer's polygonal arcs
 and true circles (0.12 % of the band) and by :data:`SAFETY_M`. Every point of
 the feasible area is therefore ``compliant`` for ``locate``; a compliant point
-may lie outside it by up to about 1.5 m (5 m next to Xiaoyangshan's 3 km band).
+may lie outside it by up to about 1.5 m.
 
 Nearest admissible point
 ------------------------
@@ -202,9 +201,9 @@ def site(
         ranked = result.sort_values(["compliant", "margin_m"], ascending=False)
 
     ``margin_m`` alone ranks by clearance from the border; a candidate with a
-    positive margin can still be in the band where the border is approximate
-    (Shanghai's Xiaoyangshan stretch has a 3 km band), hence ``compliant``
-    first. A point on the border is inside (``margin_m == 0``).
+    positive margin can still be in the band of a wider stretch (the Lingang
+    canal lines' 500 m), hence ``compliant`` first. A point on the border is
+    inside (``margin_m == 0``).
 
     Examples
     --------
@@ -332,8 +331,9 @@ def feasible_area(
         by default EPSG:4326 (x = longitude), ready for
         ``to_file("feasible.geojson")``: ``zone_id``, ``band_m`` (the band
         along the administrative lines, the zone's ``accuracy_m``; 0 without
-        band), ``widest_band_m`` (the widest band of any stretch, that of an
-        approximate one where the zone has them), ``area_km2`` (geodesic area)
+        band), ``widest_band_m`` (the widest band of any land-border stretch,
+        that of an approximate one where the zone has them; coasts have no
+        band inside the zone), ``area_km2`` (geodesic area)
         and ``geometry``, a valid (Multi)Polygon inside the zone; empty if
         the zone is narrower than twice its band.
 
@@ -347,7 +347,7 @@ def feasible_area(
     >>> import pilotzone as pz
     >>> area = pz.feasible_area("shanghai")
     >>> area[["band_m", "widest_band_m"]].to_numpy().tolist()
-    [[400.0, 3000.0]]
+    [[400.0, 500.0]]
     >>> whole = pz.feasible_area("shanghai", band=False)
     >>> bool(area["area_km2"].iloc[0] < whole["area_km2"].iloc[0])
     True
@@ -728,8 +728,8 @@ def _fingerprint(row: Any, band: bool) -> str:
     digest = hashlib.sha1(f"{row['zone_id']}|{float(row['accuracy_m'])!r}|{band}|".encode())
     digest.update(shapely.to_wkb(row["geometry"]))
     for piece in _pieces(row):
-        digest.update(f"{piece.accuracy_m!r}".encode())
-        digest.update(shapely.to_wkb(piece.geometry))
+        _, accuracy, coast = geodesy.stretch(piece)
+        digest.update(f"{accuracy!r}|{coast}".encode() + shapely.to_wkb(piece.geometry))
     return digest.hexdigest()
 
 
@@ -746,9 +746,10 @@ def _build(row: Any, band: bool) -> _Feasible:
     """Buffer each class of border segments by its accuracy in the zone's projection; take them off.
 
     The segments are those :func:`pilotzone.locate` measures to
-    (:func:`pilotzone._geodesy.local_border`): one lying on an approximate
-    stretch (midpoint within 1e-6 degree) has its accuracy, every other one
-    the zone's.
+    (:func:`pilotzone._geodesy.local_border`): one lying on a stretch
+    (midpoint within 1e-6 degree) has its accuracy, every other one the
+    zone's. Coast stretches take off only the safety margin: inside a coast
+    is never in the band.
     """
     zone_id, geometry = str(row["zone_id"]), row["geometry"]
     admin = float(row["accuracy_m"])
@@ -762,13 +763,13 @@ def _build(row: Any, band: bool) -> _Feasible:
         )
 
     # The border in the segments locate measures to, then projected.
-    ends, accuracy = geodesy.local_border(
-        centre, geometry, admin, [(piece.geometry, float(piece.accuracy_m)) for piece in pieces]
-    )
-    local_starts, local_stops = ends[:, :2], ends[:, 2:]
-    widest = float(accuracy.max())
+    stretches = [geodesy.stretch(piece) for piece in pieces]
+    ends, accuracy, coast, _ = geodesy.local_border(centre, geometry, admin, stretches)
+    widest = float(accuracy[~coast].max()) if (~coast).any() else 0.0
     # The projection's scale error out to the widest band beyond the border, as locate bounds it.
-    rho = float(np.hypot(local_starts[:, 0], local_starts[:, 1]).max()) + widest
+    rho = float(np.hypot(ends[:, 0], ends[:, 1]).max()) + widest
+    accuracy[coast] = 0.0  # a coast's strip is the safety margin alone
+    local_starts, local_stops = ends[:, :2], ends[:, 2:]
     distortion = geodesy.local_distortion(rho)
     strips = []
     for value in np.unique(accuracy):

@@ -170,7 +170,10 @@ def load_zones(
         - ``area_km2`` (float): geodesic area on the WGS-84 ellipsoid;
         - ``source`` (str): where the boundary comes from, in a few words;
         - ``approximate_borders`` (object): a tuple of :class:`BorderPiece`,
-          the stretches of border with a larger error (empty if none);
+          the stretches of border with their own accuracy and kind (``land``
+          or ``coast``): the approximate ones and, in the shipped files, every
+          measured stretch (empty if none; the rest of the border is a land
+          border of the zone's ``accuracy_m``);
         - ``components`` (object): a tuple of :class:`Component`, the zone's
           named parts with the reading applied (empty for supplied files);
         - ``active_from`` (object): the ``datetime.date`` the zone came into
@@ -237,8 +240,10 @@ def load_zones(
     ``short_name_en``, ``short_name_zh``, ``status`` (applies on every date
     in the zone's effective period), ``effective_from``, ``effective_to``,
     ``accuracy_m`` (the largest value of a zone's features is used),
-    ``source`` and ``role`` (rows with ``role == "approximate_border"`` are
-    read as :class:`BorderPiece`, as in the shipped files). For a zone id
+    ``source`` and ``role`` (rows with ``role`` ``"border"`` or
+    ``"approximate_border"`` are read as :class:`BorderPiece`, as in the
+    shipped files, with a ``border`` column of ``"land"`` (the default) or
+    ``"coast"``: a coast's band lies only outside the zone). For a zone id
     that the shipped data has, missing names, dates and status history are
     taken from the shipped zone; for a new id the names default to the id,
     the status to ``active`` and the dates to ``None``. The accuracy is
@@ -480,7 +485,7 @@ def _manifest_entries(manifest: Any, manifest_path: Path) -> list[dict[str, Any]
         if "status_history" in entry:
             for reason in _history_problems(history, status):
                 bad("status_history", reason)
-        for key, kind in (("components", list), ("approximate_borders", list), ("choices", list)):
+        for key, kind in (("components", list), ("approximate_borders", list)):
             if key in entry and not isinstance(entry[key], kind):
                 bad(key, "must be a list")
         if isinstance(entry.get("components"), list) and isinstance(zone_id, str):
@@ -571,10 +576,10 @@ def _manifest_zone(
                 problems.append(f"{where} (role 'zone'): {reason}")
             else:
                 polygons.append(geometry)
-        elif role == "approximate_border":
-            piece = border_piece(properties, geometry)
+        elif role in ("approximate_border", "border"):
+            piece = border_piece(properties, geometry, approximate=role == "approximate_border")
             if isinstance(piece, str):
-                problems.append(f"{where} (role 'approximate_border'): {piece}")
+                problems.append(f"{where} (role {role!r}): {piece}")
             else:
                 pieces.append(piece)
         elif role == "component":
@@ -585,7 +590,8 @@ def _manifest_zone(
                 outlines[str(properties.get("component_id"))] = multipolygon(geometry)
         else:
             problems.append(
-                f"{where}: role {role!r} is not 'zone', 'approximate_border' or 'component'"
+                f"{where}: role {role!r} is none of 'zone', 'component', 'border' and "
+                "'approximate_border'"
             )
     if vertices > MAX_VERTICES:
         raise too_many_vertices(path.name, vertices, MAX_VERTICES)
