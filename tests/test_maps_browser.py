@@ -139,6 +139,12 @@ class Page:
         content.wait_for(state="visible")
         return str(content.inner_text())
 
+    def close_popup(self) -> None:
+        """Close the open popup and wait until it has left the page (Leaflet fades it out
+        for 200 ms first, so two popups can be in the page for a moment)."""
+        self.page.evaluate(CLOSE)
+        self.page.locator(".leaflet-popup").first.wait_for(state="detached")
+
     def hover_tooltip(self, lon: float, lat: float) -> str:
         """The text of the tooltip shown while the mouse is on the marker at lon/lat."""
         self.page.mouse.move(0, 0)
@@ -268,7 +274,7 @@ def test_template_payloads_are_text_in_the_browser(hostile_page: Page) -> None:
         popup = page.open_popup(*payload_at(i))
         heading = page.page.locator(".leaflet-popup-content b").first.text_content()
         assert heading == payload and f"Operator: {payload} · Facility: {payload}" in popup
-        page.page.evaluate(CLOSE)
+        page.close_popup()
         page.page.locator(".leaflet-popup").wait_for(state="detached")
         assert page.hover_tooltip(*payload_at(i)) == f"{payload} · Compliant"
     page.clean()
@@ -324,13 +330,13 @@ def test_thousands_of_rows_draw_and_open_their_popups(browser: Any, thousands: A
     assert f"Row: {compliant.source_row}\n" in text
     assert f"Operator: {compliant.operator_id} · Facility: {compliant.facility_id}" in text
     assert "Status: Compliant" in text and text.startswith(f"{compliant['name']}\n")
-    page.page.evaluate(CLOSE)
+    page.close_popup()
     violation = alone(result, "violation")
     text = page.open_popup(violation.geometry.x, violation.geometry.y)
     assert f"Row: {violation.source_row}\n" in text and "Status: Violation" in text
     assert f"Facility: {violation.facility_id}" in text
     assert describe("facility_outside_registration_zone") in text
-    page.page.evaluate(CLOSE)
+    page.close_popup()
     assert page.hover_tooltip(violation.geometry.x, violation.geometry.y) == (
         f"{violation['name']} · Violation"
     )
