@@ -794,3 +794,23 @@ def test_legend_records_the_readings_of_contested_components(result: gpd.GeoData
     legend = legend_text(explore(result, zones=zones).get_root().render())
     assert "shanghai/lingang-outside-pudong=exclude" in legend
     assert "beijing/daxing-airport=review" in legend
+
+
+def test_legend_counts_every_row_as_the_terminal_does(result: gpd.GeoDataFrame, page: str) -> None:
+    """A row without a location still counts under its status (the demo's 2 invalid rows read
+    "Invalid (0)" before); the line of rows not drawn says how many of them are not on the map."""
+    from pilotzone._messages import MAP
+
+    legend = legend_text(page)
+    for status, n in result["status"].astype(str).value_counts().items():
+        assert f"{MAP['en'][status]} ({n})" in legend
+    unlocated = int(result.geometry.isna().sum() + result.geometry.is_empty.sum())
+    assert unlocated and f"Rows without a location (not drawn): {unlocated}" in legend
+
+
+def test_legend_gives_the_coast_band_of_each_zone(result: gpd.GeoDataFrame) -> None:
+    from pilotzone.zones import load_zones
+
+    legend = legend_text(explore(result, zones=load_zones(as_of="2025-01-01")).get_root().render())
+    assert "Hainan ±3000 m; coasts, at sea only, up to ±3000 m" in legend
+    assert "Shenzhen ±200 m; coasts, at sea only, up to ±1100 m" in legend

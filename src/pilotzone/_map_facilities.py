@@ -67,8 +67,12 @@ def legend_rows(
     text: dict[str, str],
     lang: Lang,
 ) -> list[Row]:
-    """The legend of :func:`pilotzone.maps.explore`: statuses, symbols, zone accuracies, notes."""
-    counts = result["status"][located].astype(str).value_counts()
+    """The legend of :func:`pilotzone.maps.explore`: statuses, symbols, zone accuracies, notes.
+
+    A status counts every row, as the terminal, report and summary.json do; the
+    rows without a location among them are counted again on a line of their own.
+    """
+    counts = result["status"].astype(str).value_counts()
     rows: list[Row] = [(None, [(text["title"], "b")])]
     rows += [
         (dot(color), [f"{text[status]} ({counts.get(status, 0)})"])
@@ -83,7 +87,9 @@ def legend_rows(
     for zone in zones.itertuples(index=False):
         pieces = getattr(zone, "approximate_borders", ())
         wider = [p.accuracy_m for p in pieces if getattr(p, "approximate", True)]
-        note = f"; {text['approximate']} ±{max(wider):g} m" if wider else ""
+        coast = [p.accuracy_m for p in pieces if getattr(p, "border", "land") == "coast"]
+        note = f"; {text['coast_band']} ±{max(coast):g} m" if coast else ""
+        note += f"; {text['approximate']} ±{max(wider):g} m" if wider else ""
         name = as_text(getattr(zone, f"short_name_{lang}")) or as_text(zone.zone_id)
         rows.append((None, [(f"{name} ±{float(zone.accuracy_m):g} m{note}", "s")]))
     if readings := zones.attrs.get("readings"):  # the audit's readings of contested components

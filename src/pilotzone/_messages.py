@@ -223,6 +223,7 @@ MAP = {
         "approximate": "approximate stretches up to",
         "readings": "Readings of contested zone components",
         "inactive": "not active", "unlocated": "Rows without a location (not drawn)",
+        "coast_band": "coasts, at sea only, up to",
         "capped": "Operators without a layer of their own (layer limit)",
         "gcj02": "Overlays shifted to GCJ-02 to match the AMap tiles (display only; the check "
         "and all reports use WGS-84).",
@@ -242,6 +243,7 @@ MAP = {
         "approximate": "近似边界段最大",
         "readings": "有争议的地区组成部分的解读",
         "inactive": "未生效", "unlocated": "无位置的行（未绘制）",
+        "coast_band": "海岸（仅海侧）最宽",
         "capped": "未单独分层的运营者（图层数量上限）",
         "gcj02": "叠加图层已转换为GCJ-02坐标以匹配高德底图（仅用于显示；核查与报告均使用WGS-84）。",
     },
