@@ -377,3 +377,27 @@ def test_lines_too_dense_to_draw_are_named_not_drawn(browser: Any, tmp_path: Pat
     note.wait_for(state="hidden")
     page.clean()
     page.page.close()
+
+
+def test_a_hidden_map_draws_nothing_and_draws_again_when_shown(
+    browser: Any, saved_map: Path
+) -> None:
+    """A map with no pixels (hidden, as the report's embedded map is in print) raises nothing."""
+    page = Page(browser, saved_map)
+    drawn = page.count()["markers"]
+    page.page.evaluate(
+        """async () => {
+            const map = window[Object.keys(window).find((k) => k.startsWith("map_"))];
+            map.getContainer().style.display = "none";
+            map.invalidateSize();
+            map.fire("resize");
+            await new Promise((done) => requestAnimationFrame(() => setTimeout(done, 50)));
+            map.getContainer().style.display = "";
+            map.invalidateSize();
+            map.fire("resize");
+            await new Promise((done) => requestAnimationFrame(() => setTimeout(done, 50)));
+        }"""
+    )
+    assert page.count()["markers"] == drawn
+    page.clean()
+    page.page.close()

@@ -323,6 +323,9 @@ function pilotzone_points(map, points, overlays, switches, box, label) {
                 L.DomUtil.setPosition(canvas, v.corner);
                 canvas.width = width;
                 canvas.height = height;
+                // A hidden map (a report printed, an iframe not shown) has no pixels: nothing
+                // to draw until it is shown and resized.
+                if (!(width > 0 && height > 0)) { return; }
                 canvas.style.display = "";
                 var context = canvas.getContext("2d", {willReadFrequently: true});
                 var image = context.createImageData(width, height);
