@@ -903,3 +903,25 @@ def test_facility_popups_name_their_component(result: gpd.GeoDataFrame) -> None:
     assert shown["A-REG"] == "alpha/rest" and shown["C-IDC"] == "alpha/airport"
     assert shown["B-IDC"] == "-"
     assert "component" not in points(drawing(explore(result, zones=synthetic_zones())))
+
+
+def test_shipped_components_drawn_under_each_reading(result: gpd.GeoDataFrame) -> None:
+    """With the shipped zones: Daxing airport and Lingang outside Pudong (contested) and Sansha
+    (read exclude) have outlines and are drawn; the settled, included Xiaoyangshan is not."""
+    from pilotzone.zones import load_zones
+
+    for reading in ("include", "exclude", "review"):
+        zones = load_zones(
+            as_of="2025-01-01", readings={"shanghai/lingang-outside-pudong": reading}
+        )
+        data = drawing(explore(result, zones=zones))
+        drawn = {
+            s.popup.splitlines()[0]: s.popup.splitlines()
+            for s in items(data, "shape")
+            if s.overlay == MAP["en"]["components"]
+        }
+        assert set(drawn) == {
+            "beijing/daxing-airport", "shanghai/lingang-outside-pudong", "hainan/sansha",
+        }  # fmt: skip
+        assert drawn["shanghai/lingang-outside-pudong"][3] == f"Read as: {reading}"
+        assert drawn["hainan/sansha"][3] == "Read as: exclude"
