@@ -749,7 +749,7 @@ _COMPONENT_STYLES: dict[str, dict[str, Any]] = {
     for reading, color, dash, opacity in (
         ("include", "#9467bd", "6 4", 0.0),
         ("review", "#9467bd", "6 4", 0.2),
-        ("exclude", "#555555", "2 5", 0.0),
+        ("exclude", "#8c564b", "2 5", 0.0),  # brown: not the grey of a zone not active
     )
 }  # fmt: skip
 _BAND_KIND = shape_kind({"stroke": False, "fillColor": BAND_COLOR, "fillOpacity": 0.35})
