@@ -814,3 +814,114 @@ def test_legend_gives_the_coast_band_of_each_zone(result: gpd.GeoDataFrame) -> N
     legend = legend_text(explore(result, zones=load_zones(as_of="2025-01-01")).get_root().render())
     assert "Hainan ±3000 m; coasts, at sea only, up to ±3000 m" in legend
     assert "Shenzhen ±200 m; coasts, at sea only, up to ±1100 m" in legend
+
+
+def zones_with_components(name: str = HOSTILE) -> gpd.GeoDataFrame:
+    """The synthetic zones with named components: in alpha one contested and read ``review``
+    (named ``name``), in beta one settled and included (not drawn) and one read ``exclude``."""
+    from pilotzone._zone_record import Component
+
+    def part(cid: str, label: str, standing: str, reading: str, shape: Any) -> Component:
+        offered = ("include", "exclude", "review") if standing == "contested" else (reading,)
+        return Component(cid, label, standing, offered, "review", reading, shape)
+
+    box = shapely.box
+    zones = synthetic_zones()
+    zones["components"] = [
+        (part("alpha/rest", "Alpha", "settled", "include", None),
+         part("alpha/airport", name, "contested", "review",
+              shapely.MultiPolygon([box(121.50, 31.10, 121.60, 31.15)]))),
+        (part("beta/rest", "Beta", "settled", "include", None),
+         part("beta/island", "Beta island", "settled", "include",
+              shapely.MultiPolygon([box(121.15, 31.45, 121.25, 31.55)])),
+         part("beta/far", "Beta far reach", "contested", "exclude",
+              shapely.MultiPolygon([box(121.25, 31.45, 121.35, 31.55)]))),
+        (part("gamma/rest", "Gamma", "settled", "include", None),),
+    ]  # fmt: skip
+    zones.attrs["readings"] = {"alpha/airport": "review", "beta/far": "exclude"}
+    return zones
+
+
+def test_contested_and_excluded_components_are_drawn_with_their_readings(
+    result: gpd.GeoDataFrame,
+) -> None:
+    data = drawing(explore(result, zones=zones_with_components("Alpha airport")))
+    drawn = {s.tooltip: s for s in items(data, "shape") if s.overlay == MAP["en"]["components"]}
+    assert set(drawn) == {
+        "alpha/airport: Alpha airport (Read as review)",
+        "beta/far: Beta far reach (Read as exclude)",
+    }
+    review = drawn["alpha/airport: Alpha airport (Read as review)"]
+    assert review.popup.splitlines() == [
+        "alpha/airport", "Alpha airport", "Standing: contested", "Read as: review",
+        "Readings offered: include, exclude, review", "Default: review",
+    ]  # fmt: skip
+    assert review.options["dashArray"] and review.options["fillOpacity"] > 0
+    excluded = drawn["beta/far: Beta far reach (Read as exclude)"]
+    assert excluded.options["fillOpacity"] == 0 and excluded.popup.splitlines()[3:5] == [
+        "Read as: exclude", "Readings offered: include, exclude, review",
+    ]  # fmt: skip
+    outline = shapely.geometry.shape(excluded.at)
+    assert outline.equals(shapely.box(121.25, 31.45, 121.35, 31.55))
+    assert MAP["en"]["components"] in data["overlays"]
+    legend = "\n".join(plain(line) for _, line in data["legend"])
+    assert MAP["en"]["component_review"] in legend and MAP["en"]["component_exclude"] in legend
+    assert MAP["en"]["component_include"] not in legend
+
+
+def test_components_in_chinese(result: gpd.GeoDataFrame) -> None:
+    data = drawing(explore(result, zones=zones_with_components("大兴机场"), lang="zh"))
+    (review,) = [s for s in items(data, "shape") if s.tooltip and s.tooltip.startswith("alpha/")]
+    assert (
+        "法律地位: 有争议" in review.popup and "可选解读: include, exclude, review" in review.popup
+    )
+    assert MAP["zh"]["components"] in data["overlays"]
+
+
+def test_zones_without_contested_components_draw_no_component_layer(page: str) -> None:
+    (data,) = map_data(page)
+    assert MAP["en"]["components"] not in data["overlays"]
+
+
+def test_hostile_component_names_stay_data(result: gpd.GeoDataFrame) -> None:
+    page = explore(result, zones=zones_with_components(HOSTILE)).get_root().render()
+    markup = without_data(page)
+    assert HOSTILE not in markup and html.escape(HOSTILE) not in markup
+    (data,) = map_data(page)
+    assert HOSTILE in strings(data) and "<" not in DATA.search(page).group(2)  # type: ignore[union-attr]
+
+
+def test_facility_popups_name_their_component(result: gpd.GeoDataFrame) -> None:
+    with_component = result.copy()
+    with_component["component"] = pd.Categorical(
+        ["alpha/rest"] * 4 + [None] * (len(result) - 5) + ["alpha/airport"],
+        categories=["alpha/rest", "alpha/airport"],
+    )
+    data = drawing(explore(with_component, zones=synthetic_zones()))
+    assert data["points"]["text"]["component"] == MAP["en"]["component"]
+    shown = points(data).set_index("facility")["component"]
+    assert shown["A-REG"] == "alpha/rest" and shown["C-IDC"] == "alpha/airport"
+    assert shown["B-IDC"] == "-"
+    assert "component" not in points(drawing(explore(result, zones=synthetic_zones())))
+
+
+def test_shipped_components_drawn_under_each_reading(result: gpd.GeoDataFrame) -> None:
+    """With the shipped zones: Daxing airport and Lingang outside Pudong (contested) and Sansha
+    (read exclude) have outlines and are drawn; the settled, included Xiaoyangshan is not."""
+    from pilotzone.zones import load_zones
+
+    for reading in ("include", "exclude", "review"):
+        zones = load_zones(
+            as_of="2025-01-01", readings={"shanghai/lingang-outside-pudong": reading}
+        )
+        data = drawing(explore(result, zones=zones))
+        drawn = {
+            s.popup.splitlines()[0]: s.popup.splitlines()
+            for s in items(data, "shape")
+            if s.overlay == MAP["en"]["components"]
+        }
+        assert set(drawn) == {
+            "beijing/daxing-airport", "shanghai/lingang-outside-pudong", "hainan/sansha",
+        }  # fmt: skip
+        assert drawn["shanghai/lingang-outside-pudong"][3] == f"Read as: {reading}"
+        assert drawn["hainan/sansha"][3] == "Read as: exclude"

@@ -28,6 +28,7 @@ from test_maps import (
     ZONES,
     sample_result,
     synthetic_zones,
+    zones_with_components,
 )
 from test_template_injection import PAYLOADS
 
@@ -399,5 +400,34 @@ def test_a_hidden_map_draws_nothing_and_draws_again_when_shown(
         }"""
     )
     assert page.count()["markers"] == drawn
+    page.clean()
+    page.page.close()
+
+
+# --------------------------------------------------------------------------- zone components
+
+
+def test_components_are_drawn_with_their_readings(browser: Any, tmp_path: Path) -> None:
+    zones = zones_with_components(HOSTILE)
+    result = sample_result()
+    result["component"] = pd.Categorical(["alpha/rest"] * len(result))
+    path = save_map(explore(result, zones=zones), tmp_path / "components.html")
+    page = Page(browser, path)
+    tooltip = page.hover_tooltip(121.30, 31.50)  # in beta/far, read exclude: an outline only
+    assert tooltip == "beta/far: Beta far reach (Read as exclude)"
+    popup = page.open_popup(121.56, 31.13)  # in alpha/airport, read review, named HOSTILE
+    assert popup.splitlines() == [
+        "alpha/airport", HOSTILE, "Standing: contested", "Read as: review",
+        "Readings offered: include, exclude, review", "Default: review",
+    ]  # fmt: skip
+    assert page.page.locator(".leaflet-popup-content img").count() == 0
+    page.close_popup()
+    assert "Component: alpha/rest" in page.open_popup(121.48, 31.12).splitlines()  # C-IDC
+    page.close_popup()
+    legend = page.page.locator(".pilotzone-legend").text_content() or ""
+    assert "Zone component read as exclude (outline only: not in the zone)" in legend
+    shapes = page.count()["zones"]
+    page.toggle("Zone components")
+    assert page.count()["zones"] == shapes - 2
     page.clean()
     page.page.close()

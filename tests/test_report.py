@@ -854,3 +854,53 @@ def test_write_sites_writes_a_manifest_last(zones: Any, tmp_path: Path) -> None:
         tmp_path, manifest="sites_manifest.json", required=report.SITE_FILES[:-1]
     )
     assert list(manifest["files"]) == list(report.SITE_FILES[:-1])
+
+
+def component_rows(page: str) -> list[list[str]]:
+    """The rows of the report's table of zone components, as cell texts."""
+    table = re.search(r'<table class="components">(.*?)</table>', page, re.S)
+    assert table, "no table of zone components"
+    body = table.group(1).split("<tbody>")[1]
+    return [
+        [html.unescape(cell) for cell in re.findall(r"<td>(.*?)</td>", row)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body)
+    ]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_report_tables_each_component_under_the_readings_used(
+    filing: Path, tmp_path: Path, lang: str
+) -> None:
+    """One row per component of every zone, with the reading used (here not the default)."""
+    zones = load_zones(as_of=AS_OF, readings={"shanghai/lingang-outside-pudong": "include"})
+    result = verify(read_facilities(filing), zones=zones)
+    page = write_report(result, tmp_path, zones=zones, lang=lang)["report.html"].read_text("utf-8")
+    text = REPORT[lang]
+    assert f"<h3>{text['components']}</h3>" in page
+    heads = ("component", "component_name", "standing", "reading_used", "readings_offered",
+             "default")  # fmt: skip
+    assert "".join(f"<th>{text[h]}</th>" for h in heads) in page
+    expected = [
+        [c.component_id, c.name, text[c.standing], c.reading, ", ".join(c.readings), c.default]
+        for components in zones["components"]
+        for c in components
+    ]
+    rows = component_rows(page)
+    assert rows == expected and len(rows) == sum(len(c) for c in zones["components"])
+    by_id = {row[0]: row for row in rows}
+    assert by_id["shanghai/lingang-outside-pudong"][2:] == [
+        text["contested"], "include", "include, exclude, review", "review",
+    ]  # fmt: skip
+    assert by_id["beijing/daxing-airport"][3] == "review"
+
+
+def test_report_escapes_component_names(result: Any, zones: Any, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    hostile = zones.copy()
+    hostile["components"] = [
+        tuple(replace(c, name=HOSTILE) for c in components) for components in zones["components"]
+    ]
+    page = write_report(result, tmp_path, zones=hostile)["report.html"].read_text("utf-8")
+    assert HOSTILE not in page
+    assert {row[1] for row in component_rows(page)} == {HOSTILE}

@@ -42,7 +42,7 @@ _DRAW_ORDER = {"compliant": 0, "invalid": 1, "review": 2, "violation": 3}
 #: The words of a facility's popup, from :data:`pilotzone._messages.MAP`.
 _POPUP_WORDS = (
     "row", "operator", "facility", "address", "kind", "tenure", "zone", "registration_zone",
-    "distance", "status", "reasons", "lines_hidden",
+    "distance", "status", "reasons", "lines_hidden", "component",
 )  # fmt: skip
 
 
@@ -66,8 +66,11 @@ def legend_rows(
     display_crs: str,
     text: dict[str, str],
     lang: Lang,
+    components: list[Row],
 ) -> list[Row]:
     """The legend of :func:`pilotzone.maps.explore`: statuses, symbols, zone accuracies, notes.
+
+    ``components`` are the rows of the zone components drawn, put after the review band's.
 
     A status counts every row, as the terminal, report and summary.json do; the
     rows without a location among them are counted again on a line of their own.
@@ -83,6 +86,7 @@ def legend_rows(
         (f"border-top:2px dashed {STATUS_COLORS['violation']};height:0", [text["line"]]),
         (f"border:2px solid {ZONE_COLOR};background:{ZONE_COLOR}22", [text["zones"]]),
         (f"background:{BAND_COLOR};opacity:.5", [text["band"]]),
+        *components,
     ]
     for zone in zones.itertuples(index=False):
         pieces = getattr(zone, "approximate_borders", ())
@@ -194,6 +198,8 @@ def draw_facilities(
         "reasons": coded(column("reasons"), lambda v: _reasons(v, text, lang)),
         "message": coded(column("message"), as_text),
     }
+    if "component" in result:  # the zone component each point fell in (pilotzone.verify's)
+        dictionaries["component"] = coded(column("component"), lambda v: as_text(v) or "-")
     numbered = rows.to_numpy()[order]
     if pd.api.types.is_integer_dtype(numbered) and (len(numbered) == 0 or (
         numbered.min() >= np.iinfo(np.int32).min and numbered.max() <= np.iinfo(np.int32).max

@@ -208,9 +208,10 @@ function pilotzone_points(map, points, overlays, switches, box, label) {
                 [text.zone + ": " + value("zone", i) + " · " + text.registration_zone + ": " +
                  value("registration_zone", i)],
                 [text.distance + ": " + value("distance", i)],
+                words.component ? [text.component + ": " + value("component", i)] : null,
                 [text.status + ": ", [status[2], status[1]]],
                 [text.reasons + ":"]
-            ];
+            ].filter(function (line) { return line !== null; });
             value("reasons", i).forEach(function (reason) { body.push([reason]); });
             var message = value("message", i);
             if (message) { body.push([[message, "i"]]); }

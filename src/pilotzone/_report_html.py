@@ -2,7 +2,8 @@
 
 :func:`pilotzone.report.write_report` calls :func:`report_html` with the
 texts of its language and its limits. The page stays a report at any size:
-summary tables per status, zone, rule and operator; a static overview map
+summary tables per status, zone, rule and operator; the zones' named
+components with the reading used and the readings offered; a static overview map
 (:mod:`pilotzone._report_svg`, one SVG inset per zone); the most serious
 findings in full, up to a bound, and the rest counted with a pointer to the
 tables. The interactive map page is embedded as an ``<iframe srcdoc>`` on
@@ -108,6 +109,26 @@ def _th(text: str) -> str:
 def _zone_names(zones: gpd.GeoDataFrame, lang: Lang) -> dict[str, str]:
     column = f"short_name_{lang}"
     return {str(z): str(n) for z, n in zip(zones["zone_id"], zones[column], strict=True)}
+
+
+def _components_table(zones: gpd.GeoDataFrame, t: Mapping[str, str]) -> str:
+    """The zones' named components: standing, the reading used, the readings offered, default.
+
+    Empty when the zones have none (a user's boundary file).
+    """
+    rows = []
+    for components in zones.get("components", ()):
+        for c in components:
+            cells = (c.component_id, c.name, t.get(c.standing, c.standing), c.reading,
+                     ", ".join(c.readings), c.default)  # fmt: skip
+            rows.append("<tr>" + "".join(f"<td>{_e(cell)}</td>" for cell in cells) + "</tr>")
+    if not rows:
+        return ""
+    words = ("component", "component_name", "standing", "reading_used", "readings_offered",
+             "default")  # fmt: skip
+    return f"<h3>{_e(t['components'])}</h3>" + _table(
+        [_th(t[w]) for w in words], rows, css="components"
+    )
 
 
 def _zone_statuses(result: gpd.GeoDataFrame) -> dict[tuple[str, str], int]:
@@ -309,6 +330,7 @@ def report_html(
             f"<p>{_e(t['override'])}: {_e(override['file'])} "
             f'<span class="hash">{_e(override["sha256"])}</span></p>'
         )
+    add(_components_table(zones, t))
     add(f'<p class="note">{_e(t["note"])}</p>')
 
     add(f"<h2>{_e(t['summary'])}</h2>")

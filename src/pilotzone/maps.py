@@ -1,8 +1,10 @@
 r"""Interactive maps of a verification result; the only module that imports folium.
 
 :func:`explore` draws the pilot zones, the review band along their borders,
-every located facility coloured by status, and a line from each operator's
-registration to each of its violations. :func:`save_map` writes the map as one
+the zones' components that are contested or not read as included (with the
+reading applied and the readings offered), every located facility coloured by
+status, and a line from each operator's registration to each of its
+violations. :func:`save_map` writes the map as one
 self-contained HTML file. :func:`explore_sites` draws what
 :func:`pilotzone.site` found: the target zone, its review band and feasible
 area, the candidates coloured by verdict with their margins, and a line from
@@ -154,7 +156,8 @@ def explore(
         counted in the legend, not drawn.
     zones : geopandas.GeoDataFrame, optional
         Zone table with ``zone_id, name_en, name_zh, short_name_en,
-        short_name_zh, active, accuracy_m`` and polygon geometry; by default
+        short_name_zh, active, accuracy_m`` and polygon geometry, optionally
+        ``components`` (see :func:`pilotzone.zones.load_zones`); by default
         :func:`pilotzone.zones.load_zones`.
     m : folium.Map, optional
         Add the layers to this map instead of a new one.
@@ -198,6 +201,13 @@ def explore(
     distance to the border, status, reasons, message), hovering shows its
     name (or id) and status. Positions are kept to a millionth of a degree
     (under 8 cm).
+    Where ``result`` has a ``component`` column (as :func:`pilotzone.verify`
+    gives), the popup names the zone component the facility lies in.
+    Each zone component with an outline that is contested or not read
+    ``include`` is drawn dashed on a layer of its own ("Zone components"),
+    filled when read ``review``, an outline only when read ``exclude``; its
+    tooltip names it and the reading applied, its popup its standing, the
+    readings offered and the default.
     Violations are drawn last, on top, with a dashed line from their
     operator's registration where it has exactly one. The layer control
     has one layer per status and one per operator (the
@@ -237,6 +247,7 @@ def explore(
     band = drawing.overlay(text["band"])
     drawing.shape(band, band_shape(zones, display_crs), _BAND_KIND)
     _draw_zones(drawing, zones, display_crs, lang)
+    component_rows = _draw_components(drawing, zones, display_crs, text)
     names = dict(zip(zones["zone_id"], zones[f"short_name_{lang}"], strict=True))
     capped = draw_facilities(drawing, result, located, lat, lon, text, lang, names)
     if capped:
@@ -245,7 +256,9 @@ def explore(
             capped, MAX_OPERATOR_LAYERS,
         )  # fmt: skip
     drawing.collapsed = len(drawing.switches) > 8
-    drawing.legend = legend_rows(result, located, zones, capped, display_crs, text, lang)
+    drawing.legend = legend_rows(
+        result, located, zones, capped, display_crs, text, lang, component_rows
+    )
     m.add_child(drawing)
     if located.any():
         fit(m, lat[located].min(), lon[located].min(), lat[located].max(), lon[located].max())
@@ -679,7 +692,64 @@ def _draw_zones(drawing: Drawing, zones: gpd.GeoDataFrame, display_crs: str, lan
         drawing.shape(layer, geometry(shape, display_crs), kind, label=label, popup=popup)
 
 
+def _draw_components(
+    drawing: Drawing, zones: gpd.GeoDataFrame, display_crs: str, text: dict[str, str]
+) -> list[Row]:
+    """The components an auditor must see, on a layer of their own; their legend rows.
+
+    A component with an outline is drawn when it is contested or not read
+    ``include``: dashed, filled when read ``review``, an outline only when read
+    ``exclude`` (it is not part of the zone). Its tooltip names it and the
+    reading applied; its popup gives its standing and the readings offered.
+    """
+    shown = [
+        c
+        for components in zones.get("components", ())
+        for c in components
+        if c.geometry is not None and (c.standing == "contested" or c.reading != "include")
+    ]
+    if not shown:
+        return []
+    layer = drawing.overlay(text["components"])
+    shapes = shapely.simplify([c.geometry for c in shown], SIMPLIFY_DEG, preserve_topology=True)
+    for component, shape in zip(shown, shapes, strict=True):
+        kind = shape_kind(_COMPONENT_STYLES[component.reading], tooltip={"sticky": True})
+        label = (
+            f"{component.component_id}: {component.name} ({text['reading']} {component.reading})"
+        )
+        popup: list[Line] = [
+            [(component.component_id, "b")],
+            [component.name],
+            [f"{text['standing']}: {text.get(component.standing, component.standing)}"],
+            [f"{text['reading']}: ", (component.reading, "b")],
+            [f"{text['readings_offered']}: {', '.join(component.readings)}"],
+            [f"{text['default']}: {component.default}"],
+        ]
+        drawing.shape(layer, geometry(shape, display_crs), kind, label=label, popup=popup)
+    return [
+        (_swatch(_COMPONENT_STYLES[r]), [text[f"component_{r}"]])
+        for r in ("include", "review", "exclude")
+        if any(c.reading == r for c in shown)
+    ]
+
+
+def _swatch(style: dict[str, Any]) -> str:
+    """The legend swatch of a component's style: its dashed border and fill."""
+    fill = style["fillColor"] + f"{round(style['fillOpacity'] * 255):02x}"
+    return f"border:2px dashed {style['color']};background:{fill}"
+
+
 # --------------------------------------------------------------------------- the page's data
 
 
+#: A zone component's style by the reading applied: dashed; filled only when read review.
+_COMPONENT_STYLES: dict[str, dict[str, Any]] = {
+    reading: {"color": color, "weight": 2, "dashArray": dash, "fillColor": color,
+              "fillOpacity": opacity}
+    for reading, color, dash, opacity in (
+        ("include", "#9467bd", "6 4", 0.0),
+        ("review", "#9467bd", "6 4", 0.2),
+        ("exclude", "#8c564b", "2 5", 0.0),  # brown: not the grey of a zone not active
+    )
+}  # fmt: skip
 _BAND_KIND = shape_kind({"stroke": False, "fillColor": BAND_COLOR, "fillOpacity": 0.35})
