@@ -106,7 +106,8 @@ def error_text(error: BaseException, lang: str) -> str:
     error : BaseException
         A :class:`~pilotzone.errors.PilotzoneError`, an :class:`OSError` or a pyproj error.
     lang : {"en", "zh"}
-        Language of the frame (counts, rows, columns); the reasons are the library's.
+        Language of the frame (counts, rows, columns) and of the frequent reasons
+        (:data:`pilotzone._messages.PROBLEMS`); the rare ones stay English.
 
     Returns
     -------
@@ -114,7 +115,7 @@ def error_text(error: BaseException, lang: str) -> str:
         The message, keyword arguments named as flags (:func:`as_flags`).
     """
     if isinstance(error, InputError):
-        return error.describe(ERRORS[lang], as_flags)
+        return error.describe(ERRORS[lang], as_flags, lang)
     if isinstance(error, OSError) and not isinstance(error, PilotzoneError):
         name = error.filename if error.filename is not None else ""
         reason = error.strerror or str(error)

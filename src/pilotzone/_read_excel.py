@@ -8,6 +8,7 @@ import zipfile
 from typing import Any
 
 from pilotzone._columns import is_blank
+from pilotzone._messages import Reason
 from pilotzone._raw import BYTES_PER_CELL, Raw, from_rows, sheet_position, too_large, whole
 from pilotzone.errors import InputError, Problem
 
@@ -39,7 +40,7 @@ def read_excel(data: bytes, name: str, sha256: str, sheet: str | int | None, lim
             # columns, so the text is counted here, before anything copies it.
             text += sum(len(cell) for cell in row if isinstance(cell, str))
             if text > limit:
-                what = f"the text of worksheet {worksheet.title!r} is at least"
+                what = Reason("size_sheet", {"sheet": worksheet.title})
                 raise too_large(name, what, text, limit)
         if sheet is None and all(is_blank(cell) for row in rows for cell in row):
             filled = next((ws.title for ws in sheets[1:] if _holds_data(ws)), None)
