@@ -282,7 +282,7 @@ def print_summary(result: Any, zones: Any, lang: Literal["en", "zh"], t: dict[st
     if len(table) > MAX_OPERATORS_SHOWN:
         print(f"  … {len(table) - MAX_OPERATORS_SHOWN:,} {t['more_operators']}", file=out)
 
-    _print_invalid(result, t, out)
+    _print_invalid(result, t, out, lang)
     found = findings(result)
     print("", file=out)
     if found.empty:
@@ -299,8 +299,12 @@ def print_summary(result: Any, zones: Any, lang: Literal["en", "zh"], t: dict[st
     print_table(rows, out, right=(0,))
 
 
-def _print_invalid(result: Any, t: dict[str, str], out: IO[str]) -> None:
-    """The rows that cannot be checked, with file, row and column, as the reader found them."""
+def _print_invalid(result: Any, t: dict[str, str], out: IO[str], lang: str) -> None:
+    """The rows that cannot be checked, with file, row and column, as the reader found them.
+
+    In English the reader's ``problems``; in Chinese verify's ``message``, which words them
+    in Chinese.
+    """
     invalid = result[result["status"] == "invalid"]
     if invalid.empty:
         return
@@ -308,7 +312,8 @@ def _print_invalid(result: Any, t: dict[str, str], out: IO[str]) -> None:
     print(f"\n{t['cannot_check']}:", file=out)
     for row in invalid.head(TOP_FINDINGS).itertuples(index=False):
         where = f"{source}, {t['row'].format(row.source_row)}"
-        print(f"  {where}: {as_flags(str(row.problems or row.message))}", file=out)
+        why = row.problems if lang == "en" else ""
+        print(f"  {where}: {as_flags(str(why or row.message))}", file=out)
     if len(invalid) > TOP_FINDINGS:
         print(f"  … {len(invalid) - TOP_FINDINGS:,} {t['more_rows']}", file=out)
 
