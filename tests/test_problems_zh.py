@@ -209,3 +209,81 @@ def test_a_reason_is_its_english_text_and_survives_pickling() -> None:
             == reason.text("zh")
             == ("不是数字：请写十进制度数，西经和南纬为负数，不带 ° 或东西南北（此处为 121.5）")
         )
+
+
+GEOJSON = (
+    '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": '
+    '"Point", "coordinates": [121.5, 31.2]}, "properties": {"operator_id": "A", "kind": "idc", '
+    '"lon": 120.0, "lat": 31.2}}]}'
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "chinese", "english"),
+    [
+        (
+            "f.csv",
+            "operator_id,kind,lon,lat,crs\nA,idc,121.5,31.2,wgs84,x\n",
+            "无法核查：该行有 6 个单元格，而表头有 5 个。",
+            "the row has 6 cells but the header has 5",
+        ),
+        (
+            "f.geojson",
+            GEOJSON,
+            "无法核查：列 'lon'：与点几何不一致（121.5）（值 120.0）。",
+            "column 'lon': differs from the point geometry (121.5) (120.0)",
+        ),
+    ],
+)
+def test_verify_zh_words_other_row_problems_in_chinese(
+    tmp_path: Path, name: str, content: str, chinese: str, english: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    assert verify(path, as_of=AS_OF, lang="zh")["message"].tolist() == [chinese]
+    assert verify(path, as_of=AS_OF)["problems"].tolist() == [english]
+
+
+@pytest.mark.parametrize(
+    ("header", "chinese", "english"),
+    [
+        (
+            "operator_id,运营者,kind,lon,lat,crs",
+            "列 'operator_id' 与 '运营者' 含义相同（均为 'operator_id'）：请只保留一列",
+            "columns 'operator_id' and '运营者' both mean 'operator_id'; keep one",
+        ),
+        (
+            "operator_id,kind,lon,lat,crs,note,note",
+            "该列名出现了 2 次",
+            "the column name appears 2 times",
+        ),
+    ],
+)
+def test_cli_zh_words_column_problems_in_chinese(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, header: str, chinese: str, english: str
+) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text(f"{header}\n" + ",".join(["A"] * header.count(",")) + ",A\n", "utf-8")
+    _, _, err = run(capsys, "verify", str(path), "--as-of", AS_OF, "--lang", "zh")
+    assert chinese in err and english not in err
+    _, _, err = run(capsys, "verify", str(path), "--as-of", AS_OF)
+    assert english in err
+
+
+def test_cli_zh_words_unsaved_formulas_in_chinese(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["operator_id", "kind", "lon", "lat", "crs"])
+    sheet.append(["A", "idc", "=120+1.5", 31.2, "wgs84"])
+    path = tmp_path / "f.xlsx"
+    book.save(path)
+    _, _, err = run(capsys, "verify", str(path), "--as-of", AS_OF, "--lang", "zh")
+    assert "1 个公式单元格没有保存的计算结果" in err
+    assert "单元格 C2 含有公式但没有保存的计算结果" in err
+    assert "formula" not in err
+    _, _, err = run(capsys, "verify", str(path), "--as-of", AS_OF)
+    assert "1 formula cell has no saved result: open the workbook" in err
+    assert "cell C2 holds a formula with no saved result" in err

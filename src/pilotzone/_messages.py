@@ -623,6 +623,15 @@ PROBLEMS = {
         "renamed_xls": "an Excel 97-2003 workbook, renamed {suffix}: pilotzone reads .xlsx "
         "workbooks: open the file in Excel, WPS or LibreOffice and save it as .xlsx (Excel "
         "workbook) or as CSV (UTF-8)",
+        "row_cells": "the row has {cells} cells but the header has {width}",
+        "geometry_differs": "differs from the point geometry ({filed!r})",
+        "convert_area": "cannot be converted from {crs} to WGS-84 (outside the system's area?)",
+        "both_mean": "columns {first!r} and {second!r} both mean {meaning!r}; keep one",
+        "name_repeated": "the column name appears {count} times",
+        "formula": "cell {cell} holds a formula with no saved result",
+        "formulas": "{count:,} formula cell{s} no saved result: open the workbook in Excel or "
+        "LibreOffice and save it, so that the results are stored, or replace the formulas by "
+        "their values (copy, paste values)",
         "in_column": "column {column!r}: {reason}", "with_value": " ({value!r:.80})",
         "join": "; ",
     },
@@ -664,6 +673,14 @@ PROBLEMS = {
         "LibreOffice 中打开该文件，另存为 .xlsx（Excel 工作簿）或 CSV（UTF-8）",
         "renamed_xls": "Excel 97-2003 工作簿，被改名为 {suffix}：pilotzone 读取 .xlsx 工作簿：请在 "
         "Excel、WPS 或 LibreOffice 中打开该文件，另存为 .xlsx（Excel 工作簿）或 CSV（UTF-8）",
+        "row_cells": "该行有 {cells} 个单元格，而表头有 {width} 个",
+        "geometry_differs": "与点几何不一致（{filed!r}）",
+        "convert_area": "无法从 {crs} 转换为 WGS-84（是否超出该坐标系的适用范围？）",
+        "both_mean": "列 {first!r} 与 {second!r} 含义相同（均为 {meaning!r}）：请只保留一列",
+        "name_repeated": "该列名出现了 {count} 次",
+        "formula": "单元格 {cell} 含有公式但没有保存的计算结果",
+        "formulas": "{count:,} 个公式单元格没有保存的计算结果：请在 Excel 或 LibreOffice "
+        "中打开并保存该工作簿以保存计算结果，或将公式替换为数值（复制后选择性粘贴为数值）",
         "in_column": "列 {column!r}：{reason}", "with_value": "（值 {value!r:.80}）",
         "join": "；",
     },

@@ -131,7 +131,7 @@ def from_rows(
         cells = []
         for position, row in enumerate(body):
             if len(row) > width and not all(is_blank(cell) for cell in row[width:]):
-                broken[position] = f"the row has {len(row)} cells but the header has {width}"
+                broken[position] = Reason("row_cells", {"cells": len(row), "width": width})
             cells.append(list(row[:width]) + [""] * (width - len(row)))
     columns = list(zip(*cells, strict=True)) if cells else [()] * width
     raw = _framed(header, columns, name, sha256, broken, text=text, header_row=shown[top])

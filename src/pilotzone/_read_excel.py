@@ -92,17 +92,13 @@ def _check_cached_values(data: bytes, position: int, rows: list[list[Any]], name
                     continue  # the formula has a saved result: that is what is read
                 label = header[column] if column < len(header) else None
                 where = str(label) if not is_blank(label) else cell.column_letter
-                reason = f"cell {cell.coordinate} holds a formula with no saved result"
+                reason = Reason("formula", {"cell": cell.coordinate})
                 problems.append(Problem(name, index + 1, where, None, reason))  # sheet row
     finally:
         book.close()
     if problems:
-        count = f"{len(problems):,} formula cell" + (" has" if len(problems) == 1 else "s have")
-        hint = (
-            f"{count} no saved result: open the workbook in Excel or LibreOffice and save it, so "
-            "that the results are stored, or replace the formulas by their values (copy, paste "
-            "values)"
-        )
+        plural = " has" if len(problems) == 1 else "s have"
+        hint = Reason("formulas", {"count": len(problems), "s": plural})
         raise InputError([Problem(name, None, None, None, hint), *problems])
 
 

@@ -106,7 +106,9 @@ def _match_columns(raw: Raw) -> tuple[dict[str, int], list[int], list[Problem]]:
                     None,
                     str(label),
                     None,
-                    f"columns {str(first)!r} and {str(label)!r} both mean {meaning!r}; keep one",
+                    Reason(
+                        "both_mean", {"first": str(first), "second": str(label), "meaning": meaning}
+                    ),
                 )
             )
         else:
@@ -115,7 +117,7 @@ def _match_columns(raw: Raw) -> tuple[dict[str, int], list[int], list[Problem]]:
     for label, count in counts.items():
         if count > 1:
             problems.append(
-                Problem(raw.name, None, str(label), None, f"the column name appears {count} times")
+                Problem(raw.name, None, str(label), None, Reason("name_repeated", {"count": count}))
             )
 
     def require(column: str) -> None:
@@ -472,7 +474,7 @@ def _coordinates(
             ):
                 number, reason = cell_number(value)
                 if reason is None and not math.isclose(number, filed, rel_tol=1e-6, abs_tol=1e-6):
-                    mark(i, name, value, f"differs from the point geometry ({filed!r})")
+                    mark(i, name, value, Reason("geometry_differs", {"filed": float(filed)}))
                     usable[i] = False
     return lon, lat, usable
 
@@ -598,7 +600,7 @@ def _wgs84_points(
                 int(i),
                 column,
                 (float(lon[i]), float(lat[i])),
-                f"cannot be converted from {crs_name} to WGS-84 (outside the system's area?)",
+                Reason("convert_area", {"crs": crs_name}),
             )
         geometry[rows[good]] = points
     return geometry
