@@ -287,3 +287,26 @@ def test_cli_zh_words_unsaved_formulas_in_chinese(
     _, _, err = run(capsys, "verify", str(path), "--as-of", AS_OF)
     assert "1 formula cell has no saved result: open the workbook" in err
     assert "cell C2 holds a formula with no saved result" in err
+
+
+def test_verify_dask_zh_words_problems_in_chinese_across_partitions() -> None:
+    dd = pytest.importorskip("dask.dataframe")
+    from pilotzone.parallel import verify_dask
+
+    frame = pd.DataFrame(
+        {
+            "operator_id": ["A", "A", "A", "A"],
+            "facility_id": ["r", "f1", "f2", "f1"],
+            "kind": ["registration", "idc", "idc", "idc"],
+            "lon": ["121.5044", "abc", "121.5", "121.5"],
+            "lat": [31.2397, 31.2, 31.2, 31.2],
+            "crs": "wgs84",
+        }
+    )
+    data = dd.from_pandas(frame, npartitions=2)  # the repeat of f1 is in the other partition
+    out = verify_dask(data, as_of=AS_OF, lang="zh").compute()
+    messages = dict(zip(out["source_row"], out["message"], strict=True))
+    assert messages[2] == "无法核查：列 'lon'：不是数字（值 'abc'）。"
+    assert messages[4] == (
+        "无法核查：列 'facility_id'：与第 2 行重复（运营者与设施编号相同）（值 'f1'）。"
+    )
