@@ -310,3 +310,12 @@ def test_verify_dask_zh_words_problems_in_chinese_across_partitions() -> None:
     assert messages[4] == (
         "无法核查：列 'facility_id'：与第 2 行重复（运营者与设施编号相同）（值 'f1'）。"
     )
+
+
+def test_cli_zh_words_an_unknown_crs_flag_in_chinese(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(capsys, "locate", "121.5", "31.2", "--crs", "", "--lang", "zh")
+    assert status == 2
+    assert "'' 不是 pilotzone 认识的坐标系（坐标系为空）。请使用 'wgs84', 'cgcs2000'" in err
+    assert "is not a coordinate system" not in err and "EPSG 代码" in err
+    _, _, err = run(capsys, "locate", "121.5", "31.2", "--crs", "")
+    assert "'' is not a coordinate system pilotzone knows (the coordinate system is empty)" in err

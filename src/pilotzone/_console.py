@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from pilotzone._codes import ELIGIBILITY
-from pilotzone._messages import ERRORS, VERIFY, ZONE_STATUS
+from pilotzone._messages import ERRORS, VERIFY, ZONE_STATUS, Reason
 from pilotzone._terminal import print_table, width, wrap
 from pilotzone.audit import CHANGES, NO_ZONE
 from pilotzone.errors import InputError, PilotzoneError
@@ -120,6 +120,9 @@ def error_text(error: BaseException, lang: str) -> str:
         name = error.filename if error.filename is not None else ""
         reason = error.strerror or str(error)
         return f"{name}{ERRORS[lang]['colon']}{reason}" if name else reason
+    cause = error.args[0] if len(error.args) == 1 else None
+    if isinstance(cause, Reason):  # such as an unknown coordinate system's
+        return as_flags(cause.text(lang))
     return as_flags(str(error) or type(error).__name__)
 
 

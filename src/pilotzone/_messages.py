@@ -632,6 +632,12 @@ PROBLEMS = {
         "formulas": "{count:,} formula cell{s} no saved result: open the workbook in Excel or "
         "LibreOffice and save it, so that the results are stored, or replace the formulas by "
         "their values (copy, paste values)",
+        "crs_unknown": "{crs!r} is not a coordinate system pilotzone knows ({why}). Use one of "
+        "{names} (aliases: 'GCJ-02', 'BD-09', 'EPSG:4326', and by system {by_system}; each may "
+        "end in 坐标 or 坐标系, as in '高德坐标') or an EPSG code / pyproj CRS such as "
+        "'EPSG:4547'.",
+        "crs_none": "no coordinate system was given", "crs_empty": "the coordinate system is empty",
+        "crs_not_name": "not an alias, 'AUTHORITY:CODE', WKT or PROJ string",
         "in_column": "column {column!r}: {reason}", "with_value": " ({value!r:.80})",
         "join": "; ",
     },
@@ -681,6 +687,11 @@ PROBLEMS = {
         "formula": "单元格 {cell} 含有公式但没有保存的计算结果",
         "formulas": "{count:,} 个公式单元格没有保存的计算结果：请在 Excel 或 LibreOffice "
         "中打开并保存该工作簿以保存计算结果，或将公式替换为数值（复制后选择性粘贴为数值）",
+        "crs_unknown": "{crs!r} 不是 pilotzone 认识的坐标系（{why}）。请使用 {names} 之一（别名："
+        "'GCJ-02'、'BD-09'、'EPSG:4326'，按坐标系：{by_system}；均可加“坐标”或“坐标系”，"
+        "如 '高德坐标'），或 EPSG 代码 / pyproj 坐标系，如 'EPSG:4547'。",
+        "crs_none": "未指定坐标系", "crs_empty": "坐标系为空",
+        "crs_not_name": "不是别名、'机构:代码'、WKT 或 PROJ 字符串",
         "in_column": "列 {column!r}：{reason}", "with_value": "（值 {value!r:.80}）",
         "join": "；",
     },
