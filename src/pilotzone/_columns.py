@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from pilotzone._codes import FACILITY_KINDS
-from pilotzone._messages import FILING, HEADERS_ZH
+from pilotzone._messages import FILING, HEADERS_ZH, Reason
 
 #: Values of the ``kind`` column.
 KINDS = FACILITY_KINDS
@@ -129,14 +129,13 @@ def degrees_hint(text: str) -> str:
     if found is None or not (marked or found[1] or found[5]):
         return ""
     before, degrees, minutes, seconds, after = found.groups()
-    usage = "write decimal degrees, west and south negative, without ° or a hemisphere"
     parts = [float(degrees), float(minutes or 0), float(seconds or 0)]
     if (before and after) or parts[1] >= 60 or parts[2] >= 60:
-        return f": {usage}"
+        return Reason("degrees")
     value = parts[0] + parts[1] / 60 + parts[2] / 3600
     negative = (before or after or "") in ("西经", "南纬", "西", "南", "W", "S", "w", "s")
     shown = f"{-value if negative else value:.6f}".rstrip("0").rstrip(".")
-    return f": {usage} (here {shown})"
+    return Reason("degrees_value", {"shown": shown})
 
 
 _SERVICE_SEPARATORS = re.compile(r"[;,、/]+")  # after NFKC has folded the full-width forms
@@ -196,21 +195,21 @@ def cell_text(value: Any, *, fold: bool = True) -> str:
 def cell_number(value: Any) -> tuple[float, str | None]:
     """A cell as a finite float, or NaN and the reason it is not one."""
     if is_blank(value):
-        return math.nan, "missing"
+        return math.nan, Reason("missing")
     if isinstance(value, bool | np.bool_):
-        return math.nan, "not a number"
+        return math.nan, Reason("not_number")
     if isinstance(value, numbers.Real | decimal.Decimal):
         number = float(value)
-        return (number, None) if math.isfinite(number) else (math.nan, "not a finite number")
+        return (number, None) if math.isfinite(number) else (math.nan, Reason("not_finite"))
     if not isinstance(value, str):
-        return math.nan, "not a number"
+        return math.nan, Reason("not_number")
     text = unicodedata.normalize("NFKC", value).strip().replace("\u2212", "-")
     if "," in text:
-        return math.nan, "not a number: write decimals with a point, without thousands separators"
+        return math.nan, Reason("thousands")
     if _NOT_FINITE.fullmatch(text):
-        return math.nan, "not a finite number"
+        return math.nan, Reason("not_finite")
     if not _NUMBER.fullmatch(text):
-        return math.nan, f"not a number{degrees_hint(text)}"
+        return math.nan, Reason("not_number_hint", {"hint": degrees_hint(text)})
     return float(text), None
 
 
@@ -268,8 +267,10 @@ def unknown_value(
     """
     spellings = {match_key(name): name for name in accepted} | (by_key or {})
     close = difflib.get_close_matches(match_key(value), list(spellings), n=1, cutoff=0.65)
-    hint = f" (did you mean {spellings[close[0]]!r}?)" if close else ""
-    return f"unknown {what}, expected {'|'.join(accepted)}{hint}"
+    fields = {"accepted": "|".join(accepted)}
+    if close:
+        return Reason(f"unknown_{what}_close", {**fields, "close": spellings[close[0]]})
+    return Reason(f"unknown_{what}", fields)
 
 
 # --------------------------------------------------------------------------- columns

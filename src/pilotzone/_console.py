@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from pilotzone._codes import ELIGIBILITY
-from pilotzone._messages import ERRORS, VERIFY, ZONE_STATUS
+from pilotzone._messages import ERRORS, VERIFY, ZONE_STATUS, Reason
 from pilotzone._terminal import print_table, width, wrap
 from pilotzone.audit import CHANGES, NO_ZONE
 from pilotzone.errors import InputError, PilotzoneError
@@ -106,7 +106,8 @@ def error_text(error: BaseException, lang: str) -> str:
     error : BaseException
         A :class:`~pilotzone.errors.PilotzoneError`, an :class:`OSError` or a pyproj error.
     lang : {"en", "zh"}
-        Language of the frame (counts, rows, columns); the reasons are the library's.
+        Language of the frame (counts, rows, columns) and of the frequent reasons
+        (:data:`pilotzone._messages.PROBLEMS`); the rare ones stay English.
 
     Returns
     -------
@@ -114,11 +115,14 @@ def error_text(error: BaseException, lang: str) -> str:
         The message, keyword arguments named as flags (:func:`as_flags`).
     """
     if isinstance(error, InputError):
-        return error.describe(ERRORS[lang], as_flags)
+        return error.describe(ERRORS[lang], as_flags, lang)
     if isinstance(error, OSError) and not isinstance(error, PilotzoneError):
         name = error.filename if error.filename is not None else ""
         reason = error.strerror or str(error)
         return f"{name}{ERRORS[lang]['colon']}{reason}" if name else reason
+    cause = error.args[0] if len(error.args) == 1 else None
+    if isinstance(cause, Reason):  # such as an unknown coordinate system's
+        return as_flags(cause.text(lang))
     return as_flags(str(error) or type(error).__name__)
 
 
@@ -281,7 +285,7 @@ def print_summary(result: Any, zones: Any, lang: Literal["en", "zh"], t: dict[st
     if len(table) > MAX_OPERATORS_SHOWN:
         print(f"  … {len(table) - MAX_OPERATORS_SHOWN:,} {t['more_operators']}", file=out)
 
-    _print_invalid(result, t, out)
+    _print_invalid(result, t, out, lang)
     found = findings(result)
     print("", file=out)
     if found.empty:
@@ -298,8 +302,12 @@ def print_summary(result: Any, zones: Any, lang: Literal["en", "zh"], t: dict[st
     print_table(rows, out, right=(0,))
 
 
-def _print_invalid(result: Any, t: dict[str, str], out: IO[str]) -> None:
-    """The rows that cannot be checked, with file, row and column, as the reader found them."""
+def _print_invalid(result: Any, t: dict[str, str], out: IO[str], lang: str) -> None:
+    """The rows that cannot be checked, with file, row and column, as the reader found them.
+
+    In English the reader's ``problems``; in Chinese verify's ``message``, which words them
+    in Chinese.
+    """
     invalid = result[result["status"] == "invalid"]
     if invalid.empty:
         return
@@ -307,7 +315,8 @@ def _print_invalid(result: Any, t: dict[str, str], out: IO[str]) -> None:
     print(f"\n{t['cannot_check']}:", file=out)
     for row in invalid.head(TOP_FINDINGS).itertuples(index=False):
         where = f"{source}, {t['row'].format(row.source_row)}"
-        print(f"  {where}: {as_flags(str(row.problems or row.message))}", file=out)
+        why = row.problems if lang == "en" else ""
+        print(f"  {where}: {as_flags(str(why or row.message))}", file=out)
     if len(invalid) > TOP_FINDINGS:
         print(f"  … {len(invalid) - TOP_FINDINGS:,} {t['more_rows']}", file=out)
 

@@ -24,6 +24,7 @@ __all__ = [
     "MAP",
     "MAP_CHANGES",
     "MAP_SITES",
+    "PROBLEMS",
     "REPORT",
     "STATUS",
     "TOPICS",
@@ -31,7 +32,9 @@ __all__ = [
     "VERIFY_ISSUES",
     "VERIFY_KINDS",
     "ZONE_STATUS",
+    "Reason",
     "check_lang",
+    "reason_text",
 ]
 
 #: The languages every topic has.
@@ -597,10 +600,173 @@ FILING = {
     },
 }  # fmt: skip
 
+#: Why a cell, a row or a file cannot be checked: the reasons of
+#: :class:`pilotzone.errors.Problem` built as a :class:`Reason` (the most frequent; the rare
+#: file-level reasons are English text). ``in_column``, ``with_value`` and ``join`` word a row's
+#: ``problems`` cell.
+PROBLEMS = {
+    "en": {
+        "missing": "missing", "not_number": "not a number",
+        "not_number_hint": "not a number{hint}", "not_finite": "not a finite number",
+        "thousands": "not a number: write decimals with a point, without thousands separators",
+        "degrees": ": write decimal degrees, west and south negative, without ° or a hemisphere",
+        "degrees_value": ": write decimal degrees, west and south negative, without ° or a "
+        "hemisphere (here {shown})",
+        "lat_range": "latitude outside [-90, 90]",
+        "lat_swapped": "latitude outside [-90, 90] (longitude and latitude swapped?)",
+        "lon_range": "longitude outside [-180, 180]",
+        "unknown_kind": "unknown kind, expected {accepted}",
+        "unknown_kind_close": "unknown kind, expected {accepted} (did you mean {close!r}?)",
+        "unknown_tenure": "unknown tenure, expected {accepted}",
+        "unknown_tenure_close": "unknown tenure, expected {accepted} (did you mean {close!r}?)",
+        "unknown_service": "unknown service, expected {accepted}",
+        "unknown_service_close": "unknown service, expected {accepted} "
+        "(did you mean {close!r}?)",
+        "duplicate": "duplicate of row {first} (same operator_id and facility_id)",
+        "unknown_crs": "unknown coordinate system, expected wgs84|cgcs2000|gcj02|bd09 "
+        "or an EPSG code such as EPSG:4547",
+        "no_row_crs": "no coordinate system for this row (and no crs= given)",
+        "no_crs": "no coordinate system: add a 'crs' column (坐标系) or pass crs=, e.g. "
+        "crs='gcj02' for AMap/Tencent, crs='bd09' for Baidu, crs='wgs84' for GPS",
+        "empty_row": "empty row", "no_rows": "no data rows: nothing to check",
+        "missing_column": "missing required column (accepted headers: {accepted}; "
+        "found: {found})",
+        "file_empty": "the file is empty",
+        "size_file": "the file is", "size_unpacked": "its contents unpack to",
+        "size_data": "its data unpacks to at least",
+        "size_sheet": "the text of worksheet {sheet!r} is at least",
+        "size_columns": "its data (most of it in column {column!r}) decodes to at least",
+        "header_empty": "the first row is empty: it must name the columns",
+        "too_large": "{what} {size:,} bytes, more than the limit of {limit:,} bytes, set so that "
+        "reading it cannot exhaust this machine's memory. If the machine has the memory, "
+        "raise the limit: read_facilities(..., max_bytes=N). Otherwise split the filing, or "
+        "check it in parts as Parquet files: pilotzone verify 'dir/*.parquet' --workers N",
+        "unknown_type": "unknown file type {suffix!r}; accepted: {accepted}",
+        "old_spreadsheet": "{what} ({suffix}): pilotzone reads .xlsx workbooks: open the file "
+        "in Excel, WPS or LibreOffice and save it as .xlsx (Excel workbook) or as CSV (UTF-8)",
+        "renamed_xls": "an Excel 97-2003 workbook, renamed {suffix}: pilotzone reads .xlsx "
+        "workbooks: open the file in Excel, WPS or LibreOffice and save it as .xlsx (Excel "
+        "workbook) or as CSV (UTF-8)",
+        "row_cells": "the row has {cells} cells but the header has {width}",
+        "geometry_differs": "differs from the point geometry ({filed!r})",
+        "convert_area": "cannot be converted from {crs} to WGS-84 (outside the system's area?)",
+        "both_mean": "columns {first!r} and {second!r} both mean {meaning!r}; keep one",
+        "name_repeated": "the column name appears {count} times",
+        "formula": "cell {cell} holds a formula with no saved result",
+        "formulas": "{count:,} formula cell{s} no saved result: open the workbook in Excel or "
+        "LibreOffice and save it, so that the results are stored, or replace the formulas by "
+        "their values (copy, paste values)",
+        "crs_unknown": "{crs!r} is not a coordinate system pilotzone knows ({why}). Use one of "
+        "{names} (aliases: 'GCJ-02', 'BD-09', 'EPSG:4326', and by system {by_system}; each may "
+        "end in 坐标 or 坐标系, as in '高德坐标') or an EPSG code / pyproj CRS such as "
+        "'EPSG:4547'.",
+        "crs_none": "no coordinate system was given", "crs_empty": "the coordinate system is empty",
+        "crs_not_name": "not an alias, 'AUTHORITY:CODE', WKT or PROJ string",
+        "in_column": "column {column!r}: {reason}", "with_value": " ({value!r:.80})",
+        "join": "; ",
+    },
+    "zh": {
+        "missing": "缺少数值", "not_number": "不是数字",
+        "not_number_hint": "不是数字{hint}", "not_finite": "不是有限数值",
+        "thousands": "不是数字：小数请用小数点，不要用千位分隔符",
+        "degrees": "：请写十进制度数，西经和南纬为负数，不带 ° 或东西南北",
+        "degrees_value": "：请写十进制度数，西经和南纬为负数，不带 ° 或东西南北（此处为 {shown}）",
+        "lat_range": "纬度超出 [-90, 90]",
+        "lat_swapped": "纬度超出 [-90, 90]（经度与纬度是否填反？）",
+        "lon_range": "经度超出 [-180, 180]",
+        "unknown_kind": "未知的设施类型，可用值：{accepted}",
+        "unknown_kind_close": "未知的设施类型，可用值：{accepted}（是否应为 {close!r}？）",
+        "unknown_tenure": "未知的使用方式，可用值：{accepted}",
+        "unknown_tenure_close": "未知的使用方式，可用值：{accepted}（是否应为 {close!r}？）",
+        "unknown_service": "未知的业务种类，可用值：{accepted}",
+        "unknown_service_close": "未知的业务种类，可用值：{accepted}（是否应为 {close!r}？）",
+        "duplicate": "与第 {first} 行重复（运营者与设施编号相同）",
+        "unknown_crs": "未知的坐标系，可用值：wgs84|cgcs2000|gcj02|bd09 "
+        "或 EPSG 代码（如 EPSG:4547）",
+        "no_row_crs": "该行没有坐标系（也未指定 crs=）",
+        "no_crs": "没有坐标系：请添加“坐标系”（crs）列，或指定 crs=，例如高德/腾讯坐标用 "
+        "crs='gcj02'，百度坐标用 crs='bd09'，GPS 坐标用 crs='wgs84'",
+        "empty_row": "空行", "no_rows": "没有数据行：无可核查的内容",
+        "missing_column": "缺少必需的列（可用的列名：{accepted}；文件中的列：{found}）",
+        "file_empty": "文件为空",
+        "size_file": "文件大小为", "size_unpacked": "其内容解压后为",
+        "size_data": "其数据解压后至少为",
+        "size_sheet": "工作表 {sheet!r} 的文本至少为",
+        "size_columns": "其数据（主要在列 {column!r}）解码后至少为",
+        "header_empty": "第一行为空：第一行须写明各列的列名",
+        "too_large": "{what} {size:,} 字节，超过 {limit:,} 字节的上限"
+        "（该上限使读取不会耗尽本机内存）。"
+        "如本机内存足够，可提高上限：read_facilities(..., max_bytes=N)。否则请拆分申报文件，"
+        "或分成多个 Parquet 文件核查：pilotzone verify 'dir/*.parquet' --workers N",
+        "unknown_type": "未知的文件类型 {suffix!r}；可用类型：{accepted}",
+        "old_spreadsheet": "{suffix} 电子表格：pilotzone 读取 .xlsx 工作簿：请在 Excel、WPS 或 "
+        "LibreOffice 中打开该文件，另存为 .xlsx（Excel 工作簿）或 CSV（UTF-8）",
+        "renamed_xls": "Excel 97-2003 工作簿，被改名为 {suffix}：pilotzone 读取 .xlsx 工作簿：请在 "
+        "Excel、WPS 或 LibreOffice 中打开该文件，另存为 .xlsx（Excel 工作簿）或 CSV（UTF-8）",
+        "row_cells": "该行有 {cells} 个单元格，而表头有 {width} 个",
+        "geometry_differs": "与点几何不一致（{filed!r}）",
+        "convert_area": "无法从 {crs} 转换为 WGS-84（是否超出该坐标系的适用范围？）",
+        "both_mean": "列 {first!r} 与 {second!r} 含义相同（均为 {meaning!r}）：请只保留一列",
+        "name_repeated": "该列名出现了 {count} 次",
+        "formula": "单元格 {cell} 含有公式但没有保存的计算结果",
+        "formulas": "{count:,} 个公式单元格没有保存的计算结果：请在 Excel 或 LibreOffice "
+        "中打开并保存该工作簿以保存计算结果，或将公式替换为数值（复制后选择性粘贴为数值）",
+        "crs_unknown": "{crs!r} 不是 pilotzone 认识的坐标系（{why}）。请使用 {names} 之一（别名："
+        "'GCJ-02'、'BD-09'、'EPSG:4326'，按坐标系：{by_system}；均可加“坐标”或“坐标系”，"
+        "如 '高德坐标'），或 EPSG 代码 / pyproj 坐标系，如 'EPSG:4547'。",
+        "crs_none": "未指定坐标系", "crs_empty": "坐标系为空",
+        "crs_not_name": "不是别名、'机构:代码'、WKT 或 PROJ 字符串",
+        "in_column": "列 {column!r}：{reason}", "with_value": "（值 {value!r:.80}）",
+        "join": "；",
+    },
+}  # fmt: skip
+
+
+class Reason(str):
+    """Why an input is wrong: English text that also renders in Chinese.
+
+    A ``str`` (the English of :data:`PROBLEMS`), so code and tests that read a reason as text
+    are unchanged; :meth:`text` renders it in another language.
+
+    Parameters
+    ----------
+    key : str
+        A key of :data:`PROBLEMS`.
+    fields : mapping of str to object, optional
+        What fills in the message; a field that is a :class:`Reason` renders in the same
+        language.
+    """
+
+    key: str
+    fields: dict[str, Any]
+
+    def __new__(cls, key: str, fields: dict[str, Any] | None = None) -> Reason:
+        """The reason ``key`` filled in with ``fields``, as English text."""
+        fields = dict(fields or {})
+        self = super().__new__(cls, PROBLEMS["en"][key].format(**fields))
+        self.key = key
+        self.fields = fields
+        return self
+
+    def __reduce__(self) -> tuple[type[Reason], tuple[str, dict[str, Any]]]:
+        """Pickle (Dask, copies) by key and fields."""
+        return Reason, (self.key, self.fields)
+
+    def text(self, lang: str) -> str:
+        """The reason in ``lang`` (one of :data:`LANGS`)."""
+        fields = {name: reason_text(value, lang) for name, value in self.fields.items()}
+        return PROBLEMS[lang][self.key].format(**fields)
+
+
+def reason_text(reason: Any, lang: str) -> Any:
+    """A :class:`Reason` in ``lang``; any other value (English text, a number) as it is."""
+    return reason.text(lang) if isinstance(reason, Reason) else reason
+
+
 #: Every topic with both languages, by name (:data:`HEADERS_ZH` has Chinese only).
 TOPICS: dict[str, dict[str, dict[Any, str]]] = {
     "STATUS": STATUS, "ZONE_STATUS": ZONE_STATUS, "CLI": CLI, "ERRORS": ERRORS, "MAP": MAP,
     "MAP_CHANGES": MAP_CHANGES, "MAP_SITES": MAP_SITES, "FILING": FILING, "REPORT": REPORT,
     "VERIFY": VERIFY, "VERIFY_ISSUES": VERIFY_ISSUES, "VERIFY_KINDS": VERIFY_KINDS,
-    "ADDRESS": ADDRESS, "AUDIT": AUDIT,
+    "ADDRESS": ADDRESS, "AUDIT": AUDIT, "PROBLEMS": PROBLEMS,
 }  # fmt: skip

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from pilotzone._columns import COLUMN_BY_KEY, TEXT_DTYPE, TEXT_IS_OBJECT, is_blank, match_key
+from pilotzone._messages import Reason
 from pilotzone.errors import InputError, Problem
 
 #: A cell of a worksheet costs at least this many bytes once read (a pointer).
@@ -60,10 +61,7 @@ def too_large(name: str, what: str, size: int, limit: int) -> InputError:
     """The error for an input of ``size`` bytes over the ``max_bytes`` limit."""
     return whole(
         name,
-        f"{what} {size:,} bytes, more than the limit of {limit:,} bytes, set so that "
-        "reading it cannot exhaust this machine's memory. If the machine has the memory, "
-        "raise the limit: read_facilities(..., max_bytes=N). Otherwise split the filing, or "
-        "check it in parts as Parquet files: pilotzone verify 'dir/*.parquet' --workers N",
+        Reason("too_large", {"what": what, "size": size, "limit": limit}),
     )
 
 
@@ -120,16 +118,12 @@ def from_rows(
     while rows and all(is_blank(cell) for cell in rows[-1]):
         rows.pop()
     if not rows:
-        raise whole(name, "the file is empty")
+        raise whole(name, Reason("file_empty"))
     shown = list(numbers) if numbers is not None else list(range(1, len(rows) + 1))
     top = header_position(rows)
     header, body = rows[top], rows[top + 1 :]
     if all(is_blank(cell) for cell in header):
-        raise InputError(
-            Problem(
-                name, shown[top], None, None, "the first row is empty: it must name the columns"
-            )
-        )
+        raise InputError(Problem(name, shown[top], None, None, Reason("header_empty")))
     width = len(header)
     broken: dict[int, str] = {}
     cells: list[list[Any]] = body
@@ -137,7 +131,7 @@ def from_rows(
         cells = []
         for position, row in enumerate(body):
             if len(row) > width and not all(is_blank(cell) for cell in row[width:]):
-                broken[position] = f"the row has {len(row)} cells but the header has {width}"
+                broken[position] = Reason("row_cells", {"cells": len(row), "width": width})
             cells.append(list(row[:width]) + [""] * (width - len(row)))
     columns = list(zip(*cells, strict=True)) if cells else [()] * width
     raw = _framed(header, columns, name, sha256, broken, text=text, header_row=shown[top])
@@ -189,11 +183,9 @@ def from_table(table: pa.Table, name: str, sha256: str) -> Raw:
     )
     header = [str(table.column(i)[top].as_py()) for i in range(table.num_columns)]
     if n == 1 and all(not cell.strip() for cell in header):
-        raise whole(name, "the file is empty")
+        raise whole(name, Reason("file_empty"))
     if all(not cell.strip() for cell in header):
-        raise InputError(
-            Problem(name, top + 1, None, None, "the first row is empty: it must name the columns")
-        )
+        raise InputError(Problem(name, top + 1, None, None, Reason("header_empty")))
     columns = [table.column(i).slice(top + 1, n - top - 1) for i in range(table.num_columns)]
     raw = _framed(header, columns, name, sha256, {}, text=True, header_row=top + 1)
     raw.numbers = range(top + 2, n + 1)  # without quotes, each record is one line

@@ -8,6 +8,7 @@ import zipfile
 from typing import Any
 
 from pilotzone._columns import is_blank
+from pilotzone._messages import Reason
 from pilotzone._raw import BYTES_PER_CELL, Raw, from_rows, sheet_position, too_large, whole
 from pilotzone.errors import InputError, Problem
 
@@ -39,7 +40,7 @@ def read_excel(data: bytes, name: str, sha256: str, sheet: str | int | None, lim
             # columns, so the text is counted here, before anything copies it.
             text += sum(len(cell) for cell in row if isinstance(cell, str))
             if text > limit:
-                what = f"the text of worksheet {worksheet.title!r} is at least"
+                what = Reason("size_sheet", {"sheet": worksheet.title})
                 raise too_large(name, what, text, limit)
         if sheet is None and all(is_blank(cell) for row in rows for cell in row):
             filled = next((ws.title for ws in sheets[1:] if _holds_data(ws)), None)
@@ -91,17 +92,13 @@ def _check_cached_values(data: bytes, position: int, rows: list[list[Any]], name
                     continue  # the formula has a saved result: that is what is read
                 label = header[column] if column < len(header) else None
                 where = str(label) if not is_blank(label) else cell.column_letter
-                reason = f"cell {cell.coordinate} holds a formula with no saved result"
+                reason = Reason("formula", {"cell": cell.coordinate})
                 problems.append(Problem(name, index + 1, where, None, reason))  # sheet row
     finally:
         book.close()
     if problems:
-        count = f"{len(problems):,} formula cell" + (" has" if len(problems) == 1 else "s have")
-        hint = (
-            f"{count} no saved result: open the workbook in Excel or LibreOffice and save it, so "
-            "that the results are stored, or replace the formulas by their values (copy, paste "
-            "values)"
-        )
+        plural = " has" if len(problems) == 1 else "s have"
+        hint = Reason("formulas", {"count": len(problems), "s": plural})
         raise InputError([Problem(name, None, None, None, hint), *problems])
 
 

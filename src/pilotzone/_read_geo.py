@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import shapely
 
 from pilotzone._formats import geopackage_layer_problem, geopackage_layers
+from pilotzone._messages import Reason
 from pilotzone._raw import Points, Raw, sheet_position, too_large, whole
 from pilotzone.errors import InputError, Problem
 
@@ -98,7 +99,7 @@ def _check_parquet_data(data: bytes, name: str, limit: int) -> None:
             total = sum(sizes.values())
             if total > limit:
                 largest = sizes.most_common(1)[0][0]
-                what = f"its data (most of it in column {largest!r}) decodes to at least"
+                what = Reason("size_columns", {"column": largest})
                 raise too_large(name, what, total, limit)
 
 

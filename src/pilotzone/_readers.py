@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from pilotzone._formats import gdal_bytes, gdal_format_problem, read_gdal
+from pilotzone._messages import Reason
 from pilotzone._raw import BYTES_PER_CELL, Raw, too_large, whole
 from pilotzone._read_csv import read_csv
 from pilotzone._read_excel import read_excel
@@ -31,13 +32,13 @@ from pilotzone.errors import InputError
 SUFFIXES = (".csv", ".xlsx", ".xlsm", ".geojson", ".json", ".gpkg", ".shp", ".kml", ".kmz",
              ".parquet", ".geoparquet")
 # fmt: on
-#: What to do with a spreadsheet pilotzone does not read, by suffix.
-_SPREADSHEET_HINT = (
-    "pilotzone reads .xlsx workbooks: open the file in Excel, WPS or LibreOffice and save it "
-    "as .xlsx (Excel workbook) or as CSV (UTF-8)"
-)
-_HINTS = {".xls": "an Excel 97-2003 workbook", ".xlsb": "an Excel binary workbook",
-          ".et": "a WPS workbook", ".ods": "an OpenDocument spreadsheet"}  # fmt: skip
+#: What a spreadsheet pilotzone does not read is, by suffix.
+_HINTS = {
+    ".xls": "an Excel 97-2003 workbook",
+    ".xlsb": "an Excel binary workbook",
+    ".et": "a WPS workbook",
+    ".ods": "an OpenDocument spreadsheet",
+}  # fmt: skip
 #: The first bytes of an OLE2 compound file: an Excel 97-2003 workbook, whatever its suffix.
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -54,11 +55,14 @@ def read_raw(source: Any, sheet: str | int | None, limit: int) -> Raw:
     name = path.name
     suffix = path.suffix.lower()
     if suffix in _HINTS:
-        raise whole(name, f"{_HINTS[suffix]} ({suffix}): {_SPREADSHEET_HINT}")
+        raise whole(name, Reason("old_spreadsheet", {"what": _HINTS[suffix], "suffix": suffix}))
     if suffix not in SUFFIXES:
         raise whole(
             name,
-            f"unknown file type {suffix or '(no suffix)'!r}; accepted: {', '.join(SUFFIXES)}",
+            Reason(
+                "unknown_type",
+                {"suffix": suffix or "(no suffix)", "accepted": ", ".join(SUFFIXES)},
+            ),
         )
     if sheet is not None and suffix not in (".xlsx", ".xlsm", ".gpkg"):
         raise ValueError(
@@ -70,7 +74,7 @@ def read_raw(source: Any, sheet: str | int | None, limit: int) -> Raw:
     except OSError as error:
         raise whole(name, f"cannot read the file: {error}") from error
     if not re.search(rb"[^ \t\r\n\xef\xbb\xbf]", data):  # data.strip() would copy a large file
-        raise whole(name, "the file is empty")
+        raise whole(name, Reason("file_empty"))
     _check_unpacked(data, name, suffix, limit)
     sha256 = hashlib.sha256(data).hexdigest()
     try:
@@ -78,7 +82,7 @@ def read_raw(source: Any, sheet: str | int | None, limit: int) -> Raw:
             return read_csv(data, name, sha256)
         if suffix in (".xlsx", ".xlsm"):
             if data.startswith(_OLE2):
-                raise whole(name, f"{_HINTS['.xls']}, renamed {suffix}: {_SPREADSHEET_HINT}")
+                raise whole(name, Reason("renamed_xls", {"suffix": suffix}))
             return read_excel(data, name, sha256, sheet, limit)
         if suffix in (".kml", ".kmz"):
             return read_kml(data, name, sha256, zipped=suffix == ".kmz")
@@ -106,7 +110,7 @@ def _check_size(path: Path, name: str, limit: int) -> None:
     if not stat.S_ISREG(status.st_mode):  # /dev/zero or a FIFO has no size and no end
         raise whole(name, "not a regular file (a device, a pipe or a folder)")
     if status.st_size > limit:
-        raise too_large(name, "the file is", status.st_size, limit)
+        raise too_large(name, Reason("size_file"), status.st_size, limit)
 
 
 def _check_unpacked(data: bytes, name: str, suffix: str, limit: int) -> None:
@@ -122,7 +126,7 @@ def _check_unpacked(data: bytes, name: str, suffix: str, limit: int) -> None:
                 size = sum(entry.file_size for entry in archive.infolist())
         except (zipfile.BadZipFile, ValueError, EOFError):
             return
-        what = "its contents unpack to"
+        what = Reason("size_unpacked")
     elif suffix in (".parquet", ".geoparquet"):
         try:
             import pyarrow.parquet as pq
@@ -134,7 +138,7 @@ def _check_unpacked(data: bytes, name: str, suffix: str, limit: int) -> None:
         except Exception:  # pyarrow raises a zoo of types; the reader reports them
             return
         size = max(encoded, cells * BYTES_PER_CELL)  # dictionary encoding hides repeats
-        what = "its data unpacks to at least"
+        what = Reason("size_data")
     else:
         return
     if size > limit:

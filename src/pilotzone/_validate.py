@@ -49,6 +49,7 @@ from pilotzone._columns import (
     text_column,
     unknown_value,
 )
+from pilotzone._messages import PROBLEMS, Reason, reason_text
 from pilotzone._raw import Points, Raw
 from pilotzone.crs import is_lonlat, normalize_crs, to_wgs84
 from pilotzone.errors import InputError, Problem
@@ -72,8 +73,7 @@ def _crs_info(value: str) -> _CRSInfo:
     except (ValueError, RuntimeError):  # CRSError, or pyproj failing on an odd CRS
         return _CRSInfo(
             None,
-            reason="unknown coordinate system, expected wgs84|cgcs2000|gcj02|bd09 "
-            "or an EPSG code such as EPSG:4547",
+            reason=Reason("unknown_crs"),
         )
 
 
@@ -106,7 +106,9 @@ def _match_columns(raw: Raw) -> tuple[dict[str, int], list[int], list[Problem]]:
                     None,
                     str(label),
                     None,
-                    f"columns {str(first)!r} and {str(label)!r} both mean {meaning!r}; keep one",
+                    Reason(
+                        "both_mean", {"first": str(first), "second": str(label), "meaning": meaning}
+                    ),
                 )
             )
         else:
@@ -115,7 +117,7 @@ def _match_columns(raw: Raw) -> tuple[dict[str, int], list[int], list[Problem]]:
     for label, count in counts.items():
         if count > 1:
             problems.append(
-                Problem(raw.name, None, str(label), None, f"the column name appears {count} times")
+                Problem(raw.name, None, str(label), None, Reason("name_repeated", {"count": count}))
             )
 
     def require(column: str) -> None:
@@ -127,7 +129,7 @@ def _match_columns(raw: Raw) -> tuple[dict[str, int], list[int], list[Problem]]:
                 None,
                 column,
                 None,
-                f"missing required column (accepted headers: {accepted}; found: {found})",
+                Reason("missing_column", {"accepted": accepted, "found": found}),
             )
         )
 
@@ -149,7 +151,7 @@ def build(
     columns, extras, whole = _match_columns(raw)
     name = raw.name
     if len(raw.frame) == 0:
-        whole.append(Problem(name, None, None, None, "no data rows: nothing to check"))
+        whole.append(Problem(name, None, None, None, Reason("no_rows")))
     file_crs: str | None = None
     if raw.file_crs is not None:
         try:
@@ -163,8 +165,7 @@ def build(
                 None,
                 "crs",
                 None,
-                "no coordinate system: add a 'crs' column (坐标系) or pass crs=, e.g. "
-                "crs='gcj02' for AMap/Tencent, crs='bd09' for Baidu, crs='wgs84' for GPS",
+                Reason("no_crs"),
             )
         )
     if whole:
@@ -204,7 +205,7 @@ def build(
     operator_ids = text_column(column("operator_id"))
     no_operator = np.flatnonzero(pc.equal(operator_ids, EMPTY_TEXT).to_numpy(zero_copy_only=False))
     for i in no_operator.tolist():
-        mark(i, label["operator_id"], None, "missing")
+        mark(i, label["operator_id"], None, Reason("missing"))
     facility_ids = text_column(column("facility_id"))
     no_id = pc.equal(facility_ids, EMPTY_TEXT)
     numbered = pc.sum(no_id).as_py() or 0  # rows whose facility_id is their row number
@@ -242,10 +243,9 @@ def build(
         bad_lon = lonlat & (np.abs(lon) > 180.0)
     for i in np.flatnonzero(bad_lat).tolist():
         swapped = abs(lat[i]) <= 180.0 and abs(lon[i]) <= 90.0
-        hint = " (longitude and latitude swapped?)" if swapped else ""
-        mark(i, lat_label, float(lat[i]), f"latitude outside [-90, 90]{hint}")
+        mark(i, lat_label, float(lat[i]), Reason("lat_swapped" if swapped else "lat_range"))
     for i in np.flatnonzero(bad_lon).tolist():
-        mark(i, lon_label, float(lon[i]), "longitude outside [-180, 180]")
+        mark(i, lon_label, float(lon[i]), Reason("lon_range"))
     usable &= ~(bad_lat | bad_lon)
     geometry = _wgs84_points(lon, lat, crs_code, crs_names, usable, lon_label, mark)
 
@@ -258,7 +258,7 @@ def build(
         )
 
     for i in _blank_rows(frame, raw.points, no_operator):
-        problems[i] = [Problem(name, int(rows[i]), None, None, "empty row")]
+        problems[i] = [Problem(name, int(rows[i]), None, None, Reason("empty_row"))]
         geometry[i] = None
 
     marked = sorted(problems)
@@ -268,6 +268,7 @@ def build(
             raise InputError(found)
     described = np.zeros(n, dtype=np.intp)
     described[marked] = np.arange(1, len(marked) + 1)
+    texts = [PROBLEMS["en"]["join"].join(describe(p) for p in problems[i]) for i in marked]
 
     data: dict[Hashable, Any] = {
         "operator_id": pandas_text(operator_ids),
@@ -281,9 +282,7 @@ def build(
         "lat": lat,
         "crs": category(crs_names, crs_code),
         "source_row": rows,
-        "problems": label_column(
-            ["", *("; ".join(describe(p) for p in problems[i]) for i in marked)], described
-        ),
+        "problems": label_column(["", *texts], described),
     }
     for position in extras:
         data[frame.columns[position]] = frame.iloc[:, position].array
@@ -293,6 +292,11 @@ def build(
     out.attrs["source"] = name
     out.attrs["source_sha256"] = raw.sha256
     out.attrs["header_row"] = raw.header_row
+    if marked:  # verify(lang="zh") words the rows' problems in Chinese
+        out.attrs["problems_zh"] = ProblemsZh(
+            (text, PROBLEMS["zh"]["join"].join(describe(p, "zh") for p in problems[i]))
+            for text, i in zip(texts, marked, strict=True)
+        )
     if raw.header_row > 1:
         logger.warning(
             "%s: the column names were read from row %d (the rows above are taken as titles)",
@@ -323,18 +327,47 @@ def build(
     return out
 
 
+class ProblemsZh(dict[str, str]):
+    """The Chinese of each ``problems`` cell, by its English: kept in a filing's ``attrs``.
+
+    pandas deep-copies ``attrs`` into every frame derived from the filing; the texts never
+    change, so the copy is the mapping itself.
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ProblemsZh:
+        """The mapping itself: its texts never change."""
+        return self
+
+
 def duplicate_reason(first: int) -> str:
     """Why a row repeats the (operator_id, facility_id) pair of row ``first``."""
-    return f"duplicate of row {first} (same operator_id and facility_id)"
+    return Reason("duplicate", {"first": first})
 
 
-def describe(problem: Problem) -> str:
-    """A row problem as the ``problems`` column words it: column, reason, value."""
+def describe(problem: Problem, lang: str = "en") -> str:
+    """A row problem as the ``problems`` column words it: column, reason, value.
+
+    Parameters
+    ----------
+    problem : Problem
+        A problem of one row.
+    lang : {"en", "zh"}, optional
+        The language (:data:`pilotzone._messages.PROBLEMS`); a reason that is plain text
+        stays as it is.
+
+    Returns
+    -------
+    str
+        ``column 'lat': <reason> (<value>)``, without the parts that are absent.
+    """
+    words = PROBLEMS[lang]
     value = problem.value
-    shown = "" if value is None or (isinstance(value, str) and not value) else f" ({value!r:.80})"
+    blank = value is None or (isinstance(value, str) and not value)
+    shown = "" if blank else words["with_value"].format(value=value)
+    reason = reason_text(problem.reason, lang)
     if problem.column is None:
-        return f"{problem.reason}{shown}"
-    return f"column {problem.column!r}: {problem.reason}{shown}"
+        return f"{reason}{shown}"
+    return f"{words['in_column'].format(column=problem.column, reason=reason)}{shown}"
 
 
 _Mark = Callable[[int, str | None, Any, str], None]
@@ -441,7 +474,7 @@ def _coordinates(
             ):
                 number, reason = cell_number(value)
                 if reason is None and not math.isclose(number, filed, rel_tol=1e-6, abs_tol=1e-6):
-                    mark(i, name, value, f"differs from the point geometry ({filed!r})")
+                    mark(i, name, value, Reason("geometry_differs", {"filed": float(filed)}))
                     usable[i] = False
     return lon, lat, usable
 
@@ -482,7 +515,7 @@ def _row_crs(
             if default is None:
                 names.append("")
                 lonlat.append(False)
-                reasons.append((None, "no coordinate system for this row (and no crs= given)"))
+                reasons.append((None, Reason("no_row_crs")))
                 continue
             text = default
         info = cache.get(text)
@@ -491,7 +524,7 @@ def _row_crs(
         names.append(info.name or text)
         lonlat.append(info.name is not None and info.lonlat)
         if info.name is None:
-            reasons.append((text, info.reason or "unknown coordinate system"))
+            reasons.append((text, info.reason or Reason("unknown_crs")))
         else:
             reasons.append(None)
     bad = np.array([r is not None for r in reasons] + [False], dtype=bool)
@@ -567,7 +600,7 @@ def _wgs84_points(
                 int(i),
                 column,
                 (float(lon[i]), float(lat[i])),
-                f"cannot be converted from {crs_name} to WGS-84 (outside the system's area?)",
+                Reason("convert_area", {"crs": crs_name}),
             )
         geometry[rows[good]] = points
     return geometry

@@ -42,6 +42,7 @@ import pyproj
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from pilotzone._messages import Reason
 from pilotzone.errors import CRSError
 
 __all__ = [
@@ -127,18 +128,16 @@ def normalize_crs(crs: Any, *, search_names: bool = True) -> str:
         accepted names.
     """
     if crs is None or (isinstance(crs, float) and np.isnan(crs)):
-        raise CRSError(_unknown_message(crs, "no coordinate system was given"))
+        raise CRSError(_unknown_message(crs, Reason("crs_none")))
     if isinstance(crs, str):
         folded = unicodedata.normalize("NFKC", crs)  # full-width letters and signs as ASCII
         key = _alias_key(folded)
         if key in _ALIASES and not _SIGNED_NUMBER.search(folded):  # "EPSG:-4326" is no alias
             return _ALIASES[key]
         if not key:
-            raise CRSError(_unknown_message(crs, "the coordinate system is empty"))
+            raise CRSError(_unknown_message(crs, Reason("crs_empty")))
         if not search_names and not _NOT_A_NAME.match(crs.strip()):
-            raise CRSError(
-                _unknown_message(crs, "not an alias, 'AUTHORITY:CODE', WKT or PROJ string")
-            )
+            raise CRSError(_unknown_message(crs, Reason("crs_not_name")))
     return _normalize_pyproj(crs)
 
 
@@ -197,18 +196,13 @@ def _normalize_parsed(crs: Any) -> str:
     return f"{authority[0]}:{authority[1]}" if authority else parsed.to_wkt()
 
 
-def _unknown_message(crs: Any, why: str) -> str:
+def _unknown_message(crs: Any, why: str) -> Reason:
     by_system = "; ".join(
         f"{name}: {', '.join(repr(a) for a, n in _ALIASES.items() if n == name and a != name)}"
         for name in NAMED_CRS
     )
-    return (
-        f"{crs!r} is not a coordinate system pilotzone knows ({why}). "
-        f"Use one of {', '.join(repr(n) for n in NAMED_CRS)} "
-        f"(aliases: 'GCJ-02', 'BD-09', 'EPSG:4326', and by system {by_system}; "
-        "each may end in 坐标 or 坐标系, as in '高德坐标') "
-        "or an EPSG code / pyproj CRS such as 'EPSG:4547'."
-    )
+    names = ", ".join(repr(n) for n in NAMED_CRS)
+    return Reason("crs_unknown", {"crs": crs, "why": why, "names": names, "by_system": by_system})
 
 
 def is_lonlat(crs: Any) -> bool:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from pilotzone._messages import ERRORS
+from pilotzone._messages import ERRORS, reason_text
 
 __all__ = [
     "BoundaryDataError",
@@ -55,7 +55,9 @@ class Problem:
         """The problem on one line: file, row and column, the reason, then the value."""
         return self.describe(ERRORS["en"])
 
-    def describe(self, words: Mapping[str, str], spell: Callable[[str], str] = str) -> str:
+    def describe(
+        self, words: Mapping[str, str], spell: Callable[[str], str] = str, lang: str = "en"
+    ) -> str:
         """The problem on one line, in other words than English.
 
         Parameters
@@ -66,6 +68,9 @@ class Problem:
         spell : callable, optional
             Rewrites the file (or parameter) and the reason, such as the command line
             naming its flags where the library names its keyword arguments.
+        lang : {"en", "zh"}, optional
+            The language of the reason where it is a :class:`pilotzone._messages.Reason`
+            (the frequent ones); a reason written as plain text stays English.
 
         Returns
         -------
@@ -78,7 +83,8 @@ class Problem:
         if self.column is not None:
             where.append(words["column"].format(self.column))
         value = "" if self.value is None else words["value"].format(self.value)
-        return f"{words['sep'].join(where)}{words['colon']}{spell(self.reason)}{value}"
+        reason = reason_text(self.reason, lang)
+        return f"{words['sep'].join(where)}{words['colon']}{spell(reason)}{value}"
 
 
 class InputError(PilotzoneError, ValueError):
@@ -98,11 +104,13 @@ class InputError(PilotzoneError, ValueError):
         self.problems: list[Problem] = list(problems)
         super().__init__(self.describe(ERRORS["en"]))
 
-    def describe(self, words: Mapping[str, str], spell: Callable[[str], str] = str) -> str:
+    def describe(
+        self, words: Mapping[str, str], spell: Callable[[str], str] = str, lang: str = "en"
+    ) -> str:
         """The count of problems, then the first 50, one a line (see :meth:`Problem.describe`)."""
         count = len(self.problems)
         head = words["problem"] if count == 1 else words["problems"].format(n=count)
-        shown = "".join(f"\n  - {p.describe(words, spell)}" for p in self.problems[:50])
+        shown = "".join(f"\n  - {p.describe(words, spell, lang)}" for p in self.problems[:50])
         tail = f"\n{words['more'].format(n=count - 50)}" if count > 50 else ""
         return f"{head}{shown}{tail}"
 

@@ -133,7 +133,8 @@ def read_facilities(
         (EPSG:4326, x = longitude), ``None`` where the row cannot be located.
         ``attrs["source"]`` is the file name (``"<DataFrame>"``) and
         ``attrs["source_sha256"]`` the SHA-256 of the file's bytes (``None``
-        for DataFrames).
+        for DataFrames); where rows have problems, ``attrs["problems_zh"]``
+        maps each ``problems`` text to its Chinese, for ``verify(lang="zh")``.
 
     Raises
     ------

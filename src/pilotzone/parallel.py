@@ -69,6 +69,7 @@ from pilotzone._columns import (
     text_column,
 )
 from pilotzone._files import OutputRun, json_bytes, sha256
+from pilotzone._messages import PROBLEMS
 from pilotzone._validate import describe, duplicate_reason
 from pilotzone.errors import InputError, Problem
 from pilotzone.facilities import read_facilities
@@ -391,14 +392,18 @@ def _repeats(keys: pd.DataFrame) -> pd.Series:
     return pd.Series(first.to_numpy()[later], index=keys["row"].to_numpy()[later], dtype=np.int64)
 
 
-def _mark_repeats(part: pd.DataFrame, repeats: pd.Series, label: str | None) -> pd.DataFrame:
+def _mark_repeats(
+    part: pd.DataFrame, repeats: pd.Series, label: str | None, zh: dict[str, str]
+) -> pd.DataFrame:
     """``part`` with every row that repeats an earlier row's ids marked, unless it already is.
 
-    The problem is worded and placed (last) as :func:`pilotzone.read_facilities` words it.
+    The problem is worded and placed (last) as :func:`pilotzone.read_facilities` words it;
+    ``zh``, the Chinese of each ``problems`` text, gains the texts this adds.
     """
     hit = np.flatnonzero(part["source_row"].isin(repeats.index).to_numpy())
     if not len(hit):
         return part
+    join = PROBLEMS["zh"]["join"]
     problems = part["problems"].tolist()
     first = repeats.reindex(part["source_row"].to_numpy()[hit]).to_numpy(dtype=np.int64)
     for i, row in zip(hit.tolist(), first.tolist(), strict=True):
@@ -406,8 +411,11 @@ def _mark_repeats(part: pd.DataFrame, repeats: pd.Series, label: str | None) -> 
         if reason in problems[i]:  # found within the partition when it was read
             continue
         column = label or "facility_id"
-        found = describe(Problem("", None, column, part["facility_id"].iat[i], reason))
-        problems[i] = f"{problems[i]}; {found}" if problems[i] else found
+        problem = Problem("", None, column, part["facility_id"].iat[i], reason)
+        found, found_zh = describe(problem), describe(problem, "zh")
+        before = problems[i]
+        problems[i] = f"{before}; {found}" if before else found
+        zh[problems[i]] = f"{zh.get(before, before)}{join}{found_zh}" if before else found_zh
     part = part.copy(deep=False)
     part["problems"] = pd.Series(problems, index=part.index, dtype=part["problems"].dtype)
     return part
@@ -465,9 +473,11 @@ def _verify_partition(
     services and its nearness to a border are the same), so the partition's
     rows come out as they would from the whole filing.
     """
-    part = _mark_repeats(_without_attrs(part), repeats, label)
+    zh = dict(part.attrs.get("problems_zh") or {})  # the reader's Chinese, before attrs go
+    part = _mark_repeats(_without_attrs(part), repeats, label, zh)
     theirs = registrations[registrations["operator_id"].isin(part["operator_id"].unique())]
     both = _concat(part, theirs) if len(theirs) else part
+    both.attrs["problems_zh"] = zh
     return verify(both, operators=operators, zones=zones, lang=lang).iloc[: len(part)]
 
 

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -209,10 +209,13 @@ def verify(
     codes.component = _component_codes(result, zones)
     bits = _judge(result, zones, codes, _declared_services(result, codes, operators))
     mismatch = _check_addresses(result, zones, bits, lang)
+    # the reader's problems in Chinese, by their English (absent where the rows were not read
+    # by read_facilities in this process)
+    problems_zh = sites.attrs.get("problems_zh", {})
     result["status"], result["reasons"], result["message"] = _explain(
-        result, bits, zones, codes, mismatch, lang
+        result, bits, zones, codes, mismatch, lang, problems_zh if lang == "zh" else {}
     )
-    result.attrs.update(sites.attrs)
+    result.attrs.update({k: v for k, v in sites.attrs.items() if k != "problems_zh"})
     result.attrs["as_of"] = zones.attrs.get("as_of")
     result.attrs["zones_source"] = zones.attrs.get("boundaries_path")
     result.attrs["readings"] = dict(zones.attrs.get("readings") or {})
@@ -627,11 +630,13 @@ def _explain(
     codes: _Codes,
     mismatch: np.ndarray,
     lang: Lang,
+    problems: Mapping[str, str],
 ) -> tuple[pd.Categorical[str], pd.Categorical, pd.Categorical]:
     """Status, reason codes and a readable message per row, built once per distinct situation.
 
     A situation is a (bits, zone, registration zone, kind); rows near a border add their
-    rounded distance to it, invalid rows their problems, ``mismatch`` rows their
+    rounded distance to it, invalid rows their problems (in ``lang`` where ``problems``
+    words the English ``problems`` cell otherwise), ``mismatch`` rows their
     ``address_message``. All three come out categorical: each distinct text is stored once.
     """
     t = VERIFY[lang]
@@ -682,7 +687,9 @@ def _explain(
         message[invalid] = len(messages) + which
         for problem, issue in distinct:
             issue_name = COORDINATE_ISSUES[issue] if issue >= 0 else None
-            why = problem or VERIFY_ISSUES[lang].get(issue_name, VERIFY_ISSUES[lang][None])
+            why = problems.get(problem, problem) or VERIFY_ISSUES[lang].get(
+                issue_name, VERIFY_ISSUES[lang][None]
+            )
             messages.append(t["invalid"].format(why=why))
     near = np.flatnonzero(bits & _BIT["near_border"])
     if len(near):
