@@ -28,7 +28,7 @@ from pilotzone._report_svg import overview
 from pilotzone.rules import RULES, cite, describe
 from pilotzone.verify import STATUSES
 
-__all__ = ["FILED_COLUMNS", "report_html"]
+__all__ = ["FILED_COLUMNS", "report_html", "zone_key"]
 
 Lang = Literal["en", "zh"]
 
@@ -138,12 +138,12 @@ def _zone_statuses(result: gpd.GeoDataFrame) -> dict[tuple[str, str], int]:
     ).size()
     counts: dict[tuple[str, str], int] = {}
     for (zone, status), n in groups.items():
-        key = (_zone_key(zone, status), str(status))
+        key = (zone_key(zone, status), str(status))
         counts[key] = counts.get(key, 0) + int(n)
     return counts
 
 
-def _zone_key(zone: Any, status: Any) -> str:
+def zone_key(zone: Any, status: Any) -> str:
     """A row's zone as ``summary.json``'s ``by_zone`` keys it: the zone, or why it has none."""
     zone = plain(zone)
     if isinstance(zone, str) and zone:
@@ -221,7 +221,7 @@ def _facility_cells(
     """Kind, tenure, zone and, when the findings carry them, district and coordinates as filed."""
     words = FILING[lang]
     kind, tenure = plain(finding.kind), plain(finding.tenure)
-    zone = _zone_key(finding.zone_id, finding.severity)  # only an invalid row has invalid findings
+    zone = zone_key(finding.zone_id, finding.severity)  # only an invalid row has invalid findings
     kind_text = words.get(kind, kind) if isinstance(kind, str) else kind
     tenure_text = words.get(tenure, tenure) if isinstance(tenure, str) else tenure
     shown = t[zone] if zone in (OUTSIDE_ZONES, NOT_CHECKED) else names.get(zone, zone)

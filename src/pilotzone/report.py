@@ -111,7 +111,7 @@ from pilotzone._files import (
     write_atomic,
 )
 from pilotzone._messages import REPORT, check_lang
-from pilotzone._report_html import report_html
+from pilotzone._report_html import report_html, zone_key
 from pilotzone._tables import (
     MAX_GEOJSON_ROWS,
     MAX_XLSX_ROWS,
@@ -338,12 +338,6 @@ def _zone_data(zones: gpd.GeoDataFrame) -> dict[str, Any]:
     return info
 
 
-def _zone_key(zone: Any, status: str) -> str:
-    if isinstance(zone, str) and zone:
-        return zone
-    return NOT_CHECKED if status == "invalid" else OUTSIDE_ZONES
-
-
 def tally(result: gpd.GeoDataFrame) -> pd.DataFrame:
     """Rows by status, by zone (as ``summary.json`` keys them) and by rule, in one long table.
 
@@ -360,7 +354,7 @@ def tally(result: gpd.GeoDataFrame) -> pd.DataFrame:
     """
     status = result["status"].astype(str)
     zone = pd.Series(
-        [_zone_key(z, s) for z, s in zip(result["zone_id"].tolist(), status.tolist(), strict=True)],
+        [zone_key(z, s) for z, s in zip(result["zone_id"].tolist(), status.tolist(), strict=True)],
         dtype=object,
     )
     codes = result["reasons"].astype(object).str.split(";").explode()
