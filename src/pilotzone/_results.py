@@ -222,6 +222,14 @@ def _rule_messages(
     near = rule == "near_border"
     distance = exploded["border_distance_m"].to_numpy(dtype=float)
     said[near] = np.rint(distance[near]).astype(str)
+    if (~invalid).any() and zones is None:  # the zones the result was checked against
+        from pilotzone.zones import load_zones
+
+        zones = load_zones(
+            as_of=result.attrs.get("as_of"),
+            boundaries=result.attrs.get("zones_source"),
+            readings=result.attrs.get("readings") or None,
+        )
     contested = rule == "contested_component"
     if contested.any():
         said[contested] = _contested_texts(result, at[contested], lang, zones)
@@ -236,15 +244,7 @@ def _rule_messages(
         "said": said,
     })  # fmt: skip
     which, distinct = pd.factorize(pd.MultiIndex.from_frame(situation))
-    if (~invalid).any():
-        if zones is None:
-            from pilotzone.zones import load_zones
-
-            zones = load_zones(
-                as_of=result.attrs.get("as_of"),
-                boundaries=result.attrs.get("zones_source"),
-                readings=result.attrs.get("readings") or None,
-            )
+    if zones is not None:
         names = dict(zip(zones["zone_id"], zones[f"short_name_{lang}"], strict=True))
         accuracy = dict(zip(zones["zone_id"], zones["accuracy_m"], strict=True))
         situations = zone_texts(zones, lang)  # type: ignore[arg-type]
@@ -266,7 +266,7 @@ def _rule_messages(
 
 
 def _contested_texts(
-    result: gpd.GeoDataFrame, rows: np.ndarray, lang: str, zones: gpd.GeoDataFrame | None
+    result: gpd.GeoDataFrame, rows: np.ndarray, lang: str, zones: gpd.GeoDataFrame
 ) -> list[str]:
     """The sentence naming the contested component each of ``rows`` (positions) hangs on.
 
@@ -274,14 +274,6 @@ def _contested_texts(
     read as review (a row in it hangs on it first), otherwise its operator's
     registration's component.
     """
-    from pilotzone.zones import load_zones
-
-    if zones is None:
-        zones = load_zones(
-            as_of=result.attrs.get("as_of"),
-            boundaries=result.attrs.get("zones_source"),
-            readings=result.attrs.get("readings") or None,
-        )
     review = {c.component_id: c for c in components_of(zones) if c.reading == "review"}
     component = result["component"].astype(object).to_numpy()
     registration = (result["kind"].astype(str) == "registration").to_numpy()
