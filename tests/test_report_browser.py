@@ -11,12 +11,11 @@ in tests/artifacts/report.png for people to look at.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_maps_browser import ARGS, ARTIFACTS, CHROMIUM
+from test_maps_browser import ARTIFACTS
 from test_report import AS_OF, report_page, synthetic
 
 from pilotzone import report
@@ -51,18 +50,6 @@ LAYOUT = """() => {
     };
 }"""
 PDF_PAGE = re.compile(rb"/Type\s*/Page(?![s\w])")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium not installed: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 def printed(browser: Any, path: Path, screenshot: Path | None = None) -> tuple[dict[str, Any], int]:
