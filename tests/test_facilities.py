@@ -931,3 +931,36 @@ def test_conversion_in_blocks_on_threads_equals_one_block(monkeypatch: pytest.Mo
         ex, ey = to_wgs84(x[rows], y[rows], system)
         assert np.array_equal(shapely.get_x(blocks.geometry.to_numpy()[rows]), ex)
         assert np.array_equal(shapely.get_y(blocks.geometry.to_numpy()[rows]), ey)
+
+
+@pytest.mark.parametrize("paused_before", [False, True])
+def test_points_are_made_with_the_collector_paused(
+    monkeypatch: pytest.MonkeyPatch, paused_before: bool
+) -> None:
+    """The cyclic collector is off while points are made, then as the caller had it."""
+    import gc
+
+    from pilotzone import _validate
+
+    seen: list[bool] = []
+    make = shapely.points
+
+    def points(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return make(*args, **kwargs)
+
+    monkeypatch.setattr(_validate.shapely, "points", points)
+    table = pd.DataFrame(
+        {"operator_id": "A", "facility_id": ["1", "2"], "kind": "idc",
+         "lon": [121.5, 116.4], "lat": [31.2, 39.9], "crs": ["gcj02", "wgs84"]}
+    )  # fmt: skip
+    enabled = gc.isenabled()
+    try:
+        if paused_before:
+            gc.disable()
+        facilities.read_facilities(table)
+        assert seen == [False, False]
+        assert gc.isenabled() is not paused_before
+    finally:
+        if enabled:
+            gc.enable()

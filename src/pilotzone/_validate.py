@@ -7,11 +7,13 @@ problems raise, row problems mark the row.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import math
 import os
 from collections import Counter
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -217,6 +219,11 @@ def build(
                 rows[no_id.to_numpy(zero_copy_only=False)].astype(str), type=pa.large_string()
             ),
         )
+    # The duplicate check hashes every id in pyarrow, which lets go of the GIL: it runs on a
+    # thread of its own while the other columns are checked.
+    background = ThreadPoolExecutor(1)
+    repeats = background.submit(_repeats, operator_ids, facility_ids)
+    background.shutdown(wait=False)  # the thread ends with its one task
     names = text_column(column("name"), fold=False)
     addresses = text_column(column("address"), fold=False)
     kinds = _coded(column("kind"), KIND_BY_KEY, None, "kind", KINDS, label["kind"], mark)
@@ -249,7 +256,7 @@ def build(
     usable &= ~(bad_lat | bad_lon)
     geometry = _wgs84_points(lon, lat, crs_code, crs_names, usable, lon_label, mark)
 
-    for i, first in _repeats(operator_ids, facility_ids):
+    for i, first in repeats.result():
         mark(
             i,
             label.get("facility_id", "facility_id"),
@@ -287,8 +294,9 @@ def build(
     for position in extras:
         data[frame.columns[position]] = frame.iloc[:, position].array
     result = pd.DataFrame(data, index=raw.index)
-    result["geometry"] = geometry
-    out = gpd.GeoDataFrame(result, geometry="geometry", crs="EPSG:4326")
+    # Points made here need no check of their type: from_shapely is the cheap way in.
+    result["geometry"] = gpd.array.from_shapely(geometry, crs="EPSG:4326")
+    out = gpd.GeoDataFrame(result, geometry="geometry")
     out.attrs["source"] = name
     out.attrs["source_sha256"] = raw.sha256
     out.attrs["header_row"] = raw.header_row
@@ -579,11 +587,12 @@ def _wgs84_points(
         return shapely.points(lon84[good], lat84[good]), good
 
     workers = min(len(tasks), os.cpu_count() or 1, 8)
-    if workers > 1:
-        with ThreadPoolExecutor(workers) as pool:
-            done = list(pool.map(convert, tasks))
-    else:
-        done = [convert(task) for task in tasks]
+    with _collector_paused():
+        if workers > 1:
+            with ThreadPoolExecutor(workers) as pool:
+                done = list(pool.map(convert, tasks))
+        else:
+            done = [convert(task) for task in tasks]
     for (crs_name, rows), outcome in zip(tasks, done, strict=True):
         if isinstance(outcome, Exception):
             for i in rows:
@@ -604,6 +613,25 @@ def _wgs84_points(
             )
         geometry[rows[good]] = points
     return geometry
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause CPython's cyclic garbage collector while a block makes many objects that live on.
+
+    Each shapely point is an object the collector tracks: making a million of them sets off
+    its full passes again and again, each over every point made so far, which doubled the
+    time of converting a large filing. None of them can be garbage, so nothing is lost by
+    collecting after the block (as the collector then does on its own). A collector
+    already paused by the caller stays paused.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _repeats(operator_ids: pa.Array, facility_ids: pa.Array) -> list[tuple[int, int]]:
