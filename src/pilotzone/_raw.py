@@ -38,7 +38,7 @@ class Raw:
     """An input as read, before any column is interpreted."""
 
     name: str
-    sha256: str | None
+    sha256: str | None  # of the file's bytes, set once it is read; None for a DataFrame
     frame: pd.DataFrame  # one column per input column, in input order (labels may repeat)
     index: pd.Index
     points: Points | None = None
@@ -104,7 +104,6 @@ def header_position(rows: Sequence[Sequence[Any]]) -> int:
 def from_rows(
     rows: list[list[Any]],
     name: str,
-    sha256: str,
     *,
     text: bool,
     numbers: Sequence[int] | None = None,
@@ -134,7 +133,7 @@ def from_rows(
                 broken[position] = Reason("row_cells", {"cells": len(row), "width": width})
             cells.append(list(row[:width]) + [""] * (width - len(row)))
     columns = list(zip(*cells, strict=True)) if cells else [()] * width
-    raw = _framed(header, columns, name, sha256, broken, text=text, header_row=shown[top])
+    raw = _framed(header, columns, name, broken, text=text, header_row=shown[top])
     raw.numbers = shown[top + 1 : top + 1 + len(body)]
     return raw
 
@@ -143,7 +142,6 @@ def _framed(
     header: Sequence[Any],
     columns: Sequence[Sequence[Any] | pa.ChunkedArray],
     name: str,
-    sha256: str,
     broken: dict[int, str],
     *,
     text: bool,
@@ -169,11 +167,11 @@ def _framed(
     )
     frame.columns = labels
     return Raw(
-        name, sha256, frame, pd.RangeIndex(len(frame)), broken_rows=broken, header_row=header_row
+        name, None, frame, pd.RangeIndex(len(frame)), broken_rows=broken, header_row=header_row
     )
 
 
-def from_table(table: pa.Table, name: str, sha256: str) -> Raw:
+def from_table(table: pa.Table, name: str) -> Raw:
     """:func:`from_rows` for a table from :func:`plain_csv`."""
     n = table.num_rows
     while n > 1 and all(not str(v).strip() for v in table.slice(n - 1, 1).to_pylist()[0].values()):
@@ -187,7 +185,7 @@ def from_table(table: pa.Table, name: str, sha256: str) -> Raw:
     if all(not cell.strip() for cell in header):
         raise InputError(Problem(name, top + 1, None, None, Reason("header_empty")))
     columns = [table.column(i).slice(top + 1, n - top - 1) for i in range(table.num_columns)]
-    raw = _framed(header, columns, name, sha256, {}, text=True, header_row=top + 1)
+    raw = _framed(header, columns, name, {}, text=True, header_row=top + 1)
     raw.numbers = range(top + 2, n + 1)  # without quotes, each record is one line
     return raw
 

@@ -41,7 +41,7 @@ def _binary_problem(data: bytes, name: str) -> InputError:
     return whole(name, f"binary data, not CSV text{hint}")
 
 
-def read_csv(data: bytes, name: str, sha256: str) -> Raw:
+def read_csv(data: bytes, name: str) -> Raw:
     """A CSV file's bytes -> Raw: every cell text, the header the first row."""
     controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
     # Not text with a few stray control bytes, each named by its cell below.
@@ -73,7 +73,7 @@ def read_csv(data: bytes, name: str, sha256: str) -> Raw:
     utf8 = data.removeprefix(codecs.BOM_UTF8) if encoding == "utf-8-sig" else text.encode("utf-8")
     table = None if controls else plain_csv(utf8)
     if table is not None:
-        return from_table(table, name, sha256)
+        return from_table(table, name)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[list[Any]] = []
     lines: list[int] = []  # the line where each record starts (a quoted cell may span lines)
@@ -90,7 +90,7 @@ def read_csv(data: bytes, name: str, sha256: str) -> Raw:
         raise whole(name, reason) from error
     if controls:
         raise _control_cells(rows, lines, name)
-    return from_rows(rows, name, sha256, text=True, numbers=lines)
+    return from_rows(rows, name, text=True, numbers=lines)
 
 
 def _control_cells(rows: list[list[str]], lines: list[int], name: str) -> InputError:

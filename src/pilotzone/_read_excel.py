@@ -16,7 +16,7 @@ from pilotzone.errors import InputError, Problem
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 
 
-def read_excel(data: bytes, name: str, sha256: str, sheet: str | int | None, limit: int) -> Raw:
+def read_excel(data: bytes, name: str, sheet: str | int | None, limit: int) -> Raw:
     """An .xlsx/.xlsm workbook's bytes -> Raw, from one worksheet's cached values."""
     import openpyxl
 
@@ -55,7 +55,7 @@ def read_excel(data: bytes, name: str, sha256: str, sheet: str | int | None, lim
         book.close()
     if _has_formulas(data):
         _check_cached_values(data, position, rows, name)
-    return from_rows([row + [None] * (width - len(row)) for row in rows], name, sha256, text=False)
+    return from_rows([row + [None] * (width - len(row)) for row in rows], name, text=False)
 
 
 def _has_formulas(data: bytes) -> bool:

@@ -45,7 +45,7 @@ def geopackage_layer(path: Path, name: str, sheet: str | int | None) -> str:
     return layer
 
 
-def read_parquet(data: bytes, name: str, sha256: str, limit: int) -> Raw:
+def read_parquet(data: bytes, name: str, limit: int) -> Raw:
     """A Parquet or GeoParquet file's bytes -> Raw; a stored index becomes columns."""
     try:
         import pyarrow.parquet as pq
@@ -75,7 +75,7 @@ def read_parquet(data: bytes, name: str, sha256: str, limit: int) -> Raw:
         frame = pd.read_parquet(io.BytesIO(data), engine="pyarrow")
     if not isinstance(frame.index, pd.RangeIndex):  # a stored index is data: keep it as columns
         frame = frame.reset_index()
-    return from_frame(frame, name, sha256, pd.RangeIndex(len(frame)), implied_crs=False)
+    return from_frame(frame, name, pd.RangeIndex(len(frame)), implied_crs=False)
 
 
 def _check_parquet_data(data: bytes, name: str, limit: int) -> None:
@@ -115,9 +115,7 @@ def _decoded_bytes(array: pa.Array) -> int:
     return array.nbytes
 
 
-def from_frame(
-    frame: pd.DataFrame, name: str, sha256: str | None, index: pd.Index, *, implied_crs: bool
-) -> Raw:
+def from_frame(frame: pd.DataFrame, name: str, index: pd.Index, *, implied_crs: bool) -> Raw:
     """A (Geo)DataFrame -> Raw; an active point geometry becomes the coordinates."""
     geometry = None
     if isinstance(frame, gpd.GeoDataFrame):
@@ -126,7 +124,7 @@ def from_frame(
         except AttributeError:  # a GeoDataFrame without an active geometry column
             geometry = None
     if geometry is None:
-        return Raw(name, sha256, pd.DataFrame(frame), index)
+        return Raw(name, None, pd.DataFrame(frame), index)
     position = list(frame.columns).index(geometry.name)
     plain = pd.DataFrame(frame.iloc[:, [i for i in range(frame.shape[1]) if i != position]])
     values = np.asarray(geometry.array, dtype=object)
@@ -148,4 +146,4 @@ def from_frame(
         for ok, g in zip(is_point.tolist(), values.tolist(), strict=True)
     ]
     points = Points("geometry", x.tolist(), y.tolist(), missing)
-    return Raw(name, sha256, plain, index, points, geometry.crs, crs_implied=implied_crs)
+    return Raw(name, None, plain, index, points, geometry.crs, crs_implied=implied_crs)

@@ -31,7 +31,7 @@ def _local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def read_kml(data: bytes, name: str, sha256: str, *, zipped: bool) -> Raw:
+def read_kml(data: bytes, name: str, *, zipped: bool) -> Raw:
     """A KML document (or the one inside a KMZ) -> Raw, one row per Placemark."""
     if zipped:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -91,7 +91,7 @@ def read_kml(data: bytes, name: str, sha256: str, *, zipped: bool) -> Raw:
     labels: list[str] = list(dict.fromkeys(k for row in rows for k in row))
     frame = pd.DataFrame([[row.get(k, "") for k in labels] for row in rows], columns=labels)
     points = Points("coordinates", xs, ys, missing)
-    return Raw(name, sha256, frame, pd.RangeIndex(len(rows)), points, "wgs84", crs_implied=True)
+    return Raw(name, None, frame, pd.RangeIndex(len(rows)), points, "wgs84", crs_implied=True)
 
 
 def _meaning(label: str) -> str:

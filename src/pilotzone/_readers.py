@@ -14,6 +14,7 @@ import os
 import re
 import stat
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,7 @@ def read_raw(source: Any, sheet: str | int | None, limit: int) -> Raw:
     if isinstance(source, pd.DataFrame):
         if sheet is not None:
             raise ValueError("sheet= applies to Excel workbooks and GeoPackages, not to DataFrames")
-        return from_frame(source, "<DataFrame>", None, source.index, implied_crs=False)
+        return from_frame(source, "<DataFrame>", source.index, implied_crs=False)
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(f"source must be a file path or a DataFrame, not {type(source).__name__}")
     path = Path(source)
@@ -76,25 +77,36 @@ def read_raw(source: Any, sheet: str | int | None, limit: int) -> Raw:
     if not re.search(rb"[^ \t\r\n\xef\xbb\xbf]", data):  # data.strip() would copy a large file
         raise whole(name, Reason("file_empty"))
     _check_unpacked(data, name, suffix, limit)
-    sha256 = hashlib.sha256(data).hexdigest()
+    # hashlib lets go of the GIL: the file is hashed on a thread of its own while it is read.
+    hashing = ThreadPoolExecutor(1)
+    digest = hashing.submit(lambda: hashlib.sha256(data).hexdigest())
+    hashing.shutdown(wait=False)  # the thread ends with its one task
+    raw = _read_file(path, data, suffix, sheet, limit)
+    raw.sha256 = digest.result()
+    return raw
+
+
+def _read_file(path: Path, data: bytes, suffix: str, sheet: str | int | None, limit: int) -> Raw:
+    """The bytes ``data`` of the file ``path`` -> Raw, by the reader of its suffix."""
+    name = path.name
     try:
         if suffix == ".csv":
-            return read_csv(data, name, sha256)
+            return read_csv(data, name)
         if suffix in (".xlsx", ".xlsm"):
             if data.startswith(_OLE2):
                 raise whole(name, Reason("renamed_xls", {"suffix": suffix}))
-            return read_excel(data, name, sha256, sheet, limit)
+            return read_excel(data, name, sheet, limit)
         if suffix in (".kml", ".kmz"):
-            return read_kml(data, name, sha256, zipped=suffix == ".kmz")
+            return read_kml(data, name, zipped=suffix == ".kmz")
         if suffix in (".parquet", ".geoparquet"):
-            return read_parquet(data, name, sha256, limit)
+            return read_parquet(data, name, limit)
         unsafe = gdal_format_problem(data[:16], suffix)
         if unsafe is not None:
             raise whole(name, unsafe)
         layer = geopackage_layer(path, name, sheet) if suffix == ".gpkg" else None
         frame = read_gdal(gdal_bytes(path, data, limit=limit), layer=layer)
         implied = suffix in (".geojson", ".json")
-        return from_frame(frame, name, sha256, pd.RangeIndex(len(frame)), implied_crs=implied)
+        return from_frame(frame, name, pd.RangeIndex(len(frame)), implied_crs=implied)
     except InputError:
         raise
     except Exception as error:  # readers raise a zoo of types on corrupt files
