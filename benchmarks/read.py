@@ -11,11 +11,19 @@ and, where it is installed, by python-calamine, then read_facilities. Each
 figure is the best of ``--repeat`` runs, wall and CPU seconds (CPU of every
 thread: pyarrow reads on all cores, pilotzone converts coordinates on all
 cores). The machine's load average is printed: other processes take cores.
+
+``--floor`` adds the parts of reading that any reader returning read_facilities' table must
+do, each timed alone on the same file: a shapely point per row (with the cyclic collector
+paused, as read_facilities makes them; it holds the GIL, so threads do not share it), the
+exact WGS-84 of the GCJ-02 and BD-09 rows, and the hashing of every facility id that the
+duplicate check needs. Their sum against three times pyarrow's read says how near the
+issue's target a reader can come on this machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import tempfile
 import time
@@ -23,7 +31,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+import shapely
 from synthetic import make_filing
 
 import pilotzone as pz
@@ -65,11 +76,43 @@ def calamine_values(path: Path) -> int:
     return len(CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python())
 
 
+def floor(path: Path, rows: int, repeat: int, base: tuple[float, float]) -> None:
+    """The parts every reader returning read_facilities' table must do, each timed alone."""
+    table = pa_csv.read_csv(path)
+    lon, lat = table["lon"].to_numpy(), table["lat"].to_numpy()
+    systems = np.asarray(table["crs"].to_pylist())
+    ids = table["facility_id"].cast("large_string")
+
+    def wgs84() -> None:
+        for system in ("gcj02", "bd09"):
+            pz.to_wgs84(lon[systems == system], lat[systems == system], system)
+
+    def points() -> None:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            shapely.points(lon, lat)
+        finally:
+            if enabled:
+                gc.enable()
+
+    parts = [
+        ("  a shapely point per row", best(points, repeat)),
+        ("  GCJ-02, BD-09 rows to WGS-84", best(wgs84, repeat)),
+        ("  hashing the facility ids", best(lambda: pc.unique(ids), repeat)),
+    ]
+    for what, seconds in parts:
+        row(rows, what, seconds, base)
+    total = (base[0] + sum(wall for _, (wall, _) in parts), base[1] + sum(c for _, (_, c) in parts))
+    row(rows, "  pyarrow's read + these, in turn", total, base)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--csv-rows", type=int, default=1_000_000)
     parser.add_argument("--excel-rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--floor", action="store_true", help="time the parts every reader does")
     args = parser.parse_args(argv)
     print(f"cores: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.1f}")
     print(f"{'rows':>10}  {'reader':<34}{'wall':>7}{'cpu':>7}{'rows/s':>12}{'wall':>9}{'cpu':>8}")
@@ -81,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
             row(args.csv_rows, "pyarrow.csv.read_csv", base, base)
             took = best(lambda: pz.read_facilities(path), args.repeat)
             row(args.csv_rows, "pilotzone.read_facilities", took, base)
+            if args.floor:
+                floor(path, args.csv_rows, args.repeat, base)
         if args.excel_rows:
             path = Path(tmp) / "filing.xlsx"
             make_filing(args.excel_rows).to_excel(path, index=False)
