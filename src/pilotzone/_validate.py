@@ -192,7 +192,7 @@ def build(
     def column(name: str) -> pd.Series:
         if name in columns:
             return frame.iloc[:, columns[name]]
-        return pd.Series(np.full(n, None, dtype=object), copy=False)
+        return pd.Series(np.full(n, None, dtype=object), copy=False, dtype=object)
 
     problems: dict[int, list[Problem]] = {}
 
@@ -226,8 +226,8 @@ def build(
     background.shutdown(wait=False)  # the thread ends with its one task
     names = text_column(column("name"), fold=False)
     addresses = text_column(column("address"), fold=False)
-    kinds = _coded(column("kind"), KIND_BY_KEY, None, "kind", KINDS, label["kind"], mark)
-    tenures = _coded(
+    kinds, _ = _coded(column("kind"), KIND_BY_KEY, None, "kind", KINDS, label["kind"], mark)
+    tenures, blank_tenures = _coded(
         column("tenure"),
         TENURE_BY_KEY,
         "owned",
@@ -236,7 +236,7 @@ def build(
         label.get("tenure", "tenure"),
         mark,
     )
-    defaulted = _defaulted(column("tenure"), "tenure" in columns)
+    defaulted = blank_tenures if "tenure" in columns else n  # rows taken as the default
     services = _services(column("services"), label.get("services", "services"), mark)
 
     lon, lat, usable = _coordinates(raw, columns, label, column, mark)
@@ -389,8 +389,11 @@ def _coded(
     accepted: Sequence[str],
     column: str,
     mark: _Mark,
-) -> Any:
-    """Map coded cells (kind, tenure) to canonical values; unknown ones keep their text."""
+) -> tuple[Any, int]:
+    """Coded cells (kind, tenure) as canonical values, and the number of blank cells.
+
+    Unknown values keep their text; blank cells take ``default`` where there is one.
+    """
     cell, cells = distinct_cells(values)
     coded: list[str] = []
     unknown: list[str | None] = []  # the text of an unknown value, None for a known one
@@ -406,15 +409,8 @@ def _coded(
             mark(i, column, None, "missing")
         else:
             mark(i, column, text, unknown_value(text, what, accepted, by_key))
-    return category(coded, cell, accepted)
-
-
-def _defaulted(values: pd.Series, present: bool) -> int:
-    """How many rows take the default tenure: all where the column is missing, else the blank."""
-    if not present:
-        return len(values)
-    cell, cells = distinct_cells(values)
-    return int(np.count_nonzero(np.array([is_blank(v) for v in cells] + [False])[cell]))
+    blank = np.array([is_blank(v) for v in cells] + [False])[cell]
+    return category(coded, cell, accepted), int(np.count_nonzero(blank))
 
 
 def _services(values: pd.Series, column: str, mark: _Mark) -> Any:
@@ -559,13 +555,14 @@ def _wgs84_points(
 ) -> NDArray[np.object_]:
     """WGS-84 points for usable rows, converted once per distinct CRS.
 
-    A large filing's rows are converted in blocks on a thread per core: numpy, pyproj (which
-    is thread-safe) and shapely release the GIL, and a point's conversion never depends on
-    the other points. Problems are marked afterwards, in order.
+    A large filing's rows are converted in blocks on a thread per core: numpy and pyproj
+    (which is thread-safe) release the GIL, so one thread converts a block while another makes
+    the points of its own (shapely holds the GIL for that), and a point's conversion never
+    depends on the other points. Problems are marked afterwards, in order.
     """
     geometry = np.full(len(lon), None, dtype=object)
     tasks = []
-    for code in dict.fromkeys(crs_code[usable].tolist()):
+    for code in pd.unique(crs_code[usable]).tolist():  # in order of first appearance
         rows = np.flatnonzero(usable & (crs_code == code))
         tasks += [
             (crs_names[code], rows[i : i + _CONVERT_ROWS])
