@@ -315,12 +315,16 @@ def _transformer(source: str, target: str) -> pyproj.Transformer:
     return pyproj.Transformer.from_crs(source, target, always_xy=True)
 
 
+#: China's box: longitude min, max, latitude min, max (WGS-84 degrees).
+_BOX = (72.004, 137.8347, 0.8293, 55.8271)
+
+
 def _outside_china(
     lon: NDArray[np.float64], lat: NDArray[np.float64], margin: float = 0.0
 ) -> NDArray[np.bool_]:
     """Where the points are outside China's box (widened by ``margin`` degrees); NaN is outside."""
-    inside = (lon >= 72.004 - margin) & (lon <= 137.8347 + margin)
-    inside &= (lat >= 0.8293 - margin) & (lat <= 55.8271 + margin)
+    inside = (lon >= _BOX[0] - margin) & (lon <= _BOX[1] + margin)
+    inside &= (lat >= _BOX[2] - margin) & (lat <= _BOX[3] + margin)
     return ~inside
 
 
@@ -517,17 +521,47 @@ def _gcj02_to_wgs84(
     """Invert :func:`_wgs84_to_gcj02` by Newton's method (3 evaluations, 2 with the Jacobian).
 
     The inverse solves the formula without China's box, then applies the box: a
-    target whose solution is inside the box gets it (also one just outside the
-    box that a point inside it moves to); any other target outside the box is
-    returned unchanged, like the forward conversion. A target inside the box
-    that no point moves to (a sliver along the box's edges as wide as the
-    offset) gets the formula's solution, just outside the box.
+    target whose solution is inside the box gets it (also a target just outside
+    the box that a point inside it moves to: both are answers, and the one in
+    China is preferred; a solution a hair outside the box's edge whose point on
+    the edge is a solution too is moved there). Any other target outside the box is returned
+    unchanged, like the forward conversion. A target inside the box that no
+    point moves to (a sliver along the box's edges as wide as the offset) gets
+    the formula's solution, just outside the box.
     """
     near = ~_outside_china(lon, lat, _MARGIN)
     guess = np.where(near, lon, np.nan)  # far outside the box: no iteration, the target
     x, y = _invert(_china_to_gcj02, _china_to_gcj02_jacobian, lon, lat, guess, lat)
-    unchanged = _outside_china(lon, lat) & _outside_china(x, y)
+    _onto_box_edge(x.reshape(-1), y.reshape(-1), np.ravel(lon), np.ravel(lat))
+    unchanged = _outside_china(x, y) & _outside_china(lon, lat)
     return np.where(unchanged, lon, x), np.where(unchanged, lat, y)
+
+
+def _onto_box_edge(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    target_x: NDArray[np.float64],
+    target_y: NDArray[np.float64],
+) -> None:
+    """Move solutions within 1e-9 degrees outside China's box onto its edge, in place.
+
+    Only where the point on the edge is a solution too (its residual under the
+    formula is below the tolerance): at the cusp at lon 105 the solution of a
+    point on the edge may come out a few 1e-12 degrees across it.
+    """
+    on_x, on_y = np.clip(x, _BOX[0], _BOX[1]), np.clip(y, _BOX[2], _BOX[3])
+    near = 1e-9
+    with np.errstate(invalid="ignore"):  # inf - inf
+        rows = np.flatnonzero(
+            ((x != on_x) | (y != on_y)) & (np.abs(x - on_x) < near) & (np.abs(y - on_y) < near)
+        )
+    if rows.size:
+        fx, fy = _china_to_gcj02(on_x[rows], on_y[rows])
+        exact = (np.abs(fx - target_x[rows]) < _TOLERANCE_DEG) & (
+            np.abs(fy - target_y[rows]) < _TOLERANCE_DEG
+        )
+        x[rows[exact]] = on_x[rows[exact]]
+        y[rows[exact]] = on_y[rows[exact]]
 
 
 def _gcj02_to_bd09(
