@@ -714,3 +714,17 @@ def test_inverse_keeps_shapes_and_non_finite_values(system: str) -> None:
     one = to_wgs84(x[0], y[0], system)
     assert np.shape(one[0]) == np.shape(one[1]) == ()
     assert (float(one[0]), float(one[1])) == (flat_lon[0], flat_lat[0])
+
+
+def test_newton_step_solves_where_the_jacobian_is_tame_and_falls_back_elsewhere() -> None:
+    # Entries (d offset_x/dx, d offset_x/dy, d offset_y/dx, d offset_y/dy) per point: tame;
+    # an x-derivative infinite (at lon 105 exactly); one above the limit (within ~1e-11
+    # degrees of lon 105). The last two take the fixed-point step r itself.
+    a = np.array([3e-3, np.inf, 0.5])
+    b, c, d = np.array([1e-3, 1e-3, 1e-3]), np.array([-2e-3, np.inf, 0.3]), np.full(3, 4e-3)
+    rx, ry = np.array([5e-3, 5e-3, 5e-3]), np.array([-2e-3, -2e-3, -2e-3])
+    sx, sy = crs_module._newton_step(rx, ry, (a, b, c, d))
+    jacobian = np.array([[1 + a[0], b[0]], [c[0], 1 + d[0]]])
+    np.testing.assert_allclose(jacobian @ [sx[0], sy[0]], [rx[0], ry[0]], rtol=1e-14)
+    np.testing.assert_array_equal(sx[1:], rx[1:])
+    np.testing.assert_array_equal(sy[1:], ry[1:])
