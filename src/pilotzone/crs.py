@@ -335,7 +335,7 @@ def _outside_china(
 
 # The GCJ-02 offset takes the sines of x = lon - 105 at 6, 2, 1, 1/3, 1/12 and 1/30 times
 # pi, and of y = lat - 35 at 1, 1/3, 1/12 and 1/30 times pi, with the sine and cosine of the
-# latitude; its Jacobian takes their cosines. numpy's sin costs as much as twenty
+# latitude; its Jacobian takes their cosines. numpy's sin costs as much as fifteen
 # multiplications, so each axis takes one: the sine of a small base angle (pi x / 120, or
 # pi y / 180, whose cosine is then the positive square root of 1 - sin^2), the multiples by
 # the double-, triple- and addition-angle identities, and the latitude by adding 35 degrees.
@@ -399,6 +399,7 @@ _K_LAT = 180.0 / (_A * (1.0 - _EE) * np.pi)
 
 
 def _gcj02_terms(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> _Gcj02Terms:
+    """The parts of the GCJ-02 offset at ``lon, lat`` (the formula, without China's box)."""
     x = lon - 105.0
     y = lat - 35.0
     a1 = _small_angle(x * (np.pi / 120.0))  # |x| < 33 in China: |angle| < 0.87
@@ -455,7 +456,7 @@ def _gcj02_offset(
 def _china_offset(
     lon: NDArray[np.float64], lat: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """The GCJ-02 formula's offset in degrees, ignoring China's box (for |lon - 105| < 60)."""
+    """The GCJ-02 formula's offset in degrees without China's box (|lon - 105| < 60, lat > -55)."""
     terms = _gcj02_terms(lon, lat)
     return terms.t_lon * terms.k_lon, terms.t_lat * terms.k_lat
 
@@ -550,8 +551,10 @@ def _gcj02_block_to_wgs84(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """:func:`_gcj02_to_wgs84` on a 1-D block of points."""
     near = ~_outside_china(lon, lat, _MARGIN)
-    guess = np.where(near, lon, np.nan)  # far outside the box: no iteration, the target
+    guess = lon if near.all() else np.where(near, lon, np.nan)  # far outside: the target
     x, y = _invert(_china_to_gcj02, _china_to_gcj02_jacobian, lon, lat, guess, lat)
+    if not _outside_china(x, y).any():  # a filing from China: every solution in the box
+        return x, y
     _onto_box_edge(x, y, lon, lat)
     unchanged = _outside_china(x, y) & _outside_china(lon, lat)
     return np.where(unchanged, lon, x), np.where(unchanged, lat, y)
