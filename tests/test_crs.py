@@ -26,12 +26,13 @@ import prcoords
 import pyproj
 import pytest
 import shapely
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 from shapely.geometry import Polygon
 
 from pilotzone import CRSError
+from pilotzone import crs as crs_module
 from pilotzone.crs import (
     NAMED_CRS,
     from_wgs84,
@@ -538,3 +539,192 @@ def test_an_unknown_spelling_is_refused_with_the_list(bad: str) -> None:
     assert repr(bad) in text
     for name in ("'高德'", "'腾讯'", "'百度'", "'gps'", "'tencent'", "坐标系"):
         assert name in text
+
+
+# --------------------------------------------------------------------------- GCJ-02 internals (#21)
+# The inverse is Newton's method on the offset's analytic Jacobian, and the offset takes one
+# np.sin per axis (multiple-angle identities for the rest): checked here against the plain
+# published formula, central differences, extended precision and round trips.
+
+BOX = (72.004, 137.8347, 0.8293, 55.8271)  # China's box: lon min, max, lat min, max
+box_lons = st.floats(min_value=BOX[0], max_value=BOX[1], allow_nan=False)
+box_lats = st.floats(min_value=BOX[2], max_value=BOX[3], allow_nan=False)
+near_105 = st.floats(min_value=-1e-3, max_value=1e-3, allow_nan=False).map(lambda d: 105.0 + d)
+
+
+def plain_gcj02_offset(
+    lon: NDArray[np.float64], lat: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The published GCJ-02 offset written out with one np.sin per term (inside China)."""
+    x, y = lon - 105.0, lat - 35.0
+
+    def sin_pi(v: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.sin(v * np.pi)
+
+    dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
+    dlat += (20.0 * sin_pi(6.0 * x) + 20.0 * sin_pi(2.0 * x)) * 2.0 / 3.0
+    dlat += (20.0 * sin_pi(y) + 40.0 * sin_pi(y / 3.0)) * 2.0 / 3.0
+    dlat += (160.0 * sin_pi(y / 12.0) + 320.0 * sin_pi(y / 30.0)) * 2.0 / 3.0
+    dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
+    dlon += (20.0 * sin_pi(6.0 * x) + 20.0 * sin_pi(2.0 * x)) * 2.0 / 3.0
+    dlon += (20.0 * sin_pi(x) + 40.0 * sin_pi(x / 3.0)) * 2.0 / 3.0
+    dlon += (150.0 * sin_pi(x / 12.0) + 300.0 * sin_pi(x / 30.0)) * 2.0 / 3.0
+    a, ee = 6378245.0, 0.00669342162296594323
+    rad = lat / 180.0 * np.pi
+    magic = 1.0 - ee * np.sin(rad) ** 2
+    dlat = dlat * 180.0 / ((a * (1.0 - ee)) / (magic * np.sqrt(magic)) * np.pi)
+    dlon = dlon * 180.0 / (a / np.sqrt(magic) * np.cos(rad) * np.pi)
+    return dlon, dlat
+
+
+def random_china(n: int, seed: int = 0) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    rng = np.random.default_rng(seed)
+    return rng.uniform(BOX[0], BOX[1], n), rng.uniform(BOX[2], BOX[3], n)
+
+
+@settings(max_examples=100, deadline=None)
+@given(points=st.lists(st.tuples(box_lons | near_105, box_lats), min_size=1, max_size=50))
+def test_offset_is_the_published_formula(points: list[tuple[float, float]]) -> None:
+    lon, lat = np.array(points).T
+    dlon, dlat = crs_module._gcj02_offset(lon, lat)
+    plain_lon, plain_lat = plain_gcj02_offset(lon, lat)
+    np.testing.assert_allclose(dlon, plain_lon, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(dlat, plain_lat, rtol=0, atol=1e-15)
+
+
+def test_multiple_angles_are_as_exact_as_np_sin() -> None:
+    # The identities' sines and cosines of pi x * (1/30 ... 6) and pi y * (1/30 ... 1),
+    # against extended precision, within 4 times np.sin's own error on the same multiple
+    # (which comes from rounding the argument) plus a few ulps.
+    lon, lat = random_china(100_000)
+    terms = crs_module._gcj02_terms(lon, lat)
+    pi = np.longdouble("3.14159265358979323846264338327950288")
+    for d, angles, multiples in (
+        (lon - 105.0, terms.x_angles, (1 / 30, 1 / 12, 1 / 3, 1, 2, 6)),
+        (lat - 35.0, terms.y_angles, (1 / 30, 1 / 12, 1 / 3, 1)),
+    ):
+        for (s, c), multiple in zip(angles, multiples, strict=True):
+            angle = d.astype(np.longdouble) * pi * np.longdouble(multiple)
+            np_sin_error = np.abs(np.sin(d * np.pi * multiple) - np.sin(angle)).max()
+            bound = 4.0 * float(np_sin_error) + 1e-15
+            assert float(np.abs(s - np.sin(angle)).max()) < bound, multiple
+            assert float(np.abs(c - np.cos(angle)).max()) < bound, multiple
+
+
+@settings(max_examples=100, deadline=None)
+@given(lon=box_lons, lat=box_lats)
+def test_jacobian_matches_central_differences(lon: float, lat: float) -> None:
+    if abs(lon - 105.0) < 0.01:  # sqrt|lon - 105| has a cusp there
+        lon += 0.02
+    h = 1e-5
+    _, _, jacobian = crs_module._china_offset_jacobian(np.array([lon]), np.array([lat]))
+    # the offset at lon + h, lon - h (same lat), then at lat + h, lat - h (same lon)
+    dlon, dlat = crs_module._china_offset(
+        np.array([lon + h, lon - h, lon, lon]), np.array([lat, lat, lat + h, lat - h])
+    )
+    differences = [
+        (dlon[0] - dlon[1]) / (2 * h),  # d dlon / d lon
+        (dlon[2] - dlon[3]) / (2 * h),  # d dlon / d lat
+        (dlat[0] - dlat[1]) / (2 * h),  # d dlat / d lon
+        (dlat[2] - dlat[3]) / (2 * h),  # d dlat / d lat
+    ]
+    np.testing.assert_allclose(np.concatenate(jacobian), differences, rtol=1e-6, atol=1e-10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    points=st.lists(st.tuples(box_lons | near_105, box_lats), min_size=1, max_size=30),
+    system=st.sampled_from(["gcj02", "bd09"]),
+)
+@example(points=[(137.8347, 53.0), (137.833, 55.8271), (105.0, 0.8293), (72.004, 20.0)],
+         system="gcj02")  # fmt: skip
+@example(points=[(137.8347, 53.0), (105.0, 55.8271), (105.0, 40.0)], system="bd09")
+def test_round_trip_is_exact_everywhere_in_china(
+    points: list[tuple[float, float]], system: str
+) -> None:
+    # Up to the box's edges, where a point's GCJ-02 twin may lie just outside the box, and
+    # at lon 105, where the offset's sqrt|lon - 105| has a cusp.
+    lon, lat = np.array(points).T
+    x, y = from_wgs84(lon, lat, system)
+    back_lon, back_lat = to_wgs84(x, y, system)
+    assert np.abs(back_lon - lon).max() < 1e-11
+    assert np.abs(back_lat - lat).max() < 1e-11
+    if system == "gcj02":  # the inverse's own promise: the answer converts back to the input
+        gx, gy = from_wgs84(back_lon, back_lat, system)
+        assert np.abs(gx - x).max() < crs_module._TOLERANCE_DEG
+        assert np.abs(gy - y).max() < crs_module._TOLERANCE_DEG
+
+
+def test_the_inverse_prefers_the_point_inside_the_box() -> None:
+    # A GCJ-02 point just outside the box is both itself (outside, not shifted) and the twin
+    # of a point inside: the inverse returns the one inside. Far outside: unchanged.
+    lon, lat = np.array([137.8340]), np.array([53.0])
+    x, y = from_wgs84(lon, lat, "gcj02")
+    assert x[0] > BOX[1]  # pushed out of the box
+    assert to_wgs84(x, y, "gcj02")[0][0] == pytest.approx(lon[0], abs=1e-11)
+    far = to_wgs84([137.9, 150.0], [53.0, 53.0], "gcj02")
+    np.testing.assert_array_equal(far[0], [137.9, 150.0])
+
+
+def test_inverse_takes_three_evaluations(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Newton's method: 3 evaluations of the forward conversion (2 of them with the
+    # Jacobian) for at least 99% of points; the fixed-point iteration took 5. The points
+    # are one batch, so the k-th call evaluates the points that needed k evaluations.
+    sizes: list[int] = []
+
+    def counted(function: Any) -> Any:
+        def call(*args: Any) -> Any:
+            sizes.append(np.size(args[0]))
+            return function(*args)
+
+        return call
+
+    original = crs_module._invert
+
+    def invert(*args: Any) -> Any:
+        return original(*(counted(a) if callable(a) else a for a in args))
+
+    monkeypatch.setattr(crs_module, "_invert", invert)
+    lon, lat = random_china(5000)
+    lon[:50] = 105.0 + np.linspace(-1e-6, 1e-6, 50)  # around the cusp
+    x, y = from_wgs84(lon, lat, "gcj02")
+    to_wgs84(x, y, "gcj02")
+    assert sizes[0] == lon.size
+    assert len(sizes) <= 3 or sizes[3] <= 0.01 * lon.size, sizes
+
+
+@pytest.mark.parametrize("system", ["gcj02", "bd09"])
+def test_inverse_keeps_shapes_and_non_finite_values(system: str) -> None:
+    lon, lat = random_china(12, seed=3)
+    lon[[2, 7]] = [np.nan, np.inf]
+    lat[[5]] = [-np.inf]
+    x, y = from_wgs84(lon, lat, system)
+    flat_lon, flat_lat = to_wgs84(x, y, system)
+    finite = np.isfinite(flat_lon) & np.isfinite(flat_lat)
+    np.testing.assert_array_equal(np.flatnonzero(~finite), [2, 5, 7])
+    for order in ("C", "F"):
+        grid = to_wgs84(
+            np.asarray(x.reshape(3, 4), order=order),
+            np.asarray(y.reshape(3, 4), order=order),
+            system,
+        )
+        assert grid[0].shape == grid[1].shape == (3, 4)
+        np.testing.assert_array_equal(grid[0].ravel(), flat_lon)
+        np.testing.assert_array_equal(grid[1].ravel(), flat_lat)
+    one = to_wgs84(x[0], y[0], system)
+    assert np.shape(one[0]) == np.shape(one[1]) == ()
+    assert (float(one[0]), float(one[1])) == (flat_lon[0], flat_lat[0])
+
+
+def test_newton_step_solves_where_the_jacobian_is_tame_and_falls_back_elsewhere() -> None:
+    # Entries (d offset_x/dx, d offset_x/dy, d offset_y/dx, d offset_y/dy) per point: tame;
+    # an x-derivative infinite (at lon 105 exactly); one above the limit (within ~1e-11
+    # degrees of lon 105). The last two take the fixed-point step r itself.
+    a = np.array([3e-3, np.inf, 0.5])
+    b, c, d = np.array([1e-3, 1e-3, 1e-3]), np.array([-2e-3, np.inf, 0.3]), np.full(3, 4e-3)
+    rx, ry = np.array([5e-3, 5e-3, 5e-3]), np.array([-2e-3, -2e-3, -2e-3])
+    sx, sy = crs_module._newton_step(rx, ry, (a, b, c, d))
+    jacobian = np.array([[1 + a[0], b[0]], [c[0], 1 + d[0]]])
+    np.testing.assert_allclose(jacobian @ [sx[0], sy[0]], [rx[0], ry[0]], rtol=1e-14)
+    np.testing.assert_array_equal(sx[1:], rx[1:])
+    np.testing.assert_array_equal(sy[1:], ry[1:])
