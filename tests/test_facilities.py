@@ -143,6 +143,27 @@ def test_csv_encodings(tmp_path: Path, encoding: str) -> None:
     assert problems_of(result) == ["", ""]
 
 
+@given(
+    st.one_of(
+        st.binary(max_size=40),
+        st.text(max_size=20).map(lambda text: text.encode("utf-8", "surrogatepass")),
+        st.tuples(st.text(max_size=10), st.binary(max_size=4), st.text(max_size=10)).map(
+            lambda parts: parts[0].encode() + parts[1] + parts[2].encode()
+        ),
+    )
+)
+def test_utf8_check_agrees_with_pythons_decoder(data: bytes) -> None:
+    """pyarrow's in-place check (which spares a CSV its decoding) is Python's strict UTF-8."""
+    from pilotzone._read_csv import _is_utf8
+
+    try:
+        data.decode("utf-8")
+        decodes = True
+    except UnicodeDecodeError:
+        decodes = False
+    assert _is_utf8(data) is decodes
+
+
 def test_gbk_fixture_with_chinese_headers_and_full_width_digits() -> None:
     result = read_facilities(FILINGS / "gbk_chinese_headers.csv")
     assert problems_of(result) == ["", "", ""]

