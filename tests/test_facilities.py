@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -986,28 +985,3 @@ def test_points_are_made_with_the_collector_paused(
     finally:
         if enabled:
             gc.enable()
-
-
-def test_a_rows_problems_follow_its_columns() -> None:
-    """Problems are listed operator, kind, tenure, services, coordinates, system, duplicate.
-
-    The coordinates are checked and converted first, on other threads, while the other
-    columns are checked: their problems must still come after those of the other columns.
-    """
-    table = pd.DataFrame(
-        {
-            "operator_id": ["", "A", "A"],
-            "facility_id": ["1", "2", "2"],
-            "kind": ["warehouse", "idc", "satellite"],
-            "tenure": ["borrowed", "owned", "leased?"],
-            "services": ["idc", "idc", "teleport"],
-            "lon": ["x", "121.5", "500"],
-            "lat": ["31.2", "31.2", "31.2"],
-            "crs": ["wgs84", "wgs84", "martian"],
-        }
-    )
-    problems = facilities.read_facilities(table)["problems"].tolist()
-    columns = [re.findall(r"column '([^']+)'", text) for text in problems]
-    assert columns[0] == ["operator_id", "kind", "tenure", "lon"]
-    assert columns[1] == []
-    assert columns[2] == ["kind", "tenure", "services", "crs", "facility_id"]

@@ -194,90 +194,75 @@ def build(
             return frame.iloc[:, columns[name]]
         return pd.Series(np.full(n, None, dtype=object), copy=False, dtype=object)
 
-    # Each row's problems in the order of its columns: the coordinates are checked (and
-    # converted, on other threads) first, while the other columns are checked, but their
-    # problems follow the others'.
     problems: dict[int, list[Problem]] = {}
-    located: dict[int, list[Problem]] = {}  # coordinates, systems, conversion, duplicates
 
-    def marker(into: dict[int, list[Problem]]) -> _Mark:
-        def mark(position: int, column: str | None, value: Any, reason: str) -> None:
-            into.setdefault(position, []).append(
-                Problem(name, int(rows[position]), column, value, reason)
-            )
+    def mark(position: int, column: str | None, value: Any, reason: str) -> None:
+        problems.setdefault(position, []).append(
+            Problem(name, int(rows[position]), column, value, reason)
+        )
 
-        return mark
-
-    mark, mark_located = marker(problems), marker(located)
     for position, reason in raw.broken_rows.items():
         mark(position, None, None, reason)
 
-    lon, lat, usable = _coordinates(raw, columns, label, column, mark_located)
+    operator_ids = text_column(column("operator_id"))
+    no_operator = np.flatnonzero(pc.equal(operator_ids, EMPTY_TEXT).to_numpy(zero_copy_only=False))
+    for i in no_operator.tolist():
+        mark(i, label["operator_id"], None, Reason("missing"))
+    facility_ids = text_column(column("facility_id"))
+    no_id = pc.equal(facility_ids, EMPTY_TEXT)
+    numbered = pc.sum(no_id).as_py() or 0  # rows whose facility_id is their row number
+    if numbered:
+        facility_ids = pc.replace_with_mask(
+            facility_ids,
+            no_id,
+            pa.array(
+                rows[no_id.to_numpy(zero_copy_only=False)].astype(str), type=pa.large_string()
+            ),
+        )
+    # The duplicate check hashes every id in pyarrow, which lets go of the GIL: it runs on a
+    # thread of its own while the other columns are checked.
+    background = ThreadPoolExecutor(1)
+    repeats = background.submit(_repeats, operator_ids, facility_ids)
+    background.shutdown(wait=False)  # the thread ends with its one task
+    names = text_column(column("name"), fold=False)
+    addresses = text_column(column("address"), fold=False)
+    kinds, _ = _coded(column("kind"), KIND_BY_KEY, None, "kind", KINDS, label["kind"], mark)
+    tenures, blank_tenures = _coded(
+        column("tenure"),
+        TENURE_BY_KEY,
+        "owned",
+        "tenure",
+        TENURES,
+        label.get("tenure", "tenure"),
+        mark,
+    )
+    defaulted = blank_tenures if "tenure" in columns else n  # rows taken as the default
+    services = _services(column("services"), label.get("services", "services"), mark)
+
+    lon, lat, usable = _coordinates(raw, columns, label, column, mark)
     where = raw.points.label if raw.points is not None else "lon"
     lon_label, lat_label = label.get("lon", where), label.get("lat", where)
     crs_code, crs_names, lonlat = _row_crs(
-        column("crs"), default_crs, label.get("crs", "crs"), usable, mark_located, (name, max_crs)
+        column("crs"), default_crs, label.get("crs", "crs"), usable, mark, (name, max_crs)
     )
     with np.errstate(invalid="ignore"):
         bad_lat = lonlat & (np.abs(lat) > 90.0)
         bad_lon = lonlat & (np.abs(lon) > 180.0)
     for i in np.flatnonzero(bad_lat).tolist():
         swapped = abs(lat[i]) <= 180.0 and abs(lon[i]) <= 90.0
-        mark_located(i, lat_label, float(lat[i]), Reason("lat_swapped" if swapped else "lat_range"))
+        mark(i, lat_label, float(lat[i]), Reason("lat_swapped" if swapped else "lat_range"))
     for i in np.flatnonzero(bad_lon).tolist():
-        mark_located(i, lon_label, float(lon[i]), Reason("lon_range"))
+        mark(i, lon_label, float(lon[i]), Reason("lon_range"))
     usable &= ~(bad_lat | bad_lon)
-
-    with _collector_paused():
-        conversion = _Conversion(lon, lat, crs_code, crs_names, usable)
-        operator_ids = text_column(column("operator_id"))
-        no_operator = np.flatnonzero(
-            pc.equal(operator_ids, EMPTY_TEXT).to_numpy(zero_copy_only=False)
-        )
-        for i in no_operator.tolist():
-            mark(i, label["operator_id"], None, Reason("missing"))
-        facility_ids = text_column(column("facility_id"))
-        no_id = pc.equal(facility_ids, EMPTY_TEXT)
-        numbered = pc.sum(no_id).as_py() or 0  # rows whose facility_id is their row number
-        if numbered:
-            facility_ids = pc.replace_with_mask(
-                facility_ids,
-                no_id,
-                pa.array(
-                    rows[no_id.to_numpy(zero_copy_only=False)].astype(str),
-                    type=pa.large_string(),
-                ),
-            )
-        # The duplicate check hashes every id in pyarrow, which lets go of the GIL: it runs on
-        # a thread of its own while the other columns are checked.
-        background = ThreadPoolExecutor(1)
-        repeats = background.submit(_repeats, operator_ids, facility_ids)
-        background.shutdown(wait=False)  # the thread ends with its one task
-        names = text_column(column("name"), fold=False)
-        addresses = text_column(column("address"), fold=False)
-        kinds, _ = _coded(column("kind"), KIND_BY_KEY, None, "kind", KINDS, label["kind"], mark)
-        tenures, blank_tenures = _coded(
-            column("tenure"),
-            TENURE_BY_KEY,
-            "owned",
-            "tenure",
-            TENURES,
-            label.get("tenure", "tenure"),
-            mark,
-        )
-        defaulted = blank_tenures if "tenure" in columns else n  # rows taken as the default
-        services = _services(column("services"), label.get("services", "services"), mark)
-        geometry = conversion.points(lon_label, mark_located)
+    geometry = _wgs84_points(lon, lat, crs_code, crs_names, usable, lon_label, mark)
 
     for i, first in repeats.result():
-        mark_located(
+        mark(
             i,
             label.get("facility_id", "facility_id"),
             facility_ids[i].as_py(),
             duplicate_reason(int(rows[first])),
         )
-    for i, found in located.items():
-        problems.setdefault(i, []).extend(found)
 
     for i in _blank_rows(frame, raw.points, no_operator):
         problems[i] = [Problem(name, int(rows[i]), None, None, Reason("empty_row"))]
@@ -559,41 +544,35 @@ def _row_crs(
 _CONVERT_ROWS = 1 << 17
 
 
-class _Conversion:
-    """WGS-84 points for usable rows, made on other threads while the caller goes on.
+def _wgs84_points(
+    lon: NDArray[np.float64],
+    lat: NDArray[np.float64],
+    crs_code: NDArray[np.intp],
+    crs_names: list[str],
+    usable: NDArray[np.bool_],
+    column: str,
+    mark: _Mark,
+) -> NDArray[np.object_]:
+    """WGS-84 points for usable rows, converted once per distinct CRS.
 
-    Rows are converted once per distinct CRS, in blocks on a thread per core: numpy and
-    pyproj (which is thread-safe) release the GIL, so one thread converts a block while
-    another makes the points of its own (shapely holds the GIL for that), and a point's
-    conversion never depends on the other points. :meth:`points` waits for them and marks
-    the problems, in order.
+    A large filing's rows are converted in blocks on a thread per core: numpy and pyproj
+    (which is thread-safe) release the GIL, so one thread converts a block while another makes
+    the points of its own (shapely holds the GIL for that), and a point's conversion never
+    depends on the other points. Problems are marked afterwards, in order.
     """
+    geometry = np.full(len(lon), None, dtype=object)
+    tasks = []
+    for code in pd.unique(crs_code[usable]).tolist():  # in order of first appearance
+        rows = np.flatnonzero(usable & (crs_code == code))
+        tasks += [
+            (crs_names[code], rows[i : i + _CONVERT_ROWS])
+            for i in range(0, len(rows), _CONVERT_ROWS)
+        ]
 
-    def __init__(
-        self,
-        lon: NDArray[np.float64],
-        lat: NDArray[np.float64],
-        crs_code: NDArray[np.intp],
-        crs_names: list[str],
-        usable: NDArray[np.bool_],
-    ) -> None:
-        self.lon, self.lat = lon, lat
-        self.tasks: list[tuple[str, NDArray[np.intp]]] = []
-        for code in pd.unique(crs_code[usable]).tolist():  # in order of first appearance
-            rows = np.flatnonzero(usable & (crs_code == code))
-            self.tasks += [
-                (crs_names[code], rows[i : i + _CONVERT_ROWS])
-                for i in range(0, len(rows), _CONVERT_ROWS)
-            ]
-        pool = ThreadPoolExecutor(max(min(len(self.tasks), os.cpu_count() or 1, 8), 1))
-        self.done = [pool.submit(self._convert, *task) for task in self.tasks]
-        pool.shutdown(wait=False)  # the threads end with the tasks
-
-    def _convert(
-        self, crs_name: str, rows: NDArray[np.intp]
-    ) -> tuple[Any, NDArray[np.bool_]] | Exception:
+    def convert(task: tuple[str, NDArray[np.intp]]) -> tuple[Any, NDArray[np.bool_]] | Exception:
+        crs_name, rows = task
         try:
-            lon84, lat84 = to_wgs84(self.lon[rows], self.lat[rows], crs_name)
+            lon84, lat84 = to_wgs84(lon[rows], lat[rows], crs_name)
         except (ValueError, RuntimeError) as error:  # pyproj cannot build this transformation
             return error
         good = (
@@ -604,35 +583,33 @@ class _Conversion:
         )
         return shapely.points(lon84[good], lat84[good]), good
 
-    def points(self, column: str, mark: _Mark) -> NDArray[np.object_]:
-        """Each row's point (None where it has none), once every block is done.
-
-        A row that cannot be converted is marked, under ``column``.
-        """
-        lon, lat = self.lon, self.lat
-        geometry = np.full(len(lon), None, dtype=object)
-        for (crs_name, rows), future in zip(self.tasks, self.done, strict=True):
-            outcome = future.result()
-            if isinstance(outcome, Exception):
-                first_line = str(outcome).splitlines()[0]
-                for i in rows:
-                    mark(
-                        int(i),
-                        column,
-                        (float(lon[i]), float(lat[i])),
-                        f"cannot convert from {crs_name} to WGS-84: {first_line}",
-                    )
-                continue
-            points, good = outcome
-            for i in rows[~good]:
+    workers = min(len(tasks), os.cpu_count() or 1, 8)
+    with _collector_paused():
+        if workers > 1:
+            with ThreadPoolExecutor(workers) as pool:
+                done = list(pool.map(convert, tasks))
+        else:
+            done = [convert(task) for task in tasks]
+    for (crs_name, rows), outcome in zip(tasks, done, strict=True):
+        if isinstance(outcome, Exception):
+            for i in rows:
                 mark(
                     int(i),
                     column,
                     (float(lon[i]), float(lat[i])),
-                    Reason("convert_area", {"crs": crs_name}),
+                    f"cannot convert from {crs_name} to WGS-84: {str(outcome).splitlines()[0]}",
                 )
-            geometry[rows[good]] = points
-        return geometry
+            continue
+        points, good = outcome
+        for i in rows[~good]:
+            mark(
+                int(i),
+                column,
+                (float(lon[i]), float(lat[i])),
+                Reason("convert_area", {"crs": crs_name}),
+            )
+        geometry[rows[good]] = points
+    return geometry
 
 
 @contextlib.contextmanager
