@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -985,3 +986,24 @@ def test_points_are_made_with_the_collector_paused(
     finally:
         if enabled:
             gc.enable()
+
+
+def test_a_rows_problems_follow_its_columns() -> None:
+    """Problems are listed operator, kind, tenure, services, coordinates, system, duplicate."""
+    table = pd.DataFrame(
+        {
+            "operator_id": ["", "A", "A"],
+            "facility_id": ["1", "2", "2"],
+            "kind": ["warehouse", "idc", "satellite"],
+            "tenure": ["borrowed", "owned", "leased?"],
+            "services": ["idc", "idc", "teleport"],
+            "lon": ["x", "121.5", "500"],
+            "lat": ["31.2", "31.2", "31.2"],
+            "crs": ["wgs84", "wgs84", "martian"],
+        }
+    )
+    problems = facilities.read_facilities(table)["problems"].tolist()
+    columns = [re.findall(r"column '([^']+)'", text) for text in problems]
+    assert columns[0] == ["operator_id", "kind", "tenure", "lon"]
+    assert columns[1] == []
+    assert columns[2] == ["kind", "tenure", "services", "crs", "facility_id"]
