@@ -1,11 +1,23 @@
-"""The Excel reader (.xlsx, .xlsm): one worksheet's cached values, within the size limit."""
+"""The Excel reader (.xlsx, .xlsm): one worksheet's cached values, within the size limit.
+
+The values are read by python-calamine (Rust), which builds a whole worksheet
+at once and copies a shared string into every cell that uses it. So the
+worksheet's XML is streamed first (expat, no DOCTYPE) to count what calamine
+would build: the cells (rows x widest row) and the text, each shared string at
+every cell that uses it. The same scan notes the few cells calamine reads
+otherwise than the XML holds (an error cell, a number written with a point or
+an exponent, an integer beyond a double's precision), so that the values are
+those openpyxl gives: the integer the XML holds, the error's text.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import zipfile
-from typing import Any
+from typing import IO, Any
+from xml.parsers import expat
 
 from pilotzone._columns import is_blank
 from pilotzone._messages import Reason
@@ -14,48 +26,366 @@ from pilotzone.errors import InputError, Problem
 
 #: A formula element in a worksheet's XML (``<f>``, ``<f t="shared" .../>``, ``<x:f>``).
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+#: Where calamine finds the shared strings, the workbook and its relationships.
+_STRINGS = "xl/sharedStrings.xml"
+_WORKBOOK = "xl/workbook.xml"
+_WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+#: Digits beyond which a double does not hold every integer (2**53 has 16).
+_EXACT_DIGITS = 15
 
 
 def read_excel(data: bytes, name: str, sheet: str | int | None, limit: int) -> Raw:
     """An .xlsx/.xlsm workbook's bytes -> Raw, from one worksheet's cached values."""
-    import openpyxl
+    from python_calamine import CalamineWorkbook, SheetTypeEnum
 
-    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    try:
-        sheets = book.worksheets
-        names = [ws.title for ws in sheets]
-        position = 0 if sheet is None else sheet_position(names, sheet, name, "worksheet")
-        worksheet = sheets[position]
-        # The sheet's declared dimension is not trusted: openpyxl would pad every row to
-        # it, and "A1:XFD1048576" in a file of a few kB means 17 billion cells.
-        worksheet.reset_dimensions()
-        rows: list[list[Any]] = []
-        width = 1
-        text = 0  # characters of text, each shared string counted at every cell that uses it
-        for row in worksheet.iter_rows(values_only=True):
-            rows.append(list(row))
-            width = max(width, len(row))
-            _check_cells(len(rows), width, name, limit)
-            # The cells of a shared string are one str object until they are copied into
-            # columns, so the text is counted here, before anything copies it.
-            text += sum(len(cell) for cell in row if isinstance(cell, str))
-            if text > limit:
-                what = Reason("size_sheet", {"sheet": worksheet.title})
-                raise too_large(name, what, text, limit)
-        if sheet is None and all(is_blank(cell) for row in rows for cell in row):
-            filled = next((ws.title for ws in sheets[1:] if _holds_data(ws)), None)
-            if filled is not None:
-                raise whole(
-                    name,
-                    f"the first worksheet, {names[0]!r}, is empty; worksheet {filled!r} holds "
-                    f"data: read it with read_facilities(..., sheet={filled!r}) or pilotzone "
-                    f"verify FILE --sheet {filled!r}",
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        try:
+            names = [m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+            if not names:
+                raise whole(name, "the workbook has no worksheet")
+            position = 0 if sheet is None else sheet_position(names, sheet, name, "worksheet")
+            parts = _sheet_parts(archive, name)
+            lengths = _string_lengths(archive, name)
+            rows = _values(book, archive, parts, names[position], lengths, name, limit)
+            if sheet is None and not _holds_data(rows):
+                filled = next(
+                    (
+                        other
+                        for other in names[1:]
+                        if _holds_data(_values(book, archive, parts, other, lengths, name, limit))
+                    ),
+                    None,
                 )
-    finally:
-        book.close()
+                if filled is not None:
+                    raise whole(
+                        name,
+                        f"the first worksheet, {names[0]!r}, is empty; worksheet {filled!r} "
+                        f"holds data: read it with read_facilities(..., sheet={filled!r}) or "
+                        f"pilotzone verify FILE --sheet {filled!r}",
+                    )
+        finally:
+            book.close()
     if _has_formulas(data):
         _check_cached_values(data, position, rows, name)
-    return from_rows([row + [None] * (width - len(row)) for row in rows], name, text=False)
+    return from_rows(rows, name, text=False)
+
+
+def _values(
+    book: Any,
+    archive: zipfile.ZipFile,
+    parts: dict[str, str],
+    title: str,
+    lengths: list[int],
+    name: str,
+    limit: int,
+) -> list[list[Any]]:
+    """The worksheet ``title``'s values, rows from sheet row 1 and columns from A.
+
+    Its XML is scanned, and refused over the limits, before calamine builds it.
+    """
+    part = parts.get(title)
+    if part is None or part not in archive.NameToInfo:
+        raise whole(name, f"the workbook names no part for worksheet {title!r}")
+    xml = archive.read(part)  # its unpacked size is within the limit (_check_unpacked)
+    exact: dict[tuple[int, int], Any] = {}
+    bounds = _plain_bounds(xml, lengths)
+    if bounds is None or bounds[0] * bounds[1] > limit // BYTES_PER_CELL or bounds[2] > limit:
+        scan = _SheetScan(lengths, name, title, limit)
+        _parse(xml, scan.start, scan.data, name, part)
+        scan.finish()
+        exact = scan.exact
+    rows = book.get_sheet_by_name(title).to_python(skip_empty_area=False)
+    values = [list(map(_value, row)) for row in rows]
+    for (row, column), value in exact.items():
+        cells = values[row - 1] if row <= len(values) else []
+        # an error's text; a number as written, where calamine read a number (not a date)
+        if column <= len(cells) and (
+            isinstance(value, str) or type(cells[column - 1]) in (int, float)
+        ):
+            cells[column - 1] = value
+    return values
+
+
+#: What :func:`_plain_bounds` reads: cells and rows as Excel, LibreOffice, openpyxl and
+#: XlsxWriter write them: ``r`` first, then at most a style and a type, no namespace prefix.
+_CELL_FORM = (
+    rb'r="[A-Z]{1,3}[1-9][0-9]{0,6}"(?: s="[0-9]{1,6}")?'
+    rb'(?: t="(?:s|n|b|str|inlineStr|d)")? ?/?>'
+)
+_COLUMNS = re.compile(rb'<c r="([A-Z]{1,3})')
+_ROWS = re.compile(rb'<row r="([1-9][0-9]{0,6})"')
+_SHARED = re.compile(rb' t="s"><v>([0-9]{1,9})</v>')
+#: What the plain reading does not read, each searched on its own (an alternation of them
+#: is slower): a cell or row not in the form above, a shared-string cell whose value is not
+#: its index, a number written with a point or an exponent or beyond a double's precision
+#: (calamine reads it otherwise than openpyxl), a namespace prefix, a comment, a DOCTYPE,
+#: CDATA or a processing instruction.
+_UNPLAIN = tuple(
+    re.compile(pattern)
+    for pattern in (
+        rb"<c(?=[\s/>])(?! " + _CELL_FORM + rb")",
+        rb'<row(?=[\s/>])(?! r="[1-9][0-9]{0,6}")',
+        rb' t="s">(?!<v>[0-9]{1,9}</v>)',
+        rb"<v>(?:[^<]*[eE]|-?[0-9]+\.0*<|-?[0-9]{16})",
+        rb"<[A-Za-z_][-.\w]*:",
+        rb"<[!?]",
+    )
+)
+_DECLARATION = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([^"']*)["'][^>]*\?>""")
+
+
+def _plain_bounds(xml: bytes, lengths: list[int]) -> tuple[int, int, int] | None:
+    """Upper bounds of a worksheet's rows, columns and text, read without parsing each cell.
+
+    Searches of the XML as bytes, each run in C: the rows and the columns are
+    the largest references, the text is the shared strings' lengths at every
+    cell that uses them plus the XML's own size (a bound of its other text).
+    None where the XML holds anything :data:`_UNPLAIN` finds, or is in an
+    encoding other than UTF-8: the cell-by-cell scan then runs.
+    """
+    declared = _DECLARATION.match(xml)
+    if declared and declared[1].lower() not in (b"utf-8", b"utf8"):
+        return None
+    start = declared.end() if declared else 0
+    if not xml.startswith(b"<") or any(p.search(xml, start) for p in _UNPLAIN):
+        return None
+    try:
+        text = sum(map(lengths.__getitem__, map(int, _SHARED.findall(xml))))
+    except IndexError:
+        return None
+    width = max((_column_number(c.decode()) for c in set(_COLUMNS.findall(xml))), default=0)
+    height = max(map(int, _ROWS.findall(xml)), default=0)
+    # A cell below the lowest row element has a row number of at least as many digits.
+    longer = re.compile(rb'<c r="[A-Z]{1,3}([0-9]{%d,7})"' % max(len(str(height)), 1))
+    height = max([height, *map(int, longer.findall(xml))])
+    return height, width, text + len(xml)
+
+
+def _value(cell: Any) -> Any:
+    """A calamine cell as openpyxl gives it: an integral number as int, a date as datetime."""
+    kind = type(cell)
+    if kind is float:
+        return int(cell) if cell.is_integer() else cell
+    if kind is str:
+        return cell if cell else None  # calamine gives '' for an empty or error cell
+    if kind is dt.date:
+        return dt.datetime(cell.year, cell.month, cell.day)
+    return cell
+
+
+def _holds_data(rows: list[list[Any]]) -> bool:
+    """Whether a worksheet's values have a cell that is not blank."""
+    return any(not is_blank(cell) for row in rows for cell in row)
+
+
+class _SheetScan:
+    """Counts a worksheet's cells and text from its XML, and notes the cells to read exactly.
+
+    The handlers of an expat parser. A cell's position is its reference
+    (``r="B7"``), else the next column of the current row, as calamine places it;
+    a row without ``r`` follows the previous one.
+    """
+
+    def __init__(self, lengths: list[int], name: str, title: str, limit: int) -> None:
+        self.lengths = lengths
+        self.name, self.title, self.limit = name, title, limit
+        self.height = 0  # the lowest row seen (from 1), with or without cells
+        self.width = 0  # the rightmost column seen (from 1)
+        self.text = 0  # characters of text, each shared string counted at every cell using it
+        self.row = 0
+        self.row_text = ""  # the current row's r attribute, as written
+        self.column = 0
+        self.columns: dict[str, int] = {}  # column letters -> number
+        self.where = (0, 0)
+        self.kind = "n"
+        self.collect = False
+        self.pieces: list[str] = []
+        #: Cells whose value is not calamine's: the text of error cells, numbers as written.
+        self.exact: dict[tuple[int, int], Any] = {}
+
+    def start(self, tag: str, attributes: dict[str, str]) -> None:
+        """An element starts: a row, a cell, or the value or text of a cell."""
+        if ":" in tag:
+            tag = tag.rpartition(":")[2]
+        if tag == "v" or tag == "t":
+            self.collect = True
+            return
+        self.collect = False
+        if tag == "c":
+            self.finish()
+            reference = attributes.get("r")
+            if reference:
+                letters = reference.rstrip("0123456789")
+                digits = reference[len(letters) :]
+                row = self.row if digits == self.row_text else _number(digits, self.row, self)
+                column = self.columns.get(letters) if letters else self.column + 1
+                if column is None:
+                    if not (letters.isascii() and letters.isalpha()):
+                        raise whole(self.name, f"worksheet {self.title!r}: bad cell {reference!r}")
+                    column = self.columns[letters] = _column_number(letters)
+            else:
+                row, column = self.row, self.column + 1
+            self.column = column
+            self.where = (row, column)
+            self.kind = attributes.get("t", "n")
+            if column > self.width or row > self.height:
+                self.width, self.height = max(self.width, column), max(self.height, row)
+                _check_cells(self.height, self.width, self.name, self.limit)
+        elif tag == "row":
+            self.finish()
+            number = attributes.get("r")
+            self.row = _number(number, self.row, self) if number else self.row + 1
+            self.row_text = number or ""
+            self.column = 0
+            if self.row > self.height:
+                self.height = self.row
+                _check_cells(self.height, max(self.width, 1), self.name, self.limit)
+
+    def data(self, text: str) -> None:
+        """Character data: kept where it is a cell's value or text."""
+        if self.collect:
+            self.pieces.append(text)
+
+    def finish(self) -> None:
+        """The cell before ends: count its text, note its value where calamine's differs."""
+        if not self.pieces:
+            return
+        value = "".join(self.pieces)
+        self.pieces = []
+        kind = self.kind
+        if kind == "s":
+            index = int(value) if value.strip().isdigit() else -1
+            self.text += self.lengths[index] if 0 <= index < len(self.lengths) else 0
+        elif kind == "e":
+            self.text += len(value)
+            self.exact[self.where] = value
+        elif kind in ("n", "") and value:
+            if "." in value or "e" in value or "E" in value:
+                number = _float(value)
+                if number is not None and number.is_integer():
+                    self.exact[self.where] = number  # openpyxl keeps a float where "1.0" is written
+            elif (
+                len(value.strip().lstrip("+-")) > _EXACT_DIGITS
+                and value.strip().lstrip("+-").isdigit()
+            ):
+                self.exact[self.where] = int(value)  # the integer written, not its double
+        elif kind != "b":
+            self.text += len(value)  # inline strings, formula strings
+        if self.text > self.limit:
+            what = Reason("size_sheet", {"sheet": self.title})
+            raise too_large(self.name, what, self.text, self.limit)
+
+
+def _float(text: str) -> float | None:
+    """A number's text as a float; None where it is not one."""
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _number(digits: str, default: int, scan: _SheetScan) -> int:
+    """A row number as written in a reference; ``default`` where none is written."""
+    if not digits:
+        return default
+    if not digits.strip().isdigit():
+        raise whole(scan.name, f"worksheet {scan.title!r}: bad row number {digits!r}")
+    return int(digits)
+
+
+def _column_number(letters: str) -> int:
+    """A column's letters -> its number from 1 (``A`` 1, ``AB`` 28)."""
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
+
+
+class _DoctypeForbidden(Exception):
+    pass
+
+
+def _refuse_doctype(*_: Any) -> None:
+    raise _DoctypeForbidden
+
+
+def _parse(
+    source: IO[bytes] | bytes,
+    start: Any,
+    data: Any,
+    name: str,
+    part: str,
+) -> None:
+    """Stream the XML ``part`` of a workbook through the handlers; refuse a DOCTYPE."""
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    parser.StartDoctypeDeclHandler = _refuse_doctype
+    parser.StartElementHandler = start
+    if data is not None:
+        parser.CharacterDataHandler = data
+    try:
+        if isinstance(source, bytes):
+            parser.Parse(source, True)
+        else:
+            parser.ParseFile(source)
+    except _DoctypeForbidden:
+        raise whole(name, f"{part} has a DOCTYPE, which pilotzone refuses to read") from None
+    except expat.ExpatError as error:
+        raise whole(name, f"{part} is not well-formed XML: {error}") from error
+
+
+def _string_lengths(archive: zipfile.ZipFile, name: str) -> list[int]:
+    """The length of each shared string (every ``<t>`` of it counted), in the table's order."""
+    if _STRINGS not in archive.NameToInfo:
+        return []
+    lengths: list[int] = []
+    inside = [False]
+
+    def start(tag: str, _: dict[str, str]) -> None:
+        local = tag.rpartition(":")[2]
+        inside[0] = local == "t"
+        if local == "si":
+            lengths.append(0)
+
+    def data(text: str) -> None:
+        if inside[0] and lengths:
+            lengths[-1] += len(text)
+
+    with archive.open(_STRINGS) as source:
+        _parse(source, start, data, name, _STRINGS)
+    return lengths
+
+
+def _sheet_parts(archive: zipfile.ZipFile, name: str) -> dict[str, str]:
+    """Each sheet's name -> its XML part, resolved as calamine resolves it."""
+    if _WORKBOOK not in archive.NameToInfo or _WORKBOOK_RELS not in archive.NameToInfo:
+        raise whole(name, f"the workbook has no {_WORKBOOK} or no {_WORKBOOK_RELS}")
+    sheets: dict[str, str] = {}
+    targets: dict[str, str] = {}
+
+    def sheet(tag: str, attributes: dict[str, str]) -> None:
+        if tag.rpartition(":")[2] == "sheet":
+            ids = [v for k, v in attributes.items() if k.rpartition(":")[2] == "id" and ":" in k]
+            if ids and "name" in attributes:
+                sheets[attributes["name"]] = ids[0]
+
+    def relationship(tag: str, attributes: dict[str, str]) -> None:
+        if tag.rpartition(":")[2] == "Relationship" and "Id" in attributes:
+            targets[attributes["Id"]] = attributes.get("Target", "")
+
+    _parse(archive.read(_WORKBOOK), sheet, None, name, _WORKBOOK)
+    _parse(archive.read(_WORKBOOK_RELS), relationship, None, name, _WORKBOOK_RELS)
+    parts = {}
+    for title, rel in sheets.items():
+        target = targets.get(rel, "")
+        if target.startswith("/"):
+            parts[title] = target[1:]
+        elif target.startswith("xl/"):
+            parts[title] = target
+        else:
+            parts[title] = f"xl/{target}"
+    return parts
 
 
 def _has_formulas(data: bytes) -> bool:
@@ -100,12 +430,6 @@ def _check_cached_values(data: bytes, position: int, rows: list[list[Any]], name
         plural = " has" if len(problems) == 1 else "s have"
         hint = Reason("formulas", {"count": len(problems), "s": plural})
         raise InputError([Problem(name, None, None, None, hint), *problems])
-
-
-def _holds_data(worksheet: Any) -> bool:
-    """Whether a read-only worksheet has a cell that is not blank (read up to the first)."""
-    worksheet.reset_dimensions()
-    return any(not is_blank(c) for row in worksheet.iter_rows(values_only=True) for c in row)
 
 
 def _check_cells(rows: int, width: int, name: str, limit: int) -> None:
