@@ -16,6 +16,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+from dataclasses import dataclass, field
 from typing import IO, Any
 from xml.parsers import expat
 
@@ -46,14 +47,14 @@ def read_excel(data: bytes, name: str, sheet: str | int | None, limit: int) -> R
                 raise whole(name, "the workbook has no worksheet")
             position = 0 if sheet is None else sheet_position(names, sheet, name, "worksheet")
             parts = _sheet_parts(archive, name)
-            lengths = _string_lengths(archive, name)
-            rows = _values(book, archive, parts, names[position], lengths, name, limit)
+            strings = _shared_strings(archive, name)
+            rows = _values(book, archive, parts, names[position], strings, name, limit)
             if sheet is None and not _holds_data(rows):
                 filled = next(
                     (
                         other
                         for other in names[1:]
-                        if _holds_data(_values(book, archive, parts, other, lengths, name, limit))
+                        if _holds_data(_values(book, archive, parts, other, strings, name, limit))
                     ),
                     None,
                 )
@@ -76,7 +77,7 @@ def _values(
     archive: zipfile.ZipFile,
     parts: dict[str, str],
     title: str,
-    lengths: list[int],
+    strings: _Strings,
     name: str,
     limit: int,
 ) -> list[list[Any]]:
@@ -89,9 +90,9 @@ def _values(
         raise whole(name, f"the workbook names no part for worksheet {title!r}")
     xml = archive.read(part)  # its unpacked size is within the limit (_check_unpacked)
     exact: dict[tuple[int, int], Any] = {}
-    bounds = _plain_bounds(xml, lengths)
+    bounds = _plain_bounds(xml, strings)
     if bounds is None or bounds[0] * bounds[1] > limit // BYTES_PER_CELL or bounds[2] > limit:
-        scan = _SheetScan(lengths, name, title, limit)
+        scan = _SheetScan(strings, name, title, limit)
         _parse(xml, scan.start, scan.data, name, part)
         scan.finish()
         exact = scan.exact
@@ -120,7 +121,7 @@ _SHARED = re.compile(rb' t="s"><v>([0-9]{1,9})</v>')
 #: is slower): a cell or row not in the form above, a shared-string cell whose value is not
 #: its index, a number written with a point or an exponent or beyond a double's precision
 #: (calamine reads it otherwise than openpyxl), a namespace prefix, a comment, a DOCTYPE,
-#: CDATA or a processing instruction.
+#: CDATA or a processing instruction, text of only spaces (calamine reads it as empty).
 _UNPLAIN = tuple(
     re.compile(pattern)
     for pattern in (
@@ -130,12 +131,13 @@ _UNPLAIN = tuple(
         rb"<v>(?:[^<]*[eE]|-?[0-9]+\.0*<|-?[0-9]{16})",
         rb"<[A-Za-z_][-.\w]*:",
         rb"<[!?]",
+        rb"<([tv])(?: [^>]*)?>\s+</\1>",
     )
 )
 _DECLARATION = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([^"']*)["'][^>]*\?>""")
 
 
-def _plain_bounds(xml: bytes, lengths: list[int]) -> tuple[int, int, int] | None:
+def _plain_bounds(xml: bytes, strings: _Strings) -> tuple[int, int, int] | None:
     """Upper bounds of a worksheet's rows, columns and text, read without parsing each cell.
 
     Searches of the XML as bytes, each run in C: the rows and the columns are
@@ -150,8 +152,11 @@ def _plain_bounds(xml: bytes, lengths: list[int]) -> tuple[int, int, int] | None
     start = declared.end() if declared else 0
     if not xml.startswith(b"<") or any(p.search(xml, start) for p in _UNPLAIN):
         return None
+    shared = list(map(int, _SHARED.findall(xml)))
+    if strings.spaces and not strings.spaces.keys().isdisjoint(shared):
+        return None
     try:
-        text = sum(map(lengths.__getitem__, map(int, _SHARED.findall(xml))))
+        text = sum(map(strings.lengths.__getitem__, shared))
     except IndexError:
         return None
     width = max((_column_number(c.decode()) for c in set(_COLUMNS.findall(xml))), default=0)
@@ -187,8 +192,8 @@ class _SheetScan:
     a row without ``r`` follows the previous one.
     """
 
-    def __init__(self, lengths: list[int], name: str, title: str, limit: int) -> None:
-        self.lengths = lengths
+    def __init__(self, strings: _Strings, name: str, title: str, limit: int) -> None:
+        self.lengths, self.spaces = strings.lengths, strings.spaces
         self.name, self.title, self.limit = name, title, limit
         self.height = 0  # the lowest row seen (from 1), with or without cells
         self.width = 0  # the rightmost column seen (from 1)
@@ -257,6 +262,8 @@ class _SheetScan:
         if kind == "s":
             index = int(value) if value.strip().isdigit() else -1
             self.text += self.lengths[index] if 0 <= index < len(self.lengths) else 0
+            if index in self.spaces:
+                self.exact[self.where] = self.spaces[index]
         elif kind == "e":
             self.text += len(value)
             self.exact[self.where] = value
@@ -272,6 +279,8 @@ class _SheetScan:
                 self.exact[self.where] = int(value)  # the integer written, not its double
         elif kind != "b":
             self.text += len(value)  # inline strings, formula strings
+            if value.isspace():
+                self.exact[self.where] = value  # calamine reads text of only spaces as empty
         if self.text > self.limit:
             what = Reason("size_sheet", {"sheet": self.title})
             raise too_large(self.name, what, self.text, self.limit)
@@ -335,11 +344,21 @@ def _parse(
         raise whole(name, f"{part} is not well-formed XML: {error}") from error
 
 
-def _string_lengths(archive: zipfile.ZipFile, name: str) -> list[int]:
-    """The length of each shared string (every ``<t>`` of it counted), in the table's order."""
+@dataclass
+class _Strings:
+    """The shared-string table as far as the limits and values need it."""
+
+    lengths: list[int] = field(default_factory=list)  # each string's length, every <t> counted
+    #: The strings of only spaces (calamine reads them as empty where openpyxl keeps them).
+    spaces: dict[int, str] = field(default_factory=dict)
+
+
+def _shared_strings(archive: zipfile.ZipFile, name: str) -> _Strings:
+    """The length of each shared string, in the table's order, and the strings of only spaces."""
+    strings = _Strings()
     if _STRINGS not in archive.NameToInfo:
-        return []
-    lengths: list[int] = []
+        return strings
+    lengths, spaces = strings.lengths, strings.spaces
     inside = [False]
 
     def start(tag: str, _: dict[str, str]) -> None:
@@ -347,14 +366,23 @@ def _string_lengths(archive: zipfile.ZipFile, name: str) -> list[int]:
         inside[0] = local == "t"
         if local == "si":
             lengths.append(0)
+            spaces[len(lengths) - 1] = ""
 
     def data(text: str) -> None:
         if inside[0] and lengths:
             lengths[-1] += len(text)
+            index = len(lengths) - 1
+            if index in spaces:
+                if text.isspace():
+                    spaces[index] += text
+                else:
+                    del spaces[index]
 
     with archive.open(_STRINGS) as source:
         _parse(source, start, data, name, _STRINGS)
-    return lengths
+    for index in [i for i, text in spaces.items() if not text]:
+        del spaces[index]
+    return strings
 
 
 def _sheet_parts(archive: zipfile.ZipFile, name: str) -> dict[str, str]:
