@@ -48,13 +48,15 @@ def read_excel(data: bytes, name: str, sheet: str | int | None, limit: int) -> R
             position = 0 if sheet is None else sheet_position(names, sheet, name, "worksheet")
             parts = _sheet_parts(archive, name)
             strings = _shared_strings(archive, name)
-            rows = _values(book, archive, parts, names[position], strings, name, limit)
+            rows, formulas = _values(book, archive, parts, names[position], strings, name, limit)
             if sheet is None and not _holds_data(rows):
                 filled = next(
                     (
                         other
                         for other in names[1:]
-                        if _holds_data(_values(book, archive, parts, other, strings, name, limit))
+                        if _holds_data(
+                            _values(book, archive, parts, other, strings, name, limit)[0]
+                        )
                     ),
                     None,
                 )
@@ -67,8 +69,8 @@ def read_excel(data: bytes, name: str, sheet: str | int | None, limit: int) -> R
                     )
         finally:
             book.close()
-    if _has_formulas(data):
-        _check_cached_values(data, position, rows, name)
+    if formulas:
+        _check_cached_values(data, names[position], rows, name)
     return from_rows(rows, name, text=False)
 
 
@@ -80,8 +82,8 @@ def _values(
     strings: _Strings,
     name: str,
     limit: int,
-) -> list[list[Any]]:
-    """The worksheet ``title``'s values, rows from sheet row 1 and columns from A.
+) -> tuple[list[list[Any]], bool]:
+    """The worksheet ``title``'s values (from sheet row 1, column A); whether it has a formula.
 
     Its XML is scanned, and refused over the limits, before calamine builds it.
     """
@@ -105,7 +107,7 @@ def _values(
             isinstance(value, str) or type(cells[column - 1]) in (int, float)
         ):
             cells[column - 1] = value
-    return values
+    return values, _FORMULA.search(xml) is not None
 
 
 #: What :func:`_plain_bounds` reads: cells and rows as Excel, LibreOffice, openpyxl and
@@ -416,14 +418,7 @@ def _sheet_parts(archive: zipfile.ZipFile, name: str) -> dict[str, str]:
     return parts
 
 
-def _has_formulas(data: bytes) -> bool:
-    """Whether any worksheet of the workbook holds a formula (its XML, searched as bytes)."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        sheets = (n for n in archive.namelist() if n.startswith("xl/worksheets/"))
-        return any(_FORMULA.search(archive.read(n)) for n in sheets if n.endswith(".xml"))
-
-
-def _check_cached_values(data: bytes, position: int, rows: list[list[Any]], name: str) -> None:
+def _check_cached_values(data: bytes, title: str, rows: list[list[Any]], name: str) -> None:
     """Refuse formula cells that have no saved result, naming each one's row, column and cell.
 
     A workbook written by a program (not saved by Excel or LibreOffice) may hold
@@ -436,7 +431,7 @@ def _check_cached_values(data: bytes, position: int, rows: list[list[Any]], name
 
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     try:
-        worksheet = book.worksheets[position]
+        worksheet = book[title]
         worksheet.reset_dimensions()
         header = rows[0] if rows else []
         problems: list[Problem] = []
