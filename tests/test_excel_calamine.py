@@ -268,6 +268,7 @@ UNPLAIN = {
         b'<worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" ',
     ),
     "a comment": lambda xml: xml.replace(b"<sheetData>", b"<sheetData><!-- c -->"),
+    "a space before >": lambda xml: re.sub(rb"(<c [^>]*?[^/ ])>", rb"\1 >", xml),
 }
 
 
@@ -342,6 +343,36 @@ def test_a_shared_strings_bomb_is_refused_before_calamine_builds_it(
     )
     with pytest.raises(InputError, match="the text of worksheet 'Sheet1' is at least"):
         read_facilities(path, max_bytes=2**20)
+
+
+def test_a_bomb_behind_a_short_first_value_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """calamine takes a cell's last value: "<v>6</v><v>9</v>" reads the long string 9."""
+    import python_calamine
+
+    path = xlsx_shared_strings_bomb(tmp_path / "bomb.xlsx", length=2**16, uses=100)
+    path.write_bytes(
+        with_sheet_xml(path.read_bytes(), lambda xml: xml.replace(b"<v>9</v>", b"<v>6</v><v>9</v>"))
+    )
+    monkeypatch.setattr(
+        python_calamine, "CalamineWorkbook", NeverBuilt(python_calamine.CalamineWorkbook)
+    )
+    with pytest.raises(InputError, match="the text of worksheet 'Sheet1' is at least"):
+        read_facilities(path, max_bytes=2**20)
+
+
+def test_a_shared_string_inside_another_bounds_every_string() -> None:
+    """Nested strings may be numbered otherwise by calamine: each is bounded by them all."""
+    table = (
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        "<si><t>a</t><si><t>bb</t></si></si><si><t>ccc</t></si></sst>"
+    )
+    stream = io.BytesIO()
+    with zipfile.ZipFile(stream, "w") as archive:
+        archive.writestr("xl/sharedStrings.xml", table)
+    strings = _read_excel._shared_strings(zipfile.ZipFile(stream), "f.xlsx")
+    assert strings.lengths == [6, 6, 6]
 
 
 def test_a_far_cell_is_refused_before_calamine_builds_the_grid(

@@ -2,12 +2,15 @@
 
 The values are read by python-calamine (Rust), which builds a whole worksheet
 at once and copies a shared string into every cell that uses it. So the
-worksheet's XML is streamed first (expat, no DOCTYPE) to count what calamine
-would build: the cells (rows x widest row) and the text, each shared string at
-every cell that uses it. The same scan notes the few cells calamine reads
-otherwise than the XML holds (an error cell, a number written with a point or
-an exponent, an integer beyond a double's precision), so that the values are
-those openpyxl gives: the integer the XML holds, the error's text.
+worksheet's XML is bounded first, against the limits of before (rows x widest
+row, and the text with each shared string counted at every cell using it):
+by byte searches where the XML is written plainly (:func:`_plain_bounds`),
+else by an expat scan cell by cell, no DOCTYPE (:class:`_SheetScan`), which
+also notes the cells calamine reads otherwise than openpyxl (an error's text,
+a number written with a point or an exponent or beyond a double's precision,
+text of only spaces). The values are those openpyxl gives (:func:`_value`):
+the integer the XML holds, a date as datetime, an empty cell as None.
+openpyxl only checks formulas, where the chosen sheet has one.
 """
 
 from __future__ import annotations
@@ -114,14 +117,14 @@ def _values(
 #: XlsxWriter write them: ``r`` first, then at most a style and a type, no namespace prefix.
 _CELL_FORM = (
     rb'r="[A-Z]{1,3}[1-9][0-9]{0,6}"(?: s="[0-9]{1,6}")?'
-    rb'(?: t="(?:s|n|b|str|inlineStr|d)")? ?/?>'
-)
+    rb'(?: t="(?:s|n|b|str|inlineStr|d)")?(?: ?/)?>'
+)  # not ' >': a shared-string cell must read ' t="s">' (see _SHARED)
 _COLUMNS = re.compile(rb'<c r="([A-Z]{1,3})')
 _ROWS = re.compile(rb'<row r="([1-9][0-9]{0,6})"')
-_SHARED = re.compile(rb' t="s"><v>([0-9]{1,9})</v>')
+_SHARED = re.compile(rb' t="s"><v>([0-9]{1,9})</v></c>')
 #: What the plain reading does not read, each searched on its own (an alternation of them
-#: is slower): a cell or row not in the form above, a shared-string cell whose value is not
-#: its index, a number written with a point or an exponent or beyond a double's precision
+#: is slower): a cell or row not in the form above, a shared-string cell that is not one
+#: index then its end, a number written with a point or an exponent or beyond a double's precision
 #: (calamine reads it otherwise than openpyxl), a namespace prefix, a comment, a DOCTYPE,
 #: CDATA or a processing instruction, text of only spaces (calamine reads it as empty).
 _UNPLAIN = tuple(
@@ -129,7 +132,7 @@ _UNPLAIN = tuple(
     for pattern in (
         rb"<c(?=[\s/>])(?! " + _CELL_FORM + rb")",
         rb'<row(?=[\s/>])(?! r="[1-9][0-9]{0,6}")',
-        rb' t="s">(?!<v>[0-9]{1,9}</v>)',
+        rb' t="s">(?!<v>[0-9]{1,9}</v></c>)',
         rb"<v>(?:[^<]*[eE]|-?[0-9]+\.0*<|-?[0-9]{16})",
         rb"<[A-Za-z_][-.\w]*:",
         rb"<[!?]",
@@ -216,6 +219,8 @@ class _SheetScan:
         if ":" in tag:
             tag = tag.rpartition(":")[2]
         if tag == "v" or tag == "t":
+            if tag == "v":
+                self.finish()  # a cell of several values: each is counted
             self.collect = True
             return
         self.collect = False
@@ -327,12 +332,16 @@ def _parse(
     data: Any,
     name: str,
     part: str,
+    *,
+    end: Any = None,
 ) -> None:
     """Stream the XML ``part`` of a workbook through the handlers; refuse a DOCTYPE."""
     parser = expat.ParserCreate()
     parser.buffer_text = True
     parser.StartDoctypeDeclHandler = _refuse_doctype
     parser.StartElementHandler = start
+    if end is not None:
+        parser.EndElementHandler = end
     if data is not None:
         parser.CharacterDataHandler = data
     try:
@@ -356,12 +365,17 @@ class _Strings:
 
 
 def _shared_strings(archive: zipfile.ZipFile, name: str) -> _Strings:
-    """The length of each shared string, in the table's order, and the strings of only spaces."""
+    """The length of each shared string, in the table's order, and the strings of only spaces.
+
+    A string inside another (``<si>`` in ``<si>``) may be numbered otherwise by
+    calamine: every length is then the whole table's, a bound whatever the numbering.
+    """
     strings = _Strings()
     if _STRINGS not in archive.NameToInfo:
         return strings
     lengths, spaces = strings.lengths, strings.spaces
     inside = [False]
+    depth = [0, 0]  # strings open now, the most ever open at once
 
     def start(tag: str, _: dict[str, str]) -> None:
         local = tag.rpartition(":")[2]
@@ -369,6 +383,12 @@ def _shared_strings(archive: zipfile.ZipFile, name: str) -> _Strings:
         if local == "si":
             lengths.append(0)
             spaces[len(lengths) - 1] = ""
+            depth[0] += 1
+            depth[1] = max(depth)
+
+    def end(tag: str) -> None:
+        if tag.rpartition(":")[2] == "si":
+            depth[0] -= 1
 
     def data(text: str) -> None:
         if inside[0] and lengths:
@@ -381,7 +401,10 @@ def _shared_strings(archive: zipfile.ZipFile, name: str) -> _Strings:
                     del spaces[index]
 
     with archive.open(_STRINGS) as source:
-        _parse(source, start, data, name, _STRINGS)
+        _parse(source, start, data, name, _STRINGS, end=end)
+    if depth[1] > 1:
+        lengths[:] = [sum(lengths)] * len(lengths)
+        spaces.clear()
     for index in [i for i, text in spaces.items() if not text]:
         del spaces[index]
     return strings
