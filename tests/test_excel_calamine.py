@@ -250,6 +250,10 @@ def test_a_table_below_and_right_of_a1_keeps_the_sheets_row_numbers(tmp_path: Pa
 # --------------------------------------------------------------------------- limits
 
 
+#: One value in XFD1048576: calamine would build 17 billion cells.
+FAR_ROW = b'<row r="1048576"><c r="XFD1048576" t="n"><v>1</v></c></row></sheetData>'
+
+
 def plain_workbook(rows: int = 3) -> bytes:
     book = openpyxl.Workbook()
     book.active.append(HEADER)
@@ -381,12 +385,11 @@ def test_a_far_cell_is_refused_before_calamine_builds_the_grid(
     """One value in XFD1048576 would make calamine allocate 17 billion cells."""
     import python_calamine
 
-    far = b'<row r="1048576"><c r="XFD1048576" t="n"><v>1</v></c></row></sheetData>'
     for name, change in [("plain", None), *UNPLAIN.items()]:
         data = plain_workbook()
         if change is not None:
             data = with_sheet_xml(data, change)
-        data = with_sheet_xml(data, lambda xml: xml.replace(b"</sheetData>", far))
+        data = with_sheet_xml(data, lambda xml: xml.replace(b"</sheetData>", FAR_ROW))
         path = tmp_path / f"{name}.xlsx"
         path.write_bytes(data)
         with monkeypatch.context() as patch:
@@ -395,6 +398,96 @@ def test_a_far_cell_is_refused_before_calamine_builds_the_grid(
             )
             with pytest.raises(InputError, match="the worksheet has more than"):
                 read_facilities(path, max_bytes=2**30)
+
+
+@pytest.mark.parametrize(
+    ("target", "read"),
+    [
+        ("/xl/worksheets/sheet1.xml", "xl/worksheets/sheet1.xml"),
+        ("worksheets/sheet1.xml", "xl/worksheets/sheet1.xml"),
+        ("xl/worksheets/sheet1.xml", "xl/xl/worksheets/sheet1.xml"),
+        ("/worksheets/sheet1.xml", "worksheets/sheet1.xml"),
+    ],
+)
+def test_the_sheet_bounded_is_the_one_calamine_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str, read: str
+) -> None:
+    """A workbook may hold a harmless sheet where a reader might look and a far cell where
+    calamine looks: the part bounded is calamine's, so the far cell is refused."""
+    import python_calamine
+
+    data = plain_workbook()
+    far = with_sheet_xml(data, lambda xml: xml.replace(b"</sheetData>", FAR_ROW))
+    sheet = zipfile.ZipFile(io.BytesIO(far)).read("xl/worksheets/sheet1.xml")
+    stream = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(stream, "w") as target_zip:
+        for entry in source.infolist():
+            content = source.read(entry)
+            if entry.filename == "xl/_rels/workbook.xml.rels":
+                content = re.sub(
+                    rb'Target="[^"]*sheet1.xml"', f'Target="{target}"'.encode(), content
+                )
+            if entry.filename != read:
+                target_zip.writestr(entry, content)
+        target_zip.writestr(read, sheet)
+    path = tmp_path / "two.xlsx"
+    path.write_bytes(stream.getvalue())
+    monkeypatch.setattr(
+        python_calamine, "CalamineWorkbook", NeverBuilt(python_calamine.CalamineWorkbook)
+    )
+    with pytest.raises(InputError, match="the worksheet has more than"):
+        read_facilities(path, max_bytes=2**30)
+
+
+def test_a_sheet_is_found_by_the_id_calamine_uses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """calamine takes a sheet's last attribute named id, whatever its prefix: with r:id
+    naming a harmless part and x:id after it a far cell, the far cell is refused."""
+    import python_calamine
+
+    data = plain_workbook()
+    sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    data = with_sheet_xml(
+        data,
+        lambda xml: re.sub(rb"(<sheet [^>]*?)\s*/>", rb'\1 xmlns:x="urn:x" x:id="rId9" />', xml),
+        part="xl/workbook.xml",
+    )
+    data = with_sheet_xml(
+        data,
+        lambda xml: xml.replace(
+            b"</Relationships>",
+            b'<Relationship Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            b'relationships/worksheet" Target="/xl/worksheets/far.xml" Id="rId9" />'
+            b"</Relationships>",
+        ),
+        part="xl/_rels/workbook.xml.rels",
+    )
+    stream = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(stream, "w") as target:
+        for entry in source.infolist():
+            target.writestr(entry, source.read(entry))
+        target.writestr("xl/worksheets/far.xml", sheet.replace(b"</sheetData>", FAR_ROW))
+    path = tmp_path / "ids.xlsx"
+    path.write_bytes(stream.getvalue())
+    monkeypatch.setattr(
+        python_calamine, "CalamineWorkbook", NeverBuilt(python_calamine.CalamineWorkbook)
+    )
+    with pytest.raises(InputError, match="the worksheet has more than"):
+        read_facilities(path, max_bytes=2**30)
+
+
+def test_two_sheets_of_one_name_are_refused(tmp_path: Path) -> None:
+    """calamine would read the first, and a lookup by name perhaps the second."""
+    twice = with_sheet_xml(
+        plain_workbook(),
+        lambda xml: re.sub(rb"(<sheets>)(.*?)(</sheets>)", rb"\1\2\2\3", xml),
+        part="xl/workbook.xml",
+    )
+    path = tmp_path / "twice.xlsx"
+    path.write_bytes(twice)
+    with pytest.raises(InputError, match="the workbook has two sheets named 'Sheet'"):
+        read_facilities(path)
 
 
 def test_a_worksheet_with_a_doctype_is_refused(tmp_path: Path) -> None:

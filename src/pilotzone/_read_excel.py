@@ -419,9 +419,13 @@ def _sheet_parts(archive: zipfile.ZipFile, name: str) -> dict[str, str]:
 
     def sheet(tag: str, attributes: dict[str, str]) -> None:
         if tag.rpartition(":")[2] == "sheet":
-            ids = [v for k, v in attributes.items() if k.rpartition(":")[2] == "id" and ":" in k]
-            if ids and "name" in attributes:
-                sheets[attributes["name"]] = ids[0]
+            # calamine takes the last attribute named id, whatever its prefix
+            ids = [v for k, v in attributes.items() if k.rpartition(":")[2] == "id"]
+            title = attributes.get("name")
+            if title in sheets:  # calamine would read one, and this scan perhaps the other
+                raise whole(name, f"the workbook has two sheets named {title!r}")
+            if ids and title is not None:
+                sheets[title] = ids[-1]
 
     def relationship(tag: str, attributes: dict[str, str]) -> None:
         if tag.rpartition(":")[2] == "Relationship" and "Id" in attributes:
@@ -429,15 +433,12 @@ def _sheet_parts(archive: zipfile.ZipFile, name: str) -> dict[str, str]:
 
     _parse(archive.read(_WORKBOOK), sheet, None, name, _WORKBOOK)
     _parse(archive.read(_WORKBOOK_RELS), relationship, None, name, _WORKBOOK_RELS)
+    # "/xl/worksheets/sheet1.xml" from the archive's root, else from xl/: "xl/worksheets/..."
+    # is xl/xl/worksheets/... to calamine, and so it is here.
     parts = {}
     for title, rel in sheets.items():
         target = targets.get(rel, "")
-        if target.startswith("/"):
-            parts[title] = target[1:]
-        elif target.startswith("xl/"):
-            parts[title] = target
-        else:
-            parts[title] = f"xl/{target}"
+        parts[title] = target[1:] if target.startswith("/") else f"xl/{target}"
     return parts
 
 
