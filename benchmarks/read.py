@@ -79,7 +79,7 @@ def bounds_scans(path: Path) -> tuple[Callable[[], Any], Callable[[], Any]] | No
     if not hasattr(_read_excel, "_plain_bounds"):
         return None
     archive = zipfile.ZipFile(path)
-    strings = _read_excel._shared_strings(archive, path.name)
+    strings = _read_excel._shared_strings(archive, _read_excel._entries(archive, ""), "")
 
     def plain() -> Any:
         xml = archive.read("xl/worksheets/sheet1.xml")

@@ -297,7 +297,7 @@ def test_the_byte_searches_bound_what_the_cell_scan_counts(data: bytes) -> None:
     text."""
     archive = zipfile.ZipFile(io.BytesIO(data))
     xml = archive.read("xl/worksheets/sheet1.xml")
-    strings = _read_excel._shared_strings(archive, "f.xlsx")
+    strings = _read_excel._shared_strings(archive, _read_excel._entries(archive, "f"), "f")
     scan = _read_excel._SheetScan(strings, "f.xlsx", "Sheet", LIMIT)
     _read_excel._parse(xml, scan.start, scan.data, "f.xlsx", "sheet1.xml")
     scan.finish()
@@ -375,7 +375,8 @@ def test_a_shared_string_inside_another_bounds_every_string() -> None:
     stream = io.BytesIO()
     with zipfile.ZipFile(stream, "w") as archive:
         archive.writestr("xl/sharedStrings.xml", table)
-    strings = _read_excel._shared_strings(zipfile.ZipFile(stream), "f.xlsx")
+    archive = zipfile.ZipFile(stream)
+    strings = _read_excel._shared_strings(archive, _read_excel._entries(archive, "f"), "f")
     assert strings.lengths == [6, 6, 6]
 
 
@@ -474,6 +475,22 @@ def test_a_sheet_is_found_by_the_id_calamine_uses(
         python_calamine, "CalamineWorkbook", NeverBuilt(python_calamine.CalamineWorkbook)
     )
     with pytest.raises(InputError, match="the worksheet has more than"):
+        read_facilities(path, max_bytes=2**30)
+
+
+def test_two_parts_whose_names_differ_only_in_case_are_refused(tmp_path: Path) -> None:
+    """calamine finds a part ignoring case and takes the last that matches: with
+    xl/worksheets/SHEET1.xml after sheet1.xml it reads the second, whatever the scan read."""
+    data = plain_workbook()
+    sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    stream = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(stream, "w") as target:
+        for entry in source.infolist():
+            target.writestr(entry, source.read(entry))
+        target.writestr("xl/worksheets/SHEET1.xml", sheet.replace(b"</sheetData>", FAR_ROW))
+    path = tmp_path / "case.xlsx"
+    path.write_bytes(stream.getvalue())
+    with pytest.raises(InputError, match="names that readers may take for one"):
         read_facilities(path, max_bytes=2**30)
 
 

@@ -49,8 +49,9 @@ def read_excel(data: bytes, name: str, sheet: str | int | None, limit: int) -> R
             if not names:
                 raise whole(name, "the workbook has no worksheet")
             position = 0 if sheet is None else sheet_position(names, sheet, name, "worksheet")
-            parts = _sheet_parts(archive, name)
-            strings = _shared_strings(archive, name)
+            entries = _entries(archive, name)
+            parts = _sheet_parts(archive, entries, name)
+            strings = _shared_strings(archive, entries, name)
             rows, formulas = _values(book, archive, parts, names[position], strings, name, limit)
             if sheet is None and not _holds_data(rows):
                 filled = next(
@@ -91,7 +92,7 @@ def _values(
     Its XML is scanned, and refused over the limits, before calamine builds it.
     """
     part = parts.get(title)
-    if part is None or part not in archive.NameToInfo:
+    if not part:
         raise whole(name, f"the workbook names no part for worksheet {title!r}")
     xml = archive.read(part)  # its unpacked size is within the limit (_check_unpacked)
     exact: dict[tuple[int, int], Any] = {}
@@ -364,14 +365,15 @@ class _Strings:
     spaces: dict[int, str] = field(default_factory=dict)
 
 
-def _shared_strings(archive: zipfile.ZipFile, name: str) -> _Strings:
+def _shared_strings(archive: zipfile.ZipFile, entries: dict[str, str], name: str) -> _Strings:
     """The length of each shared string, in the table's order, and the strings of only spaces.
 
     A string inside another (``<si>`` in ``<si>``) may be numbered otherwise by
     calamine: every length is then the whole table's, a bound whatever the numbering.
     """
     strings = _Strings()
-    if _STRINGS not in archive.NameToInfo:
+    part = entries.get(_STRINGS.lower())
+    if part is None:
         return strings
     lengths, spaces = strings.lengths, strings.spaces
     inside = [False]
@@ -400,8 +402,8 @@ def _shared_strings(archive: zipfile.ZipFile, name: str) -> _Strings:
                 else:
                     del spaces[index]
 
-    with archive.open(_STRINGS) as source:
-        _parse(source, start, data, name, _STRINGS, end=end)
+    with archive.open(part) as source:
+        _parse(source, start, data, name, part, end=end)
     if depth[1] > 1:
         lengths[:] = [sum(lengths)] * len(lengths)
         spaces.clear()
@@ -410,9 +412,31 @@ def _shared_strings(archive: zipfile.ZipFile, name: str) -> _Strings:
     return strings
 
 
-def _sheet_parts(archive: zipfile.ZipFile, name: str) -> dict[str, str]:
-    """Each sheet's name -> its XML part, resolved as calamine resolves it."""
-    if _WORKBOOK not in archive.NameToInfo or _WORKBOOK_RELS not in archive.NameToInfo:
+def _entries(archive: zipfile.ZipFile, name: str) -> dict[str, str]:
+    """The archive's entries by their names in lower case, as calamine finds them.
+
+    calamine looks a part up ignoring case, and takes the last of several that match:
+    two names that differ only in case are refused, so that the part bounded is the
+    part calamine reads.
+    """
+    entries: dict[str, str] = {}
+    for entry in archive.namelist():
+        key = entry.lower()
+        if key in entries:
+            raise whole(
+                name,
+                f"the archive holds both {entries[key]!r} and {entry!r}, names that readers "
+                "may take for one",
+            )
+        entries[key] = entry
+    return entries
+
+
+def _sheet_parts(archive: zipfile.ZipFile, entries: dict[str, str], name: str) -> dict[str, str]:
+    """Each sheet's name -> its XML part, resolved as calamine resolves it ('' for none)."""
+    workbook = entries.get(_WORKBOOK.lower())
+    rels = entries.get(_WORKBOOK_RELS.lower())
+    if workbook is None or rels is None:
         raise whole(name, f"the workbook has no {_WORKBOOK} or no {_WORKBOOK_RELS}")
     sheets: dict[str, str] = {}
     targets: dict[str, str] = {}
@@ -431,14 +455,15 @@ def _sheet_parts(archive: zipfile.ZipFile, name: str) -> dict[str, str]:
         if tag.rpartition(":")[2] == "Relationship" and "Id" in attributes:
             targets[attributes["Id"]] = attributes.get("Target", "")
 
-    _parse(archive.read(_WORKBOOK), sheet, None, name, _WORKBOOK)
-    _parse(archive.read(_WORKBOOK_RELS), relationship, None, name, _WORKBOOK_RELS)
+    _parse(archive.read(workbook), sheet, None, name, workbook)
+    _parse(archive.read(rels), relationship, None, name, rels)
     # "/xl/worksheets/sheet1.xml" from the archive's root, else from xl/: "xl/worksheets/..."
     # is xl/xl/worksheets/... to calamine, and so it is here.
     parts = {}
     for title, rel in sheets.items():
         target = targets.get(rel, "")
-        parts[title] = target[1:] if target.startswith("/") else f"xl/{target}"
+        path = target[1:] if target.startswith("/") else f"xl/{target}"
+        parts[title] = entries.get(path.lower(), "")
     return parts
 
 
