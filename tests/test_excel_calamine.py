@@ -494,6 +494,26 @@ def test_two_parts_whose_names_differ_only_in_case_are_refused(tmp_path: Path) -
         read_facilities(path, max_bytes=2**30)
 
 
+def test_a_worksheet_in_utf16_without_a_bom_is_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its bytes start with "<" and hold no "<c" a byte search would see."""
+    import python_calamine
+
+    def utf16(xml: bytes) -> bytes:
+        text = xml.decode("utf-8").replace("</sheetData>", FAR_ROW.decode())
+        text = re.sub(r"^<\?xml[^>]*\?>", "", text)
+        return ('<?xml version="1.0" encoding="UTF-16"?>' + text).encode("utf-16-le")
+
+    path = tmp_path / "utf16.xlsx"
+    path.write_bytes(with_sheet_xml(plain_workbook(), utf16))
+    monkeypatch.setattr(
+        python_calamine, "CalamineWorkbook", NeverBuilt(python_calamine.CalamineWorkbook)
+    )
+    with pytest.raises(InputError, match="the worksheet has more than"):
+        read_facilities(path, max_bytes=2**30)
+
+
 def test_two_sheets_of_one_name_are_refused(tmp_path: Path) -> None:
     """calamine would read the first, and a lookup by name perhaps the second."""
     twice = with_sheet_xml(

@@ -156,7 +156,9 @@ def _plain_bounds(xml: bytes, strings: _Strings) -> tuple[int, int, int] | None:
     if declared and declared[1].lower() not in (b"utf-8", b"utf8"):
         return None
     start = declared.end() if declared else 0
-    if not xml.startswith(b"<") or any(p.search(xml, start) for p in _UNPLAIN):
+    if not xml.startswith(b"<") or b"\x00" in xml:  # UTF-16 without a BOM starts with "<"
+        return None
+    if any(p.search(xml, start) for p in _UNPLAIN):
         return None
     shared = list(map(int, _SHARED.findall(xml)))
     if strings.spaces and not strings.spaces.keys().isdisjoint(shared):
