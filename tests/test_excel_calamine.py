@@ -271,6 +271,12 @@ UNPLAIN = {
         b"<worksheet ",
         b'<worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" ',
     ),
+    "a non-ASCII prefix": lambda xml: re.sub(
+        rb"<(/?)(c|v|is|t|row)\b", "<\\1é:\\2".encode(), xml
+    ).replace(
+        b"<worksheet ",
+        '<worksheet xmlns:é="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '.encode(),
+    ),
     "a comment": lambda xml: xml.replace(b"<sheetData>", b"<sheetData><!-- c -->"),
     "a space before >": lambda xml: re.sub(rb"(<c [^>]*?[^/ ])>", rb"\1 >", xml),
 }
