@@ -114,64 +114,101 @@ def _values(
     return values, _FORMULA.search(xml) is not None
 
 
-#: What :func:`_plain_bounds` reads: cells and rows as Excel, LibreOffice, openpyxl and
-#: XlsxWriter write them: ``r`` first, then at most a style and a type, no namespace prefix.
-_CELL_FORM = (
-    rb'r="[A-Z]{1,3}[1-9][0-9]{0,6}"(?: s="[0-9]{1,6}")?'
-    rb'(?: t="(?:s|n|b|str|inlineStr|d)")?(?: ?/)?>'
-)  # not ' >': a shared-string cell must read ' t="s">' (see _SHARED)
+# What :func:`_plain_bounds` reads: the rows of <sheetData> as Excel, LibreOffice, openpyxl
+# and XlsxWriter write them, every byte in this grammar. No "<" lies outside a tag it names
+# (text and attributes exclude it), so each cell calamine can see is one of its cells.
+_REF = rb"[A-Z]{1,3}[1-9][0-9]{0,6}"
+_TEXT = rb'<t(?: xml:space="preserve")?>[^<]*+</t>'
+_RUN = rb"<r>(?:<rPr>(?:<[A-Za-z]++(?: [^<>]*+)?/>)*+</rPr>)?" + _TEXT + rb"</r>"
+_CELL = (
+    rb'<c r="' + _REF + rb'"(?: s="[0-9]{1,6}")?(?:'
+    rb' t="s"(?: ?/>|><v>[0-9]{1,9}</v></c>)'  # one index, then the end: see _SHARED
+    rb'| t="inlineStr"(?: ?/>|><is>(?:' + _TEXT + rb"|(?:" + _RUN + rb")++)</is></c>)"
+    rb'|(?: t="(?:n|b|str|d)")?(?: ?/>|>(?:<f(?: [^<>]*+)?(?:/>|>[^<]*+</f>))?'
+    rb"(?:<v>[^<]*+</v>)?</c>))"
+)
+_PLAIN_ROWS = re.compile(
+    rb'(?:<row r="[1-9][0-9]{0,6}"(?: [^<>]*+)?(?:/>|>(?:' + _CELL + rb")*+</row>))*+"
+)
+#: Values calamine reads otherwise than openpyxl: a number written with a point or an
+#: exponent or beyond a double's precision, text of only spaces (calamine reads it as empty).
+_UNPLAIN_VALUES = (
+    re.compile(rb"<v>(?:[^<]*[eE]|-?[0-9]+\.0*<|-?[0-9]{16})"),
+    re.compile(rb"<([tv])(?: [^>]*)?>\s+</\1>"),
+)
 _COLUMNS = re.compile(rb'<c r="([A-Z]{1,3})')
 _ROWS = re.compile(rb'<row r="([1-9][0-9]{0,6})"')
 _SHARED = re.compile(rb' t="s"><v>([0-9]{1,9})</v></c>')
-#: What the plain reading does not read, each searched on its own (an alternation of them
-#: is slower): a cell or row not in the form above, a shared-string cell that is not one
-#: index then its end, a number written with a point or an exponent or beyond a double's precision
-#: (calamine reads it otherwise than openpyxl), a namespace prefix, a comment, a DOCTYPE,
-#: CDATA or a processing instruction, text of only spaces (calamine reads it as empty).
-_UNPLAIN = tuple(
-    re.compile(pattern)
-    for pattern in (
-        rb"<c(?=[\s/>])(?! " + _CELL_FORM + rb")",
-        rb'<row(?=[\s/>])(?! r="[1-9][0-9]{0,6}")',
-        rb' t="s">(?!<v>[0-9]{1,9}</v></c>)',
-        rb"<v>(?:[^<]*[eE]|-?[0-9]+\.0*<|-?[0-9]{16})",
-        rb"<[^\s>/:]+:",  # a prefix of any letters, "é:c" too
-        rb"<[!?]",
-        rb"<([tv])(?: [^>]*)?>\s+</\1>",
-    )
-)
 _DECLARATION = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([^"']*)["'][^>]*\?>""")
+
+
+class _Found(Exception):
+    pass
+
+
+def _sheet_data(xml: bytes) -> tuple[int, int] | None:
+    """Where the content of a worksheet's first ``<sheetData>`` starts and ends.
+
+    The first is the only one calamine reads; expat finds its start, past any
+    comment or prefixed element. None where it is written otherwise than
+    ``<sheetData>``, or there is none.
+    """
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = _refuse_doctype
+    where: list[int] = []
+
+    def start(tag: str, _: dict[str, str]) -> None:
+        if tag.rpartition(":")[2] == "sheetData":
+            where.append(parser.CurrentByteIndex)
+            raise _Found
+
+    parser.StartElementHandler = start
+    try:
+        parser.Parse(xml, True)
+    except _Found:
+        pass
+    except (expat.ExpatError, _DoctypeForbidden, ValueError):
+        return None
+    if not where or not xml.startswith(b"<sheetData>", where[0]):
+        return None
+    start_at = where[0] + len(b"<sheetData>")
+    end = xml.find(b"</sheetData>", start_at)
+    return None if end < 0 else (start_at, end)
 
 
 def _plain_bounds(xml: bytes, strings: _Strings) -> tuple[int, int, int] | None:
     """Upper bounds of a worksheet's rows, columns and text, read without parsing each cell.
 
-    Searches of the XML as bytes, each run in C: the rows and the columns are
-    the largest references, the text is the shared strings' lengths at every
-    cell that uses them plus the XML's own size (a bound of its other text).
-    None where the XML holds anything :data:`_UNPLAIN` finds, or is in an
-    encoding other than UTF-8: the cell-by-cell scan then runs.
+    Searches of the XML as bytes, each run in C, once its ``<sheetData>`` is
+    found all in the grammar above: the rows and the columns are the largest
+    references, the text is the shared strings' lengths at every cell that
+    uses them plus the XML's own size (a bound of its other text). None where
+    the XML is not UTF-8, not in the grammar, or holds a value calamine reads
+    otherwise than openpyxl: the cell-by-cell scan then runs.
     """
     declared = _DECLARATION.match(xml)
     if declared and declared[1].lower() not in (b"utf-8", b"utf8"):
         return None
-    start = declared.end() if declared else 0
-    if not xml.startswith(b"<") or b"\x00" in xml:  # UTF-16 without a BOM starts with "<"
+    if b"\x00" in xml:  # UTF-16 (expat would decode it, the searches would not)
         return None
-    if any(p.search(xml, start) for p in _UNPLAIN):
+    region = _sheet_data(xml)
+    if region is None or not _PLAIN_ROWS.fullmatch(xml, *region):
         return None
-    shared = list(map(int, _SHARED.findall(xml)))
+    if any(p.search(xml, *region) for p in _UNPLAIN_VALUES):
+        return None
+    shared = list(map(int, _SHARED.findall(xml, *region)))
     if strings.spaces and not strings.spaces.keys().isdisjoint(shared):
         return None
     try:
         text = sum(map(strings.lengths.__getitem__, shared))
     except IndexError:
         return None
-    width = max((_column_number(c.decode()) for c in set(_COLUMNS.findall(xml))), default=0)
-    height = max(map(int, _ROWS.findall(xml)), default=0)
+    letters = set(_COLUMNS.findall(xml, *region))
+    width = max((_column_number(c.decode()) for c in letters), default=0)
+    height = max(map(int, _ROWS.findall(xml, *region)), default=0)
     # A cell below the lowest row element has a row number of at least as many digits.
     longer = re.compile(rb'<c r="[A-Z]{1,3}([0-9]{%d,7})"' % max(len(str(height)), 1))
-    height = max([height, *map(int, longer.findall(xml))])
+    height = max([height, *map(int, longer.findall(xml, *region))])
     return height, width, text + len(xml)
 
 
