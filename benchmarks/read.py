@@ -6,8 +6,11 @@
 CSV: ``pilotzone.read_facilities`` (decode, checks, every cell validated,
 WGS-84 points) against ``pyarrow.csv.read_csv`` (text to typed columns, no
 checks) on one synthetic filing (``synthetic.make_filing``). Excel: the
-worksheet's values read by openpyxl in read-only mode (what pilotzone uses)
-and, where it is installed, by python-calamine, then read_facilities. Each
+worksheet's values read by openpyxl in read-only mode (what pilotzone used
+before #21) and by python-calamine (what it uses since), the two ways
+pilotzone bounds a worksheet's XML before calamine builds it (byte searches
+for a plainly written sheet, else an expat scan cell by cell; both unzip the
+sheet), then read_facilities. Each
 figure is the best of ``--repeat`` runs, wall and CPU seconds (CPU of every
 thread: pyarrow reads on all cores, pilotzone converts coordinates on all
 cores). The machine's load average is printed: other processes take cores.
@@ -107,6 +110,31 @@ def floor(path: Path, rows: int, repeat: int, base: tuple[float, float]) -> None
     row(rows, "  pyarrow's read + these, in turn", total, base)
 
 
+def bounds_scans(path: Path) -> tuple[Callable[[], Any], Callable[[], Any]] | None:
+    """pilotzone's two ways of bounding a worksheet before calamine builds it: byte searches
+    (what a plainly written sheet takes) and the expat scan cell by cell (any other sheet);
+    None before pilotzone read Excel through calamine."""
+    import zipfile
+
+    from pilotzone import _read_excel
+
+    if not hasattr(_read_excel, "_plain_bounds"):
+        return None
+    archive = zipfile.ZipFile(path)
+    strings = _read_excel._shared_strings(archive, _read_excel._entries(archive, ""), "")
+
+    def plain() -> Any:
+        xml = archive.read("xl/worksheets/sheet1.xml")
+        assert _read_excel._plain_bounds(xml, strings) is not None
+
+    def cells() -> Any:
+        xml = archive.read("xl/worksheets/sheet1.xml")
+        scan = _read_excel._SheetScan(strings, path.name, "Sheet1", 2**40)
+        _read_excel._parse(xml, scan.start, scan.data, path.name, "sheet1.xml")
+
+    return plain, cells
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--csv-rows", type=int, default=1_000_000)
@@ -136,6 +164,12 @@ def main(argv: list[str] | None = None) -> int:
                 row(args.excel_rows, "python-calamine values", took, base)
             except ImportError:
                 print("(python-calamine is not installed)")
+            scans = bounds_scans(path)
+            if scans is not None:
+                took = best(scans[0], args.repeat)
+                row(args.excel_rows, "pilotzone bounds: byte searches", took, base)
+                took = best(scans[1], args.repeat)
+                row(args.excel_rows, "pilotzone bounds: cell scan", took, base)
             took = best(lambda: pz.read_facilities(path), args.repeat)
             row(args.excel_rows, "pilotzone.read_facilities", took, base)
     print("ratios: against the first reader of each format (pyarrow; openpyxl)")
