@@ -19,7 +19,17 @@ from pilotzone.zones import load_zones
 __all__ = ["LIBRARIES", "versions"]
 
 #: The libraries whose installed version the report names, in order.
-LIBRARIES = ("shapely", "pyproj", "geopandas", "pandas", "numpy", "folium", "pyogrio", "openpyxl")
+LIBRARIES = (
+    "shapely",
+    "pyproj",
+    "geopandas",
+    "pandas",
+    "numpy",
+    "folium",
+    "pyogrio",
+    "openpyxl",
+    "python-calamine",
+)
 
 
 def versions() -> list[tuple[str, str]]:
