@@ -24,6 +24,8 @@ import geopandas as gpd
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_maps import map_data, points
 
 import pilotzone
@@ -904,3 +906,49 @@ def test_report_escapes_component_names(result: Any, zones: Any, tmp_path: Path)
     page = write_report(result, tmp_path, zones=hostile)["report.html"].read_text("utf-8")
     assert HOSTILE not in page
     assert {row[1] for row in component_rows(page)} == {HOSTILE}
+
+
+@pytest.fixture(scope="module")
+def sample_result(zones: Any) -> Any:
+    """The bundled sample filing, verified: every status and most rules occur in it."""
+    return verify(read_facilities(Path(pilotzone.__file__).parents[2] / "data/samples/filing.csv"))
+
+
+def _tally_row_by_row(result: Any) -> pd.DataFrame:
+    """The tally as it was counted row by row, before it was counted per distinct value."""
+    status = result["status"].astype(str)
+    zone = pd.Series(
+        [
+            _report_html.zone_key(z, s)
+            for z, s in zip(result["zone_id"].tolist(), status.tolist(), strict=True)
+        ],
+        dtype=object,
+    )
+    codes = result["reasons"].astype(object).str.split(";").explode()
+    tables = {"status": status, "zone": zone, "rule": codes[codes != ""]}
+    frames = [
+        pd.DataFrame({"what": what, "key": values.astype(object).to_numpy()})
+        for what, values in tables.items()
+    ]
+    both = pd.concat(frames, ignore_index=True)
+    counted = both.groupby(["what", "key"]).size().rename("count").reset_index()
+    return counted.astype({"what": object, "key": object, "count": "int64"})
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_tally_and_rule_counts_equal_counting_every_row(sample_result: Any, data: Any) -> None:
+    """Counted once per distinct value, the tally and the rule counts are the row-by-row ones.
+
+    The rule counts are those of findings' ``rule`` column, which the terminal summary used
+    to build for them.
+    """
+    from pilotzone._results import rule_counts
+
+    rows = data.draw(st.lists(st.integers(0, len(sample_result) - 1), max_size=60, unique=True))
+    part = sample_result.iloc[rows]
+    pd.testing.assert_frame_equal(report.tally(part), _tally_row_by_row(part))
+    expected = findings(part)["rule"].value_counts().to_dict() if len(part) else {}
+    assert rule_counts(part) == expected

@@ -15,11 +15,12 @@ from typing import IO, Any, Literal
 
 from pilotzone._codes import ELIGIBILITY
 from pilotzone._messages import ERRORS, VERIFY, ZONE_STATUS, Reason
+from pilotzone._results import rule_counts
 from pilotzone._terminal import print_table, width, wrap
 from pilotzone.audit import CHANGES, NO_ZONE
 from pilotzone.errors import InputError, PilotzoneError
 from pilotzone.rules import RULES, describe
-from pilotzone.verify import STATUSES, findings, summarize
+from pilotzone.verify import STATUSES, summarize
 
 __all__ = [
     "COLUMNS",
@@ -286,15 +287,14 @@ def print_summary(result: Any, zones: Any, lang: Literal["en", "zh"], t: dict[st
         print(f"  … {len(table) - MAX_OPERATORS_SHOWN:,} {t['more_operators']}", file=out)
 
     _print_invalid(result, t, out, lang)
-    found = findings(result)
+    per_rule = rule_counts(result)
     print("", file=out)
-    if found.empty:
+    if not per_rule:
         print(t["no_findings"], file=out)
         return
     print(f"{t['top']}:", file=out)
-    per_rule = found["rule"].value_counts()
     order = {s: i for i, s in enumerate(STATUSES)}
-    ranked = sorted(per_rule.index, key=lambda c: (order[RULES[c].severity], -per_rule[c], c))
+    ranked = sorted(per_rule, key=lambda c: (order[RULES[c].severity], -per_rule[c], c))
     rows = [[t["count"], t["severity"], t["rule"]]]
     for code in ranked[:TOP_FINDINGS]:
         severity = RULES[code].severity

@@ -112,6 +112,7 @@ from pilotzone._files import (
 )
 from pilotzone._messages import REPORT, check_lang
 from pilotzone._report_html import report_html, zone_key
+from pilotzone._results import rule_counts
 from pilotzone._tables import (
     MAX_GEOJSON_ROWS,
     MAX_XLSX_ROWS,
@@ -352,19 +353,28 @@ def tally(result: gpd.GeoDataFrame) -> pd.DataFrame:
         Columns ``what`` (``"status"``, ``"zone"`` or ``"rule"``), ``key`` and
         ``count``. Tallies of parts add up to the tally of the whole.
     """
-    status = result["status"].astype(str)
-    zone = pd.Series(
-        [zone_key(z, s) for z, s in zip(result["zone_id"].tolist(), status.tolist(), strict=True)],
-        dtype=object,
+    status = result["status"].astype(object)
+    by_zone: dict[str, int] = {}
+    pairs = pd.DataFrame({"zone": result["zone_id"].astype(object), "status": status})
+    found = pairs.value_counts(dropna=False, sort=False)
+    for (zone, state), rows in zip(found.index.tolist(), found.tolist(), strict=True):
+        key = zone_key(zone, state)  # once per distinct (zone, status), not per row
+        by_zone[key] = by_zone.get(key, 0) + int(rows)
+    tables = {
+        "status": status.value_counts(sort=False).to_dict(),
+        "zone": by_zone,
+        "rule": rule_counts(result),
+    }
+    counted = pd.DataFrame(
+        [
+            (what, key, rows)
+            for what, found in tables.items()
+            for key, rows in found.items()
+            if rows
+        ],
+        columns=["what", "key", "count"],
     )
-    codes = result["reasons"].astype(object).str.split(";").explode()
-    tables = {"status": status, "zone": zone, "rule": codes[codes != ""]}
-    frames = [
-        pd.DataFrame({"what": what, "key": values.astype(object).to_numpy()})
-        for what, values in tables.items()
-    ]
-    both = pd.concat(frames, ignore_index=True)
-    counted = both.groupby(["what", "key"]).size().rename("count").reset_index()
+    counted = counted.sort_values(["what", "key"], kind="stable", ignore_index=True)
     return counted.astype({"what": object, "key": object, "count": "int64"})
 
 
@@ -440,7 +450,7 @@ def build_summary(
                 "rows": int(row["rows"]),
                 **{s: int(row[s]) for s in STATUSES},
             }
-            for operator_id, row in operators.iterrows()
+            for operator_id, row in zip(operators.index, operators.to_dict("records"), strict=True)
         ],
     }
 
