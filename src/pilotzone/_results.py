@@ -193,9 +193,10 @@ def findings(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None = None) ->
     exploded.insert(len(keep) + 1, "lon", lon[at])
     exploded.insert(len(keep) + 2, "lat", lat[at])
     exploded.insert(len(keep) + 3, "crs", crs[at])
-    points = np.asarray(result.geometry.values, dtype=object)[at]
+    placed_rows, back = np.unique(at, return_inverse=True)  # a row of several findings: once
+    points = np.asarray(result.geometry.values, dtype=object)[placed_rows]
     x, y = shapely.get_x(points), shapely.get_y(points)  # NaN for a row without a point
-    exploded.insert(len(keep) + 4, "district", district_of(x, y).to_numpy())
+    exploded.insert(len(keep) + 4, "district", district_of(x, y).to_numpy()[back])
     exploded["severity"] = exploded["rule"].map({c: r.severity for c, r in RULES.items()})
     exploded["article"] = exploded["rule"].map({c: r.article for c, r in RULES.items()})
     exploded["title"] = exploded["rule"].map({c: describe(c) for c in RULES})
