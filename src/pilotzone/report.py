@@ -89,6 +89,7 @@ import json
 import logging
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
@@ -264,6 +265,47 @@ def write_report(
     )
     names = dict(zip(zones["zone_id"], zones[f"short_name_{lang}"], strict=True))
     run = OutputRun(folder, writer="write_report")
+    # The map is drawn (Python, holding the GIL) on a thread while the tables are written
+    # (pyarrow, which lets go of it), and written after them, as before. Leaving the block
+    # waits for the drawing, even where a table fails.
+    with ThreadPoolExecutor(1) as drawing:
+        drawn = drawing.submit(_map_page, result, zones, folder, basemap, lang)
+        paths = _write_tables(run, result, table, summary, lang, names)
+        page = drawn.result()
+    paths["map.html"] = run.write("map.html", page.encode("utf-8"))
+    report = report_html(
+        result,
+        table,
+        summary,
+        zones,
+        page,
+        lang,
+        text=REPORT[lang],
+        max_findings=MAX_FINDINGS_LISTED,
+        max_findings_per_operator=MAX_FINDINGS_PER_OPERATOR,
+        max_operators=MAX_OPERATORS_LISTED,
+        max_map_chars=MAX_EMBEDDED_MAP_CHARS,
+    )
+    paths["report.html"] = run.write("report.html", report.encode("utf-8"))
+    paths[MANIFEST] = run.finish()
+    log.info("report written to %s (%d files)", folder, len(paths))
+    return paths
+
+
+def _write_tables(
+    run: OutputRun,
+    result: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    summary: dict[str, Any],
+    lang: Lang,
+    names: dict[str, str],
+) -> dict[str, Path]:
+    """The tables of an audit folder and summary.json, written; files too large are skipped.
+
+    Those skipped are listed in ``summary`` (``skipped``, ``outputs_limited``) before it is
+    written.
+    """
+    folder = run.folder
     paths = {"facilities.parquet": run.write("facilities.parquet", partial(write_parquet, result))}
     shown = localised(facilities_table(result), lang, names)
     paths["facilities.csv"] = run.write("facilities.csv", partial(write_csv, shown))
@@ -292,24 +334,6 @@ def write_report(
         log.warning("%s not written: %d rows, more than its limit of %d", name, count, limit)
     summary["outputs_limited"] = bool(summary["skipped"])
     paths["summary.json"] = run.write("summary.json", json_bytes(summary))
-    page = _map_page(result, zones, folder, basemap, lang)
-    paths["map.html"] = run.write("map.html", page.encode("utf-8"))
-    report = report_html(
-        result,
-        table,
-        summary,
-        zones,
-        page,
-        lang,
-        text=REPORT[lang],
-        max_findings=MAX_FINDINGS_LISTED,
-        max_findings_per_operator=MAX_FINDINGS_PER_OPERATOR,
-        max_operators=MAX_OPERATORS_LISTED,
-        max_map_chars=MAX_EMBEDDED_MAP_CHARS,
-    )
-    paths["report.html"] = run.write("report.html", report.encode("utf-8"))
-    paths[MANIFEST] = run.finish()
-    log.info("report written to %s (%d files)", folder, len(paths))
     return paths
 
 
