@@ -251,25 +251,28 @@ def write_report(
         )
     generated_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     stamp = generated_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    table = findings(result, zones)
-    if lang != "en":
-        table["title"] = [describe(code, lang) for code in table["rule"]]
-    summary = build_summary(
-        tally(result),
-        summarize(result, lang),
-        zones,
-        generated_at=stamp,
-        source={"file": result.attrs.get("source"), "sha256": result.attrs.get("source_sha256")},
-        as_of=result.attrs.get("as_of") or zones.attrs.get("as_of"),
-        renamed=result.attrs.get("renamed_columns", {}),
-    )
-    names = dict(zip(zones["zone_id"], zones[f"short_name_{lang}"], strict=True))
     run = OutputRun(folder, writer="write_report")
-    # The map is drawn (Python, holding the GIL) on a thread while the tables are written
-    # (pyarrow, which lets go of it), and written after them, as before. Leaving the block
-    # waits for the drawing, even where a table fails.
+    # The map is drawn (Python, holding the GIL) on a thread while the findings are made and
+    # the tables written (much of it pyarrow, GEOS and zlib, which let go of it); it is written
+    # after them, as before. Leaving the block waits for the drawing, even where one fails.
     with ThreadPoolExecutor(1) as drawing:
         drawn = drawing.submit(_map_page, result, zones, folder, basemap, lang)
+        table = findings(result, zones)
+        if lang != "en":
+            table["title"] = [describe(code, lang) for code in table["rule"]]
+        summary = build_summary(
+            tally(result),
+            summarize(result, lang),
+            zones,
+            generated_at=stamp,
+            source={
+                "file": result.attrs.get("source"),
+                "sha256": result.attrs.get("source_sha256"),
+            },
+            as_of=result.attrs.get("as_of") or zones.attrs.get("as_of"),
+            renamed=result.attrs.get("renamed_columns", {}),
+        )
+        names = dict(zip(zones["zone_id"], zones[f"short_name_{lang}"], strict=True))
         paths = _write_tables(run, result, table, summary, lang, names)
         page = drawn.result()
     paths["map.html"] = run.write("map.html", page.encode("utf-8"))
