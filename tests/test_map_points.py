@@ -157,3 +157,10 @@ def test_twenty_thousand_facilities_fit_the_budget(tmp_path: Path, record_proper
     per_facility = path.stat().st_size / n
     record_property("map_bytes_per_facility", round(per_facility, 1))
     assert per_facility <= 40
+
+
+@given(st.floats(min_value=-1e9, max_value=1e9, allow_nan=False))
+def test_whole_metres_format_as_the_distance_itself(metres: float) -> None:
+    """The map formats border distances after rounding them to whole metres (far fewer
+    distinct values): the text is the one the unrounded distance gives."""
+    assert f"{float(np.rint(metres)):,.0f} m" == f"{metres:,.0f} m"
