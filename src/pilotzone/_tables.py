@@ -32,6 +32,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from pilotzone._files import plain
@@ -259,22 +260,118 @@ def _unique(names: list[Any]) -> list[Any]:
 def write_csv(table: pd.DataFrame, file: IO[bytes], *, chunk_rows: int = CSV_CHUNK_ROWS) -> None:
     """A table as UTF-8 CSV with a byte order mark (Excel reads Chinese right), in chunks.
 
-    Formula-like text is neutralised; missing cells are empty; lines end in CRLF.
+    Formula-like text is neutralised; missing cells are empty; lines end in CRLF. The
+    bytes are those of :meth:`pandas.DataFrame.to_csv` (``csv`` module quoting, numbers as
+    pandas writes them) on the :func:`_neutralised_column` of each column, formatted with
+    pyarrow compute a chunk of ``chunk_rows`` rows at a time (:func:`_csv_lines`).
     """
-    text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="", write_through=True)
-    try:
-        csv.writer(text, lineterminator="\r\n").writerow(
-            [neutralised(str(c)) for c in table.columns]
-        )
-        for start in range(0, len(table), chunk_rows):
-            chunk = table.iloc[start : start + chunk_rows]
-            shown = pd.DataFrame(
-                {i: _neutralised_column(chunk[c]) for i, c in enumerate(chunk.columns)}
-            )
-            shown.to_csv(text, header=False, index=False, lineterminator="\r\n", na_rep="")
-        text.flush()
-    finally:
-        text.detach()  # the caller closes the file
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\r\n").writerow([neutralised(str(c)) for c in table.columns])
+    file.write(("\ufeff" + header.getvalue()).encode("utf-8"))
+    # Each category's text once for the whole table; the chunks take it by code.
+    labels = {
+        i: _category_cells(table[c].cat.categories)
+        for i, c in enumerate(table.columns)
+        if isinstance(table[c].dtype, pd.CategoricalDtype)
+    }
+    for start in range(0, len(table), chunk_rows):
+        file.write(_csv_lines(table.iloc[start : start + chunk_rows], labels))
+
+
+def _csv_lines(chunk: pd.DataFrame, labels: dict[int, pa.Array | None]) -> memoryview:
+    """The CSV lines of a chunk, CRLF-ended, as UTF-8 bytes.
+
+    ``labels``: the CSV cells of each categorical column's categories (by position),
+    None where they are not all text.
+    """
+    if not len(chunk.columns):  # as pandas writes a frame of no columns: nothing
+        return memoryview(b"")
+    cells = [_csv_cells(chunk.iloc[:, i], labels.get(i)) for i in range(len(chunk.columns))]
+    if len(cells) == 1:  # the csv module quotes a row that is one empty cell
+        cells = [pc.if_else(pc.equal(cells[0], ""), _text('""'), cells[0])]
+    rows = pc.binary_join_element_wise(*cells, _text(","))
+    lines = pc.binary_join_element_wise(rows, _text(""), _text("\r\n"))
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
+    start, end = offsets[lines.offset], offsets[lines.offset + len(lines)]
+    return memoryview(lines.buffers()[2])[start:end] if end > start else memoryview(b"")
+
+
+def _csv_cells(column: pd.Series, labels: pa.Array | None) -> pa.Array:
+    """A column's CSV cells as large strings, each as ``to_csv`` writes it (missing: empty).
+
+    Text, integers, truth values and floats are formatted here; any other dtype
+    goes through :meth:`pandas.DataFrame.to_csv` itself (:func:`_pandas_cells`).
+    """
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        if labels is None:
+            return _pandas_cells(column)
+        codes = column.cat.codes.to_numpy()
+        return labels.take(np.where(codes < 0, len(labels) - 1, codes))
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":  # as pandas: numpy's own text
+        shown = column.to_numpy().astype(str)
+        shown[column.isna().to_numpy()] = ""
+        return pa.array(shown, pa.large_string())
+    if pd.api.types.is_integer_dtype(dtype):  # numpy, nullable or pyarrow integers
+        values = pa.array(column, from_pandas=True)
+        return pc.cast(values, pa.large_string()).fill_null("")
+    if pd.api.types.is_bool_dtype(dtype):  # numpy, nullable or pyarrow truth values
+        values = pa.array(column, from_pandas=True)
+        return pc.if_else(values, _text("True"), _text("False")).fill_null("")
+    if pd.api.types.is_string_dtype(dtype) or dtype == np.dtype(object):
+        try:
+            values = pa.array(column, from_pandas=True)
+        except (pa.ArrowException, TypeError, ValueError):
+            return _pandas_cells(column)
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+            return _quoted(_neutralised_text(values.cast(pa.large_string()))).fill_null("")
+    return _pandas_cells(column)
+
+
+def _neutralised_text(values: pa.Array) -> pa.Array:
+    """Text as :func:`neutralised` shows it: a leading ' before a formula-like start."""
+    start = "^[" + re.escape("".join(_FORMULA_START)) + "]"
+    formula = pc.and_(pc.match_substring_regex(values, start), pc.not_equal(values, "-"))
+    return pc.if_else(formula, pc.binary_join_element_wise(_text("'"), values, _text("")), values)
+
+
+def _quoted(values: pa.Array) -> pa.Array:
+    """Cells quoted as the csv module's QUOTE_MINIMAL does: where a , " CR or LF is."""
+    special = pc.match_substring_regex(values, '[,"\r\n]')
+    doubled = pc.replace_substring(values, '"', '""')
+    return pc.if_else(
+        special, pc.binary_join_element_wise(_text('"'), doubled, _text('"'), _text("")), values
+    )
+
+
+def _text(value: str) -> pa.Scalar:
+    """A large-string scalar, to join with the large-string cells."""
+    return pa.scalar(value, pa.large_string())
+
+
+def _category_cells(categories: pd.Index) -> pa.Array | None:
+    """The CSV cells of text categories (neutralised, kept distinct), then the empty one.
+
+    None when a category is not text.
+    """
+    if not all(isinstance(c, str) for c in categories):
+        return None
+    names = pa.array([*_unique([neutralised(c) for c in categories]), ""], pa.large_string())
+    return _quoted(names)
+
+
+def _pandas_cells(column: pd.Series) -> pa.Array:
+    """A column's CSV cells written by pandas itself, for the dtypes not formatted here.
+
+    A second column keeps a row of one empty cell unquoted; the csv module reads the
+    cells back and :func:`_quoted` quotes them again as it wrote them.
+    """
+    frame = pd.DataFrame({0: _neutralised_column(column).reset_index(drop=True), 1: 0})
+    text = frame.to_csv(header=False, index=False, lineterminator="\r\n", na_rep="")
+    shown = [row[0] for row in csv.reader(io.StringIO(text, newline=""))]
+    return _quoted(pa.array(shown, pa.large_string()))
 
 
 def _cells(column: pd.Series) -> list[Any]:
