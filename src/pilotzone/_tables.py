@@ -65,6 +65,10 @@ EXCEL_MAX_ROWS = 1_048_576
 CSV_CHUNK_ROWS = 50_000
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: The first bytes of formula-like text (:data:`_FORMULA_START`, all ASCII), as a table.
+_FORMULA_BYTES = np.isin(np.arange(256), [ord(c) for c in _FORMULA_START])
+#: The bytes that make the csv module quote a cell: the delimiter, the quote, CR and LF.
+_QUOTED_BYTES = np.isin(np.arange(256), [ord(c) for c in ',"\r\n'])
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: Columns of coded values a Chinese table translates, and where their words are.
 _CODED = {
@@ -309,8 +313,10 @@ def _csv_cells(column: pd.Series, labels: pa.Array | None) -> pa.Array:
         codes = column.cat.codes.to_numpy()
         return labels.take(np.where(codes < 0, len(labels) - 1, codes))
     if isinstance(dtype, np.dtype) and dtype.kind == "f":  # as pandas: numpy's own text
-        shown = column.to_numpy().astype(str)
-        shown[column.isna().to_numpy()] = ""
+        present = column.notna().to_numpy()
+        text = column.to_numpy()[present].astype(str)
+        shown = np.zeros(len(column), dtype=text.dtype)  # "" where missing
+        shown[present] = text
         return pa.array(shown, pa.large_string())
     if pd.api.types.is_integer_dtype(dtype):  # numpy, nullable or pyarrow integers
         values = pa.array(column, from_pandas=True)
@@ -326,24 +332,47 @@ def _csv_cells(column: pd.Series, labels: pa.Array | None) -> pa.Array:
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
         if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-            return _quoted(_neutralised_text(values.cast(pa.large_string()))).fill_null("")
+            return _quoted(_neutralised_text(values.cast(pa.large_string()).fill_null("")))
     return _pandas_cells(column)
 
 
 def _neutralised_text(values: pa.Array) -> pa.Array:
-    """Text as :func:`neutralised` shows it: a leading ' before a formula-like start."""
-    start = "^[" + re.escape("".join(_FORMULA_START)) + "]"
-    formula = pc.and_(pc.match_substring_regex(values, start), pc.not_equal(values, "-"))
-    return pc.if_else(formula, pc.binary_join_element_wise(_text("'"), values, _text("")), values)
+    """Text (no nulls) as :func:`neutralised` shows it: a ' before a formula-like start.
+
+    Every formula start is one ASCII byte, so the first byte of each cell decides.
+    """
+    data, offsets = _utf8(values)
+    lengths = np.diff(offsets)
+    first = np.zeros(len(values), dtype=np.uint8)
+    filled = lengths > 0
+    first[filled] = data[offsets[:-1][filled]]
+    formula = _FORMULA_BYTES[first] & filled & ~((lengths == 1) & (first == ord("-")))
+    if not formula.any():
+        return values
+    marked = pc.binary_join_element_wise(_text("'"), values.filter(formula), _text(""))
+    return pc.replace_with_mask(values, formula, marked)
 
 
 def _quoted(values: pa.Array) -> pa.Array:
-    """Cells quoted as the csv module's QUOTE_MINIMAL does: where a , " CR or LF is."""
-    special = pc.match_substring_regex(values, '[,"\r\n]')
-    doubled = pc.replace_substring(values, '"', '""')
-    return pc.if_else(
-        special, pc.binary_join_element_wise(_text('"'), doubled, _text('"'), _text("")), values
-    )
+    """Text (no nulls) quoted as the csv module's QUOTE_MINIMAL does: where , " CR or LF is."""
+    data, offsets = _utf8(values)
+    text = data[offsets[0] : offsets[-1]]
+    raw = text.tobytes()  # a copy, searched at memchr speed for a cell to quote at all
+    if not any(byte in raw for byte in (b",", b'"', b"\r", b"\n")):
+        return values
+    hits = np.flatnonzero(_QUOTED_BYTES[text]) + offsets[0]
+    special = np.zeros(len(values), dtype=bool)
+    special[np.searchsorted(offsets, hits, side="right") - 1] = True
+    doubled = pc.replace_substring(values.filter(special), '"', '""')
+    wrapped = pc.binary_join_element_wise(_text('"'), doubled, _text('"'), _text(""))
+    return pc.replace_with_mask(values, special, wrapped)
+
+
+def _utf8(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A large-string array's UTF-8 bytes and its ``len + 1`` offsets into them."""
+    _, offsets, data = values.buffers()
+    ends = np.frombuffer(offsets, dtype=np.int64)[values.offset : values.offset + len(values) + 1]
+    return np.frombuffer(data, dtype=np.uint8) if data else np.zeros(0, np.uint8), ends
 
 
 def _text(value: str) -> pa.Scalar:
