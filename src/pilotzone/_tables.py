@@ -313,11 +313,7 @@ def _csv_cells(column: pd.Series, labels: pa.Array | None) -> pa.Array:
         codes = column.cat.codes.to_numpy()
         return labels.take(np.where(codes < 0, len(labels) - 1, codes))
     if isinstance(dtype, np.dtype) and dtype.kind == "f":  # as pandas: numpy's own text
-        present = column.notna().to_numpy()
-        text = column.to_numpy()[present].astype(str)
-        shown = np.zeros(len(column), dtype=text.dtype)  # "" where missing
-        shown[present] = text
-        return pa.array(shown, pa.large_string())
+        return _float_cells(column)
     if pd.api.types.is_integer_dtype(dtype):  # numpy, nullable or pyarrow integers
         values = pa.array(column, from_pandas=True)
         return pc.cast(values, pa.large_string()).fill_null("")
@@ -334,6 +330,24 @@ def _csv_cells(column: pd.Series, labels: pa.Array | None) -> pa.Array:
         if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
             return _quoted(_neutralised_text(values.cast(pa.large_string()).fill_null("")))
     return _pandas_cells(column)
+
+
+def _float_cells(column: pd.Series) -> pa.Array:
+    """A numpy float column's cells: numpy's text of each number, as pandas writes it.
+
+    That text is ASCII (digits, ``.-+e``, ``inf``), so its UTF-32 code points are its
+    UTF-8 bytes: the fixed-width text of numpy becomes arrow's without a decoder.
+    """
+    present = column.notna().to_numpy()
+    text = column.to_numpy()[present].astype(str)
+    width = text.dtype.itemsize // 4
+    points = np.zeros((len(column), width), dtype=np.uint8)  # no bytes where missing
+    points[present] = text.view(np.uint32).reshape(-1, width)
+    filled = points != 0  # numpy pads text with NULs, which no number's text holds
+    offsets = np.zeros(len(column) + 1, dtype=np.int64)
+    np.cumsum(np.count_nonzero(filled, axis=1), out=offsets[1:])
+    data = pa.py_buffer(points[filled])
+    return pa.LargeStringArray.from_buffers(len(column), pa.py_buffer(offsets), data)
 
 
 def _neutralised_text(values: pa.Array) -> pa.Array:
