@@ -358,7 +358,7 @@ def _old_write_csv(table: pd.DataFrame, file: Any, *, chunk_rows: int = 50_000) 
 #: Text a spreadsheet or a CSV reader trips on: quotes, commas, line ends, formula starts.
 NASTY = st.one_of(
     st.sampled_from([
-        "", "-", "--", "=1+1", "+86", "-1", "@SUM(A1)", "\tx", "\rx", "a,b", 'say "hi"', '"',
+        "", "-", "--", "=1", "=1+1", "+86", "-1", "@SUM(A1)", "\tx", "\rx", "a,b", 'say "hi"', '"',
         "a\r\nb", "a\nb", "\r", " lead", "trail ", "'", "'=1", "北京市朝阳区", "，全角",
         "=HYPERLINK(\"http://x\")", "1e-07", "True", "nan", "NA", "None",
     ]),

@@ -323,7 +323,7 @@ def _csv_cells(column: pd.Series, labels: pa.Array | None) -> pa.Array:
     if pd.api.types.is_string_dtype(dtype) or dtype == np.dtype(object):
         try:
             values = pa.array(column, from_pandas=True)
-        except (pa.ArrowException, TypeError, ValueError):
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
             return _pandas_cells(column)
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
