@@ -32,6 +32,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from pilotzone._files import plain
@@ -64,6 +65,10 @@ EXCEL_MAX_ROWS = 1_048_576
 CSV_CHUNK_ROWS = 50_000
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: The first bytes of formula-like text (:data:`_FORMULA_START`, all ASCII), as a table.
+_FORMULA_BYTES = np.isin(np.arange(256), [ord(c) for c in _FORMULA_START])
+#: The bytes that make the csv module quote a cell: the delimiter, the quote, CR and LF.
+_QUOTED_BYTES = np.isin(np.arange(256), [ord(c) for c in ',"\r\n'])
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: Columns of coded values a Chinese table translates, and where their words are.
 _CODED = {
@@ -259,22 +264,157 @@ def _unique(names: list[Any]) -> list[Any]:
 def write_csv(table: pd.DataFrame, file: IO[bytes], *, chunk_rows: int = CSV_CHUNK_ROWS) -> None:
     """A table as UTF-8 CSV with a byte order mark (Excel reads Chinese right), in chunks.
 
-    Formula-like text is neutralised; missing cells are empty; lines end in CRLF.
+    Formula-like text is neutralised; missing cells are empty; lines end in CRLF. The
+    bytes are those of :meth:`pandas.DataFrame.to_csv` (``csv`` module quoting, numbers as
+    pandas writes them) on the :func:`_neutralised_column` of each column, formatted with
+    pyarrow compute a chunk of ``chunk_rows`` rows at a time (:func:`_csv_lines`).
     """
-    text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="", write_through=True)
-    try:
-        csv.writer(text, lineterminator="\r\n").writerow(
-            [neutralised(str(c)) for c in table.columns]
-        )
-        for start in range(0, len(table), chunk_rows):
-            chunk = table.iloc[start : start + chunk_rows]
-            shown = pd.DataFrame(
-                {i: _neutralised_column(chunk[c]) for i, c in enumerate(chunk.columns)}
-            )
-            shown.to_csv(text, header=False, index=False, lineterminator="\r\n", na_rep="")
-        text.flush()
-    finally:
-        text.detach()  # the caller closes the file
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\r\n").writerow([neutralised(str(c)) for c in table.columns])
+    file.write(("\ufeff" + header.getvalue()).encode("utf-8"))
+    # Each category's text once for the whole table; the chunks take it by code.
+    labels = {
+        i: _category_cells(table[c].cat.categories)
+        for i, c in enumerate(table.columns)
+        if isinstance(table[c].dtype, pd.CategoricalDtype)
+    }
+    for start in range(0, len(table), chunk_rows):
+        file.write(_csv_lines(table.iloc[start : start + chunk_rows], labels))
+
+
+def _csv_lines(chunk: pd.DataFrame, labels: dict[int, pa.Array | None]) -> memoryview:
+    """The CSV lines of a chunk, CRLF-ended, as UTF-8 bytes.
+
+    ``labels``: the CSV cells of each categorical column's categories (by position),
+    None where they are not all text.
+    """
+    if not len(chunk.columns):  # as pandas writes a frame of no columns: nothing
+        return memoryview(b"")
+    cells = [_csv_cells(chunk.iloc[:, i], labels.get(i)) for i in range(len(chunk.columns))]
+    if len(cells) == 1:  # the csv module quotes a row that is one empty cell
+        cells = [pc.if_else(pc.equal(cells[0], ""), _text('""'), cells[0])]
+    rows = pc.binary_join_element_wise(*cells, _text(","))
+    lines = pc.binary_join_element_wise(rows, _text(""), _text("\r\n"))
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
+    start, end = offsets[lines.offset], offsets[lines.offset + len(lines)]
+    return memoryview(lines.buffers()[2])[start:end] if end > start else memoryview(b"")
+
+
+def _csv_cells(column: pd.Series, labels: pa.Array | None) -> pa.Array:
+    """A column's CSV cells as large strings, each as ``to_csv`` writes it (missing: empty).
+
+    Text, integers, truth values and floats are formatted here; any other dtype
+    goes through :meth:`pandas.DataFrame.to_csv` itself (:func:`_pandas_cells`).
+    """
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        if labels is None:
+            return _pandas_cells(column)
+        codes = column.cat.codes.to_numpy()
+        return labels.take(np.where(codes < 0, len(labels) - 1, codes))
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":  # as pandas: numpy's own text
+        return _float_cells(column)
+    if pd.api.types.is_integer_dtype(dtype):  # numpy, nullable or pyarrow integers
+        values = pa.array(column, from_pandas=True)
+        return pc.cast(values, pa.large_string()).fill_null("")
+    if pd.api.types.is_bool_dtype(dtype):  # numpy, nullable or pyarrow truth values
+        values = pa.array(column, from_pandas=True)
+        return pc.if_else(values, _text("True"), _text("False")).fill_null("")
+    if pd.api.types.is_string_dtype(dtype) or dtype == np.dtype(object):
+        try:
+            values = pa.array(column, from_pandas=True)
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            return _pandas_cells(column)
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+            return _quoted(_neutralised_text(values.cast(pa.large_string()).fill_null("")))
+    return _pandas_cells(column)
+
+
+def _float_cells(column: pd.Series) -> pa.Array:
+    """A numpy float column's cells: numpy's text of each number, as pandas writes it.
+
+    That text is ASCII (digits, ``.-+e``, ``inf``), so its UTF-32 code points are its
+    UTF-8 bytes: the fixed-width text of numpy becomes arrow's without a decoder.
+    """
+    present = column.notna().to_numpy()
+    text = column.to_numpy()[present].astype(str)
+    width = text.dtype.itemsize // 4
+    points = np.zeros((len(column), width), dtype=np.uint8)  # no bytes where missing
+    points[present] = text.view(np.uint32).reshape(-1, width)
+    filled = points != 0  # numpy pads text with NULs, which no number's text holds
+    offsets = np.zeros(len(column) + 1, dtype=np.int64)
+    np.cumsum(np.count_nonzero(filled, axis=1), out=offsets[1:])
+    data = pa.py_buffer(points[filled])
+    return pa.LargeStringArray.from_buffers(len(column), pa.py_buffer(offsets), data)
+
+
+def _neutralised_text(values: pa.Array) -> pa.Array:
+    """Text (no nulls) as :func:`neutralised` shows it: a ' before a formula-like start.
+
+    Every formula start is one ASCII byte, so the first byte of each cell decides.
+    """
+    data, offsets = _utf8(values)
+    lengths = np.diff(offsets)
+    first = np.zeros(len(values), dtype=np.uint8)
+    filled = lengths > 0
+    first[filled] = data[offsets[:-1][filled]]
+    formula = _FORMULA_BYTES[first] & filled & ~((lengths == 1) & (first == ord("-")))
+    if not formula.any():
+        return values
+    marked = pc.binary_join_element_wise(_text("'"), values.filter(formula), _text(""))
+    return pc.replace_with_mask(values, formula, marked)
+
+
+def _quoted(values: pa.Array) -> pa.Array:
+    """Text (no nulls) quoted as the csv module's QUOTE_MINIMAL does: where , " CR or LF is."""
+    data, offsets = _utf8(values)
+    text = data[offsets[0] : offsets[-1]]
+    raw = text.tobytes()  # a copy, searched at memchr speed for a cell to quote at all
+    if not any(byte in raw for byte in (b",", b'"', b"\r", b"\n")):
+        return values
+    hits = np.flatnonzero(_QUOTED_BYTES[text]) + offsets[0]
+    special = np.zeros(len(values), dtype=bool)
+    special[np.searchsorted(offsets, hits, side="right") - 1] = True
+    doubled = pc.replace_substring(values.filter(special), '"', '""')
+    wrapped = pc.binary_join_element_wise(_text('"'), doubled, _text('"'), _text(""))
+    return pc.replace_with_mask(values, special, wrapped)
+
+
+def _utf8(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A large-string array's UTF-8 bytes and its ``len + 1`` offsets into them."""
+    _, offsets, data = values.buffers()
+    ends = np.frombuffer(offsets, dtype=np.int64)[values.offset : values.offset + len(values) + 1]
+    return np.frombuffer(data, dtype=np.uint8) if data else np.zeros(0, np.uint8), ends
+
+
+def _text(value: str) -> pa.Scalar:
+    """A large-string scalar, to join with the large-string cells."""
+    return pa.scalar(value, pa.large_string())
+
+
+def _category_cells(categories: pd.Index) -> pa.Array | None:
+    """The CSV cells of text categories (neutralised, kept distinct), then the empty one.
+
+    None when a category is not text.
+    """
+    if not all(isinstance(c, str) for c in categories):
+        return None
+    names = pa.array([*_unique([neutralised(c) for c in categories]), ""], pa.large_string())
+    return _quoted(names)
+
+
+def _pandas_cells(column: pd.Series) -> pa.Array:
+    """A column's CSV cells written by pandas itself, for the dtypes not formatted here.
+
+    A second column keeps a row of one empty cell unquoted; the csv module reads the
+    cells back and :func:`_quoted` quotes them again as it wrote them.
+    """
+    frame = pd.DataFrame({0: _neutralised_column(column).reset_index(drop=True), 1: 0})
+    text = frame.to_csv(header=False, index=False, lineterminator="\r\n", na_rep="")
+    shown = [row[0] for row in csv.reader(io.StringIO(text, newline=""))]
+    return _quoted(pa.array(shown, pa.large_string()))
 
 
 def _cells(column: pd.Series) -> list[Any]:
