@@ -29,6 +29,8 @@ import pandas as pd
 import pyproj
 import pytest
 import shapely
+from hypothesis import given
+from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from pilotzone import maps
@@ -380,6 +382,13 @@ def test_json_data_cannot_end_its_script_element(text: str) -> None:
     encoded = json_for_html({"name": text})
     assert not set(encoded) & set("<>&\u2028\u2029")
     assert json.loads(encoded) == {"name": text}
+
+
+@given(st.text(alphabet=st.sampled_from("<>&\u2028\u2029\\\"'a中/ \n")) | st.text())
+def test_any_json_data_cannot_end_its_script_element(text: str) -> None:
+    encoded = json_for_html({"name": text, text: [text]})
+    assert not set(encoded) & set("<>&\u2028\u2029")
+    assert json.loads(encoded) == {"name": text, text: [text]}
 
 
 def test_hostile_text_never_reaches_the_page_raw(page: str) -> None:
