@@ -38,7 +38,7 @@ from pilotzone.errors import CRSError
 from pilotzone.facilities import read_facilities
 from pilotzone.report import FILES, write_report
 from pilotzone.rules import RULES, describe
-from pilotzone.verify import findings, row_numbers, verify
+from pilotzone.verify import STATUSES, findings, row_numbers, verify
 from pilotzone.zones import load_zones
 
 AS_OF = "2025-01-01"
@@ -950,5 +950,14 @@ def test_tally_and_rule_counts_equal_counting_every_row(sample_result: Any, data
     rows = data.draw(st.lists(st.integers(0, len(sample_result) - 1), max_size=60, unique=True))
     part = sample_result.iloc[rows]
     pd.testing.assert_frame_equal(report.tally(part), _tally_row_by_row(part))
-    expected = findings(part)["rule"].value_counts().to_dict() if len(part) else {}
+    table = findings(part)
+    expected = table["rule"].value_counts().to_dict() if len(part) else {}
     assert rule_counts(part) == expected
+    # findings come sorted as sort_values sorts them: most serious first, operator, row
+    rank = {s: i for i, s in enumerate(STATUSES)}
+    resorted = table.sort_values(
+        ["severity", "operator_id", "row"],
+        key=lambda s: s.map(rank) if s.name == "severity" else s,
+        kind="stable",
+    )
+    pd.testing.assert_frame_equal(table, resorted.reset_index(drop=True))

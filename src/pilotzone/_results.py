@@ -201,13 +201,13 @@ def findings(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None = None) ->
     exploded["article"] = exploded["rule"].map({c: r.article for c, r in RULES.items()})
     exploded["title"] = exploded["rule"].map({c: describe(c) for c in RULES})
     exploded["message"] = _rule_messages(result, exploded, at, zones)
-    order = {s: i for i, s in enumerate(STATUSES)}
-    exploded = exploded.sort_values(
-        ["severity", "operator_id", "row"],
-        key=lambda s: s.map(order) if s.name == "severity" else s,
-        kind="stable",
-    )
-    return pd.DataFrame(exploded).reset_index(drop=True)
+    # Most serious first, then by operator and row: sorted on integer codes, stably (the
+    # operators' codes are in their sorted order, a missing one last, as sort_values has it).
+    severity = exploded["severity"].map({s: i for i, s in enumerate(STATUSES)}).to_numpy()
+    operator, _ = pd.factorize(exploded["operator_id"], sort=True)
+    operator = np.where(operator < 0, len(operator), operator)
+    ranked = np.lexsort((exploded["row"].to_numpy(), operator, severity))
+    return pd.DataFrame(exploded.iloc[ranked]).reset_index(drop=True)
 
 
 def filed_coordinates(result: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
