@@ -55,18 +55,23 @@ def summarize(result: gpd.GeoDataFrame, lang: str | None = None) -> pd.DataFrame
     counts.columns = list(STATUSES)
     first = result.groupby("operator_id")["registration_zone"].first()
     table = pd.DataFrame({"registration_zone": first, "rows": counts.sum(axis=1)}).join(counts)
-    status = result["status"].astype(str).to_numpy()
-    registration = (result["kind"].astype(str) == "registration").to_numpy()
-    review = status == "review"
+    status = result["status"]  # compared as it is: a categorical needs no text per row
+
+    def rows_of(state: str) -> np.ndarray:
+        return (status == state).to_numpy(dtype=bool)
+
+    registration = (result["kind"] == "registration").to_numpy(dtype=bool)
+    review = rows_of("review")
     near = registration & review & _names(result["reasons"], "near_border")
     outside = _names(result["reasons"], "registration_outside_zones")
+    invalid = rows_of("invalid")
     rows = {
-        "violation": status == "violation",
+        "violation": rows_of("violation"),
         "registration_outside_zones": registration & outside,
-        "registration_invalid": registration & (status == "invalid"),
+        "registration_invalid": registration & invalid,
         "registration_near_border": near,
         "review": review & ~near,
-        "facility_invalid": ~registration & (status == "invalid"),
+        "facility_invalid": ~registration & invalid,
     }
     found = pd.DataFrame(rows, index=result.index).groupby(result["operator_id"]).any()
     found = found.reindex(table.index, fill_value=False)
