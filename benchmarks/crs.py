@@ -19,13 +19,12 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pyproj
 from numpy.typing import NDArray
+from read import best
 from synthetic import make_filing
 
 import pilotzone as pz
@@ -116,18 +115,6 @@ def old_to_wgs84(x: Array, y: Array, crs: str) -> tuple[Array, Array]:
 
 
 # --------------------------------------------------------------------------- the benchmark
-
-
-def best(run: Callable[[], Any], repeat: int) -> tuple[float, float]:
-    """The best wall and CPU seconds of ``repeat`` runs, after one warm-up."""
-    run()
-    wall, cpu = [], []
-    for _ in range(repeat):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        run()
-        wall.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    return min(wall), min(cpu)
 
 
 def main(argv: list[str] | None = None) -> int:
