@@ -126,7 +126,7 @@ def test_cli_outputs_number_rows_as_the_file_does(
     row, facility = ("row", "facility_id") if lang == "en" else ("行号", "设施编号")
     for table in (
         pd.read_csv(out / "findings.csv", dtype=str),
-        pd.read_excel(out / "findings.xlsx", dtype=str),
+        pd.read_excel(out / "findings.xlsx", dtype=str, engine="openpyxl"),
     ):
         assert row in table.columns
         numbers = dict(zip(table[facility], table[row].astype(int), strict=False))
