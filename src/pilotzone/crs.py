@@ -515,6 +515,7 @@ def _china_to_gcj02(
 def _china_to_gcj02_jacobian(
     lon: NDArray[np.float64], lat: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], tuple[NDArray[np.float64], ...]]:
+    """:func:`_china_to_gcj02` and the Jacobian of its offset (:func:`_china_offset_jacobian`)."""
     dlon, dlat, jacobian = _china_offset_jacobian(lon, lat)
     return lon + dlon, lat + dlat, jacobian
 
@@ -539,25 +540,14 @@ def _gcj02_to_wgs84(
     the formula's solution, just outside the box.
     """
     flat_lon, flat_lat = np.ravel(lon), np.ravel(lat)
-    x, y = np.empty_like(flat_lon), np.empty_like(flat_lat)
-    for start in range(0, x.size, _BLOCK):  # in blocks that stay in the processor's cache
-        block = slice(start, start + _BLOCK)
-        x[block], y[block] = _gcj02_block_to_wgs84(flat_lon[block], flat_lat[block])
+    near = ~_outside_china(flat_lon, flat_lat, _MARGIN)
+    guess = flat_lon if near.all() else np.where(near, flat_lon, np.nan)  # far outside: the target
+    x, y = _invert(_china_to_gcj02, _china_to_gcj02_jacobian, flat_lon, flat_lat, guess, flat_lat)
+    if _outside_china(x, y).any():  # not a filing from China alone: some solution off the box
+        _onto_box_edge(x, y, flat_lon, flat_lat)
+        unchanged = _outside_china(x, y) & _outside_china(flat_lon, flat_lat)
+        x, y = np.where(unchanged, flat_lon, x), np.where(unchanged, flat_lat, y)
     return x.reshape(np.shape(lon)), y.reshape(np.shape(lat))
-
-
-def _gcj02_block_to_wgs84(
-    lon: NDArray[np.float64], lat: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """:func:`_gcj02_to_wgs84` on a 1-D block of points."""
-    near = ~_outside_china(lon, lat, _MARGIN)
-    guess = lon if near.all() else np.where(near, lon, np.nan)  # far outside: the target
-    x, y = _invert(_china_to_gcj02, _china_to_gcj02_jacobian, lon, lat, guess, lat)
-    if not _outside_china(x, y).any():  # a filing from China: every solution in the box
-        return x, y
-    _onto_box_edge(x, y, lon, lat)
-    unchanged = _outside_china(x, y) & _outside_china(lon, lat)
-    return np.where(unchanged, lon, x), np.where(unchanged, lat, y)
 
 
 def _onto_box_edge(
