@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import geopandas as gpd
@@ -428,3 +429,34 @@ def test_every_row_comes_out_with_a_known_outcome(addresses: list[str | None]) -
     assert set(checked["address_check"]) <= set(address_module.ADDRESS_CHECKS)
     decided = checked["address_check"].isin(["agrees", "mismatch"])
     assert checked["address_agrees"].notna().tolist() == decided.tolist()
+
+
+def test_district_of_points_on_district_lines_matches_a_spatial_join(
+    table: gpd.GeoDataFrame, counties: gpd.GeoDataFrame
+) -> None:
+    # Vertices of Shanghai's district lines lie on two or more districts: the first in
+    # adcode order wins, as a spatial join sorted by adcode has it.
+    shanghai = counties[counties["city_adcode"] == "310100"]
+    vertices = shapely.get_coordinates(shapely.boundary(shanghai.geometry.to_numpy()))
+    lon, lat = vertices[:, 0], vertices[:, 1]
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    joined = gpd.sjoin(
+        points, counties[["adcode", "geometry"]].reset_index(drop=True), predicate="intersects"
+    )
+    first = joined.sort_values("adcode").groupby(level=0)["adcode"].first()
+    full_name = pd.Series(address_module._load().full_names, index=table["adcode"])
+    oracle = full_name[first.reindex(range(len(lon))).to_numpy()].tolist()
+    assert len(lon) > 2000 and (joined.index.value_counts() >= 2).sum() > 1000
+    assert address_module.district_of(lon, lat).tolist() == oracle
+
+
+def test_district_of_from_several_threads_at_once(table: gpd.GeoDataFrame) -> None:
+    # A fresh table: GEOS builds each prepared county's index on first use, from one thread.
+    divisions = address_module._Divisions(table)
+    rng = np.random.default_rng(5)
+    lon, lat = rng.uniform(113.7, 114.7, 20000), rng.uniform(22.4, 22.9, 20000)
+    with ThreadPoolExecutor(4) as pool:
+        found = list(pool.map(lambda _: address_module._county_rows(divisions, lon, lat), range(8)))
+    alone = address_module._county_rows(address_module._Divisions(table), lon, lat)
+    assert (alone >= 0).sum() > 10000
+    assert all((rows == alone).all() for rows in found)

@@ -7,6 +7,7 @@ with their system as filed.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -81,3 +82,63 @@ def test_findings_of_a_geojson_filing_give_its_wgs84_points(tmp_path) -> None:
     cdn = table[table["facility_id"] == "A-CDN"].iloc[0]
     assert (cdn["lon"], cdn["lat"], cdn["crs"]) == pytest.approx((*FUTIAN, "wgs84"))
     assert cdn["district"] == "广东省深圳市福田区"
+
+
+def _mixed_filing(rows: int, seed: int) -> pd.DataFrame:
+    """Operators with sites in and around every zone, some rows broken (no id, bad kind)."""
+    rng = np.random.default_rng(seed)
+    boxes = np.array([  # lon, lat boxes around and across the four zones
+        (115.9, 39.6, 116.9, 40.3), (121.3, 30.8, 122.0, 31.5),
+        (113.7, 22.4, 114.7, 22.9), (108.5, 18.1, 111.1, 20.2),
+    ])  # fmt: skip
+    box = boxes[rng.integers(0, len(boxes), rows)]
+    kinds = np.array(["registration", "idc", "cdn", "isp", "bogus"])
+    frame = pd.DataFrame({
+        "operator_id": [f"OP{i}" for i in rng.integers(0, rows // 8, rows)],
+        "facility_id": [f"F{i}" for i in range(rows)],
+        "kind": kinds[rng.choice(5, rows, p=[0.15, 0.4, 0.2, 0.2, 0.05])],
+        "tenure": "owned",
+        "lon": rng.uniform(box[:, 0], box[:, 2]),
+        "lat": rng.uniform(box[:, 1], box[:, 3]),
+        "crs": rng.choice(["wgs84", "gcj02"], rows),
+    })  # fmt: skip
+    frame.loc[rng.random(rows) < 0.02, "operator_id"] = ""
+    return frame
+
+
+def test_findings_agree_with_the_result_row_by_row() -> None:
+    # The oracle: the result's rows exploded by their reasons, in pandas, then ranked as the
+    # docstring says: most serious first, then operator, then row, each row's rules in order.
+    result = pz.verify(_mixed_filing(3000, 7), as_of=AS_OF)
+    table = pz.findings(result)
+    flagged = result[result["reasons"] != ""]
+    exploded = flagged.assign(rule=flagged["reasons"].str.split(";")).explode("rule")
+    rank = {s: i for i, s in enumerate(["invalid", "violation", "review", "compliant"])}
+    exploded = exploded.assign(
+        severity=exploded["rule"].map({c: r.severity for c, r in RULES.items()}),
+        nth=exploded.groupby(level=0).cumcount(),
+    )
+    exploded = exploded.assign(rank=exploded["severity"].map(rank)).sort_values(
+        ["rank", "operator_id", "source_row", "nth"], kind="stable"
+    )
+    assert len(table) == len(exploded) > 1000
+    assert set(table["rule"]) >= {"near_border", "invalid_input", "registration_outside_zones"}
+    assert table["row"].tolist() == exploded["source_row"].tolist()
+    assert table["rule"].tolist() == exploded["rule"].tolist()
+    assert table["severity"].tolist() == exploded["severity"].tolist()
+    for column in ("operator_id", "facility_id", "kind", "zone_id", "registration_zone"):
+        assert table[column].astype(object).fillna("").tolist() == (
+            exploded[column].astype(object).fillna("").tolist()
+        ), column
+    pd.testing.assert_series_equal(
+        table["border_distance_m"],
+        exploded["border_distance_m"].reset_index(drop=True),
+        check_names=False,
+    )
+    assert table["article"].tolist() == [RULES[c].article for c in table["rule"]]
+    # each message cites its own rule; a row of one finding has the row's message
+    cited = [cite(c) in m for c, m in zip(table["rule"], table["message"], strict=True)]
+    assert cited == (table["rule"] != "invalid_input").tolist()  # a problem cites no rule
+    alone = ~exploded.index.duplicated(keep=False)
+    assert alone.sum() > 1000
+    assert table["message"][alone].tolist() == exploded["message"][alone].astype(str).tolist()

@@ -7,12 +7,15 @@ per (row, rule). :mod:`pilotzone.verify` re-exports both.
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
 from pilotzone._codes import ELIGIBILITY, ELIGIBILITY_REASONS, STATUSES
+from pilotzone._columns import label_column
 from pilotzone._hinges import components_of, contested_text
 from pilotzone._messages import VERIFY
 from pilotzone._sentences import distance_text, near_sentence, rule_sentence, zone_texts
@@ -176,43 +179,85 @@ def findings(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None = None) ->
     language (``attrs["lang"]``): a row with two findings has two messages,
     which together read as the row's ``message``. Under the headers above the
     table reads back with :func:`pilotzone.read_facilities`.
+
+    A row whose ``reasons`` are empty or missing has no finding. Each column
+    is taken from the result once, in the table's final order; the texts of
+    ``rule``, ``severity``, ``article``, ``title``, ``message`` and
+    ``district`` are made once per distinct value.
     """
-    keep = [
-        "operator_id",
-        "facility_id",
-        "name",
-        *(["address"] if "address" in result.columns else []),
-        "kind",
-        "tenure",
-    ]
-    placed = ["zone_id", "registration_zone", "border_distance_m"]
-    flagged = result.loc[result["reasons"] != "", [*keep, *placed, "reasons"]]
-    exploded = (
-        flagged.assign(rule=flagged["reasons"].str.split(";"))
-        .explode("rule")
-        .drop(columns="reasons")
-    )
-    at = result.index.get_indexer(exploded.index)
-    exploded.insert(0, "row", row_numbers(result).to_numpy()[at])
+    at, rule, codes = _rules_by_row(result["reasons"])
+    numbers = row_numbers(result).to_numpy()
+    # Most serious first, then by operator and row, stably: a row's findings stay in the
+    # order its reasons name them (the operators' codes are in their sorted order, a
+    # missing one last).
+    rank = {s: i for i, s in enumerate(STATUSES)}
+    severity = np.array([rank.get(_rule_field(c, "severity") or "", len(rank)) for c in codes])
+    operator, _ = pd.factorize(result["operator_id"], sort=True)
+    operator = np.where(operator < 0, len(operator), operator)
+    ranked = np.lexsort((numbers[at], operator[at], severity[rule]))
+    at, rule = at[ranked], rule[ranked]
+
+    def taken(column: str) -> Any:
+        return result[column].array.take(at)
+
     lon, lat, crs = filed_coordinates(result)
-    exploded.insert(len(keep) + 1, "lon", lon[at])
-    exploded.insert(len(keep) + 2, "lat", lat[at])
-    exploded.insert(len(keep) + 3, "crs", crs[at])
     placed_rows, back = np.unique(at, return_inverse=True)  # a row of several findings: once
     points = np.asarray(result.geometry.values, dtype=object)[placed_rows]
     x, y = shapely.get_x(points), shapely.get_y(points)  # NaN for a row without a point
-    exploded.insert(len(keep) + 4, "district", district_of(x, y).to_numpy()[back])
-    exploded["severity"] = exploded["rule"].map({c: r.severity for c, r in RULES.items()})
-    exploded["article"] = exploded["rule"].map({c: r.article for c, r in RULES.items()})
-    exploded["title"] = exploded["rule"].map({c: describe(c) for c in RULES})
-    exploded["message"] = _rule_messages(result, exploded, at, zones)
-    # Most serious first, then by operator and row: sorted on integer codes, stably (the
-    # operators' codes are in their sorted order, a missing one last, as sort_values has it).
-    severity = exploded["severity"].map({s: i for i, s in enumerate(STATUSES)}).to_numpy()
-    operator, _ = pd.factorize(exploded["operator_id"], sort=True)
-    operator = np.where(operator < 0, len(operator), operator)
-    ranked = np.lexsort((exploded["row"].to_numpy(), operator, severity))
-    return pd.DataFrame(exploded.iloc[ranked]).reset_index(drop=True)
+    crs_codes, crs_names = pd.factorize(crs[at])  # a system given as a number is named too
+    columns: dict[str, Any] = {
+        "row": numbers[at],
+        **{c: taken(c) for c in ("operator_id", "facility_id", "name")},
+        **({"address": taken("address")} if "address" in result.columns else {}),
+        "kind": taken("kind"),
+        "tenure": taken("tenure"),
+        "lon": lon[at],
+        "lat": lat[at],
+        "crs": label_column([str(name) for name in crs_names], crs_codes),
+        "district": _district_texts(x, y, back),
+        **{c: taken(c) for c in ("zone_id", "registration_zone", "border_distance_m")},
+        "rule": label_column(codes, rule),
+        **{
+            field: label_column([_rule_field(c, field) for c in codes], rule)
+            for field in ("severity", "article")
+        },
+        "title": label_column([describe(c) if c in RULES else None for c in codes], rule),
+    }
+    texts, which = _rule_messages(result, at, codes, rule, zones)
+    columns["message"] = label_column(texts, which)
+    return pd.DataFrame(columns)
+
+
+def _district_texts(x: np.ndarray, y: np.ndarray, back: np.ndarray) -> Any:
+    """The district of each point ``back`` picks, as a text column."""
+    districts = district_of(x, y).array
+    return label_column(list(districts.categories), districts.codes[back])
+
+
+def _rules_by_row(reasons: pd.Series) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Each finding's row position and rule (a position in the returned codes).
+
+    In row order, and each row's rules in the order its ``reasons`` name them;
+    worked out once per distinct ``reasons`` (a million rows hold a few dozen).
+    """
+    which, texts = pd.factorize(reasons, use_na_sentinel=True)
+    named = [str(t).split(";") if t else [] for t in texts] + [[]]  # the last: missing
+    codes = list(dict.fromkeys(c for rules in named for c in rules))
+    position = {c: i for i, c in enumerate(codes)}
+    width = max(map(len, named))
+    table = np.full((len(named), max(width, 1)), -1, dtype=np.intp)
+    for i, rules in enumerate(named):
+        table[i, : len(rules)] = [position[c] for c in rules]
+    per_row = np.array([len(r) for r in named])[which]
+    at = np.repeat(np.arange(len(which)), per_row)
+    nth = np.arange(len(at)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    return at, table[which[at], nth], codes
+
+
+def _rule_field(code: str, field: str) -> str | None:
+    """A rule's ``severity`` or ``article``; None for a code no rule has."""
+    rule = RULES.get(code)
+    return None if rule is None else str(getattr(rule, field))
 
 
 def filed_coordinates(result: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -239,27 +284,30 @@ def filed_coordinates(result: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.
 
 def _rule_messages(
     result: gpd.GeoDataFrame,
-    exploded: pd.DataFrame,
     at: np.ndarray,
+    codes: list[str],
+    rule: np.ndarray,
     zones: gpd.GeoDataFrame | None,
-) -> np.ndarray:
-    """Each finding's own sentence, built once per distinct situation.
+) -> tuple[list[str], np.ndarray]:
+    """Each finding's own sentence: the distinct sentences, and which one each finding has.
 
-    A situation is (rule, zone, registration zone, kind) and what the rule
-    quotes: the reader's problem (``invalid_input``, whose row has no other
-    finding: its message), the rounded border distance (``near_border``) or
-    the address remark (``address_district_mismatch``).
+    A finding is at row position ``at`` under rule ``codes[rule]``. A sentence is
+    built once per distinct situation: (rule, zone, registration zone, kind) and
+    what the rule quotes: the reader's problem (``invalid_input``, whose row has
+    no other finding: its message), the rounded border distance
+    (``near_border``) or the address remark (``address_district_mismatch``).
     """
     lang = str(result.attrs.get("lang") or "en")
-    if not len(exploded):
-        return np.empty(0, dtype=object)
-    rule = exploded["rule"].to_numpy(dtype=object)
-    said = np.full(len(exploded), "", dtype=object)
-    invalid = rule == "invalid_input"
+    if not len(at):
+        return [], np.empty(0, dtype=np.intp)
+    code = np.asarray(codes, dtype=object)[rule]
+    said = np.full(len(at), "", dtype=object)
+    invalid = code == "invalid_input"
     said[invalid] = result["message"].astype(object).to_numpy()[at[invalid]]
-    near = rule == "near_border"
-    distance = exploded["border_distance_m"].to_numpy(dtype=float)
-    said[near] = np.rint(distance[near]).astype(str)
+    near = code == "near_border"
+    distance = result["border_distance_m"].to_numpy(dtype=float)[at[near]]
+    rounded, spread = np.unique(np.rint(distance), return_inverse=True)
+    said[near] = rounded.astype(str)[spread]
     if (~invalid).any() and zones is None:  # the zones the result was checked against
         from pilotzone.zones import load_zones
 
@@ -268,39 +316,47 @@ def _rule_messages(
             boundaries=result.attrs.get("zones_source"),
             readings=result.attrs.get("readings") or None,
         )
-    contested = rule == "contested_component"
+    contested = code == "contested_component"
     if contested.any():
         said[contested] = _contested_texts(result, at[contested], lang, zones)
-    address = rule == "address_district_mismatch"
+    address = code == "address_district_mismatch"
     if address.any() and "address_message" in result.columns:
         said[address] = result["address_message"].astype(object).to_numpy()[at[address]]
-    situation = pd.DataFrame({
-        "rule": rule,
-        "zone": exploded["zone_id"].astype(object).fillna("").to_numpy(),
-        "reg": exploded["registration_zone"].astype(object).fillna("").to_numpy(),
-        "kind": exploded["kind"].astype(object).fillna("").astype(str).to_numpy(),
-        "said": said,
-    })  # fmt: skip
-    which, distinct = pd.factorize(pd.MultiIndex.from_frame(situation))
+    parts = [rule, *(pd.factorize(result[c])[0][at] for c in ("zone_id", "registration_zone"))]
+    parts += [pd.factorize(result["kind"])[0][at], pd.factorize(said)[0]]
+    situation = np.zeros(len(at), dtype=np.int64)
+    for part in parts:  # one number per distinct situation, kept below len(at)
+        situation = pd.factorize(situation * (int(part.max()) + 2) + part + 1)[0]
+    first = np.unique(situation, return_index=True)[1]  # a finding of each situation, in turn
+
+    def texts_of(column: str) -> list[str]:
+        values = result[column].astype(object).to_numpy()[at[first]]
+        return ["" if pd.isna(v) else str(v) for v in values]
+
     if zones is not None:
         names = dict(zip(zones["zone_id"], zones[f"short_name_{lang}"], strict=True))
         accuracy = dict(zip(zones["zone_id"], zones["accuracy_m"], strict=True))
         situations = zone_texts(zones, lang)  # type: ignore[arg-type]
     join = VERIFY[lang]["join"]
     texts = []
-    for code, zone, reg, kind, quoted in distinct:
-        if code == "invalid_input":
+    for rule_code, zone, reg, kind, quoted in zip(
+        code[first], texts_of("zone_id"), texts_of("registration_zone"), texts_of("kind"),
+        said[first], strict=True,
+    ):  # fmt: skip
+        if rule_code == "invalid_input":
             texts.append(quoted)
             continue
-        hinge = {"contested_component": quoted} if code == "contested_component" and quoted else {}
-        text = rule_sentence(code, zone, reg, kind, names, lang, {**situations, **hinge})  # type: ignore[arg-type]
-        if code == "near_border":
+        hinge = (
+            {"contested_component": quoted} if rule_code == "contested_component" and quoted else {}
+        )
+        text = rule_sentence(rule_code, zone, reg, kind, names, lang, {**situations, **hinge})  # type: ignore[arg-type]
+        if rule_code == "near_border":
             metres = distance_text(float(quoted), lang)  # type: ignore[arg-type]
             text = near_sentence(text, zone, metres, names, accuracy, lang)  # type: ignore[arg-type]
-        elif code == "address_district_mismatch" and quoted:
+        elif rule_code == "address_district_mismatch" and quoted:
             text = join.join((text, quoted))
         texts.append(text)
-    return np.asarray(texts, dtype=object)[which]
+    return texts, situation
 
 
 def _contested_texts(

@@ -47,6 +47,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -131,6 +132,10 @@ class _Divisions:
         self.counties = np.flatnonzero(self.level == "county")
         self.geometry = self.table.geometry.to_numpy()
         self.tree = shapely.STRtree(self.geometry[self.counties])
+        # Each point is tested against its candidate counties, prepared: GEOS builds a
+        # prepared polygon's index on first use, which is not safe from two threads at once.
+        shapely.prepare(self.tree.geometries)
+        self.tree_lock = threading.Lock()
         self.accuracy = self.table["accuracy_m"].to_numpy()
         self.full: dict[str, dict[str, list[int]]] = {level: {} for level in _LEVELS}
         self.short: dict[str, dict[str, list[int]]] = {level: {} for level in _LEVELS}
@@ -537,18 +542,24 @@ def _wgs84(facilities: pd.DataFrame, crs: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _county_rows(divisions: _Divisions, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """Row of the county holding each point (covers: a border point belongs), or -1."""
+    """Row of the county holding each point (covers: a border point belongs), or -1.
+
+    The index gives each point the counties whose box holds it; each is then tested
+    against the county's prepared polygon (an indexed point-in-area test, where the
+    index's own predicate would walk the polygon's every edge). The first county in
+    table (adcode) order wins a shared border.
+    """
     county = np.full(len(lon), -1)
     finite = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
-    point, hit = divisions.tree.query(
-        shapely.points(lon[finite], lat[finite]), predicate="intersects"
-    )
-    order = np.lexsort(
-        (hit, point)
-    )  # the first county in table (adcode) order wins a shared border
-    point, hit = point[order], hit[order]
-    first = np.unique(point, return_index=True)[1]
-    county[finite[point[first]]] = divisions.counties[hit[first]]
+    x, y = lon[finite], lat[finite]
+    with divisions.tree_lock:
+        point, hit = divisions.tree.query(shapely.points(x, y))
+        inside = shapely.intersects_xy(divisions.tree.geometries[hit], x[point], y[point])
+    point, hit = point[inside], hit[inside]
+    first = np.full(len(finite), len(divisions.counties))
+    np.minimum.at(first, point, hit)
+    found = first < len(divisions.counties)
+    county[finite[found]] = divisions.counties[first[found]]
     return county
 
 
