@@ -467,6 +467,18 @@ def test_report_in_chinese_translates_kind_tenure_zone_and_status(
         assert english not in page
 
 
+def test_chinese_findings_file_gives_each_rule_its_chinese_title(
+    result: Any, zones: Any, tmp_path: Path
+) -> None:
+    table = findings(result)
+    paths = write_report(result, tmp_path, zones=zones, lang="zh")
+    with paths["findings.csv"].open(encoding="utf-8-sig", newline="") as file:
+        written = list(csv.reader(file))[1:]
+    title = list(table.columns).index("title")
+    assert len(written) == len(table) and table["rule"].nunique() >= 3
+    assert [row[title] for row in written] == [describe(r, "zh") for r in table["rule"]]
+
+
 def test_report_shows_each_facility_where_filed(result: Any, zones: Any) -> None:
     """#19: the findings carry the district and the coordinates as filed; the report shows them."""
     table = findings(result)

@@ -98,6 +98,7 @@ import geopandas as gpd
 import pandas as pd
 
 from pilotzone._codes import NOT_CHECKED, OUTSIDE_ZONES
+from pilotzone._columns import label_column
 from pilotzone._files import (
     CHANGE_FILES,
     FILES,
@@ -258,8 +259,9 @@ def write_report(
     with ThreadPoolExecutor(1) as drawing:
         drawn = drawing.submit(_map_page, result, zones, folder, basemap, lang)
         table = findings(result, zones)
-        if lang != "en":
-            table["title"] = [describe(code, lang) for code in table["rule"]]
+        if lang != "en":  # each rule's title in the language, once per rule
+            which, rules = table["rule"].factorize()
+            table["title"] = label_column([describe(rule, lang) for rule in rules], which)
         summary = build_summary(
             tally(result),
             summarize(result, lang),
