@@ -41,13 +41,21 @@ def degrees(values: NDArray[np.float64]) -> NDArray[np.int32]:
     return np.rint(np.asarray(values, dtype=np.float64) * SCALE).astype(np.int32)
 
 
+def distinct(values: Any) -> tuple[NDArray[np.intp], pd.Index]:
+    """A column as codes into its distinct values, in the order they first appear.
+
+    Missing values (None, NaN, ``pd.NA``) are one more distinct value.
+    """
+    return pd.factorize(pd.Series(values), use_na_sentinel=False)
+
+
 def coded(values: Any, show: Any) -> tuple[NDArray[np.integer], list[Any]]:
     """A column as dictionary codes and the dictionary, each distinct value shown by ``show``.
 
     Missing values (None, NaN, ``pd.NA``) are one more distinct value, given to
     ``show`` as they are.
     """
-    codes, uniques = pd.factorize(pd.Series(values), use_na_sentinel=False)
+    codes, uniques = distinct(values)
     return codes, [show(value) for value in uniques.tolist()]
 
 
