@@ -397,11 +397,17 @@ def band_shape(zones: gpd.GeoDataFrame, display_crs: str) -> dict[str, Any]:
     ):
         centre = shape.centroid
         local = f"+proj=aeqd +lat_0={centre.y:.6f} +lon_0={centre.x:.6f} +datum=WGS84 +units=m"
-        metric = shapely.simplify(geometry_from_wgs84(shape, local), accuracy / 10)
+        strips = [geodesy.stretch(p) for p in stretches]
+        # the zone in metres, only where a coast's strip is cut to the sea side by it
+        metric = (
+            shapely.simplify(geometry_from_wgs84(shape, local), accuracy / 10)
+            if any(coast for *_, coast in strips)
+            else None
+        )
         held = shapely.buffer(shapely.union_all([p.geometry for p in stretches]), 1e-6)
         rest = geometry_from_wgs84(shapely.difference(shape.boundary, held), local)
         parts = [rest.buffer(accuracy)]
-        for line, width, coast in map(geodesy.stretch, stretches):
+        for line, width, coast in strips:
             strip = geometry_from_wgs84(line, local).buffer(width)
             parts.append(strip.difference(metric) if coast else strip)
         band = shapely.simplify(shapely.union_all(parts), accuracy / 10, preserve_topology=True)
