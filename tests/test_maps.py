@@ -29,12 +29,13 @@ import pandas as pd
 import pyproj
 import pytest
 import shapely
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from pilotzone import maps
-from pilotzone._map_drawing import Drawing, band_shape, json_for_html
+from pilotzone._map_drawing import Drawing, band_shape, json_for_html, shape_kind
+from pilotzone._map_points import pack
 from pilotzone._messages import MAP
 from pilotzone.crs import from_wgs84, geometry_from_wgs84
 from pilotzone.errors import CRSError, InputError, PilotzoneError
@@ -389,6 +390,30 @@ def test_any_json_data_cannot_end_its_script_element(text: str) -> None:
     encoded = json_for_html({"name": text, text: [text]})
     assert not set(encoded) & set("<>&\u2028\u2029")
     assert json.loads(encoded) == {"name": text, text: [text]}
+
+
+LOOKALIKES = st.sampled_from(
+    ['"points":{"table":{', '"data":""', '"data":"', "</script>", "\u2028"]
+)
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(st.lists(LOOKALIKES | st.text(), min_size=1, max_size=4), st.integers(0, 30))
+def test_payload_is_the_data_as_json(texts: list[str], rows: int) -> None:
+    """Differential: the page's JSON, the facilities' block put in after the rest, is
+    json_for_html of the whole data, whatever text the layers and the table hold."""
+    drawing = Drawing([])
+    for text in texts:
+        drawing.switch(text)
+        drawing.shape(drawing.overlay(text), {"type": "Point", "coordinates": [0, 0]},
+                      shape_kind({"color": "#000"}, {"sticky": True}), label=text)  # fmt: skip
+    drawing.legend = [(None, [text]) for text in texts]
+    codes = np.arange(rows) % len(texts)
+    drawing.points = {"table": pack({}, {"name": (codes, texts)}), "text": {t: t for t in texts},
+                      "statuses": [[0, "#000", texts[-1], False]]}  # fmt: skip
+    assert drawing.payload() == json_for_html(drawing.data())
+    drawing.points = None
+    assert drawing.payload() == json_for_html(drawing.data())
 
 
 def test_hostile_text_never_reaches_the_page_raw(page: str) -> None:

@@ -190,6 +190,24 @@ class Drawing(MacroElement):
             "legend": [[swatch, line] for swatch, line in self.legend], "points": self.points,
         }  # fmt: skip
 
+    def payload(self) -> str:
+        """:meth:`data` as JSON for the page (:func:`json_for_html`).
+
+        The facilities' block, base64 (nothing in it for JSON or HTML to escape),
+        goes in as it is after the rest is made JSON: 14 MB of a 1M-row map
+        neither encoded nor searched for ``<>&`` (0.1 s).
+        """
+        data = self.data()
+        if self.points is None:
+            return json_for_html(data)
+        table = self.points["table"]
+        empty = {**data, "points": {**self.points, "table": {**table, "data": ""}}}
+        text = json_for_html(empty)
+        # "points" is a key of the top level only, and the table's keys come before any
+        # text (a quote inside a string is escaped): its empty "data" is the first after it.
+        at = text.index('"data":""', text.index('"points":{"table":{')) + len('"data":"')
+        return text[:at] + table["data"] + text[at:]
+
     def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # MacroElement's gives None
         figure = self.get_root()
         # without a parent a drawing is its own root, not a Figure: the second test adds nothing
@@ -200,7 +218,7 @@ class Drawing(MacroElement):
         wrong = [name for name in names if not _IDENTIFIER.fullmatch(name)]
         if wrong:
             raise ValueError(f"element names must be [a-z0-9_]: {wrong}")
-        payload = json_for_html(self.data())
+        payload = self.payload()
         figure.header.add_child(Raw(_STYLE), name="pilotzone_style")
         figure.header.add_child(Raw(f"<script>{_SCRIPT}</script>"), name="pilotzone_script")
         if self.points is not None:
