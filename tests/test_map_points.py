@@ -236,3 +236,19 @@ def test_no_python_call_per_facility(monkeypatch: pytest.MonkeyPatch) -> None:
     drawn(500)  # imports and caches
     small, large = drawn(1000), drawn(3000)
     assert large - small < 200, (small, large)
+
+
+@pytest.mark.parametrize("dtype", ["category", "string[pyarrow]", "string[python]", "object"])
+def test_the_table_is_the_same_whatever_the_column_types(dtype: str) -> None:
+    """The text columns (and status, kind) drawn from categories, Arrow or Python strings or
+    objects give the table of ``str`` columns: the fast paths per type agree."""
+    result = generated_result(300, seed=3)
+    text = ["operator_id", "facility_id", "name", "address", "kind", "zone_id", "status",
+            "reasons", "message"]  # fmt: skip
+    result["name"] = result["name"].where(result.index % 7 != 0, None)
+    result["address"] = result["address"].where(result.index % 5 != 0, "")
+    result["zone_id"] = result["zone_id"].where(result.index % 3 != 0, None)
+    result["border_distance_m"] = result["border_distance_m"].astype(object)
+    expected = points(drawing(explore(result, zones=synthetic_zones())))
+    typed = result.astype(dict.fromkeys(text, dtype))
+    assert points(drawing(explore(typed, zones=synthetic_zones()))).equals(expected)

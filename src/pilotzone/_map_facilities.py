@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from pandas.api.extensions import ExtensionArray
 
 from pilotzone._map_drawing import (
     BAND_COLOR,
@@ -178,8 +179,10 @@ def draw_facilities(
     # stable: by rank, registrations last (a radix sort of one byte)
     order = np.argsort(2 * rank + registration, kind="stable")
 
-    def column(name: str) -> pd.Series:
-        return result[name].take(where[order])
+    drawn = where[order]  # the rows in the order drawn
+
+    def column(name: str) -> ExtensionArray:
+        return result[name].array.take(drawn)
 
     def texts(name: str) -> tuple[NDArray[np.intp], list[str]]:
         codes, uniques = distinct(column(name))
