@@ -14,6 +14,7 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from numpy.typing import NDArray
 from pandas.api.extensions import ExtensionArray
 
@@ -184,7 +185,7 @@ def draw_facilities(
     def column(name: str) -> ExtensionArray:
         return result[name].array.take(drawn)
 
-    def texts(name: str) -> tuple[NDArray[np.intp], list[str]]:
+    def texts(name: str) -> tuple[NDArray[np.intp], list[str] | pa.Array]:
         codes, uniques = distinct(column(name))
         return codes, as_texts(uniques)
 
