@@ -9,19 +9,24 @@ test_maps_browser.py.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyproj
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_maps import STATUS_COLORS, drawing, points, synthetic_zones, unpack
 
-from pilotzone._map_points import SCALE, coded, degrees, pack
+from pilotzone._map_drawing import Drawing, as_text, as_texts
+from pilotzone._map_facilities import as_strings, draw_facilities
+from pilotzone._map_points import SCALE, coded, degrees, distinct, pack
+from pilotzone._messages import MAP
 from pilotzone.maps import explore, save_map
 
 TYPES = ("int8", "uint8", "int16", "uint16", "int32", "uint32")
@@ -164,3 +169,107 @@ def test_whole_metres_format_as_the_distance_itself(metres: float) -> None:
     """The map formats border distances after rounding them to whole metres (far fewer
     distinct values): the text is the one the unrounded distance gives."""
     assert f"{float(np.rint(metres)):,.0f} m" == f"{metres:,.0f} m"
+
+
+# The facilities' columns are turned to text once per distinct value, or all at once for a
+# string column (a million distinct ids would otherwise be a million Python calls); these
+# agree with the per-value conversion they replace.
+TEXT_VALUES = st.one_of(
+    st.none(), st.just(np.nan), st.text(max_size=4), st.sampled_from(["a", "", "1", "nan"])
+)
+MIXED_VALUES = st.one_of(
+    TEXT_VALUES, st.integers(-3, 3), st.booleans(), st.floats(-2, 2), st.just(1.0)
+)
+TEXT_DTYPES = ("str", "string[pyarrow]", "string[python]", "object", "category")
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(TEXT_VALUES, max_size=30), st.sampled_from(TEXT_DTYPES))
+def test_as_texts_is_as_text_of_each_value(values: list[Any], dtype: str) -> None:
+    codes, uniques = distinct(pd.Series(values, dtype=dtype))
+    texts = as_texts(uniques)
+    listed = texts.to_pylist() if isinstance(texts, pa.Array) else texts
+    assert listed == [as_text(value) for value in uniques.tolist()]
+    assert codes.tolist() == coded(pd.Series(values, dtype=dtype), as_text)[0].tolist()
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(MIXED_VALUES, max_size=30), st.sampled_from(("object", "category", "str")))
+def test_as_strings_is_astype_str(values: list[Any], dtype: str) -> None:
+    """Differential: the distinct texts taken by code are ``astype(str)`` row by row."""
+    if dtype == "str":
+        values = [v if v is None or isinstance(v, str) else str(v) for v in values]
+    series = pd.Series(values, dtype=dtype)
+    codes, texts = as_strings(series)
+    expected = series.astype(str).tolist()
+    got = [texts[c] for c in codes]
+    assert len(got) == len(expected)
+    for mine, theirs in zip(got, expected, strict=True):
+        assert mine == theirs or (pd.isna(mine) and pd.isna(theirs))
+    assert pd.Index(texts, dtype=object).is_unique  # one code per text
+    first = list(dict.fromkeys(codes.tolist()))
+    assert first == list(range(len(texts)))  # in the order they first appear
+
+
+ESCAPED_TEXT = st.text(alphabet=st.sampled_from('a中"\\\x00\x1f\n\t\u2028\x7f /<')) | st.text()
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    st.lists(st.none() | ESCAPED_TEXT, max_size=12),
+    st.sampled_from([pa.string(), pa.large_string()]),
+)
+def test_arrow_dictionaries_pack_as_lists_do(values: list[str | None], kind: pa.DataType) -> None:
+    """Differential: a dictionary given as an Arrow string array (joined by Arrow where no
+    value needs escaping) packs to the bytes of the same values given as a list (json)."""
+    codes = np.arange(len(values)) % max(len(values), 1)
+    codes = codes[: len(values)]
+    numbers = {"n": np.arange(len(values), dtype=np.int32)}
+    arrow = pack(numbers, {"d": (codes, pa.array(values, type=kind)), "e": (codes, values)})
+    assert arrow == pack(numbers, {"d": (codes, values), "e": (codes, values)})
+
+
+def test_no_python_call_per_facility(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The facilities are drawn with Python calls per distinct value, not per row: three
+    times the rows (every id, name and address distinct) make no more calls."""
+    calls: list[int] = []
+
+    def count(frame: Any, event: str, arg: Any) -> None:
+        if event == "call":
+            calls[-1] += 1
+
+    def drawn(n: int) -> int:
+        result = generated_result(n)
+        result["border_distance_m"] = result["border_distance_m"].round(-2)  # a few values
+        zones = synthetic_zones()
+        calls.append(0)
+        sys.setprofile(count)
+        try:
+            draw_facilities(
+                Drawing([]), result, np.ones(n, dtype=bool), result.geometry.y.to_numpy(),
+                result.geometry.x.to_numpy(), MAP["en"], "en", {},
+            )  # fmt: skip
+        finally:
+            sys.setprofile(None)
+        assert len(zones)
+        return calls[-1]
+
+    drawn(500)  # imports and caches
+    small, large = drawn(1000), drawn(3000)
+    assert large - small < 200, (small, large)
+
+
+@pytest.mark.parametrize("dtype", ["category", "string[pyarrow]", "string[python]", "object"])
+def test_the_table_is_the_same_whatever_the_column_types(dtype: str) -> None:
+    """The text columns (and status, kind) drawn from categories, Arrow or Python strings or
+    objects give the table of ``str`` columns: the fast paths per type agree."""
+    result = generated_result(300, seed=3)
+    text = ["operator_id", "facility_id", "name", "address", "kind", "zone_id", "status",
+            "reasons", "message"]  # fmt: skip
+    result["name"] = result["name"].where(result.index % 7 != 0, None)
+    result["address"] = result["address"].where(result.index % 5 != 0, "")
+    result["zone_id"] = result["zone_id"].where(result.index % 3 != 0, None)
+    result["border_distance_m"] = result["border_distance_m"].astype(object)
+    expected = points(drawing(explore(result, zones=synthetic_zones())))
+    typed = result.astype(dict.fromkeys(text, dtype))
+    assert points(drawing(explore(typed, zones=synthetic_zones()))).equals(expected)

@@ -612,6 +612,30 @@ def test_map_ids_in_the_data_are_text(result: Any, zones: Any, tmp_path: Path) -
     assert (points(data)["name"] == name).sum() == len(named[named.geometry.notna()])
 
 
+FOLIUM_IDS = ["3f" * 16, "0123456789abcdef" * 2, "e" * 32]  # the first two are elements
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    st.lists(
+        st.sampled_from(["_", "__", "-", "x", "Z", "9", "a", " ", "map", *FOLIUM_IDS]),
+        max_size=12,
+    )
+)
+def test_stable_ids_as_the_look_behind_renumbered_them(pieces: list[str]) -> None:
+    """Differential: the ids are renumbered as the look-behind pattern
+    ``(?<=_)[0-9a-f]{32}(?![0-9A-Za-z])`` found them, in the same places."""
+    page, ids = "".join(pieces), set(FOLIUM_IDS[:2])
+    seen: dict[str, str] = {}
+
+    def renumbered(match: re.Match[str]) -> str:
+        found = match.group(0)
+        return seen.setdefault(found, f"{len(seen):032x}") if found in ids else found
+
+    expected = re.sub(r"(?<=_)[0-9a-f]{32}(?![0-9A-Za-z])", renumbered, page)
+    assert report._stable_ids(page, ids) == expected
+
+
 def test_map_with_a_basemap_is_reproducible_too(result: Any, zones: Any, tmp_path: Path) -> None:
     pages = [
         write_report(result, tmp_path / str(i), zones=zones, basemap="osm")["map.html"].read_bytes()

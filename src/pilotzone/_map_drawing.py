@@ -19,6 +19,8 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from branca.element import Element, Figure, MacroElement
 from numpy.typing import NDArray
@@ -190,6 +192,24 @@ class Drawing(MacroElement):
             "legend": [[swatch, line] for swatch, line in self.legend], "points": self.points,
         }  # fmt: skip
 
+    def payload(self) -> str:
+        """:meth:`data` as JSON for the page (:func:`json_for_html`).
+
+        The facilities' block, base64 (nothing in it for JSON or HTML to escape),
+        goes in as it is after the rest is made JSON: 14 MB of a 1M-row map
+        neither encoded nor searched for ``<>&`` (0.1 s).
+        """
+        data = self.data()
+        if self.points is None:
+            return json_for_html(data)
+        table = self.points["table"]
+        empty = {**data, "points": {**self.points, "table": {**table, "data": ""}}}
+        text = json_for_html(empty)
+        # "points" is a key of the top level only, and the table's keys come before any
+        # text (a quote inside a string is escaped): its empty "data" is the first after it.
+        at = text.index('"data":""', text.index('"points":{"table":{')) + len('"data":"')
+        return text[:at] + table["data"] + text[at:]
+
     def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # MacroElement's gives None
         figure = self.get_root()
         # without a parent a drawing is its own root, not a Figure: the second test adds nothing
@@ -200,7 +220,7 @@ class Drawing(MacroElement):
         wrong = [name for name in names if not _IDENTIFIER.fullmatch(name)]
         if wrong:
             raise ValueError(f"element names must be [a-z0-9_]: {wrong}")
-        payload = json_for_html(self.data())
+        payload = self.payload()
         figure.header.add_child(Raw(_STYLE), name="pilotzone_style")
         figure.header.add_child(Raw(f"<script>{_SCRIPT}</script>"), name="pilotzone_script")
         if self.points is not None:
@@ -360,6 +380,19 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
+def as_texts(values: pd.Index) -> list[str] | pa.Array:
+    """:func:`as_text` of every value; a string column's all at once, as an Arrow array.
+
+    Its values are ``str`` or missing, so the text is the value or "": no Python
+    object per value, which a column of distinct ids or names would make a million of
+    (:func:`pilotzone._map_points.pack` writes such an array's JSON without them).
+    """
+    if isinstance(values.dtype, pd.StringDtype):
+        texts = pc.fill_null(pa.array(values.array), "")  # chunked, from some arrays
+        return texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+    return [as_text(value) for value in values.tolist()]
+
+
 def _round_6(xy: NDArray[np.float64]) -> NDArray[np.float64]:
     """Coordinates rounded to 6 decimals."""
     return np.round(xy, decimals=6)
@@ -386,11 +419,17 @@ def band_shape(zones: gpd.GeoDataFrame, display_crs: str) -> dict[str, Any]:
     ):
         centre = shape.centroid
         local = f"+proj=aeqd +lat_0={centre.y:.6f} +lon_0={centre.x:.6f} +datum=WGS84 +units=m"
-        metric = shapely.simplify(geometry_from_wgs84(shape, local), accuracy / 10)
+        strips = [geodesy.stretch(p) for p in stretches]
+        # the zone in metres, only where a coast's strip is cut to the sea side by it
+        metric = (
+            shapely.simplify(geometry_from_wgs84(shape, local), accuracy / 10)
+            if any(coast for *_, coast in strips)
+            else None
+        )
         held = shapely.buffer(shapely.union_all([p.geometry for p in stretches]), 1e-6)
         rest = geometry_from_wgs84(shapely.difference(shape.boundary, held), local)
         parts = [rest.buffer(accuracy)]
-        for line, width, coast in map(geodesy.stretch, stretches):
+        for line, width, coast in strips:
             strip = geometry_from_wgs84(line, local).buffer(width)
             parts.append(strip.difference(metric) if coast else strip)
         band = shapely.simplify(shapely.union_all(parts), accuracy / 10, preserve_topology=True)

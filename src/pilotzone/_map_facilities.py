@@ -14,7 +14,9 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from numpy.typing import NDArray
+from pandas.api.extensions import ExtensionArray
 
 from pilotzone._map_drawing import (
     BAND_COLOR,
@@ -23,9 +25,10 @@ from pilotzone._map_drawing import (
     Drawing,
     Row,
     as_text,
+    as_texts,
     dot,
 )
-from pilotzone._map_points import SCALE, coded, degrees, pack
+from pilotzone._map_points import SCALE, coded, degrees, distinct, pack
 from pilotzone._messages import FILING
 from pilotzone._results import row_numbers
 from pilotzone.rules import describe
@@ -75,7 +78,8 @@ def legend_rows(
     A status counts every row, as the terminal, report and summary.json do; the
     rows without a location among them are counted again on a line of their own.
     """
-    counts = result["status"].astype(str).value_counts()
+    codes, statuses = as_strings(result["status"])
+    counts = dict(zip(statuses, np.bincount(codes, minlength=len(statuses)), strict=True))
     rows: list[Row] = [(None, [(text["title"], "b")])]
     rows += [
         (dot(color), [f"{text[status]} ({counts.get(status, 0)})"])
@@ -142,23 +146,27 @@ def draw_facilities(
 
     Returns the number of operators left without a layer of their own.
     """
-    status = result["status"].astype(str).to_numpy()[located]
-    # Columns are taken by position, kept in their own type (Arrow strings factorize fast).
+    # Columns are taken by position, kept in their own type (Arrow strings factorize fast),
+    # and turned to text once per distinct value, never row by row.
     where = np.flatnonzero(located)
-    # Operators as text ("" where missing), one code each: as_text once per distinct value.
-    raw_codes, raw_operators = coded(result["operator_id"].take(where), as_text)
-    merged, operator_values = pd.factorize(np.array(raw_operators, dtype=object))
+    # Each row a code into the texts of the statuses (kinds) present, one text per category.
+    status, present = as_strings(result["status"].take(where))
+    kinds, kind_texts = as_strings(result["kind"].take(where))
+    registration = np.array([k == "registration" for k in kind_texts], dtype=bool)[kinds]
+    # Operators as text ("" where missing), one code each.
+    raw_codes, raw_operators = distinct(result["operator_id"].take(where))
+    merged, operator_values = pd.factorize(np.array(as_texts(raw_operators), dtype=object))
     operator_codes = merged[raw_codes] if len(raw_codes) else raw_codes
-    registration = result["kind"].astype(str).eq("registration").to_numpy()[located]
     rows = row_numbers(result)[located]
 
-    statuses = [s for s in STATUS_COLORS if (status == s).any()]
-    statuses += sorted(set(status) - set(statuses))
-    counts = pd.Series(status).value_counts()
+    statuses = [s for s in STATUS_COLORS if s in present]
+    statuses += sorted(set(present) - set(statuses))
+    counts = dict(zip(present, np.bincount(status, minlength=len(present)), strict=True))
     layers = [drawing.overlay(f"{text.get(s, s)} ({counts[s]})") for s in statuses]
 
     size = len(operator_values)
-    findings = np.bincount(operator_codes, weights=status != "compliant", minlength=size)
+    found = np.array([s != "compliant" for s in present], dtype=bool)[status]
+    findings = np.bincount(operator_codes, weights=found, minlength=size)
     sizes = np.bincount(operator_codes, minlength=size)
     ranked = sorted(range(size), key=lambda c: (-findings[c], operator_values[c]))
     operators = sorted(ranked[:MAX_OPERATOR_LAYERS], key=lambda c: operator_values[c])
@@ -168,23 +176,31 @@ def draw_facilities(
         for c in operators
     }  # fmt: skip
 
-    rank = pd.Series(status).map(_DRAW_ORDER).fillna(1).to_numpy()
-    order = np.lexsort((registration, rank))  # stable: by rank, registrations last
+    rank = np.array([_DRAW_ORDER.get(s, 1) for s in present], dtype=np.uint8)[status]
+    # stable: by rank, registrations last (a radix sort of one byte)
+    order = np.argsort(2 * rank + registration, kind="stable")
 
-    def column(name: str) -> pd.Series:
-        return result[name].take(where[order])
+    drawn = where[order]  # the rows in the order drawn
 
+    def column(name: str) -> ExtensionArray:
+        return result[name].array.take(drawn)
+
+    def texts(name: str) -> tuple[NDArray[np.intp], list[str] | pa.Array]:
+        codes, uniques = distinct(column(name))
+        return codes, as_texts(uniques)
+
+    layer_of = np.array([statuses.index(s) for s in present], dtype=np.uint8)
     numbers: dict[str, NDArray[np.integer]] = {
         "lat": degrees(lat[located][order]),
         "lon": degrees(lon[located][order]),
-        "status": pd.Categorical(status[order], categories=statuses).codes.astype(np.uint8),
+        "status": layer_of[status[order]],
         "registration": registration[order].astype(np.uint8),
     }
     dictionaries = {
         "operator": (operator_codes[order], list(operator_values)),
-        "name": coded(column("name"), as_text),
-        "facility": coded(column("facility_id"), as_text),
-        "address": coded(column("address"), as_text),
+        "name": texts("name"),
+        "facility": texts("facility_id"),
+        "address": texts("address"),
         "kind": coded(column("kind"), lambda v: as_text(_word(v, lang))),
         "tenure": coded(column("tenure"), lambda v: as_text(_word(v, lang))),
         "zone": coded(column("zone_id"), lambda v: as_text(_zone_name(v, names, lang)) or "-"),
@@ -197,7 +213,7 @@ def draw_facilities(
             lambda v: text["beyond_band"] if pd.isna(v) else f"{float(v):,.0f} m",
         ),
         "reasons": coded(column("reasons"), lambda v: _reasons(v, text, lang)),
-        "message": coded(column("message"), as_text),
+        "message": texts("message"),
     }
     if "component" in result:  # the zone component each point fell in (pilotzone.verify's)
         dictionaries["component"] = coded(column("component"), lambda v: as_text(v) or "-")
@@ -220,6 +236,20 @@ def draw_facilities(
         "text": {k: text[k] for k in _POPUP_WORDS},
     }
     return capped
+
+
+def as_strings(values: pd.Series) -> tuple[NDArray[np.intp], list[Any]]:
+    """``values.astype(str)`` as codes into its distinct texts, in the order they first appear.
+
+    A category or a string has one text, so those columns are turned to text
+    once per distinct value; others row by row (pandas takes 1 and True as one
+    value, but their texts differ).
+    """
+    if not isinstance(values.dtype, (pd.CategoricalDtype, pd.StringDtype)):
+        values = values.astype(str)
+    codes, uniques = distinct(values)
+    merged, texts = pd.factorize(uniques.astype(str), use_na_sentinel=False)
+    return merged[codes], texts.tolist()
 
 
 def _reasons(reasons: Any, text: dict[str, str], lang: Lang) -> list[str]:

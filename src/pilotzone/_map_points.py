@@ -28,17 +28,29 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 #: Coordinates are stored as ``round(degrees * SCALE)`` in ``int32``.
 SCALE = 1_000_000
 #: The integer types a column may have: those JavaScript has a typed array for.
 _TYPES = ("int8", "uint8", "int16", "uint16", "int32", "uint32")
+#: The characters JSON writes escaped in a string (RE2): a text without them is its own JSON.
+_ESCAPED = r'[\x00-\x1f"\\]'
 
 
 def degrees(values: NDArray[np.float64]) -> NDArray[np.int32]:
     """Degrees as ``int32`` millionths (:data:`SCALE`); every value must be finite."""
     return np.rint(np.asarray(values, dtype=np.float64) * SCALE).astype(np.int32)
+
+
+def distinct(values: Any) -> tuple[NDArray[np.intp], pd.Index]:
+    """A column as codes into its distinct values, in the order they first appear.
+
+    Missing values (None, NaN, ``pd.NA``) are one more distinct value.
+    """
+    return pd.factorize(pd.Series(values), use_na_sentinel=False)
 
 
 def coded(values: Any, show: Any) -> tuple[NDArray[np.integer], list[Any]]:
@@ -47,7 +59,7 @@ def coded(values: Any, show: Any) -> tuple[NDArray[np.integer], list[Any]]:
     Missing values (None, NaN, ``pd.NA``) are one more distinct value, given to
     ``show`` as they are.
     """
-    codes, uniques = pd.factorize(pd.Series(values), use_na_sentinel=False)
+    codes, uniques = distinct(values)
     return codes, [show(value) for value in uniques.tolist()]
 
 
@@ -58,7 +70,7 @@ def _index_type(size: int) -> str:
 
 def pack(
     numbers: Mapping[str, NDArray[np.integer]],
-    dictionaries: Mapping[str, tuple[NDArray[np.integer], Sequence[Any]]],
+    dictionaries: Mapping[str, tuple[NDArray[np.integer], Sequence[Any] | pa.Array]],
 ) -> dict[str, Any]:
     """A table of equal-length columns as one compressed block, described for the page.
 
@@ -69,7 +81,7 @@ def pack(
         int16, uint16, int32 or uint32.
     dictionaries : mapping of str to (codes, values)
         Columns stored as codes (in the smallest unsigned type that holds
-        them) into a list of JSON values.
+        them) into a list of JSON values, or an Arrow array of strings.
 
     Returns
     -------
@@ -86,7 +98,7 @@ def pack(
         allowed, or a code is outside its dictionary.
     """
     columns: list[tuple[str, NDArray[np.integer]]] = list(numbers.items())
-    words: dict[str, list[Any]] = {}
+    words: dict[str, Sequence[Any] | pa.Array] = {}
     for name, (codes, values) in dictionaries.items():
         if name in numbers:
             raise ValueError(f"column {name!r} given twice")
@@ -94,7 +106,7 @@ def pack(
         if len(codes) and (codes.min() < 0 or codes.max() >= len(values)):
             raise ValueError(f"column {name!r} has codes outside its dictionary")
         columns.append((name, codes.astype(_index_type(len(values)))))
-        words[name] = list(values)
+        words[name] = values
     lengths = {len(column) for _, column in columns}
     if len(lengths) > 1:
         raise ValueError(f"columns differ in length: {sorted(lengths)}")
@@ -107,15 +119,42 @@ def pack(
         layout.append([name, kind, len(block)])
         array = np.ascontiguousarray(column, dtype=np.dtype(kind).newbyteorder("<"))
         block += array.view(np.uint8).reshape(len(array), array.itemsize).T.tobytes()
-    text = json.dumps(words, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    encoded = text.encode("utf-8")
+    encoded = b"{%b}" % b",".join(_json(name) + b":" + _json_list(v) for name, v in words.items())
     words_at = [len(block), len(encoded)]
     block += encoded
     # Level 1: on the 1M-row filing's 43 MB block, 10.4 MB in 0.25 s where level 6 gave 9.7 MB
     # in 0.94 s; the page inflates either as fast.
-    data = base64.b64encode(zlib.compress(bytes(block), 1)).decode("ascii")
+    data = base64.b64encode(zlib.compress(block, 1)).decode("ascii")
     return {"rows": lengths.pop() if lengths else 0, "columns": layout, "words": words_at,
             "data": data}  # fmt: skip
+
+
+def _json(value: Any) -> bytes:
+    """A value as compact JSON, UTF-8."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+def _json_list(values: Sequence[Any] | pa.Array) -> bytes:
+    """Values as a JSON list (:func:`_json` of the list), UTF-8.
+
+    An Arrow array of strings, none missing and none with a character JSON
+    escapes, is joined by Arrow: no Python object per value (a million
+    distinct ids in 0.045 s instead of 0.13 s).
+    """
+    if not isinstance(values, pa.Array):
+        return _json(list(values))
+    plain = (
+        (pa.types.is_string(values.type) or pa.types.is_large_string(values.type))
+        and values.null_count == 0
+        and len(values) > 0
+        and not pc.any(pc.match_substring_regex(values, _ESCAPED)).as_py()
+    )
+    if not plain:
+        return _json(values.to_pylist())
+    lists = pa.LargeListArray if pa.types.is_large_string(values.type) else pa.ListArray
+    joined = pc.binary_join(lists.from_arrays([0, len(values)], values),
+                            pa.scalar('","', values.type))  # fmt: skip
+    return b'["%b"]' % joined[0].as_buffer().to_pybytes()
 
 
 # Constant: the table's text reaches the DOM only through the ``box`` and ``label`` functions

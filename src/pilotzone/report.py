@@ -171,7 +171,9 @@ _INSTEAD = {
     "facilities.xlsx": "facilities.csv",
     "findings.xlsx": "findings.csv",
 }
-_FOLIUM_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9A-Za-z])")
+# An id after its "_": the pattern starts with that "_", which the regex engine finds by a
+# fast search (a look-behind made it try all 15 M places of the 1M-row page: 0.09 s).
+_FOLIUM_ID = re.compile(r"_([0-9a-f]{32})(?![0-9A-Za-z])")
 
 
 def write_report(
@@ -496,8 +498,8 @@ def _stable_ids(page: str, ids: set[str]) -> str:
     seen: dict[str, str] = {}
 
     def renumbered(match: re.Match[str]) -> str:
-        found = match.group(0)
-        return seen.setdefault(found, f"{len(seen):032x}") if found in ids else found
+        found = match.group(1)
+        return "_" + seen.setdefault(found, f"{len(seen):032x}") if found in ids else match[0]
 
     return _FOLIUM_ID.sub(renumbered, page)
 
