@@ -335,19 +335,51 @@ def _csv_cells(column: pd.Series, labels: pa.Array | None) -> pa.Array:
 def _float_cells(column: pd.Series) -> pa.Array:
     """A numpy float column's cells: numpy's text of each number, as pandas writes it.
 
+    pyarrow's cast writes the numbers of :func:`_arrow_writes_as_numpy` as numpy does,
+    about eight times faster; the others are numpy's own text (:func:`_numpy_cells`).
+    Missing numbers are empty cells.
+    """
+    numbers = column.to_numpy()
+    fast = _arrow_writes_as_numpy(numbers)
+    if fast.any():
+        cells = pc.cast(pa.array(numbers, mask=~fast), pa.large_string())
+    else:  # float32 and float16 too: pyarrow's shortest text is float64's
+        cells = pa.nulls(len(numbers), pa.large_string())
+    slow = ~fast & ~np.isnan(numbers)
+    if slow.any():
+        cells = pc.replace_with_mask(cells, pa.array(slow), _numpy_cells(numbers[slow]))
+    return cells.fill_null("")
+
+
+def _arrow_writes_as_numpy(numbers: np.ndarray) -> np.ndarray:
+    """Where pyarrow's float-to-text cast gives numpy's (and Python's ``repr``) text.
+
+    Both write the shortest digits that read back as the same float64, positional
+    where the decimal exponent is within their ranges: numpy's and Python's from
+    1e-4 up to 1e16, pyarrow's from 1e-6 up to 1e10 (``arrow/util/formatting.cc``).
+    pyarrow writes integral values without ``.0`` ("2", "-0"), so they are left out.
+    """
+    if numbers.dtype != np.float64:
+        return np.zeros(len(numbers), dtype=bool)
+    size = np.abs(numbers)
+    with np.errstate(invalid="ignore"):  # NaN compares false: not fast
+        return (size >= 1e-4) & (size < 1e10) & (numbers != np.trunc(numbers))
+
+
+def _numpy_cells(numbers: np.ndarray) -> pa.Array:
+    """Numbers (none missing) as numpy's text, :meth:`numpy.ndarray.astype` ``str``.
+
     That text is ASCII (digits, ``.-+e``, ``inf``), so its UTF-32 code points are its
     UTF-8 bytes: the fixed-width text of numpy becomes arrow's without a decoder.
     """
-    present = column.notna().to_numpy()
-    text = column.to_numpy()[present].astype(str)
+    text = numbers.astype(str)
     width = text.dtype.itemsize // 4
-    points = np.zeros((len(column), width), dtype=np.uint8)  # no bytes where missing
-    points[present] = text.view(np.uint32).reshape(-1, width)
+    points = text.view(np.uint32).reshape(-1, width).astype(np.uint8)
     filled = points != 0  # numpy pads text with NULs, which no number's text holds
-    offsets = np.zeros(len(column) + 1, dtype=np.int64)
+    offsets = np.zeros(len(numbers) + 1, dtype=np.int64)
     np.cumsum(np.count_nonzero(filled, axis=1), out=offsets[1:])
     data = pa.py_buffer(points[filled])
-    return pa.LargeStringArray.from_buffers(len(column), pa.py_buffer(offsets), data)
+    return pa.LargeStringArray.from_buffers(len(numbers), pa.py_buffer(offsets), data)
 
 
 def _neutralised_text(values: pa.Array) -> pa.Array:
