@@ -204,6 +204,42 @@ def test_chinese_tables_translate_codes_and_keep_filed_text(audit: tuple[str, Pa
     assert "ＡＢＣ数据中心（一号）" in set(_table(out / "facilities.csv")[_column(lang, "name")])
 
 
+def test_articles_are_cited_once_per_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 21: citing each of the 656,575 findings' rules took 1.7 s of the Chinese
+    findings.csv; a rule is cited once, whatever the number of its findings."""
+    codes: list[str] = []
+    original = tables.cite
+
+    def spy(code: str, lang: Any = "en") -> str:
+        codes.append(code)
+        return original(code, lang)
+
+    monkeypatch.setattr(tables, "cite", spy)
+    rules = ["zone_outside", "registration_outside"] * 50 + ["not_a_rule"]
+    found = pd.DataFrame({"rule": rules, "article": ""})
+    shown = tables.localised(found, "zh")
+    assert sorted(codes) == sorted(set(rules))
+    assert shown[_column("zh", "article")].tolist() == [original(r, "zh") for r in rules]
+
+
+def test_a_column_of_nothing_is_written_without_pandas(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 21: the Chinese facilities.csv's address_zone (no address checked: all None)
+    went through pandas' to_csv, 0.4 s of 1M rows."""
+    calls: list[int] = []
+    original = pd.DataFrame.to_csv
+
+    def spy(self: pd.DataFrame, *args: Any, **kwargs: Any) -> Any:
+        calls.append(len(self))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", spy)
+    table = pd.DataFrame({"a": [1, 2, 3], "b": pd.Series([None, np.nan, pd.NA], dtype=object)})
+    written = io.BytesIO()
+    tables.write_csv(table, written)
+    assert calls == []
+    assert written.getvalue() == "\ufeffa,b\r\n1,\r\n2,\r\n3,\r\n".encode()
+
+
 # --------------------------------------------------------------------------- bounded
 
 
@@ -451,6 +487,35 @@ def test_write_csv_writes_what_pandas_to_csv_wrote(table: pd.DataFrame, chunk_ro
     _old_write_csv(table, old, chunk_rows=chunk_rows)
     tables.write_csv(table, new, chunk_rows=chunk_rows)
     assert new.getvalue() == old.getvalue()
+
+
+def _old_translated(column: pd.Series, words: dict[str, Any]) -> pd.Series:
+    """localised's translation before issue 21 made it in arrow: the oracle."""
+    codes, values = pd.factorize(column, use_na_sentinel=True)
+    shown = np.array(
+        [words.get(v, v) if isinstance(v, str) else v for v in values] + [None], dtype=object
+    )
+    return pd.Series(shown[codes], index=column.index, name=column.name)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(st.one_of(NASTY, MISSING, st.integers(-3, 3)), max_size=12),
+    kind=st.sampled_from(["str", "object", "category"]),
+    words=st.dictionaries(NASTY, st.one_of(NASTY, st.integers(0, 3)), max_size=6),
+)
+def test_translated_columns_are_what_pandas_made(
+    values: list[Any], kind: str, words: dict[str, Any]
+) -> None:
+    """The same values and the same dtype as the per-row translation it replaced."""
+    if kind == "str":
+        values = [v for v in values if not isinstance(v, int)]
+    column = pd.Series(
+        values, dtype=None if kind == "object" else kind, index=range(3, 3 + len(values))
+    )
+    column.name = "kind"
+    new = tables._translated(column, lambda text: words.get(text, text))
+    pd.testing.assert_series_equal(new, _old_translated(column, words))
 
 
 def _around(value: float) -> list[float]:

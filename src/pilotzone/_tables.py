@@ -26,6 +26,8 @@ import json
 import logging
 import re
 import zipfile
+from collections.abc import Callable
+from functools import partial
 from typing import IO, Any
 
 import geopandas as gpd
@@ -114,22 +116,37 @@ def localised(
     out = table.copy(deep=False)
     for column, words in _CODED.items():
         if column in out:
-            out[column] = _translated(out[column], words[lang])
+            out[column] = _translated(out[column], _word_in(words[lang]))
     for column in ("zone_id", "registration_zone", "address_zone"):
         if zone_names and column in out:
-            out[column] = _translated(out[column], zone_names)
+            out[column] = _translated(out[column], _word_in(zone_names))
     if "article" in out and "rule" in out:
-        out["article"] = [cite(code, lang) for code in out["rule"]]  # type: ignore[arg-type]
+        out["article"] = _translated(out["rule"], partial(cite, lang=lang))  # type: ignore[arg-type]
     return out.rename(columns=HEADERS_ZH)
 
 
-def _translated(column: pd.Series, words: dict[str, str]) -> pd.Series:
-    """``column`` with each coded text replaced by its word; other values as they are."""
+def _word_in(words: dict[str, str]) -> Callable[[str], str]:
+    """A text's word in ``words``, or the text itself."""
+    return lambda text: words.get(text, text)
+
+
+def _translated(column: pd.Series, word: Callable[[str], str]) -> pd.Series:
+    """``column`` with each text replaced by its ``word``; other values as they are.
+
+    ``word`` is called once per distinct text; the column's dtype is the one pandas
+    infers for the new values (text is taken into arrow's storage directly).
+    """
     codes, values = pd.factorize(column, use_na_sentinel=True)
-    shown = np.array(
-        [words.get(v, v) if isinstance(v, str) else v for v in values] + [None], dtype=object
-    )
-    return pd.Series(shown[codes], index=column.index, name=column.name)
+    shown = [word(v) if isinstance(v, str) else v for v in values]
+    if shown and all(isinstance(v, str) for v in shown):  # text: made as pandas stores it
+        dtype = pd.Series(np.array(shown[:1], dtype=object)).dtype
+        if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+            labels = pa.array([*shown, None], pa.large_string())
+            taken = labels.take(np.where(codes < 0, len(shown), codes))
+            text = pd.array(taken, dtype=dtype)  # arrow's text kept, not copied
+            return pd.Series(text, index=column.index, name=column.name)
+    cells = np.array([*shown, None], dtype=object)[codes]
+    return pd.Series(cells, index=column.index, name=column.name)
 
 
 # --------------------------------------------------------------------------- facilities.parquet
@@ -327,6 +344,8 @@ def _csv_cells(column: pd.Series, labels: pa.Array | None) -> pa.Array:
             return _pandas_cells(column)
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
+        if pa.types.is_null(values.type):  # every cell missing (a column of None)
+            return pa.repeat(_text(""), len(values))
         if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
             return _quoted(_neutralised_text(values.cast(pa.large_string()).fill_null("")))
     return _pandas_cells(column)
