@@ -489,6 +489,25 @@ def test_write_csv_writes_what_pandas_to_csv_wrote(table: pd.DataFrame, chunk_ro
     assert new.getvalue() == old.getvalue()
 
 
+def test_text_to_quote_is_quoted_once_per_distinct_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 21: quoting findings.csv's messages cell by cell took 0.5 s of 656,575 rows;
+    they repeat, so each distinct message is quoted once."""
+    seen: list[list[str]] = []
+    original = tables._quoted_each
+
+    def spy(values: Any) -> Any:
+        seen.append(values.to_pylist())
+        return original(values)
+
+    monkeypatch.setattr(tables, "_quoted_each", spy)
+    messages = ["outside, by 3 km", 'say "hi"', "inside"] * 40
+    written = io.BytesIO()
+    tables.write_csv(pd.DataFrame({"row": range(120), "message": messages}), written)
+    assert [sorted(cells) for cells in seen] == [sorted(set(messages))]
+    lines = written.getvalue().decode("utf-8-sig").split("\r\n")
+    assert lines[1:4] == ['0,"outside, by 3 km"', '1,"say ""hi"""', "2,inside"]
+
+
 def _old_translated(column: pd.Series, words: dict[str, Any]) -> pd.Series:
     """localised's translation before issue 21 made it in arrow: the oracle."""
     codes, values = pd.factorize(column, use_na_sentinel=True)

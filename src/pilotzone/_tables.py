@@ -419,13 +419,23 @@ def _neutralised_text(values: pa.Array) -> pa.Array:
 
 
 def _quoted(values: pa.Array) -> pa.Array:
-    """Text (no nulls) quoted as the csv module's QUOTE_MINIMAL does: where , " CR or LF is."""
+    """Text (no nulls) quoted as the csv module's QUOTE_MINIMAL does: where , " CR or LF is.
+
+    A column with such text is quoted once per distinct text (messages repeat: the
+    656,575 findings of the 1M-row audit have about 4,600), then taken back by row.
+    """
     data, offsets = _utf8(values)
-    text = data[offsets[0] : offsets[-1]]
-    raw = text.tobytes()  # a copy, searched at memchr speed for a cell to quote at all
+    raw = data[offsets[0] : offsets[-1]].tobytes()  # a copy, searched at memchr speed
     if not any(byte in raw for byte in (b",", b'"', b"\r", b"\n")):
         return values
-    hits = np.flatnonzero(_QUOTED_BYTES[text]) + offsets[0]
+    encoded = pc.dictionary_encode(values)
+    return _quoted_each(encoded.dictionary).take(encoded.indices)
+
+
+def _quoted_each(values: pa.Array) -> pa.Array:
+    """Text (no nulls) with each cell that holds , " CR or LF quoted, its quotes doubled."""
+    data, offsets = _utf8(values)
+    hits = np.flatnonzero(_QUOTED_BYTES[data[offsets[0] : offsets[-1]]]) + offsets[0]
     special = np.zeros(len(values), dtype=bool)
     special[np.searchsorted(offsets, hits, side="right") - 1] = True
     doubled = pc.replace_substring(values.filter(special), '"', '""')
