@@ -508,6 +508,64 @@ def test_text_to_quote_is_quoted_once_per_distinct_text(monkeypatch: pytest.Monk
     assert lines[1:4] == ['0,"outside, by 3 km"', '1,"say ""hi"""', "2,inside"]
 
 
+def test_adjacent_categorical_columns_are_joined_once_per_combination(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 21: joining facilities.csv's 31 columns row by row cost per column, and 19 of
+    them are categorical; adjacent ones are written as one cell, taken from the text of
+    each combination of their categories (the product kept small)."""
+    widths: list[int] = []
+    original = tables.pc.binary_join_element_wise
+
+    def spy(*strings: Any, **kwargs: Any) -> Any:
+        widths.append(len(strings) - 1)  # the last is the separator
+        return original(*strings, **kwargs)
+
+    monkeypatch.setattr(tables.pc, "binary_join_element_wise", spy)
+    monkeypatch.setattr(tables, "MAX_JOINED_CATEGORIES", 9)
+    table = pd.DataFrame({
+        "row": [1, 2, 3],
+        "kind": pd.Categorical(["idc", "cdn", None]),
+        "tenure": pd.Categorical(["=x", None, "a,b"]),
+        "status": pd.Categorical(["ok", "ok", "no"]),
+        "message": pd.Categorical(["fine", 'say "no"', None]),
+    })  # fmt: skip
+    written = io.BytesIO()
+    tables.write_csv(table, written)
+    # 3 x 3 cells (the empty one included) are joined, 3 x 3 x 3 are not.
+    assert max(widths) == 3  # row, kind and tenure, status and message
+    assert written.getvalue().decode("utf-8-sig").split("\r\n") == [
+        "row,kind,tenure,status,message",
+        "1,idc,'=x,ok,fine",
+        '2,cdn,,ok,"say ""no"""',
+        '3,,"a,b",no,',
+        "",
+    ]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    columns=st.lists(
+        st.lists(st.one_of(NASTY, st.none()), min_size=5, max_size=5), min_size=1, max_size=7
+    ),
+    limit=st.integers(1, 40),
+    chunk_rows=st.integers(1, 6),
+)
+def test_joined_categorical_columns_are_written_as_pandas_wrote_them(
+    columns: list[list[Any]], limit: int, chunk_rows: int
+) -> None:
+    table = pd.DataFrame({f"c{i}": pd.Categorical(c) for i, c in enumerate(columns)})
+    old, new = io.BytesIO(), io.BytesIO()
+    _old_write_csv(table, old, chunk_rows=chunk_rows)
+    original = tables.MAX_JOINED_CATEGORIES
+    try:
+        tables.MAX_JOINED_CATEGORIES = limit
+        tables.write_csv(table, new, chunk_rows=chunk_rows)
+    finally:
+        tables.MAX_JOINED_CATEGORIES = original
+    assert new.getvalue() == old.getvalue()
+
+
 def _old_translated(column: pd.Series, words: dict[str, Any]) -> pd.Series:
     """localised's translation before issue 21 made it in arrow: the oracle."""
     codes, values = pd.factorize(column, use_na_sentinel=True)

@@ -65,6 +65,9 @@ MAX_XLSX_ROWS = 50_000
 EXCEL_MAX_ROWS = 1_048_576
 #: Rows of a CSV file formatted at a time.
 CSV_CHUNK_ROWS = 50_000
+#: Adjacent text categorical columns of a CSV file are written as one while their
+#: categories have at most this many combinations (:func:`_column_groups`).
+MAX_JOINED_CATEGORIES = 65_536
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: The first bytes of formula-like text (:data:`_FORMULA_START`, all ASCII), as a table.
@@ -289,26 +292,50 @@ def write_csv(table: pd.DataFrame, file: IO[bytes], *, chunk_rows: int = CSV_CHU
     header = io.StringIO()
     csv.writer(header, lineterminator="\r\n").writerow([neutralised(str(c)) for c in table.columns])
     file.write(("\ufeff" + header.getvalue()).encode("utf-8"))
-    # Each category's text once for the whole table; the chunks take it by code.
-    labels = {
-        i: _category_cells(table[c].cat.categories)
-        for i, c in enumerate(table.columns)
-        if isinstance(table[c].dtype, pd.CategoricalDtype)
-    }
+    groups = _column_groups(table)  # each category's text once for the whole table
     for start in range(0, len(table), chunk_rows):
-        file.write(_csv_lines(table.iloc[start : start + chunk_rows], labels))
+        file.write(_csv_lines(table.iloc[start : start + chunk_rows], groups))
 
 
-def _csv_lines(chunk: pd.DataFrame, labels: dict[int, pa.Array | None]) -> memoryview:
+def _column_groups(table: pd.DataFrame) -> list[tuple[list[int], pa.Array | None]]:
+    """The table's columns as written: runs of adjacent text categorical columns as one.
+
+    Each group is its column positions and, for text categorical columns, the CSV
+    text of every combination of their categories (:func:`_every_pair`), the empty
+    cell last in each; None for any other column. A run is joined while it has at
+    most :data:`MAX_JOINED_CATEGORIES` combinations: rows join fewer, wider cells.
+    """
+    groups: list[tuple[list[int], pa.Array | None]] = []
+    for i in range(len(table.columns)):
+        column = table.iloc[:, i]
+        cells = None
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            cells = _category_cells(column.cat.categories)
+        joined = groups[-1][1] if groups else None
+        if cells is None or joined is None or len(joined) * len(cells) > MAX_JOINED_CATEGORIES:
+            groups.append(([i], cells))
+        else:
+            groups[-1] = ([*groups[-1][0], i], _every_pair(joined, cells))
+    return groups
+
+
+def _every_pair(left: pa.Array, right: pa.Array) -> pa.Array:
+    """Each left cell, a comma, each right cell: at ``i * len(right) + j`` for cells i, j."""
+    pairs = np.arange(len(left) * len(right))
+    return pc.binary_join_element_wise(
+        left.take(pairs // len(right)), right.take(pairs % len(right)), _text(",")
+    )
+
+
+def _csv_lines(chunk: pd.DataFrame, groups: list[tuple[list[int], pa.Array | None]]) -> memoryview:
     """The CSV lines of a chunk, CRLF-ended, as UTF-8 bytes.
 
-    ``labels``: the CSV cells of each categorical column's categories (by position),
-    None where they are not all text.
+    ``groups``: the columns as :func:`_column_groups` writes them.
     """
     if not len(chunk.columns):  # as pandas writes a frame of no columns: nothing
         return memoryview(b"")
-    cells = [_csv_cells(chunk.iloc[:, i], labels.get(i)) for i in range(len(chunk.columns))]
-    if len(cells) == 1:  # the csv module quotes a row that is one empty cell
+    cells = [_group_cells(chunk, positions, joined) for positions, joined in groups]
+    if len(chunk.columns) == 1:  # the csv module quotes a row that is one empty cell
         cells = [pc.if_else(pc.equal(cells[0], ""), _text('""'), cells[0])]
     rows = pc.binary_join_element_wise(*cells, _text(","))
     lines = pc.binary_join_element_wise(rows, _text(""), _text("\r\n"))
@@ -317,18 +344,28 @@ def _csv_lines(chunk: pd.DataFrame, labels: dict[int, pa.Array | None]) -> memor
     return memoryview(lines.buffers()[2])[start:end] if end > start else memoryview(b"")
 
 
-def _csv_cells(column: pd.Series, labels: pa.Array | None) -> pa.Array:
+def _group_cells(chunk: pd.DataFrame, positions: list[int], joined: pa.Array | None) -> pa.Array:
+    """The cells of a group of columns (:func:`_column_groups`) in a chunk."""
+    if joined is None:
+        return _csv_cells(chunk.iloc[:, positions[0]])
+    combination = np.zeros(len(chunk), dtype=np.int64)
+    for i in positions:  # the first column's category varies slowest
+        column = chunk.iloc[:, i]
+        size = len(column.cat.categories) + 1  # the empty cell: the last
+        codes = column.cat.codes.to_numpy()
+        combination = combination * size + np.where(codes < 0, size - 1, codes)
+    return joined.take(combination)
+
+
+def _csv_cells(column: pd.Series) -> pa.Array:
     """A column's CSV cells as large strings, each as ``to_csv`` writes it (missing: empty).
 
     Text, integers, truth values and floats are formatted here; any other dtype
     goes through :meth:`pandas.DataFrame.to_csv` itself (:func:`_pandas_cells`).
     """
     dtype = column.dtype
-    if isinstance(dtype, pd.CategoricalDtype):
-        if labels is None:
-            return _pandas_cells(column)
-        codes = column.cat.codes.to_numpy()
-        return labels.take(np.where(codes < 0, len(labels) - 1, codes))
+    if isinstance(dtype, pd.CategoricalDtype):  # text categories are written by group
+        return _pandas_cells(column)
     if isinstance(dtype, np.dtype) and dtype.kind == "f":  # as pandas: numpy's own text
         return _float_cells(column)
     if pd.api.types.is_integer_dtype(dtype):  # numpy, nullable or pyarrow integers
