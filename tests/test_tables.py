@@ -543,6 +543,28 @@ def test_adjacent_categorical_columns_are_joined_once_per_combination(
     ]
 
 
+def test_a_categorical_last_column_ends_the_lines_from_its_labels(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 21: a second join of each whole line to its CRLF copied facilities.csv once
+    more (274 MB); its last column (message) is categorical, so its labels end the line."""
+    calls: list[int] = []
+    original = tables.pc.binary_join_element_wise
+
+    def spy(*strings: Any, **kwargs: Any) -> Any:
+        calls.append(len(strings))
+        return original(*strings, **kwargs)
+
+    monkeypatch.setattr(tables.pc, "binary_join_element_wise", spy)
+    table = pd.DataFrame({"row": range(5), "message": pd.Categorical(["a", None, "b,c", "a", "a"])})
+    written = io.BytesIO()
+    tables.write_csv(table, written, chunk_rows=1)
+    assert len(calls) == 2 + 5  # the labels quoted and ended once, then one join a chunk
+    assert (
+        written.getvalue() == '\ufeffrow,message\r\n0,a\r\n1,\r\n2,"b,c"\r\n3,a\r\n4,a\r\n'.encode()
+    )
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     columns=st.lists(

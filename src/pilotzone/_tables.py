@@ -304,6 +304,7 @@ def _column_groups(table: pd.DataFrame) -> list[tuple[list[int], pa.Array | None
     text of every combination of their categories (:func:`_every_pair`), the empty
     cell last in each; None for any other column. A run is joined while it has at
     most :data:`MAX_JOINED_CATEGORIES` combinations: rows join fewer, wider cells.
+    Where :func:`_labels_end_lines`, the last group's text ends with the line's CRLF.
     """
     groups: list[tuple[list[int], pa.Array | None]] = []
     for i in range(len(table.columns)):
@@ -316,7 +317,18 @@ def _column_groups(table: pd.DataFrame) -> list[tuple[list[int], pa.Array | None
             groups.append(([i], cells))
         else:
             groups[-1] = ([*groups[-1][0], i], _every_pair(joined, cells))
+    if _labels_end_lines(groups, len(table.columns)):
+        positions, joined = groups[-1]
+        groups[-1] = (positions, pc.binary_join_element_wise(joined, _text("\r\n"), _text("")))
     return groups
+
+
+def _labels_end_lines(groups: list[tuple[list[int], pa.Array | None]], width: int) -> bool:
+    """Whether the last group's category text holds the line end: once for all rows.
+
+    Not for a table of one column, whose empty cell the csv module quotes.
+    """
+    return bool(groups) and groups[-1][1] is not None and width > 1
 
 
 def _every_pair(left: pa.Array, right: pa.Array) -> pa.Array:
@@ -337,8 +349,9 @@ def _csv_lines(chunk: pd.DataFrame, groups: list[tuple[list[int], pa.Array | Non
     cells = [_group_cells(chunk, positions, joined) for positions, joined in groups]
     if len(chunk.columns) == 1:  # the csv module quotes a row that is one empty cell
         cells = [pc.if_else(pc.equal(cells[0], ""), _text('""'), cells[0])]
-    rows = pc.binary_join_element_wise(*cells, _text(","))
-    lines = pc.binary_join_element_wise(rows, _text(""), _text("\r\n"))
+    if not _labels_end_lines(groups, len(chunk.columns)):  # the last cells end the line
+        cells[-1] = pc.binary_join_element_wise(cells[-1], _text("\r\n"), _text(""))
+    lines = pc.binary_join_element_wise(*cells, _text(","))
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
     start, end = offsets[lines.offset], offsets[lines.offset + len(lines)]
     return memoryview(lines.buffers()[2])[start:end] if end > start else memoryview(b"")
