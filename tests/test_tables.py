@@ -222,6 +222,28 @@ def test_articles_are_cited_once_per_rule(monkeypatch: pytest.MonkeyPatch) -> No
     assert shown[_column("zh", "article")].tolist() == [original(r, "zh") for r in rules]
 
 
+def test_chinese_codes_stay_categorical(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 21: translated, the facilities table's categorical codes (kind, status, zone)
+    became text, which the CSV writer formats row by row; renamed, each category's cell
+    is made once. Categories whose renamed cells would clash stay text."""
+    table = pd.DataFrame({
+        "kind": pd.Categorical(["idc", "cdn", None, "idc"]),
+        "zone_id": pd.Categorical(["a", "b", "c", "a"]),
+        "status": pd.Categorical(["=x", "'=x", "ok", "ok"]),  # both written '=x as text
+    })  # fmt: skip
+    shown = tables.localised(table, "zh", {"a": "甲", "b": "乙"})
+    kind, zone = shown[_column("zh", "kind")], shown[_column("zh", "zone_id")]
+    assert isinstance(kind.dtype, pd.CategoricalDtype)
+    assert kind.tolist()[:2] == [FILING["zh"]["idc"], FILING["zh"]["cdn"]]
+    assert isinstance(zone.dtype, pd.CategoricalDtype) and zone.tolist() == ["甲", "乙", "c", "甲"]
+    status = shown[_column("zh", "status")]
+    assert not isinstance(status.dtype, pd.CategoricalDtype)
+    written = io.BytesIO()
+    tables.write_csv(shown, written)
+    lines = written.getvalue().decode("utf-8-sig").split("\r\n")[1:-1]
+    assert [line.split(",")[2] for line in lines] == ["'=x", "'=x", "ok", "ok"]
+
+
 def test_a_column_of_nothing_is_written_without_pandas(monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 21: the Chinese facilities.csv's address_zone (no address checked: all None)
     went through pandas' to_csv, 0.4 s of 1M rows."""
@@ -588,6 +610,12 @@ def test_joined_categorical_columns_are_written_as_pandas_wrote_them(
     assert new.getvalue() == old.getvalue()
 
 
+def _objects(column: pd.Series) -> list[Any]:
+    """A column's values as Python objects, None where missing."""
+    cells = column.astype(object)
+    return cells.where(cells.notna(), None).tolist()
+
+
 def _old_translated(column: pd.Series, words: dict[str, Any]) -> pd.Series:
     """localised's translation before issue 21 made it in arrow: the oracle."""
     codes, values = pd.factorize(column, use_na_sentinel=True)
@@ -606,7 +634,8 @@ def _old_translated(column: pd.Series, words: dict[str, Any]) -> pd.Series:
 def test_translated_columns_are_what_pandas_made(
     values: list[Any], kind: str, words: dict[str, Any]
 ) -> None:
-    """The same values and the same dtype as the per-row translation it replaced."""
+    """The same values as the per-row translation it replaced, written to the same cells;
+    the same dtype, unless text categories stay categories."""
     if kind == "str":
         values = [v for v in values if not isinstance(v, int)]
     column = pd.Series(
@@ -614,7 +643,18 @@ def test_translated_columns_are_what_pandas_made(
     )
     column.name = "kind"
     new = tables._translated(column, lambda text: words.get(text, text))
-    pd.testing.assert_series_equal(new, _old_translated(column, words))
+    old = _old_translated(column, words)
+    if isinstance(new.dtype, pd.CategoricalDtype):
+        assert kind == "category"
+        assert new.index.equals(old.index) and new.name == old.name
+        assert _objects(new) == _objects(old)
+    else:
+        pd.testing.assert_series_equal(new, old)
+    new_csv, old_csv = io.BytesIO(), io.BytesIO()
+    tables.write_csv(pd.DataFrame({"kind": new, "n": 1}), new_csv)
+    _old_write_csv(pd.DataFrame({"kind": old, "n": 1}), old_csv)
+    assert new_csv.getvalue() == old_csv.getvalue()
+    assert tables._cells(new) == tables._cells(old)
 
 
 def _around(value: float) -> list[float]:

@@ -136,9 +136,17 @@ def _word_in(words: dict[str, str]) -> Callable[[str], str]:
 def _translated(column: pd.Series, word: Callable[[str], str]) -> pd.Series:
     """``column`` with each text replaced by its ``word``; other values as they are.
 
-    ``word`` is called once per distinct text; the column's dtype is the one pandas
-    infers for the new values (text is taken into arrow's storage directly).
+    ``word`` is called once per distinct text. Text categories are renamed where
+    the tables write the renamed column as they write its text (:func:`_cells_distinct`),
+    so that a CSV file takes each category's cell once; otherwise the column's dtype is
+    the one pandas infers for the new values (text taken into arrow's storage directly).
     """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = list(column.cat.categories)
+        if all(isinstance(c, str) for c in categories):
+            words = [word(c) for c in categories]
+            if all(isinstance(w, str) for w in words) and _cells_distinct(words):
+                return column.cat.rename_categories(words)
     codes, values = pd.factorize(column, use_na_sentinel=True)
     shown = [word(v) if isinstance(v, str) else v for v in values]
     if shown and all(isinstance(v, str) for v in shown):  # text: made as pandas stores it
@@ -267,6 +275,15 @@ def _neutralised_column(column: pd.Series) -> pd.Series:
         shown = np.array([neutralised(v) for v in values] + [None], dtype=object)
         return pd.Series(shown[codes], index=column.index, name=column.name)
     return column
+
+
+def _cells_distinct(texts: list[str]) -> bool:
+    """Whether texts stay distinct once neutralised: as categories, they write as text does.
+
+    Categories written to a CSV file are kept distinct (:func:`_unique`), text cells
+    are not: the two agree where no two texts have the same :func:`neutralised` cell.
+    """
+    return len({neutralised(text) for text in texts}) == len(texts)
 
 
 def _unique(names: list[Any]) -> list[Any]:
