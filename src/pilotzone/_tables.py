@@ -429,7 +429,7 @@ def _float_cells(column: pd.Series) -> pa.Array:
     fast = _arrow_writes_as_numpy(numbers)
     if fast.any():
         cells = pc.cast(pa.array(numbers, mask=~fast), pa.large_string())
-    else:  # float32 and float16 too: pyarrow's shortest text is float64's
+    else:  # none in range; never for float32 or float16, whose shortest text differs
         cells = pa.nulls(len(numbers), pa.large_string())
     slow = ~fast & ~np.isnan(numbers)
     if slow.any():
