@@ -2,15 +2,16 @@
 
     python benchmarks/csv_write.py                 # the 1M-row synthetic filing
     python benchmarks/csv_write.py --rows 100000 --repeat 3
+    python benchmarks/csv_write.py --lang zh       # the Chinese tables (codes translated)
 
 The facilities and findings tables are built from one synthetic filing
-(``synthetic.make_filing``) as ``write_report`` builds them, then each is written to
-memory by ``pilotzone``'s ``write_csv`` (formula-like text neutralised, CRLF, a byte order
-mark), by ``pandas.DataFrame.to_csv`` of the same table (no neutralising: what pandas
-alone costs) and by ``pyarrow.csv.write_csv`` (no neutralising, its own quoting and
-number format). Each figure is the best of ``--repeat`` runs in seconds; the ratios are
-write_csv's time over each standard writer's. Run it with the ``src`` of two commits on
-``PYTHONPATH`` to compare them.
+(``synthetic.make_filing``) as ``write_report`` builds them for ``--lang``, then each
+is written to memory by ``pilotzone``'s ``write_csv`` (formula-like text neutralised,
+CRLF, a byte order mark), by ``pandas.DataFrame.to_csv`` of the same table (no
+neutralising: what pandas alone costs) and by ``pyarrow.csv.write_csv`` (no
+neutralising, its own quoting and number format). Each figure is the best of
+``--repeat`` runs in seconds; the ratios are write_csv's time over each standard
+writer's. Run it with the ``src`` of two commits on ``PYTHONPATH`` to compare them.
 """
 
 from __future__ import annotations
@@ -49,18 +50,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--lang", choices=("en", "zh"), default="en")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         filing = Path(tmp) / "filing.csv"
         make_filing(args.rows).to_csv(filing, index=False)
         result = pz.verify(pz.read_facilities(filing))
     zones = load_zones(as_of=result.attrs.get("as_of"))
-    names = dict(zip(zones["zone_id"], zones["short_name_en"], strict=True))
+    names = dict(zip(zones["zone_id"], zones[f"short_name_{args.lang}"], strict=True))
     tables = {
-        "facilities.csv": localised(facilities_table(result), "en", names),
-        "findings.csv": localised(report.findings(result, zones), "en", names),
+        "facilities.csv": localised(facilities_table(result), args.lang, names),
+        "findings.csv": localised(report.findings(result, zones), args.lang, names),
     }
-    print(f"rows {args.rows:,}, best of {args.repeat}, load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"rows {args.rows:,}, lang {args.lang}, best of {args.repeat}, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     print(f"{'table':<16} {'rows':>10} {'MB':>7} {'write_csv':>10} {'to_csv':>8} "
           f"{'pyarrow':>8} {'/to_csv':>8} {'/pyarrow':>9}")  # fmt: skip
     for name, table in tables.items():

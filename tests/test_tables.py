@@ -204,6 +204,64 @@ def test_chinese_tables_translate_codes_and_keep_filed_text(audit: tuple[str, Pa
     assert "ＡＢＣ数据中心（一号）" in set(_table(out / "facilities.csv")[_column(lang, "name")])
 
 
+def test_articles_are_cited_once_per_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 21: citing each of the 656,575 findings' rules took 1.7 s of the Chinese
+    findings.csv; a rule is cited once, whatever the number of its findings."""
+    codes: list[str] = []
+    original = tables.cite
+
+    def spy(code: str, lang: Any = "en") -> str:
+        codes.append(code)
+        return original(code, lang)
+
+    monkeypatch.setattr(tables, "cite", spy)
+    rules = ["zone_outside", "registration_outside"] * 50 + ["not_a_rule"]
+    found = pd.DataFrame({"rule": rules, "article": ""})
+    shown = tables.localised(found, "zh")
+    assert sorted(codes) == sorted(set(rules))
+    assert shown[_column("zh", "article")].tolist() == [original(r, "zh") for r in rules]
+
+
+def test_chinese_codes_stay_categorical(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 21: translated, the facilities table's categorical codes (kind, status, zone)
+    became text, which the CSV writer formats row by row; renamed, each category's cell
+    is made once. Categories whose renamed cells would clash stay text."""
+    table = pd.DataFrame({
+        "kind": pd.Categorical(["idc", "cdn", None, "idc"]),
+        "zone_id": pd.Categorical(["a", "b", "c", "a"]),
+        "status": pd.Categorical(["=x", "'=x", "ok", "ok"]),  # both written '=x as text
+    })  # fmt: skip
+    shown = tables.localised(table, "zh", {"a": "甲", "b": "乙"})
+    kind, zone = shown[_column("zh", "kind")], shown[_column("zh", "zone_id")]
+    assert isinstance(kind.dtype, pd.CategoricalDtype)
+    assert kind.tolist()[:2] == [FILING["zh"]["idc"], FILING["zh"]["cdn"]]
+    assert isinstance(zone.dtype, pd.CategoricalDtype) and zone.tolist() == ["甲", "乙", "c", "甲"]
+    status = shown[_column("zh", "status")]
+    assert not isinstance(status.dtype, pd.CategoricalDtype)
+    written = io.BytesIO()
+    tables.write_csv(shown, written)
+    lines = written.getvalue().decode("utf-8-sig").split("\r\n")[1:-1]
+    assert [line.split(",")[2] for line in lines] == ["'=x", "'=x", "ok", "ok"]
+
+
+def test_a_column_of_nothing_is_written_without_pandas(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 21: the Chinese facilities.csv's address_zone (no address checked: all None)
+    went through pandas' to_csv, 0.4 s of 1M rows."""
+    calls: list[int] = []
+    original = pd.DataFrame.to_csv
+
+    def spy(self: pd.DataFrame, *args: Any, **kwargs: Any) -> Any:
+        calls.append(len(self))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", spy)
+    table = pd.DataFrame({"a": [1, 2, 3], "b": pd.Series([None, np.nan, pd.NA], dtype=object)})
+    written = io.BytesIO()
+    tables.write_csv(table, written)
+    assert calls == []
+    assert written.getvalue() == "\ufeffa,b\r\n1,\r\n2,\r\n3,\r\n".encode()
+
+
 # --------------------------------------------------------------------------- bounded
 
 
@@ -451,6 +509,219 @@ def test_write_csv_writes_what_pandas_to_csv_wrote(table: pd.DataFrame, chunk_ro
     _old_write_csv(table, old, chunk_rows=chunk_rows)
     tables.write_csv(table, new, chunk_rows=chunk_rows)
     assert new.getvalue() == old.getvalue()
+
+
+def test_text_to_quote_is_quoted_once_per_distinct_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 21: quoting findings.csv's messages cell by cell took 0.5 s of 656,575 rows;
+    they repeat, so each distinct message is quoted once."""
+    seen: list[list[str]] = []
+    original = tables._quoted_each
+
+    def spy(values: Any) -> Any:
+        seen.append(values.to_pylist())
+        return original(values)
+
+    monkeypatch.setattr(tables, "_quoted_each", spy)
+    messages = ["outside, by 3 km", 'say "hi"', "inside"] * 40
+    written = io.BytesIO()
+    tables.write_csv(pd.DataFrame({"row": range(120), "message": messages}), written)
+    assert [sorted(cells) for cells in seen] == [sorted(set(messages))]
+    lines = written.getvalue().decode("utf-8-sig").split("\r\n")
+    assert lines[1:4] == ['0,"outside, by 3 km"', '1,"say ""hi"""', "2,inside"]
+
+
+def test_adjacent_categorical_columns_are_joined_once_per_combination(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 21: joining facilities.csv's 31 columns row by row cost per column, and 19 of
+    them are categorical; adjacent ones are written as one cell, taken from the text of
+    each combination of their categories (the product kept small)."""
+    widths: list[int] = []
+    original = tables.pc.binary_join_element_wise
+
+    def spy(*strings: Any, **kwargs: Any) -> Any:
+        widths.append(len(strings) - 1)  # the last is the separator
+        return original(*strings, **kwargs)
+
+    monkeypatch.setattr(tables.pc, "binary_join_element_wise", spy)
+    monkeypatch.setattr(tables, "MAX_JOINED_CATEGORIES", 9)
+    table = pd.DataFrame({
+        "row": [1, 2, 3],
+        "kind": pd.Categorical(["idc", "cdn", None]),
+        "tenure": pd.Categorical(["=x", None, "a,b"]),
+        "status": pd.Categorical(["ok", "ok", "no"]),
+        "message": pd.Categorical(["fine", 'say "no"', None]),
+    })  # fmt: skip
+    written = io.BytesIO()
+    tables.write_csv(table, written)
+    # 3 x 3 cells (the empty one included) are joined, 3 x 3 x 3 are not.
+    assert max(widths) == 3  # row, kind and tenure, status and message
+    assert written.getvalue().decode("utf-8-sig").split("\r\n") == [
+        "row,kind,tenure,status,message",
+        "1,idc,'=x,ok,fine",
+        '2,cdn,,ok,"say ""no"""',
+        '3,,"a,b",no,',
+        "",
+    ]
+
+
+def test_a_categorical_last_column_ends_the_lines_from_its_labels(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 21: a second join of each whole line to its CRLF copied facilities.csv once
+    more (274 MB); its last column (message) is categorical, so its labels end the line."""
+    calls: list[int] = []
+    original = tables.pc.binary_join_element_wise
+
+    def spy(*strings: Any, **kwargs: Any) -> Any:
+        calls.append(len(strings))
+        return original(*strings, **kwargs)
+
+    monkeypatch.setattr(tables.pc, "binary_join_element_wise", spy)
+    table = pd.DataFrame({"row": range(5), "message": pd.Categorical(["a", None, "b,c", "a", "a"])})
+    written = io.BytesIO()
+    tables.write_csv(table, written, chunk_rows=1)
+    assert len(calls) == 2 + 5  # the labels quoted and ended once, then one join a chunk
+    assert (
+        written.getvalue() == '\ufeffrow,message\r\n0,a\r\n1,\r\n2,"b,c"\r\n3,a\r\n4,a\r\n'.encode()
+    )
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    columns=st.lists(
+        st.lists(st.one_of(NASTY, st.none()), min_size=5, max_size=5), min_size=1, max_size=7
+    ),
+    limit=st.integers(1, 40),
+    chunk_rows=st.integers(1, 6),
+)
+def test_joined_categorical_columns_are_written_as_pandas_wrote_them(
+    columns: list[list[Any]], limit: int, chunk_rows: int
+) -> None:
+    table = pd.DataFrame({f"c{i}": pd.Categorical(c) for i, c in enumerate(columns)})
+    old, new = io.BytesIO(), io.BytesIO()
+    _old_write_csv(table, old, chunk_rows=chunk_rows)
+    original = tables.MAX_JOINED_CATEGORIES
+    try:
+        tables.MAX_JOINED_CATEGORIES = limit
+        tables.write_csv(table, new, chunk_rows=chunk_rows)
+    finally:
+        tables.MAX_JOINED_CATEGORIES = original
+    assert new.getvalue() == old.getvalue()
+
+
+def _objects(column: pd.Series) -> list[Any]:
+    """A column's values as Python objects, None where missing."""
+    cells = column.astype(object)
+    return cells.where(cells.notna(), None).tolist()
+
+
+def _old_translated(column: pd.Series, words: dict[str, Any]) -> pd.Series:
+    """localised's translation before issue 21 made it in arrow: the oracle."""
+    codes, values = pd.factorize(column, use_na_sentinel=True)
+    shown = np.array(
+        [words.get(v, v) if isinstance(v, str) else v for v in values] + [None], dtype=object
+    )
+    return pd.Series(shown[codes], index=column.index, name=column.name)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(st.one_of(NASTY, MISSING, st.integers(-3, 3)), max_size=12),
+    kind=st.sampled_from(["str", "object", "category"]),
+    words=st.dictionaries(NASTY, st.one_of(NASTY, st.integers(0, 3)), max_size=6),
+)
+def test_translated_columns_are_what_pandas_made(
+    values: list[Any], kind: str, words: dict[str, Any]
+) -> None:
+    """The same values as the per-row translation it replaced, written to the same cells;
+    the same dtype, unless text categories stay categories."""
+    if kind == "str":
+        values = [v for v in values if not isinstance(v, int)]
+    column = pd.Series(
+        values, dtype=None if kind == "object" else kind, index=range(3, 3 + len(values))
+    )
+    column.name = "kind"
+    new = tables._translated(column, lambda text: words.get(text, text))
+    old = _old_translated(column, words)
+    if isinstance(new.dtype, pd.CategoricalDtype):
+        assert kind == "category"
+        assert new.index.equals(old.index) and new.name == old.name
+        assert _objects(new) == _objects(old)
+    else:
+        pd.testing.assert_series_equal(new, old)
+    new_csv, old_csv = io.BytesIO(), io.BytesIO()
+    tables.write_csv(pd.DataFrame({"kind": new, "n": 1}), new_csv)
+    _old_write_csv(pd.DataFrame({"kind": old, "n": 1}), old_csv)
+    assert new_csv.getvalue() == old_csv.getvalue()
+    assert tables._cells(new) == tables._cells(old)
+
+
+def _around(value: float) -> list[float]:
+    """A float64, its two neighbours on each side, and their negatives."""
+    near = [np.nextafter(np.nextafter(value, 0), 0), np.nextafter(value, 0), value]
+    near += [np.nextafter(value, np.inf), np.nextafter(np.nextafter(value, np.inf), np.inf)]
+    return [float(sign * v) for v in near for sign in (1, -1)]
+
+
+#: Where pyarrow's float text and numpy's part: the ends of the range it is used in,
+#: integral values, and the ends of each side's positional range.
+FLOAT_EDGES = [v for edge in (1e-4, 1e10, 1e-6, 1e16, 1.0, 0.5, 5e-324) for v in _around(edge)]
+#: Floats as the audit tables hold them (coordinates, metres), and any float64.
+AUDIT_FLOATS = st.one_of(
+    st.floats(min_value=1e-4, max_value=1e10),
+    st.floats(min_value=-1e10, max_value=-1e-4),
+    st.sampled_from(FLOAT_EDGES),
+    st.integers(-(10**12), 10**12).map(float),
+    st.floats(),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(values=st.lists(AUDIT_FLOATS, min_size=1, max_size=40))
+def test_float_cells_are_numpy_text(values: list[float]) -> None:
+    """Issue 21: pyarrow's cast writes the in-range floats; every cell stays numpy's text."""
+    numbers = np.array(values, dtype=np.float64)
+    texts = numbers.astype(str)
+    expected = ["" if math.isnan(v) else t for v, t in zip(values, texts, strict=True)]
+    assert tables._float_cells(pd.Series(numbers)).to_pylist() == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(AUDIT_FLOATS, min_size=0, max_size=12), chunk_rows=st.integers(1, 5))
+def test_float_columns_are_written_as_pandas_wrote_them(
+    values: list[float], chunk_rows: int
+) -> None:
+    table = pd.DataFrame({"lon": pd.Series(values, dtype=np.float64), "n": range(len(values))})
+    old, new = io.BytesIO(), io.BytesIO()
+    _old_write_csv(table, old, chunk_rows=chunk_rows)
+    tables.write_csv(table, new, chunk_rows=chunk_rows)
+    assert new.getvalue() == old.getvalue()
+
+
+def test_only_floats_pyarrow_writes_otherwise_take_numpys_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 21: numpy's astype(str) took ~2 s of the two 1M-row CSV files; pyarrow's cast
+    takes an eighth of that. Coordinates and distances never reach numpy's formatter."""
+    seen: list[list[float]] = []
+    original = tables._numpy_cells
+
+    def spy(numbers: np.ndarray) -> Any:
+        seen.append(numbers.tolist())
+        return original(numbers)
+
+    monkeypatch.setattr(tables, "_numpy_cells", spy)
+    table = pd.DataFrame({
+        "lon": [116.4, 121.5089, None, 2.0, 1e-07, -0.0],
+        "border_distance_m": [None, 1234.5, 0.25, None, 1e16, 12345678901.5],
+    })  # fmt: skip
+    written = io.BytesIO()
+    tables.write_csv(table, written)
+    assert seen == [[2.0, 1e-07, -0.0], [1e16, 12345678901.5]]
+    assert written.getvalue().decode("utf-8-sig").split("\r\n")[1:] == [
+        "116.4,", "121.5089,1234.5", ",0.25", "2.0,", "1e-07,1e+16", "-0.0,12345678901.5", "",
+    ]  # fmt: skip
 
 
 def test_workbook_cells_keep_numbers_and_write_other_values_as_text(tmp_path: Path) -> None:

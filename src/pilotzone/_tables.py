@@ -26,6 +26,8 @@ import json
 import logging
 import re
 import zipfile
+from collections.abc import Callable
+from functools import partial
 from typing import IO, Any
 
 import geopandas as gpd
@@ -63,6 +65,9 @@ MAX_XLSX_ROWS = 50_000
 EXCEL_MAX_ROWS = 1_048_576
 #: Rows of a CSV file formatted at a time.
 CSV_CHUNK_ROWS = 50_000
+#: Adjacent text categorical columns of a CSV file are written as one while their
+#: categories have at most this many combinations (:func:`_column_groups`).
+MAX_JOINED_CATEGORIES = 65_536
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: The first bytes of formula-like text (:data:`_FORMULA_START`, all ASCII), as a table.
@@ -114,22 +119,45 @@ def localised(
     out = table.copy(deep=False)
     for column, words in _CODED.items():
         if column in out:
-            out[column] = _translated(out[column], words[lang])
+            out[column] = _translated(out[column], _word_in(words[lang]))
     for column in ("zone_id", "registration_zone", "address_zone"):
         if zone_names and column in out:
-            out[column] = _translated(out[column], zone_names)
+            out[column] = _translated(out[column], _word_in(zone_names))
     if "article" in out and "rule" in out:
-        out["article"] = [cite(code, lang) for code in out["rule"]]  # type: ignore[arg-type]
+        out["article"] = _translated(out["rule"], partial(cite, lang=lang))  # type: ignore[arg-type]
     return out.rename(columns=HEADERS_ZH)
 
 
-def _translated(column: pd.Series, words: dict[str, str]) -> pd.Series:
-    """``column`` with each coded text replaced by its word; other values as they are."""
+def _word_in(words: dict[str, str]) -> Callable[[str], str]:
+    """A text's word in ``words``, or the text itself."""
+    return lambda text: words.get(text, text)
+
+
+def _translated(column: pd.Series, word: Callable[[str], str]) -> pd.Series:
+    """``column`` with each text replaced by its ``word``; other values as they are.
+
+    ``word`` is called once per distinct text. Text categories are renamed where
+    the tables write the renamed column as they write its text (:func:`_cells_distinct`),
+    so that a CSV file takes each category's cell once; otherwise the column's dtype is
+    the one pandas infers for the new values (text taken into arrow's storage directly).
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = list(column.cat.categories)
+        if all(isinstance(c, str) for c in categories):
+            words = [word(c) for c in categories]
+            if all(isinstance(w, str) for w in words) and _cells_distinct(words):
+                return column.cat.rename_categories(words)
     codes, values = pd.factorize(column, use_na_sentinel=True)
-    shown = np.array(
-        [words.get(v, v) if isinstance(v, str) else v for v in values] + [None], dtype=object
-    )
-    return pd.Series(shown[codes], index=column.index, name=column.name)
+    shown = [word(v) if isinstance(v, str) else v for v in values]
+    if shown and all(isinstance(v, str) for v in shown):  # text: made as pandas stores it
+        dtype = pd.Series(np.array(shown[:1], dtype=object)).dtype
+        if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+            labels = pa.array([*shown, None], pa.large_string())
+            taken = labels.take(np.where(codes < 0, len(shown), codes))
+            text = pd.array(taken, dtype=dtype)  # arrow's text kept, not copied
+            return pd.Series(text, index=column.index, name=column.name)
+    cells = np.array([*shown, None], dtype=object)[codes]
+    return pd.Series(cells, index=column.index, name=column.name)
 
 
 # --------------------------------------------------------------------------- facilities.parquet
@@ -249,6 +277,15 @@ def _neutralised_column(column: pd.Series) -> pd.Series:
     return column
 
 
+def _cells_distinct(texts: list[str]) -> bool:
+    """Whether texts stay distinct once neutralised: as categories, they write as text does.
+
+    Categories written to a CSV file are kept distinct (:func:`_unique`), text cells
+    are not: the two agree where no two texts have the same :func:`neutralised` cell.
+    """
+    return len({neutralised(text) for text in texts}) == len(texts)
+
+
 def _unique(names: list[Any]) -> list[Any]:
     """Category names stay distinct: a text and its neutralised twin both filed cannot clash."""
     seen: set[Any] = set()
@@ -272,46 +309,93 @@ def write_csv(table: pd.DataFrame, file: IO[bytes], *, chunk_rows: int = CSV_CHU
     header = io.StringIO()
     csv.writer(header, lineterminator="\r\n").writerow([neutralised(str(c)) for c in table.columns])
     file.write(("\ufeff" + header.getvalue()).encode("utf-8"))
-    # Each category's text once for the whole table; the chunks take it by code.
-    labels = {
-        i: _category_cells(table[c].cat.categories)
-        for i, c in enumerate(table.columns)
-        if isinstance(table[c].dtype, pd.CategoricalDtype)
-    }
+    groups = _column_groups(table)  # each category's text once for the whole table
     for start in range(0, len(table), chunk_rows):
-        file.write(_csv_lines(table.iloc[start : start + chunk_rows], labels))
+        file.write(_csv_lines(table.iloc[start : start + chunk_rows], groups))
 
 
-def _csv_lines(chunk: pd.DataFrame, labels: dict[int, pa.Array | None]) -> memoryview:
+def _column_groups(table: pd.DataFrame) -> list[tuple[list[int], pa.Array | None]]:
+    """The table's columns as written: runs of adjacent text categorical columns as one.
+
+    Each group is its column positions and, for text categorical columns, the CSV
+    text of every combination of their categories (:func:`_every_pair`), the empty
+    cell last in each; None for any other column. A run is joined while it has at
+    most :data:`MAX_JOINED_CATEGORIES` combinations: rows join fewer, wider cells.
+    Where :func:`_labels_end_lines`, the last group's text ends with the line's CRLF.
+    """
+    groups: list[tuple[list[int], pa.Array | None]] = []
+    for i in range(len(table.columns)):
+        column = table.iloc[:, i]
+        cells = None
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            cells = _category_cells(column.cat.categories)
+        joined = groups[-1][1] if groups else None
+        if cells is None or joined is None or len(joined) * len(cells) > MAX_JOINED_CATEGORIES:
+            groups.append(([i], cells))
+        else:
+            groups[-1] = ([*groups[-1][0], i], _every_pair(joined, cells))
+    if _labels_end_lines(groups, len(table.columns)):
+        positions, joined = groups[-1]
+        groups[-1] = (positions, pc.binary_join_element_wise(joined, _text("\r\n"), _text("")))
+    return groups
+
+
+def _labels_end_lines(groups: list[tuple[list[int], pa.Array | None]], width: int) -> bool:
+    """Whether the last group's category text holds the line end: once for all rows.
+
+    Not for a table of one column, whose empty cell the csv module quotes.
+    """
+    return bool(groups) and groups[-1][1] is not None and width > 1
+
+
+def _every_pair(left: pa.Array, right: pa.Array) -> pa.Array:
+    """Each left cell, a comma, each right cell: at ``i * len(right) + j`` for cells i, j."""
+    pairs = np.arange(len(left) * len(right))
+    return pc.binary_join_element_wise(
+        left.take(pairs // len(right)), right.take(pairs % len(right)), _text(",")
+    )
+
+
+def _csv_lines(chunk: pd.DataFrame, groups: list[tuple[list[int], pa.Array | None]]) -> memoryview:
     """The CSV lines of a chunk, CRLF-ended, as UTF-8 bytes.
 
-    ``labels``: the CSV cells of each categorical column's categories (by position),
-    None where they are not all text.
+    ``groups``: the columns as :func:`_column_groups` writes them.
     """
     if not len(chunk.columns):  # as pandas writes a frame of no columns: nothing
         return memoryview(b"")
-    cells = [_csv_cells(chunk.iloc[:, i], labels.get(i)) for i in range(len(chunk.columns))]
-    if len(cells) == 1:  # the csv module quotes a row that is one empty cell
+    cells = [_group_cells(chunk, positions, joined) for positions, joined in groups]
+    if len(chunk.columns) == 1:  # the csv module quotes a row that is one empty cell
         cells = [pc.if_else(pc.equal(cells[0], ""), _text('""'), cells[0])]
-    rows = pc.binary_join_element_wise(*cells, _text(","))
-    lines = pc.binary_join_element_wise(rows, _text(""), _text("\r\n"))
+    if not _labels_end_lines(groups, len(chunk.columns)):  # the last cells end the line
+        cells[-1] = pc.binary_join_element_wise(cells[-1], _text("\r\n"), _text(""))
+    lines = pc.binary_join_element_wise(*cells, _text(","))
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
     start, end = offsets[lines.offset], offsets[lines.offset + len(lines)]
     return memoryview(lines.buffers()[2])[start:end] if end > start else memoryview(b"")
 
 
-def _csv_cells(column: pd.Series, labels: pa.Array | None) -> pa.Array:
+def _group_cells(chunk: pd.DataFrame, positions: list[int], joined: pa.Array | None) -> pa.Array:
+    """The cells of a group of columns (:func:`_column_groups`) in a chunk."""
+    if joined is None:
+        return _csv_cells(chunk.iloc[:, positions[0]])
+    combination = np.zeros(len(chunk), dtype=np.int64)
+    for i in positions:  # the first column's category varies slowest
+        column = chunk.iloc[:, i]
+        size = len(column.cat.categories) + 1  # the empty cell: the last
+        codes = column.cat.codes.to_numpy()
+        combination = combination * size + np.where(codes < 0, size - 1, codes)
+    return joined.take(combination)
+
+
+def _csv_cells(column: pd.Series) -> pa.Array:
     """A column's CSV cells as large strings, each as ``to_csv`` writes it (missing: empty).
 
     Text, integers, truth values and floats are formatted here; any other dtype
     goes through :meth:`pandas.DataFrame.to_csv` itself (:func:`_pandas_cells`).
     """
     dtype = column.dtype
-    if isinstance(dtype, pd.CategoricalDtype):
-        if labels is None:
-            return _pandas_cells(column)
-        codes = column.cat.codes.to_numpy()
-        return labels.take(np.where(codes < 0, len(labels) - 1, codes))
+    if isinstance(dtype, pd.CategoricalDtype):  # text categories are written by group
+        return _pandas_cells(column)
     if isinstance(dtype, np.dtype) and dtype.kind == "f":  # as pandas: numpy's own text
         return _float_cells(column)
     if pd.api.types.is_integer_dtype(dtype):  # numpy, nullable or pyarrow integers
@@ -327,6 +411,8 @@ def _csv_cells(column: pd.Series, labels: pa.Array | None) -> pa.Array:
             return _pandas_cells(column)
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
+        if pa.types.is_null(values.type):  # every cell missing (a column of None)
+            return pa.repeat(_text(""), len(values))
         if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
             return _quoted(_neutralised_text(values.cast(pa.large_string()).fill_null("")))
     return _pandas_cells(column)
@@ -335,19 +421,51 @@ def _csv_cells(column: pd.Series, labels: pa.Array | None) -> pa.Array:
 def _float_cells(column: pd.Series) -> pa.Array:
     """A numpy float column's cells: numpy's text of each number, as pandas writes it.
 
+    pyarrow's cast writes the numbers of :func:`_arrow_writes_as_numpy` as numpy does,
+    about eight times faster; the others are numpy's own text (:func:`_numpy_cells`).
+    Missing numbers are empty cells.
+    """
+    numbers = column.to_numpy()
+    fast = _arrow_writes_as_numpy(numbers)
+    if fast.any():
+        cells = pc.cast(pa.array(numbers, mask=~fast), pa.large_string())
+    else:  # none in range; never for float32 or float16, whose shortest text differs
+        cells = pa.nulls(len(numbers), pa.large_string())
+    slow = ~fast & ~np.isnan(numbers)
+    if slow.any():
+        cells = pc.replace_with_mask(cells, pa.array(slow), _numpy_cells(numbers[slow]))
+    return cells.fill_null("")
+
+
+def _arrow_writes_as_numpy(numbers: np.ndarray) -> np.ndarray:
+    """Where pyarrow's float-to-text cast gives numpy's (and Python's ``repr``) text.
+
+    Both write the shortest digits that read back as the same float64, positional
+    where the decimal exponent is within their ranges: numpy's and Python's from
+    1e-4 up to 1e16, pyarrow's from 1e-6 up to 1e10 (``arrow/util/formatting.cc``).
+    pyarrow writes integral values without ``.0`` ("2", "-0"), so they are left out.
+    """
+    if numbers.dtype != np.float64:
+        return np.zeros(len(numbers), dtype=bool)
+    size = np.abs(numbers)
+    with np.errstate(invalid="ignore"):  # NaN compares false: not fast
+        return (size >= 1e-4) & (size < 1e10) & (numbers != np.trunc(numbers))
+
+
+def _numpy_cells(numbers: np.ndarray) -> pa.Array:
+    """Numbers (none missing) as numpy's text, :meth:`numpy.ndarray.astype` ``str``.
+
     That text is ASCII (digits, ``.-+e``, ``inf``), so its UTF-32 code points are its
     UTF-8 bytes: the fixed-width text of numpy becomes arrow's without a decoder.
     """
-    present = column.notna().to_numpy()
-    text = column.to_numpy()[present].astype(str)
+    text = numbers.astype(str)
     width = text.dtype.itemsize // 4
-    points = np.zeros((len(column), width), dtype=np.uint8)  # no bytes where missing
-    points[present] = text.view(np.uint32).reshape(-1, width)
+    points = text.view(np.uint32).reshape(-1, width).astype(np.uint8)
     filled = points != 0  # numpy pads text with NULs, which no number's text holds
-    offsets = np.zeros(len(column) + 1, dtype=np.int64)
+    offsets = np.zeros(len(numbers) + 1, dtype=np.int64)
     np.cumsum(np.count_nonzero(filled, axis=1), out=offsets[1:])
     data = pa.py_buffer(points[filled])
-    return pa.LargeStringArray.from_buffers(len(column), pa.py_buffer(offsets), data)
+    return pa.LargeStringArray.from_buffers(len(numbers), pa.py_buffer(offsets), data)
 
 
 def _neutralised_text(values: pa.Array) -> pa.Array:
@@ -368,13 +486,23 @@ def _neutralised_text(values: pa.Array) -> pa.Array:
 
 
 def _quoted(values: pa.Array) -> pa.Array:
-    """Text (no nulls) quoted as the csv module's QUOTE_MINIMAL does: where , " CR or LF is."""
+    """Text (no nulls) quoted as the csv module's QUOTE_MINIMAL does: where , " CR or LF is.
+
+    A column with such text is quoted once per distinct text (messages repeat: the
+    656,575 findings of the 1M-row audit have about 4,600), then taken back by row.
+    """
     data, offsets = _utf8(values)
-    text = data[offsets[0] : offsets[-1]]
-    raw = text.tobytes()  # a copy, searched at memchr speed for a cell to quote at all
+    raw = data[offsets[0] : offsets[-1]].tobytes()  # a copy, searched at memchr speed
     if not any(byte in raw for byte in (b",", b'"', b"\r", b"\n")):
         return values
-    hits = np.flatnonzero(_QUOTED_BYTES[text]) + offsets[0]
+    encoded = pc.dictionary_encode(values)
+    return _quoted_each(encoded.dictionary).take(encoded.indices)
+
+
+def _quoted_each(values: pa.Array) -> pa.Array:
+    """Text (no nulls) with each cell that holds , " CR or LF quoted, its quotes doubled."""
+    data, offsets = _utf8(values)
+    hits = np.flatnonzero(_QUOTED_BYTES[data[offsets[0] : offsets[-1]]]) + offsets[0]
     special = np.zeros(len(values), dtype=bool)
     special[np.searchsorted(offsets, hits, side="right") - 1] = True
     doubled = pc.replace_substring(values.filter(special), '"', '""')
