@@ -177,8 +177,9 @@ def findings(result: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None = None) ->
 
     ``message`` is the sentence of the finding's own rule, in the result's
     language (``attrs["lang"]``): a row with two findings has two messages,
-    which together read as the row's ``message``. Under the headers above the
-    table reads back with :func:`pilotzone.read_facilities`.
+    which together say what the row's ``message`` says (there, a near-border
+    remark on where the point lies comes after every rule's sentence). Under the
+    headers above the table reads back with :func:`pilotzone.read_facilities`.
 
     A row whose ``reasons`` are empty or missing has no finding. Each column
     is taken from the result once, in the table's final order; the texts of
