@@ -353,18 +353,21 @@ class NeverBuilt:
         return Book()
 
 
+def never_build_a_sheet(patch: pytest.MonkeyPatch) -> None:
+    """From now on python-calamine names a workbook's sheets but refuses to build one."""
+    import python_calamine
+
+    patch.setattr(python_calamine, "CalamineWorkbook", NeverBuilt(python_calamine.CalamineWorkbook))
+
+
 @pytest.mark.parametrize("change", [None, *UNPLAIN.values()], ids=["plain", *UNPLAIN.keys()])
 def test_a_shared_strings_bomb_is_refused_before_calamine_builds_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Any
 ) -> None:
-    import python_calamine
-
     path = xlsx_shared_strings_bomb(tmp_path / "bomb.xlsx", length=2**16, uses=100)
     if change is not None:
         path.write_bytes(with_sheet_xml(path.read_bytes(), change))
-    monkeypatch.setattr(
-        python_calamine, "CalamineWorkbook", NeverBuilt(python_calamine.CalamineWorkbook)
-    )
+    never_build_a_sheet(monkeypatch)
     with pytest.raises(InputError, match="the text of worksheet 'Sheet1' is at least"):
         read_facilities(path, max_bytes=2**20)
 
@@ -373,15 +376,11 @@ def test_a_bomb_behind_a_short_first_value_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """calamine takes a cell's last value: "<v>6</v><v>9</v>" reads the long string 9."""
-    import python_calamine
-
     path = xlsx_shared_strings_bomb(tmp_path / "bomb.xlsx", length=2**16, uses=100)
     path.write_bytes(
         with_sheet_xml(path.read_bytes(), lambda xml: xml.replace(b"<v>9</v>", b"<v>6</v><v>9</v>"))
     )
-    monkeypatch.setattr(
-        python_calamine, "CalamineWorkbook", NeverBuilt(python_calamine.CalamineWorkbook)
-    )
+    never_build_a_sheet(monkeypatch)
     with pytest.raises(InputError, match="the text of worksheet 'Sheet1' is at least"):
         read_facilities(path, max_bytes=2**20)
 
@@ -404,8 +403,6 @@ def test_a_far_cell_is_refused_before_calamine_builds_the_grid(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One value in XFD1048576 would make calamine allocate 17 billion cells."""
-    import python_calamine
-
     for name, change in [("plain", None), *UNPLAIN.items()]:
         data = plain_workbook()
         if change is not None:
@@ -414,9 +411,7 @@ def test_a_far_cell_is_refused_before_calamine_builds_the_grid(
         path = tmp_path / f"{name}.xlsx"
         path.write_bytes(data)
         with monkeypatch.context() as patch:
-            patch.setattr(
-                python_calamine, "CalamineWorkbook", NeverBuilt(python_calamine.CalamineWorkbook)
-            )
+            never_build_a_sheet(patch)
             with pytest.raises(InputError, match="the worksheet has more than"):
                 read_facilities(path, max_bytes=2**30)
 
@@ -435,8 +430,6 @@ def test_the_sheet_bounded_is_the_one_calamine_reads(
 ) -> None:
     """A workbook may hold a harmless sheet where a reader might look and a far cell where
     calamine looks: the part bounded is calamine's, so the far cell is refused."""
-    import python_calamine
-
     data = plain_workbook()
     far = with_sheet_xml(data, lambda xml: xml.replace(b"</sheetData>", FAR_ROW))
     sheet = zipfile.ZipFile(io.BytesIO(far)).read("xl/worksheets/sheet1.xml")
@@ -453,9 +446,7 @@ def test_the_sheet_bounded_is_the_one_calamine_reads(
         target_zip.writestr(read, sheet)
     path = tmp_path / "two.xlsx"
     path.write_bytes(stream.getvalue())
-    monkeypatch.setattr(
-        python_calamine, "CalamineWorkbook", NeverBuilt(python_calamine.CalamineWorkbook)
-    )
+    never_build_a_sheet(monkeypatch)
     with pytest.raises(InputError, match="the worksheet has more than"):
         read_facilities(path, max_bytes=2**30)
 
@@ -465,8 +456,6 @@ def test_a_sheet_is_found_by_the_id_calamine_uses(
 ) -> None:
     """calamine takes a sheet's last attribute named id, whatever its prefix: with r:id
     naming a harmless part and x:id after it a far cell, the far cell is refused."""
-    import python_calamine
-
     data = plain_workbook()
     sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
     data = with_sheet_xml(
@@ -491,9 +480,7 @@ def test_a_sheet_is_found_by_the_id_calamine_uses(
         target.writestr("xl/worksheets/far.xml", sheet.replace(b"</sheetData>", FAR_ROW))
     path = tmp_path / "ids.xlsx"
     path.write_bytes(stream.getvalue())
-    monkeypatch.setattr(
-        python_calamine, "CalamineWorkbook", NeverBuilt(python_calamine.CalamineWorkbook)
-    )
+    never_build_a_sheet(monkeypatch)
     with pytest.raises(InputError, match="the worksheet has more than"):
         read_facilities(path, max_bytes=2**30)
 
@@ -518,7 +505,6 @@ def test_a_worksheet_in_utf16_without_a_bom_is_bounded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Its bytes start with "<" and hold no "<c" a byte search would see."""
-    import python_calamine
 
     def utf16(xml: bytes) -> bytes:
         text = xml.decode("utf-8").replace("</sheetData>", FAR_ROW.decode())
@@ -527,9 +513,7 @@ def test_a_worksheet_in_utf16_without_a_bom_is_bounded(
 
     path = tmp_path / "utf16.xlsx"
     path.write_bytes(with_sheet_xml(plain_workbook(), utf16))
-    monkeypatch.setattr(
-        python_calamine, "CalamineWorkbook", NeverBuilt(python_calamine.CalamineWorkbook)
-    )
+    never_build_a_sheet(monkeypatch)
     with pytest.raises(InputError, match="the worksheet has more than"):
         read_facilities(path, max_bytes=2**30)
 
