@@ -304,7 +304,7 @@ def _rule_messages(
     code = np.asarray(codes, dtype=object)[rule]
     said = np.full(len(at), "", dtype=object)
     invalid = code == "invalid_input"
-    said[invalid] = result["message"].astype(object).to_numpy()[at[invalid]]
+    said[invalid] = _values_at(result, "message", at[invalid])
     near = code == "near_border"
     distance = result["border_distance_m"].to_numpy(dtype=float)[at[near]]
     rounded, spread = np.unique(np.rint(distance), return_inverse=True)
@@ -322,7 +322,7 @@ def _rule_messages(
         said[contested] = _contested_texts(result, at[contested], lang, zones)
     address = code == "address_district_mismatch"
     if address.any() and "address_message" in result.columns:
-        said[address] = result["address_message"].astype(object).to_numpy()[at[address]]
+        said[address] = _values_at(result, "address_message", at[address])
     parts = [rule, *(pd.factorize(result[c])[0][at] for c in ("zone_id", "registration_zone"))]
     parts += [pd.factorize(result["kind"])[0][at], pd.factorize(said)[0]]
     situation = np.zeros(len(at), dtype=np.int64)
@@ -331,8 +331,7 @@ def _rule_messages(
     first = np.unique(situation, return_index=True)[1]  # a finding of each situation, in turn
 
     def texts_of(column: str) -> list[str]:
-        values = result[column].astype(object).to_numpy()[at[first]]
-        return ["" if pd.isna(v) else str(v) for v in values]
+        return ["" if pd.isna(v) else str(v) for v in _values_at(result, column, at[first])]
 
     if zones is not None:
         names = dict(zip(zones["zone_id"], zones[f"short_name_{lang}"], strict=True))
@@ -358,6 +357,14 @@ def _rule_messages(
             text = join.join((text, quoted))
         texts.append(text)
     return texts, situation
+
+
+def _values_at(result: pd.DataFrame, column: str, rows: np.ndarray) -> np.ndarray:
+    """A column's values at row positions, as Python objects (missing as NaN or None).
+
+    Only those rows are converted, not the whole column.
+    """
+    return np.asarray(result[column].array.take(rows), dtype=object)
 
 
 def _contested_texts(
